@@ -1,0 +1,62 @@
+# Herald's tasks. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BIN      := bin/herald
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+PANEL    ?= demo
+
+# make run is for a developer machine: it lets Herald reach receivers on
+# this machine's loopback, which the SSRF guard refuses by default.
+RUN_EGRESS_ALLOW ?= 127.0.0.0/8,::1/128
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/herald
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/herald
+
+.PHONY: migrate
+migrate: build ## create the database if missing and apply migrations
+	$(BIN) migrate
+
+.PHONY: run
+run: export HERALD_LOG_FORMAT ?= text
+run: export HERALD_EGRESS_ALLOW ?= $(RUN_EGRESS_ALLOW)
+run: build ## build, migrate, print an API token and UI sign-in for panel $(PANEL), run everything in one process
+	@$(BIN) migrate
+	@token=$$($(BIN) token create --panel $(PANEL) --label "make run") && \
+	  password=$$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 20) && \
+	  user=$$($(BIN) user create --panel $(PANEL) --email admin@$(PANEL).local --password "$$password") && \
+	  listen=$${HERALD_LISTEN:-127.0.0.1:8080} && \
+	  echo && echo "  Herald:    http://$$listen" && \
+	  echo "  panel:     $(PANEL)" && \
+	  echo "  API token: $$token" && \
+	  echo "  try:       curl -s http://$$listen/api/v1/webhooks -H 'Authorization: Bearer $$token'" && \
+	  echo "  web UI:    http://$$listen/login" && \
+	  echo "  sign in:   $$user  password $$password  (a new password each run)" && echo
+	$(BIN) all
+
+.PHONY: test
+test: ## run every test against the local PostgreSQL and Redis
+	go test -race -count=1 ./...
+
+.PHONY: bench
+bench: build ## benchmark end to end on loopback; BENCH_SECONDS bounds each scenario
+	go run ./bench
+
+.PHONY: chaos
+chaos: build ## fault-injection run on loopback (private PostgreSQL and Redis); CHAOS_SECONDS bounds the load
+	go run ./bench/chaos
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,439 @@
+// Package apptest runs a whole Herald for end-to-end tests: the HTTP
+// server, a worker and the reconciler, on a fresh PostgreSQL database and
+// its own Redis namespace, with loopback receivers that answer on command.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modeltest"
+)
+
+// Options adjust an Env; zero values take test-friendly defaults.
+type Options struct {
+	// RedisURL defaults to the shared test Redis (modeltest.RedisURL).
+	RedisURL string
+	// RetrySchedule defaults to 50 ms, 100 ms, 200 ms.
+	RetrySchedule []time.Duration
+	// Lease of a claimed batch; default 2 s.
+	Lease time.Duration
+	// HTTPTimeout of outbound requests; default 2 s.
+	HTTPTimeout time.Duration
+	// NoWorker starts no worker; call StartWorker when needed.
+	NoWorker bool
+	// AdminRateLimit is requests per minute per panel; default 600.
+	AdminRateLimit int
+	// IngestRateLimit is ingest requests per minute per panel; default 1000.
+	IngestRateLimit int
+	// Mail sends alert e-mail; nil sends none.
+	Mail *jobs.MailConfig
+	// MetricsToken guards /metrics.
+	MetricsToken string
+	// LoginRateLimit is UI sign-in attempts per minute per address; default 20.
+	LoginRateLimit int
+}
+
+// Env is one running Herald.
+type Env struct {
+	T          testing.TB
+	Store      *models.Store
+	URL        string
+	Panel      *models.Panel
+	Token      string
+	Namespace  string
+	Enqueuer   *jobs.Enqueuer
+	Reconciler *jobs.Reconciler
+	Engine     *jobs.Engine
+	Tracker    *jobs.Tracker
+	Metrics    *jobs.Metrics
+	Redis      *redis.Client
+
+	opts   Options
+	sender *jobs.Sender
+	queue  *asynq.Client
+	redisO asynq.RedisConnOpt
+
+	mu         sync.Mutex
+	stopWorker func()
+}
+
+// Start runs a Herald for this test; everything stops when the test ends.
+func Start(t testing.TB, opts Options) *Env {
+	t.Helper()
+	if opts.RedisURL == "" {
+		opts.RedisURL = modeltest.RedisURL()
+	}
+	if len(opts.RetrySchedule) == 0 {
+		opts.RetrySchedule = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+	}
+	if opts.Lease == 0 {
+		opts.Lease = 2 * time.Second
+	}
+	if opts.HTTPTimeout == 0 {
+		opts.HTTPTimeout = 2 * time.Second
+	}
+	store := modeltest.Store(t)
+	ns := modeltest.Namespace(t)
+	redisOpt, err := asynq.ParseRedisURI(opts.RedisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ropt, err := redis.ParseURL(opts.RedisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(ropt)
+	queue := asynq.NewClient(redisOpt)
+	t.Cleanup(func() { _ = queue.Close(); _ = rdb.Close() })
+	log := slog.New(slog.DiscardHandler)
+	e := &Env{
+		T: t, Store: store, Namespace: ns, Redis: rdb, opts: opts, queue: queue, redisO: redisOpt,
+		sender: &jobs.Sender{
+			Client:    jobs.NewHTTPClient(jobs.EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, RequestTimeout: opts.HTTPTimeout}),
+			UserAgent: "Herald/test",
+		},
+		Enqueuer: &jobs.Enqueuer{Client: queue, Inspector: asynq.NewInspector(redisOpt), Namespace: ns},
+	}
+	e.Reconciler = &jobs.Reconciler{Store: store, Enqueuer: e.Enqueuer, Grace: 200 * time.Millisecond, Log: log}
+	reg := prometheus.NewRegistry()
+	e.Metrics = jobs.NewMetrics(reg)
+	reg.MustRegister(&jobs.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
+	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
+	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Sender: e.sender, Log: log}
+	srv := app.New(app.Params{Config: app.Config{AdminRateLimit: opts.AdminRateLimit, IngestRateLimit: opts.IngestRateLimit,
+		MetricsToken: opts.MetricsToken, LoginRateLimit: opts.LoginRateLimit},
+		Store: store, Sender: e.sender, Enqueuer: e.Enqueuer, Engine: e.Engine, Tracker: e.Tracker,
+		Metrics: e.Metrics, Gatherer: reg,
+		Limiter: &jobs.RateLimiter{Redis: rdb, Namespace: ns}, Logger: log})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	e.URL = hs.URL
+
+	ctx := context.Background()
+	if e.Panel, err = store.EnsurePanel(ctx, "acme_prod"); err != nil {
+		t.Fatal(err)
+	}
+	if e.Token, _, err = store.CreateToken(ctx, e.Panel.ID, models.TokenAdmin, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !opts.NoWorker {
+		e.StartWorker()
+	}
+	t.Cleanup(e.StopWorker)
+	return e
+}
+
+// TokenFor returns an admin token of another panel, created if needed.
+func (e *Env) TokenFor(panel string) string {
+	e.T.Helper()
+	p, err := e.Store.EnsurePanel(context.Background(), panel)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	token, _, err := e.Store.CreateToken(context.Background(), p.ID, models.TokenAdmin, "")
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return token
+}
+
+// StartWorker starts a worker (one at a time).
+func (e *Env) StartWorker() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopWorker != nil {
+		return
+	}
+	var mailer *jobs.Mailer
+	if e.opts.Mail != nil {
+		var err error
+		if mailer, err = jobs.NewMailer(*e.opts.Mail); err != nil {
+			e.T.Fatal(err)
+		}
+	}
+	w := jobs.NewWorker(jobs.WorkerParams{
+		Redis: e.redisO, Namespace: e.Namespace, Concurrency: 10, Store: e.Store, Sender: e.sender,
+		Enqueuer: e.Enqueuer, Limiter: &jobs.RateLimiter{Redis: e.Redis, Namespace: e.Namespace},
+		Deliver: jobs.DeliverConfig{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease,
+			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},
+		Mailer: mailer, PublicURL: "http://herald.test", Metrics: e.Metrics,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx); err != nil {
+			e.T.Errorf("worker: %v", err)
+		}
+	}()
+	e.stopWorker = func() { cancel(); <-done }
+}
+
+// StopWorker stops the worker, cancelling what it is doing.
+func (e *Env) StopWorker() {
+	e.mu.Lock()
+	stop := e.stopWorker
+	e.stopWorker = nil
+	e.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Reconcile runs one reconciler pass.
+func (e *Env) Reconcile() {
+	e.T.Helper()
+	if err := e.Reconciler.Run(context.Background()); err != nil {
+		e.T.Fatalf("reconcile: %v", err)
+	}
+}
+
+// ReconcileEvery runs the reconciler in the background until the test ends,
+// as the scheduler would.
+func (e *Env) ReconcileEvery(d time.Duration) {
+	e.every(d, func(ctx context.Context) { _ = e.Reconciler.Run(ctx) }) // Redis may be down on purpose
+}
+
+// every runs fn every d in the background until the test ends.
+func (e *Env) every(d time.Duration, fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(ctx)
+			}
+		}
+	}()
+	e.T.Cleanup(func() { cancel(); <-done })
+}
+
+// Call sends an admin API request as the env's panel and decodes a JSON
+// answer into out when out is not nil. It returns the status and raw body.
+func (e *Env) Call(method, path string, body, out any) (int, string) {
+	return e.CallAs(e.Token, method, path, body, out)
+}
+
+// CallAs is Call with another token.
+func (e *Env) CallAs(token, method, path string, body, out any) (int, string) {
+	e.T.Helper()
+	var r io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		r = bytes.NewBufferString(v)
+	default:
+		raw, err := json.Marshal(v)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.URL+path, r)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			e.T.Fatalf("decode %s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	return resp.StatusCode, string(raw)
+}
+
+// ActiveWebhook creates an asset pointing at url with the given extra
+// fields, tests it (the receiver must answer 200 to that test) and
+// activates it. It returns the asset's id.
+func (e *Env) ActiveWebhook(label, url string, fields map[string]any) int64 {
+	e.T.Helper()
+	body := map[string]any{"label": label, "url": url}
+	for k, v := range fields {
+		body[k] = v
+	}
+	var w struct{ ID int64 }
+	if code, raw := e.Call("POST", "/api/v1/webhooks", body, &w); code != http.StatusCreated {
+		e.T.Fatalf("create webhook: %d %s", code, raw)
+	}
+	path := "/api/v1/webhooks/" + strconv.FormatInt(w.ID, 10)
+	var res struct{ Passed bool }
+	if code, raw := e.Call("POST", path+"/test", nil, &res); code != http.StatusOK || !res.Passed {
+		e.T.Fatalf("test webhook: %d %s", code, raw)
+	}
+	if code, raw := e.Call("POST", path+"/activate", nil, nil); code != http.StatusOK {
+		e.T.Fatalf("activate webhook: %d %s", code, raw)
+	}
+	return w.ID
+}
+
+// Deliver creates deliveries through the API and returns their ids.
+func (e *Env) Deliver(webhookID int64, items ...map[string]any) []string {
+	e.T.Helper()
+	var out struct {
+		DeliveryIDs []string `json:"delivery_ids"`
+	}
+	code, raw := e.Call("POST", "/api/v1/webhooks/"+strconv.FormatInt(webhookID, 10)+"/deliveries",
+		map[string]any{"items": items}, &out)
+	if code != http.StatusAccepted {
+		e.T.Fatalf("create deliveries: %d %s", code, raw)
+	}
+	return out.DeliveryIDs
+}
+
+// WaitStatus waits until every named delivery has the status.
+func (e *Env) WaitStatus(timeout time.Duration, status models.DeliveryStatus, ids ...string) {
+	e.T.Helper()
+	want := map[uuid.UUID]bool{}
+	for _, s := range ids {
+		id, err := models.ParseDeliveryID(s)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		want[id] = true
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var n int64
+		keys := make([]uuid.UUID, 0, len(want))
+		for k := range want {
+			keys = append(keys, k)
+		}
+		if err := e.Store.DB.Model(&models.Delivery{}).Where("id IN ? AND status = ?", keys, status).Count(&n).Error; err != nil {
+			e.T.Fatal(err)
+		}
+		if int(n) == len(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("timed out: %d of %d deliveries are %s", n, len(want), status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// AlignToWindow sleeps until just after the start of a batch window, so a
+// test's events fall in one window whatever the time it starts at.
+func AlignToWindow(window time.Duration) {
+	into := time.Duration(time.Now().UnixNano()) % window
+	if into > 10*time.Millisecond {
+		time.Sleep(window - into + 5*time.Millisecond)
+	}
+}
+
+// IngestKey creates an ingest key for the env's panel.
+func (e *Env) IngestKey() string {
+	e.T.Helper()
+	var out struct{ Key string }
+	if code, raw := e.Call("POST", "/api/v1/ingest-keys", map[string]any{"label": "test"}, &out); code != http.StatusCreated {
+		e.T.Fatalf("create ingest key: %d %s", code, raw)
+	}
+	return out.Key
+}
+
+// Ingest posts a body to the ingest API as JSON (a string body is sent
+// as given with contentType) and returns the status and the answer.
+func (e *Env) Ingest(key, source string, body any, contentType string) (int, string) {
+	e.T.Helper()
+	var r io.Reader
+	switch v := body.(type) {
+	case string:
+		r = strings.NewReader(v)
+	default:
+		raw, err := json.Marshal(v)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		r = bytes.NewReader(raw)
+		contentType = "application/json"
+	}
+	req, err := http.NewRequest("POST", e.URL+"/v1/webhook/"+source, r)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+// LiveJourney creates a journey from its JSON and publishes it.
+func (e *Env) LiveJourney(def string) int64 {
+	e.T.Helper()
+	var j struct{ ID int64 }
+	if code, raw := e.Call("POST", "/api/v1/journeys", def, &j); code != http.StatusCreated {
+		e.T.Fatalf("create journey: %d %s", code, raw)
+	}
+	if code, raw := e.Call("POST", "/api/v1/journeys/"+strconv.FormatInt(j.ID, 10)+"/publish", nil, nil); code != http.StatusOK {
+		e.T.Fatalf("publish journey: %d %s", code, raw)
+	}
+	return j.ID
+}
+
+// SweepEvery runs the sweeps of unprocessed events and lost journey timers
+// in the background until the test ends, as the scheduler would.
+func (e *Env) SweepEvery(d time.Duration) {
+	e.every(d, func(ctx context.Context) {
+		_ = e.Engine.SweepEvents(ctx, 100*time.Millisecond)
+		_ = e.Engine.SweepRuns(ctx, 100*time.Millisecond)
+	})
+}
+
+// WaitRuns waits until a journey has n runs in the given status.
+func (e *Env) WaitRuns(journeyID int64, status string, n int) {
+	e.T.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var runs struct{ Runs []struct{ Status string } }
+		e.Call("GET", "/api/v1/journeys/"+strconv.FormatInt(journeyID, 10)+"/runs?status="+status, nil, &runs)
+		if len(runs.Runs) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("timed out waiting for %d %s runs of journey %d; have %d", n, status, journeyID, len(runs.Runs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,74 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// decodeJSON reads the request body into v strictly: unknown fields,
+// trailing data and wrong types are errors that name the field.
+func decodeJSON(c *gin.Context, v any) error {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errBadRequest("", "malformed JSON: unexpected data after the object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)}
+	case errors.Is(err, io.EOF):
+		return errBadRequest("", "malformed JSON: the body is empty")
+	case errors.As(err, &syntax):
+		return errBadRequest("", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, err))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errBadRequest("", "malformed JSON: the body ends early")
+	case errors.As(err, &typeErr):
+		return errBadRequest(typeErr.Field, fmt.Sprintf("must be %s, not JSON %s", typeName(typeErr.Type.String()), typeErr.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errBadRequest(field, "unknown field")
+	default:
+		return errBadRequest("", "malformed JSON: "+err.Error())
+	}
+}
+
+func typeName(goType string) string {
+	switch {
+	case strings.Contains(goType, "int"):
+		return "a whole number"
+	case strings.Contains(goType, "bool"):
+		return "true or false"
+	case strings.Contains(goType, "string"):
+		return "a string"
+	case strings.HasPrefix(goType, "[]"), strings.HasPrefix(goType, "*[]"):
+		return "a list"
+	default:
+		return "an object"
+	}
+}
+
+// idParam reads a numeric path parameter; anything else cannot name a row.
+func idParam(c *gin.Context, what string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errNotFound(what + " not found")
+	}
+	return id, nil
+}

@@ -1,0 +1,99 @@
+package browsertest
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
+)
+
+// Build a journey in the builder (trigger → webhook → stop), pick the
+// attributes the webhook step sends and watch the preview follow, see
+// Publish refused next to the step while its webhook is out of service,
+// then publish it.
+func TestBuildAndPublishJourney(t *testing.T) {
+	t.Parallel()
+	ctx := tab(t) // first: it skips when there is no browser
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(email, password)
+	recv := apptest.NewReceiver(t)
+	hook := env.ActiveWebhook("Cart Webhook", recv.URL, nil)
+	signIn(t, ctx, env, email, password)
+
+	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`nav a[href="/journeys"]`)),
+		chromedp.WaitVisible(chromedp.ID("j-name")),
+		chromedp.SendKeys(chromedp.ID("j-name"), "Welcome clicks"),
+		chromedp.SendKeys(chromedp.ID("j-event"), "open"),
+		chromedp.SetValue(chromedp.ID("j-channel"), "email"),
+	)
+	submit(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/journeys"] button[type=submit]`)))
+	waitText(t, ctx, ".flash", "Journey created as a draft")
+	loc := get(t, ctx, chromedp.Location())
+	id, err := strconv.ParseInt(loc[strings.LastIndex(loc, "/")+1:], 10, 64)
+	require.NoError(t, err, loc)
+
+	// Add a webhook step after the trigger; its side form opens.
+	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`#step-start details.add-step summary`)),
+		chromedp.SetValue(chromedp.ID("add-type-start"), "webhook"),
+	)
+	submit(t, ctx, chromedp.Click(chromedp.CSS(`#step-start form.inline button`)))
+	waitText(t, ctx, "#side-h", "Webhook")
+	waitText(t, ctx, "[data-preview]", `"webhook_name": "Cart Webhook"`)
+	require.NotContains(t, text(t, ctx, "[data-preview]"), "FIRSTNAME")
+
+	// Ticking an attribute changes the preview at once, before saving.
+	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`input[name=att_params][value=FIRSTNAME]`)),
+		chromedp.Click(chromedp.CSS(`input[name=event_params][value=ip_addr]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-rows=custom] [name=custom_key]`), "Action"),
+		chromedp.SendKeys(chromedp.CSS(`[data-rows=custom] [name=custom_value]`), "Email Open"),
+	)
+	waitText(t, ctx, "[data-preview]", `"FIRSTNAME": "Test"`)
+	waitText(t, ctx, "[data-preview]", `"Action": "Email Open"`)
+	waitText(t, ctx, "[data-preview]", `"ip_addr": "106.51.148.72"`)
+	submit(t, ctx, chromedp.Click(chromedp.CSS(`.step-form button[type=submit]`)))
+	waitText(t, ctx, ".flash", "Saved.")
+	shot(t, ctx, "journey-builder")
+
+	// Publishing checks the webhook is in service, and says so by the step.
+	_, err = env.Store.DeactivateWebhook(t.Context(), env.Panel.ID, hook)
+	require.NoError(t, err)
+	publish := func() {
+		do(t, ctx, chromedp.Click(chromedp.CSS(`.page-head details.confirm summary`)))
+		submit(t, ctx, chromedp.Click(chromedp.CSS(`.page-head details.confirm[open] button[type=submit]`)))
+	}
+	publish()
+	waitText(t, ctx, ".form-error", "cannot be published yet")
+	waitText(t, ctx, "#step-hook .problems", "is not active")
+	shot(t, ctx, "journey-publish-refused")
+
+	_, _, err = env.Store.ActivateWebhook(t.Context(), env.Panel.ID, hook)
+	require.NoError(t, err)
+	do(t, ctx, chromedp.Navigate(env.URL+"/journeys/"+strconv.FormatInt(id, 10)), chromedp.WaitVisible(chromedp.CSS(".flow")))
+	publish()
+	waitText(t, ctx, ".flash", "is live")
+	require.Equal(t, "live", text(t, ctx, "h1 .badge"))
+	j, err := env.Store.Journey(t.Context(), env.Panel.ID, id)
+	require.NoError(t, err)
+	require.Equal(t, models.JourneyLive, j.Status)
+	var def journey.Definition
+	require.NoError(t, json.Unmarshal(j.Definition, &def))
+	n := def.Node("hook")
+	require.Equal(t, []string{"EMAIL", "FIRSTNAME"}, n.AttParams)
+	require.Equal(t, []string{"timestamp", "ts", "email", "ip_addr"}, n.EventParams)
+	require.Equal(t, map[string]any{"Action": "Email Open"}, n.CustomParams)
+	require.Equal(t, "hook", def.Node("start").Next, "trigger → webhook → stop")
+
+	do(t, ctx, chromedp.Navigate(env.URL+"/journeys"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	require.Equal(t, "live", text(t, ctx, "table.list .badge"))
+	shot(t, ctx, "journeys")
+}

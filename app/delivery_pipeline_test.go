@@ -1,0 +1,143 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/models"
+)
+
+func hookPath(id int64, suffix string) string {
+	return "/api/v1/webhooks/" + strconv.FormatInt(id, 10) + suffix
+}
+
+func items(n int, prefix string) []map[string]any {
+	out := make([]map[string]any, n)
+	for i := range out {
+		out[i] = map[string]any{"event": "open", "seq": i, "ref": fmt.Sprintf("%s-%d", prefix, i)}
+	}
+	return out
+}
+
+// The exact request a receiver gets, read as a receiver would read it.
+func TestDeliveryExactBodyAuthHeadersAndSignature(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	secret := models.NewSigningSecret()
+	id := env.ActiveWebhook("Email Open Webhook", recv.URL+"/hook", map[string]any{
+		"basic_auth":     map[string]any{"username": "mkt", "password": "pw"},
+		"headers":        []map[string]any{{"name": "X-Api-Key", "value": "k1"}, {"name": "X-Tenant", "value": "acme"}},
+		"signing_secret": secret,
+		"batch_wait_ms":  0,
+	})
+	ids := env.Deliver(id, map[string]any{
+		"webhook_name": "Email Open Webhook", "msgid": "546", "channel": "email", "event": "open",
+		"event_params": map[string]any{"email": "a@b.com", "ts": 221202154805, "note": "<b>&</b>"},
+		"delivery_id":  "forged",
+	})
+	recv.WaitDelivered(t, 10*time.Second, ids)
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, ids...)
+
+	req := recv.Requests()[0]
+	require.Equal(t, "application/x-www-form-urlencoded", req.Header.Get("Content-Type"))
+	require.Equal(t, "Herald/test", req.Header.Get("User-Agent"))
+	require.Equal(t, "k1", req.Header.Get("X-Api-Key"))
+	require.Equal(t, "acme", req.Header.Get("X-Tenant"))
+	hr := http.Request{Header: req.Header}
+	user, pass, ok := hr.BasicAuth()
+	require.True(t, ok)
+	require.Equal(t, "mkt:pw", user+":"+pass)
+
+	form, err := url.ParseQuery(string(req.Body))
+	require.NoError(t, err)
+	require.Len(t, form, 1, "one form key: data")
+	want := `{"acme_prod":[{"delivery_id":"` + ids[0] + `","channel":"email","event":"open",` +
+		`"event_params":{"email":"a@b.com","note":"<b>&</b>","ts":221202154805},"msgid":"546","webhook_name":"Email Open Webhook"}]}`
+	require.JSONEq(t, want, form.Get("data"))
+	require.True(t, strings.HasPrefix(form.Get("data"), `{"acme_prod":[{"delivery_id":"`+ids[0]+`"`), "delivery_id comes first")
+	require.Contains(t, form.Get("data"), `"note":"<b>&</b>"`, "no HTML escaping")
+
+	verifier, err := standardwebhooks.NewWebhook(secret)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify(req.Body, req.Header), "signature per the Standard Webhooks reference library")
+
+	var list struct {
+		Deliveries []struct {
+			DeliveryID string `json:"delivery_id"`
+			Status     string
+			Attempts   int
+		}
+	}
+	env.Call("GET", hookPath(id, "/deliveries"), nil, &list)
+	require.Len(t, list.Deliveries, 1)
+	require.Equal(t, "delivered", list.Deliveries[0].Status)
+	require.Equal(t, 1, list.Deliveries[0].Attempts)
+
+	var attempts struct {
+		Attempts []struct {
+			Outcome        string
+			StatusCode     int             `json:"status_code"`
+			ItemCount      int             `json:"item_count"`
+			BatchID        string          `json:"batch_id"`
+			RequestHeaders json.RawMessage `json:"request_headers"`
+		}
+	}
+	env.Call("GET", hookPath(id, "/attempts"), nil, &attempts)
+	require.Len(t, attempts.Attempts, 1)
+	a := attempts.Attempts[0]
+	require.Equal(t, "delivered", a.Outcome)
+	require.Equal(t, 200, a.StatusCode)
+	require.Equal(t, 1, a.ItemCount)
+	require.Equal(t, req.Header.Get("webhook-id"), a.BatchID)
+	for _, secret := range []string{`"k1"`, `"acme"`, "bWt0OnB3"} {
+		require.NotContains(t, string(a.RequestHeaders), secret, "secrets are redacted in the attempt log")
+	}
+}
+
+func TestBatchSizeAndWait(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	const wait = 500 * time.Millisecond
+	id := env.ActiveWebhook("Batched", recv.URL, map[string]any{"batch_size": 3, "batch_wait_ms": wait.Milliseconds()})
+
+	// Seven events written within one window leave together when it ends,
+	// in batches of at most 3, in creation order.
+	apptest.AlignToWindow(wait)
+	created := time.Now()
+	var ids []string
+	ids = append(ids, env.Deliver(id, items(4, "a")...)...)
+	ids = append(ids, env.Deliver(id, items(2, "b")...)...)
+	ids = append(ids, env.Deliver(id, items(1, "c")...)...)
+	recv.WaitDelivered(t, 10*time.Second, ids)
+	var sizes []int
+	for _, r := range recv.Requests() {
+		sizes = append(sizes, len(r.Items))
+		require.False(t, r.At.Before(created.Truncate(wait).Add(wait)), "no batch leaves before its window ends: created %v, arrived %v", created.Format("05.000"), r.At.Format("05.000"))
+	}
+	require.Equal(t, []int{3, 3, 1}, sizes)
+	require.Equal(t, ids, recv.Delivered(), "in creation order")
+}
+
+func TestZeroWaitSendsAtOnce(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Immediate", recv.URL, map[string]any{"batch_wait_ms": 0})
+	for i := range 5 {
+		ids := env.Deliver(id, items(1, strconv.Itoa(i))...)
+		recv.WaitDelivered(t, 10*time.Second, ids)
+	}
+	require.Len(t, recv.Delivered(), 5)
+}

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// journeyGet shows one journey.
+func (s *Server) journeyGet(c *gin.Context) {
+	j, err := s.loadJourney(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.respondJourney(c, http.StatusOK, j)
+}
+
+// journeyList lists the panel's journeys with their run counts.
+func (s *Server) journeyList(c *gin.Context) {
+	js, counts, err := s.journeysWithRuns(c.Request.Context(), panelOf(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]journeyJSON, 0, len(js))
+	for i := range js {
+		j, err := newJourneyJSON(&js[i], counts[js[i].ID])
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out = append(out, j)
+	}
+	c.JSON(http.StatusOK, gin.H{"journeys": out})
+}
+
+// journeysWithRuns lists a panel's journeys and counts their runs by status.
+func (s *Server) journeysWithRuns(ctx context.Context, panelID int64) ([]models.Journey, map[int64]map[string]int64, error) {
+	js, err := s.store.ListJourneys(ctx, panelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int64, len(js))
+	for i := range js {
+		ids[i] = js[i].ID
+	}
+	counts, err := s.store.JourneyCounts(ctx, ids)
+	return js, counts, err
+}

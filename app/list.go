@@ -1,0 +1,133 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/journey"
+)
+
+// listCreate makes a static list; adding contacts to it can start journeys.
+func (s *Server) listCreate(c *gin.Context) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
+		s.fail(c, errBadRequest("name", "is required, up to 200 bytes"))
+		return
+	}
+	l, err := s.store.CreateList(c.Request.Context(), panelOf(c).ID, in.Name)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"id": l.ID, "name": l.Name, "members": 0, "created_at": l.CreatedAt})
+}
+
+// listList lists the panel's lists.
+func (s *Server) listList(c *gin.Context) {
+	ls, err := s.store.ListLists(c.Request.Context(), panelOf(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]gin.H, len(ls))
+	for i, l := range ls {
+		out[i] = gin.H{"id": l.ID, "name": l.Name, "members": l.Members, "created_at": l.CreatedAt}
+	}
+	c.JSON(http.StatusOK, gin.H{"lists": out})
+}
+
+// listAddMembers adds contacts (created or updated on the way); those that
+// were not members yet enter the list-triggered journeys.
+func (s *Server) listAddMembers(c *gin.Context) {
+	id, err := idParam(c, "list")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if _, err := s.store.ListByID(ctx, panelOf(c).ID, id); err != nil {
+		s.fail(c, notFoundAs(err, "list not found"))
+		return
+	}
+	var in struct {
+		Members []memberInput `json:"members"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(in.Members) == 0 || len(in.Members) > maxItemsPerRequest {
+		s.fail(c, errBadRequest("members", fmt.Sprintf("send 1 to %d members", maxItemsPerRequest)))
+		return
+	}
+	members := make([]jobs.Member, len(in.Members))
+	for i, m := range in.Members {
+		if members[i], err = m.member(fmt.Sprintf("members[%d].", i)); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	added, err := s.engine.AddToList(ctx, panelOf(c), id, members)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"added": added})
+}
+
+// segmentCreate saves an attribute filter; contacts that come to match it
+// enter the segment-triggered journeys.
+func (s *Server) segmentCreate(c *gin.Context) {
+	var in struct {
+		Name    string           `json:"name"`
+		Filters []journey.Filter `json:"filters"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
+		s.fail(c, errBadRequest("name", "is required, up to 200 bytes"))
+		return
+	}
+	if len(in.Filters) == 0 {
+		s.fail(c, errBadRequest("filters", "a segment needs at least one filter"))
+		return
+	}
+	if err := journey.CheckFilters(in.Filters); err != nil {
+		s.fail(c, errBadRequest("filters", err.Error()))
+		return
+	}
+	raw, _ := json.Marshal(in.Filters)
+	seg, err := s.store.CreateSegment(c.Request.Context(), panelOf(c).ID, in.Name, raw)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"id": seg.ID, "name": seg.Name, "filters": in.Filters, "created_at": seg.CreatedAt})
+}
+
+// segmentList lists the panel's segments.
+func (s *Server) segmentList(c *gin.Context) {
+	segs, err := s.store.ListSegments(c.Request.Context(), panelOf(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]gin.H, len(segs))
+	for i, seg := range segs {
+		out[i] = gin.H{"id": seg.ID, "name": seg.Name, "filters": seg.Filters, "created_at": seg.CreatedAt}
+	}
+	c.JSON(http.StatusOK, gin.H{"segments": out})
+}

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// Keys of values middleware leaves in the gin context.
+const (
+	ctxRequestID = "request_id"
+	ctxPanel     = "panel"
+)
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestLog gives every request an id (kept from X-Request-Id when sane)
+// and logs one line when it ends. Paths are logged without query strings,
+// which may carry data a person did not mean to log.
+func (s *Server) requestLog(c *gin.Context) {
+	start := time.Now()
+	id := c.GetHeader("X-Request-Id")
+	if !requestIDPattern.MatchString(id) {
+		id = models.NewULID(start).String()
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+	attrs := []any{"request_id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds()}
+	if p, ok := c.Get(ctxPanel); ok {
+		attrs = append(attrs, "panel", p.(*models.Panel).Name)
+	}
+	s.log.InfoContext(c.Request.Context(), "http request", attrs...)
+}
+
+// recoverJSON turns a panic into a logged 500 instead of a dropped connection.
+func (s *Server) recoverJSON(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(r)
+			}
+			s.fail(c, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	c.Next()
+}
+
+// limitBody caps every request body; a declared length over the cap is
+// refused before anything is read.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
+		s.fail(c, &httpError{status: http.StatusRequestEntityTooLarge,
+			msg: "request body is larger than " + strconv.FormatInt(s.cfg.MaxBodyBytes, 10) + " bytes"})
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	c.Next()
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(c *gin.Context) string {
+	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// adminAuth admits requests with a live admin token and remembers its panel:
+// every handler behind it sees that panel's data only.
+func (s *Server) adminAuth(c *gin.Context) {
+	token := bearer(c)
+	if token == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="herald"`)
+		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing API token: send Authorization: Bearer <token>"})
+		return
+	}
+	panel, err := s.store.Authenticate(c.Request.Context(), models.TokenAdmin, token)
+	if errors.Is(err, models.ErrNotFound) {
+		c.Header("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
+		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "invalid or revoked API token"})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(ctxPanel, panel)
+	c.Next()
+}
+
+// adminRateLimit bounds requests per panel across all replicas. When Redis
+// cannot answer the request goes through: the limit protects Herald, and
+// refusing every request would be the larger harm.
+func (s *Server) adminRateLimit(c *gin.Context) {
+	s.rateLimit(c, "admin:"+strconv.FormatInt(panelOf(c).ID, 10), s.cfg.AdminRateLimit,
+		errorBody{Error: "rate limit exceeded"})
+}
+
+func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal any) {
+	if s.limiter == nil {
+		c.Next()
+		return
+	}
+	ok, wait, err := s.limiter.Allow(c.Request.Context(), key, perMinute, time.Minute)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "rate limiter unavailable; request allowed", "error", err)
+	}
+	if !ok {
+		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, refusal)
+		return
+	}
+	c.Next()
+}
+
+func panelOf(c *gin.Context) *models.Panel {
+	return c.MustGet(ctxPanel).(*models.Panel)
+}
+
+// healthz answers 200 when the database answers.
+func (s *Server) healthz(c *gin.Context) {
+	sqlDB, err := s.store.DB.DB()
+	if err == nil {
+		err = sqlDB.PingContext(c.Request.Context())
+	}
+	if err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// metricsHandler serves Prometheus metrics: aggregates only, no panel's
+// data. With MetricsToken set it wants that Bearer token.
+func (s *Server) metricsHandler(c *gin.Context) {
+	if s.cfg.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(bearer(c)), []byte(s.cfg.MetricsToken)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="herald metrics"`)
+		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing or wrong metrics token"})
+		return
+	}
+	promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)
+}

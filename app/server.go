@@ -1,0 +1,120 @@
+// Package app is Herald's HTTP side: the admin JSON API, the ingest API and
+// the marketer UI, wired on gin. It reads and writes through models and
+// hands work to jobs.
+package app
+
+import (
+	"cmp"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/models"
+)
+
+// Config is what the HTTP side needs to know; cmd fills it from the
+// environment.
+type Config struct {
+	// MaxBodyBytes caps every request body; default 1 MiB.
+	MaxBodyBytes int64
+	// AdminRateLimit is requests per minute per panel on the admin API;
+	// default 600.
+	AdminRateLimit int
+	// IngestRateLimit is requests per minute per panel on the ingest API,
+	// unless the panel sets its own; default 1000.
+	IngestRateLimit int
+	// MetricsToken, when set, is the Bearer token /metrics requires.
+	MetricsToken string
+	// SessionTTL is how long a UI sign-in lasts; default 12 h, a working
+	// day, so a forgotten browser does not stay signed in for long.
+	SessionTTL time.Duration
+	// LoginRateLimit is sign-in attempts per minute per client address;
+	// default 20, plenty for people and too few for guessing passwords.
+	LoginRateLimit int
+	// SecureCookies marks the UI's cookies Secure even on plain HTTP
+	// requests: set it when a TLS proxy in front serves Herald over HTTPS
+	// (cmd sets it when HERALD_PUBLIC_URL is https). A request that came
+	// over TLS gets Secure cookies anyway.
+	SecureCookies bool
+}
+
+func (c Config) withDefaults() Config {
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 1<<20)
+	c.AdminRateLimit = cmp.Or(c.AdminRateLimit, 600)
+	c.IngestRateLimit = cmp.Or(c.IngestRateLimit, 1000)
+	c.SessionTTL = cmp.Or(c.SessionTTL, 12*time.Hour)
+	c.LoginRateLimit = cmp.Or(c.LoginRateLimit, 20)
+	return c
+}
+
+// Params are the parts a Server is built from.
+type Params struct {
+	Config  Config
+	Store   *models.Store
+	Sender  *jobs.Sender
+	Limiter *jobs.RateLimiter
+	// Enqueuer hands new work to the worker; it may be nil in tests that
+	// need no worker, and the reconciler finds the work all the same.
+	Enqueuer *jobs.Enqueuer
+	// Engine stores ingested events and moves journeys.
+	Engine *jobs.Engine
+	// Tracker resets the health of webhooks put back in service.
+	Tracker *jobs.Tracker
+	// Metrics counts what the HTTP side does; nil counts nothing.
+	Metrics *jobs.Metrics
+	// Gatherer is what /metrics serves; nil serves no /metrics.
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+}
+
+// Server serves Herald's HTTP routes.
+type Server struct {
+	cfg      Config
+	store    *models.Store
+	sender   *jobs.Sender
+	limiter  *jobs.RateLimiter
+	enqueuer *jobs.Enqueuer
+	engine   *jobs.Engine
+	tracker  *jobs.Tracker
+	metrics  *jobs.Metrics
+	gatherer prometheus.Gatherer
+	log      *slog.Logger
+	now      func() time.Time
+	pages    map[string]*template.Template
+	csrf     *http.CrossOriginProtection
+}
+
+// New builds a Server.
+func New(p Params) *Server {
+	s := &Server{
+		cfg:      p.Config.withDefaults(),
+		store:    p.Store,
+		sender:   p.Sender,
+		limiter:  p.Limiter,
+		enqueuer: p.Enqueuer,
+		engine:   p.Engine,
+		tracker:  p.Tracker,
+		metrics:  jobs.OrNop(p.Metrics),
+		gatherer: p.Gatherer,
+		log:      cmp.Or(p.Logger, slog.Default()),
+		now:      p.Store.Now,
+		csrf:     http.NewCrossOriginProtection(),
+	}
+	s.pages = s.parsePages()
+	return s
+}
+
+// Handler returns the whole route table as one http.Handler.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil) // client IPs come from the socket unless configured otherwise
+	s.routes(r)
+	return r
+}

@@ -1,0 +1,25 @@
+package app
+
+import (
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// journeySettingsSave changes a journey's name and when a contact may enter
+// it again.
+func (s *Server) journeySettingsSave(c *gin.Context) {
+	j, def, err := s.loadJourneyDef(c)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	def.Name = strings.TrimSpace(c.PostForm("name"))
+	switch mode := c.PostForm("reentry"); mode {
+	case "after":
+		def.Reentry = "after:" + strings.TrimSpace(c.PostForm("reentry_after"))
+	default:
+		def.Reentry = mode
+	}
+	s.saveJourney(c, j, def, "", formErrors{})
+}

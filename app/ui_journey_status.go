@@ -1,0 +1,66 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// journeyPublishForm puts a journey live. When its graph cannot go live,
+// the builder shows why next to each step.
+func (s *Server) journeyPublishForm(c *gin.Context) {
+	j, def, err := s.loadJourneyDef(c)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	if _, err = s.publish(c, j.PanelID, j.ID); err != nil {
+		var he *httpError
+		var ce *models.ConflictError
+		switch {
+		case errors.As(err, &he) && len(he.problems) > 0:
+			s.renderBuilder(c, he.status, j, def, "", formErrors{"": "The journey cannot be published yet: fix the problems marked below."}, he.problems)
+		case errors.As(err, &ce):
+			s.setFlash(c, "error", sentence(ce.Message)+".")
+			c.Redirect(http.StatusSeeOther, builderURL(j.ID, ""))
+		default:
+			s.failPage(c, err)
+		}
+		return
+	}
+	s.setFlash(c, "ok", "Published. “"+j.Name+"” is live and takes new entries.")
+	c.Redirect(http.StatusSeeOther, builderURL(j.ID, ""))
+}
+
+// journeyPauseForm holds a live journey's runs where they are.
+func (s *Server) journeyPauseForm(c *gin.Context) {
+	s.journeyMoveForm(c, models.JourneyPaused, "Paused: no new entries, and runs wait where they are until you publish again.")
+}
+
+// journeyStopForm ends a journey and its runs for good.
+func (s *Server) journeyStopForm(c *gin.Context) {
+	s.journeyMoveForm(c, models.JourneyStopped, "Stopped: the journey and all its runs have ended.")
+}
+
+func (s *Server) journeyMoveForm(c *gin.Context, to models.JourneyStatus, done string) {
+	id, err := idParam(c, "journey")
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	_, err = s.store.SetJourneyStatus(c.Request.Context(), panelOf(c).ID, id, to, nil)
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		s.setFlash(c, "error", sentence(ce.Message)+".")
+	case err != nil:
+		s.failPage(c, notFoundAs(err, "journey not found"))
+		return
+	default:
+		s.setFlash(c, "ok", done)
+	}
+	c.Redirect(http.StatusSeeOther, builderURL(id, ""))
+}

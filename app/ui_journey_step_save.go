@@ -1,0 +1,21 @@
+package app
+
+import "github.com/gin-gonic/gin"
+
+// journeyStepSave saves a step's side form.
+func (s *Server) journeyStepSave(c *gin.Context) {
+	j, def, err := s.loadJourneyDef(c)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	n := def.Node(c.Param("node"))
+	if n == nil {
+		s.failPage(c, errNotFound("step not found"))
+		return
+	}
+	_ = c.Request.ParseForm()
+	var errs formErrors
+	*n, errs = stepFromForm(*n, c.Request.PostForm)
+	s.saveJourney(c, j, def, n.ID, errs)
+}

@@ -1,0 +1,116 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/jobs/journey"
+)
+
+// The builder edits journeys by the API's rules: what Check refuses is
+// reported next to the field and not stored.
+func TestUIJourneyBuilder(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	recv := apptest.NewReceiver(t)
+	env.User(uiEmail, uiPassword)
+	ui := env.SignIn(uiEmail, uiPassword)
+
+	res := ui.Post("/journeys", url.Values{"name": {"Cart recovery"}, "event": {""}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.Status)
+	require.Contains(t, res.Body, `data-error-for="event" >A trigger needs exactly one of event, segment or list.</p>`)
+	res = ui.Post("/journeys", url.Values{"name": {"Cart recovery"}, "event": {"Added to Cart"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	path := res.Location
+	load := func() *journey.Definition {
+		var j struct{ Nodes []journey.Node }
+		code, raw := env.Call("GET", "/api/v1"+path, nil, &j)
+		require.Equal(t, http.StatusOK, code, raw)
+		return &journey.Definition{Nodes: j.Nodes}
+	}
+
+	// A webhook step needs an active webhook to start on.
+	res = ui.Post(path+"/steps", url.Values{"after": {"start"}, "type": {"webhook"}}, nil)
+	require.Equal(t, http.StatusConflict, res.Status)
+	require.Contains(t, res.Body, "A webhook step needs an active webhook")
+	hook := env.ActiveWebhook("Cart Webhook", recv.URL, nil)
+
+	// trigger → wait → stop; then a webhook on the wait's timeout exit.
+	res = ui.Post(path+"/steps", url.Values{"after": {"start"}, "type": {"wait_for_event"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	require.Contains(t, res.Location, "step=wait")
+	res = ui.Post(path+"/steps", url.Values{"after": {"wait"}, "exit": {"timeout"}, "type": {"webhook"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	def := load()
+	require.Equal(t, "wait", def.Node("start").Next)
+	require.Equal(t, "end", def.Node("wait").Happened)
+	require.Equal(t, "hook", def.Node("wait").Timeout)
+	require.Equal(t, "end", def.Node("hook").Next)
+	require.Equal(t, hook, def.Node("hook").WebhookID)
+
+	// A bad waiting period is refused next to its field, and not stored.
+	wait := url.Values{"event": {"Placed Order"}, "channel": {""}, "within": {"soon"}, "happened": {"end"}, "timeout": {"hook"}}
+	res = ui.Post(path+"/steps/wait", wait, nil)
+	require.Equal(t, http.StatusBadRequest, res.Status)
+	require.Contains(t, res.Body, `data-error-for="within" >Must be a duration such as 30m or 24h.</p>`)
+	require.Contains(t, res.Body, `value="Placed Order"`, "what was typed stays in the form")
+	require.Equal(t, "open", load().Node("wait").Event)
+	wait.Set("within", "30m")
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/wait", wait, nil).Status)
+
+	// The webhook step, with a filter on the trigger.
+	hookForm := url.Values{"webhook_id": {itoa(hook)}, "event_params": {"timestamp", "email"}, "event_params_other": {"items"},
+		"att_params": {"EMAIL"}, "att_params_other": {"loyalty_tier"}, "custom_key": {"Action", ""}, "custom_value": {"Cart abandoned", ""},
+		"next": {"end"}}
+	var preview struct{ Preview string }
+	res = ui.Post(path+"/steps/hook/preview", hookForm, http.Header{"Accept": {"application/json"}})
+	require.Equal(t, http.StatusOK, res.Status, res.Body)
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &preview))
+	require.Contains(t, preview.Preview, `"acme_prod": [`)
+	require.Contains(t, preview.Preview, `"LOYALTY_TIER": null`)
+	require.Contains(t, preview.Preview, `"Action": "Cart abandoned"`)
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/hook", hookForm, nil).Status)
+	trigger := url.Values{"event": {"Added to Cart"}, "channel": {""}, "next": {"wait"},
+		"filter_kind": {"attribute", "property"}, "filter_name": {"country", "items.0.sku"}, "filter_op": {"in", "exists"},
+		"filter_value": {"Canada, India", ""}}
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/start", trigger, nil).Status)
+	def = load()
+	require.Equal(t, []journey.Filter{{Attribute: "COUNTRY", Op: "in", Value: []any{"Canada", "India"}}, {Property: "items.0.sku", Op: "exists"}},
+		def.Node("start").Filters)
+	require.Equal(t, []string{"timestamp", "email", "items"}, def.Node("hook").EventParams)
+	require.Equal(t, []string{"EMAIL", "LOYALTY_TIER"}, def.Node("hook").AttParams)
+
+	// Settings: a reentry that cannot be read is refused.
+	res = ui.Post(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after": {"a day"}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.Status)
+	require.Contains(t, res.Body, `data-error-for="reentry" >After: wants a positive duration such as after:24h.</p>`)
+	require.Equal(t, http.StatusSeeOther, ui.Post(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after": {"24h"}}, nil).Status)
+
+	// Deleting the wait joins the trigger to what the wait led on to.
+	require.Equal(t, http.StatusConflict, ui.Post(path+"/steps/end/delete", url.Values{}, nil).Status, "steps lead to the stop")
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/wait/delete", url.Values{}, nil).Status)
+	def = load()
+	require.Nil(t, def.Node("wait"))
+	require.Equal(t, "hook", def.Node("start").Next)
+
+	// Publish; a live journey is read-only until paused.
+	res = ui.Post(path+"/publish", url.Values{}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	page := ui.Get(path)
+	require.Contains(t, page.Body, "This journey is live: pause it to change its steps.")
+	res = ui.Post(path+"/steps/hook", hookForm, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status)
+	require.Contains(t, ui.Get(path).Body, "A live journey cannot be edited; pause it first.")
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/pause", url.Values{}, nil).Status)
+	require.Contains(t, ui.Get(path).Body, ">paused<")
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/stop", url.Values{}, nil).Status)
+	j, err := env.Store.ListJourneys(context.Background(), env.Panel.ID)
+	require.NoError(t, err)
+	require.Equal(t, "stopped", string(j[0].Status))
+}

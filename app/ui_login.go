@@ -1,0 +1,84 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// loginData is the sign-in form.
+type loginData struct {
+	Email string
+	Next  string
+	Error string
+}
+
+// loginPage shows the sign-in form; a signed-in user goes straight on.
+func (s *Server) loginPage(c *gin.Context) {
+	next := localPath(c.Query("next"))
+	if sess, err := s.sessionOf(c); err == nil && sess != nil {
+		c.Redirect(http.StatusSeeOther, next)
+		return
+	}
+	s.render(c, http.StatusOK, "login", "Sign in", "", loginData{Next: next})
+}
+
+// login checks an e-mail address and password and starts a session in the
+// user's first panel. Whether the address or the password was wrong is
+// not told: that would tell a stranger who has an account.
+func (s *Server) login(c *gin.Context) {
+	ctx := c.Request.Context()
+	in := loginData{Email: c.PostForm("email"), Next: localPath(c.PostForm("next"))}
+	if s.limiter != nil {
+		ok, wait, err := s.limiter.Allow(ctx, "login:"+c.ClientIP(), s.cfg.LoginRateLimit, time.Minute)
+		if err != nil {
+			s.log.WarnContext(ctx, "rate limiter unavailable; sign-in allowed", "error", err)
+		}
+		if !ok {
+			c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			in.Error = "Too many sign-in attempts from here. Wait a minute and try again."
+			s.render(c, http.StatusTooManyRequests, "login", "Sign in", "", in)
+			return
+		}
+	}
+	user, err := s.store.CheckPassword(ctx, in.Email, c.PostForm("password"))
+	if errors.Is(err, models.ErrNotFound) {
+		in.Error = "Wrong e-mail address or password."
+		s.render(c, http.StatusUnauthorized, "login", "Sign in", "", in)
+		return
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	panels, err := s.store.UserPanels(ctx, user.ID)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	if len(panels) == 0 {
+		in.Error = "Your account belongs to no panel yet. Ask whoever runs Herald to add you to one."
+		s.render(c, http.StatusForbidden, "login", "Sign in", "", in)
+		return
+	}
+	// A session token the browser already had is dropped, so a token
+	// planted before sign-in never becomes a signed-in one.
+	if old, _ := c.Cookie(sessionCookie); old != "" {
+		if err := s.store.DeleteSession(ctx, old); err != nil {
+			s.failPage(c, err)
+			return
+		}
+	}
+	token, _, err := s.store.CreateSession(ctx, user.ID, panels[0].ID, s.cfg.SessionTTL)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	s.setCookie(c, sessionCookie, token, int(s.cfg.SessionTTL.Seconds()))
+	c.Redirect(http.StatusSeeOther, in.Next)
+}

@@ -1,0 +1,24 @@
+package app
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+)
+
+// panelSwitch moves the session to another of the user's panels. It lands
+// on the webhook list: ids in the page the user was on belong to the panel
+// they left.
+func (s *Server) panelSwitch(c *gin.Context) {
+	id, err := strconv.ParseInt(c.PostForm("panel"), 10, 64)
+	if err != nil {
+		s.failPage(c, errNotFound("panel not found"))
+		return
+	}
+	if err := s.store.SwitchPanel(c.Request.Context(), sessionOf(c).ID, id); err != nil {
+		s.failPage(c, notFoundAs(err, "panel not found"))
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/webhooks")
+}

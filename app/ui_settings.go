@@ -1,0 +1,60 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// settingsPage is the panel's settings: ingest keys, users and alert
+// recipients.
+type settingsPage struct {
+	Keys []models.Token
+	// NewKey is an ingest key just made, shown this once.
+	NewKey    string
+	KeyLabel  string
+	KeyErrors formErrors
+	Users     []models.User
+	UserEmail string
+	// UserErrors are the add-a-user form's, by field.
+	UserErrors formErrors
+	// Recipients get alert e-mail; a new one may be limited to one of
+	// Webhooks.
+	Recipients      []recipientRow
+	Webhooks        []models.Webhook
+	RecipientEmail  string
+	RecipientErrors formErrors
+}
+
+// settingsShow shows the panel's settings.
+func (s *Server) settingsShow(c *gin.Context) {
+	s.renderSettings(c, http.StatusOK, &settingsPage{})
+}
+
+func (s *Server) renderSettings(c *gin.Context, status int, p *settingsPage) {
+	ctx := c.Request.Context()
+	panel := panelOf(c)
+	var err error
+	if p.Keys, err = s.store.ListTokens(ctx, panel.ID, models.TokenIngest); err == nil {
+		p.Users, err = s.store.PanelUsers(ctx, panel.ID)
+	}
+	if err == nil {
+		p.Recipients, p.Webhooks, err = s.recipientRows(c, panel.ID)
+	}
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	if p.KeyErrors == nil {
+		p.KeyErrors = formErrors{}
+	}
+	if p.UserErrors == nil {
+		p.UserErrors = formErrors{}
+	}
+	if p.RecipientErrors == nil {
+		p.RecipientErrors = formErrors{}
+	}
+	s.render(c, status, "settings", "Settings", "settings", p)
+}

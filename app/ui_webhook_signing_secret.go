@@ -1,0 +1,36 @@
+package app
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// webhookSigningSecret generates (or rotates) a webhook's signing secret
+// and shows it on the answer to this post, once: it is not behind a
+// redirect, so it is in no URL, flash or later page. remove=1 removes it.
+func (s *Server) webhookSigningSecret(c *gin.Context) {
+	w, err := s.loadWebhook(c)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	secret := ""
+	if c.PostForm("remove") == "" {
+		secret = models.NewSigningSecret()
+	}
+	w, err = s.store.UpdateWebhook(c.Request.Context(), w.PanelID, w.ID, &models.WebhookInput{SigningSecret: &secret})
+	if err != nil {
+		s.failPage(c, webhookErr(err))
+		return
+	}
+	if secret == "" {
+		s.setFlash(c, "ok", "Signing secret removed: requests go out unsigned.")
+		c.Redirect(http.StatusSeeOther, "/webhooks/"+strconv.FormatInt(w.ID, 10))
+		return
+	}
+	s.showWebhook(c, w, secret)
+}

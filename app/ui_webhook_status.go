@@ -1,0 +1,49 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// webhookEnable puts a webhook in service and releases what it held. It
+// is refused, with the reason on the page, unless its configuration passed
+// a test.
+func (s *Server) webhookEnable(c *gin.Context) {
+	s.webhookSwitch(c, func(panelID, id int64) (*models.Webhook, error) { return s.activate(c, panelID, id) },
+		"Enabled. “%s” is active.", " (Edit → Test).")
+}
+
+// webhookDisable takes a webhook out of service; its deliveries are held.
+func (s *Server) webhookDisable(c *gin.Context) {
+	s.webhookSwitch(c, func(panelID, id int64) (*models.Webhook, error) {
+		return s.store.DeactivateWebhook(c.Request.Context(), panelID, id)
+	}, "Disabled. “%s” holds its deliveries until you enable it.", ".")
+}
+
+// webhookSwitch runs an enable or disable and tells the outcome on the
+// webhook's page: done (with the label) or why it was refused.
+func (s *Server) webhookSwitch(c *gin.Context, do func(panelID, id int64) (*models.Webhook, error), done, refusedEnd string) {
+	id, err := idParam(c, "webhook")
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	w, err := do(panelOf(c).ID, id)
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		s.setFlash(c, "error", sentence(ce.Message)+refusedEnd)
+	case err != nil:
+		s.failPage(c, webhookErr(err))
+		return
+	default:
+		s.setFlash(c, "ok", fmt.Sprintf(done, w.Label))
+	}
+	c.Redirect(http.StatusSeeOther, "/webhooks/"+strconv.FormatInt(id, 10))
+}

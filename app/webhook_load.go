@@ -1,0 +1,33 @@
+package app
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+var errWebhookNotFound = errNotFound("webhook not found")
+
+// loadWebhook loads the asset named by the :id parameter, in the caller's
+// panel only; another panel's asset is "not found", never "forbidden".
+func (s *Server) loadWebhook(c *gin.Context) (*models.Webhook, error) {
+	id, err := idParam(c, "webhook")
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.store.Webhook(c.Request.Context(), panelOf(c).ID, id)
+	return w, webhookErr(err)
+}
+
+// webhookErr words "not found" for a webhook.
+func webhookErr(err error) error { return notFoundAs(err, errWebhookNotFound.Error()) }
+
+// respondWebhook answers with one asset and its latest test.
+func (s *Server) respondWebhook(c *gin.Context, status int, w *models.Webhook) {
+	out, err := s.presentOne(c.Request.Context(), w)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(status, out)
+}

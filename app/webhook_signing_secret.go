@@ -1,0 +1,25 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// webhookRotateSigningSecret generates a new signing secret and shows it
+// this once; it is never readable again.
+func (s *Server) webhookRotateSigningSecret(c *gin.Context) {
+	id, err := idParam(c, "webhook")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	secret := models.NewSigningSecret()
+	if _, err := s.store.UpdateWebhook(c.Request.Context(), panelOf(c).ID, id, &models.WebhookInput{SigningSecret: &secret}); err != nil {
+		s.fail(c, webhookErr(err))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"signing_secret": secret})
+}

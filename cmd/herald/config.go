@@ -1,0 +1,288 @@
+package main
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/models"
+)
+
+// config is every setting Herald reads, all from the environment and all
+// here. Each field names its variable and default; the README lists them.
+type config struct {
+	// HERALD_ENV: "development" (default) or "production". Production
+	// refuses to start without HERALD_SECRET_KEY.
+	Env string
+	// HERALD_DATABASE_URL: PostgreSQL. Default: the local server, database herald.
+	DatabaseURL string
+	// HERALD_DB_MAX_CONNS: connections per process; default 20.
+	DBMaxConns int
+	// HERALD_REDIS_URL: Redis for the task queue and rate limits.
+	// Default redis://127.0.0.1:6379/0.
+	RedisURL string
+	// HERALD_NAMESPACE: prefix of every Redis key and queue, so deployments
+	// can share a Redis; default "herald".
+	Namespace string
+	// HERALD_LISTEN: address of the HTTP server; default 127.0.0.1:8080 (only
+	// this machine; use 0.0.0.0:8080 in a container).
+	Listen string
+	// HERALD_PUBLIC_URL: the address people reach the UI at, used in links in
+	// e-mails; default http:// + HERALD_LISTEN. When it is https://, the UI's
+	// cookies are marked Secure (a TLS proxy serves Herald).
+	PublicURL string
+	// HERALD_SECRET_KEY: 32 bytes (base64 or hex) that encrypt secrets at
+	// rest. In development a key is created in HERALD_DEV_KEY_FILE
+	// (default .herald/dev.key) when none is set.
+	SecretKey []byte
+	// HERALD_EGRESS_ALLOW: comma-separated CIDRs outbound requests may reach
+	// although the SSRF guard refuses them (loopback, private, ...); empty by default.
+	EgressAllow []netip.Prefix
+	// HERALD_HTTP_TIMEOUT: bound on one outbound request; default 30s.
+	HTTPTimeout time.Duration
+	// HERALD_RETENTION: how long delivered deliveries and attempts are kept;
+	// default 168h (7 days). Failed and held deliveries are kept until dealt with.
+	Retention time.Duration
+	// HERALD_WORKER_CONCURRENCY: tasks a worker runs at once; default 50.
+	WorkerConcurrency int
+	// HERALD_ADMIN_RATE_LIMIT: admin API requests per minute per panel; default 600.
+	AdminRateLimit int
+	// HERALD_INGEST_RATE_LIMIT: ingest API requests per minute per panel,
+	// unless the panel sets its own; default 1000.
+	IngestRateLimit int
+	// HERALD_SMTP_URL: where alert e-mail goes: smtp://user:pass@host:port
+	// (STARTTLS when offered; ?starttls=required insists, ?starttls=none
+	// never tries) or smtps://… (implicit TLS). Unset: alerts are written
+	// and kept until it is set.
+	SMTPURL string
+	// HERALD_ALERT_FROM: the From of alert e-mail; default herald@localhost.
+	AlertFrom string
+	// HERALD_METRICS_TOKEN: when set, GET /metrics wants it as a Bearer
+	// token; unset, /metrics is open (aggregates only: no panel's data).
+	MetricsToken string
+	// HERALD_METRICS_LISTEN: where a worker or scheduler process (which has
+	// no HTTP server) serves /metrics; unset, it serves none.
+	MetricsListen string
+	// HERALD_PPROF_LISTEN: when set (e.g. 127.0.0.1:6060), serves Go's
+	// profiler there; loopback only, it exposes internals. Off by default.
+	PprofListen string
+	// HERALD_LOG_LEVEL: debug, info (default), warn or error.
+	LogLevel slog.Level
+	// HERALD_LOG_FORMAT: json (default) or text.
+	LogFormat string
+
+	// devKeyNote says where a development key came from, to log it once.
+	devKeyNote string
+}
+
+// configError names the variable at fault; main prints it as one line.
+type configError struct {
+	name string
+	msg  string
+}
+
+func (e *configError) Error() string { return e.name + ": " + e.msg }
+
+// loadConfig reads and validates the environment. needKey is false for
+// commands that never touch secrets (migrate, token create).
+func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
+	get := func(name, def string) string { return cmp.Or(strings.TrimSpace(getenv(name)), def) }
+	c := &config{
+		Env:         get("HERALD_ENV", "development"),
+		DatabaseURL: get("HERALD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable"),
+		RedisURL:    get("HERALD_REDIS_URL", "redis://127.0.0.1:6379/0"),
+		Namespace:   get("HERALD_NAMESPACE", "herald"),
+		Listen:      get("HERALD_LISTEN", "127.0.0.1:8080"),
+		LogFormat:   get("HERALD_LOG_FORMAT", "json"),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return nil, &configError{"HERALD_ENV", fmt.Sprintf("%q is neither development nor production", c.Env)}
+	}
+	if err := checkURL(c.DatabaseURL, "postgres", "postgresql"); err != nil {
+		return nil, &configError{"HERALD_DATABASE_URL", err.Error()}
+	}
+	if err := checkURL(c.RedisURL, "redis", "rediss", "redis-sentinel"); err != nil {
+		return nil, &configError{"HERALD_REDIS_URL", err.Error()}
+	}
+	if _, err := parseRedisURL(c.RedisURL); err != nil {
+		return nil, &configError{"HERALD_REDIS_URL", err.Error()}
+	}
+	if !validNamespace(c.Namespace) {
+		return nil, &configError{"HERALD_NAMESPACE", "use letters, digits, '_' or '-'"}
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return nil, &configError{"HERALD_LISTEN", fmt.Sprintf("%q is not host:port", c.Listen)}
+	}
+	c.PublicURL = strings.TrimRight(get("HERALD_PUBLIC_URL", "http://"+c.Listen), "/")
+	if err := checkURL(c.PublicURL, "http", "https"); err != nil {
+		return nil, &configError{"HERALD_PUBLIC_URL", err.Error()}
+	}
+	var err error
+	if c.DBMaxConns, err = positiveInt(get("HERALD_DB_MAX_CONNS", "20")); err != nil {
+		return nil, &configError{"HERALD_DB_MAX_CONNS", err.Error()}
+	}
+	if c.WorkerConcurrency, err = positiveInt(get("HERALD_WORKER_CONCURRENCY", "50")); err != nil {
+		return nil, &configError{"HERALD_WORKER_CONCURRENCY", err.Error()}
+	}
+	if c.AdminRateLimit, err = positiveInt(get("HERALD_ADMIN_RATE_LIMIT", "600")); err != nil {
+		return nil, &configError{"HERALD_ADMIN_RATE_LIMIT", err.Error()}
+	}
+	if c.IngestRateLimit, err = positiveInt(get("HERALD_INGEST_RATE_LIMIT", "1000")); err != nil {
+		return nil, &configError{"HERALD_INGEST_RATE_LIMIT", err.Error()}
+	}
+	if c.HTTPTimeout, err = time.ParseDuration(get("HERALD_HTTP_TIMEOUT", "30s")); err != nil || c.HTTPTimeout <= 0 {
+		return nil, &configError{"HERALD_HTTP_TIMEOUT", "want a positive duration such as 30s"}
+	}
+	c.SMTPURL, c.AlertFrom = strings.TrimSpace(getenv("HERALD_SMTP_URL")), get("HERALD_ALERT_FROM", "herald@localhost")
+	if c.SMTPURL != "" {
+		if _, err := jobs.ParseSMTPURL(c.SMTPURL); err != nil {
+			return nil, &configError{"HERALD_SMTP_URL", err.Error()}
+		}
+	}
+	if _, err := mail.ParseAddress(c.AlertFrom); err != nil {
+		return nil, &configError{"HERALD_ALERT_FROM", "want an e-mail address, optionally with a name: Herald <alerts@example.com>"}
+	}
+	c.MetricsToken = strings.TrimSpace(getenv("HERALD_METRICS_TOKEN"))
+	if c.MetricsListen = strings.TrimSpace(getenv("HERALD_METRICS_LISTEN")); c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return nil, &configError{"HERALD_METRICS_LISTEN", fmt.Sprintf("%q is not host:port", c.MetricsListen)}
+		}
+	}
+	if c.PprofListen = strings.TrimSpace(getenv("HERALD_PPROF_LISTEN")); c.PprofListen != "" {
+		host, _, err := net.SplitHostPort(c.PprofListen)
+		if ip, perr := netip.ParseAddr(host); err != nil || perr != nil || !ip.IsLoopback() {
+			return nil, &configError{"HERALD_PPROF_LISTEN", "want a loopback host:port such as 127.0.0.1:6060"}
+		}
+	}
+	if c.Retention, err = time.ParseDuration(get("HERALD_RETENTION", "168h")); err != nil || c.Retention < time.Hour {
+		return nil, &configError{"HERALD_RETENTION", "want a duration of at least 1h, such as 168h"}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("HERALD_LOG_LEVEL", "info"))); err != nil {
+		return nil, &configError{"HERALD_LOG_LEVEL", "want debug, info, warn or error"}
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return nil, &configError{"HERALD_LOG_FORMAT", "want json or text"}
+	}
+	if c.EgressAllow, err = parseCIDRs(getenv("HERALD_EGRESS_ALLOW")); err != nil {
+		return nil, &configError{"HERALD_EGRESS_ALLOW", err.Error()}
+	}
+	if needKey {
+		if err := c.loadKey(getenv); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *config) loadKey(getenv func(string) string) error {
+	if raw := strings.TrimSpace(getenv("HERALD_SECRET_KEY")); raw != "" {
+		key, err := models.ParseSecretKey(raw)
+		if err != nil {
+			return &configError{"HERALD_SECRET_KEY", err.Error()}
+		}
+		c.SecretKey = key
+		return nil
+	}
+	if c.Env == "production" {
+		return &configError{"HERALD_SECRET_KEY", "required in production (32 bytes as base64, e.g. `openssl rand -base64 32`)"}
+	}
+	path := cmp.Or(strings.TrimSpace(getenv("HERALD_DEV_KEY_FILE")), filepath.Join(".herald", "dev.key"))
+	key, created, err := devKey(path)
+	if err != nil {
+		return &configError{"HERALD_DEV_KEY_FILE", err.Error()}
+	}
+	c.SecretKey = key
+	c.devKeyNote = "using the development secret key in " + path
+	if created {
+		c.devKeyNote = "created a development secret key in " + path + "; set HERALD_SECRET_KEY in production"
+	}
+	return nil
+}
+
+// devKey reads the development key file, creating it when missing.
+func devKey(path string) (key []byte, created bool, err error) {
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := models.ParseSecretKey(string(b))
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %v", path, err)
+		}
+		return key, false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, err
+	}
+	key = make([]byte, 32)
+	_, _ = rand.Read(key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, err
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, false, err
+	}
+	return key, true, nil
+}
+
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	for _, s := range schemes {
+		if u.Scheme == s && u.Host != "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("want a %s:// URL with a host", schemes[0])
+}
+
+func positiveInt(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive whole number", s)
+	}
+	return n, nil
+}
+
+func parseCIDRs(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") { // a bare address means just that address
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR or IP address", part)
+			}
+			part = netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR or IP address", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func validNamespace(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return s != "" && len(s) <= 64
+}

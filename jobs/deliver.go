@@ -1,0 +1,302 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/models"
+)
+
+// DeliverConfig tunes delivery. Zero fields take the defaults.
+type DeliverConfig struct {
+	// RetrySchedule is the wait before each retry; default DefaultRetrySchedule.
+	RetrySchedule []time.Duration
+	// Lease is how long a claimed batch belongs to its worker before
+	// another may take it over; default 2 minutes, well above the
+	// outbound timeout.
+	Lease time.Duration
+	// Budget bounds one flush task's loop; then it hands over to a fresh
+	// task so one busy webhook does not pin a worker forever. Default 10 s.
+	Budget time.Duration
+	// ProbeSchedule is the wait before each probe of an open circuit;
+	// default health.ProbeSchedule (30 s up to 30 min).
+	ProbeSchedule []time.Duration
+}
+
+func (c DeliverConfig) withDefaults() DeliverConfig {
+	if len(c.RetrySchedule) == 0 {
+		c.RetrySchedule = DefaultRetrySchedule
+	}
+	c.Lease = cmp.Or(c.Lease, 2*time.Minute)
+	c.Budget = cmp.Or(c.Budget, 10*time.Second)
+	return c
+}
+
+// Deliverer runs flush tasks: claim a batch from the outbox, send it, record
+// the attempt, and retry or give up.
+type Deliverer struct {
+	cfg      DeliverConfig
+	metrics  *Metrics
+	tracker  *Tracker
+	store    *models.Store
+	sender   *Sender
+	enqueuer *Enqueuer
+	limiter  *RateLimiter
+	log      *slog.Logger
+}
+
+// HandleFlush sends a webhook's due deliveries, batch after batch, until
+// none is left, another worker holds the webhook, or the budget is spent.
+func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
+	var p flushPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("flush: bad payload: %v: %w", err, asynq.SkipRetry)
+	}
+	// asynq schedules in whole seconds, so a window that ends inside a
+	// second comes due early: wait out the rest. Claiming only after the
+	// window has ended also means every event of the window (whose enqueue
+	// found this task's id taken) is committed and seen by the claim.
+	if early := time.Until(time.UnixMilli(p.WindowEnd)); early > 0 && !sleep(ctx, early) {
+		return ctx.Err()
+	}
+	target, err := d.store.DeliveryTarget(ctx, p.WebhookID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil // deleted with its deliveries
+	}
+	if err != nil {
+		return err
+	}
+	if target.Status != models.StatusActive {
+		return nil // its deliveries are held until it is back
+	}
+	spec, err := d.store.Spec(&target.Webhook)
+	if err != nil {
+		return fmt.Errorf("flush: %w: %w", err, asynq.SkipRetry)
+	}
+	// This worker holds the send lease while it loops, so it alone moves
+	// the webhook's health: it carries it along and writes it with each
+	// batch it records.
+	h := health.Parse(target.Health)
+	th := thresholds(target.HealthSettings, target.PanelHealthSettings)
+	deadline := time.Now().Add(d.cfg.Budget)
+	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, spec.BatchSize, time.Time{}, d.cfg.Lease)
+	for {
+		if err != nil {
+			return err
+		}
+		switch {
+		case claim.Busy:
+			// The worker holding it looks again before it lets go.
+			return nil
+		case !claim.NotBefore.IsZero():
+			return d.enqueuer.FlushAt(ctx, p.WebhookID, claim.NotBefore)
+		case len(claim.Rows) == 0:
+			return nil
+		}
+		done, next, tr := d.sendBatch(ctx, target, &spec, claim, h, th)
+		h = next
+		if ctx.Err() != nil {
+			// Shutting down mid-request: hand the rows and the webhook back.
+			// The receiver may have the batch already; delivery is at least once.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			done = &models.Completion{WebhookID: p.WebhookID, Lease: claim.Lease, Released: ids(claim.Rows)}
+			if err := d.store.CompleteBatch(cctx, done); err == nil {
+				_, _ = d.store.ReleaseWebhook(cctx, p.WebhookID, claim.Lease)
+			}
+			return ctx.Err()
+		}
+		if tr.To == health.Disabled && tr.Changed() {
+			return d.disable(ctx, target, done, h, th)
+		}
+		// An alert goes out once the batch that caused it is recorded.
+		alert := func() {
+			if tr.Alert != health.NoAlert {
+				d.tracker.Alert(ctx, &target.Webhook, tr.Alert, h, th, 0)
+			}
+		}
+		if time.Now().After(deadline) {
+			// Hand over to a fresh task so one busy webhook does not pin
+			// this worker; whatever is left is in the outbox.
+			if err := d.store.CompleteBatch(ctx, done); err != nil {
+				return err
+			}
+			alert()
+			pending, err := d.store.ReleaseWebhook(ctx, p.WebhookID, claim.Lease)
+			if err != nil || !pending {
+				return err
+			}
+			return d.enqueuer.Flush(ctx, p.WebhookID, 0)
+		}
+		if wholly(done) {
+			// The steady state: one statement records this batch and
+			// claims the next.
+			claim, err = d.store.DeliveredAndClaim(ctx, done, spec.BatchSize, d.cfg.Lease)
+			if err == nil {
+				alert()
+			}
+			continue
+		}
+		if err := d.store.CompleteBatch(ctx, done); err != nil {
+			return err
+		}
+		alert()
+		claim, err = d.store.ClaimBatch(ctx, p.WebhookID, spec.BatchSize, claim.Lease, d.cfg.Lease)
+	}
+}
+
+// wholly reports a batch the receiver accepted whole, with nothing held back.
+func wholly(c *models.Completion) bool {
+	return c.Attempt != nil && len(c.Delivered) > 0 && len(c.Retry)+len(c.Failed)+len(c.Released) == 0
+}
+
+// disable records the batch that disabled the webhook, holds its
+// deliveries (that batch among them: held, not dropped) and alerts.
+func (d *Deliverer) disable(ctx context.Context, target *models.DeliveryTarget, done *models.Completion, h health.Health, th health.Thresholds) error {
+	if err := d.store.CompleteBatch(ctx, done); err != nil {
+		return err
+	}
+	held, err := d.store.DisableWebhook(ctx, target.ID, done.Lease, done.Health)
+	if err != nil {
+		return err
+	}
+	d.log.WarnContext(ctx, "webhook disabled by the failure tracker", "webhook_id", target.ID, "held", held,
+		"failing_since", h.FailingSince, "last_error", h.LastError)
+	d.tracker.Alert(ctx, &target.Webhook, health.AlertDisabled, h, th, held)
+	return nil
+}
+
+// sendBatch makes one request from a claim and says what became of each
+// row and of the webhook's health; the caller records it.
+func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget, spec *models.WebhookSpec, claim *models.Claim,
+	h health.Health, th health.Thresholds) (*models.Completion, health.Health, health.Transition) {
+	w := &target.Webhook
+	rows := claim.Rows
+	items := make([][]byte, len(rows))
+	for i := range rows {
+		items[i] = rows[i].Item
+	}
+	body, n := BuildBody(target.PanelName, items, spec.MaxBodyBytes)
+	done := &models.Completion{WebhookID: w.ID, Lease: claim.Lease, Released: ids(rows[max(n, 1):])}
+	if n == 0 {
+		// One item is larger than the asset accepts; it can never go out.
+		done.Failed = ids(rows[:1])
+		done.Attempt = &models.Attempt{PanelID: w.PanelID, WebhookID: w.ID, BatchID: BatchID(done.Failed), ItemCount: 1,
+			RequestHeaders: json.RawMessage(`{}`), Outcome: models.OutcomeFailed, ErrorClass: "size",
+			Error: fmt.Sprintf("item of %d bytes does not fit max_body_bytes (%d)", len(rows[0].Item), spec.MaxBodyBytes)}
+		return done, h, health.Transition{From: h.State, To: h.State}
+	}
+	sent := rows[:n]
+	d.waitForRate(ctx, w.ID, spec.RateLimitPerS)
+	batchID := BatchID(ids(sent))
+	res := d.sender.Send(ctx, Request{Spec: spec, MessageID: batchID, Body: body})
+	now := d.store.Now()
+	next, tr := h.Observe(health.Outcome{OK: res.OK(), Status: res.StatusCode, Error: res.ErrorText(), At: now}, th, spec.StrictDisable)
+	done.Health, _ = json.Marshal(next)
+
+	policy := RetryPolicy{Schedule: d.cfg.RetrySchedule, MaxAttempts: spec.MaxAttempts, GiveUpAfter: spec.GiveUpAfter}
+	jitter := Jitter()
+	for _, r := range sent {
+		verdict, at := policy.Decide(&res, r.Attempts, r.CreatedAt, now, jitter)
+		switch {
+		case next.State == health.Disabled:
+			// Held by the disable, in order, with the rest.
+			verdict, at = Retry, now
+		case next.State == health.Paused && Retryable(&res):
+			// The circuit is open: the batch is the probe. It waits by the
+			// probe schedule and does not run out of attempts, since the
+			// endpoint, not the event, is at fault.
+			verdict, at = Retry, next.NextProbe(now, d.cfg.ProbeSchedule)
+		}
+		switch verdict {
+		case Delivered:
+			done.Delivered = append(done.Delivered, r.ID)
+		case Retry:
+			done.Retry = append(done.Retry, r.ID)
+			if done.RetryAt.IsZero() { // the oldest retrying row sets the time; the batch stays together
+				done.RetryAt = at
+			}
+		case GiveUp:
+			done.Failed = append(done.Failed, r.ID)
+		}
+	}
+	headers, _ := json.Marshal(res.Header)
+	done.Attempt = &models.Attempt{
+		PanelID: w.PanelID, WebhookID: w.ID, BatchID: batchID, ItemCount: n, RequestHeaders: headers,
+		StatusCode: res.StatusCode, LatencyMS: int(res.Latency.Milliseconds()), ResponseBody: string(res.Body),
+		Error: res.ErrorText(), ErrorClass: res.ErrClass, Outcome: outcome(done),
+	}
+	if ctx.Err() == nil {
+		d.metrics.Attempts.WithLabelValues(done.Attempt.Outcome, res.ErrClass).Inc()
+		d.metrics.AttemptSeconds.WithLabelValues(done.Attempt.Outcome).Observe(res.Latency.Seconds())
+	}
+	if !res.OK() && ctx.Err() == nil {
+		d.log.WarnContext(ctx, "delivery attempt failed", "webhook_id", w.ID, "batch_id", batchID, "items", n,
+			"delivery_ids", firstIDs(sent, 10), "status", res.StatusCode, "error_class", res.ErrClass,
+			"error", res.ErrorText(), "outcome", done.Attempt.Outcome, "health", next.State)
+	}
+	return done, next, tr
+}
+
+// waitForRate blocks until the webhook's request rate allows one more. A
+// rate limiter that cannot answer lets the request through: one request in
+// flight per webhook already bounds the pressure.
+func (d *Deliverer) waitForRate(ctx context.Context, webhookID int64, perSecond int) {
+	if perSecond <= 0 || d.limiter == nil {
+		return
+	}
+	for {
+		ok, wait, err := d.limiter.Allow(ctx, fmt.Sprintf("hook:%d", webhookID), perSecond, time.Second)
+		if ok || err != nil || !sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+// firstIDs names the first n deliveries of a batch, for logs.
+func firstIDs(rows []models.ClaimedRow, n int) []string {
+	out := make([]string, 0, min(n, len(rows)))
+	for _, r := range rows[:min(n, len(rows))] {
+		out = append(out, models.DeliveryID(r.ID))
+	}
+	return out
+}
+
+func outcome(c *models.Completion) string {
+	switch {
+	case len(c.Delivered) > 0:
+		return models.OutcomeDelivered
+	case len(c.Retry) > 0:
+		return models.OutcomeRetry
+	}
+	return models.OutcomeFailed
+}
+
+func ids(rows []models.ClaimedRow) []uuid.UUID {
+	out := make([]uuid.UUID, len(rows))
+	for i := range rows {
+		out[i] = rows[i].ID
+	}
+	return out
+}
+
+// sleep waits for d or until ctx ends; it reports whether it slept fully.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

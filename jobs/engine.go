@@ -1,0 +1,460 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
+)
+
+// Incoming is one event of an ingest request, parsed and checked.
+type Incoming struct {
+	// EventID deduplicates per panel; empty gets a generated one.
+	EventID    string
+	Name       string
+	At         time.Time
+	Channel    string
+	MsgID      string
+	Properties map[string]any
+	// RawProperties is Properties as the sender wrote them, stored as they
+	// are rather than encoded again; nil when there is no such text.
+	RawProperties json.RawMessage
+	// User identifies the contact (may be empty: the event is stored but
+	// moves no journey) and Attributes are merged into it.
+	User       models.Identity
+	Attributes map[string]any
+}
+
+// Engine runs journeys. The ingest API hands it events (Accept), which it
+// stores at once; workers then process them in batches (HandleIngest): the
+// contacts they name, the runs they start or move and the deliveries those
+// cause, in one transaction per batch. Timers and flushes are enqueued after
+// each commit; if Redis loses them, the sweeps find the work in PostgreSQL.
+type Engine struct {
+	Store    *models.Store
+	Enqueuer *Enqueuer
+	Log      *slog.Logger
+	// Metrics counts the deliveries journeys write; nil counts nothing.
+	Metrics *Metrics
+
+	live    liveCache
+	inserts insertGroup
+}
+
+// IngestResult says what an ingest request did.
+type IngestResult struct {
+	Stored     int // new events
+	Duplicates int // repeats of events already stored
+}
+
+// Accept stores a request's events, deduplicated by event_id, and asks for
+// them to be processed. It returns once they are in PostgreSQL.
+func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string, in []Incoming) (IngestResult, error) {
+	now := e.Store.Now()
+	events := make([]models.Event, len(in))
+	for i, ev := range in {
+		events[i] = models.Event{ID: models.NewID(now), PanelID: panel.ID, EventID: ev.EventID, Source: source,
+			Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID, Properties: ev.Properties, RawProperties: ev.RawProperties,
+			OccurredAt: ev.At, ReceivedAt: now}
+		if events[i].EventID == "" {
+			events[i].EventID = "evt_" + models.ULIDString(events[i].ID)
+		}
+		if !ev.User.Empty() {
+			user := ev.User
+			events[i].User, events[i].UserAttributes, events[i].Part = &user, ev.Attributes, models.PartOf(user)
+		}
+	}
+	fresh, err := e.inserts.insert(ctx, e.Store, events)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	var res IngestResult
+	parts := map[int16]bool{}
+	for i, f := range fresh {
+		if !f {
+			res.Duplicates++
+			continue
+		}
+		res.Stored++
+		if events[i].User != nil {
+			parts[events[i].Part] = true
+		}
+	}
+	for part := range parts {
+		if err := e.Enqueuer.Ingest(ctx, panel.ID, part); err != nil {
+			e.Log.WarnContext(ctx, "event processing not enqueued; the sweep will pick it up", "panel_id", panel.ID, "error", err)
+		}
+	}
+	return res, nil
+}
+
+// ingestBatch is how many events one transaction processes.
+const ingestBatch = 500
+
+// HandleIngest processes a partition's events, batch after batch, until
+// none is left or another worker holds the partition (that worker looks
+// again, in a fresh transaction, before it lets go).
+func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
+	var p ingestPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("ingest: bad payload: %v: %w", err, asynq.SkipRetry)
+	}
+	// Wait out the task's window, so the events of every request that
+	// found this task's id taken are committed before the claim looks.
+	if early := time.Until(time.UnixMilli(p.WindowEnd)); early > 0 && !sleep(ctx, early) {
+		return ctx.Err()
+	}
+	for {
+		n, err := e.processBatch(ctx, p.PanelID, p.Part)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// processBatch processes up to ingestBatch events of a partition in one
+// transaction and says how many it took (0 when none, or when another
+// worker holds the partition).
+func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (int, error) {
+	var n int
+	var fx *effects
+	err := e.Store.InTx(ctx, func(q models.Querier) error {
+		fx = newEffects(e.Store.Now())
+		events, locked, err := e.Store.ClaimEvents(ctx, q, panelID, part, ingestBatch)
+		if err != nil || locked || len(events) == 0 {
+			return err
+		}
+		n = len(events)
+		w := &work{e: e, q: q, panel: &models.Panel{ID: panelID}, fx: fx}
+		return w.process(ctx, events)
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.after(ctx, fx)
+	return n, nil
+}
+
+// SweepEvents enqueues processing for partitions whose events wait longer
+// than age: their task was lost with Redis, or never enqueued.
+func (e *Engine) SweepEvents(ctx context.Context, age time.Duration) error {
+	parts, err := e.Store.StaleParts(ctx, age)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if err := e.Enqueuer.Ingest(ctx, p.PanelID, p.Part); err != nil {
+			return err
+		}
+	}
+	if len(parts) > 0 {
+		e.Log.InfoContext(ctx, "re-enqueued event processing", "partitions", len(parts))
+	}
+	return nil
+}
+
+// effects collects what a transaction decided that must happen after it
+// commits.
+type effects struct {
+	now        time.Time
+	flush      map[int64]int // webhook → batch wait ms, for webhooks that got pending rows
+	timers     []*models.Run // runs now waiting
+	leftWaits  []*models.Run // runs that stopped waiting: their timer is moot
+	deliveries []models.Delivery
+	runs       []*models.Run
+	touched    map[*models.Run]bool
+	newRuns    map[uuid.UUID]bool
+}
+
+func newEffects(now time.Time) *effects {
+	return &effects{now: now, flush: map[int64]int{}, touched: map[*models.Run]bool{}, newRuns: map[uuid.UUID]bool{}}
+}
+
+// work is one transaction of the engine.
+type work struct {
+	e      *Engine
+	q      models.Querier
+	panel  *models.Panel
+	fx     *effects
+	assets map[int64]models.AssetInfo
+}
+
+// liveJourney is a parsed live journey.
+type liveJourney struct {
+	row *models.Journey
+	def *journey.Definition
+	re  journey.Reentry
+}
+
+func parseJourney(j *models.Journey) (*liveJourney, error) {
+	var def journey.Definition
+	if err := json.Unmarshal(j.Definition, &def); err != nil {
+		return nil, fmt.Errorf("journey %d: %w", j.ID, err)
+	}
+	re, _ := journey.ParseReentry(def.Reentry)
+	return &liveJourney{row: j, def: &def, re: re}, nil
+}
+
+// process moves journeys for claimed events, oldest first: it finds or
+// creates the contacts they name (locking them, as every writer of runs
+// does before touching runs), marks the events processed, and starts and
+// moves runs.
+func (w *work) process(ctx context.Context, events []models.Event) error {
+	ids := make([]models.Identity, len(events))
+	attrs := make([]map[string]any, len(events))
+	for i, ev := range events {
+		ids[i], attrs[i] = *ev.User, ev.UserAttributes
+	}
+	changes, err := w.e.Store.UpsertContacts(ctx, w.q, w.panel.ID, ids, attrs)
+	if err != nil {
+		return err
+	}
+	eventIDs := make([]uuid.UUID, len(events))
+	contactOf := make([]*int64, len(events))
+	var contactIDs []int64
+	seen := map[int64]bool{}
+	for i := range events {
+		c := changes[i].Contact
+		eventIDs[i], contactOf[i] = events[i].ID, &c.ID
+		if !seen[c.ID] {
+			seen[c.ID] = true
+			contactIDs = append(contactIDs, c.ID)
+		}
+	}
+	if err := w.e.Store.MarkProcessed(ctx, w.q, eventIDs, contactOf); err != nil {
+		return err
+	}
+	live, entries, err := w.prepare(ctx, contactIDs, events)
+	if err != nil {
+		return err
+	}
+	if err := w.segmentEntries(ctx, live, changes, entries); err != nil {
+		return err
+	}
+	// Runs waiting for these contacts, in live and paused journeys alike:
+	// a paused journey notes that the awaited event came.
+	waiting, err := w.e.Store.WaitingRuns(ctx, w.q, contactIDs)
+	if err != nil {
+		return err
+	}
+	byJourney, err := w.journeysOf(ctx, waiting, live)
+	if err != nil {
+		return err
+	}
+	waitingRuns := make([]*models.Run, len(waiting))
+	for i := range waiting {
+		waitingRuns[i] = &waiting[i]
+	}
+	now := w.fx.now
+	for i := range events {
+		ev := &events[i]
+		c := changes[i].Contact
+		contact := toJourneyContact(c)
+		jev := &journey.Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,
+			Properties: ev.Properties, At: ev.OccurredAt}
+		// Runs waiting for this event move first, then new entries: an
+		// event that ends one run and starts another is seen by both.
+		for _, r := range waitingRuns {
+			if r.ContactID != c.ID || r.Status != models.RunWaiting || r.Happened {
+				continue
+			}
+			lj := byJourney[r.JourneyID]
+			if lj == nil || r.WaitUntil == nil || ev.OccurredAt.After(*r.WaitUntil) {
+				continue
+			}
+			st := runState(r)
+			if !lj.def.Awaits(r.Node, st, jev) {
+				continue
+			}
+			if lj.row.Status != models.JourneyLive {
+				r.Happened, r.UpdatedAt = true, now
+				st.Last = jev
+				w.touch(r, st)
+				continue
+			}
+			w.fx.leftWaits = append(w.fx.leftWaits, cloneRun(r))
+			w.apply(r, lj, st, lj.def.Resume(st, r.Node, jev, contact, w.env(lj)))
+		}
+		for _, lj := range live {
+			if lj.def.StartsOn(jev, contact) {
+				if r := w.enter(lj, c, jev, entries); r != nil {
+					waitingRuns = append(waitingRuns, r)
+				}
+			}
+		}
+	}
+	return w.save(ctx)
+}
+
+// journeysOf parses the journeys of waiting runs: the live ones are at
+// hand; paused ones are loaded.
+func (w *work) journeysOf(ctx context.Context, runs []models.Run, live []*liveJourney) (map[int64]*liveJourney, error) {
+	out := map[int64]*liveJourney{}
+	for _, lj := range live {
+		out[lj.row.ID] = lj
+	}
+	for _, r := range runs {
+		if _, ok := out[r.JourneyID]; ok {
+			continue
+		}
+		j, err := w.e.Store.JourneyForRun(ctx, w.q, r.JourneyID)
+		if err != nil {
+			return nil, err
+		}
+		if j.Status != models.JourneyPaused {
+			out[r.JourneyID] = nil // stopped: its runs no longer move
+			continue
+		}
+		lj, err := parseJourney(j)
+		if err != nil {
+			return nil, err
+		}
+		out[r.JourneyID] = lj
+	}
+	return out, nil
+}
+
+// loadAssets loads the assets the journeys' webhook nodes name.
+func (w *work) loadAssets(ctx context.Context, live []*liveJourney) error {
+	var ids []int64
+	for _, lj := range live {
+		for _, n := range lj.def.Nodes {
+			if n.Type == journey.TypeWebhook {
+				ids = append(ids, n.WebhookID)
+			}
+		}
+	}
+	var err error
+	w.assets, err = w.e.Store.Assets(ctx, w.q, w.panel.ID, ids)
+	return err
+}
+
+func (w *work) env(lj *liveJourney) *journey.Env {
+	labels := map[int64]string{}
+	for id, a := range w.assets {
+		labels[id] = a.Label
+	}
+	return &journey.Env{JourneyName: lj.row.Name, Labels: labels, Now: w.fx.now,
+		NewMsgID: func() string { return models.NewULID(w.fx.now).String() }}
+}
+
+// start makes a new run.
+func (w *work) start(lj *liveJourney, contactID int64) *models.Run {
+	r := &models.Run{ID: models.NewID(w.fx.now), JourneyID: lj.row.ID, PanelID: w.panel.ID, ContactID: contactID,
+		StartedAt: w.fx.now, UpdatedAt: w.fx.now}
+	w.fx.newRuns[r.ID] = true
+	return r
+}
+
+// apply records a step of a run: where it is now, and the deliveries of
+// the webhook nodes it passed.
+func (w *work) apply(r *models.Run, lj *liveJourney, st *journey.State, step journey.Step) {
+	now := w.fx.now
+	r.Node, r.UpdatedAt, r.Happened = step.Node, now, false
+	r.WaitEvent, r.WaitUntil = "", nil
+	switch {
+	case step.Waiting:
+		until := step.WaitUntil
+		r.Status, r.WaitEvent, r.WaitUntil = models.RunWaiting, step.WaitEvent, &until
+		w.fx.timers = append(w.fx.timers, r)
+	case step.Reason != "":
+		r.Status, r.EndReason, r.EndedAt = models.RunEnded, step.Reason, &now
+	default:
+		r.Status, r.EndedAt = models.RunCompleted, &now
+	}
+	w.touch(r, st)
+	for _, f := range step.Fires {
+		a, ok := w.assets[f.WebhookID]
+		if !ok {
+			w.e.Log.Warn("journey webhook node names a missing asset; skipped", "journey_id", lj.row.ID,
+				"webhook_id", f.WebhookID, "run_id", r.ID)
+			continue
+		}
+		id := models.NewID(now)
+		item, err := encodeJourneyItem(&f.Item, id, a.HashPII)
+		if err != nil {
+			w.e.Log.Error("journey item cannot be encoded; skipped", "journey_id", lj.row.ID, "error", err)
+			continue
+		}
+		journeyID, runID := lj.row.ID, r.ID
+		w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID,
+			JourneyID: &journeyID, RunID: &runID, Item: item})
+		if a.Status == models.StatusActive {
+			w.fx.flush[f.WebhookID] = a.BatchWaitMS
+		}
+	}
+}
+
+// touch marks a run to be saved with its state. A run that has ended
+// keeps only the messages it recorded: its events mattered only while it
+// could still send a webhook about them.
+func (w *work) touch(r *models.Run, st *journey.State) {
+	if r.Status == models.RunWaiting {
+		r.State, _ = json.Marshal(st)
+	} else {
+		r.State, _ = json.Marshal(journey.State{Sent: st.Sent})
+	}
+	if !w.fx.touched[r] {
+		w.fx.touched[r] = true
+		w.fx.runs = append(w.fx.runs, r)
+	}
+}
+
+// save writes the runs and deliveries decided in this transaction.
+func (w *work) save(ctx context.Context) error {
+	if err := w.e.Store.SaveRuns(ctx, w.q, w.fx.runs, func(r *models.Run) bool { return w.fx.newRuns[r.ID] }); err != nil {
+		return err
+	}
+	return w.e.Store.EnqueueDeliveriesIn(ctx, w.q, w.fx.deliveries)
+}
+
+// after enqueues what the committed transaction calls for. Failures are
+// logged: the sweep and the reconciler find the work in PostgreSQL.
+func (e *Engine) after(ctx context.Context, fx *effects) {
+	m := OrNop(e.Metrics)
+	for _, d := range fx.deliveries {
+		m.DeliveriesCreated.WithLabelValues(string(d.Status)).Inc()
+	}
+	for id, wait := range fx.flush {
+		if err := e.Enqueuer.Flush(ctx, id, time.Duration(wait)*time.Millisecond); err != nil {
+			e.Log.WarnContext(ctx, "flush not enqueued; the reconciler will pick it up", "webhook_id", id, "error", err)
+		}
+	}
+	for _, r := range fx.leftWaits {
+		e.Enqueuer.CancelTimer(ctx, r.ID, r.Node, *r.WaitUntil)
+	}
+	for _, r := range fx.timers {
+		if r.Status != models.RunWaiting || r.WaitUntil == nil {
+			continue // it moved on again within the same request
+		}
+		if err := e.Enqueuer.Timer(ctx, r.ID, r.Node, *r.WaitUntil); err != nil {
+			e.Log.WarnContext(ctx, "journey timer not enqueued; the sweep will fire it", "run_id", r.ID, "error", err)
+		}
+	}
+}
+
+func runState(r *models.Run) *journey.State {
+	var st journey.State
+	_ = json.Unmarshal(r.State, &st)
+	return &st
+}
+
+func cloneRun(r *models.Run) *models.Run {
+	c := *r
+	return &c
+}
+
+func toJourneyContact(c *models.Contact) *journey.Contact {
+	email := ""
+	if c.Email != nil {
+		email = *c.Email
+	}
+	return &journey.Contact{ID: c.ID, Key: c.Key(), Email: email, Attributes: c.Attributes}
+}

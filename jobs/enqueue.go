@@ -1,0 +1,208 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+)
+
+// Task types.
+const (
+	// TypeFlush sends a webhook's pending deliveries.
+	TypeFlush = "deliver:flush"
+	// TypeTimer moves a journey run whose wait ran out.
+	TypeTimer = "journey:timer"
+	// TypeIngest processes a partition's new events for journeys.
+	TypeIngest = "journey:ingest"
+)
+
+// ingestWindow groups the requests of 100 ms into one processing task, so
+// events that come one per request are still processed in batches.
+const ingestWindow = 100 * time.Millisecond
+
+// ingestPayload names the partition and the end of the task's window.
+type ingestPayload struct {
+	PanelID   int64 `json:"panel_id"`
+	Part      int16 `json:"part"`
+	WindowEnd int64 `json:"window_end_ms"`
+}
+
+// Ingest asks for a partition's new events to be processed. Requests of
+// one 100 ms window share a task id; the task waits for its window to end.
+func (e *Enqueuer) Ingest(ctx context.Context, panelID int64, part int16) error {
+	start := e.now().Truncate(ingestWindow)
+	end := start.Add(ingestWindow)
+	id := fmt.Sprintf("ingest:%d:%d:%d", panelID, part, start.UnixMilli())
+	if e.recent.seen(id) {
+		return nil
+	}
+	payload, _ := json.Marshal(ingestPayload{PanelID: panelID, Part: part, WindowEnd: end.UnixMilli()})
+	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeIngest, payload),
+		asynq.Queue(e.Namespace+":"+queueJourney), asynq.TaskID(id), asynq.MaxRetry(5), asynq.Timeout(5*time.Minute))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue event processing of panel %d: %w", panelID, err)
+	}
+	e.recent.add(id, end)
+	return nil
+}
+
+// recentIDs is a small memory of task ids enqueued for windows that have
+// not ended. Enqueueing such an id again would only meet the conflict:
+// the task claims after its window ends, so it sees whatever a later
+// request of the same window committed.
+type recentIDs struct {
+	mu sync.Mutex
+	m  map[string]time.Time // task id → window end
+}
+
+func (r *recentIDs) seen(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.m[id]
+	return ok
+}
+
+func (r *recentIDs) add(id string, end time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]time.Time{}
+	}
+	if len(r.m) > 1000 {
+		now := time.Now()
+		for k, until := range r.m {
+			if until.Before(now) {
+				delete(r.m, k)
+			}
+		}
+	}
+	r.m[id] = end
+}
+
+// minFlushWindow is the window of an asset with no batch wait: flush tasks
+// of the same 10 ms share one task id.
+const minFlushWindow = 10 * time.Millisecond
+
+// flushPayload names the webhook and the end of the window the task flushes.
+type flushPayload struct {
+	WebhookID int64 `json:"webhook_id"`
+	WindowEnd int64 `json:"window_end_ms"`
+}
+
+// Enqueuer puts tasks on the queue. Enqueueing is only ever a hint: the
+// work is in PostgreSQL, and the reconciler re-enqueues whatever a lost
+// task leaves behind.
+type Enqueuer struct {
+	Client *asynq.Client
+	// recent remembers the task ids of windows this process enqueued, so
+	// a busy webhook or partition costs one Redis call per window, not one
+	// per request.
+	recent recentIDs
+	// Inspector deletes timers that became moot; nil leaves them to
+	// find their run moved on.
+	Inspector *asynq.Inspector
+	Namespace string
+	Now       func() time.Time
+}
+
+// Flush asks for webhook's pending deliveries to be sent at the end of the
+// current batch window. Every event arriving within one window maps to the
+// same task id, so a window costs one task however many events it holds.
+// The task claims only once its window has ended (HandleFlush waits out
+// asynq's whole-second scheduling), so an event arriving while it runs maps
+// to the next window's id and never collides with it.
+func (e *Enqueuer) Flush(ctx context.Context, webhookID int64, batchWait time.Duration) error {
+	return e.flushAt(ctx, webhookID, batchWait, e.now())
+}
+
+// FlushAt asks for a flush no earlier than at (a retry coming due).
+func (e *Enqueuer) FlushAt(ctx context.Context, webhookID int64, at time.Time) error {
+	return e.flushAt(ctx, webhookID, 0, at)
+}
+
+func (e *Enqueuer) flushAt(ctx context.Context, webhookID int64, batchWait time.Duration, at time.Time) error {
+	window := max(batchWait, minFlushWindow)
+	start := at.Truncate(window)
+	end := start.Add(window)
+	id := fmt.Sprintf("flush:%d:%d", webhookID, start.UnixMilli())
+	if e.recent.seen(id) {
+		return nil
+	}
+	payload, _ := json.Marshal(flushPayload{WebhookID: webhookID, WindowEnd: end.UnixMilli()})
+	opts := []asynq.Option{
+		asynq.Queue(e.Namespace + ":" + queueDeliver),
+		asynq.TaskID(id),
+		asynq.MaxRetry(5), // beyond that the reconciler takes over
+		asynq.Timeout(5 * time.Minute),
+	}
+	if batchWait > 0 {
+		opts = append(opts, asynq.ProcessAt(end))
+	} else {
+		opts = append(opts, asynq.ProcessAt(at))
+	}
+	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeFlush, payload), opts...)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue flush of webhook %d: %w", webhookID, err)
+	}
+	e.recent.add(id, end)
+	return nil
+}
+
+func (e *Enqueuer) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// timerPayload names the run and the wait the timer ends.
+type timerPayload struct {
+	RunID uuid.UUID `json:"run_id"`
+	Node  string    `json:"node"`
+	At    int64     `json:"at_ms"`
+}
+
+func timerID(runID uuid.UUID, node string, at time.Time) string {
+	return fmt.Sprintf("timer:%s:%s:%d", runID, node, at.UnixMilli())
+}
+
+// Timer schedules a run's wait at node to end at at. The task id names
+// the run, node and time, so enqueueing the same timer twice (the sweep
+// after a lost task) is harmless.
+func (e *Enqueuer) Timer(ctx context.Context, runID uuid.UUID, node string, at time.Time) error {
+	payload, _ := json.Marshal(timerPayload{RunID: runID, Node: node, At: at.UnixMilli()})
+	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
+		asynq.Queue(e.Namespace+":"+queueJourney), asynq.TaskID(timerID(runID, node, at)),
+		asynq.ProcessAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue timer of run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// CancelTimer deletes a timer whose run stopped waiting. Best effort: a
+// timer that fires anyway finds its run moved on and does nothing.
+func (e *Enqueuer) CancelTimer(ctx context.Context, runID uuid.UUID, node string, at time.Time) {
+	if e.Inspector != nil {
+		_ = e.Inspector.DeleteTask(e.Namespace+":"+queueJourney, timerID(runID, node, at))
+	}
+}
+
+// Alert enqueues the e-mail of an alert. Its task id names the alert, so
+// the sweep enqueueing it again is harmless.
+func (e *Enqueuer) Alert(ctx context.Context, alertID int64) error {
+	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeAlert, []byte(strconv.FormatInt(alertID, 10))),
+		asynq.Queue(e.Namespace+":"+queueMail), asynq.TaskID(fmt.Sprintf("alert:%d", alertID)),
+		asynq.MaxRetry(50), asynq.Timeout(time.Minute))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue alert %d: %w", alertID, err)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package health
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func fail(at time.Time, status int) Outcome {
+	return Outcome{Status: status, Error: "HTTP 500", At: at}
+}
+func ok(at time.Time) Outcome { return Outcome{OK: true, Status: 200, At: at} }
+
+func TestDegradedAfterFailureRateThenRecovered(t *testing.T) {
+	t.Parallel()
+	h := Health{}
+	var tr Transition
+	// 16 successes and 4 failures: 20 % is not over 20 %.
+	for i := range 20 {
+		o := ok(t0.Add(time.Duration(i) * time.Second))
+		if i%5 == 0 {
+			o = fail(o.At, 500)
+		}
+		h, tr = h.Observe(o, Thresholds{}, false)
+		require.False(t, tr.Changed(), "request %d", i)
+	}
+	require.Equal(t, Healthy, h.State)
+	h, tr = h.Observe(fail(t0.Add(21*time.Second), 503), Thresholds{}, false)
+	require.Equal(t, Transition{From: Healthy, To: Degraded, Alert: AlertDegraded}, tr)
+	require.True(t, h.Alerted)
+
+	// Eleven minutes later the window has forgotten: healthy, recovered.
+	h, tr = h.Observe(ok(t0.Add(11*time.Minute)), Thresholds{}, false)
+	require.Equal(t, Transition{From: Degraded, To: Healthy, Alert: AlertRecovered}, tr)
+	require.False(t, h.Alerted)
+	a, f := h.Window(10*time.Minute, t0.Add(11*time.Minute))
+	require.Equal(t, 1, a)
+	require.Equal(t, 0, f)
+}
+
+func TestPausedAfterConsecutiveFailuresThenDisabled(t *testing.T) {
+	t.Parallel()
+	th := Thresholds{PauseAfter: 3, DisableAfter: Duration(time.Hour)}
+	h := Health{}
+	var tr Transition
+	for i := range 2 {
+		h, tr = h.Observe(fail(t0.Add(time.Duration(i)*time.Minute), 500), th, false)
+		require.Equal(t, Healthy, h.State, "too few requests to be degraded")
+	}
+	h, tr = h.Observe(fail(t0.Add(2*time.Minute), 500), th, false)
+	require.Equal(t, Transition{From: Healthy, To: Paused}, tr, "no e-mail for a pause")
+	require.Equal(t, t0.Add(2*time.Minute+30*time.Second), h.NextProbe(t0.Add(2*time.Minute), nil))
+
+	h, tr = h.Observe(fail(t0.Add(30*time.Minute), 0), th, false)
+	require.False(t, tr.Changed(), "a failed probe keeps the circuit open")
+	require.Equal(t, 1, h.ProbeAttempts)
+	require.Equal(t, t0.Add(31*time.Minute), h.NextProbe(t0.Add(30*time.Minute), nil), "probes back off")
+
+	h, tr = h.Observe(fail(t0.Add(61*time.Minute), 502), th, false)
+	require.Equal(t, Transition{From: Paused, To: Disabled, Alert: AlertDisabled}, tr, "failing for over an hour")
+	require.Equal(t, t0, *h.FailingSince)
+}
+
+func TestProbeSuccessClosesTheCircuit(t *testing.T) {
+	t.Parallel()
+	th := Thresholds{PauseAfter: 2, DegradedMinAttempts: 100}
+	h := Health{}
+	h, _ = h.Observe(fail(t0, 500), th, false)
+	h, _ = h.Observe(fail(t0.Add(time.Second), 500), th, false)
+	require.Equal(t, Paused, h.State)
+	h, tr := h.Observe(ok(t0.Add(time.Minute)), th, false)
+	require.Equal(t, Transition{From: Paused, To: Healthy}, tr, "no e-mail was sent for the pause, so none for its end")
+	require.Zero(t, h.ConsecutiveFailures)
+	require.Nil(t, h.FailingSince)
+}
+
+func TestStrictModeDisablesOnFirst5xx(t *testing.T) {
+	t.Parallel()
+	h, tr := Health{}.Observe(fail(t0, 400), Thresholds{}, true)
+	require.False(t, tr.Changed(), "a 4xx is not a 5xx")
+	h, tr = h.Observe(fail(t0, 503), Thresholds{}, true)
+	require.Equal(t, Transition{From: Healthy, To: Disabled, Alert: AlertDisabled}, tr)
+	require.Equal(t, "HTTP 500", h.LastError)
+}
+
+func TestThresholdsMergeAndCheck(t *testing.T) {
+	t.Parallel()
+	asset := Thresholds{PauseAfter: 2}
+	panel := Thresholds{PauseAfter: 9, DisableAfter: Duration(time.Hour)}
+	got := asset.Merge(panel).Merge(Defaults)
+	require.Equal(t, 2, got.PauseAfter, "the asset's setting wins")
+	require.Equal(t, time.Hour, got.DisableAfter.D(), "then the panel's")
+	require.Equal(t, 0.2, got.DegradedRate, "then the default")
+	require.Error(t, Thresholds{DegradedRate: 2}.Check())
+	require.Error(t, Thresholds{Window: Duration(time.Second)}.Check())
+	require.NoError(t, Thresholds{}.Check())
+}

@@ -1,0 +1,165 @@
+// Package journey is the pure logic of customer journeys: the graph a
+// marketer builds, its validation, the filters of triggers, the steps of a
+// run and the batch item a webhook node sends. It does no I/O; the engine
+// in package jobs feeds it events and stores what it decides.
+package journey
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Node types.
+const (
+	TypeTrigger = "trigger"
+	TypeAction  = "action"
+	TypeWait    = "wait_for_event"
+	TypeWebhook = "webhook"
+	TypeStop    = "stop"
+)
+
+// Channels a message can go out on (action nodes) and events can come from.
+var Channels = []string{"email", "sms", "apn", "bpn", "whatsapp", "rcs", "web", "app"}
+
+// Definition is a journey as the API takes it (the format of DESIGN.md).
+type Definition struct {
+	Name    string `json:"name"`
+	Reentry string `json:"reentry,omitempty"`
+	Nodes   []Node `json:"nodes"`
+}
+
+// Node is one step. Which fields apply depends on Type.
+type Node struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Next string `json:"next,omitempty"`
+
+	// trigger: an event (optionally on a channel), a segment or a list,
+	// narrowed by filters. wait_for_event: the awaited event and channel.
+	Event   string   `json:"event,omitempty"`
+	Channel string   `json:"channel,omitempty"`
+	Segment int64    `json:"segment,omitempty"`
+	List    int64    `json:"list,omitempty"`
+	Filters []Filter `json:"filters,omitempty"`
+
+	// action: the message sent, recorded with a msgid.
+	MessageName string `json:"message_name,omitempty"`
+
+	// wait_for_event: how long to wait, which message's events count
+	// (of_node: the action node that sent it), and the two exits.
+	Within   string `json:"within,omitempty"`
+	OfNode   string `json:"of_node,omitempty"`
+	Happened string `json:"happened,omitempty"`
+	Timeout  string `json:"timeout,omitempty"`
+
+	// webhook: the asset and what the batch item carries.
+	WebhookID    int64          `json:"webhook_id,omitempty"`
+	EventParams  []string       `json:"event_params,omitempty"`
+	AttParams    []string       `json:"att_params,omitempty"`
+	CustomParams map[string]any `json:"custom_params,omitempty"`
+}
+
+// Problem is one reason a journey cannot be saved or published.
+type Problem struct {
+	Node    string `json:"node,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	where := p.Node
+	if p.Field != "" {
+		where += "." + p.Field
+	}
+	if where == "" {
+		return p.Message
+	}
+	return where + ": " + p.Message
+}
+
+// Limits of a journey.
+const (
+	maxNodes     = 100
+	maxWait      = 90 * 24 * time.Hour
+	minWait      = time.Second
+	maxNameBytes = 200
+)
+
+var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Reentry is when a contact may enter a journey again.
+type Reentry struct {
+	Always bool
+	After  time.Duration // 0 with Always false: never
+}
+
+// ParseReentry reads "never" (the default), "always" or "after:<duration>".
+func ParseReentry(s string) (Reentry, error) {
+	switch s = strings.TrimSpace(s); {
+	case s == "" || s == "never":
+		return Reentry{}, nil
+	case s == "always":
+		return Reentry{Always: true}, nil
+	case strings.HasPrefix(s, "after:"):
+		d, err := time.ParseDuration(strings.TrimPrefix(s, "after:"))
+		if err != nil || d <= 0 {
+			return Reentry{}, fmt.Errorf("after: wants a positive duration such as after:24h")
+		}
+		return Reentry{After: d}, nil
+	}
+	return Reentry{}, fmt.Errorf("must be never, always or after:<duration>")
+}
+
+// Allows says whether a contact whose last entry was at last (zero: never
+// entered) may enter now.
+func (r Reentry) Allows(last, now time.Time) bool {
+	switch {
+	case last.IsZero() || r.Always:
+		return true
+	case r.After > 0:
+		return !now.Before(last.Add(r.After))
+	}
+	return false
+}
+
+// Node returns the node with this id.
+func (d *Definition) Node(id string) *Node {
+	for i := range d.Nodes {
+		if d.Nodes[i].ID == id {
+			return &d.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// Trigger returns the trigger node (nil when there is none).
+func (d *Definition) Trigger() *Node {
+	for i := range d.Nodes {
+		if d.Nodes[i].Type == TypeTrigger {
+			return &d.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// WaitDuration is a wait node's waiting period.
+func (n *Node) WaitDuration() time.Duration {
+	d, _ := time.ParseDuration(n.Within)
+	return d
+}
+
+// Exits lists the nodes a node leads to: a wait's "happened" and "timeout",
+// nothing after a stop, else "next".
+func (n *Node) Exits() []string { return n.exits() }
+
+func (n *Node) exits() []string {
+	switch n.Type {
+	case TypeWait:
+		return []string{n.Happened, n.Timeout}
+	case TypeStop:
+		return nil
+	}
+	return []string{n.Next}
+}

@@ -1,0 +1,76 @@
+package jobs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
+)
+
+// encodeJourneyItem finishes a webhook node's item as it is written to the
+// outbox: its delivery id, then PII hashing when the asset asks for it.
+func encodeJourneyItem(it *journey.Item, id uuid.UUID, hashPII bool) ([]byte, error) {
+	it.DeliveryID = models.DeliveryID(id)
+	if hashPII {
+		for _, m := range []map[string]any{it.EventParams, it.AttParams, it.CustomParams, it.PayloadParams} {
+			HashPII(m)
+		}
+	}
+	return MarshalPlain(*it)
+}
+
+// Sample data of a preview: a contact with the usual attributes and the
+// event that started its run.
+var (
+	previewContact = journey.Contact{ID: 1, Key: "test.user@example.com", Email: "test.user@example.com",
+		Attributes: map[string]any{"EMAIL": "test.user@example.com", "FIRSTNAME": "Test", "LASTNAME": "User",
+			"CITY": "Pune", "COUNTRY": "India", "MOBILE": "+919800000000", "EXTERNAL_ID": "cust-1001"}}
+	previewProperties = map[string]any{"ip_addr": "106.51.148.72", "user_agent": "Mozilla/5.0 (Macintosh)",
+		"email": "test.user@example.com"}
+)
+
+// PreviewBatch is the batch the webhook node nodeID of a journey would
+// send for a sample contact, built by the engine's own code: the run
+// enters on a sample of the trigger's event, the actions before have sent
+// their messages, and the item is finished as the outbox row would be
+// (delivery id, PII hashing), then wrapped under the panel's key. It is
+// indented for reading.
+func PreviewBatch(panel, journeyName string, def *journey.Definition, nodeID string, asset models.AssetInfo, now time.Time) ([]byte, error) {
+	// Copies of the samples, so hashing the preview's PII never touches them.
+	ev := &journey.Event{ID: "evt_preview", Name: "open", Channel: "email", MsgID: "546", Properties: maps.Clone(previewProperties), At: now}
+	if t := def.Trigger(); t != nil && t.Event != "" {
+		ev.Name, ev.Channel = t.Event, t.Channel
+	}
+	st := &journey.State{Trigger: ev, Last: ev}
+	for _, n := range def.Nodes {
+		if n.Type == journey.TypeAction {
+			st.Sent = append(st.Sent, journey.Sent{Node: n.ID, MsgID: models.NewULID(now).String(), Channel: n.Channel, MessageName: n.MessageName})
+		}
+	}
+	contact := previewContact
+	contact.Attributes = maps.Clone(previewContact.Attributes)
+	env := &journey.Env{JourneyName: journeyName, Labels: map[int64]string{asset.ID: asset.Label}, Now: now}
+	it, ok := def.ItemFor(nodeID, st, &contact, env)
+	if !ok {
+		return nil, fmt.Errorf("jobs: preview: %q is not a webhook node", nodeID)
+	}
+	item, err := encodeJourneyItem(&it, models.NewID(now), asset.HashPII)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: preview: %w", err)
+	}
+	body, err := MarshalPlain(map[string][]json.RawMessage{panel: {item}})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: preview: %w", err)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, body, "", "  "); err != nil {
+		return nil, fmt.Errorf("jobs: preview: %w", err)
+	}
+	return out.Bytes(), nil
+}

@@ -1,0 +1,53 @@
+package jobs
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
+)
+
+func TestPreviewBatch(t *testing.T) {
+	t.Parallel()
+	def := &journey.Definition{Name: "Cart", Nodes: []journey.Node{
+		{ID: "start", Type: journey.TypeTrigger, Event: "open", Channel: "email", Next: "mail"},
+		{ID: "mail", Type: journey.TypeAction, Channel: "sms", MessageName: "Reminder", Next: "hook"},
+		{ID: "hook", Type: journey.TypeWebhook, WebhookID: 7, Next: "end",
+			EventParams:  []string{"timestamp", "ts", "email", "message_name", "ip_addr", "user_agent"},
+			AttParams:    []string{"EMAIL", "CITY", "LOYALTY"},
+			CustomParams: map[string]any{"Action": "Email Open"}},
+		{ID: "end", Type: journey.TypeStop},
+	}}
+	now := time.Date(2022, 12, 2, 15, 48, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		hashPII bool
+		email   string
+	}{
+		{"plain", false, "test.user@example.com"},
+		{"hashed", true, hashValue("test.user@example.com")},
+	} {
+		raw, err := PreviewBatch("acme_prod", "Cart", def, "hook", models.AssetInfo{ID: 7, Label: "Orders", HashPII: tc.hashPII}, now)
+		require.NoError(t, err, tc.name)
+		require.True(t, strings.HasPrefix(string(raw), "{\n  \"acme_prod\": [\n    {\n      \"delivery_id\": \"dlv_"), "%s: %s", tc.name, raw)
+		var doc map[string][]journey.Item
+		require.NoError(t, json.Unmarshal(raw, &doc), tc.name)
+		it := doc["acme_prod"][0]
+		require.Equal(t, "Orders", it.WebhookName, tc.name)
+		require.Equal(t, "Cart", it.JourneyName, tc.name)
+		require.Equal(t, "open", it.Event, tc.name)
+		require.Equal(t, "email", it.Channel, tc.name)
+		require.Equal(t, map[string]any{"timestamp": "2022-12-02T15:48:05", "ts": float64(221202154805), "email": tc.email,
+			"message_name": "Reminder", "ip_addr": "106.51.148.72", "user_agent": "Mozilla/5.0 (Macintosh)"}, it.EventParams, tc.name)
+		require.Equal(t, map[string]any{"EMAIL": tc.email, "CITY": "Pune", "LOYALTY": nil}, it.AttParams, tc.name)
+		require.Equal(t, map[string]any{"Action": "Email Open"}, it.CustomParams, tc.name)
+	}
+	require.Equal(t, "test.user@example.com", previewContact.Attributes["EMAIL"], "the shared sample is never hashed")
+	_, err := PreviewBatch("acme_prod", "Cart", def, "mail", models.AssetInfo{}, now)
+	require.Error(t, err, "only a webhook step sends a batch")
+}

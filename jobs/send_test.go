@@ -1,0 +1,159 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/models"
+)
+
+func loopbackSender(timeout time.Duration) *Sender {
+	return &Sender{
+		Client:    NewHTTPClient(EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, RequestTimeout: timeout}),
+		UserAgent: "Herald/test",
+	}
+}
+
+type captured struct {
+	method, contentType, user, pass, ua, rawBody string
+	header                                       http.Header
+	authOK                                       bool
+	data                                         map[string][]map[string]any
+}
+
+// capture answers status and records the request as a receiver would read
+// it: form-decode, then JSON-decode the data field.
+func capture(t *testing.T, status int, got *captured) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got.method, got.contentType, got.ua, got.rawBody, got.header = r.Method, r.Header.Get("Content-Type"), r.UserAgent(), string(body), r.Header.Clone()
+		got.user, got.pass, got.authOK = r.BasicAuth()
+		form := r.URL.Query()
+		if r.Method == http.MethodPost {
+			form, _ = url.ParseQuery(string(body))
+		}
+		require.NoError(t, json.Unmarshal([]byte(form.Get("data")), &got.data))
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(strings.Repeat("r", 10_000)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestSendPostsFormEncodedSignedBatch(t *testing.T) {
+	t.Parallel()
+	var got captured
+	srv := capture(t, 200, &got)
+	secret := models.NewSigningSecret()
+	spec := &models.WebhookSpec{
+		URL: srv.URL + "/hook", Method: models.MethodPost,
+		BasicAuth:     &models.BasicAuth{Username: "mkt", Password: "s3cr:et"},
+		Headers:       []models.Header{{Name: "X-Api-Key", Value: "key-1"}, {Name: "X-Tenant", Value: "acme"}},
+		SigningSecret: secret,
+	}
+	payload := SamplePayload("acme_prod", "Email Open Webhook", time.Date(2022, 12, 2, 15, 48, 5, 0, time.UTC))
+	res := loopbackSender(5*time.Second).Send(context.Background(), Request{Spec: spec, MessageID: "msg_1", Body: FormBody(payload)})
+
+	require.True(t, res.OK(), res.ErrorText())
+	require.Equal(t, 200, res.StatusCode)
+	require.Len(t, res.Body, KeepResponseBytes, "the recorded body is capped at 4 KiB")
+	require.Equal(t, "POST", got.method)
+	require.Equal(t, "application/x-www-form-urlencoded", got.contentType)
+	require.True(t, got.authOK)
+	require.Equal(t, "mkt", got.user)
+	require.Equal(t, "s3cr:et", got.pass)
+	require.Equal(t, "key-1", got.header.Get("X-Api-Key"))
+	require.Equal(t, "acme", got.header.Get("X-Tenant"))
+	require.Equal(t, "Herald/test", got.ua)
+
+	items := got.data["acme_prod"]
+	require.Len(t, items, 1)
+	require.Equal(t, true, items[0]["test"])
+	require.Equal(t, "Email Open Webhook", items[0]["webhook_name"])
+	require.Equal(t, "open", items[0]["event"])
+	params := items[0]["event_params"].(map[string]any)
+	require.Equal(t, "2022-12-02T15:48:05", params["timestamp"])
+	require.EqualValues(t, 221202154805, params["ts"])
+
+	// The signature verifies with the reference implementation of the spec.
+	verifier, err := standardwebhooks.NewWebhook(secret)
+	require.NoError(t, err)
+	require.NoError(t, verifier.Verify([]byte(got.rawBody), got.header))
+	require.Equal(t, "msg_1", got.header.Get("webhook-id"))
+	require.Error(t, verifier.Verify([]byte(got.rawBody+"x"), got.header), "a changed body must not verify")
+
+	// Secrets never reach the attempt log.
+	logged, _ := json.Marshal(res.Header)
+	for _, s := range []string{"key-1", "acme\"", "s3cr", "bWt0"} {
+		require.NotContains(t, string(logged), s)
+	}
+}
+
+func TestSendGetCarriesDataInQuery(t *testing.T) {
+	t.Parallel()
+	var got captured
+	srv := capture(t, 200, &got)
+	spec := &models.WebhookSpec{URL: srv.URL + "/hook?source=herald", Method: models.MethodGet}
+	res := loopbackSender(5*time.Second).Send(context.Background(), Request{Spec: spec, MessageID: "m", Body: FormBody(SamplePayload("p", "w", time.Now()))})
+	require.True(t, res.OK(), res.ErrorText())
+	require.Equal(t, "GET", got.method)
+	require.Len(t, got.data["p"], 1)
+}
+
+func TestSendReportsFailures(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/429":
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(429)
+		case "/slow":
+			time.Sleep(500 * time.Millisecond)
+		default:
+			w.WriteHeader(500)
+		}
+	}))
+	defer srv.Close()
+	s := loopbackSender(200 * time.Millisecond)
+	send := func(path string) Response {
+		spec := &models.WebhookSpec{URL: srv.URL + path, Method: models.MethodPost}
+		return s.Send(context.Background(), Request{Spec: spec, MessageID: "m", Body: FormBody([]byte(`{}`))})
+	}
+
+	res := send("/500")
+	require.False(t, res.OK())
+	require.Equal(t, 500, res.StatusCode)
+	require.Equal(t, ClassHTTP, res.ErrClass)
+	require.Equal(t, "HTTP 500", res.ErrorText())
+
+	res = send("/429")
+	require.Equal(t, 429, res.StatusCode)
+	require.Equal(t, 2*time.Minute, res.RetryAfter)
+
+	res = send("/slow")
+	require.False(t, res.OK())
+	require.Equal(t, ClassTimeout, res.ErrClass)
+	require.NotContains(t, res.ErrorText(), srv.URL, "errors do not repeat the URL")
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	require.Equal(t, 30*time.Second, parseRetryAfter("30", now))
+	require.Equal(t, 90*time.Second, parseRetryAfter(now.Add(90*time.Second).Format(http.TimeFormat), now))
+	require.Zero(t, parseRetryAfter("soon", now))
+	require.Zero(t, parseRetryAfter("-5", now))
+	require.Zero(t, parseRetryAfter("", now))
+}

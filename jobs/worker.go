@@ -1,0 +1,100 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// WorkerParams configure the asynq server that runs Herald's tasks.
+type WorkerParams struct {
+	Redis     asynq.RedisConnOpt
+	Namespace string
+	// Concurrency is how many tasks run at once; default 50. Most of them
+	// wait on receivers, not on the CPU.
+	Concurrency int
+	Store       *models.Store
+	Sender      *Sender
+	Enqueuer    *Enqueuer
+	Limiter     *RateLimiter
+	Deliver     DeliverConfig
+	// Mailer sends alert e-mail; nil when SMTP is not configured.
+	Mailer *Mailer
+	// PublicURL is where people reach Herald, for links in e-mails.
+	PublicURL string
+	// Metrics counts what the worker does; nil counts nothing.
+	Metrics *Metrics
+	Logger  *slog.Logger
+}
+
+// Worker runs tasks until its context ends.
+type Worker struct {
+	srv *asynq.Server
+	mux *asynq.ServeMux
+	log *slog.Logger
+}
+
+// NewWorker builds a Worker.
+func NewWorker(p WorkerParams) *Worker {
+	log := cmp.Or(p.Logger, slog.Default())
+	srv := asynq.NewServer(p.Redis, asynq.Config{
+		Concurrency: cmp.Or(p.Concurrency, 50),
+		Queues:      Queues(p.Namespace),
+		// asynq polls; the defaults (1 s and 5 s) would add that much
+		// latency to every batch, so poll faster.
+		TaskCheckInterval:        50 * time.Millisecond,
+		DelayedTaskCheckInterval: 100 * time.Millisecond,
+		ShutdownTimeout:          30 * time.Second,
+		RetryDelayFunc:           retryDelay,
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}
+	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
+		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log}
+	mux.HandleFunc(TypeFlush, deliverer.HandleFlush)
+	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
+	mux.HandleFunc(TypeTimer, engine.HandleTimer)
+	mux.HandleFunc(TypeIngest, engine.HandleIngest)
+	alerter := &Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
+	mux.HandleFunc(TypeAlert, alerter.HandleAlert)
+	return &Worker{srv: srv, mux: mux, log: log}
+}
+
+// Run serves tasks until ctx is done, then waits for running tasks.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.srv.Start(w.mux); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	<-ctx.Done()
+	w.srv.Shutdown()
+	return nil
+}
+
+// asynqLogger routes asynq's logs into slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+}
+
+// retryDelay spaces the retries of a failed task: alert e-mails come back
+// quickly at first (a mail server restart) and every 5 minutes at most;
+// other tasks use asynq's default (their work is also found by sweeps).
+func retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if t.Type() == TypeAlert {
+		return min(time.Duration(1<<min(n, 10))*time.Second, 5*time.Minute)
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, t)
+}

@@ -1,0 +1,217 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AlertThrottle is how long an alert of one state for one webhook silences
+// the next of the same state.
+const AlertThrottle = time.Hour
+
+// Alert is an e-mail about a webhook's change of state.
+type Alert struct {
+	ID         int64
+	PanelID    int64
+	WebhookID  int64
+	State      string
+	Details    json.RawMessage `gorm:"type:jsonb"`
+	CreatedAt  time.Time
+	SentAt     *time.Time
+	Recipients []string `gorm:"serializer:json;-"` // read separately, a text[] column
+	Attempts   int
+	LastError  string
+}
+
+// AlertRecipient is an address that hears about a panel's webhooks (or
+// one webhook's, when WebhookID is set).
+type AlertRecipient struct {
+	ID        int64
+	PanelID   int64
+	WebhookID *int64
+	Email     string
+	CreatedAt time.Time
+}
+
+// QueueAlert writes an alert unless one of the same state for the same
+// webhook was written within AlertThrottle. It returns the alert's id, or
+// 0 when throttled.
+func (s *Store) QueueAlert(ctx context.Context, panelID, webhookID int64, state string, details any) (int64, error) {
+	raw, err := json.Marshal(details)
+	if err != nil {
+		return 0, fmt.Errorf("models: queue alert: %w", err)
+	}
+	now := s.Now()
+	var id int64
+	err = s.sql.QueryRowContext(ctx, `INSERT INTO alerts (panel_id, webhook_id, state, details, created_at)
+		SELECT $1, $2, $3, $4::jsonb, $5
+		WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE webhook_id = $2 AND state = $3 AND created_at > $6)
+		RETURNING id`, panelID, webhookID, state, string(raw), now, now.Add(-AlertThrottle)).Scan(&id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("models: queue alert: %w", err)
+	}
+	return id, nil
+}
+
+// AlertByID loads an alert.
+func (s *Store) AlertByID(ctx context.Context, id int64) (*Alert, error) {
+	var a Alert
+	if err := s.DB.WithContext(ctx).Take(&a, id).Error; err != nil {
+		return nil, fmt.Errorf("models: alert %d: %w", id, notFound(err))
+	}
+	return &a, nil
+}
+
+// MarkAlert records a sending attempt: sent to these recipients, or failed
+// with err.
+func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, sendErr error) error {
+	var err error
+	if sendErr == nil {
+		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET sent_at = $2, recipients = $3, attempts = attempts + 1, last_error = ''
+			WHERE id = $1`, id, s.Now(), recipients)
+	} else {
+		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
+			id, CleanText([]byte(sendErr.Error())))
+	}
+	if err != nil {
+		return fmt.Errorf("models: mark alert %d: %w", id, err)
+	}
+	return nil
+}
+
+// UnsentAlerts lists alerts written more than age ago and not sent yet.
+func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, error) {
+	var ids []int64
+	err := s.DB.WithContext(ctx).Raw(`SELECT id FROM alerts WHERE sent_at IS NULL AND created_at < ? ORDER BY id LIMIT 500`,
+		s.Now().Add(-age)).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unsent alerts: %w", err)
+	}
+	return ids, nil
+}
+
+// ListAlerts lists a panel's alerts, newest first, of one webhook when
+// webhookID is not 0.
+func (s *Store) ListAlerts(ctx context.Context, panelID, webhookID int64, limit int) ([]Alert, error) {
+	q := s.DB.WithContext(ctx).Where("panel_id = ?", panelID)
+	if webhookID != 0 {
+		q = q.Where("webhook_id = ?", webhookID)
+	}
+	var out []Alert
+	if err := q.Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// RecipientsFor lists who hears about a webhook: the panel's recipients
+// and the webhook's own, each address once.
+func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]string, error) {
+	var out []string
+	err := s.DB.WithContext(ctx).Raw(`SELECT DISTINCT lower(email) FROM alert_recipients
+		WHERE panel_id = ? AND (webhook_id IS NULL OR webhook_id = ?) ORDER BY 1`, panelID, webhookID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: alert recipients: %w", err)
+	}
+	return out, nil
+}
+
+// AddRecipient adds an alert recipient to a panel, or to one of its
+// webhooks.
+func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int64, email string) (*AlertRecipient, error) {
+	r := AlertRecipient{PanelID: panelID, WebhookID: webhookID, Email: email, CreatedAt: s.Now()}
+	if err := s.DB.WithContext(ctx).Create(&r).Error; err != nil {
+		if uniqueViolation(err, "alert_recipients_unique") {
+			return nil, &ConflictError{Field: "email", Message: "this address already gets these alerts"}
+		}
+		return nil, fmt.Errorf("models: add recipient: %w", err)
+	}
+	return &r, nil
+}
+
+// ListRecipients lists a panel's alert recipients.
+func (s *Store) ListRecipients(ctx context.Context, panelID int64) ([]AlertRecipient, error) {
+	var out []AlertRecipient
+	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(email), id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: list recipients: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveRecipient removes one of a panel's alert recipients.
+func (s *Store) RemoveRecipient(ctx context.Context, panelID, id int64) error {
+	res := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Delete(&AlertRecipient{}, id)
+	if res.Error != nil {
+		return fmt.Errorf("models: remove recipient %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("models: remove recipient %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// SetHealth writes a webhook's health when no worker holds its send lease
+// (a worker holding it writes health with its own statements).
+func (s *Store) SetHealth(ctx context.Context, webhookID int64, health json.RawMessage) (bool, error) {
+	res, err := s.sql.ExecContext(ctx, `UPDATE webhooks SET health = $2::jsonb
+		WHERE id = $1 AND (send_lease_until IS NULL OR send_lease_until <= $3)`, webhookID, string(health), s.Now())
+	if err != nil {
+		return false, fmt.Errorf("models: set health of webhook %d: %w", webhookID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// WebhooksInState lists the webhooks whose health is in the given state.
+func (s *Store) WebhooksInState(ctx context.Context, state string) ([]Webhook, error) {
+	var out []Webhook
+	if err := s.DB.WithContext(ctx).Where("health->>'state' = ?", state).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: webhooks in state %s: %w", state, err)
+	}
+	return out, nil
+}
+
+// ProbeDue lists disabled webhooks whose automatic probe is due, and marks
+// them probed, so a probe runs once per period even if it then fails.
+func (s *Store) ProbeDue(ctx context.Context) ([]Webhook, error) {
+	now := s.Now()
+	var out []Webhook
+	err := s.DB.WithContext(ctx).Raw(`UPDATE webhooks SET last_probe_at = ?
+		WHERE status = 'disabled' AND auto_probe_minutes > 0
+		  AND (last_probe_at IS NULL OR last_probe_at <= ?::timestamptz - make_interval(mins => auto_probe_minutes))
+		RETURNING *`, now, now).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: probes due: %w", err)
+	}
+	return out, nil
+}
+
+// HeldCounts counts held deliveries per webhook.
+func (s *Store) HeldCounts(ctx context.Context) (map[int64]int64, error) {
+	var rows []struct {
+		WebhookID int64
+		N         int64
+	}
+	if err := s.DB.WithContext(ctx).Raw(`SELECT webhook_id, count(*) AS n FROM deliveries WHERE status = 'held' GROUP BY webhook_id`).
+		Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("models: held counts: %w", err)
+	}
+	out := map[int64]int64{}
+	for _, r := range rows {
+		out[r.WebhookID] = r.N
+	}
+	return out, nil
+}
+
+// RecentAttempts returns a webhook's last n attempts, newest first.
+func (s *Store) RecentAttempts(ctx context.Context, webhookID int64, n int) ([]Attempt, error) {
+	var out []Attempt
+	if err := s.DB.WithContext(ctx).Where("webhook_id = ?", webhookID).Order("id DESC").Limit(n).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: recent attempts: %w", err)
+	}
+	return out, nil
+}

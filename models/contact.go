@@ -1,0 +1,297 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Contact is a customer of a panel. Attributes are upper-case keys.
+type Contact struct {
+	ID         int64
+	PanelID    int64
+	ExternalID *string
+	Email      *string
+	Phone      *string
+	Attributes map[string]any `gorm:"serializer:json"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Key is the contact's primary key in payloads (foreignkey): the external
+// id, else the e-mail address, else the phone number.
+func (c *Contact) Key() string {
+	for _, k := range []*string{c.ExternalID, c.Email, c.Phone} {
+		if k != nil && *k != "" {
+			return *k
+		}
+	}
+	return ""
+}
+
+// Identity names a contact, normalised: e-mail lower-case, phone as digits
+// with a leading +. At least one part is set.
+type Identity struct {
+	ExternalID string
+	Email      string
+	Phone      string
+}
+
+// NormalizeEmail trims and lower-cases an e-mail address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NormalizePhone keeps the digits of a phone number and a leading +.
+func NormalizePhone(s string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Empty reports an identity that names nobody.
+func (id Identity) Empty() bool { return id.ExternalID == "" && id.Email == "" && id.Phone == "" }
+
+// ContactChange is one contact written by UpsertContacts, with its
+// attributes as they were before (nil for a new contact), so segment entries
+// can be told.
+type ContactChange struct {
+	Contact *Contact
+	Before  map[string]any
+}
+
+// UpsertContacts finds or creates the contacts named by ids and merges
+// attrs[i] into the attributes of contact i. It returns one change per
+// input, in order; inputs naming the same contact share it. The contacts
+// are locked (FOR UPDATE) until the transaction ends, always in id order,
+// so concurrent writers of the same contacts queue instead of racing.
+//
+// A contact is matched by external id, then e-mail, then phone; a
+// contact found by one of them gains the others it lacks.
+func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, ids []Identity, attrs []map[string]any) ([]ContactChange, error) {
+	now := s.Now()
+	var ext, emails, phones []string
+	for _, id := range ids {
+		ext, emails, phones = appendSet(ext, id.ExternalID), appendSet(emails, id.Email), appendSet(phones, id.Phone)
+	}
+	found, err := s.lockContacts(ctx, q, panelID, ext, emails, phones)
+	if err != nil {
+		return nil, err
+	}
+	match := func(id Identity) *Contact {
+		for _, c := range found {
+			if id.ExternalID != "" && c.ExternalID != nil && *c.ExternalID == id.ExternalID {
+				return c
+			}
+		}
+		for _, c := range found {
+			if id.Email != "" && c.Email != nil && *c.Email == id.Email {
+				return c
+			}
+		}
+		for _, c := range found {
+			if id.Phone != "" && c.Phone != nil && *c.Phone == id.Phone {
+				return c
+			}
+		}
+		return nil
+	}
+
+	// Create the missing ones, then lock them like the others. A contact
+	// created concurrently by another request makes the insert skip it
+	// (ON CONFLICT DO NOTHING) and the second lookup find it.
+	var missing []Identity
+	for _, id := range ids {
+		if match(id) == nil && !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	created := map[int64]bool{}
+	if len(missing) > 0 {
+		if created, err = s.insertContacts(ctx, q, panelID, missing, now); err != nil {
+			return nil, err
+		}
+		found, err = s.lockContacts(ctx, q, panelID, ext, emails, phones)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	out := make([]ContactChange, len(ids))
+	before := map[int64]map[string]any{}
+	dirty := map[int64]*Contact{}
+	for i, id := range ids {
+		c := match(id)
+		if c == nil {
+			return nil, fmt.Errorf("models: upsert contacts: %+v was neither found nor created", id)
+		}
+		if _, seen := before[c.ID]; !seen && !created[c.ID] {
+			before[c.ID] = maps.Clone(c.Attributes)
+		}
+		changed := fill(&c.ExternalID, id.ExternalID)
+		changed = fill(&c.Email, id.Email) || changed
+		changed = fill(&c.Phone, id.Phone) || changed
+		for k, v := range attrs[i] {
+			if old, ok := c.Attributes[k]; !ok || !jsonEqual(old, v) {
+				c.Attributes[k] = v
+				changed = true
+			}
+		}
+		if changed {
+			dirty[c.ID] = c
+		}
+		out[i] = ContactChange{Contact: c, Before: before[c.ID]}
+	}
+	if err := s.saveContacts(ctx, q, dirty, now); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func appendSet(list []string, v string) []string {
+	if v == "" || slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+// fill sets an identifier the contact lacks; it never replaces one, since
+// another contact may be known by the new value.
+func fill(dst **string, v string) bool {
+	if v == "" || (*dst != nil && **dst != "") {
+		return false
+	}
+	*dst = &v
+	return true
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func (s *Store) lockContacts(ctx context.Context, q Querier, panelID int64, ext, emails, phones []string) ([]*Contact, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, panel_id, external_id, email, phone, attributes, created_at, updated_at
+		FROM contacts WHERE panel_id = $1 AND (external_id = ANY($2) OR email = ANY($3) OR phone = ANY($4))
+		ORDER BY id FOR UPDATE`, panelID, ext, emails, phones)
+	if err != nil {
+		return nil, fmt.Errorf("models: lock contacts: %w", err)
+	}
+	return scanContacts(rows)
+}
+
+func scanContacts(rows *sql.Rows) ([]*Contact, error) {
+	defer rows.Close()
+	var out []*Contact
+	for rows.Next() {
+		c := &Contact{}
+		var attrs []byte
+		if err := rows.Scan(&c.ID, &c.PanelID, &c.ExternalID, &c.Email, &c.Phone, &attrs, &c.CreatedAt, &c.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("models: scan contacts: %w", err)
+		}
+		if err := json.Unmarshal(attrs, &c.Attributes); err != nil || c.Attributes == nil {
+			c.Attributes = map[string]any{}
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// insertContacts creates contacts and returns the ids it created.
+func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, ids []Identity, now time.Time) (map[int64]bool, error) {
+	// A stable order makes concurrent inserts of the same new contacts wait
+	// on each other rather than deadlock.
+	slices.SortFunc(ids, func(a, b Identity) int {
+		return strings.Compare(a.ExternalID+"\x00"+a.Email+"\x00"+a.Phone, b.ExternalID+"\x00"+b.Email+"\x00"+b.Phone)
+	})
+	ext, emails, phones := make([]*string, len(ids)), make([]*string, len(ids)), make([]*string, len(ids))
+	for i, id := range ids {
+		ext[i], emails[i], phones[i] = nullable(id.ExternalID), nullable(id.Email), nullable(id.Phone)
+	}
+	rows, err := q.QueryContext(ctx, `INSERT INTO contacts (panel_id, external_id, email, phone, attributes, created_at, updated_at)
+		SELECT $1, e, m, p, '{}', $5, $5 FROM unnest($2::text[], $3::text[], $4::text[]) AS v(e, m, p)
+		ON CONFLICT DO NOTHING RETURNING id`, panelID, ext, emails, phones, now)
+	if err != nil {
+		return nil, fmt.Errorf("models: insert contacts: %w", err)
+	}
+	defer rows.Close()
+	created := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("models: insert contacts: %w", err)
+		}
+		created[id] = true
+	}
+	return created, rows.Err()
+}
+
+func (s *Store) saveContacts(ctx context.Context, q Querier, dirty map[int64]*Contact, now time.Time) error {
+	if len(dirty) == 0 {
+		return nil
+	}
+	var ids []int64
+	var ext, emails, phones []*string
+	var attrs []string
+	for _, c := range dirty {
+		raw, _ := json.Marshal(c.Attributes)
+		ids, ext, emails, phones, attrs = append(ids, c.ID), append(ext, c.ExternalID), append(emails, c.Email), append(phones, c.Phone), append(attrs, string(raw))
+	}
+	_, err := q.ExecContext(ctx, `UPDATE contacts c SET external_id = v.e, email = v.m, phone = v.p, attributes = v.a::jsonb, updated_at = $6
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, e, m, p, a)
+		WHERE c.id = v.id`, ids, ext, emails, phones, attrs, now)
+	if err != nil {
+		return fmt.Errorf("models: save contacts: %w", err)
+	}
+	return nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ContactByID loads one contact of a panel.
+func (s *Store) ContactByID(ctx context.Context, panelID, id int64) (*Contact, error) {
+	var c Contact
+	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Take(&c, id).Error; err != nil {
+		return nil, fmt.Errorf("models: contact %d: %w", id, notFound(err))
+	}
+	if c.Attributes == nil {
+		c.Attributes = map[string]any{}
+	}
+	return &c, nil
+}
+
+// FindContact looks a contact up by one identifier.
+func (s *Store) FindContact(ctx context.Context, panelID int64, id Identity) (*Contact, error) {
+	q := s.DB.WithContext(ctx).Where("panel_id = ?", panelID)
+	switch {
+	case id.ExternalID != "":
+		q = q.Where("external_id = ?", id.ExternalID)
+	case id.Email != "":
+		q = q.Where("email = ?", id.Email)
+	case id.Phone != "":
+		q = q.Where("phone = ?", id.Phone)
+	default:
+		return nil, ErrNotFound
+	}
+	var c Contact
+	if err := q.Take(&c).Error; err != nil {
+		return nil, fmt.Errorf("models: find contact: %w", notFound(err))
+	}
+	if c.Attributes == nil {
+		c.Attributes = map[string]any{}
+	}
+	return &c, nil
+}

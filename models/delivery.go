@@ -1,0 +1,226 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/oklog/ulid/v2"
+	"gorm.io/gorm"
+)
+
+// DeliveryStatus is where one event stands on its way to one webhook.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	// DeliveryPending waits in the outbox for a flush.
+	DeliveryPending DeliveryStatus = "pending"
+	// DeliverySending is claimed by a worker, which holds it until lease_until.
+	DeliverySending DeliveryStatus = "sending"
+	// DeliveryDelivered was answered with a 2xx.
+	DeliveryDelivered DeliveryStatus = "delivered"
+	// DeliveryFailed gave up: a permanent error or retries exhausted. It can be replayed.
+	DeliveryFailed DeliveryStatus = "failed"
+	// DeliveryHeld waits while its webhook is out of service; released in
+	// order when the webhook is back.
+	DeliveryHeld DeliveryStatus = "held"
+)
+
+// Delivery is one outbox row.
+type Delivery struct {
+	ID             uuid.UUID
+	PanelID        int64
+	WebhookID      int64
+	JourneyID      *int64
+	RunID          *uuid.UUID
+	Item           json.RawMessage `gorm:"type:json"`
+	Status         DeliveryStatus
+	Attempts       int
+	NextAttemptAt  time.Time
+	LeaseUntil     *time.Time
+	LastError      string
+	LastStatusCode int
+	LastAttemptID  *int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeliveredAt    *time.Time
+}
+
+const deliveryIDPrefix = "dlv_"
+
+// DeliveryID is the public id of a delivery, the delivery_id of its item.
+func DeliveryID(id uuid.UUID) string { return deliveryIDPrefix + ulid.ULID(id).String() }
+
+// ParseDeliveryID reads a public delivery id.
+func ParseDeliveryID(s string) (uuid.UUID, error) {
+	raw, ok := strings.CutPrefix(s, deliveryIDPrefix)
+	if !ok {
+		return uuid.Nil, invalid("delivery_id", "%q is not a delivery id (dlv_...)", s)
+	}
+	u, err := ulid.ParseStrict(raw)
+	if err != nil {
+		return uuid.Nil, invalid("delivery_id", "%q is not a delivery id (dlv_...)", s)
+	}
+	return uuid.UUID(u), nil
+}
+
+// enqueueSQL writes deliveries given as parallel arrays, one statement
+// whatever their number, so its text never changes and stays prepared.
+//
+// The webhook's status is read under a KEY SHARE lock (the lock the foreign
+// key takes anyway), so a concurrent deactivation either sees these rows
+// and holds them, or is seen and they are written as held.
+// enqueueSQL locks each webhook once (FOR KEY SHARE, so a concurrent
+// delete waits and then deletes these rows too) rather than once per row.
+const enqueueSQL = `
+WITH w AS (
+    SELECT id, status FROM webhooks WHERE id IN (SELECT DISTINCT unnest($3::bigint[])) FOR KEY SHARE
+)
+INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at)
+SELECT v.id::uuid, v.panel_id, v.webhook_id, v.journey_id, v.run_id, v.item::json,
+       CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[])
+     AS v(id, panel_id, webhook_id, journey_id, run_id, item)
+JOIN w ON w.id = v.webhook_id
+RETURNING id, status`
+
+// EnqueueDeliveries writes new deliveries in one statement: pending for an
+// active webhook, held for one out of service. The rows must carry their
+// ids, panel, webhook and item; status and times are set here, and the
+// caller flushes the webhooks that got pending rows. Rows of a webhook
+// deleted meanwhile are dropped, as its other deliveries were by the
+// delete; their Status stays empty.
+func (s *Store) EnqueueDeliveries(ctx context.Context, rows []Delivery) error {
+	return s.EnqueueDeliveriesIn(ctx, s.sql, rows)
+}
+
+// EnqueueDeliveriesIn is EnqueueDeliveries within a transaction.
+func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Delivery) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := s.Now()
+	ids := make([]string, len(rows))
+	panels, hooks := make([]int64, len(rows)), make([]int64, len(rows))
+	journeys, runs := make([]*int64, len(rows)), make([]*string, len(rows))
+	items := make([]string, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		ids[i], panels[i], hooks[i], journeys[i], items[i] = r.ID.String(), r.PanelID, r.WebhookID, r.JourneyID, string(r.Item)
+		if r.RunID != nil {
+			run := r.RunID.String()
+			runs[i] = &run
+		}
+	}
+	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now)
+	if err != nil {
+		return fmt.Errorf("models: enqueue deliveries: %w", err)
+	}
+	defer res.Close()
+	status := make(map[uuid.UUID]DeliveryStatus, len(rows))
+	for res.Next() {
+		var id uuid.UUID
+		var st DeliveryStatus
+		if err := res.Scan(&id, &st); err != nil {
+			return fmt.Errorf("models: enqueue deliveries: %w", err)
+		}
+		status[id] = st
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("models: enqueue deliveries: %w", err)
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.Status, r.NextAttemptAt, r.CreatedAt, r.UpdatedAt = status[r.ID], now, now, now
+	}
+	return nil
+}
+
+// DeliveryFilter narrows a listing. Zero values do not filter.
+type DeliveryFilter struct {
+	Status DeliveryStatus
+	Since  time.Time
+	Until  time.Time
+	Before uuid.UUID // keyset cursor: rows older than this id
+	Limit  int
+}
+
+// ListDeliveries lists a webhook's deliveries, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f DeliveryFilter) ([]Delivery, error) {
+	q := s.DB.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("id >= ?", minIDAt(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("id < ?", minIDAt(f.Until))
+	}
+	if f.Before != uuid.Nil {
+		q = q.Where("id < ?", f.Before)
+	}
+	var out []Delivery
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// ReplayDeliveries sends deliveries again from the first attempt: the given
+// ones (failed or delivered), or every failed one of the webhook when ids is
+// empty. Replayed rows of a webhook out of service are held instead.
+func (s *Store) ReplayDeliveries(ctx context.Context, panelID, webhookID int64, ids []uuid.UUID) (int64, error) {
+	now := s.Now()
+	q := s.DB.WithContext(ctx).Model(&Delivery{}).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
+	if len(ids) == 0 {
+		q = q.Where("status = ?", DeliveryFailed)
+	} else {
+		q = q.Where("id IN ? AND status IN ?", ids, []DeliveryStatus{DeliveryFailed, DeliveryDelivered})
+	}
+	res := q.Updates(map[string]any{
+		"status":   gorm.Expr(`CASE WHEN (SELECT status FROM webhooks WHERE id = ?) = 'active' THEN 'pending' ELSE 'held' END`, webhookID),
+		"attempts": 0, "next_attempt_at": now, "last_error": "", "last_status_code": 0, "updated_at": now, "delivered_at": nil,
+	})
+	if res.Error != nil {
+		return 0, fmt.Errorf("models: replay deliveries: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// holdPending parks the pending rows of a webhook leaving service.
+func holdPending(tx *gorm.DB, webhookID int64, now time.Time) error {
+	return tx.Model(&Delivery{}).Where("webhook_id = ? AND status = ?", webhookID, DeliveryPending).
+		Updates(map[string]any{"status": DeliveryHeld, "updated_at": now}).Error
+}
+
+// releaseHeld puts a webhook's held rows back in the outbox, due now, with
+// their retries counted afresh (the endpoint was fixed); the claim takes
+// them in id order, which is the order they were created in.
+func releaseHeld(tx *gorm.DB, webhookID int64, now time.Time) (int64, error) {
+	res := tx.Model(&Delivery{}).Where("webhook_id = ? AND status = ?", webhookID, DeliveryHeld).
+		Updates(map[string]any{"status": DeliveryPending, "next_attempt_at": now, "updated_at": now, "attempts": 0})
+	return res.RowsAffected, res.Error
+}
+
+// CountDeliveries counts a webhook's deliveries by status.
+func (s *Store) CountDeliveries(ctx context.Context, webhookID int64) (map[DeliveryStatus]int64, error) {
+	var rows []struct {
+		Status DeliveryStatus
+		N      int64
+	}
+	err := s.DB.WithContext(ctx).Raw(`SELECT status, count(*) AS n FROM deliveries WHERE webhook_id = ? GROUP BY status`, webhookID).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: count deliveries: %w", err)
+	}
+	out := map[DeliveryStatus]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}

@@ -1,0 +1,443 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DeliveryTarget is what a flush needs to know about its webhook.
+type DeliveryTarget struct {
+	Webhook   `gorm:"embedded"`
+	PanelName string
+	// PanelHealthSettings are the panel's failure-tracker thresholds.
+	PanelHealthSettings json.RawMessage
+}
+
+// DeliveryTarget loads a webhook with its panel's name; ErrNotFound when it
+// was deleted.
+func (s *Store) DeliveryTarget(ctx context.Context, webhookID int64) (*DeliveryTarget, error) {
+	var t DeliveryTarget
+	res := s.DB.WithContext(ctx).Raw(`SELECT w.*, p.name AS panel_name, p.health_settings AS panel_health_settings
+		FROM webhooks w JOIN panels p ON p.id = w.panel_id
+		WHERE w.id = ?`, webhookID).Scan(&t)
+	if res.Error != nil {
+		return nil, fmt.Errorf("models: delivery target %d: %w", webhookID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("models: delivery target %d: %w", webhookID, ErrNotFound)
+	}
+	return &t, nil
+}
+
+// Claim is the outcome of trying to take a batch of a webhook's deliveries.
+type Claim struct {
+	// Rows are the claimed deliveries, oldest first.
+	Rows []ClaimedRow
+	// Lease is the claim's token and deadline: the webhook and the rows are
+	// this worker's until then. Completing the rows requires it, and the
+	// next claim passes it to renew the webhook's lease.
+	Lease time.Time
+	// Busy: another worker holds the webhook (or it left service); that
+	// worker claims again before it lets go.
+	Busy bool
+	// NotBefore is when the oldest pending row becomes due, when it is not
+	// due yet (a retry waiting out its backoff). Zero otherwise.
+	NotBefore time.Time
+}
+
+// ClaimedRow is one delivery taken for sending.
+type ClaimedRow struct {
+	ID        uuid.UUID
+	Item      json.RawMessage
+	Attempts  int // including the request about to be made
+	CreatedAt time.Time
+}
+
+// claimSQL takes the webhook's send lease and up to batch_size rows, in one
+// statement.
+//
+// The lease is taken by an UPDATE of the webhook row. When two claimers
+// meet, the second waits for the first's row lock and PostgreSQL re-checks
+// its condition against the row as the first left it (a live lease), so the
+// second gets nothing: one request per webhook is in flight at a time, and
+// a webhook receives its batches in order. Rows still "sending" when the
+// lease is taken belong to a holder whose lease ran out (it died): they go
+// first, before anything newer. Pending rows are taken only when the
+// oldest pending row is due, so nothing overtakes a batch that waits out a
+// retry backoff. Rows are locked FOR UPDATE SKIP LOCKED.
+//
+// The lease is a one-time filter of the row scans rather than a join, so
+// each scan walks the pending index in id order and stops after @n rows.
+const claimSQL = `
+WITH w AS (
+	UPDATE webhooks SET send_lease_until = $3
+	WHERE id = $1 AND status = 'active'
+	  AND (send_lease_until IS NULL OR send_lease_until <= $2 OR send_lease_until = $4)
+	RETURNING id
+), stale AS (
+	SELECT id FROM deliveries
+	WHERE webhook_id = $1 AND status = 'sending' AND EXISTS (SELECT 1 FROM w)
+	ORDER BY id LIMIT $5
+	FOR UPDATE SKIP LOCKED
+), fresh AS (
+	SELECT id FROM deliveries
+	WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2
+	  AND EXISTS (SELECT 1 FROM w) AND NOT EXISTS (SELECT 1 FROM stale)
+	  AND (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending'
+	       ORDER BY h.id LIMIT 1) <= $2
+	ORDER BY id LIMIT $5
+	FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1, updated_at = $2
+FROM (SELECT id FROM stale UNION ALL SELECT id FROM fresh) c
+WHERE d.id = c.id
+RETURNING d.id, d.item, d.attempts, d.created_at`
+
+// releaseSQL gives the lease back and, in the same statement (so with a
+// snapshot taken after every claim that found the lease held), says when
+// the oldest pending row is due: a claimer turned away as busy left its
+// rows for the holder, and this is where the holder sees them.
+const releaseSQL = `
+UPDATE webhooks SET send_lease_until = NULL
+WHERE id = $1 AND send_lease_until = $2
+RETURNING (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending'
+           ORDER BY h.id LIMIT 1)`
+
+// ClaimBatch takes the webhook's next batch: up to batchSize due
+// deliveries, oldest first, marked sending until now+lease. held is the
+// lease of this worker's previous claim in the same run (zero at first),
+// which renews the webhook's lease instead of waiting it out.
+//
+// With nothing to send it lets the webhook go and reports why: Busy
+// (another worker holds it), NotBefore (the oldest row waits out a
+// backoff), or neither (the outbox is empty).
+func (s *Store) ClaimBatch(ctx context.Context, webhookID int64, batchSize int, held time.Time, lease time.Duration) (*Claim, error) {
+	var heldArg *time.Time
+	if !held.IsZero() {
+		heldArg = &held
+	}
+	return s.claim(ctx, webhookID, lease, func(now, newLease time.Time) (*sql.Rows, error) {
+		return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, heldArg, batchSize)
+	}, batchSize)
+}
+
+// claim runs a claiming statement and, when it returns nothing, lets the
+// webhook go and says why (see Claim). If rows came in while it looked, it
+// claims again with claimSQL.
+func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
+	query func(now, lease time.Time) (*sql.Rows, error), batchSize int) (*Claim, error) {
+	for {
+		now := s.Now()
+		// PostgreSQL keeps microseconds; the token must compare equal.
+		c := &Claim{Lease: now.Add(lease).Truncate(time.Microsecond)}
+		rows, err := query(now, c.Lease)
+		if err == nil {
+			c.Rows, err = scanClaimed(rows)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("models: claim batch of webhook %d: %w", webhookID, err)
+		}
+		if len(c.Rows) > 0 {
+			return c, nil
+		}
+		released, headAt, err := s.release(ctx, webhookID, c.Lease)
+		switch {
+		case err != nil:
+			return nil, err
+		case !released:
+			c.Busy = true
+			return c, nil
+		case headAt == nil:
+			return c, nil
+		case headAt.After(now):
+			c.NotBefore = *headAt
+			return c, nil
+		}
+		// Rows came in after the claim looked: claim afresh.
+		query = func(now, newLease time.Time) (*sql.Rows, error) {
+			return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, nil, batchSize)
+		}
+	}
+}
+
+func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
+	defer rows.Close()
+	var out []ClaimedRow
+	for rows.Next() {
+		var r ClaimedRow
+		if err := rows.Scan(&r.ID, &r.Item, &r.Attempts, &r.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	// RETURNING does not keep the subqueries' order.
+	slices.SortFunc(out, func(a, b ClaimedRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	return out, rows.Err()
+}
+
+// deliveredAndClaimSQL is the steady state of a busy webhook in one
+// statement: the batch just accepted is marked delivered with its attempt,
+// the webhook's lease is renewed, and the next batch is claimed. The claim
+// sees the table as it was when the statement began, which is exact here:
+// the rows it marks delivered were "sending", so they cannot be claimed
+// again, and nothing it writes should be claimed now.
+const deliveredAndClaimSQL = `
+WITH a AS (
+	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
+	                      response_body, error, error_class, outcome, created_at)
+	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, '', '', 'delivered', $9)
+	RETURNING id
+), done AS (
+	UPDATE deliveries SET status = 'delivered', delivered_at = $9, last_error = '', last_status_code = $6,
+	       last_attempt_id = (SELECT id FROM a), lease_until = NULL, updated_at = $9
+	WHERE id = ANY($10::uuid[]) AND webhook_id = $2 AND status = 'sending' AND lease_until = $11
+), w AS (
+	UPDATE webhooks SET send_lease_until = $12, health = COALESCE($14::jsonb, health)
+	WHERE id = $2 AND status = 'active' AND send_lease_until = $11
+	RETURNING id
+), fresh AS (
+	SELECT id FROM deliveries
+	WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at <= $9
+	  AND EXISTS (SELECT 1 FROM w)
+	  AND (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $2 AND h.status = 'pending'
+	       ORDER BY h.id LIMIT 1) <= $9
+	ORDER BY id LIMIT $13
+	FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries d SET status = 'sending', lease_until = $12, attempts = d.attempts + 1, updated_at = $9
+FROM fresh WHERE d.id = fresh.id
+RETURNING d.id, d.item, d.attempts, d.created_at`
+
+// DeliveredAndClaim records a batch the receiver accepted, all of it, and
+// claims the next batch in the same statement; see ClaimBatch for what the
+// returned Claim means. c must hold delivered rows and an attempt only.
+func (s *Store) DeliveredAndClaim(ctx context.Context, c *Completion, batchSize int, lease time.Duration) (*Claim, error) {
+	if len(c.Retry)+len(c.Failed)+len(c.Released) > 0 || c.Attempt == nil {
+		return nil, errors.New("models: DeliveredAndClaim takes a wholly delivered batch")
+	}
+	ids := make([]string, len(c.Delivered))
+	for i, id := range c.Delivered {
+		ids[i] = id.String()
+	}
+	a := c.Attempt
+	return s.claim(ctx, c.WebhookID, lease, func(now, newLease time.Time) (*sql.Rows, error) {
+		return s.sql.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, c.WebhookID, a.BatchID, a.ItemCount,
+			string(a.RequestHeaders), a.StatusCode, a.LatencyMS, CleanText([]byte(a.ResponseBody)), now,
+			ids, c.Lease, newLease, batchSize, nullJSON(c.Health))
+	}, batchSize)
+}
+
+// release gives the webhook's send lease back if this lease holds it, and
+// says when the oldest pending row is due.
+func (s *Store) release(ctx context.Context, webhookID int64, lease time.Time) (released bool, headAt *time.Time, err error) {
+	err = s.sql.QueryRowContext(ctx, releaseSQL, webhookID, lease).Scan(&headAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil, nil
+	case err != nil:
+		return false, nil, fmt.Errorf("models: release webhook %d: %w", webhookID, err)
+	}
+	return true, headAt, nil
+}
+
+// ReleaseWebhook gives a webhook's send lease back, for a worker that
+// stops claiming with the lease still in hand, and says whether pending
+// rows remain.
+func (s *Store) ReleaseWebhook(ctx context.Context, webhookID int64, lease time.Time) (pending bool, err error) {
+	released, headAt, err := s.release(ctx, webhookID, lease)
+	return released && headAt != nil, err
+}
+
+// Attempt is one HTTP request to a webhook.
+type Attempt struct {
+	ID             int64
+	PanelID        int64
+	WebhookID      int64
+	BatchID        string
+	ItemCount      int
+	RequestHeaders json.RawMessage `gorm:"type:jsonb"`
+	StatusCode     int
+	LatencyMS      int
+	ResponseBody   string
+	Error          string
+	ErrorClass     string
+	Outcome        string
+	CreatedAt      time.Time
+}
+
+// Attempt outcomes: what Herald did with the batch afterwards.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeRetry     = "retry"
+	OutcomeFailed    = "failed"
+)
+
+// Completion is what became of a claimed batch.
+type Completion struct {
+	WebhookID int64
+	Lease     time.Time // the claim's token
+	// Attempt is logged when a request was made (nil when none was).
+	Attempt *Attempt
+	// Delivered rows were accepted with a 2xx.
+	Delivered []uuid.UUID
+	// Retry rows go back to pending, due at RetryAt.
+	Retry   []uuid.UUID
+	RetryAt time.Time
+	// Failed rows gave up.
+	Failed []uuid.UUID
+	// Released rows were claimed but not sent (they did not fit the body
+	// cap, or the worker is stopping): back to pending, due now, the
+	// attempt not counted.
+	Released []uuid.UUID
+	// Health, when set, is the webhook's health after this request.
+	Health json.RawMessage
+}
+
+// completeSQL logs the attempt and moves every row of the batch on, in one
+// statement. Each row's new state comes in as parallel arrays. Rows whose
+// claim was voided (the lease ran out and another worker took them) no
+// longer carry the lease and are left to their new owner.
+const completeSQL = `
+WITH h AS (
+	UPDATE webhooks SET health = $19::jsonb WHERE id = $2 AND send_lease_until = $18 AND $19::jsonb IS NOT NULL
+), a AS (
+	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
+	                      response_body, error, error_class, outcome, created_at)
+	SELECT $1::bigint, $2::bigint, $3::text, $4::int, $5::jsonb, $6::int, $7::int, $8::text, $9::text, $10::text, $11::text, $12::timestamptz
+	WHERE $13::bool
+	RETURNING id
+)
+UPDATE deliveries d SET
+	status           = v.status,
+	next_attempt_at  = COALESCE(v.next_at, d.next_attempt_at),
+	attempts         = d.attempts - CASE WHEN v.sent THEN 0 ELSE 1 END,
+	last_error       = CASE WHEN v.sent THEN $9 ELSE d.last_error END,
+	last_status_code = CASE WHEN v.sent THEN $6 ELSE d.last_status_code END,
+	last_attempt_id  = CASE WHEN v.sent THEN (SELECT id FROM a) ELSE d.last_attempt_id END,
+	delivered_at     = CASE WHEN v.status = 'delivered' THEN $12 END,
+	lease_until      = NULL,
+	updated_at       = $12
+FROM unnest($14::uuid[], $15::text[], $16::timestamptz[], $17::bool[]) AS v(id, status, next_at, sent)
+WHERE d.id = v.id AND d.webhook_id = $2 AND d.status = 'sending' AND d.lease_until = $18
+RETURNING (SELECT id FROM a)`
+
+// CompleteBatch records a request and moves its rows on.
+func (s *Store) CompleteBatch(ctx context.Context, c *Completion) error {
+	now := s.Now()
+	n := len(c.Delivered) + len(c.Retry) + len(c.Failed) + len(c.Released)
+	ids, statuses := make([]string, 0, n), make([]string, 0, n)
+	next, sent := make([]*time.Time, 0, n), make([]bool, 0, n)
+	add := func(rows []uuid.UUID, status DeliveryStatus, at *time.Time, wasSent bool) {
+		for _, id := range rows {
+			ids, statuses = append(ids, id.String()), append(statuses, string(status))
+			next, sent = append(next, at), append(sent, wasSent)
+		}
+	}
+	add(c.Delivered, DeliveryDelivered, nil, true)
+	add(c.Retry, DeliveryPending, &c.RetryAt, true)
+	add(c.Failed, DeliveryFailed, nil, true)
+	add(c.Released, DeliveryPending, &now, false)
+
+	a := c.Attempt
+	if a == nil {
+		a = &Attempt{RequestHeaders: json.RawMessage(`{}`)}
+	}
+	rows, err := s.sql.QueryContext(ctx, completeSQL,
+		a.PanelID, c.WebhookID, a.BatchID, a.ItemCount, string(a.RequestHeaders), a.StatusCode, a.LatencyMS,
+		CleanText([]byte(a.ResponseBody)), CleanText([]byte(a.Error)), a.ErrorClass, a.Outcome, now, c.Attempt != nil,
+		ids, statuses, next, sent, c.Lease, nullJSON(c.Health))
+	if err != nil {
+		return fmt.Errorf("models: complete batch of webhook %d: %w", c.WebhookID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var attemptID *int64
+		if err := rows.Scan(&attemptID); err != nil {
+			return fmt.Errorf("models: complete batch of webhook %d: %w", c.WebhookID, err)
+		}
+		if c.Attempt != nil && attemptID != nil {
+			c.Attempt.ID = *attemptID
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("models: complete batch of webhook %d: %w", c.WebhookID, err)
+	}
+	return nil
+}
+
+// nullJSON passes empty JSON as NULL.
+func nullJSON(b json.RawMessage) *string {
+	if len(b) == 0 {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// DisableWebhook takes a failing webhook out of service, as the failure
+// tracker decided while holding its send lease: the asset becomes disabled,
+// its pending deliveries (the failed batch among them) are held, not
+// dropped, and the lease is let go. It returns how many deliveries are held.
+func (s *Store) DisableWebhook(ctx context.Context, webhookID int64, lease time.Time, health json.RawMessage) (int64, error) {
+	now := s.Now()
+	var held int64
+	err := s.InTx(ctx, func(q Querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_at = $2, health = $3::jsonb,
+			send_lease_until = NULL, updated_at = $2 WHERE id = $1 AND status = 'active' AND send_lease_until = $4`,
+			webhookID, now, string(health), lease)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // no longer ours, or no longer active
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE deliveries SET status = 'held', lease_until = NULL, updated_at = $2
+			WHERE webhook_id = $1 AND status IN ('pending', 'sending')`, webhookID, now); err != nil {
+			return err
+		}
+		return q.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'held'`, webhookID).Scan(&held)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("models: disable webhook %d: %w", webhookID, err)
+	}
+	return held, nil
+}
+
+// AttemptFilter narrows a listing of attempts.
+type AttemptFilter struct {
+	Outcome string
+	Since   time.Time
+	Until   time.Time
+	Before  int64 // keyset cursor: attempts with a smaller id
+	Limit   int
+}
+
+// ListAttempts lists a webhook's attempts, newest first.
+func (s *Store) ListAttempts(ctx context.Context, panelID, webhookID int64, f AttemptFilter) ([]Attempt, error) {
+	q := s.DB.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
+	if f.Outcome != "" {
+		q = q.Where("outcome = ?", f.Outcome)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since)
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("created_at < ?", f.Until)
+	}
+	if f.Before > 0 {
+		q = q.Where("id < ?", f.Before)
+	}
+	var out []Attempt
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: list attempts: %w", err)
+	}
+	return out, nil
+}

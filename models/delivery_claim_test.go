@@ -1,0 +1,154 @@
+package models_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modeltest"
+)
+
+// activeHook creates an active webhook (its test recorded directly).
+func activeHook(t *testing.T, store *models.Store, batch int) (*models.Panel, *models.Webhook) {
+	t.Helper()
+	ctx := context.Background()
+	panel, err := store.EnsurePanel(ctx, "acme")
+	require.NoError(t, err)
+	spec := newSpec("Orders")
+	spec.BatchSize = batch
+	w, err := store.CreateWebhook(ctx, panel.ID, spec)
+	require.NoError(t, err)
+	require.NoError(t, store.RecordTest(ctx, &models.WebhookTest{PanelID: panel.ID, WebhookID: &w.ID, ConfigFP: w.ConfigFP, URL: w.URL, Passed: true, StatusCode: 200}))
+	w, _, err = store.ActivateWebhook(ctx, panel.ID, w.ID)
+	require.NoError(t, err)
+	return panel, w
+}
+
+func enqueue(t *testing.T, store *models.Store, panel *models.Panel, w *models.Webhook, n int) []uuid.UUID {
+	t.Helper()
+	rows := make([]models.Delivery, n)
+	ids := make([]uuid.UUID, n)
+	for i := range rows {
+		ids[i] = models.NewID(time.Now())
+		rows[i] = models.Delivery{ID: ids[i], PanelID: panel.ID, WebhookID: w.ID, Item: json.RawMessage(`{"n":1}`)}
+	}
+	require.NoError(t, store.EnqueueDeliveries(context.Background(), rows))
+	return ids
+}
+
+func TestConcurrentClaimsTakeOneBatchAtATime(t *testing.T) {
+	t.Parallel()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 5)
+	ids := enqueue(t, store, panel, w, 12)
+
+	var mu sync.Mutex
+	var claimed [][]models.ClaimedRow
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := store.ClaimBatch(context.Background(), w.ID, w.BatchSize, time.Time{}, time.Minute)
+			require.NoError(t, err)
+			if len(c.Rows) > 0 {
+				mu.Lock()
+				claimed = append(claimed, c.Rows)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	require.Len(t, claimed, 1, "one request in flight per webhook")
+	require.Len(t, claimed[0], 5)
+	for i, r := range claimed[0] {
+		require.Equal(t, ids[i], r.ID, "the oldest rows, in order")
+		require.Equal(t, 1, r.Attempts)
+	}
+}
+
+func TestCompleteNeedsTheClaimToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 10)
+	ids := enqueue(t, store, panel, w, 2)
+	first, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Millisecond)
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond) // the first claim's lease runs out
+	second, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, second.Rows, 2, "an expired claim is taken over")
+	require.Equal(t, 2, second.Rows[0].Attempts)
+
+	// The first worker wakes up late and reports a failure: ignored.
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: first.Lease, Failed: ids}))
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: second.Lease, Delivered: ids}))
+	counts, err := store.CountDeliveries(ctx, w.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2}, counts)
+}
+
+func TestClaimWaitsForTheHeadOfTheLine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 1)
+	ids := enqueue(t, store, panel, w, 2)
+	c, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	retryAt := time.Now().Add(time.Hour)
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease, Retry: ids[:1], RetryAt: retryAt}))
+
+	other, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.True(t, other.Busy, "the first claimer still holds the webhook")
+
+	c, err = store.ClaimBatch(ctx, w.ID, w.BatchSize, c.Lease, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, c.Rows, "the newer row waits behind the one backing off")
+	require.WithinDuration(t, retryAt, c.NotBefore, time.Millisecond)
+}
+
+func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 2)
+	ids := enqueue(t, store, panel, w, 4)
+	first, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, first.Rows, 2)
+
+	// The batch went through: record it and take the next two in one go.
+	attempt := &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "msg_1", ItemCount: 2,
+		RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}
+	second, err := store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: first.Lease,
+		Attempt: attempt, Delivered: ids[:2]}, 2, time.Millisecond)
+	require.NoError(t, err)
+	require.Equal(t, []uuid.UUID{ids[2], ids[3]}, []uuid.UUID{second.Rows[0].ID, second.Rows[1].ID})
+	var logged int64
+	require.NoError(t, store.DB.Model(&models.Attempt{}).Where("batch_id = 'msg_1' AND outcome = 'delivered'").Count(&logged).Error)
+	require.EqualValues(t, 1, logged)
+
+	time.Sleep(5 * time.Millisecond) // the second claim's lease runs out; another worker takes over
+	third, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, third.Rows, 2)
+
+	late, err := store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: second.Lease,
+		Attempt: &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "msg_2", ItemCount: 2,
+			RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered},
+		Delivered: ids[2:]}, 2, time.Minute)
+	require.NoError(t, err)
+	require.True(t, late.Busy, "the late worker neither records nor claims")
+	counts, err := store.CountDeliveries(ctx, w.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2, models.DeliverySending: 2}, counts)
+}

@@ -1,0 +1,72 @@
+package models
+
+import (
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// ErrNotFound is returned when a row does not exist or belongs to another panel;
+// callers cannot tell the two apart, so one panel never learns about another's data.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a change clashes with the current state of a row
+// (a duplicate label, activating an untested webhook, ...).
+var ErrConflict = errors.New("conflict")
+
+// ValidationError says which input field is wrong and why. The admin API
+// renders it as {"error": Message, "field": Field}.
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// invalid builds a ValidationError with a formatted message.
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ConflictError is an ErrConflict with a message meant for the user and,
+// when one field is at fault, its name.
+type ConflictError struct {
+	Field   string
+	Message string
+}
+
+func (e *ConflictError) Error() string { return e.Message }
+
+// Unwrap lets errors.Is(err, ErrConflict) match.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Unavailable reports whether err says PostgreSQL could not be reached or
+// went away mid-statement (a restart, a failover, the network) rather than
+// that the statement was wrong: the same request will likely work shortly.
+func Unavailable(err error) bool {
+	var connect *pgconn.ConnectError
+	var pg *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &pg):
+		// The server answered. Class 08 is "connection exception";
+		// 57P01-57P03 are the server shutting down, crashing, or not
+		// accepting connections yet. Anything else (a wrong password, a
+		// missing database, a bad statement) will not pass by itself.
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	case errors.As(err, &connect), errors.As(err, &netErr),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, driver.ErrBadConn):
+		return true
+	}
+	return false
+}

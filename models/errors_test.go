@@ -1,0 +1,35 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+)
+
+func TestUnavailable(t *testing.T) {
+	t.Parallel()
+	// A real failed connection: a loopback port nobody listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().(*net.TCPAddr)
+	require.NoError(t, l.Close())
+	_, err = pgconn.Connect(context.Background(), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/x?connect_timeout=2", addr.Port))
+	require.Error(t, err)
+	require.True(t, Unavailable(fmt.Errorf("authenticate: %w", err)), "%v", err)
+
+	require.True(t, Unavailable(&pgconn.PgError{Code: "57P03"}), "not accepting connections yet")
+	// A server that refuses the role is a configuration to fix, not an outage.
+	_, err = pgconn.Connect(context.Background(), "postgres://no_such_role_herald@127.0.0.1:5432/postgres?sslmode=disable")
+	require.Error(t, err)
+	require.False(t, Unavailable(err), "%v", err)
+	require.True(t, Unavailable(&pgconn.PgError{Code: "08006"}), "connection failure")
+	require.False(t, Unavailable(&pgconn.PgError{Code: "42601"}), "a syntax error is the statement's fault")
+	require.False(t, Unavailable(&pgconn.PgError{Code: "23505"}), "a unique violation is the statement's fault")
+	require.False(t, Unavailable(ErrNotFound))
+	require.False(t, Unavailable(errors.New("boom")))
+}

@@ -1,0 +1,211 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// JourneyStatus is where a journey stands.
+type JourneyStatus string
+
+// Journey statuses.
+const (
+	// JourneyDraft is being built; nothing enters it.
+	JourneyDraft JourneyStatus = "draft"
+	// JourneyLive takes entries and moves runs.
+	JourneyLive JourneyStatus = "live"
+	// JourneyPaused takes no entries and holds its runs where they are.
+	JourneyPaused JourneyStatus = "paused"
+	// JourneyStopped has ended all its runs, for good.
+	JourneyStopped JourneyStatus = "stopped"
+)
+
+// Journey is a stored journey. Definition is its graph as JSON (package
+// jobs/journey reads it).
+type Journey struct {
+	ID          int64
+	PanelID     int64
+	Name        string
+	Status      JourneyStatus
+	Definition  json.RawMessage `gorm:"type:jsonb"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	PublishedAt *time.Time
+}
+
+var journeyNameTaken = &ConflictError{Field: "name", Message: "a journey with this name already exists"}
+
+// CreateJourney stores a new draft.
+func (s *Store) CreateJourney(ctx context.Context, panelID int64, name string, def json.RawMessage) (*Journey, error) {
+	now := s.Now()
+	j := Journey{PanelID: panelID, Name: name, Status: JourneyDraft, Definition: def, CreatedAt: now, UpdatedAt: now}
+	if err := s.DB.WithContext(ctx).Create(&j).Error; err != nil {
+		if uniqueViolation(err, "journeys_panel_name") {
+			return nil, journeyNameTaken
+		}
+		return nil, fmt.Errorf("models: create journey: %w", err)
+	}
+	return &j, nil
+}
+
+// Journey loads one journey of a panel.
+func (s *Store) Journey(ctx context.Context, panelID, id int64) (*Journey, error) {
+	var j Journey
+	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
+		return nil, fmt.Errorf("models: journey %d: %w", id, notFound(err))
+	}
+	return &j, nil
+}
+
+// ListJourneys lists a panel's journeys by name.
+func (s *Store) ListJourneys(ctx context.Context, panelID int64) ([]Journey, error) {
+	var js []Journey
+	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name), id").Find(&js).Error; err != nil {
+		return nil, fmt.Errorf("models: list journeys: %w", err)
+	}
+	return js, nil
+}
+
+// UpdateJourney replaces the graph of a draft or paused journey. A live
+// journey must be paused first, so no run moves while it changes.
+func (s *Store) UpdateJourney(ctx context.Context, panelID, id int64, name string, def json.RawMessage) (*Journey, error) {
+	var j Journey
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
+			return notFound(err)
+		}
+		if j.Status != JourneyDraft && j.Status != JourneyPaused {
+			return &ConflictError{Message: fmt.Sprintf("a %s journey cannot be edited; pause it first", j.Status)}
+		}
+		j.Name, j.Definition, j.UpdatedAt = name, def, s.Now()
+		return tx.Model(&j).Select("name", "definition", "updated_at").Updates(&j).Error
+	})
+	switch {
+	case uniqueViolation(err, "journeys_panel_name"):
+		return nil, journeyNameTaken
+	case err != nil:
+		return nil, fmt.Errorf("models: update journey %d: %w", id, err)
+	}
+	return &j, nil
+}
+
+// SetJourneyStatus moves a journey between statuses, checking the move is
+// one the life cycle allows: draft|paused → live, live → paused,
+// anything but stopped → stopped. check runs inside the transaction with
+// the locked journey and may refuse (publishing validates the graph there).
+func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to JourneyStatus, check func(tx *gorm.DB, j *Journey) error) (*Journey, error) {
+	var j Journey
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
+			return notFound(err)
+		}
+		allowed := map[JourneyStatus][]JourneyStatus{
+			JourneyLive:    {JourneyDraft, JourneyPaused},
+			JourneyPaused:  {JourneyLive},
+			JourneyStopped: {JourneyDraft, JourneyLive, JourneyPaused},
+		}[to]
+		ok := j.Status == to
+		for _, from := range allowed {
+			ok = ok || j.Status == from
+		}
+		if !ok {
+			return &ConflictError{Message: fmt.Sprintf("a %s journey cannot become %s", j.Status, to)}
+		}
+		if check != nil {
+			if err := check(tx, &j); err != nil {
+				return err
+			}
+		}
+		now := s.Now()
+		if to == JourneyLive && j.Status != JourneyLive {
+			j.PublishedAt = &now
+		}
+		j.Status, j.UpdatedAt = to, now
+		if err := tx.Model(&j).Select("status", "updated_at", "published_at").Updates(&j).Error; err != nil {
+			return err
+		}
+		if to == JourneyStopped {
+			return tx.Exec(`UPDATE journey_runs SET status = 'stopped', end_reason = 'the journey was stopped',
+				ended_at = ?, updated_at = ? WHERE journey_id = ? AND status = 'waiting'`, now, now, j.ID).Error
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("models: journey %d to %s: %w", id, to, err)
+	}
+	return &j, nil
+}
+
+// JourneyVersion names a version of a journey: any change moves updated_at.
+type JourneyVersion struct {
+	ID        int64
+	UpdatedAt time.Time
+}
+
+// LiveVersions lists a panel's live journeys without their definitions,
+// so a cache of them can tell whether it is current.
+func (s *Store) LiveVersions(ctx context.Context, q Querier, panelID int64) ([]JourneyVersion, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, updated_at FROM journeys WHERE panel_id = $1 AND status = 'live' ORDER BY id`, panelID)
+	if err != nil {
+		return nil, fmt.Errorf("models: live journeys: %w", err)
+	}
+	defer rows.Close()
+	var out []JourneyVersion
+	for rows.Next() {
+		var v JourneyVersion
+		if err := rows.Scan(&v.ID, &v.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("models: live journeys: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// LiveJourneys loads a panel's live journeys, for the ingest path.
+func (s *Store) LiveJourneys(ctx context.Context, q Querier, panelID int64) ([]Journey, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, panel_id, name, status, definition, updated_at FROM journeys
+		WHERE panel_id = $1 AND status = 'live' ORDER BY id`, panelID)
+	if err != nil {
+		return nil, fmt.Errorf("models: live journeys: %w", err)
+	}
+	defer rows.Close()
+	var out []Journey
+	for rows.Next() {
+		var j Journey
+		if err := rows.Scan(&j.ID, &j.PanelID, &j.Name, &j.Status, &j.Definition, &j.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("models: live journeys: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// JourneyCounts counts a journey's runs by status.
+func (s *Store) JourneyCounts(ctx context.Context, journeyIDs []int64) (map[int64]map[string]int64, error) {
+	out := map[int64]map[string]int64{}
+	if len(journeyIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		JourneyID int64
+		Status    string
+		N         int64
+	}
+	err := s.DB.WithContext(ctx).Raw(`SELECT journey_id, status, count(*) AS n FROM journey_runs
+		WHERE journey_id IN ? GROUP BY journey_id, status`, journeyIDs).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: journey counts: %w", err)
+	}
+	for _, r := range rows {
+		if out[r.JourneyID] == nil {
+			out[r.JourneyID] = map[string]int64{}
+		}
+		out[r.JourneyID][r.Status] = r.N
+	}
+	return out, nil
+}

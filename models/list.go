@@ -1,0 +1,139 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// List is a static set of contacts; adding a contact can start journeys.
+type List struct {
+	ID        int64
+	PanelID   int64
+	Name      string
+	CreatedAt time.Time
+	Members   int64 `gorm:"->;-:migration"` // counted when listed
+}
+
+// Segment is a saved attribute filter; a contact that comes to match it
+// can start journeys. Filters is the JSON list of package journey.
+type Segment struct {
+	ID        int64
+	PanelID   int64
+	Name      string
+	Filters   json.RawMessage `gorm:"type:jsonb"`
+	CreatedAt time.Time
+}
+
+// CreateList stores a list; names are unique per panel, ignoring case.
+func (s *Store) CreateList(ctx context.Context, panelID int64, name string) (*List, error) {
+	l := List{PanelID: panelID, Name: name, CreatedAt: s.Now()}
+	if err := s.DB.WithContext(ctx).Omit("Members").Create(&l).Error; err != nil {
+		if uniqueViolation(err, "lists_panel_name") {
+			return nil, &ConflictError{Field: "name", Message: "a list with this name already exists"}
+		}
+		return nil, fmt.Errorf("models: create list: %w", err)
+	}
+	return &l, nil
+}
+
+// ListLists lists a panel's lists with their member counts.
+func (s *Store) ListLists(ctx context.Context, panelID int64) ([]List, error) {
+	var out []List
+	err := s.DB.WithContext(ctx).Raw(`SELECT l.*, (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members
+		FROM lists l WHERE l.panel_id = ? ORDER BY lower(l.name)`, panelID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: list lists: %w", err)
+	}
+	return out, nil
+}
+
+// ListByID loads one list of a panel.
+func (s *Store) ListByID(ctx context.Context, panelID, id int64) (*List, error) {
+	var l List
+	if err := s.DB.WithContext(ctx).Omit("Members").Where("panel_id = ?", panelID).Take(&l, id).Error; err != nil {
+		return nil, fmt.Errorf("models: list %d: %w", id, notFound(err))
+	}
+	return &l, nil
+}
+
+// AddListMembers adds contacts to a list and returns those that were not
+// members yet.
+func (s *Store) AddListMembers(ctx context.Context, q Querier, listID int64, contactIDs []int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `INSERT INTO list_members (list_id, contact_id, added_at)
+		SELECT $1, c, $3 FROM unnest($2::bigint[]) AS c ON CONFLICT DO NOTHING RETURNING contact_id`,
+		listID, contactIDs, s.Now())
+	if err != nil {
+		return nil, fmt.Errorf("models: add list members: %w", err)
+	}
+	defer rows.Close()
+	var added []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("models: add list members: %w", err)
+		}
+		added = append(added, id)
+	}
+	return added, rows.Err()
+}
+
+// CreateSegment stores a segment.
+func (s *Store) CreateSegment(ctx context.Context, panelID int64, name string, filters json.RawMessage) (*Segment, error) {
+	seg := Segment{PanelID: panelID, Name: name, Filters: filters, CreatedAt: s.Now()}
+	if err := s.DB.WithContext(ctx).Create(&seg).Error; err != nil {
+		if uniqueViolation(err, "segments_panel_name") {
+			return nil, &ConflictError{Field: "name", Message: "a segment with this name already exists"}
+		}
+		return nil, fmt.Errorf("models: create segment: %w", err)
+	}
+	return &seg, nil
+}
+
+// ListSegments lists a panel's segments.
+func (s *Store) ListSegments(ctx context.Context, panelID int64) ([]Segment, error) {
+	var out []Segment
+	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name)").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: list segments: %w", err)
+	}
+	return out, nil
+}
+
+// SegmentFilters loads the filters of a panel's segments by id.
+func (s *Store) SegmentFilters(ctx context.Context, q Querier, panelID int64, ids []int64) (map[int64]json.RawMessage, error) {
+	out := map[int64]json.RawMessage{}
+	rows, err := q.QueryContext(ctx, `SELECT id, filters FROM segments WHERE panel_id = $1 AND id = ANY($2)`, panelID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("models: segment filters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var f json.RawMessage
+		if err := rows.Scan(&id, &f); err != nil {
+			return nil, fmt.Errorf("models: segment filters: %w", err)
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
+}
+
+// PanelOwns reports which of the ids of a kind ("lists", "segments",
+// "webhooks") belong to the panel.
+func (s *Store) PanelOwns(ctx context.Context, panelID int64, table string, ids []int64) (map[int64]bool, error) {
+	switch table {
+	case "lists", "segments", "webhooks":
+	default:
+		return nil, fmt.Errorf("models: PanelOwns of %q", table)
+	}
+	var found []int64
+	if err := s.DB.WithContext(ctx).Table(table).Where("panel_id = ? AND id IN ?", panelID, ids).Pluck("id", &found).Error; err != nil {
+		return nil, fmt.Errorf("models: %s of panel: %w", table, err)
+	}
+	out := map[int64]bool{}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}

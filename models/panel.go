@@ -1,0 +1,76 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// Panel is a workspace. Its name is the top-level key of every payload.
+type Panel struct {
+	ID   int64
+	Name string
+	// IngestRateLimit overrides the default ingest requests per minute.
+	IngestRateLimit *int
+	// HealthSettings are the failure tracker's thresholds for the panel.
+	HealthSettings json.RawMessage `gorm:"type:jsonb"`
+	CreatedAt      time.Time
+}
+
+var panelNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidatePanelName checks a panel name before it reaches the database.
+func ValidatePanelName(name string) error {
+	if !panelNamePattern.MatchString(name) {
+		return invalid("panel", "must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit")
+	}
+	return nil
+}
+
+// EnsurePanel returns the panel with this name, creating it when needed.
+func (s *Store) EnsurePanel(ctx context.Context, name string) (*Panel, error) {
+	if err := ValidatePanelName(name); err != nil {
+		return nil, err
+	}
+	p := Panel{Name: name, HealthSettings: json.RawMessage(`{}`)}
+	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "name"}},
+		DoUpdates: clause.Assignments(map[string]any{"name": name}), // a no-op update so RETURNING yields the row
+	}).Create(&p).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: ensure panel %q: %w", name, err)
+	}
+	return &p, nil
+}
+
+// PanelByID loads one panel.
+func (s *Store) PanelByID(ctx context.Context, id int64) (*Panel, error) {
+	var p Panel
+	if err := s.DB.WithContext(ctx).First(&p, id).Error; err != nil {
+		return nil, fmt.Errorf("models: panel %d: %w", id, notFound(err))
+	}
+	return &p, nil
+}
+
+// UpdatePanelSettings sets the panel's ingest rate limit and failure-tracker
+// thresholds; nil leaves a setting as it is.
+func (s *Store) UpdatePanelSettings(ctx context.Context, id int64, ingestRateLimit *int, health json.RawMessage) (*Panel, error) {
+	set := map[string]any{}
+	if ingestRateLimit != nil {
+		set["ingest_rate_limit"] = *ingestRateLimit
+	}
+	if health != nil {
+		set["health_settings"] = health
+	}
+	if len(set) > 0 {
+		if err := s.DB.WithContext(ctx).Model(&Panel{}).Where("id = ?", id).Updates(set).Error; err != nil {
+			return nil, fmt.Errorf("models: panel settings: %w", err)
+		}
+		s.forgetPanel(id)
+	}
+	return s.PanelByID(ctx, id)
+}

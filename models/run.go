@@ -1,0 +1,243 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// RunStatus is where a journey run stands.
+type RunStatus string
+
+// Run statuses.
+const (
+	// RunWaiting waits at a wait_for_event node.
+	RunWaiting RunStatus = "waiting"
+	// RunCompleted reached a stop node.
+	RunCompleted RunStatus = "completed"
+	// RunStopped was ended by stopping its journey.
+	RunStopped RunStatus = "stopped"
+	// RunEnded could not go on (the node it was at is gone); EndReason says why.
+	RunEnded RunStatus = "ended"
+)
+
+// Run is one contact's pass through a journey.
+type Run struct {
+	ID        uuid.UUID
+	JourneyID int64
+	PanelID   int64
+	ContactID int64
+	Status    RunStatus
+	Node      string
+	WaitEvent string
+	WaitUntil *time.Time
+	// Happened: the awaited event came while the journey was paused; the
+	// run takes the "happened" exit when the journey is live again.
+	Happened  bool
+	State     json.RawMessage
+	EndReason string
+	StartedAt time.Time
+	UpdatedAt time.Time
+	EndedAt   *time.Time
+}
+
+// TableName pins the table name.
+func (Run) TableName() string { return "journey_runs" }
+
+const runColumns = `id, journey_id, panel_id, contact_id, status, node, wait_event, wait_until, happened, state,
+	end_reason, started_at, updated_at, ended_at`
+
+func scanRuns(rows *sql.Rows) ([]Run, error) {
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		if err := rows.Scan(&r.ID, &r.JourneyID, &r.PanelID, &r.ContactID, &r.Status, &r.Node, &r.WaitEvent,
+			&r.WaitUntil, &r.Happened, &r.State, &r.EndReason, &r.StartedAt, &r.UpdatedAt, &r.EndedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// WaitingRuns locks the waiting runs of these contacts, oldest first. The
+// caller holds the contacts' locks, which every writer of runs takes
+// first, so runs are never locked in two orders.
+func (s *Store) WaitingRuns(ctx context.Context, q Querier, contactIDs []int64) ([]Run, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+runColumns+` FROM journey_runs
+		WHERE contact_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE`, contactIDs)
+	if err != nil {
+		return nil, fmt.Errorf("models: waiting runs: %w", err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("models: waiting runs: %w", err)
+	}
+	return runs, nil
+}
+
+// Entry names a contact's entry into a journey.
+type Entry struct {
+	JourneyID int64
+	ContactID int64
+}
+
+// LastEntries says when each of these contacts last entered each of these
+// journeys; pairs that never did are absent.
+func (s *Store) LastEntries(ctx context.Context, q Querier, journeyIDs, contactIDs []int64) (map[Entry]time.Time, error) {
+	out := map[Entry]time.Time{}
+	if len(journeyIDs) == 0 || len(contactIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT journey_id, contact_id, max(started_at) FROM journey_runs
+		WHERE journey_id = ANY($1) AND contact_id = ANY($2) GROUP BY journey_id, contact_id`, journeyIDs, contactIDs)
+	if err != nil {
+		return nil, fmt.Errorf("models: last entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Entry
+		var at time.Time
+		if err := rows.Scan(&e.JourneyID, &e.ContactID, &at); err != nil {
+			return nil, fmt.Errorf("models: last entries: %w", err)
+		}
+		out[e] = at
+	}
+	return out, rows.Err()
+}
+
+// SaveRuns writes runs: new ones are inserted, known ones updated.
+func (s *Store) SaveRuns(ctx context.Context, q Querier, runs []*Run, isNew func(*Run) bool) error {
+	var ins, upd []*Run
+	for _, r := range runs {
+		if isNew(r) {
+			ins = append(ins, r)
+		} else {
+			upd = append(upd, r)
+		}
+	}
+	cols := func(rs []*Run) []any {
+		n := len(rs)
+		ids, journeys, panels, contacts := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		statuses, nodes, events, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		until, ended := make([]*time.Time, n), make([]*time.Time, n)
+		happened, states := make([]bool, n), make([]string, n)
+		started, updated := make([]time.Time, n), make([]time.Time, n)
+		for i, r := range rs {
+			ids[i], journeys[i], panels[i], contacts[i] = r.ID.String(), r.JourneyID, r.PanelID, r.ContactID
+			statuses[i], nodes[i], events[i], reasons[i] = string(r.Status), r.Node, r.WaitEvent, r.EndReason
+			until[i], ended[i], happened[i], states[i] = r.WaitUntil, r.EndedAt, r.Happened, string(r.State)
+			started[i], updated[i] = r.StartedAt, r.UpdatedAt
+		}
+		return []any{ids, journeys, panels, contacts, statuses, nodes, events, until, happened, states, reasons, started, updated, ended}
+	}
+	const unnest = `unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+		$8::timestamptz[], $9::bool[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[])
+		AS v(id, journey_id, panel_id, contact_id, status, node, wait_event, wait_until, happened, state, end_reason,
+		     started_at, updated_at, ended_at)`
+	if len(ins) > 0 {
+		if _, err := q.ExecContext(ctx, `INSERT INTO journey_runs (`+runColumns+`)
+			SELECT id, journey_id, panel_id, contact_id, status, node, wait_event, wait_until, happened, state::jsonb,
+			       end_reason, started_at, updated_at, ended_at FROM `+unnest, cols(ins)...); err != nil {
+			return fmt.Errorf("models: insert runs: %w", err)
+		}
+	}
+	if len(upd) > 0 {
+		if _, err := q.ExecContext(ctx, `UPDATE journey_runs r SET status = v.status, node = v.node, wait_event = v.wait_event,
+			wait_until = v.wait_until, happened = v.happened, state = v.state::jsonb, end_reason = v.end_reason,
+			updated_at = v.updated_at, ended_at = v.ended_at FROM `+unnest+` WHERE r.id = v.id`, cols(upd)...); err != nil {
+			return fmt.Errorf("models: update runs: %w", err)
+		}
+	}
+	return nil
+}
+
+// RunForTimer locks a waiting run and its contact (the contact first, like
+// every writer of runs) for a timer or a resumed journey.
+func (s *Store) RunForTimer(ctx context.Context, q Querier, id uuid.UUID) (*Run, *Contact, error) {
+	var contactID int64
+	err := q.QueryRowContext(ctx, `SELECT contact_id FROM journey_runs WHERE id = $1 AND status = 'waiting'`, id).Scan(&contactID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("models: run %s: %w", id, err)
+	}
+	contacts, err := s.lockContactsByID(ctx, q, []int64{contactID})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+runColumns+` FROM journey_runs WHERE id = $1 AND status = 'waiting' FOR UPDATE`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("models: run %s: %w", id, err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, nil, fmt.Errorf("models: run %s: %w", id, err)
+	}
+	if len(runs) == 0 || len(contacts) == 0 {
+		return nil, nil, ErrNotFound // moved on meanwhile
+	}
+	return &runs[0], contacts[0], nil
+}
+
+func (s *Store) lockContactsByID(ctx context.Context, q Querier, ids []int64) ([]*Contact, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, panel_id, external_id, email, phone, attributes, created_at, updated_at
+		FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("models: lock contacts: %w", err)
+	}
+	return scanContacts(rows)
+}
+
+// JourneyForRun loads the journey of a run, inside the run's transaction.
+func (s *Store) JourneyForRun(ctx context.Context, q Querier, journeyID int64) (*Journey, error) {
+	var j Journey
+	err := q.QueryRowContext(ctx, `SELECT id, panel_id, name, status, definition FROM journeys WHERE id = $1`, journeyID).
+		Scan(&j.ID, &j.PanelID, &j.Name, &j.Status, &j.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("models: journey %d: %w", journeyID, err)
+	}
+	return &j, nil
+}
+
+// DueRun is a waiting run the sweep found due: its wait ran out, or its
+// awaited event came while the journey was paused.
+type DueRun struct {
+	ID        uuid.UUID
+	Node      string
+	WaitUntil time.Time
+}
+
+// DueRuns finds waiting runs of live journeys that are due by more than
+// grace (their timer task is late or lost) or that saw their event while
+// paused.
+func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
+	var out []DueRun
+	err := s.DB.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
+		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= ? OR r.happened)
+		ORDER BY r.wait_until LIMIT ?`, s.Now().Add(-grace), limit).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: due runs: %w", err)
+	}
+	return out, nil
+}
+
+// ListRuns lists a journey's runs, newest first.
+func (s *Store) ListRuns(ctx context.Context, panelID, journeyID int64, status RunStatus, limit int) ([]Run, error) {
+	q := s.DB.WithContext(ctx).Where("panel_id = ? AND journey_id = ?", panelID, journeyID)
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	var out []Run
+	if err := q.Order("started_at DESC, id DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: list runs: %w", err)
+	}
+	return out, nil
+}

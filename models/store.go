@@ -1,0 +1,53 @@
+package models
+
+import (
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+)
+
+// Store runs Herald's queries. It owns the Cipher so that secrets are
+// encrypted before they reach a row and decrypted only when asked for.
+type Store struct {
+	DB     *gorm.DB
+	Cipher *Cipher
+	// Now is the clock; tests move it instead of sleeping.
+	Now func() time.Time
+	// PasswordCost is the bcrypt cost of new password hashes; 0 means
+	// bcrypt.DefaultCost. Tests lower it: under the race detector each
+	// hash at the default cost takes about a second.
+	PasswordCost int
+
+	// sql runs the outbox's hot statements (write, claim, complete) with
+	// positional parameters and native arrays. gorm serves everything
+	// else; on these three paths its Raw/Scan rendered a loggable copy of
+	// every statement and re-parsed named parameters, a fifth of a
+	// worker's CPU in profiles.
+	sql *sql.DB
+	// auth remembers tokens for a few seconds (see Authenticate).
+	auth *authCache
+}
+
+// NewStore builds a Store on an open database.
+func NewStore(db *gorm.DB, c *Cipher) *Store {
+	sqlDB, _ := db.DB() // gorm.Open with a driver always has one
+	return &Store{DB: db, Cipher: c, Now: func() time.Time { return time.Now().UTC() }, sql: sqlDB, auth: &authCache{}}
+}
+
+// uniqueViolation reports whether err is PostgreSQL's unique_violation on
+// the named constraint or index.
+func uniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == constraint
+}
+
+// notFound maps gorm's "no rows" to ErrNotFound and leaves other errors alone.
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

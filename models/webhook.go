@@ -1,0 +1,502 @@
+package models
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// WebhookStatus is where an asset stands in its life cycle.
+type WebhookStatus string
+
+// Statuses of a webhook asset.
+const (
+	// StatusUntested: never tested, or its URL, method, auth or headers
+	// changed since the last passing test. It sends nothing.
+	StatusUntested WebhookStatus = "untested"
+	// StatusActive: verified and in service.
+	StatusActive WebhookStatus = "active"
+	// StatusInactive: verified but switched off by a person.
+	StatusInactive WebhookStatus = "inactive"
+	// StatusDisabled: switched off by the failure tracker.
+	StatusDisabled WebhookStatus = "disabled"
+)
+
+// Methods a webhook may use. GET sends data= in the query string.
+const (
+	MethodPost = "POST"
+	MethodGet  = "GET"
+)
+
+// Limits on a webhook's settings.
+const (
+	DefaultBatchSize   = 100
+	MaxBatchSize       = 1000
+	DefaultBatchWaitMS = 1000
+	MaxBatchWaitMS     = 300_000 // five minutes: longer waits would surprise more than they save
+	DefaultMaxAttempts = 9       // the first try and eight retries
+	MaxMaxAttempts     = 30
+	DefaultGiveUpAfter = 72 * time.Hour
+	minGiveUpAfter     = time.Minute
+	maxGiveUpAfter     = 30 * 24 * time.Hour
+	MaxRateLimitPerS   = 10_000
+	DefaultMaxBody     = 1 << 20 // most receivers refuse larger bodies
+	minMaxBody         = 16 << 10
+	maxMaxBody         = 10 << 20
+	maxHeaders         = 50
+	maxURLLength       = 2048
+	maxLabelLength     = 200
+	maxDescription     = 2000
+	maxSecretLength    = 4096
+)
+
+// Webhook is a webhook asset as stored. Secret columns hold ciphertext; use
+// Store.Spec for the configuration in clear.
+type Webhook struct {
+	ID                int64
+	PanelID           int64
+	Label             string
+	Description       string
+	URL               string
+	Method            string
+	BasicAuthUser     string
+	BasicAuthPassword []byte
+	Headers           []byte
+	SigningSecret     []byte
+	BatchSize         int
+	BatchWaitMS       int `gorm:"column:batch_wait_ms"`
+	HashPII           bool
+	StrictDisable     bool
+	MaxAttempts       int
+	GiveUpAfterS      int `gorm:"column:give_up_after_s"`
+	RateLimitPerS     int `gorm:"column:rate_limit_per_s"`
+	MaxBodyBytes      int
+	// Health is the failure tracker's state (package jobs/health), written
+	// by the worker holding the send lease.
+	Health json.RawMessage `gorm:"type:jsonb"`
+	// HealthSettings are thresholds overriding the panel's.
+	HealthSettings   json.RawMessage `gorm:"type:jsonb"`
+	DisabledAt       *time.Time
+	AutoProbeMinutes int
+	LastProbeAt      *time.Time
+	Status           WebhookStatus
+	ConfigFP         []byte
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// BasicAuth is HTTP basic authentication in clear.
+type BasicAuth struct {
+	Username string
+	Password string
+}
+
+// Header is one custom request header in clear.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// WebhookSpec is a webhook asset's whole configuration in clear: what a
+// person edits, what is validated and what the sender uses.
+type WebhookSpec struct {
+	Label         string
+	Description   string
+	URL           string
+	Method        string
+	BasicAuth     *BasicAuth
+	Headers       []Header
+	SigningSecret string
+	BatchSize     int
+	BatchWaitMS   int
+	HashPII       bool
+	StrictDisable bool
+	// MaxAttempts bounds the requests made for one delivery.
+	MaxAttempts int
+	// GiveUpAfter bounds how long a delivery is retried.
+	GiveUpAfter time.Duration
+	// RateLimitPerS caps requests per second to the endpoint; 0 means no cap.
+	RateLimitPerS int
+	// MaxBodyBytes caps one request body; a larger batch is split.
+	MaxBodyBytes int
+	// HealthSettings are failure-tracker thresholds overriding the panel's,
+	// as JSON (package jobs/health checks them).
+	HealthSettings json.RawMessage
+	// AutoProbeMinutes: when disabled, test the endpoint this often and
+	// re-enable it after a 200; 0 is off.
+	AutoProbeMinutes int
+}
+
+// DefaultWebhookSpec is the starting point of a new asset.
+func DefaultWebhookSpec() WebhookSpec {
+	return WebhookSpec{Method: MethodPost, BatchSize: DefaultBatchSize, BatchWaitMS: DefaultBatchWaitMS,
+		MaxAttempts: DefaultMaxAttempts, GiveUpAfter: DefaultGiveUpAfter, MaxBodyBytes: DefaultMaxBody,
+		HealthSettings: json.RawMessage(`{}`)}
+}
+
+// fingerprintInput is what a test verifies: changing any of it makes the
+// asset untested again. Batch settings and the signing secret do not change
+// whether the receiver accepts a request, so they are left out.
+func (s *WebhookSpec) fingerprintInput() []byte {
+	v := struct {
+		URL, Method, User, Password string
+		Auth                        bool
+		Headers                     []Header
+	}{URL: s.URL, Method: s.Method, Headers: s.Headers}
+	if s.BasicAuth != nil {
+		v.Auth, v.User, v.Password = true, s.BasicAuth.Username, s.BasicAuth.Password
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// Optional is a JSON field that tells "absent" from "null" from a value,
+// which PATCH needs: absent keeps, null removes, a value replaces.
+type Optional[T any] struct {
+	Set   bool
+	Null  bool
+	Value T
+}
+
+// UnmarshalJSON records that the field was present.
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(&o.Value)
+}
+
+// WebhookInput is the JSON a client sends to create, update or test an
+// asset. Absent fields keep their current value.
+type WebhookInput struct {
+	Label         *string                  `json:"label"`
+	Description   *string                  `json:"description"`
+	URL           *string                  `json:"url"`
+	Method        *string                  `json:"method"`
+	BasicAuth     Optional[BasicAuthInput] `json:"basic_auth"`
+	Headers       *[]HeaderInput           `json:"headers"`
+	BatchSize     *int                     `json:"batch_size"`
+	BatchWaitMS   *int                     `json:"batch_wait_ms"`
+	SigningSecret *string                  `json:"signing_secret"`
+	HashPII       *bool                    `json:"hash_pii"`
+	StrictDisable *bool                    `json:"strict_disable"`
+	MaxAttempts   *int                     `json:"max_attempts"`
+	GiveUpAfter   *string                  `json:"give_up_after"` // a Go duration, e.g. "72h"
+	RateLimitPerS *int                     `json:"rate_limit_per_s"`
+	MaxBodyBytes  *int                     `json:"max_body_bytes"`
+	// HealthSettings replaces the asset's thresholds; {} inherits the panel's.
+	HealthSettings   *json.RawMessage `json:"health_settings"`
+	AutoProbeMinutes *int             `json:"auto_probe_minutes"`
+}
+
+// BasicAuthInput sets basic auth; a missing password keeps the stored one.
+type BasicAuthInput struct {
+	Username string  `json:"username"`
+	Password *string `json:"password"`
+}
+
+// HeaderInput sets a header; a missing value keeps the stored value of the
+// header with the same name, so a client can edit headers it cannot read.
+type HeaderInput struct {
+	Name  string  `json:"name"`
+	Value *string `json:"value"`
+}
+
+// Apply merges the input into spec. It reports references to stored values
+// that do not exist; Validate checks everything else.
+func (in *WebhookInput) Apply(spec *WebhookSpec) error {
+	if in.Label != nil {
+		spec.Label = strings.TrimSpace(*in.Label)
+	}
+	if in.Description != nil {
+		spec.Description = strings.TrimSpace(*in.Description)
+	}
+	if in.URL != nil {
+		spec.URL = strings.TrimSpace(*in.URL)
+	}
+	if in.Method != nil {
+		spec.Method = strings.ToUpper(strings.TrimSpace(*in.Method))
+	}
+	if in.BasicAuth.Set {
+		switch {
+		case in.BasicAuth.Null || (in.BasicAuth.Value.Username == "" && in.BasicAuth.Value.Password == nil):
+			spec.BasicAuth = nil
+		default:
+			ba := &BasicAuth{Username: in.BasicAuth.Value.Username}
+			switch {
+			case in.BasicAuth.Value.Password != nil:
+				ba.Password = *in.BasicAuth.Value.Password
+			case spec.BasicAuth != nil:
+				ba.Password = spec.BasicAuth.Password
+			default:
+				return invalid("basic_auth.password", "is required")
+			}
+			spec.BasicAuth = ba
+		}
+	}
+	if in.Headers != nil {
+		headers := make([]Header, 0, len(*in.Headers))
+		for i, h := range *in.Headers {
+			name := strings.TrimSpace(h.Name)
+			if h.Value != nil {
+				headers = append(headers, Header{Name: name, Value: *h.Value})
+				continue
+			}
+			old, ok := findHeader(spec.Headers, name)
+			if !ok {
+				return invalid(fmt.Sprintf("headers[%d].value", i), "is required for a new header")
+			}
+			headers = append(headers, Header{Name: name, Value: old})
+		}
+		spec.Headers = headers
+	}
+	if in.BatchSize != nil {
+		spec.BatchSize = *in.BatchSize
+	}
+	if in.BatchWaitMS != nil {
+		spec.BatchWaitMS = *in.BatchWaitMS
+	}
+	if in.SigningSecret != nil {
+		spec.SigningSecret = strings.TrimSpace(*in.SigningSecret)
+	}
+	if in.HashPII != nil {
+		spec.HashPII = *in.HashPII
+	}
+	if in.StrictDisable != nil {
+		spec.StrictDisable = *in.StrictDisable
+	}
+	if in.MaxAttempts != nil {
+		spec.MaxAttempts = *in.MaxAttempts
+	}
+	if in.GiveUpAfter != nil {
+		d, err := time.ParseDuration(strings.TrimSpace(*in.GiveUpAfter))
+		if err != nil {
+			return invalid("give_up_after", "must be a duration such as 72h or 90m")
+		}
+		spec.GiveUpAfter = d
+	}
+	if in.RateLimitPerS != nil {
+		spec.RateLimitPerS = *in.RateLimitPerS
+	}
+	if in.MaxBodyBytes != nil {
+		spec.MaxBodyBytes = *in.MaxBodyBytes
+	}
+	if in.HealthSettings != nil {
+		spec.HealthSettings = *in.HealthSettings
+	}
+	if in.AutoProbeMinutes != nil {
+		spec.AutoProbeMinutes = *in.AutoProbeMinutes
+	}
+	return nil
+}
+
+func findHeader(hs []Header, name string) (string, bool) {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+// reservedHeaders are set by Herald or by HTTP itself; a custom header of
+// the same name would corrupt the request or forge Herald's own headers.
+// User-Agent and Accept-Encoding are among them because the sender keeps
+// the case a name was typed in: net/http looks for its canonical form, so
+// "user-agent" or "accept-encoding" would be sent next to Herald's own.
+var reservedHeaders = map[string]bool{
+	"host": true, "content-length": true, "content-type": true, "transfer-encoding": true,
+	"connection": true, "keep-alive": true, "upgrade": true, "te": true, "trailer": true,
+	"expect": true, "proxy-connection": true, "user-agent": true, "accept-encoding": true,
+	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
+}
+
+// Validate checks a whole configuration. requireLabel is false when testing
+// an unsaved configuration, which needs no name yet.
+func (s *WebhookSpec) Validate(requireLabel bool) error {
+	if requireLabel && s.Label == "" {
+		return invalid("label", "is required")
+	}
+	if len(s.Label) > maxLabelLength {
+		return invalid("label", "is longer than %d characters", maxLabelLength)
+	}
+	if hasControl(s.Label) {
+		return invalid("label", "must not contain control characters")
+	}
+	if len(s.Description) > maxDescription {
+		return invalid("description", "is longer than %d characters", maxDescription)
+	}
+	if err := validateURL(s.URL); err != nil {
+		return err
+	}
+	if s.Method != MethodPost && s.Method != MethodGet {
+		return invalid("method", "must be POST or GET")
+	}
+	if ba := s.BasicAuth; ba != nil {
+		switch {
+		case ba.Username == "":
+			return invalid("basic_auth.username", "is required")
+		case strings.Contains(ba.Username, ":"):
+			return invalid("basic_auth.username", "must not contain ':'")
+		case hasControl(ba.Username):
+			return invalid("basic_auth.username", "must not contain control characters")
+		case hasControl(ba.Password):
+			return invalid("basic_auth.password", "must not contain control characters")
+		case len(ba.Username) > 256 || len(ba.Password) > maxSecretLength:
+			return invalid("basic_auth", "is too long")
+		}
+	}
+	if len(s.Headers) > maxHeaders {
+		return invalid("headers", "at most %d headers", maxHeaders)
+	}
+	seen := map[string]bool{}
+	for i, h := range s.Headers {
+		field := fmt.Sprintf("headers[%d]", i)
+		lower := strings.ToLower(h.Name)
+		switch {
+		case !isToken(h.Name):
+			return invalid(field+".name", "%q is not a valid header name", h.Name)
+		case reservedHeaders[lower]:
+			return invalid(field+".name", "%s is set by Herald and cannot be overridden", h.Name)
+		case lower == "authorization" && s.BasicAuth != nil:
+			return invalid(field+".name", "Authorization cannot be set together with basic auth")
+		case seen[lower]:
+			return invalid(field+".name", "%s is given twice", h.Name)
+		case hasControl(h.Value):
+			// CR and LF would split the header, and net/http refuses to
+			// send the others except tab, which no value needs.
+			return invalid(field+".value", "must not contain control characters")
+		case len(h.Value) > maxSecretLength:
+			return invalid(field+".value", "is longer than %d bytes", maxSecretLength)
+		}
+		seen[lower] = true
+	}
+	if s.BatchSize < 1 || s.BatchSize > MaxBatchSize {
+		return invalid("batch_size", "must be between 1 and %d", MaxBatchSize)
+	}
+	if s.BatchWaitMS < 0 || s.BatchWaitMS > MaxBatchWaitMS {
+		return invalid("batch_wait_ms", "must be between 0 and %d", MaxBatchWaitMS)
+	}
+	if s.MaxAttempts < 1 || s.MaxAttempts > MaxMaxAttempts {
+		return invalid("max_attempts", "must be between 1 and %d", MaxMaxAttempts)
+	}
+	if s.GiveUpAfter < minGiveUpAfter || s.GiveUpAfter > maxGiveUpAfter {
+		return invalid("give_up_after", "must be between %v and %v", minGiveUpAfter, maxGiveUpAfter)
+	}
+	if s.RateLimitPerS < 0 || s.RateLimitPerS > MaxRateLimitPerS {
+		return invalid("rate_limit_per_s", "must be between 0 (no limit) and %d", MaxRateLimitPerS)
+	}
+	if s.MaxBodyBytes < minMaxBody || s.MaxBodyBytes > maxMaxBody {
+		return invalid("max_body_bytes", "must be between %d and %d", minMaxBody, maxMaxBody)
+	}
+	if s.AutoProbeMinutes < 0 || s.AutoProbeMinutes > 1440 {
+		return invalid("auto_probe_minutes", "must be between 0 (off) and 1440")
+	}
+	if len(s.HealthSettings) > 0 && !json.Valid(s.HealthSettings) {
+		return invalid("health_settings", "must be an object")
+	}
+	if s.SigningSecret != "" {
+		if _, err := DecodeSigningSecret(s.SigningSecret); err != nil {
+			return invalid("signing_secret", "%v", err)
+		}
+	}
+	return nil
+}
+
+func validateURL(raw string) error {
+	if raw == "" {
+		return invalid("url", "is required")
+	}
+	if len(raw) > maxURLLength {
+		return invalid("url", "is longer than %d characters", maxURLLength)
+	}
+	if hasControl(raw) || strings.ContainsAny(raw, " \t") {
+		return invalid("url", "must not contain spaces or control characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return invalid("url", "is not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return invalid("url", "must start with http:// or https://")
+	}
+	if u.Hostname() == "" {
+		return invalid("url", "has no host")
+	}
+	// url.Parse lets through hosts such as a<b that net/http will not put
+	// in a Host header (it sends an empty one instead); refuse them as
+	// net/http judges them.
+	if host, err := httpguts.PunycodeHostPort(u.Host); err != nil || !httpguts.ValidHostHeader(host) {
+		return invalid("url", "has an invalid host")
+	}
+	// For GET the sender adds data= to the query and sends u.String(),
+	// which must parse back to the same host (an IPv6 zone holding a byte
+	// that is not ASCII does not).
+	if back, err := url.Parse(u.String()); err != nil || back.Host != u.Host {
+		return invalid("url", "has an invalid host")
+	}
+	if u.User != nil {
+		return invalid("url", "must not contain credentials; use basic_auth")
+	}
+	return nil
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110, section 5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+const signingSecretPrefix = "whsec_"
+
+// NewSigningSecret returns a fresh Standard Webhooks secret (whsec_ + 32
+// random bytes in base64).
+func NewSigningSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return signingSecretPrefix + base64.StdEncoding.EncodeToString(b)
+}
+
+// DecodeSigningSecret returns the HMAC key inside a whsec_ secret.
+func DecodeSigningSecret(s string) ([]byte, error) {
+	raw, ok := strings.CutPrefix(s, signingSecretPrefix)
+	if !ok {
+		return nil, fmt.Errorf("must start with %s", signingSecretPrefix)
+	}
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, fmt.Errorf("must be %s followed by base64", signingSecretPrefix)
+	}
+	if len(key) < 24 || len(key) > 64 {
+		return nil, fmt.Errorf("key must be 24 to 64 bytes, got %d", len(key))
+	}
+	return key, nil
+}

@@ -1,0 +1,177 @@
+// Herald's pages work without this file except for Test-then-Save and the
+// live preview; it adds those and a few conveniences. No libraries.
+"use strict";
+
+// post sends a form's fields the way the browser would and reads JSON back.
+async function post(url, form) {
+  const res = await fetch(url, {
+    method: "POST",
+    body: new URLSearchParams(new FormData(form)),
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  let data = {};
+  try { data = await res.json(); } catch (e) { data = { error: "Unexpected answer (HTTP " + res.status + ")." }; }
+  return { ok: res.ok, status: res.status, data };
+}
+
+// Rows that can be added and removed: header rows, filters, custom params.
+function wireRows(root, onChange) {
+  root.addEventListener("click", (ev) => {
+    const remove = ev.target.closest("[data-remove-row]");
+    if (remove) {
+      const row = remove.closest("[data-row], [data-header-row]");
+      const focusTo = row.parentElement.closest("fieldset");
+      row.remove();
+      if (focusTo) focusTo.querySelector("button[data-add-row], button[data-add-header]")?.focus();
+      onChange();
+      return;
+    }
+    const add = ev.target.closest("[data-add-row], [data-add-header]");
+    if (add) {
+      const kind = add.dataset.addRow;
+      const tpl = kind ? root.querySelector(`template[data-row-template="${kind}"]`) : document.getElementById("header-row-template");
+      const box = kind ? root.querySelector(`[data-rows="${kind}"]`) : root.querySelector("[data-header-rows]");
+      const row = tpl.content.firstElementChild.cloneNode(true);
+      box.appendChild(row);
+      row.querySelector("input, select")?.focus();
+      onChange();
+    }
+  });
+}
+
+// The webhook form: Save is enabled only while the tested fields hold
+// values a test passed with. The server checks the same thing.
+function webhookForm(form) {
+  const save = form.querySelector("[data-save]");
+  const saveState = form.querySelector("[data-save-state]");
+  const testBtn = form.querySelector("[data-test]");
+  const result = form.querySelector("[data-test-result]");
+  const passed = new Set();
+
+  // What a test verifies, as typed. Header rows left empty do not count:
+  // the server drops them too.
+  const signature = () => JSON.stringify([...form.querySelectorAll("[data-tested]")]
+    .filter((el) => {
+      const row = el.closest("[data-header-row]");
+      return !row || [...row.querySelectorAll("input")].some((i) => i.value !== "");
+    })
+    .map((el) => [el.name, el.value]));
+
+  const update = () => {
+    const ok = passed.has(signature());
+    save.disabled = !ok;
+    saveState.textContent = ok ? "Tested: ready to save." : "Test these settings before saving.";
+  };
+
+  const clearErrors = () => {
+    form.querySelectorAll("[data-error-for], [data-row-error]").forEach((el) => { el.hidden = true; el.textContent = ""; });
+  };
+  const showError = (field, message) => {
+    let el = form.querySelector(`[data-error-for="${CSS.escape(field || "")}"]`);
+    const m = /^headers\[(\d+)\]/.exec(field || "");
+    if (m) {
+      const rows = [...form.querySelectorAll("[data-header-row]")].filter((r) =>
+        r.querySelector("[name=header_name]").value.trim() !== "" || r.querySelector("[name=header_value]").value !== "");
+      el = rows[+m[1]]?.querySelector("[data-row-error]") || el;
+    }
+    el = el || form.querySelector('[data-error-for=""]');
+    const text = message.charAt(0).toUpperCase() + message.slice(1);
+    el.textContent = m ? field.replace(/^headers\[\d+\]\./, "") + ": " + text : text;
+    el.hidden = false;
+    el.closest(".field, .header-row")?.querySelector("input, select")?.focus();
+  };
+
+  if (form.dataset.verified === "true") passed.add(signature());
+  update();
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  wireRows(form, update);
+
+  testBtn.addEventListener("click", async () => {
+    clearErrors();
+    const sig = signature();
+    testBtn.disabled = true;
+    testBtn.textContent = "Testing…";
+    try {
+      const { ok, data } = await post(form.dataset.testUrl, form);
+      if (!ok) {
+        result.hidden = true;
+        showError(data.field, data.error || "The test could not run.");
+        return;
+      }
+      if (data.passed) passed.add(sig); else passed.delete(sig);
+      result.hidden = false;
+      const badge = result.querySelector("[data-result-badge]");
+      badge.textContent = data.passed ? "passed" : "failed";
+      badge.className = "badge " + (data.passed ? "ok" : "bad");
+      result.querySelector("[data-result-status]").textContent = data.status_code ? "HTTP " + data.status_code : "no answer";
+      result.querySelector("[data-result-latency]").textContent = data.latency_ms + " ms";
+      const err = result.querySelector("[data-result-error]");
+      // A status says it all; only a request that got none needs its error.
+      err.textContent = data.passed ? "" : data.status_code
+        ? "Only HTTP 200 verifies a webhook: fix the receiver or these settings, then test again."
+        : data.error;
+      err.hidden = err.textContent === "";
+      result.querySelector("[data-result-body]").textContent = data.body || "(empty)";
+    } finally {
+      testBtn.disabled = false;
+      testBtn.textContent = "Test";
+      update();
+    }
+  });
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (save.disabled) return;
+    clearErrors();
+    save.disabled = true;
+    const { ok, data } = await post(form.action, form);
+    if (!ok) {
+      showError(data.field, data.error || "Not saved.");
+      update();
+      return;
+    }
+    if (data.signing_secret) {
+      const box = document.querySelector("[data-secret-once]");
+      form.hidden = true;
+      box.hidden = false;
+      box.querySelector("[data-secret-value]").textContent = data.signing_secret;
+      const next = box.querySelector("[data-secret-continue]");
+      next.href = data.redirect;
+      next.focus();
+      return;
+    }
+    window.location.assign(data.redirect);
+  });
+}
+
+// The webhook step's preview follows its form.
+function previewForm(form) {
+  const out = document.querySelector("[data-preview]");
+  let timer = null;
+  const refresh = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const { ok, data } = await post(form.dataset.previewUrl, form);
+      out.textContent = ok ? data.preview : "The preview cannot be built: " + (data.error || "unknown error");
+    }, 150);
+  };
+  form.addEventListener("input", refresh);
+  form.addEventListener("change", refresh);
+  return refresh;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-webhook-form]").forEach(webhookForm);
+  document.querySelectorAll("form.step-form").forEach((form) => {
+    const refresh = form.dataset.previewUrl ? previewForm(form) : () => {};
+    wireRows(form, refresh);
+  });
+  // A confirmation closes with Escape, and focus returns to its button.
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape") return;
+    const open = document.activeElement?.closest("details.confirm[open]");
+    if (open) { open.open = false; open.querySelector("summary").focus(); }
+  });
+});

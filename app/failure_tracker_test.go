@@ -288,3 +288,26 @@ func TestAlertRecipientsAPI(t *testing.T) {
 	require.Equal(t, 400, code, raw)
 	require.Contains(t, raw, "health_settings")
 }
+
+// Alerts of one webhook go out in the order they were written, even when
+// the later one's task runs first: nobody reads "recovered" before
+// "disabled".
+func TestAlertsOfAWebhookGoOutInOrder(t *testing.T) {
+	t.Parallel()
+	env, smtp := trackerEnv(t)
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Ordered Hook", recv.URL, nil)
+	ctx := context.Background()
+	disabled, err := env.Store.QueueAlert(ctx, env.Panel.ID, id, "disabled", map[string]any{"Label": "Ordered Hook"})
+	require.NoError(t, err)
+	recovered, err := env.Store.QueueAlert(ctx, env.Panel.ID, id, "recovered", map[string]any{"Label": "Ordered Hook"})
+	require.NoError(t, err)
+
+	require.NoError(t, env.Enqueuer.Alert(ctx, recovered))
+	time.Sleep(700 * time.Millisecond)
+	require.Empty(t, smtp.Mails(), "the recovery went out before the disable")
+	require.NoError(t, env.Enqueuer.Alert(ctx, disabled))
+	mails := smtp.WaitFor(t, 15*time.Second, 2)
+	require.Contains(t, mails[0].Subject, "has been disabled")
+	require.Contains(t, mails[1].Subject, "has recovered")
+}

@@ -244,6 +244,12 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	if alert.SentAt != nil {
 		return nil
 	}
+	if earlier, err := a.Store.EarlierUnsentAlert(ctx, alert); err != nil {
+		return err
+	} else if earlier != 0 {
+		// Retried shortly (see retryDelay) once the earlier one went out.
+		return fmt.Errorf("alert %d waits for alert %d of the same webhook", id, earlier)
+	}
 	to, err := a.Store.RecipientsFor(ctx, alert.PanelID, alert.WebhookID)
 	if err != nil {
 		return err

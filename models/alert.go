@@ -83,6 +83,21 @@ func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, se
 	return nil
 }
 
+// EarlierUnsentAlert returns the id of an older alert of the same webhook
+// that has not gone out yet, or 0. Alerts of one webhook are sent in the
+// order they were written, so nobody reads "recovered" before "disabled".
+// One stuck for more than an hour no longer holds the others back.
+func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error) {
+	var id int64
+	err := s.sql.QueryRowContext(ctx, `SELECT id FROM alerts
+		WHERE webhook_id = $1 AND id < $2 AND sent_at IS NULL AND created_at > $3 ORDER BY id LIMIT 1`,
+		a.WebhookID, a.ID, s.Now().Add(-time.Hour)).Scan(&id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("models: earlier alert of %d: %w", a.ID, err)
+	}
+	return id, nil
+}
+
 // UnsentAlerts lists alerts written more than age ago and not sent yet.
 func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, error) {
 	var ids []int64

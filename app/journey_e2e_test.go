@@ -105,13 +105,13 @@ func TestJourneyAbandonedCart(t *testing.T) {
 	ingestOK(t, env, key, cart("buys@example.com"))
 	ingestOK(t, env, key, map[string]any{"event": "Placed Order", "user": map[string]any{"email": "buys@example.com"}})
 
-	recv.WaitFor(t, 15*time.Second, "the abandoned-cart webhook", func() bool { return len(recv.Delivered()) == 1 })
+	recv.WaitFor(t, 15*time.Second, "the abandoned-cart webhook", func() bool { return len(recv.Delivered()) > 0 })
 	it := recv.Requests()[0].Items[0]
 	require.Equal(t, "Added to Cart", it["event"], "the item describes the abandoned cart")
 	require.Equal(t, map[string]any{"email": "leaves@example.com"}, it["event_params"])
 	require.Equal(t, map[string]any{"items": []any{map[string]any{"sku": "A1"}}}, it["payload_params"])
 	time.Sleep(time.Second) // past the buyer's wait too: still one webhook
-	require.Len(t, recv.Delivered(), 1)
+	require.Len(t, recv.Delivered(), 1, "the buyer's order ended the wait: %v", recv.Requests())
 
 	var runs struct {
 		Runs []struct{ Status, Node string }

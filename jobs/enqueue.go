@@ -177,14 +177,22 @@ func timerID(runID uuid.UUID, node string, at time.Time) string {
 // the run, node and time, so enqueueing the same timer twice (the sweep
 // after a lost task) is harmless.
 func (e *Enqueuer) Timer(ctx context.Context, runID uuid.UUID, node string, at time.Time) error {
-	payload, _ := json.Marshal(timerPayload{RunID: runID, Node: node, At: at.UnixMilli()})
-	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
+	_, err := e.Client.EnqueueContext(ctx, timerTask(runID, node, at),
 		asynq.Queue(e.Namespace+":"+queueJourney), asynq.TaskID(timerID(runID, node, at)),
 		asynq.ProcessAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue timer of run %s: %w", runID, err)
 	}
 	return nil
+}
+
+// timerTask is the task that ends a wait at at. Its handler sleeps until
+// the payload's At: rounded down to the millisecond, it would wake before
+// the wait (kept in microseconds) is over and find the run not due yet,
+// so At is rounded up.
+func timerTask(runID uuid.UUID, node string, at time.Time) *asynq.Task {
+	payload, _ := json.Marshal(timerPayload{RunID: runID, Node: node, At: at.Add(time.Millisecond - time.Nanosecond).UnixMilli()})
+	return asynq.NewTask(TypeTimer, payload)
 }
 
 // CancelTimer deletes a timer whose run stopped waiting. Best effort: a

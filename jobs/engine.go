@@ -99,8 +99,12 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 const ingestBatch = 500
 
 // HandleIngest processes a partition's events, batch after batch, until
-// none is left or another worker holds the partition (that worker looks
-// again, in a fresh transaction, before it lets go).
+// none is left or another worker holds the partition.
+//
+// A task that finds the partition held leaves its events to the holder,
+// so the holder must see them. Its last, empty transaction looked at a
+// snapshot that may predate them; it looks again once it has let the
+// partition go, which is after every task it turned away.
 func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	var p ingestPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -112,22 +116,29 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 		return ctx.Err()
 	}
 	for {
-		n, err := e.processBatch(ctx, p.PanelID, p.Part)
-		if err != nil || n == 0 {
+		n, held, err := e.processBatch(ctx, p.PanelID, p.Part)
+		if err != nil || held {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		waiting, err := e.Store.HasUnprocessedEvents(ctx, p.PanelID, p.Part)
+		if err != nil || !waiting {
 			return err
 		}
 	}
 }
 
 // processBatch processes up to ingestBatch events of a partition in one
-// transaction and says how many it took (0 when none, or when another
-// worker holds the partition).
-func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (int, error) {
-	var n int
+// transaction and says how many it took; held when another worker holds
+// the partition.
+func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (n int, held bool, err error) {
 	var fx *effects
-	err := e.Store.InTx(ctx, func(q models.Querier) error {
+	err = e.Store.InTx(ctx, func(q models.Querier) error {
 		fx = newEffects(e.Store.Now())
 		events, locked, err := e.Store.ClaimEvents(ctx, q, panelID, part, ingestBatch)
+		held = locked
 		if err != nil || locked || len(events) == 0 {
 			return err
 		}
@@ -136,10 +147,10 @@ func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (i
 		return w.process(ctx, events)
 	})
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	e.after(ctx, fx)
-	return n, nil
+	return n, held, nil
 }
 
 // SweepEvents enqueues processing for partitions whose events wait longer

@@ -101,15 +101,17 @@ FROM (SELECT id FROM stale UNION ALL SELECT id FROM fresh) c
 WHERE d.id = c.id
 RETURNING d.id, d.item, d.attempts, d.created_at`
 
-// releaseSQL gives the lease back and, in the same statement (so with a
-// snapshot taken after every claim that found the lease held), says when
-// the oldest pending row is due: a claimer turned away as busy left its
-// rows for the holder, and this is where the holder sees them.
-const releaseSQL = `
-UPDATE webhooks SET send_lease_until = NULL
-WHERE id = $1 AND send_lease_until = $2
-RETURNING (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending'
-           ORDER BY h.id LIMIT 1)`
+// releaseSQL gives the lease back. A claimer turned away as busy left its
+// rows for the holder, so once the lease is free the holder looks for
+// pending rows again (headSQL), in a statement of its own: its snapshot is
+// taken after the webhook row was locked here, so after every claim that
+// found the lease held. (A RETURNING subquery would use a snapshot from
+// before the lock and could miss a row committed in between.)
+const releaseSQL = `UPDATE webhooks SET send_lease_until = NULL WHERE id = $1 AND send_lease_until = $2`
+
+// headSQL says when the webhook's oldest pending row is due.
+const headSQL = `SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending'
+ORDER BY h.id LIMIT 1`
 
 // ClaimBatch takes the webhook's next batch: up to batchSize due
 // deliveries, oldest first, marked sending until now+lease. held is the
@@ -238,12 +240,16 @@ func (s *Store) DeliveredAndClaim(ctx context.Context, c *Completion, batchSize 
 // release gives the webhook's send lease back if this lease holds it, and
 // says when the oldest pending row is due.
 func (s *Store) release(ctx context.Context, webhookID int64, lease time.Time) (released bool, headAt *time.Time, err error) {
-	err = s.sql.QueryRowContext(ctx, releaseSQL, webhookID, lease).Scan(&headAt)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil, nil
-	case err != nil:
+	res, err := s.sql.ExecContext(ctx, releaseSQL, webhookID, lease)
+	if err != nil {
 		return false, nil, fmt.Errorf("models: release webhook %d: %w", webhookID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil, nil
+	}
+	err = s.sql.QueryRowContext(ctx, headSQL, webhookID).Scan(&headAt)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return true, nil, fmt.Errorf("models: pending head of webhook %d: %w", webhookID, err)
 	}
 	return true, headAt, nil
 }

@@ -152,3 +152,44 @@ func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2, models.DeliverySending: 2}, counts)
 }
+
+// The hand-over between a holder and the claimers it turns away: each
+// writer inserts a row and then flushes, and a flush that finds the
+// webhook busy just leaves, trusting the holder to look again before it
+// lets go. With no sweep to fall back on, every row must still be sent.
+func TestBusyClaimersLeaveNothingBehind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 100)
+	flush := func() error {
+		c, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+		for err == nil && len(c.Rows) > 0 {
+			ids := make([]uuid.UUID, len(c.Rows))
+			for i, r := range c.Rows {
+				ids[i] = r.ID
+			}
+			attempt := &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "msg_x", ItemCount: len(ids),
+				RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}
+			c, err = store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease,
+				Attempt: attempt, Delivered: ids}, w.BatchSize, time.Minute)
+		}
+		return err
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				enqueue(t, store, panel, w, 1)
+				if err := flush(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	counts, err := store.CountDeliveries(ctx, w.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 400}, counts)
+}

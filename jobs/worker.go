@@ -89,11 +89,17 @@ func (a asynqLogger) Fatal(args ...any) {
 	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
 }
 
-// retryDelay spaces the retries of a failed task: alert e-mails come back
-// quickly at first (a mail server restart) and every 5 minutes at most;
-// other tasks use asynq's default (their work is also found by sweeps).
+// retryDelay spaces the retries of a failed task. A flush failed on a
+// passing database error, and its webhook's deliveries wait on it: it
+// comes back within a second, then doubling up to a minute. Alert e-mails
+// come back quickly at first (a mail server restart) and every 5 minutes
+// at most. Other tasks use asynq's default (their work is also found by
+// sweeps).
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
-	if t.Type() == TypeAlert {
+	switch t.Type() {
+	case TypeFlush:
+		return min(time.Duration(1<<min(n, 10))*500*time.Millisecond, time.Minute)
+	case TypeAlert:
 		return min(time.Duration(1<<min(n, 10))*time.Second, 5*time.Minute)
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)

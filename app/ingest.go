@@ -47,8 +47,7 @@ func (s *Server) ingest(c *gin.Context) {
 	body, err := io.ReadAll(c.Request.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "Payload too large",
-			"detail": "the body is larger than " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"})
+		ingestTooLarge(c, tooBig.Limit)
 		return
 	}
 	if err != nil {
@@ -69,4 +68,11 @@ func (s *Server) ingest(c *gin.Context) {
 	s.metrics.EventsIngested.WithLabelValues("stored").Add(float64(res.Stored))
 	s.metrics.EventsIngested.WithLabelValues("duplicate").Add(float64(res.Duplicates))
 	c.JSON(http.StatusOK, gin.H{"success": true, "eventsReceived": len(events)})
+}
+
+// ingestTooLarge answers a body over the limit, whether its declared length
+// said so or reading it found out.
+func ingestTooLarge(c *gin.Context, limit int64) {
+	c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "Payload too large",
+		"detail": "the body is larger than " + strconv.FormatInt(limit, 10) + " bytes"})
 }

@@ -143,6 +143,13 @@ func TestIngestErrors(t *testing.T) {
 			require.Contains(t, raw, tc.want, tc.name)
 		}
 	}
+	// Too large, by its declared length or found out while reading: one answer.
+	huge := `{"event": "x", "properties": {"blob": "` + strings.Repeat("a", 1<<20) + `"}}`
+	for _, body := range []any{huge, strings.NewReader(huge)} {
+		code, raw := env.Ingest(key, "crm", body, "application/json")
+		require.Equal(t, 413, code, raw)
+		require.JSONEq(t, `{"error": "Payload too large", "detail": "the body is larger than 1048576 bytes"}`, raw)
+	}
 	code, raw := env.Ingest(key, "bad source!", `{"event": "x"}`, "application/json")
 	require.Equal(t, 400, code, raw)
 	require.EqualValues(t, 0, countEvents(t, env), "bad requests stored nothing")

@@ -58,9 +58,14 @@ func (s *Server) recoverJSON(c *gin.Context) {
 }
 
 // limitBody caps every request body; a declared length over the cap is
-// refused before anything is read.
+// refused before anything is read, with the answer the route gives for a
+// body that turns out too long while it is read.
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
+		if c.FullPath() == ingestPath {
+			ingestTooLarge(c, s.cfg.MaxBodyBytes)
+			return
+		}
 		s.fail(c, &httpError{status: http.StatusRequestEntityTooLarge,
 			msg: "request body is larger than " + strconv.FormatInt(s.cfg.MaxBodyBytes, 10) + " bytes"})
 		return

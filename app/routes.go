@@ -6,6 +6,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// ingestPath is the ingest API's route.
+const ingestPath = "/v1/webhook/:source"
+
 // routes is the one table of every route Herald serves.
 func (s *Server) routes(r *gin.Engine) {
 	r.Use(s.requestLog, s.recoverJSON, s.limitBody)
@@ -16,7 +19,7 @@ func (s *Server) routes(r *gin.Engine) {
 	if s.gatherer != nil {
 		r.GET("/metrics", s.metricsHandler)
 	}
-	r.POST("/v1/webhook/:source", s.ingest)
+	r.POST(ingestPath, s.ingest)
 
 	api := r.Group("/api/v1", s.adminAuth, s.adminRateLimit)
 	api.GET("/webhooks", s.webhookList)

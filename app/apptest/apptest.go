@@ -367,13 +367,16 @@ func (e *Env) IngestKey() string {
 }
 
 // Ingest posts a body to the ingest API as JSON (a string body is sent
-// as given with contentType) and returns the status and the answer.
+// as given with contentType, an io.Reader likewise but chunked, with no
+// declared length) and returns the status and the answer.
 func (e *Env) Ingest(key, source string, body any, contentType string) (int, string) {
 	e.T.Helper()
 	var r io.Reader
 	switch v := body.(type) {
 	case string:
 		r = strings.NewReader(v)
+	case io.Reader:
+		r = io.MultiReader(v) // hides the length from http.NewRequest
 	default:
 		raw, err := json.Marshal(v)
 		if err != nil {

@@ -20,7 +20,8 @@ type SchedulerParams struct {
 	Sender *Sender
 	// ReconcileEvery is how often lost work is looked for; default 5 s.
 	ReconcileEvery time.Duration
-	// Retention is how long delivered deliveries and attempts are kept;
+	// Retention is how long delivered deliveries, attempts and processed
+	// events are kept;
 	// default 7 days.
 	Retention time.Duration
 	// Metrics counts the jobs run; nil counts nothing.
@@ -83,7 +84,7 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 		{"prune-history", time.Hour, func(ctx context.Context) error {
 			n, err := p.Store.PruneHistory(ctx, retention)
 			if n > 0 {
-				log.InfoContext(ctx, "pruned delivered deliveries and attempts", "rows", n, "older_than", retention)
+				log.InfoContext(ctx, "pruned delivered deliveries, attempts and processed events", "rows", n, "older_than", retention)
 			}
 			return err
 		}},

@@ -41,9 +41,11 @@ func (s *Store) OverdueWebhooks(ctx context.Context, grace time.Duration) ([]Ove
 	return out, nil
 }
 
-// PruneHistory deletes delivered deliveries and attempts older than maxAge,
-// in chunks so no statement holds locks for long. Failed and held rows are
-// kept: someone still has to decide about them.
+// PruneHistory deletes delivered deliveries, attempts and processed events
+// older than maxAge, in chunks so no statement holds locks for long. Failed
+// and held deliveries are kept: someone still has to decide about them;
+// so are events not processed yet. Journey runs are kept: re-entry rules
+// read them.
 func (s *Store) PruneHistory(ctx context.Context, maxAge time.Duration) (int64, error) {
 	cut := s.Now().Add(-maxAge)
 	var total int64
@@ -54,6 +56,9 @@ func (s *Store) PruneHistory(ctx context.Context, maxAge time.Duration) (int64, 
 		// Delivery ids are ULIDs, so "created before cut" is an id range.
 		{`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND id < ? LIMIT 5000)`, minIDAt(cut)},
 		{`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE created_at < ? ORDER BY id LIMIT 5000)`, cut},
+		// Events carry what senders said about people; past the window they
+		// are only a dedup record, and event_id dedup is promised for it.
+		{`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ? AND processed_at IS NOT NULL LIMIT 5000)`, minIDAt(cut)},
 	} {
 		for {
 			res := s.DB.WithContext(ctx).Exec(step.query, step.cut)

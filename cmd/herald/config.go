@@ -53,7 +53,7 @@ type config struct {
 	EgressAllow []netip.Prefix
 	// HERALD_HTTP_TIMEOUT: bound on one outbound request; default 30s.
 	HTTPTimeout time.Duration
-	// HERALD_RETENTION: how long delivered deliveries and attempts are kept;
+	// HERALD_RETENTION: how long delivered deliveries, attempts and processed events are kept;
 	// default 168h (7 days). Failed and held deliveries are kept until dealt with.
 	Retention time.Duration
 	// HERALD_WORKER_CONCURRENCY: tasks a worker runs at once; default 50.

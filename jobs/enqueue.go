@@ -177,13 +177,38 @@ func timerID(runID uuid.UUID, node string, at time.Time) string {
 // the run, node and time, so enqueueing the same timer twice (the sweep
 // after a lost task) is harmless.
 func (e *Enqueuer) Timer(ctx context.Context, runID uuid.UUID, node string, at time.Time) error {
-	_, err := e.Client.EnqueueContext(ctx, timerTask(runID, node, at),
-		asynq.Queue(e.Namespace+":"+queueJourney), asynq.TaskID(timerID(runID, node, at)),
+	err := e.enqueueOnce(ctx, timerTask(runID, node, at), e.Namespace+":"+queueJourney, timerID(runID, node, at),
 		asynq.ProcessAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err != nil {
 		return fmt.Errorf("enqueue timer of run %s: %w", runID, err)
 	}
 	return nil
+}
+
+// enqueueOnce enqueues a task under an id that names its work, for the
+// sweeps that enqueue the same work again when PostgreSQL says it is still
+// to do. A live task of that id (waiting, running, retrying) is left
+// alone. An archived one ran out of retries (say PostgreSQL or the mail
+// server was down for hours) and would otherwise block the id for good:
+// it is deleted and the task enqueued afresh.
+func (e *Enqueuer) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id string, opts ...asynq.Option) error {
+	opts = append(opts, asynq.Queue(queue), asynq.TaskID(id))
+	_, err := e.Client.EnqueueContext(ctx, task, opts...)
+	if !errors.Is(err, asynq.ErrTaskIDConflict) || e.Inspector == nil {
+		return err
+	}
+	info, err := e.Inspector.GetTaskInfo(queue, id)
+	if err != nil || info.State != asynq.TaskStateArchived {
+		return nil // live, or gone in the meantime: the next sweep looks again
+	}
+	if err := e.Inspector.DeleteTask(queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		return err
+	}
+	_, err = e.Client.EnqueueContext(ctx, task, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // another replica's sweep revived it first
+	}
+	return err
 }
 
 // timerTask is the task that ends a wait at at. Its handler sleeps until
@@ -204,12 +229,12 @@ func (e *Enqueuer) CancelTimer(ctx context.Context, runID uuid.UUID, node string
 }
 
 // Alert enqueues the e-mail of an alert. Its task id names the alert, so
-// the sweep enqueueing it again is harmless.
+// the sweep enqueueing it again is harmless (and revives one that ran out
+// of retries while the mail server was down).
 func (e *Enqueuer) Alert(ctx context.Context, alertID int64) error {
-	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeAlert, []byte(strconv.FormatInt(alertID, 10))),
-		asynq.Queue(e.Namespace+":"+queueMail), asynq.TaskID(fmt.Sprintf("alert:%d", alertID)),
-		asynq.MaxRetry(50), asynq.Timeout(time.Minute))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	err := e.enqueueOnce(ctx, asynq.NewTask(TypeAlert, []byte(strconv.FormatInt(alertID, 10))),
+		e.Namespace+":"+queueMail, fmt.Sprintf("alert:%d", alertID), asynq.MaxRetry(50), asynq.Timeout(time.Minute))
+	if err != nil {
 		return fmt.Errorf("enqueue alert %d: %w", alertID, err)
 	}
 	return nil

@@ -34,6 +34,9 @@ type journeyPage struct {
 	Preview string
 	Reentry reentryForm
 	Assets  []assetOption
+	// Segments and Lists are the panel's, for a trigger on joining one.
+	Segments []models.Segment
+	Lists    []models.List
 	// StepIDs are where a step may lead; Origins what a wait may listen to
 	// (the trigger and the actions).
 	StepIDs, Origins []string
@@ -74,7 +77,7 @@ var stepFieldLabels = map[string]string{
 	"webhook_id": "Webhook", "event": "Activity", "channel": "Channel", "within": "Waiting period",
 	"happened": "If it happens", "timeout": "If the wait runs out", "next": "Then", "message_name": "Message name",
 	"of_node": "Of the message sent by", "filters": "Filters", "event_params": "Event parameters",
-	"att_params": "Contact attributes", "custom_params": "Custom parameters",
+	"att_params": "Contact attributes", "custom_params": "Custom parameters", "segment": "Segment", "list": "List",
 }
 
 // journeyBuilder shows the builder; ?step= opens a step's side form.
@@ -117,15 +120,31 @@ func (s *Server) renderBuilder(c *gin.Context, status int, j *models.Journey, de
 		s.failPage(c, err)
 		return
 	}
-	p := &journeyPage{Journey: j, Def: def, Runs: counts[j.ID], Errors: errs,
+	segments, err := s.store.ListSegments(ctx, j.PanelID)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	lists, err := s.store.ListLists(ctx, j.PanelID)
+	if err != nil {
+		s.failPage(c, err)
+		return
+	}
+	p := &journeyPage{Journey: j, Def: def, Runs: counts[j.ID], Errors: errs, Segments: segments, Lists: lists,
 		Editable: j.Status == models.JourneyDraft || j.Status == models.JourneyPaused,
 		Channels: journey.Channels, Events: eventSuggestions, Ops: journey.Ops,
 		EventChoices: eventParamChoices, AttChoices: attParamChoices, Reentry: newReentryForm(def.Reentry),
 		StepTypes: []stepType{{journey.TypeAction, "Send a message"}, {journey.TypeWait, "Wait for event"},
 			{journey.TypeWebhook, "Webhook"}, {journey.TypeStop, "Stop"}}}
-	labels := map[int64]string{}
+	names := stepNames{assets: map[int64]string{}, segments: map[int64]string{}, lists: map[int64]string{}}
 	for _, w := range hooks {
-		labels[w.ID] = w.Label
+		names.assets[w.ID] = w.Label
+	}
+	for _, sg := range segments {
+		names.segments[sg.ID] = sg.Name
+	}
+	for _, l := range lists {
+		names.lists[l.ID] = l.Name
 	}
 	byNode := map[string][]string{}
 	for _, pr := range problems {
@@ -142,7 +161,7 @@ func (s *Server) renderBuilder(c *gin.Context, status int, j *models.Journey, de
 	}
 	for _, id := range stepOrder(def) {
 		n := def.Node(id)
-		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(n, labels), Problems: byNode[id], Selected: id == selected}
+		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(n, names), Problems: byNode[id], Selected: id == selected}
 		switch n.Type {
 		case journey.TypeWait:
 			v.Exits = []stepExit{{"if it happens", n.Happened}, {"if the wait runs out", n.Timeout}}

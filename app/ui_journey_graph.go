@@ -141,8 +141,18 @@ var stepKinds = map[string]string{
 	journey.TypeWebhook: "Webhook", journey.TypeStop: "Stop",
 }
 
+// stepNames are the names a summary gives the panel's webhooks,
+// segments and lists, by id.
+type stepNames struct{ assets, segments, lists map[int64]string }
+
 // stepSummary says in a line what a step does.
-func stepSummary(n *journey.Node, assets map[int64]string) string {
+func stepSummary(n *journey.Node, names stepNames) string {
+	named := func(m map[int64]string, what string, id int64) string {
+		if name, ok := m[id]; ok {
+			return "“" + name + "”"
+		}
+		return fmt.Sprintf("%s %d (missing)", what, id)
+	}
 	on := func(event, channel string) string {
 		if channel == "" {
 			return event
@@ -153,9 +163,9 @@ func stepSummary(n *journey.Node, assets map[int64]string) string {
 	case journey.TypeTrigger:
 		switch {
 		case n.Segment != 0:
-			return fmt.Sprintf("A contact enters segment %d", n.Segment)
+			return "A contact comes to match the segment " + named(names.segments, "segment", n.Segment)
 		case n.List != 0:
-			return fmt.Sprintf("A contact is added to list %d", n.List)
+			return "A contact is added to the list " + named(names.lists, "list", n.List)
 		}
 		s := "When " + on(n.Event, n.Channel) + " happens"
 		if len(n.Filters) > 0 {
@@ -167,11 +177,7 @@ func stepSummary(n *journey.Node, assets map[int64]string) string {
 	case journey.TypeWait:
 		return fmt.Sprintf("Wait up to %s for %s", n.Within, on(n.Event, n.Channel))
 	case journey.TypeWebhook:
-		label, ok := assets[n.WebhookID]
-		if !ok {
-			label = fmt.Sprintf("webhook %d (missing)", n.WebhookID)
-		}
-		return fmt.Sprintf("Send to “%s”: %d event params, %d attributes, %d custom", label,
+		return fmt.Sprintf("Send to %s: %d event params, %d attributes, %d custom", named(names.assets, "webhook", n.WebhookID),
 			len(n.EventParams), len(n.AttParams), len(n.CustomParams))
 	case journey.TypeStop:
 		return "The run ends here"

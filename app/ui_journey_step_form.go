@@ -28,9 +28,7 @@ func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
 	get := func(k string) string { return strings.TrimSpace(form.Get(k)) }
 	switch n.Type {
 	case journey.TypeTrigger:
-		if n.Segment == 0 && n.List == 0 {
-			n.Event, n.Channel = get("event"), get("channel")
-		}
+		n = triggerFromForm(n, form, errs)
 		n.Filters = filtersFromForm(form)
 		n.Next = get("next")
 	case journey.TypeAction:
@@ -69,6 +67,45 @@ func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
 		n.Next = get("next")
 	}
 	return n, errs
+}
+
+// triggerFromForm reads what starts the journey: an activity, a contact
+// joining a segment, or a contact added to a list (trigger_kind; a form
+// without it keeps the kind the step has).
+func triggerFromForm(n journey.Node, form url.Values, errs formErrors) journey.Node {
+	kind := strings.TrimSpace(form.Get("trigger_kind"))
+	if kind == "" && triggerKind(n) != "activity" {
+		return n
+	}
+	pick := func(field, what string) int64 {
+		id, err := strconv.ParseInt(strings.TrimSpace(form.Get(field)), 10, 64)
+		if err != nil || id <= 0 {
+			errs[field] = "Pick a " + what + "."
+			return 0
+		}
+		return id
+	}
+	switch kind {
+	case "segment":
+		n.Event, n.Channel, n.List, n.Segment = "", "", 0, pick("segment", "segment")
+	case "list":
+		n.Event, n.Channel, n.Segment, n.List = "", "", 0, pick("list", "list")
+	default:
+		n.Segment, n.List = 0, 0
+		n.Event, n.Channel = strings.TrimSpace(form.Get("event")), strings.TrimSpace(form.Get("channel"))
+	}
+	return n
+}
+
+// triggerKind names what starts the journey, as the trigger form's choice.
+func triggerKind(n journey.Node) string {
+	switch {
+	case n.Segment != 0:
+		return "segment"
+	case n.List != 0:
+		return "list"
+	}
+	return "activity"
 }
 
 // paramsFromForm joins the ticked boxes and the typed extras (comma

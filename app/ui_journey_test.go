@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -113,4 +114,58 @@ func TestUIJourneyBuilder(t *testing.T) {
 	j, err := env.Store.ListJourneys(context.Background(), env.Panel.ID)
 	require.NoError(t, err)
 	require.Equal(t, "stopped", string(j[0].Status))
+}
+
+// The trigger's side form starts a journey on an activity, a segment or a
+// list, offering the panel's segments and lists by name; publishing checks
+// the one chosen.
+func TestUIJourneyTriggerOnSegmentOrList(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword)
+	ui := env.SignIn(uiEmail, uiPassword)
+	var seg, list struct{ ID int64 }
+	code, raw := env.Call("POST", "/api/v1/segments", map[string]any{"name": "Canadians",
+		"filters": []map[string]any{{"attribute": "COUNTRY", "op": "eq", "value": "Canada"}}}, &seg)
+	require.Equal(t, http.StatusCreated, code, raw)
+	code, raw = env.Call("POST", "/api/v1/lists", map[string]any{"name": "VIP"}, &list)
+	require.Equal(t, http.StatusCreated, code, raw)
+	other := env.TokenFor("other")
+	code, raw = env.CallAs(other, "POST", "/api/v1/segments", map[string]any{"name": "Not yours",
+		"filters": []map[string]any{{"attribute": "CITY", "op": "eq", "value": "Pune"}}}, nil)
+	require.Equal(t, http.StatusCreated, code, raw)
+
+	res := ui.Post("/journeys", url.Values{"name": {"Welcome"}, "event": {"Signed Up"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	path := res.Location
+	form := ui.Get(path + "?step=start").Body
+	require.Contains(t, form, fmt.Sprintf(`<option value="%d" >Canadians</option>`, seg.ID))
+	require.Contains(t, form, fmt.Sprintf(`<option value="%d" >VIP</option>`, list.ID))
+	require.NotContains(t, form, "Not yours", "another panel's segment is not offered")
+
+	trigger := func(v url.Values) *journey.Node {
+		v.Set("next", "end")
+		res := ui.Post(path+"/steps/start", v, nil)
+		require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+		var j struct{ Nodes []journey.Node }
+		env.Call("GET", "/api/v1"+path, nil, &j)
+		return (&journey.Definition{Nodes: j.Nodes}).Node("start")
+	}
+	n := trigger(url.Values{"trigger_kind": {"segment"}, "segment": {fmt.Sprint(seg.ID)}, "event": {"Signed Up"}})
+	require.Equal(t, seg.ID, n.Segment)
+	require.Empty(t, n.Event)
+	require.Contains(t, ui.Get(path).Body, "A contact comes to match the segment “Canadians”")
+	n = trigger(url.Values{"trigger_kind": {"list"}, "list": {fmt.Sprint(list.ID)}})
+	require.Equal(t, list.ID, n.List)
+	require.Zero(t, n.Segment)
+
+	res = ui.Post(path+"/steps/start", url.Values{"trigger_kind": {"segment"}, "segment": {""}, "next": {"end"}}, nil)
+	require.Equal(t, http.StatusBadRequest, res.Status)
+	require.Contains(t, res.Body, `data-error-for="segment" >Pick a segment.</p>`)
+
+	n = trigger(url.Values{"trigger_kind": {"segment"}, "segment": {"999999"}})
+	require.EqualValues(t, 999999, n.Segment)
+	res = ui.Post(path+"/publish", url.Values{}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status)
+	require.Contains(t, res.Body, "segment 999999 does not exist")
 }

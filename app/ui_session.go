@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -64,8 +66,9 @@ func (s *Server) requireSession(c *gin.Context) {
 	}
 	if sess == nil {
 		target := "/login"
-		if c.Request.Method == http.MethodGet && c.Request.URL.Path != "/" {
-			target += "?next=" + url.QueryEscape(c.Request.URL.RequestURI())
+		// Only a target sign-in would follow is carried along.
+		if next := c.Request.URL.RequestURI(); c.Request.Method == http.MethodGet && localPath(next) != "/" {
+			target += "?next=" + url.QueryEscape(next)
 		}
 		c.Redirect(http.StatusSeeOther, target)
 		c.Abort()
@@ -126,10 +129,44 @@ func takeFlash(c *gin.Context) *flash {
 	return &flash{Kind: kind, Message: msg}
 }
 
-// localPath accepts a redirect target only when it stays on this site.
+// localPath returns p when it is a clean path on this site, and "/"
+// otherwise: it is the only gate for the next= target of sign-in.
+// Browsers drop tabs and newlines and treat a backslash as a slash, so
+// "/\t/evil.example" or "/\\evil.example" would leave the site as
+// "//evil.example". The checks run on p and on its percent-decoded forms
+// too, so "/%2F/evil.example" fails like "//evil.example"; a target whose
+// decoded form has a space (a query such as ?q=a%20b) falls back to "/":
+// losing the way back is cheaper than a wrong judgement.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/webhooks"
+	// Three rounds of decoding cover double-encoding; a value still
+	// changing after that is not one Herald produced.
+	for v, i := p, 0; i < 3; i++ {
+		if !cleanPath(v) {
+			return "/"
+		}
+		d, err := url.PathUnescape(v)
+		if err != nil {
+			return "/"
+		}
+		if d == v {
+			return p
+		}
+		v = d
 	}
-	return p
+	return "/"
+}
+
+// cleanPath reports whether p starts with a single "/" and has no
+// backslash, control character or white space anywhere. A leading single
+// slash also rules out a scheme ("javascript:", "https:") and a host.
+func cleanPath(p string) bool {
+	if len(p) < 1 || p[0] != '/' || len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for _, r := range p {
+		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }

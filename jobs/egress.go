@@ -9,9 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"code.dny.dev/ssrf"
 )
 
 // EgressConfig configures the one HTTP client every outbound request uses.
@@ -30,64 +33,116 @@ type EgressConfig struct {
 type DeniedError struct {
 	Addr   netip.Addr
 	Reason string
+	// Always is set when HERALD_EGRESS_ALLOW cannot open the address (a
+	// zone, a cloud metadata service), so the message does not suggest it.
+	Always bool
 }
 
 func (e *DeniedError) Error() string {
+	if e.Always {
+		return fmt.Sprintf("refused by the SSRF guard: %s is %s", e.Addr, e.Reason)
+	}
 	return fmt.Sprintf("refused by the SSRF guard: %s is %s (allow it with HERALD_EGRESS_ALLOW)", e.Addr, e.Reason)
 }
 
-// deniedRanges are networks an outbound request must not reach: they belong
-// to this host, the private network it sits in, or the cloud provider's
-// metadata services.
-var deniedRanges = []struct {
-	prefix netip.Prefix
-	reason string
-}{
-	{netip.MustParsePrefix("169.254.169.254/32"), "a cloud metadata address"},
-	{netip.MustParsePrefix("fd00:ec2::254/128"), "a cloud metadata address"},
-	{netip.MustParsePrefix("100.100.100.200/32"), "a cloud metadata address"},
-	{netip.MustParsePrefix("0.0.0.0/8"), "an unspecified (\"this network\") address"},
-	{netip.MustParsePrefix("127.0.0.0/8"), "a loopback address"},
-	{netip.MustParsePrefix("10.0.0.0/8"), "a private address"},
-	{netip.MustParsePrefix("172.16.0.0/12"), "a private address"},
-	{netip.MustParsePrefix("192.168.0.0/16"), "a private address"},
-	{netip.MustParsePrefix("100.64.0.0/10"), "a shared (carrier-grade NAT) address"},
-	{netip.MustParsePrefix("169.254.0.0/16"), "a link-local address"},
-	{netip.MustParsePrefix("192.0.0.0/24"), "a reserved address"},
-	{netip.MustParsePrefix("192.0.2.0/24"), "a documentation address"},
-	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking address"},
-	{netip.MustParsePrefix("198.51.100.0/24"), "a documentation address"},
-	{netip.MustParsePrefix("203.0.113.0/24"), "a documentation address"},
-	{netip.MustParsePrefix("224.0.0.0/4"), "a multicast address"},
-	{netip.MustParsePrefix("240.0.0.0/4"), "a reserved address"},
-	{netip.MustParsePrefix("::/128"), "an unspecified address"},
-	{netip.MustParsePrefix("::1/128"), "a loopback address"},
-	{netip.MustParsePrefix("fc00::/7"), "a private (unique local) address"},
-	{netip.MustParsePrefix("fe80::/10"), "a link-local address"},
-	{netip.MustParsePrefix("ff00::/8"), "a multicast address"},
-	{netip.MustParsePrefix("100::/64"), "a discard address"},
-	{netip.MustParsePrefix("2001:db8::/32"), "a documentation address"},
-	// Translation prefixes embed an IPv4 address that may be private.
-	{netip.MustParsePrefix("64:ff9b::/96"), "a NAT64 address"},
-	{netip.MustParsePrefix("64:ff9b:1::/48"), "a NAT64 address"},
-	{netip.MustParsePrefix("2002::/16"), "a 6to4 address"},
-	{netip.MustParsePrefix("2001::/32"), "a Teredo address"},
+// guardian holds the denylist: code.dny.dev/ssrf follows the IANA
+// special-purpose registries, and refuses every IPv6 address outside the
+// global unicast range 2000::/3 (loopback, unique local, link-local,
+// IPv4-compatible ::/96, IPv4-translated ::ffff:0:0:0/96, NAT64, ...).
+// Ports and networks are not its business here: a webhook may use any port,
+// and the transport only dials TCP.
+var guardian = ssrf.New(ssrf.WithAnyPort(), ssrf.WithAnyNetwork())
+
+// metadataAddrs are cloud metadata and credential services. The denylist
+// refuses them already (link-local, carrier-grade NAT, unique local), but
+// they are checked before the allow-list so that allowing such a network
+// (HERALD_EGRESS_ALLOW=100.64.0.0/10 where the receivers sit behind
+// carrier-grade NAT) never opens the host's cloud credentials.
+var metadataAddrs = []netip.Addr{
+	netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, Oracle, DigitalOcean, OpenStack
+	netip.MustParseAddr("fd00:ec2::254"),   // AWS over IPv6
+	netip.MustParseAddr("169.254.170.2"),   // AWS ECS task credentials
+	netip.MustParseAddr("169.254.170.23"),  // AWS EKS Pod Identity
+	netip.MustParseAddr("fd00:ec2::23"),    // AWS EKS Pod Identity over IPv6
+	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
 }
 
-// CheckAddr decides whether an outbound connection to addr is allowed.
+// CheckAddr decides whether an outbound connection to addr is allowed, in
+// this order:
+//  1. an address with a zone is refused: it names a network interface of
+//     this host, and prefixes never match it (netip.Prefix.Contains is
+//     false), so it would slip past both lists;
+//  2. a cloud metadata address is refused, whatever the allow-list says;
+//  3. the allow-list (HERALD_EGRESS_ALLOW) lets through what it covers: it
+//     is checked before the denylist because its purpose is to open denied
+//     ranges, such as 127.0.0.0/8 for local receivers in tests and make run;
+//  4. the denylist (code.dny.dev/ssrf) refuses special-purpose addresses.
+//
+// An IPv4-mapped address (::ffff:10.0.0.1) is judged as the IPv4 address it
+// reaches, so an IPv4 allow-list entry covers it too.
 func CheckAddr(addr netip.Addr, allow []netip.Prefix) error {
-	addr = addr.Unmap() // ::ffff:127.0.0.1 is 127.0.0.1
+	if addr.Zone() != "" {
+		return &DeniedError{Addr: addr, Reason: "an IPv6 address with a zone (it names a local network interface)", Always: true}
+	}
+	addr = addr.Unmap()
+	if slices.Contains(metadataAddrs, addr) {
+		return &DeniedError{Addr: addr, Reason: "a cloud metadata address", Always: true}
+	}
 	for _, p := range allow {
 		if p.Contains(addr) {
 			return nil
 		}
 	}
-	for _, r := range deniedRanges {
-		if r.prefix.Contains(addr) {
-			return &DeniedError{Addr: addr, Reason: r.reason}
-		}
+	if guardian.SafeAddr(addr) != nil {
+		return &DeniedError{Addr: addr, Reason: denyReason(addr)}
 	}
 	return nil
+}
+
+// namedRanges name the IPv6 forms that carry an IPv4 address (which may be
+// private), for denyReason only: the decision is the denylist's.
+var namedRanges = []struct {
+	prefix netip.Prefix
+	name   string
+}{
+	{netip.MustParsePrefix("::/96"), "an IPv4-compatible address"},
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "an IPv4-translated address"},
+	{netip.MustParsePrefix("64:ff9b::/96"), "a NAT64 address"},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "a NAT64 address"},
+	{netip.MustParsePrefix("2002::/16"), "a 6to4 address"},
+	{netip.MustParsePrefix("2001::/32"), "a Teredo address"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "a shared (carrier-grade NAT) address"},
+}
+
+// denyReason says in words why the denylist refused addr, for the people
+// reading test results and attempt logs.
+func denyReason(addr netip.Addr) string {
+	switch {
+	case addr.IsUnspecified():
+		return "an unspecified address"
+	case addr.IsLoopback():
+		return "a loopback address"
+	case addr.IsPrivate():
+		return "a private address"
+	case addr.IsLinkLocalUnicast():
+		return "a link-local address"
+	case addr.IsMulticast():
+		return "a multicast address"
+	}
+	for _, r := range namedRanges {
+		if r.prefix.Contains(addr) {
+			return r.name
+		}
+	}
+	if addr.Is6() && !ssrf.IPv6GlobalUnicast.Contains(addr) {
+		return "outside the IPv6 global unicast range " + ssrf.IPv6GlobalUnicast.String()
+	}
+	for _, p := range slices.Concat(ssrf.IPv4DeniedPrefixes, ssrf.IPv6DeniedPrefixes) {
+		if p.Contains(addr) {
+			return "a special-purpose address (" + p.String() + ")"
+		}
+	}
+	return "a special-purpose address"
 }
 
 // dialControl runs after DNS resolution, on the very address being dialled,

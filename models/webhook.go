@@ -434,6 +434,13 @@ func validateURL(raw string) error {
 	if u.Hostname() == "" {
 		return invalid("url", "has no host")
 	}
+	// An IPv6 zone (http://[fe80::1%25eth0]/) names a network interface of
+	// this host, so it never leads to a receiver on the internet; address
+	// ranges do not match a zoned address, and the SSRF guard refuses it
+	// again when dialling.
+	if strings.HasPrefix(u.Host, "[") && strings.Contains(u.Host, "%") {
+		return invalid("url", "must not contain an IPv6 zone (%%25...): it names a network interface of this host")
+	}
 	// url.Parse lets through hosts such as a<b that net/http will not put
 	// in a Host header (it sends an empty one instead); refuse them as
 	// net/http judges them.

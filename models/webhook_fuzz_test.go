@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -42,6 +43,9 @@ func FuzzWebhookURL(f *testing.F) {
 		}
 		if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" || u.User != nil {
 			t.Fatalf("accepted %q: scheme %q, host %q, userinfo %v", raw, u.Scheme, u.Hostname(), u.User)
+		}
+		if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.Zone() != "" {
+			t.Fatalf("accepted %q, an IPv6 address with a zone, which the SSRF guard cannot judge", raw)
 		}
 
 		post, err := http.NewRequest(http.MethodPost, raw, strings.NewReader("data=x"))

@@ -85,6 +85,38 @@ func TestWebhookSpecValidate(t *testing.T) {
 	}
 }
 
+// An IPv6 zone names an interface of this host; [::1%25lo] reached a
+// loopback-only service because address ranges never match a zoned address.
+func TestWebhookURLRefusesIPv6Zone(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		url  string
+		zone bool
+	}{
+		{"http://[::1%25lo]:8080/", true},
+		{"http://[fe80::1%25eth0]/hook", true},
+		{"https://[fe80::1%251]:443/", true},
+		{"http://[2606:4700::1111%25eth0]/", true},
+		{"http://[2606:4700::1111]/", false},
+		{"http://[::1]:8080/", false}, // the SSRF guard judges it when it is dialled
+	} {
+		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
+			s := validSpec()
+			s.URL = tt.url
+			err := s.Validate(true)
+			if !tt.zone {
+				require.NoError(t, err)
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, "url", ve.Field)
+			require.Contains(t, ve.Message, "zone")
+		})
+	}
+}
+
 func TestWebhookInputApplyKeepsSecretsNotResent(t *testing.T) {
 	t.Parallel()
 	spec := validSpec()

@@ -157,9 +157,16 @@ func dialControl(allow []netip.Prefix) func(network, address string, _ syscall.R
 	}
 }
 
+// MaxResponseHeaderBytes caps a receiver's response headers. net/http
+// would otherwise read up to 10 MB of them, buffered in memory, for each
+// of thousands of concurrent requests; an honest webhook answer has a few
+// hundred bytes of headers, and 64 KiB leaves room for large cookies.
+const MaxResponseHeaderBytes = 64 << 10
+
 // NewHTTPClient builds the SSRF-safe client: the dial guard, no proxy (a
 // proxy would dial on our behalf and bypass the guard), no redirects (a
-// redirect could point anywhere), and timeouts on every phase.
+// redirect could point anywhere), timeouts on every phase, and a cap on
+// response headers.
 func NewHTTPClient(cfg EgressConfig) *http.Client {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 5 * time.Second
@@ -178,6 +185,8 @@ func NewHTTPClient(cfg EgressConfig) *http.Client {
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
+		// Also sent to HTTP/2 servers as SETTINGS_MAX_HEADER_LIST_SIZE.
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 	return &http.Client{
 		Transport: transport,
@@ -197,7 +206,17 @@ const (
 	ClassSSRF    = "ssrf"
 	ClassNetwork = "network"
 	ClassHTTP    = "http"
+	// ClassHeaders: the response headers exceeded MaxResponseHeaderBytes.
+	ClassHeaders = "headers"
 )
+
+// headerLimitErrors are the messages net/http gives when response headers
+// exceed MaxResponseHeaderBytes, over HTTP/1 and HTTP/2; it exports no error
+// value to match with errors.Is.
+var headerLimitErrors = []string{
+	"server response headers exceeded",
+	"response header list larger than advertised limit",
+}
 
 // ClassifyError names the kind of a request error for logs and people.
 func ClassifyError(err error) string {
@@ -215,6 +234,8 @@ func ClassifyError(err error) string {
 		return ""
 	case errors.As(err, &denied):
 		return ClassSSRF
+	case slices.ContainsFunc(headerLimitErrors, func(m string) bool { return strings.Contains(err.Error(), m) }):
+		return ClassHeaders
 	case errors.As(err, &dnsErr):
 		return ClassDNS
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():

@@ -1,7 +1,10 @@
 package jobs
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/models"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -238,4 +243,62 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	require.False(t, targetHit)
+}
+
+// headerServer is a raw loopback TCP server answering every request with
+// 200 and about headerBytes of response headers, as no http.Server would.
+func headerServer(t *testing.T, headerBytes int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	var head strings.Builder
+	head.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
+	line := "X-Pad-%05d: " + strings.Repeat("a", 1000) + "\r\n"
+	for i := 0; head.Len() < headerBytes; i++ {
+		fmt.Fprintf(&head, line, i)
+	}
+	head.WriteString("\r\n")
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				// The client hangs up once it has read enough: ignore the error.
+				_, _ = io.WriteString(conn, head.String())
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// A receiver answering a huge header block is cut off at
+// MaxResponseHeaderBytes and the attempt is classed as such.
+func TestClientCapsResponseHeaders(t *testing.T) {
+	t.Parallel()
+	sender := &Sender{
+		Client:    NewHTTPClient(EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
+		UserAgent: "Herald/test",
+	}
+	send := func(url string) Response {
+		return sender.Send(context.Background(), Request{
+			Spec: &models.WebhookSpec{URL: url, Method: models.MethodPost}, MessageID: "msg_1", Body: FormBody([]byte(`{}`)),
+		})
+	}
+
+	res := send(headerServer(t, 1<<20))
+	require.False(t, res.OK())
+	require.Error(t, res.Err)
+	require.Equal(t, ClassHeaders, res.ErrClass, res.ErrorText())
+	require.Equal(t, ClassHeaders, ClassifyError(res.Err))
+
+	res = send(headerServer(t, 16<<10))
+	require.NoError(t, res.Err, "headers under the cap are read")
+	require.Equal(t, http.StatusOK, res.StatusCode)
 }

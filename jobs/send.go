@@ -45,6 +45,8 @@ type Response struct {
 	Latency    time.Duration
 	Body       []byte // the first KeepResponseBytes
 	Err        error
+	// ErrClass is one of the Class constants (egress.go): the kind of
+	// failure, recorded with attempts and test results as error_class.
 	ErrClass   string
 	RetryAfter time.Duration // from a 429 or 503 Retry-After header
 	// Header is the request headers as sent, with secrets redacted.

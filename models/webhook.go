@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -216,6 +217,7 @@ type HeaderInput struct {
 // Apply merges the input into spec. It reports references to stored values
 // that do not exist; Validate checks everything else.
 func (in *WebhookInput) Apply(spec *WebhookSpec) error {
+	savedFor := spec.URL // the address the stored secrets were given for
 	if in.Label != nil {
 		spec.Label = strings.TrimSpace(*in.Label)
 	}
@@ -298,8 +300,51 @@ func (in *WebhookInput) Apply(spec *WebhookSpec) error {
 	if in.AutoProbeMinutes != nil {
 		spec.AutoProbeMinutes = *in.AutoProbeMinutes
 	}
+	if savedFor != "" && !SameOrigin(savedFor, spec.URL) {
+		if kept := in.keptSecrets(spec); len(kept) > 0 {
+			return invalid(kept[0], "was saved for %s and is not sent to another address: enter it again (%s)",
+				Origin(savedFor), strings.Join(kept, ", "))
+		}
+	}
 	return nil
 }
+
+// keptSecrets names the secrets the input leaves as stored rather than
+// giving them anew: a password or header value it omits, or the whole basic
+// auth or header list when it does not mention them. spec is the result of
+// Apply, whose headers stand in the input's order.
+func (in *WebhookInput) keptSecrets(spec *WebhookSpec) []string {
+	var kept []string
+	switch {
+	case spec.BasicAuth == nil:
+	case !in.BasicAuth.Set, in.BasicAuth.Value.Password == nil:
+		kept = append(kept, "basic_auth.password")
+	}
+	for i := range spec.Headers {
+		if in.Headers == nil || (*in.Headers)[i].Value == nil {
+			kept = append(kept, fmt.Sprintf("headers[%d].value", i))
+		}
+	}
+	return kept
+}
+
+// Origin is the scheme, host and port a URL sends to, the unit that stored
+// secrets are bound to (as browsers bind cookies and credentials): the
+// default port is written out, so http://a and http://a:80 are one origin.
+func Origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	scheme, port := strings.ToLower(u.Scheme), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// SameOrigin reports whether two URLs send to the same origin.
+func SameOrigin(a, b string) bool { return Origin(a) == Origin(b) }
 
 func findHeader(hs []Header, name string) (string, bool) {
 	for _, h := range hs {

@@ -70,7 +70,7 @@ func (s *Server) routes(r *gin.Engine) {
 	// cross-origin posts (CSRF).
 	r.GET("/static/*file", s.static)
 	r.HEAD("/static/*file", s.static)
-	ui := r.Group("", s.uiHeaders, s.crossOrigin)
+	ui := r.Group("", s.uiHeaders, s.uiRateLimit, s.crossOrigin)
 	ui.GET("/login", s.loginPage)
 	ui.POST("/login", s.login)
 	page := ui.Group("", s.requireSession)

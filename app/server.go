@@ -5,9 +5,11 @@ package app
 
 import (
 	"cmp"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,7 +37,16 @@ type Config struct {
 	SessionTTL time.Duration
 	// LoginRateLimit is sign-in attempts per minute per client address;
 	// default 20, plenty for people and too few for guessing passwords.
+	// Each account has its own limit too (loginAccountLimit).
 	LoginRateLimit int
+	// UIRateLimit is UI requests per minute per signed-in session, or per
+	// client address before sign-in; default 600, far above what a person
+	// clicks.
+	UIRateLimit int
+	// TrustedProxies are the peers whose X-Forwarded-For names the client;
+	// empty (the default) takes the client from the socket, so a spoofed
+	// header buys no fresh rate-limit budget.
+	TrustedProxies []netip.Prefix
 	// SecureCookies marks the UI's cookies Secure even on plain HTTP
 	// requests: set it when a TLS proxy in front serves Herald over HTTPS
 	// (cmd sets it when HERALD_PUBLIC_URL is https). A request that came
@@ -49,6 +60,7 @@ func (c Config) withDefaults() Config {
 	c.IngestRateLimit = cmp.Or(c.IngestRateLimit, 1000)
 	c.SessionTTL = cmp.Or(c.SessionTTL, 12*time.Hour)
 	c.LoginRateLimit = cmp.Or(c.LoginRateLimit, 20)
+	c.UIRateLimit = cmp.Or(c.UIRateLimit, 600)
 	return c
 }
 
@@ -114,7 +126,16 @@ func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	_ = r.SetTrustedProxies(nil) // client IPs come from the socket unless configured otherwise
+	// The client is the socket's peer unless that peer is a trusted proxy;
+	// then X-Forwarded-For (only that header) names it.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	var proxies []string
+	for _, p := range s.cfg.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		panic(fmt.Sprintf("app: trusted proxies %v: %v", proxies, err)) // netip.Prefix values always parse
+	}
 	s.routes(r)
 	return r
 }

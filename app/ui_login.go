@@ -3,8 +3,6 @@ package app
 import (
 	"errors"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,17 +32,12 @@ func (s *Server) loginPage(c *gin.Context) {
 func (s *Server) login(c *gin.Context) {
 	ctx := c.Request.Context()
 	in := loginData{Email: c.PostForm("email"), Next: localPath(c.PostForm("next"))}
-	if s.limiter != nil {
-		ok, wait, err := s.limiter.Allow(ctx, "login:"+c.ClientIP(), s.cfg.LoginRateLimit, time.Minute)
-		if err != nil {
-			s.log.WarnContext(ctx, "rate limiter unavailable; sign-in allowed", "error", err)
-		}
-		if !ok {
-			c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			in.Error = "Too many sign-in attempts from here. Wait a minute and try again."
-			s.render(c, http.StatusTooManyRequests, "login", "Sign in", "", in)
-			return
-		}
+	if !s.loginAllowed(c, in.Email) {
+		// The same words whichever limit it was, and for any address:
+		// a refusal does not tell whether the account exists.
+		in.Error = "Too many sign-in attempts. Wait a few minutes and try again."
+		s.render(c, http.StatusTooManyRequests, "login", "Sign in", "", in)
+		return
 	}
 	user, err := s.store.CheckPassword(ctx, in.Email, c.PostForm("password"))
 	if errors.Is(err, models.ErrNotFound) {
@@ -56,6 +49,7 @@ func (s *Server) login(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
+	s.loginSucceeded(c, in.Email)
 	panels, err := s.store.UserPanels(ctx, user.ID)
 	if err != nil {
 		s.failPage(c, err)

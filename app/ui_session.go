@@ -16,6 +16,8 @@ import (
 const (
 	// ctxSession holds the *models.SessionInfo of a signed-in UI request.
 	ctxSession = "session"
+	// ctxSessionLookup holds what sessionOf found, nil included.
+	ctxSessionLookup = "session_lookup"
 	// sessionCookie carries the session token; flashCookie a one-time
 	// message for the next page.
 	sessionCookie = "herald_session"
@@ -79,15 +81,23 @@ func (s *Server) requireSession(c *gin.Context) {
 	c.Next()
 }
 
-// sessionOf returns the request's live session, or nil.
+// sessionOf returns the request's live session, or nil. The answer is
+// kept for the rest of the request: the UI rate limit and requireSession
+// both ask, and one database read serves both.
 func (s *Server) sessionOf(c *gin.Context) (*models.SessionInfo, error) {
+	if v, ok := c.Get(ctxSessionLookup); ok {
+		return v.(*models.SessionInfo), nil
+	}
 	token, _ := c.Cookie(sessionCookie)
 	if token == "" {
 		return nil, nil
 	}
 	sess, err := s.store.SessionByToken(c.Request.Context(), token)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil
+		sess, err = nil, nil
+	}
+	if err == nil {
+		c.Set(ctxSessionLookup, sess)
 	}
 	return sess, err
 }

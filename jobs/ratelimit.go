@@ -42,12 +42,46 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, limit int, per time
 		return true, 0, nil
 	}
 	interval := float64(per.Milliseconds()) / float64(limit)
-	// The limit is part of the key: a changed limit starts afresh instead
-	// of inheriting a state computed under another rate.
-	k := fmt.Sprintf("%s:rl:%s:%d/%d", l.Namespace, key, limit, per.Milliseconds())
-	res, err := gcraScript.Run(ctx, l.Redis, []string{k}, interval, limit).Int64Slice()
+	res, err := gcraScript.Run(ctx, l.Redis, []string{l.key(key, limit, per)}, interval, limit).Int64Slice()
 	if err != nil {
 		return true, 0, fmt.Errorf("ratelimit: %w", err)
 	}
 	return res[0] == 1, time.Duration(res[1]) * time.Millisecond, nil
+}
+
+// refundScript gives one request back to a GCRA budget: the theoretical
+// arrival time moves back one interval, never before now.
+var refundScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat then return 0 end
+tat = tat - tonumber(ARGV[1])
+if tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+end
+return 1
+`)
+
+// Refund gives back one request Allow took from the budget named key, for
+// limits that count only some outcomes (failed sign-ins): taking first and
+// giving back after keeps concurrent requests from all passing a check.
+func (l *RateLimiter) Refund(ctx context.Context, key string, limit int, per time.Duration) error {
+	if limit <= 0 {
+		return nil
+	}
+	interval := float64(per.Milliseconds()) / float64(limit)
+	if err := refundScript.Run(ctx, l.Redis, []string{l.key(key, limit, per)}, interval).Err(); err != nil {
+		return fmt.Errorf("ratelimit: refund: %w", err)
+	}
+	return nil
+}
+
+// key is the Redis key of a budget. The limit is part of it: a changed
+// limit starts afresh instead of inheriting a state computed under
+// another rate.
+func (l *RateLimiter) key(key string, limit int, per time.Duration) string {
+	return fmt.Sprintf("%s:rl:%s:%d/%d", l.Namespace, key, limit, per.Milliseconds())
 }

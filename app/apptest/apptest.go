@@ -51,6 +51,11 @@ type Options struct {
 	MetricsToken string
 	// LoginRateLimit is UI sign-in attempts per minute per address; default 20.
 	LoginRateLimit int
+	// UIRateLimit is UI requests per minute per session or address; default 600.
+	UIRateLimit int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed;
+	// none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Env is one running Herald.
@@ -121,7 +126,8 @@ func Start(t testing.TB, opts Options) *Env {
 	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
 	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Sender: e.sender, Log: log}
 	srv := app.New(app.Params{Config: app.Config{AdminRateLimit: opts.AdminRateLimit, IngestRateLimit: opts.IngestRateLimit,
-		MetricsToken: opts.MetricsToken, LoginRateLimit: opts.LoginRateLimit},
+		MetricsToken: opts.MetricsToken, LoginRateLimit: opts.LoginRateLimit,
+		UIRateLimit: opts.UIRateLimit, TrustedProxies: opts.TrustedProxies},
 		Store: store, Sender: e.sender, Enqueuer: e.Enqueuer, Engine: e.Engine, Tracker: e.Tracker,
 		Metrics: e.Metrics, Gatherer: reg,
 		Limiter: &jobs.RateLimiter{Redis: rdb, Namespace: ns}, Logger: log})

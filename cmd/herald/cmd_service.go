@@ -104,7 +104,8 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *prometheus.Registry) error {
 	server := app.New(app.Params{
 		Config: app.Config{AdminRateLimit: rt.cfg.AdminRateLimit, IngestRateLimit: rt.cfg.IngestRateLimit,
-			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://")},
+			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://"),
+			UIRateLimit: rt.cfg.UIRateLimit, TrustedProxies: rt.cfg.TrustedProxies},
 		Metrics:  metrics,
 		Gatherer: reg,
 		Store:    rt.store,

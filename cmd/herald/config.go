@@ -63,6 +63,13 @@ type config struct {
 	// HERALD_INGEST_RATE_LIMIT: ingest API requests per minute per panel,
 	// unless the panel sets its own; default 1000.
 	IngestRateLimit int
+	// HERALD_UI_RATE_LIMIT: UI requests per minute per signed-in session,
+	// or per client address before sign-in; default 600.
+	UIRateLimit int
+	// HERALD_TRUSTED_PROXIES: comma-separated CIDRs of the proxies in front
+	// of Herald, whose X-Forwarded-For names the client for the per-address
+	// limits; empty by default: the client is the socket's peer.
+	TrustedProxies []netip.Prefix
 	// HERALD_SMTP_URL: where alert e-mail goes: smtp://user:pass@host:port
 	// (STARTTLS when offered; ?starttls=required insists, ?starttls=none
 	// never tries) or smtps://… (implicit TLS). Unset: alerts are written
@@ -143,6 +150,9 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	if c.IngestRateLimit, err = positiveInt(get("HERALD_INGEST_RATE_LIMIT", "1000")); err != nil {
 		return nil, &configError{"HERALD_INGEST_RATE_LIMIT", err.Error()}
 	}
+	if c.UIRateLimit, err = positiveInt(get("HERALD_UI_RATE_LIMIT", "600")); err != nil {
+		return nil, &configError{"HERALD_UI_RATE_LIMIT", err.Error()}
+	}
 	if c.HTTPTimeout, err = time.ParseDuration(get("HERALD_HTTP_TIMEOUT", "30s")); err != nil || c.HTTPTimeout <= 0 {
 		return nil, &configError{"HERALD_HTTP_TIMEOUT", "want a positive duration such as 30s"}
 	}
@@ -178,6 +188,9 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	}
 	if c.EgressAllow, err = parseCIDRs(getenv("HERALD_EGRESS_ALLOW")); err != nil {
 		return nil, &configError{"HERALD_EGRESS_ALLOW", err.Error()}
+	}
+	if c.TrustedProxies, err = parseCIDRs(getenv("HERALD_TRUSTED_PROXIES")); err != nil {
+		return nil, &configError{"HERALD_TRUSTED_PROXIES", err.Error()}
 	}
 	if needKey {
 		if err := c.loadKey(getenv); err != nil {

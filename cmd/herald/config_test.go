@@ -118,3 +118,35 @@ func TestHelp(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, errOut.String(), "Usage: herald serve")
 }
+
+func TestTrustedProxiesAndUIRateLimit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		proxies []netip.Prefix
+		uiLimit int
+		errName string
+	}{
+		{name: "defaults: no proxy believed", vars: nil, uiLimit: 600},
+		{name: "set", vars: map[string]string{"HERALD_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,fd00::/8", "HERALD_UI_RATE_LIMIT": "120"},
+			proxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("fd00::/8")},
+			uiLimit: 120},
+		{name: "a host name is no CIDR", vars: map[string]string{"HERALD_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, errName: "HERALD_TRUSTED_PROXIES"},
+		{name: "no zero UI limit", vars: map[string]string{"HERALD_UI_RATE_LIMIT": "0"}, errName: "HERALD_UI_RATE_LIMIT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadConfig(env(tc.vars), false)
+			if tc.errName != "" {
+				var ce *configError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, tc.errName, ce.name)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.proxies, c.TrustedProxies)
+			require.Equal(t, tc.uiLimit, c.UIRateLimit)
+		})
+	}
+}

@@ -1,0 +1,44 @@
+package jobs_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/models/modeltest"
+)
+
+// A refunded request is available again; a refund of an untouched budget
+// gives nothing extra.
+func TestRateLimiterRefund(t *testing.T) {
+	t.Parallel()
+	opt, err := redis.ParseURL(modeltest.RedisURL())
+	require.NoError(t, err)
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	l := &jobs.RateLimiter{Redis: rdb, Namespace: modeltest.Namespace(t)}
+	ctx := context.Background()
+
+	require.NoError(t, l.Refund(ctx, "k", 2, time.Hour), "nothing to give back")
+	for range 2 {
+		ok, _, err := l.Allow(ctx, "k", 2, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	ok, wait, err := l.Allow(ctx, "k", 2, time.Hour)
+	require.NoError(t, err)
+	require.False(t, ok, "the budget is spent")
+	require.Positive(t, wait)
+
+	require.NoError(t, l.Refund(ctx, "k", 2, time.Hour))
+	ok, _, err = l.Allow(ctx, "k", 2, time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok, "the refunded request")
+	ok, _, err = l.Allow(ctx, "k", 2, time.Hour)
+	require.NoError(t, err)
+	require.False(t, ok, "and no more")
+}

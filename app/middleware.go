@@ -26,7 +26,8 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestLog gives every request an id (kept from X-Request-Id when sane)
 // and logs one line when it ends. Paths are logged without query strings,
-// which may carry data a person did not mean to log.
+// which may carry data a person did not mean to log, and an invitation
+// link as its route, without its token.
 func (s *Server) requestLog(c *gin.Context) {
 	start := time.Now()
 	id := c.GetHeader("X-Request-Id")
@@ -36,7 +37,11 @@ func (s *Server) requestLog(c *gin.Context) {
 	c.Set(ctxRequestID, id)
 	c.Header("X-Request-Id", id)
 	c.Next()
-	attrs := []any{"request_id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
+	path := c.Request.URL.Path
+	if c.FullPath() == invitationPath {
+		path = invitationPath // the path carries the invitation's token
+	}
+	attrs := []any{"request_id", id, "method", c.Request.Method, "path", path,
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds()}
 	if p, ok := c.Get(ctxPanel); ok {
 		attrs = append(attrs, "panel", p.(*models.Panel).Name)

@@ -73,6 +73,9 @@ func (s *Server) routes(r *gin.Engine) {
 	ui := r.Group("", s.uiHeaders, s.uiRateLimit, s.crossOrigin)
 	ui.GET("/login", s.loginPage)
 	ui.POST("/login", s.login)
+	// An invitation link works signed in or out: it checks for itself.
+	ui.GET(invitationPath, s.invitationPage)
+	ui.POST(invitationPath, s.invitationAccept)
 	page := ui.Group("", s.requireSession)
 	page.GET("/", s.home)
 	page.POST("/logout", s.logout)
@@ -108,6 +111,8 @@ func (s *Server) routes(r *gin.Engine) {
 	page.POST("/settings/ingest-keys", s.ingestKeyNew)
 	page.POST("/settings/ingest-keys/:id/revoke", s.ingestKeyRevokeForm)
 	page.POST("/settings/users", s.panelUserAdd)
+	page.POST("/settings/invitations/:id/revoke", s.invitationRevokeForm)
+	page.POST("/settings/leave", s.panelLeave)
 	page.POST("/settings/alert-recipients", s.alertRecipientNew)
 	page.POST("/settings/alert-recipients/:id/remove", s.alertRecipientRemoveForm)
 }

@@ -52,6 +52,9 @@ type Config struct {
 	// (cmd sets it when HERALD_PUBLIC_URL is https). A request that came
 	// over TLS gets Secure cookies anyway.
 	SecureCookies bool
+	// PublicURL is where people reach Herald (HERALD_PUBLIC_URL), for the
+	// invitation links; "" uses the address the request came to.
+	PublicURL string
 }
 
 func (c Config) withDefaults() Config {
@@ -81,7 +84,10 @@ type Params struct {
 	Metrics *jobs.Metrics
 	// Gatherer is what /metrics serves; nil serves no /metrics.
 	Gatherer prometheus.Gatherer
-	Logger   *slog.Logger
+	// Mailer e-mails invitation links; nil (SMTP not configured) only
+	// shows them to the inviter.
+	Mailer *jobs.Mailer
+	Logger *slog.Logger
 }
 
 // Server serves Herald's HTTP routes.
@@ -99,6 +105,8 @@ type Server struct {
 	now      func() time.Time
 	pages    map[string]*template.Template
 	csrf     *http.CrossOriginProtection
+	mailer   *jobs.Mailer
+	invite   inviteMail
 }
 
 // New builds a Server.
@@ -116,8 +124,10 @@ func New(p Params) *Server {
 		log:      cmp.Or(p.Logger, slog.Default()),
 		now:      p.Store.Now,
 		csrf:     http.NewCrossOriginProtection(),
+		mailer:   p.Mailer,
 	}
 	s.pages = s.parsePages()
+	s.invite = parseInviteMail()
 	return s
 }
 

@@ -1,33 +1,52 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	htmltemplate "html/template"
 	"net/http"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/templates"
 )
 
-// panelUserAdd gives a person access to this panel: an existing user is
-// added as they are (their password is theirs, not the panel's to set);
-// a new one is created with the password typed here.
+// Invitations a user may make in an hour: plenty for a team, too few to
+// spam addresses through Herald's mail server.
+const (
+	inviteRateLimit  = 30
+	inviteRatePeriod = time.Hour
+)
+
+// inviteResult is what the inviter sees once after inviting: the link, and
+// whether it was also e-mailed.
+type inviteResult struct {
+	Email string
+	Link  string
+	// Mail is "sent", "failed" or "" when SMTP is not configured.
+	Mail string
+}
+
+// panelUserAdd invites an address to this panel. Nobody is added: the
+// person joins by opening the link and accepting. The answer is the same
+// whether or not the address has an account, so this form tells no one
+// who uses Herald.
 func (s *Server) panelUserAdd(c *gin.Context) {
 	ctx := c.Request.Context()
-	email, password := c.PostForm("email"), c.PostForm("password")
-	u, err := s.store.UserByEmail(ctx, email)
-	created := false
-	if errors.Is(err, models.ErrNotFound) {
-		if password == "" {
-			err = &models.ValidationError{Field: "password", Message: "is required for a new user"}
-		} else {
-			u, err = s.store.CreateUser(ctx, email, password)
-			created = true
-		}
+	sess, panel := sessionOf(c), panelOf(c)
+	email := strings.TrimSpace(c.PostForm("email"))
+	if !s.allow(c, "invite:"+strconv.FormatInt(sess.UserID, 10), inviteRateLimit, inviteRatePeriod) {
+		s.renderSettings(c, http.StatusTooManyRequests, &settingsPage{UserEmail: email,
+			UserErrors: formErrors{"email": "You sent many invitations in the last hour. Wait a while and try again."}})
+		return
 	}
-	if err == nil {
-		err = s.store.AddUserToPanel(ctx, u.ID, panelOf(c).ID)
-	}
+	token, inv, err := s.store.CreateInvitation(ctx, panel.ID, sess.UserID, email)
 	if err != nil {
 		errs, ok := formError(err)
 		if !ok {
@@ -38,10 +57,106 @@ func (s *Server) panelUserAdd(c *gin.Context) {
 		s.renderSettings(c, status, &settingsPage{UserEmail: email, UserErrors: errs})
 		return
 	}
-	msg := u.Email + " can now sign in to this panel with their own password."
-	if created {
-		msg = "Created " + u.Email + ": tell them their password through a channel you trust."
+	res := &inviteResult{Email: inv.Email, Link: s.publicURL(c) + "/invitations/" + token}
+	if s.mailer != nil {
+		res.Mail = "sent"
+		if err := s.mailInvitation(ctx, sess.Email, panel.Name, inv, res.Link); err != nil {
+			s.log.WarnContext(ctx, "invitation e-mail not sent", "request_id", c.GetString(ctxRequestID), "invitation_id", inv.ID, "error", err)
+			res.Mail = "failed"
+		}
 	}
-	s.setFlash(c, "ok", msg)
+	s.log.InfoContext(ctx, "invitation created", "request_id", c.GetString(ctxRequestID), "invitation_id", inv.ID,
+		"panel", panel.Name, "invited_by", sess.UserID)
+	// The link is a secret shown on this answer only, as a new ingest key
+	// is: it never goes into a cookie (the flash) or a URL.
+	c.Header("Cache-Control", "no-store")
+	s.renderSettings(c, http.StatusOK, &settingsPage{Invited: res})
+}
+
+// publicURL is the base of links Herald hands out: HERALD_PUBLIC_URL, or
+// the address this request came to.
+func (s *Server) publicURL(c *gin.Context) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.Request.TLS != nil || s.cfg.SecureCookies {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}
+
+// inviteMail is the invitation e-mail's templates.
+type inviteMail struct {
+	html *htmltemplate.Template
+	text *texttemplate.Template
+}
+
+func parseInviteMail() inviteMail {
+	html, text, err := templates.InvitationMail()
+	if err != nil {
+		panic(err) // embedded: broken only in development
+	}
+	return inviteMail{html: html, text: text}
+}
+
+// mailInvitation e-mails the link to the invited address, waiting for the
+// mail server at most 20 s.
+func (s *Server) mailInvitation(ctx context.Context, inviter, panel string, inv *models.Invitation, link string) error {
+	v := map[string]string{"Inviter": inviter, "Panel": panel, "Email": inv.Email, "Link": link,
+		"Expires": inv.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")}
+	var text, html bytes.Buffer
+	if err := s.invite.text.Execute(&text, v); err != nil {
+		return err
+	}
+	if err := s.invite.html.Execute(&html, v); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	return s.mailer.Send(ctx, []string{inv.Email}, "[Herald] "+inviter+" invited you to panel "+panel, text.String(), html.String())
+}
+
+// invitationRevokeForm revokes a pending invitation of this panel: its
+// link stops working.
+func (s *Server) invitationRevokeForm(c *gin.Context) {
+	id, err := idParam(c, "invitation")
+	var inv *models.Invitation
+	if err == nil {
+		inv, err = s.store.RevokeInvitation(c.Request.Context(), panelOf(c).ID, id)
+	}
+	if err != nil {
+		s.failPage(c, notFoundAs(err, "invitation not found"))
+		return
+	}
+	s.setFlash(c, "ok", "Invitation for "+inv.Email+" revoked: its link no longer works.")
 	c.Redirect(http.StatusSeeOther, "/settings#users")
+}
+
+// panelLeave takes the signed-in user out of this panel. Their sessions
+// move to another of their panels; with none left they are signed out.
+// The last member may not leave: nobody could then see the panel or invite
+// anyone to it but an operator with the command line.
+func (s *Server) panelLeave(c *gin.Context) {
+	ctx := c.Request.Context()
+	sess, panel := sessionOf(c), panelOf(c)
+	remaining, err := s.store.LeavePanel(ctx, sess.UserID, panel.ID)
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		s.renderSettings(c, http.StatusConflict, &settingsPage{LeaveError: sentence(ce.Message) + "."})
+		return
+	case err != nil:
+		s.failPage(c, notFoundAs(err, "you are not a member of this panel"))
+		return
+	}
+	s.log.InfoContext(ctx, "user left panel", "request_id", c.GetString(ctxRequestID), "user_id", sess.UserID, "panel", panel.Name)
+	if len(remaining) == 0 {
+		s.setCookie(c, sessionCookie, "", -1)
+		s.setFlash(c, "ok", "You left panel "+panel.Name+" and belong to no panel now, so you are signed out.")
+		c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
+	s.setFlash(c, "ok", "You left panel "+panel.Name+". You are in panel "+remaining[0].Name+" now.")
+	c.Redirect(http.StatusSeeOther, "/webhooks")
 }

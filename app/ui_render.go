@@ -33,6 +33,7 @@ var pageFiles = map[string][]string{
 	"journeys":     {"journeys.html"},
 	"journey":      {"journey.html"},
 	"settings":     {"settings.html"},
+	"invitation":   {"invitation.html"},
 }
 
 // view is what every page template gets: the frame's data and the page's own.

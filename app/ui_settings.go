@@ -8,18 +8,25 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// settingsPage is the panel's settings: ingest keys, users and alert
-// recipients.
+// settingsPage is the panel's settings: ingest keys, users (members and
+// invitations) and alert recipients.
 type settingsPage struct {
 	Keys []models.Token
 	// NewKey is an ingest key just made, shown this once.
 	NewKey    string
 	KeyLabel  string
 	KeyErrors formErrors
-	Users     []models.User
-	UserEmail string
-	// UserErrors are the add-a-user form's, by field.
+	// Users are the panel's members; Invitations those invited and not
+	// yet joined.
+	Users       []models.User
+	Invitations []models.InvitationInfo
+	UserEmail   string
+	// UserErrors are the invitation form's, by field.
 	UserErrors formErrors
+	// Invited is an invitation just made, its link shown this once.
+	Invited *inviteResult
+	// LeaveError says why the user could not leave the panel.
+	LeaveError string
 	// Recipients get alert e-mail; a new one may be limited to one of
 	// Webhooks.
 	Recipients      []recipientRow
@@ -39,6 +46,9 @@ func (s *Server) renderSettings(c *gin.Context, status int, p *settingsPage) {
 	var err error
 	if p.Keys, err = s.store.ListTokens(ctx, panel.ID, models.TokenIngest); err == nil {
 		p.Users, err = s.store.PanelUsers(ctx, panel.ID)
+	}
+	if err == nil {
+		p.Invitations, err = s.store.PendingInvitations(ctx, panel.ID)
 	}
 	if err == nil {
 		p.Recipients, p.Webhooks, err = s.recipientRows(c, panel.ID)

@@ -125,11 +125,17 @@ func Start(t testing.TB, opts Options) *Env {
 	reg.MustRegister(&jobs.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
 	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
 	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Sender: e.sender, Log: log}
+	var mailer *jobs.Mailer // invitation e-mail, to the same server as the worker's alerts
+	if opts.Mail != nil {
+		if mailer, err = jobs.NewMailer(*opts.Mail); err != nil {
+			t.Fatal(err)
+		}
+	}
 	srv := app.New(app.Params{Config: app.Config{AdminRateLimit: opts.AdminRateLimit, IngestRateLimit: opts.IngestRateLimit,
 		MetricsToken: opts.MetricsToken, LoginRateLimit: opts.LoginRateLimit,
 		UIRateLimit: opts.UIRateLimit, TrustedProxies: opts.TrustedProxies},
 		Store: store, Sender: e.sender, Enqueuer: e.Enqueuer, Engine: e.Engine, Tracker: e.Tracker,
-		Metrics: e.Metrics, Gatherer: reg,
+		Metrics: e.Metrics, Gatherer: reg, Mailer: mailer,
 		Limiter: &jobs.RateLimiter{Redis: rdb, Namespace: ns}, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -71,14 +71,15 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 	if cfg.PprofListen != "" {
 		g.Go(func() error { return servePprof(ctx, cfg.PprofListen) })
 	}
+	// The worker mails alerts, the HTTP server invitation links.
+	mailer, err := jobs.NewMailer(jobs.MailConfig{URL: cfg.SMTPURL, From: cfg.AlertFrom})
+	if err != nil {
+		return &configError{"HERALD_SMTP_URL", err.Error()}
+	}
 	if name == "all" || name == "serve" {
-		g.Go(func() error { return serveHTTP(ctx, rt, metrics, reg) })
+		g.Go(func() error { return serveHTTP(ctx, rt, metrics, reg, mailer) })
 	}
 	if name == "all" || name == "worker" {
-		mailer, err := jobs.NewMailer(jobs.MailConfig{URL: cfg.SMTPURL, From: cfg.AlertFrom})
-		if err != nil {
-			return &configError{"HERALD_SMTP_URL", err.Error()}
-		}
 		if mailer == nil {
 			log.Warn("HERALD_SMTP_URL is not set: alerts are recorded but no e-mail is sent")
 		}
@@ -101,11 +102,12 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 }
 
 // serveHTTP serves the app until ctx ends, then drains for up to 30 s.
-func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *prometheus.Registry) error {
+func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *prometheus.Registry, mailer *jobs.Mailer) error {
 	server := app.New(app.Params{
 		Config: app.Config{AdminRateLimit: rt.cfg.AdminRateLimit, IngestRateLimit: rt.cfg.IngestRateLimit,
 			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://"),
-			UIRateLimit: rt.cfg.UIRateLimit, TrustedProxies: rt.cfg.TrustedProxies},
+			PublicURL: rt.cfg.PublicURL, UIRateLimit: rt.cfg.UIRateLimit, TrustedProxies: rt.cfg.TrustedProxies},
+		Mailer:   mailer,
 		Metrics:  metrics,
 		Gatherer: reg,
 		Store:    rt.store,

@@ -1,0 +1,403 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/models"
+)
+
+var (
+	invitationLinkPattern = regexp.MustCompile(`/invitations/(hinv_[A-Za-z0-9]{40})`)
+	inviteResultPattern   = regexp.MustCompile(`(?s)<div class="secret-once".*?</div>`)
+	timePattern           = regexp.MustCompile(`<time [^>]*>[^<]*</time>`)
+)
+
+// outsider creates a user who is a member of another panel only.
+func outsider(t *testing.T, env *apptest.Env, email, panel string) *models.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := env.Store.CreateUser(ctx, email, uiPassword)
+	require.NoError(t, err)
+	p, err := env.Store.EnsurePanel(ctx, panel)
+	require.NoError(t, err)
+	require.NoError(t, env.Store.AddUserToPanel(ctx, u.ID, p.ID))
+	return u
+}
+
+// invite invites an address from the settings page and returns the
+// link's path, as the inviter sees it once.
+func invite(t *testing.T, ui *apptest.UI, email string) string {
+	t.Helper()
+	res := ui.Post("/settings/users", url.Values{"email": {email}}, nil)
+	require.Equal(t, http.StatusOK, res.Status, res.Body)
+	m := invitationLinkPattern.FindStringSubmatch(res.Body)
+	require.NotNil(t, m, res.Body)
+	return m[0]
+}
+
+func panelEmails(t *testing.T, env *apptest.Env, panel string) []string {
+	t.Helper()
+	p, err := env.Store.EnsurePanel(context.Background(), panel)
+	require.NoError(t, err)
+	us, err := env.Store.PanelUsers(context.Background(), p.ID)
+	require.NoError(t, err)
+	var out []string
+	for _, u := range us {
+		out = append(out, u.Email)
+	}
+	return out
+}
+
+// The add-user form used to answer "X can now sign in" for an address with
+// an account and "Created X" (or "password is required") for one without,
+// and put an existing user in the panel there and then.
+func TestUIPanelUserInviteRevealsNothing(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword)
+	outsider(t, env, "carol@example.com", "rival")
+	ui := env.SignIn(uiEmail, uiPassword)
+
+	answer := func(email, password string) (int, string, []string) {
+		res := ui.Post("/settings/users", url.Values{"email": {email}, "password": {password}}, nil)
+		box := inviteResultPattern.FindString(res.Body)
+		box = invitationLinkPattern.ReplaceAllString(box, "/invitations/TOKEN")
+		return res.Status, strings.ReplaceAll(box, email, "EMAIL"), res.Header.Values("Set-Cookie")
+	}
+	for _, password := range []string{"", "a-password-typed-by-the-inviter"} {
+		existingStatus, existing, existingCookies := answer("carol@example.com", password)
+		unknownStatus, unknown, unknownCookies := answer("newbie@example.com", password)
+		require.Equal(t, http.StatusOK, existingStatus)
+		require.Equal(t, unknownStatus, existingStatus, "the same status whether the address has an account or not")
+		require.NotEmpty(t, existing)
+		require.Contains(t, existing, "Invitation created for EMAIL")
+		require.Equal(t, unknown, existing, "the same words whether the address has an account or not")
+		require.Equal(t, unknownCookies, existingCookies, "no flash tells them apart either")
+	}
+	require.Equal(t, []string{uiEmail}, panelEmails(t, env, "acme_prod"), "nobody is added without accepting")
+	_, err := env.Store.UserByEmail(context.Background(), "newbie@example.com")
+	require.ErrorIs(t, err, models.ErrNotFound, "nor is an account made with the inviter's password")
+	_, err = env.Store.CheckPassword(context.Background(), "carol@example.com", uiPassword)
+	require.NoError(t, err)
+
+	page := ui.Get("/settings").Body
+	require.Contains(t, page, "carol@example.com", "listed as invited")
+	require.Contains(t, page, "newbie@example.com")
+	require.NotContains(t, page, "hinv_", "the link is shown once only")
+
+	// Bad input is refused next to the field and changes nothing.
+	for _, tc := range []struct {
+		name, email string
+		status      int
+		want        string
+	}{
+		{"not an address", "not an address", http.StatusBadRequest, "Is not an e-mail address"},
+		{"empty", "", http.StatusBadRequest, "Is not an e-mail address"},
+		{"already a member", " ANA@example.com", http.StatusConflict, "Is already a member of this panel"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := ui.Post("/settings/users", url.Values{"email": {tc.email}}, nil)
+			require.Equal(t, tc.status, res.Status)
+			require.Contains(t, res.Body, `data-error-for="email" >`+tc.want)
+			require.NotContains(t, res.Body, "hinv_")
+		})
+	}
+	pending, err := env.Store.PendingInvitations(context.Background(), env.Panel.ID)
+	require.NoError(t, err)
+	require.Len(t, pending, 2, "carol and newbie, each once: inviting again replaced the first")
+}
+
+func TestUIInvitationAccept(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword)
+	ana := env.SignIn(uiEmail, uiPassword)
+	ctx := context.Background()
+
+	t.Run("existing account signed in", func(t *testing.T) {
+		outsider(t, env, "carol@example.com", "rival")
+		link := invite(t, ana, "carol@example.com")
+		carol := env.SignIn("carol@example.com", uiPassword)
+		page := carol.Get(link)
+		require.Equal(t, http.StatusOK, page.Status)
+		require.Contains(t, page.Body, "Join panel acme_prod")
+		require.NotContains(t, page.Body, `name="password"`)
+		require.NotContains(t, panelEmails(t, env, "acme_prod"), "carol@example.com", "opening the link joins nothing")
+
+		res := carol.Post(link, url.Values{}, nil)
+		require.Equal(t, http.StatusSeeOther, res.Status)
+		require.Equal(t, "/webhooks", res.Location)
+		require.Contains(t, panelEmails(t, env, "acme_prod"), "carol@example.com")
+		home := carol.Get("/webhooks").Body
+		require.Contains(t, home, "Welcome to panel acme_prod")
+		require.Contains(t, home, `<option value="`+itoa(env.Panel.ID)+`" selected>acme_prod</option>`, "the session moved to the panel joined")
+
+		require.Equal(t, http.StatusNotFound, carol.Post(link, url.Values{}, nil).Status, "single use")
+		require.Equal(t, http.StatusNotFound, carol.Get(link).Status)
+	})
+
+	t.Run("existing account signed out", func(t *testing.T) {
+		outsider(t, env, "dave@example.com", "rival")
+		link := invite(t, ana, "dave@example.com")
+		visitor := env.NewUI()
+		page := visitor.Get(link)
+		require.Equal(t, http.StatusOK, page.Status)
+		require.Contains(t, page.Body, `name="password"`)
+		loginURL := "/login?next=" + url.QueryEscape(link)
+		require.Contains(t, page.Body, `href="/login?next=`)
+
+		// Sign in first, come back, join.
+		require.Equal(t, http.StatusOK, visitor.Get(loginURL).Status)
+		res := visitor.Post("/login", url.Values{"email": {"dave@example.com"}, "password": {uiPassword}, "next": {link}}, nil)
+		require.Equal(t, http.StatusSeeOther, res.Status)
+		require.Equal(t, link, res.Location)
+		require.Contains(t, visitor.Get(link).Body, "Join panel acme_prod")
+		require.Equal(t, http.StatusSeeOther, visitor.Post(link, url.Values{}, nil).Status)
+		require.Contains(t, panelEmails(t, env, "acme_prod"), "dave@example.com")
+	})
+
+	t.Run("existing account signed out types its password", func(t *testing.T) {
+		outsider(t, env, "erin@example.com", "rival")
+		link := invite(t, ana, "erin@example.com")
+		visitor := env.NewUI()
+		res := visitor.Post(link, url.Values{"password": {"not-erins-password"}}, nil)
+		require.Equal(t, http.StatusUnauthorized, res.Status)
+		require.Contains(t, res.Body, `data-error-for="password" >Is not the password of the Herald account of erin@example.com`)
+		res = visitor.Post(link, url.Values{"password": {"short"}}, nil)
+		require.Equal(t, http.StatusBadRequest, res.Status)
+		require.Contains(t, res.Body, "Must be at least 8 characters")
+		require.NotContains(t, panelEmails(t, env, "acme_prod"), "erin@example.com")
+		_, err := env.Store.CheckPassword(ctx, "erin@example.com", uiPassword)
+		require.NoError(t, err, "her password is unchanged")
+
+		res = visitor.Post(link, url.Values{"password": {uiPassword}}, nil)
+		require.Equal(t, http.StatusSeeOther, res.Status)
+		require.Contains(t, res.Header.Get("Set-Cookie"), "herald_session=hs_")
+		require.Contains(t, panelEmails(t, env, "acme_prod"), "erin@example.com")
+		require.Contains(t, visitor.Get("/webhooks").Body, "erin@example.com", "signed in")
+	})
+
+	t.Run("new account", func(t *testing.T) {
+		link := invite(t, ana, "frank@example.com")
+		visitor := env.NewUI()
+		res := visitor.Post(link, url.Values{"password": {"short"}}, nil)
+		require.Equal(t, http.StatusBadRequest, res.Status)
+		require.Contains(t, res.Body, `data-error-for="password" >Must be at least 8 characters`)
+		_, err := env.Store.UserByEmail(ctx, "frank@example.com")
+		require.ErrorIs(t, err, models.ErrNotFound)
+
+		res = visitor.Post(link, url.Values{"password": {"franks-own-password"}}, nil)
+		require.Equal(t, http.StatusSeeOther, res.Status)
+		require.Equal(t, "/webhooks", res.Location)
+		require.Contains(t, panelEmails(t, env, "acme_prod"), "frank@example.com")
+		require.Contains(t, visitor.Get("/webhooks").Body, "frank@example.com")
+		_, err = env.Store.CheckPassword(ctx, "frank@example.com", "franks-own-password")
+		require.NoError(t, err)
+		require.Equal(t, http.StatusNotFound, env.NewUI().Post(link, url.Values{"password": {"someone-elses-pw"}}, nil).Status, "single use")
+	})
+
+	t.Run("the signed-out page does not tell whether the address has an account", func(t *testing.T) {
+		outsider(t, env, "gail@example.com", "rival")
+		page := func(email string) string {
+			link := invite(t, ana, email)
+			body := env.NewUI().Get(link).Body
+			body = strings.ReplaceAll(body, link[len("/invitations/"):], "TOKEN")
+			body = timePattern.ReplaceAllString(body, "TIME")
+			return strings.ReplaceAll(body, email, "EMAIL")
+		}
+		require.Equal(t, page("nobody-yet@example.com"), page("gail@example.com"))
+	})
+
+	t.Run("wrong user", func(t *testing.T) {
+		link := invite(t, ana, "hank@example.com")
+		for _, res := range []apptest.Result{ana.Get(link), ana.Post(link, url.Values{"password": {uiPassword}}, nil)} {
+			require.Equal(t, http.StatusForbidden, res.Status)
+			require.Contains(t, res.Body, "This invitation is for <strong>hank@example.com</strong>, and you are signed in as <strong>ana@example.com</strong>")
+		}
+		_, err := env.Store.UserByEmail(ctx, "hank@example.com")
+		require.ErrorIs(t, err, models.ErrNotFound)
+		require.Equal(t, http.StatusOK, env.NewUI().Get(link).Status, "still there for hank")
+	})
+}
+
+func TestUIInvitationDeadLinks(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword)
+	ana := env.SignIn(uiEmail, uiPassword)
+	ctx := context.Background()
+
+	expired := invite(t, ana, "expired@example.com")
+	require.NoError(t, env.Store.DB.Exec(`UPDATE invitations SET created_at = now() - interval '8 days',
+		expires_at = now() - interval '1 day' WHERE email = 'expired@example.com'`).Error)
+	revoked := invite(t, ana, "revoked@example.com")
+	pending, err := env.Store.PendingInvitations(ctx, env.Panel.ID)
+	require.NoError(t, err)
+	var revokedID int64
+	for _, inv := range pending {
+		if inv.Email == "revoked@example.com" {
+			revokedID = inv.ID
+		}
+	}
+	require.Equal(t, http.StatusSeeOther, ana.Post("/settings/invitations/"+itoa(revokedID)+"/revoke", url.Values{}, nil).Status)
+	used := invite(t, ana, "used@example.com")
+	require.Equal(t, http.StatusSeeOther, env.NewUI().Post(used, url.Values{"password": {"used-once-password"}}, nil).Status)
+	replaced := invite(t, ana, "again@example.com")
+	invite(t, ana, "again@example.com")
+
+	var first string
+	for _, tc := range []struct{ name, link string }{
+		{"expired", expired}, {"revoked", revoked}, {"used", used}, {"replaced", replaced},
+		{"unknown", "/invitations/hinv_" + strings.Repeat("x", 40)}, {"garbage", "/invitations/%00"},
+		{"long", "/invitations/" + strings.Repeat("a", 5000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, res := range []apptest.Result{
+				env.NewUI().Get(tc.link),
+				env.NewUI().Post(tc.link, url.Values{"password": {"a-long-enough-password"}}, nil),
+				ana.Get(tc.link),
+			} {
+				require.Equal(t, http.StatusNotFound, res.Status)
+				require.Contains(t, res.Body, "This invitation link does not work")
+				if first == "" {
+					first = res.Body
+				}
+				if !strings.Contains(res.Body, uiEmail) { // signed out: the very same page
+					require.Equal(t, first, res.Body)
+				}
+			}
+		})
+	}
+	_, err = env.Store.UserByEmail(ctx, "expired@example.com")
+	require.ErrorIs(t, err, models.ErrNotFound, "a dead link makes no account")
+	require.ElementsMatch(t, []string{uiEmail, "used@example.com"}, panelEmails(t, env, "acme_prod"))
+}
+
+func TestUIInvitationRevokeAndIsolation(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword)
+	outsider(t, env, "rival@example.com", "rival")
+	ana := env.SignIn(uiEmail, uiPassword)
+	rival := env.SignIn("rival@example.com", uiPassword)
+	ctx := context.Background()
+
+	link := invite(t, ana, "ivy@example.com")
+	pending, err := env.Store.PendingInvitations(ctx, env.Panel.ID)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	revoke := "/settings/invitations/" + itoa(pending[0].ID) + "/revoke"
+
+	// Another panel's member neither sees nor revokes it.
+	require.NotContains(t, rival.Get("/settings").Body, "ivy@example.com")
+	require.Equal(t, http.StatusNotFound, rival.Post(revoke, url.Values{}, nil).Status)
+	require.Equal(t, http.StatusOK, env.NewUI().Get(link).Status, "still works")
+	for _, bad := range []string{"/settings/invitations/abc/revoke", "/settings/invitations/0/revoke", "/settings/invitations/999999/revoke"} {
+		require.Equal(t, http.StatusNotFound, ana.Post(bad, url.Values{}, nil).Status, bad)
+	}
+
+	page := ana.Get("/settings").Body
+	require.Contains(t, page, "ivy@example.com")
+	require.Contains(t, page, revoke)
+	res := ana.Post(revoke, url.Values{}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status)
+	require.Equal(t, "/settings#users", res.Location)
+	require.Contains(t, ana.Get("/settings").Body, "Invitation for ivy@example.com revoked")
+	require.Equal(t, http.StatusNotFound, env.NewUI().Get(link).Status)
+	require.Equal(t, http.StatusNotFound, ana.Post(revoke, url.Values{}, nil).Status, "once")
+	require.Contains(t, ana.Get("/settings").Body, "No pending invitations.")
+}
+
+func TestUIPanelLeave(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword, "acme_test") // acme_prod and acme_test
+	env.User("bob@example.com", uiPassword)    // acme_prod
+	ana := env.SignIn(uiEmail, uiPassword)
+	require.Contains(t, ana.Get("/settings").Body, `action="/settings/leave"`)
+
+	// Ana leaves acme_prod and lands in acme_test.
+	res := ana.Post("/settings/leave", url.Values{}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status)
+	require.Equal(t, "/webhooks", res.Location)
+	home := ana.Get("/webhooks")
+	require.Equal(t, http.StatusOK, home.Status)
+	require.Contains(t, home.Body, "You left panel acme_prod. You are in panel acme_test now.")
+	require.Contains(t, home.Body, `title="Panel">acme_test<`)
+	require.Equal(t, []string{"bob@example.com"}, panelEmails(t, env, "acme_prod"))
+	again := env.SignIn(uiEmail, uiPassword)
+	require.Contains(t, again.Get("/settings").Body, "· acme_test", "sign-in lands in a panel she is in")
+
+	// The last member stays, and is told why.
+	res = ana.Post("/settings/leave", url.Values{}, nil)
+	require.Equal(t, http.StatusConflict, res.Status)
+	require.Contains(t, res.Body, "You are the only member of this panel")
+	require.Equal(t, []string{uiEmail}, panelEmails(t, env, "acme_test"))
+
+	// Leaving one's last panel signs one out.
+	p, err := env.Store.EnsurePanel(context.Background(), "acme_test")
+	require.NoError(t, err)
+	bob, err := env.Store.UserByEmail(context.Background(), "bob@example.com")
+	require.NoError(t, err)
+	require.NoError(t, env.Store.AddUserToPanel(context.Background(), bob.ID, p.ID))
+	res = ana.Post("/settings/leave", url.Values{}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status)
+	require.Equal(t, "/login", res.Location)
+	login := ana.Get("/login")
+	require.Contains(t, login.Body, "You left panel acme_test and belong to no panel now")
+	require.Equal(t, http.StatusSeeOther, ana.Get("/webhooks").Status, "signed out")
+	require.Equal(t, http.StatusSeeOther, again.Get("/webhooks").Status, "everywhere")
+	require.Equal(t, []string{"bob@example.com"}, panelEmails(t, env, "acme_test"))
+}
+
+func TestUIInvitationMailed(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	env.User(uiEmail, uiPassword)
+	ana := env.SignIn(uiEmail, uiPassword)
+
+	res := ana.Post("/settings/users", url.Values{"email": {"Jo@Example.com"}}, nil)
+	require.Equal(t, http.StatusOK, res.Status)
+	require.Contains(t, res.Body, "It was also e-mailed to jo@example.com.")
+	shown := invitationLinkPattern.FindString(res.Body)
+	mails := smtp.WaitFor(t, 10*time.Second, 1)
+	require.Equal(t, []string{"jo@example.com"}, mails[0].To)
+	require.Contains(t, mails[0].Subject, "ana@example.com invited you to panel acme_prod")
+	require.Contains(t, mails[0].Text, shown)
+	require.Contains(t, mails[0].HTML, shown)
+	require.Contains(t, mails[0].Text, "only for jo@example.com")
+}
+
+// The password form of an invitation is no way around sign-in's limits: it
+// spends the invited account's budget of failures.
+func TestUIInvitationPasswordIsRateLimited(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true, LoginRateLimit: 1000})
+	env.User(uiEmail, uiPassword)
+	outsider(t, env, "kim@example.com", "rival")
+	link := invite(t, env.SignIn(uiEmail, uiPassword), "kim@example.com")
+	guesser := env.NewUI()
+	var res apptest.Result
+	for i := range 20 {
+		res = guesser.Post(link, url.Values{"password": {"guess-number-" + itoa(int64(i))}}, nil)
+		if res.Status != http.StatusUnauthorized {
+			break
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, res.Status)
+	require.NotEmpty(t, res.Header.Get("Retry-After"))
+	require.Contains(t, res.Body, "Too many attempts")
+	res = env.NewUI().Post("/login", url.Values{"email": {"kim@example.com"}, "password": {"one-more-guess"}}, nil)
+	require.Equal(t, http.StatusTooManyRequests, res.Status, "the same budget as sign-in")
+	require.NotContains(t, panelEmails(t, env, "acme_prod"), "kim@example.com")
+}

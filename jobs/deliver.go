@@ -51,8 +51,14 @@ type Deliverer struct {
 	sender   *Sender
 	enqueuer *Enqueuer
 	limiter  *RateLimiter
+	share    *panelShare
 	log      *slog.Logger
 }
+
+// panelBusyDelay is how long a webhook whose panel holds its whole share of
+// the worker waits before it asks again. asynq schedules in whole seconds,
+// so a shorter delay would not come sooner.
+const panelBusyDelay = time.Second
 
 // HandleFlush sends a webhook's due deliveries, batch after batch, until
 // none is left, another worker holds the webhook, or the budget is spent.
@@ -82,6 +88,12 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("flush: %w: %w", err, asynq.SkipRetry)
 	}
+	if !d.share.acquire(target.PanelID) {
+		// Give the slot to another panel's work; nothing is claimed yet,
+		// so the deliveries simply wait in the outbox a little longer.
+		return d.enqueuer.FlushAt(ctx, p.WebhookID, time.Now().Add(panelBusyDelay))
+	}
+	defer d.share.release(target.PanelID)
 	// This worker holds the send lease while it loops, so it alone moves
 	// the webhook's health: it carries it along and writes it with each
 	// batch it records.

@@ -19,11 +19,15 @@ type WorkerParams struct {
 	// Concurrency is how many tasks run at once; default 50. Most of them
 	// wait on receivers, not on the CPU.
 	Concurrency int
-	Store       *models.Store
-	Sender      *Sender
-	Enqueuer    *Enqueuer
-	Limiter     *RateLimiter
-	Deliver     DeliverConfig
+	// PanelConcurrency is how many of those slots one panel's deliveries
+	// may hold at once, so a panel whose endpoints hang cannot starve the
+	// others; 0 means half of Concurrency, a negative number no cap.
+	PanelConcurrency int
+	Store            *models.Store
+	Sender           *Sender
+	Enqueuer         *Enqueuer
+	Limiter          *RateLimiter
+	Deliver          DeliverConfig
 	// Mailer sends alert e-mail; nil when SMTP is not configured.
 	Mailer *Mailer
 	// PublicURL is where people reach Herald, for links in e-mails.
@@ -43,8 +47,9 @@ type Worker struct {
 // NewWorker builds a Worker.
 func NewWorker(p WorkerParams) *Worker {
 	log := cmp.Or(p.Logger, slog.Default())
+	concurrency := cmp.Or(p.Concurrency, 50)
 	srv := asynq.NewServer(p.Redis, asynq.Config{
-		Concurrency: cmp.Or(p.Concurrency, 50),
+		Concurrency: concurrency,
 		Queues:      Queues(p.Namespace),
 		// asynq polls; the defaults (1 s and 5 s) would add that much
 		// latency to every batch, so poll faster.
@@ -58,7 +63,7 @@ func NewWorker(p WorkerParams) *Worker {
 	mux := asynq.NewServeMux()
 	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}
 	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
-		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log}
+		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{max: panelShareOf(concurrency, p.PanelConcurrency)}}
 	mux.HandleFunc(TypeFlush, deliverer.HandleFlush)
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
 	mux.HandleFunc(TypeTimer, engine.HandleTimer)

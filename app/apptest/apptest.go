@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -56,6 +57,11 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed;
 	// none by default.
 	TrustedProxies []netip.Prefix
+	// WorkerConcurrency is the worker's task slots; default 10.
+	WorkerConcurrency int
+	// PanelConcurrency is the slots one panel may hold; 0 takes the
+	// worker's default (half of them).
+	PanelConcurrency int
 }
 
 // Env is one running Herald.
@@ -184,7 +190,8 @@ func (e *Env) StartWorker() {
 		}
 	}
 	w := jobs.NewWorker(jobs.WorkerParams{
-		Redis: e.redisO, Namespace: e.Namespace, Concurrency: 10, Store: e.Store, Sender: e.sender,
+		Redis: e.redisO, Namespace: e.Namespace, Concurrency: cmp.Or(e.opts.WorkerConcurrency, 10),
+		PanelConcurrency: e.opts.PanelConcurrency, Store: e.Store, Sender: e.sender,
 		Enqueuer: e.Enqueuer, Limiter: &jobs.RateLimiter{Redis: e.Redis, Namespace: e.Namespace},
 		Deliver: jobs.DeliverConfig{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease,
 			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},

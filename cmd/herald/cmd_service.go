@@ -84,7 +84,7 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 			log.Warn("HERALD_SMTP_URL is not set: alerts are recorded but no e-mail is sent")
 		}
 		w := jobs.NewWorker(jobs.WorkerParams{Redis: rt.asynq, Namespace: cfg.Namespace, Concurrency: cfg.WorkerConcurrency,
-			Store: rt.store, Sender: rt.sender, Enqueuer: rt.enqueuer, Limiter: rt.limiter,
+			PanelConcurrency: cfg.PanelConcurrency, Store: rt.store, Sender: rt.sender, Enqueuer: rt.enqueuer, Limiter: rt.limiter,
 			Deliver: jobs.DeliverConfig{Lease: cfg.HTTPTimeout + 90*time.Second}, Mailer: mailer,
 			PublicURL: cfg.PublicURL, Metrics: metrics, Logger: log})
 		g.Go(func() error { return w.Run(ctx) })

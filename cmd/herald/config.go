@@ -58,6 +58,12 @@ type config struct {
 	Retention time.Duration
 	// HERALD_WORKER_CONCURRENCY: tasks a worker runs at once; default 50.
 	WorkerConcurrency int
+	// HERALD_PANEL_CONCURRENCY: how many of a worker's task slots one
+	// panel's deliveries may hold at once; default half of
+	// HERALD_WORKER_CONCURRENCY, so a panel whose endpoints hang until the
+	// timeout leaves the other half to the other panels. Setting it to
+	// HERALD_WORKER_CONCURRENCY turns the cap off (one panel per deployment).
+	PanelConcurrency int
 	// HERALD_ADMIN_RATE_LIMIT: admin API requests per minute per panel; default 600.
 	AdminRateLimit int
 	// HERALD_INGEST_RATE_LIMIT: ingest API requests per minute per panel,
@@ -143,6 +149,12 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	}
 	if c.WorkerConcurrency, err = positiveInt(get("HERALD_WORKER_CONCURRENCY", "50")); err != nil {
 		return nil, &configError{"HERALD_WORKER_CONCURRENCY", err.Error()}
+	}
+	if c.PanelConcurrency, err = positiveInt(get("HERALD_PANEL_CONCURRENCY", strconv.Itoa(max(1, c.WorkerConcurrency/2)))); err != nil {
+		return nil, &configError{"HERALD_PANEL_CONCURRENCY", err.Error()}
+	}
+	if c.PanelConcurrency > c.WorkerConcurrency {
+		return nil, &configError{"HERALD_PANEL_CONCURRENCY", fmt.Sprintf("%d is more than HERALD_WORKER_CONCURRENCY (%d)", c.PanelConcurrency, c.WorkerConcurrency)}
 	}
 	if c.AdminRateLimit, err = positiveInt(get("HERALD_ADMIN_RATE_LIMIT", "600")); err != nil {
 		return nil, &configError{"HERALD_ADMIN_RATE_LIMIT", err.Error()}

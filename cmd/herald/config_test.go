@@ -26,6 +26,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.Equal(t, "redis://127.0.0.1:6379/0", c.RedisURL)
 	require.Equal(t, "127.0.0.1:8080", c.Listen)
 	require.Empty(t, c.EgressAllow)
+	require.Equal(t, 50, c.WorkerConcurrency)
+	require.Equal(t, 25, c.PanelConcurrency, "a panel may hold half the worker")
 	require.Len(t, c.SecretKey, 32)
 	require.Contains(t, c.devKeyNote, "created")
 
@@ -45,6 +47,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		"HERALD_EGRESS_ALLOW":       {"HERALD_EGRESS_ALLOW": "10.0.0.0/8,not-a-cidr"},
 		"HERALD_HTTP_TIMEOUT":       {"HERALD_HTTP_TIMEOUT": "soon"},
 		"HERALD_WORKER_CONCURRENCY": {"HERALD_WORKER_CONCURRENCY": "-3"},
+		"HERALD_PANEL_CONCURRENCY":  {"HERALD_WORKER_CONCURRENCY": "4", "HERALD_PANEL_CONCURRENCY": "5"},
 		"HERALD_LOG_LEVEL":          {"HERALD_LOG_LEVEL": "loud"},
 		"HERALD_NAMESPACE":          {"HERALD_NAMESPACE": "a b"},
 	}

@@ -11,7 +11,7 @@ const ingestPath = "/v1/webhook/:source"
 
 // routes is the one table of every route Herald serves.
 func (s *Server) routes(r *gin.Engine) {
-	r.Use(s.requestLog, s.recoverJSON, s.limitBody)
+	r.Use(s.securityHeaders, s.requestLog, s.recoverJSON, s.limitBody)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(func(c *gin.Context) { s.fail(c, &httpError{status: 405, msg: "method not allowed"}) })
 
@@ -70,7 +70,7 @@ func (s *Server) routes(r *gin.Engine) {
 	// cross-origin posts (CSRF).
 	r.GET("/static/*file", s.static)
 	r.HEAD("/static/*file", s.static)
-	ui := r.Group("", s.uiHeaders, s.uiRateLimit, s.crossOrigin)
+	ui := r.Group("", s.uiRateLimit, s.crossOrigin)
 	ui.GET("/login", s.loginPage)
 	ui.POST("/login", s.login)
 	// An invitation link works signed in or out: it checks for itself.

@@ -24,10 +24,13 @@ const (
 	flashCookie   = "herald_flash"
 )
 
-// uiHeaders are the security headers of every UI response. The policy
-// allows nothing from elsewhere: the pages need only their own CSS and
-// JavaScript, and no page may be framed.
-func (s *Server) uiHeaders(c *gin.Context) {
+// securityHeaders are the security headers of every response, set before
+// anything else runs so that error pages (404, 405, 413, 429, a recovered
+// panic) carry them too. The policy allows nothing from elsewhere: the
+// pages need only their own CSS and JavaScript, and no page may be framed.
+// On JSON, metrics and static files they cost nothing and forbid
+// content sniffing.
+func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")

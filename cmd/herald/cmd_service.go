@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -65,8 +66,8 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 	}
 
 	g, ctx := errgroup.WithContext(ctx)
-	if cfg.MetricsListen != "" && name != "all" && name != "serve" {
-		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsListen, reg) })
+	if cfg.MetricsListen != "" {
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsListen, cfg.MetricsToken, reg) })
 	}
 	if cfg.PprofListen != "" {
 		g.Go(func() error { return servePprof(ctx, cfg.PprofListen) })
@@ -103,13 +104,19 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 
 // serveHTTP serves the app until ctx ends, then drains for up to 30 s.
 func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *prometheus.Registry, mailer *jobs.Mailer) error {
+	// With a listener of its own /metrics is served there only, not where
+	// the users (or the internet) reach Herald.
+	var gatherer prometheus.Gatherer = reg
+	if rt.cfg.MetricsListen != "" {
+		gatherer = nil
+	}
 	server := app.New(app.Params{
 		Config: app.Config{AdminRateLimit: rt.cfg.AdminRateLimit, IngestRateLimit: rt.cfg.IngestRateLimit,
 			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://"),
 			PublicURL: rt.cfg.PublicURL, UIRateLimit: rt.cfg.UIRateLimit, TrustedProxies: rt.cfg.TrustedProxies},
 		Mailer:   mailer,
 		Metrics:  metrics,
-		Gatherer: reg,
+		Gatherer: gatherer,
 		Store:    rt.store,
 		Sender:   rt.sender,
 		Limiter:  rt.limiter,
@@ -167,11 +174,19 @@ func migrate(ctx context.Context, cfg *config, log *slog.Logger) error {
 	return nil
 }
 
-// serveMetrics serves /metrics on its own listener, for processes without
-// the HTTP server.
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry) error {
+// serveMetrics serves /metrics on its own listener, wanting the Bearer
+// token when one is set, as the main listener does.
+func serveMetrics(ctx context.Context, addr, token string, reg *prometheus.Registry) error {
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="herald metrics"`)
+			http.Error(w, "missing or wrong metrics token", http.StatusUnauthorized)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

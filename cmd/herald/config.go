@@ -25,7 +25,8 @@ import (
 // here. Each field names its variable and default; the README lists them.
 type config struct {
 	// HERALD_ENV: "development" (default) or "production". Production
-	// refuses to start without HERALD_SECRET_KEY.
+	// refuses to start without HERALD_SECRET_KEY, and with /metrics open:
+	// it wants HERALD_METRICS_TOKEN or a loopback HERALD_METRICS_LISTEN.
 	Env string
 	// HERALD_DATABASE_URL: PostgreSQL. Default: the local server, database herald.
 	DatabaseURL string
@@ -84,10 +85,14 @@ type config struct {
 	// HERALD_ALERT_FROM: the From of alert e-mail; default herald@localhost.
 	AlertFrom string
 	// HERALD_METRICS_TOKEN: when set, GET /metrics wants it as a Bearer
-	// token; unset, /metrics is open (aggregates only: no panel's data).
+	// token, on either listener; unset, /metrics is open (aggregates only:
+	// no panel's data), which production allows only on a loopback
+	// HERALD_METRICS_LISTEN.
 	MetricsToken string
-	// HERALD_METRICS_LISTEN: where a worker or scheduler process (which has
-	// no HTTP server) serves /metrics; unset, it serves none.
+	// HERALD_METRICS_LISTEN: where every process serves /metrics; when set,
+	// serve and all no longer serve it on HERALD_LISTEN. Unset, serve and
+	// all serve it on HERALD_LISTEN, and worker and scheduler (which have no
+	// HTTP server) serve none.
 	MetricsListen string
 	// HERALD_PPROF_LISTEN: when set (e.g. 127.0.0.1:6060), serves Go's
 	// profiler there; loopback only, it exposes internals. Off by default.
@@ -110,7 +115,8 @@ type configError struct {
 func (e *configError) Error() string { return e.name + ": " + e.msg }
 
 // loadConfig reads and validates the environment. needKey is false for
-// commands that never touch secrets (migrate, token create).
+// the one-shot commands (migrate, token create): they touch no secrets
+// and serve nothing.
 func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	get := func(name, def string) string { return cmp.Or(strings.TrimSpace(getenv(name)), def) }
 	c := &config{
@@ -184,8 +190,7 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 		}
 	}
 	if c.PprofListen = strings.TrimSpace(getenv("HERALD_PPROF_LISTEN")); c.PprofListen != "" {
-		host, _, err := net.SplitHostPort(c.PprofListen)
-		if ip, perr := netip.ParseAddr(host); err != nil || perr != nil || !ip.IsLoopback() {
+		if !loopbackHostPort(c.PprofListen) {
 			return nil, &configError{"HERALD_PPROF_LISTEN", "want a loopback host:port such as 127.0.0.1:6060"}
 		}
 	}
@@ -208,8 +213,28 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 		if err := c.loadKey(getenv); err != nil {
 			return nil, err
 		}
+		if err := c.checkMetricsGuarded(); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
+}
+
+// checkMetricsGuarded refuses production with /metrics open to whoever
+// reaches Herald: it wants a token, or a listener only this machine
+// reaches. Development keeps the open default, for a local Prometheus.
+func (c *config) checkMetricsGuarded() error {
+	if c.Env != "production" || c.MetricsToken != "" || c.MetricsListen != "" && loopbackHostPort(c.MetricsListen) {
+		return nil
+	}
+	return &configError{"HERALD_METRICS_TOKEN", "required in production unless HERALD_METRICS_LISTEN is a loopback host:port such as 127.0.0.1:9090 (/metrics must not be open)"}
+}
+
+// loopbackHostPort reports whether s is host:port with a loopback IP.
+func loopbackHostPort(s string) bool {
+	host, _, err := net.SplitHostPort(s)
+	ip, perr := netip.ParseAddr(host)
+	return err == nil && perr == nil && ip.IsLoopback()
 }
 
 func (c *config) loadKey(getenv func(string) string) error {

@@ -153,3 +153,44 @@ func TestTrustedProxiesAndUIRateLimit(t *testing.T) {
 		})
 	}
 }
+
+// Production refuses to start with /metrics open to whoever reaches it.
+func TestProductionMetricsNeedTokenOrLoopback(t *testing.T) {
+	t.Parallel()
+	const key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		needKey bool
+		ok      bool
+	}{
+		{"production, nothing set", map[string]string{}, true, false},
+		{"production, listener on every address", map[string]string{"HERALD_METRICS_LISTEN": "0.0.0.0:9090"}, true, false},
+		{"production, listener by host name", map[string]string{"HERALD_METRICS_LISTEN": "localhost:9090"}, true, false},
+		{"production, loopback listener", map[string]string{"HERALD_METRICS_LISTEN": "127.0.0.1:9090"}, true, true},
+		{"production, IPv6 loopback listener", map[string]string{"HERALD_METRICS_LISTEN": "[::1]:9090"}, true, true},
+		{"production, token", map[string]string{"HERALD_METRICS_TOKEN": "s3cret"}, true, true},
+		{"production, token and a listener on every address", map[string]string{"HERALD_METRICS_TOKEN": "s3cret", "HERALD_METRICS_LISTEN": "0.0.0.0:9090"}, true, true},
+		{"production migrate serves nothing", map[string]string{}, false, true},
+		{"development keeps the open default", map[string]string{"HERALD_ENV": "development"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			vars := map[string]string{"HERALD_ENV": "production", "HERALD_SECRET_KEY": key,
+				"HERALD_DEV_KEY_FILE": filepath.Join(t.TempDir(), "dev.key")}
+			for k, v := range tc.vars {
+				vars[k] = v
+			}
+			_, err := loadConfig(env(vars), tc.needKey)
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			var ce *configError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "HERALD_METRICS_TOKEN", ce.name)
+			require.Contains(t, ce.Error(), "HERALD_METRICS_LISTEN", "the message names the other way out")
+			require.NotContains(t, ce.Error(), "\n", "one line")
+		})
+	}
+}

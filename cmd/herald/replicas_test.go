@@ -63,10 +63,12 @@ func TestSeveralReplicas(t *testing.T) {
 	bin, err := buildHerald()
 	require.NoError(t, err)
 	_, dbURL := modeltest.DB(t)
+	const metricsToken = "replicas-metrics-token"
 	env := []string{
 		"HERALD_ENV=production", "HERALD_DATABASE_URL=" + dbURL, "HERALD_REDIS_URL=" + modeltest.RedisURL(),
 		"HERALD_NAMESPACE=" + modeltest.Namespace(t), "HERALD_SECRET_KEY=" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"HERALD_EGRESS_ALLOW=127.0.0.1/32", "HERALD_INGEST_RATE_LIMIT=1000000", "HERALD_LOG_LEVEL=warn",
+		"HERALD_METRICS_TOKEN=" + metricsToken, // production refuses an open /metrics
 	}
 	run := func(args ...string) string {
 		cmd := exec.Command(bin, args...)
@@ -193,8 +195,11 @@ func TestSeveralReplicas(t *testing.T) {
 	time.Sleep(6 * time.Second) // past a reconcile period
 	var runs []float64
 	for _, addr := range schedulerMetrics {
-		resp, err := http.Get("http://" + addr + "/metrics")
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+metricsToken)
+		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		m := regexp.MustCompile(`herald_periodic_job_runs_total\{job="reconcile-deliveries"\} (\d+)`).FindSubmatch(body)

@@ -52,6 +52,7 @@ func NewDeployment(bin, databaseURL, redisURL, namespace string, extra ...string
 		"HERALD_DATABASE_URL="+databaseURL,
 		"HERALD_REDIS_URL="+redisURL,
 		"HERALD_SECRET_KEY="+base64.StdEncoding.EncodeToString(key),
+		"HERALD_METRICS_TOKEN=bench-metrics", // production wants /metrics guarded; the bench reads none
 		"HERALD_NAMESPACE="+namespace,
 		"HERALD_LISTEN=127.0.0.1:"+strconv.Itoa(port),
 		"HERALD_EGRESS_ALLOW=127.0.0.1/32",

@@ -57,10 +57,15 @@ func (s *Server) panelUserAdd(c *gin.Context) {
 		s.renderSettings(c, status, &settingsPage{UserEmail: email, UserErrors: errs})
 		return
 	}
-	res := &inviteResult{Email: inv.Email, Link: s.publicURL(c) + "/invitations/" + token}
+	link := s.publicURL(c) + "/invitations/" + token
+	res := &inviteResult{Email: inv.Email, Link: link}
 	if s.mailer != nil {
-		res.Mail = "sent"
-		if err := s.mailInvitation(ctx, sess.Email, panel.Name, inv, res.Link); err != nil {
+		// With mail, only the owner of the address ever holds the link:
+		// shown to the inviter, it would let them accept it, and so
+		// create an account in someone else's name or learn whether the
+		// address has one.
+		res.Link, res.Mail = "", "sent"
+		if err := s.mailInvitation(ctx, sess.Email, panel.Name, inv, link); err != nil {
 			s.log.WarnContext(ctx, "invitation e-mail not sent", "request_id", c.GetString(ctxRequestID), "invitation_id", inv.ID, "error", err)
 			res.Mail = "failed"
 		}

@@ -55,6 +55,9 @@ type result struct {
 	// endpoints' delivered/s over the batched scenario's in the same run.
 	SlowDelivered int64   `json:"slow_delivered,omitempty"`
 	VsBatched     float64 `json:"delivered_vs_batched,omitempty"`
+	// The noisy-neighbour scenarios: how many webhooks of another panel
+	// hung while this panel's deliveries (p50/p95/p99 above) went out.
+	NoisyWebhooks int `json:"noisy_webhooks,omitempty"`
 }
 
 // scenario is one way of loading Herald.
@@ -68,6 +71,10 @@ type scenario struct {
 	clients   int
 	rate      int  // events/s of all clients together; 0: as fast as they go
 	slow      bool // one more webhook, answering after 2 s, gets a trickle
+	// noisy is how many webhooks of another panel hang past Herald's HTTP
+	// timeout, each with a delivery a second, while this panel's load runs.
+	noisy int
+	env   []string // more of Herald's environment
 }
 
 var scenarios = []scenario{
@@ -77,6 +84,12 @@ var scenarios = []scenario{
 	{name: "webhooks-1000", source: "ingest", webhooks: 1000, batchSize: 100, waitMS: 1000, perCall: 10, clients: 8, rate: 2000},
 	{name: "slow-endpoint", source: "ingest", webhooks: 10, batchSize: 100, waitMS: 1000, perCall: 100, clients: 8, slow: true},
 	{name: "api-batched", source: "api", webhooks: 10, batchSize: 100, waitMS: 1000, perCall: 100, clients: 8},
+	// As many hanging webhooks of panel A as a worker has slots (the
+	// default 50): panel B's latency shows whether A can starve it; the
+	// uncapped run lets one panel hold every slot, as before the cap.
+	{name: "noisy-neighbour", source: "api", webhooks: 10, batchSize: 100, waitMS: 0, perCall: 10, clients: 4, rate: 1000, noisy: 50},
+	{name: "noisy-neighbour-uncapped", source: "api", webhooks: 10, batchSize: 100, waitMS: 0, perCall: 10, clients: 4, rate: 1000, noisy: 50,
+		env: []string{"HERALD_PANEL_CONCURRENCY=50"}},
 }
 
 const (
@@ -86,6 +99,7 @@ const (
 	drainMax  = 120 * time.Second      // how long to wait for the outbox to drain
 	baseFor   = 5 * time.Second        // how long each baseline runs, at most
 	slowEvent = "Bench Event for slow" // the slow endpoint's journey's event
+	hangFor   = 2 * time.Minute        // beyond Herald's HTTP timeout (30 s): a hanging endpoint
 )
 
 // config is the bench's environment.
@@ -162,6 +176,9 @@ func report(results []result) {
 			results[0].BaselineHTTP, results[0].BaselineAsynq)
 	}
 	for _, r := range results {
+		if r.NoisyWebhooks > 0 {
+			fmt.Printf("%s: this panel's p99 %.0f ms while %d endpoints of another panel hung\n", r.Scenario, r.P99MS, r.NoisyWebhooks)
+		}
 		if r.Scenario == "slow-endpoint" {
 			fmt.Printf("slow-endpoint: the slow endpoint got %d events; the fast ones delivered %.3f× the batched scenario's events/s\n",
 				r.SlowDelivered, r.VsBatched)
@@ -191,7 +208,7 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	d, err := rig.NewDeployment(cfg.bin, dbURL, cfg.redisURL, "bench_"+strings.ReplaceAll(sc.name, "-", "_"), benchEnv()...)
+	d, err := rig.NewDeployment(cfg.bin, dbURL, cfg.redisURL, "bench_"+strings.ReplaceAll(sc.name, "-", "_"), append(benchEnv(), sc.env...)...)
 	if err != nil {
 		return res, err
 	}
@@ -226,6 +243,24 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		}
 		slow.SetDelay(slowDelay) // after its activation test, which must pass
 	}
+	var noisy []int64
+	var noisyAPI *rig.API
+	if sc.noisy > 0 {
+		token, err := d.Run(ctx, "token", "create", "--panel", "noisy")
+		if err != nil {
+			return res, err
+		}
+		noisyAPI = api.As(token)
+		for i := range sc.noisy {
+			id, err := noisyAPI.ActiveWebhook(fmt.Sprintf("noisy %d", i), slow.URL, 1, 0, nil)
+			if err != nil {
+				return res, err
+			}
+			noisy = append(noisy, id)
+		}
+		slow.SetDelay(hangFor)
+		res.NoisyWebhooks = sc.noisy
+	}
 
 	mem := watchRSS(herald)
 	start := time.Now()
@@ -241,6 +276,9 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 	}
 	if sc.slow {
 		wg.Go(func() { errs <- gen.run(loadCtx, slowRate, 1, slowEvent, &slowCreated) })
+	}
+	if len(noisy) > 0 {
+		wg.Go(func() { errs <- keepBusy(loadCtx, noisyAPI, noisy) })
 	}
 	wg.Wait()
 	close(errs)
@@ -263,8 +301,11 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 	}
 	elapsed := fast.Last().Sub(start).Seconds()
 	res.Created, res.Delivered = created.Load(), fast.Items.Load()
-	res.Duplicates = fast.Duplicates() + slow.Duplicates()
-	res.SlowDelivered = slow.Items.Load()
+	res.Duplicates = fast.Duplicates()
+	if sc.slow { // the noisy webhooks' items never count: they are meant to hang
+		res.Duplicates += slow.Duplicates()
+		res.SlowDelivered = slow.Items.Load()
+	}
 	res.Lost = res.Created - res.Delivered + slowCreated.Load() - res.SlowDelivered
 	res.Seconds = round(elapsed)
 	if elapsed > 0 {
@@ -297,6 +338,25 @@ func setup(api *rig.API, sc scenario, target string) ([]int64, error) {
 }
 
 func eventName(i int) string { return fmt.Sprintf("Bench Event %d", i) }
+
+// keepBusy gives each webhook a delivery a second until ctx ends, so
+// every one of them always has a request to make.
+func keepBusy(ctx context.Context, api *rig.API, hooks []int64) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		for _, id := range hooks {
+			if err := api.Deliver(id, 1); err != nil && ctx.Err() == nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
 
 // generator is the load: each client sends requests of perCall events (or
 // deliveries) to the webhooks in turn.

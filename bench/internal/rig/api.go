@@ -21,6 +21,13 @@ func NewAPI(d *Deployment, conns int) *API {
 		Transport: &http.Transport{MaxIdleConnsPerHost: conns}, Timeout: 30 * time.Second}}
 }
 
+// As is a client of the same deployment with another panel's token.
+func (a *API) As(token string) *API {
+	c := *a
+	c.token = token
+	return &c
+}
+
 // StatusError is an answer other than the one expected.
 type StatusError struct {
 	Status int

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -45,7 +46,7 @@ type Response struct {
 	Latency    time.Duration
 	Body       []byte // the first KeepResponseBytes
 	Err        error
-	// ErrClass is one of the Class constants (egress.go): the kind of
+	// ErrClass is one of the egress.Class constants: the kind of
 	// failure, recorded with attempts and test results as error_class.
 	ErrClass   string
 	RetryAfter time.Duration // from a 429 or 503 Retry-After header
@@ -77,14 +78,14 @@ func FormBody(payload []byte) []byte {
 func (s *Sender) Send(ctx context.Context, r Request) Response {
 	req, err := s.build(ctx, r, r.Body)
 	if err != nil {
-		return Response{Err: err, ErrClass: ClassNetwork}
+		return Response{Err: err, ErrClass: egress.ClassNetwork}
 	}
 	res := Response{Header: redactedHeader(req.Header, r.Spec)}
 	start := time.Now()
 	resp, err := s.Client.Do(req)
 	if err != nil {
 		res.Latency = time.Since(start)
-		res.Err, res.ErrClass = unwrapURLError(err), ClassifyError(err)
+		res.Err, res.ErrClass = unwrapURLError(err), egress.ClassifyError(err)
 		return res
 	}
 	defer resp.Body.Close()
@@ -97,9 +98,9 @@ func (s *Sender) Send(ctx context.Context, r Request) Response {
 		err = nil
 	}
 	if err != nil {
-		res.Err, res.ErrClass = unwrapURLError(err), ClassifyError(err)
+		res.Err, res.ErrClass = unwrapURLError(err), egress.ClassifyError(err)
 	} else if !res.OK() {
-		res.ErrClass = ClassHTTP
+		res.ErrClass = egress.ClassHTTP
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.now())

@@ -1,9 +1,12 @@
 package jobs
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -15,12 +18,13 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/models"
 )
 
 func loopbackSender(timeout time.Duration) *Sender {
 	return &Sender{
-		Client:    NewHTTPClient(EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, RequestTimeout: timeout}),
+		Client:    egress.NewHTTPClient(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, RequestTimeout: timeout}),
 		UserAgent: "Herald/test",
 	}
 }
@@ -135,7 +139,7 @@ func TestSendReportsFailures(t *testing.T) {
 	res := send("/500")
 	require.False(t, res.OK())
 	require.Equal(t, 500, res.StatusCode)
-	require.Equal(t, ClassHTTP, res.ErrClass)
+	require.Equal(t, egress.ClassHTTP, res.ErrClass)
 	require.Equal(t, "HTTP 500", res.ErrorText())
 
 	res = send("/429")
@@ -144,7 +148,7 @@ func TestSendReportsFailures(t *testing.T) {
 
 	res = send("/slow")
 	require.False(t, res.OK())
-	require.Equal(t, ClassTimeout, res.ErrClass)
+	require.Equal(t, egress.ClassTimeout, res.ErrClass)
 	require.NotContains(t, res.ErrorText(), srv.URL, "errors do not repeat the URL")
 }
 
@@ -156,4 +160,62 @@ func TestParseRetryAfter(t *testing.T) {
 	require.Zero(t, parseRetryAfter("soon", now))
 	require.Zero(t, parseRetryAfter("-5", now))
 	require.Zero(t, parseRetryAfter("", now))
+}
+
+// headerServer is a raw loopback TCP server answering every request with
+// 200 and about headerBytes of response headers, as no http.Server would.
+func headerServer(t *testing.T, headerBytes int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	var head strings.Builder
+	head.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
+	line := "X-Pad-%05d: " + strings.Repeat("a", 1000) + "\r\n"
+	for i := 0; head.Len() < headerBytes; i++ {
+		fmt.Fprintf(&head, line, i)
+	}
+	head.WriteString("\r\n")
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				// The client hangs up once it has read enough: ignore the error.
+				_, _ = io.WriteString(conn, head.String())
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// A receiver answering a huge header block is cut off at
+// MaxResponseHeaderBytes and the attempt is classed as such.
+func TestClientCapsResponseHeaders(t *testing.T) {
+	t.Parallel()
+	sender := &Sender{
+		Client:    egress.NewHTTPClient(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
+		UserAgent: "Herald/test",
+	}
+	send := func(url string) Response {
+		return sender.Send(context.Background(), Request{
+			Spec: &models.WebhookSpec{URL: url, Method: models.MethodPost}, MessageID: "msg_1", Body: FormBody([]byte(`{}`)),
+		})
+	}
+
+	res := send(headerServer(t, 1<<20))
+	require.False(t, res.OK())
+	require.Error(t, res.Err)
+	require.Equal(t, egress.ClassHeaders, res.ErrClass, res.ErrorText())
+	require.Equal(t, egress.ClassHeaders, egress.ClassifyError(res.Err))
+
+	res = send(headerServer(t, 16<<10))
+	require.NoError(t, res.Err, "headers under the cap are read")
+	require.Equal(t, http.StatusOK, res.StatusCode)
 }

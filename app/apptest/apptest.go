@@ -26,6 +26,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modeltest"
 )
@@ -120,7 +121,7 @@ func Start(t testing.TB, opts Options) *Env {
 	e := &Env{
 		T: t, Store: store, Namespace: ns, Redis: rdb, opts: opts, queue: queue, redisO: redisOpt,
 		sender: &jobs.Sender{
-			Client:    jobs.NewHTTPClient(jobs.EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, RequestTimeout: opts.HTTPTimeout}),
+			Client:    egress.NewHTTPClient(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, RequestTimeout: opts.HTTPTimeout}),
 			UserAgent: "Herald/test",
 		},
 		Enqueuer: &jobs.Enqueuer{Client: queue, Inspector: asynq.NewInspector(redisOpt), Namespace: ns},

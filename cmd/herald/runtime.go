@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -57,7 +58,7 @@ func openRuntime(ctx context.Context, cfg *config, log *slog.Logger) (*runtime, 
 	return &runtime{
 		cfg: cfg, log: log, db: db, store: models.NewStore(db, cipher), redis: rdb, asynq: asynqOpt,
 		sender: &jobs.Sender{
-			Client:    jobs.NewHTTPClient(jobs.EgressConfig{Allow: cfg.EgressAllow, RequestTimeout: cfg.HTTPTimeout}),
+			Client:    egress.NewHTTPClient(egress.Config{Allow: cfg.EgressAllow, RequestTimeout: cfg.HTTPTimeout}),
 			UserAgent: "Herald/" + version,
 		},
 		queue:    queue,

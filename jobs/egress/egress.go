@@ -1,4 +1,9 @@
-package jobs
+// Package egress is the one way Herald reaches outside: the HTTP client
+// every outbound request uses (webhook deliveries, tests and probes), with
+// its dial-time guard against private and metadata addresses (SSRF), and
+// the error classes a failed request is recorded under. It knows nothing
+// of webhooks; package delivery builds the requests it carries.
+package egress
 
 import (
 	"context"
@@ -17,8 +22,8 @@ import (
 	"code.dny.dev/ssrf"
 )
 
-// EgressConfig configures the one HTTP client every outbound request uses.
-type EgressConfig struct {
+// Config configures the one HTTP client every outbound request uses.
+type Config struct {
 	// Allow lists networks the guard lets through although they are
 	// loopback, private, ... (HERALD_EGRESS_ALLOW). Empty by default.
 	Allow []netip.Prefix
@@ -167,7 +172,7 @@ const MaxResponseHeaderBytes = 64 << 10
 // proxy would dial on our behalf and bypass the guard), no redirects (a
 // redirect could point anywhere), timeouts on every phase, and a cap on
 // response headers.
-func NewHTTPClient(cfg EgressConfig) *http.Client {
+func NewHTTPClient(cfg Config) *http.Client {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}

@@ -1,10 +1,7 @@
-package jobs
+package egress
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,8 +12,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/heraldhq/herald/models"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -178,7 +173,7 @@ func TestClientRefusesZonedLoopback(t *testing.T) {
 	defer srv.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 
-	client := NewHTTPClient(EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	client := NewHTTPClient(Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	for _, tc := range []struct{ url, reason string }{
 		{"http://[::1%25lo]:" + port + "/", "zone"},
 		{"http://[::1]:" + port + "/", "loopback"},
@@ -204,8 +199,8 @@ func TestClientRefusesLoopbackOutsideAllowList(t *testing.T) {
 	defer srv.Close()
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
 
-	allowOne := NewHTTPClient(EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	allowNone := NewHTTPClient(EgressConfig{})
+	allowOne := NewHTTPClient(Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	allowNone := NewHTTPClient(Config{})
 	for _, tc := range []struct {
 		client *http.Client
 		url    string
@@ -236,69 +231,11 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	redirector := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusFound))
 	defer redirector.Close()
 
-	client := NewHTTPClient(EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	client := NewHTTPClient(Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, redirector.URL, nil)
 	resp, err := client.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	require.False(t, targetHit)
-}
-
-// headerServer is a raw loopback TCP server answering every request with
-// 200 and about headerBytes of response headers, as no http.Server would.
-func headerServer(t *testing.T, headerBytes int) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	var head strings.Builder
-	head.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
-	line := "X-Pad-%05d: " + strings.Repeat("a", 1000) + "\r\n"
-	for i := 0; head.Len() < headerBytes; i++ {
-		fmt.Fprintf(&head, line, i)
-	}
-	head.WriteString("\r\n")
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
-					return
-				}
-				// The client hangs up once it has read enough: ignore the error.
-				_, _ = io.WriteString(conn, head.String())
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/"
-}
-
-// A receiver answering a huge header block is cut off at
-// MaxResponseHeaderBytes and the attempt is classed as such.
-func TestClientCapsResponseHeaders(t *testing.T) {
-	t.Parallel()
-	sender := &Sender{
-		Client:    NewHTTPClient(EgressConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
-		UserAgent: "Herald/test",
-	}
-	send := func(url string) Response {
-		return sender.Send(context.Background(), Request{
-			Spec: &models.WebhookSpec{URL: url, Method: models.MethodPost}, MessageID: "msg_1", Body: FormBody([]byte(`{}`)),
-		})
-	}
-
-	res := send(headerServer(t, 1<<20))
-	require.False(t, res.OK())
-	require.Error(t, res.Err)
-	require.Equal(t, ClassHeaders, res.ErrClass, res.ErrorText())
-	require.Equal(t, ClassHeaders, ClassifyError(res.Err))
-
-	res = send(headerServer(t, 16<<10))
-	require.NoError(t, res.Err, "headers under the cap are read")
-	require.Equal(t, http.StatusOK, res.StatusCode)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -72,7 +73,7 @@ type Params struct {
 	Config  Config
 	Store   *models.Store
 	Sender  *jobs.Sender
-	Limiter *jobs.RateLimiter
+	Limiter *ratelimit.Limiter
 	// Enqueuer hands new work to the worker; it may be nil in tests that
 	// need no worker, and the reconciler finds the work all the same.
 	Enqueuer *jobs.Enqueuer
@@ -95,7 +96,7 @@ type Server struct {
 	cfg      Config
 	store    *models.Store
 	sender   *jobs.Sender
-	limiter  *jobs.RateLimiter
+	limiter  *ratelimit.Limiter
 	enqueuer *jobs.Enqueuer
 	engine   *jobs.Engine
 	tracker  *jobs.Tracker

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -50,7 +51,7 @@ type Deliverer struct {
 	store    *models.Store
 	sender   *Sender
 	enqueuer *Enqueuer
-	limiter  *RateLimiter
+	limiter  *ratelimit.Limiter
 	share    *panelShare
 	log      *slog.Logger
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -26,7 +27,7 @@ type WorkerParams struct {
 	Store            *models.Store
 	Sender           *Sender
 	Enqueuer         *Enqueuer
-	Limiter          *RateLimiter
+	Limiter          *ratelimit.Limiter
 	Deliver          DeliverConfig
 	// Mailer sends alert e-mail; nil when SMTP is not configured.
 	Mailer *Mailer

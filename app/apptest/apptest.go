@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/egress"
+	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modeltest"
 )
@@ -143,7 +144,7 @@ func Start(t testing.TB, opts Options) *Env {
 		UIRateLimit: opts.UIRateLimit, TrustedProxies: opts.TrustedProxies},
 		Store: store, Sender: e.sender, Enqueuer: e.Enqueuer, Engine: e.Engine, Tracker: e.Tracker,
 		Metrics: e.Metrics, Gatherer: reg, Mailer: mailer,
-		Limiter: &jobs.RateLimiter{Redis: rdb, Namespace: ns}, Logger: log})
+		Limiter: &ratelimit.Limiter{Redis: rdb, Namespace: ns}, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	e.URL = hs.URL
@@ -193,7 +194,7 @@ func (e *Env) StartWorker() {
 	w := jobs.NewWorker(jobs.WorkerParams{
 		Redis: e.redisO, Namespace: e.Namespace, Concurrency: cmp.Or(e.opts.WorkerConcurrency, 10),
 		PanelConcurrency: e.opts.PanelConcurrency, Store: e.Store, Sender: e.sender,
-		Enqueuer: e.Enqueuer, Limiter: &jobs.RateLimiter{Redis: e.Redis, Namespace: e.Namespace},
+		Enqueuer: e.Enqueuer, Limiter: &ratelimit.Limiter{Redis: e.Redis, Namespace: e.Namespace},
 		Deliver: jobs.DeliverConfig{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease,
 			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},
 		Mailer: mailer, PublicURL: "http://herald.test", Metrics: e.Metrics,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/egress"
+	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -33,7 +34,7 @@ type runtime struct {
 	sender   *jobs.Sender
 	queue    *asynq.Client
 	enqueuer *jobs.Enqueuer
-	limiter  *jobs.RateLimiter
+	limiter  *ratelimit.Limiter
 }
 
 func openRuntime(ctx context.Context, cfg *config, log *slog.Logger) (*runtime, error) {
@@ -63,7 +64,7 @@ func openRuntime(ctx context.Context, cfg *config, log *slog.Logger) (*runtime, 
 		},
 		queue:    queue,
 		enqueuer: &jobs.Enqueuer{Client: queue, Inspector: asynq.NewInspector(asynqOpt), Namespace: cfg.Namespace},
-		limiter:  &jobs.RateLimiter{Redis: rdb, Namespace: cfg.Namespace},
+		limiter:  &ratelimit.Limiter{Redis: rdb, Namespace: cfg.Namespace},
 	}, nil
 }
 

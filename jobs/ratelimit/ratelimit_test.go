@@ -1,4 +1,4 @@
-package jobs_test
+package ratelimit_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models/modeltest"
 )
 
@@ -20,7 +20,7 @@ func TestRateLimiterRefund(t *testing.T) {
 	require.NoError(t, err)
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { _ = rdb.Close() })
-	l := &jobs.RateLimiter{Redis: rdb, Namespace: modeltest.Namespace(t)}
+	l := &ratelimit.Limiter{Redis: rdb, Namespace: modeltest.Namespace(t)}
 	ctx := context.Background()
 
 	require.NoError(t, l.Refund(ctx, "k", 2, time.Hour), "nothing to give back")

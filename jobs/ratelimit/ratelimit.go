@@ -1,4 +1,9 @@
-package jobs
+// Package ratelimit keeps request budgets shared by every replica in
+// Redis (GCRA): a webhook's requests per second (package delivery) and
+// the sign-in and API limits of the HTTP server (app). It is its own
+// package because both sides of Herald use it and it needs nothing of
+// either.
+package ratelimit
 
 import (
 	"context"
@@ -28,8 +33,8 @@ redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1
 return {1, 0}
 `)
 
-// RateLimiter enforces limits shared by every replica, kept in Redis.
-type RateLimiter struct {
+// Limiter enforces limits shared by every replica, kept in Redis.
+type Limiter struct {
 	Redis     redis.UniversalClient
 	Namespace string // key prefix, so tests and deployments can share a Redis
 }
@@ -37,7 +42,7 @@ type RateLimiter struct {
 // Allow takes one request from the budget named key: limit requests per
 // period. When refused it says how long to wait. A Redis failure is returned
 // to the caller, which decides whether to fail open.
-func (l *RateLimiter) Allow(ctx context.Context, key string, limit int, per time.Duration) (bool, time.Duration, error) {
+func (l *Limiter) Allow(ctx context.Context, key string, limit int, per time.Duration) (bool, time.Duration, error) {
 	if limit <= 0 {
 		return true, 0, nil
 	}
@@ -68,7 +73,7 @@ return 1
 // Refund gives back one request Allow took from the budget named key, for
 // limits that count only some outcomes (failed sign-ins): taking first and
 // giving back after keeps concurrent requests from all passing a check.
-func (l *RateLimiter) Refund(ctx context.Context, key string, limit int, per time.Duration) error {
+func (l *Limiter) Refund(ctx context.Context, key string, limit int, per time.Duration) error {
 	if limit <= 0 {
 		return nil
 	}
@@ -82,6 +87,6 @@ func (l *RateLimiter) Refund(ctx context.Context, key string, limit int, per tim
 // key is the Redis key of a budget. The limit is part of it: a changed
 // limit starts afresh instead of inheriting a state computed under
 // another rate.
-func (l *RateLimiter) key(key string, limit int, per time.Duration) string {
+func (l *Limiter) key(key string, limit int, per time.Duration) string {
 	return fmt.Sprintf("%s:rl:%s:%d/%d", l.Namespace, key, limit, per.Milliseconds())
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
@@ -87,7 +88,7 @@ type Params struct {
 	Gatherer prometheus.Gatherer
 	// Mailer e-mails invitation links; nil (SMTP not configured) only
 	// shows them to the inviter.
-	Mailer *jobs.Mailer
+	Mailer *mail.Mailer
 	Logger *slog.Logger
 }
 
@@ -106,7 +107,7 @@ type Server struct {
 	now      func() time.Time
 	pages    map[string]*template.Template
 	csrf     *http.CrossOriginProtection
-	mailer   *jobs.Mailer
+	mailer   *mail.Mailer
 	invite   inviteMail
 }
 

@@ -14,10 +14,12 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	texttemplate "text/template"
+
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
-	texttemplate "text/template"
 )
 
 // TypeAlert sends one alert e-mail.
@@ -209,7 +211,7 @@ func (t *Tracker) SweepAlerts(ctx context.Context) error {
 type Alerter struct {
 	Store   *models.Store
 	Metrics *Metrics
-	Mailer  *Mailer // nil: SMTP is not configured
+	Mailer  *mail.Mailer // nil: SMTP is not configured
 	// PublicURL is where people reach Herald, for the link in the e-mail.
 	PublicURL string
 	Log       *slog.Logger

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
@@ -30,7 +31,7 @@ type WorkerParams struct {
 	Limiter          *ratelimit.Limiter
 	Deliver          DeliverConfig
 	// Mailer sends alert e-mail; nil when SMTP is not configured.
-	Mailer *Mailer
+	Mailer *mail.Mailer
 	// PublicURL is where people reach Herald, for links in e-mails.
 	PublicURL string
 	// Metrics counts what the worker does; nil counts nothing.

@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/egress"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modeltest"
@@ -49,7 +50,7 @@ type Options struct {
 	// IngestRateLimit is ingest requests per minute per panel; default 1000.
 	IngestRateLimit int
 	// Mail sends alert e-mail; nil sends none.
-	Mail *jobs.MailConfig
+	Mail *mail.Config
 	// MetricsToken guards /metrics.
 	MetricsToken string
 	// LoginRateLimit is UI sign-in attempts per minute per address; default 20.
@@ -133,9 +134,9 @@ func Start(t testing.TB, opts Options) *Env {
 	reg.MustRegister(&jobs.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
 	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
 	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Sender: e.sender, Log: log}
-	var mailer *jobs.Mailer // invitation e-mail, to the same server as the worker's alerts
+	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts
 	if opts.Mail != nil {
-		if mailer, err = jobs.NewMailer(*opts.Mail); err != nil {
+		if mailer, err = mail.New(*opts.Mail); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -184,10 +185,10 @@ func (e *Env) StartWorker() {
 	if e.stopWorker != nil {
 		return
 	}
-	var mailer *jobs.Mailer
+	var mailer *mail.Mailer
 	if e.opts.Mail != nil {
 		var err error
-		if mailer, err = jobs.NewMailer(*e.opts.Mail); err != nil {
+		if mailer, err = mail.New(*e.opts.Mail); err != nil {
 			e.T.Fatal(err)
 		}
 	}

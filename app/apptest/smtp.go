@@ -16,7 +16,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +25,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/mail"
 )
 
 // Mail is a message the SMTP server accepted.
@@ -44,7 +44,7 @@ type SMTP struct {
 	Addr string
 	// Config is the MailConfig that reaches this server, insisting on
 	// STARTTLS and trusting its certificate.
-	Config jobs.MailConfig
+	Config mail.Config
 
 	t       testing.TB
 	tls     *tls.Config
@@ -64,7 +64,7 @@ func StartSMTP(t testing.TB) *SMTP {
 	}
 	s := &SMTP{Addr: l.Addr().String(), t: t, arrived: make(chan struct{}, 100),
 		tls: &tls.Config{Certificates: []tls.Certificate{cert}}}
-	s.Config = jobs.MailConfig{URL: "smtp://alerts:s3cret@" + s.Addr + "?starttls=required", From: "Herald <herald@test.example>",
+	s.Config = mail.Config{URL: "smtp://alerts:s3cret@" + s.Addr + "?starttls=required", From: "Herald <herald@test.example>",
 		TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}
 	s.serve(l)
 	t.Cleanup(s.Stop)
@@ -187,7 +187,7 @@ func (ss *session) Logout() error { return nil }
 
 // parseMail reads the subject and the text and HTML parts of a message.
 func parseMail(raw []byte) (Mail, error) {
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	msg, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return Mail{}, err
 	}

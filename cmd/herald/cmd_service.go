@@ -20,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -73,7 +74,7 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 		g.Go(func() error { return servePprof(ctx, cfg.PprofListen) })
 	}
 	// The worker mails alerts, the HTTP server invitation links.
-	mailer, err := jobs.NewMailer(jobs.MailConfig{URL: cfg.SMTPURL, From: cfg.AlertFrom})
+	mailer, err := mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.AlertFrom})
 	if err != nil {
 		return &configError{"HERALD_SMTP_URL", err.Error()}
 	}
@@ -103,7 +104,7 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 }
 
 // serveHTTP serves the app until ctx ends, then drains for up to 30 s.
-func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *prometheus.Registry, mailer *jobs.Mailer) error {
+func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *prometheus.Registry, mailer *mail.Mailer) error {
 	// With a listener of its own /metrics is served there only, not where
 	// the users (or the internet) reach Herald.
 	var gatherer prometheus.Gatherer = reg

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -176,11 +176,11 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	}
 	c.SMTPURL, c.AlertFrom = strings.TrimSpace(getenv("HERALD_SMTP_URL")), get("HERALD_ALERT_FROM", "herald@localhost")
 	if c.SMTPURL != "" {
-		if _, err := jobs.ParseSMTPURL(c.SMTPURL); err != nil {
+		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
 			return nil, &configError{"HERALD_SMTP_URL", err.Error()}
 		}
 	}
-	if _, err := mail.ParseAddress(c.AlertFrom); err != nil {
+	if _, err := netmail.ParseAddress(c.AlertFrom); err != nil {
 		return nil, &configError{"HERALD_ALERT_FROM", "want an e-mail address, optionally with a name: Herald <alerts@example.com>"}
 	}
 	c.MetricsToken = strings.TrimSpace(getenv("HERALD_METRICS_TOKEN"))

@@ -1,4 +1,8 @@
-package jobs
+// Package mail sends Herald's e-mail over SMTP (HERALD_SMTP_URL): the
+// failure tracker's alerts (package health) and the web UI's invitations
+// (app). It only carries messages; what they say is decided by their
+// senders and the templates.
+package mail
 
 import (
 	"context"
@@ -8,11 +12,11 @@ import (
 	"strconv"
 	"time"
 
-	mail "github.com/wneessen/go-mail"
+	gomail "github.com/wneessen/go-mail"
 )
 
-// MailConfig says how alert e-mail leaves.
-type MailConfig struct {
+// Config says how Herald's e-mail (alerts, invitations) leaves.
+type Config struct {
 	// URL is HERALD_SMTP_URL: smtp://user:pass@host:port (STARTTLS when
 	// the server offers it; ?starttls=required insists, ?starttls=none
 	// never tries) or smtps://user:pass@host:port (implicit TLS).
@@ -29,7 +33,7 @@ type smtpSettings struct {
 	host, user, pass string
 	port             int
 	implicitTLS      bool
-	policy           mail.TLSPolicy
+	policy           gomail.TLSPolicy
 }
 
 // ParseSMTPURL checks HERALD_SMTP_URL.
@@ -42,18 +46,18 @@ func ParseSMTPURL(raw string) (smtpSettings, error) {
 	s.host = u.Hostname()
 	switch u.Scheme {
 	case "smtp":
-		s.port, s.policy = 25, mail.TLSOpportunistic
+		s.port, s.policy = 25, gomail.TLSOpportunistic
 		switch u.Query().Get("starttls") {
 		case "", "opportunistic":
 		case "required":
-			s.policy = mail.TLSMandatory
+			s.policy = gomail.TLSMandatory
 		case "none":
-			s.policy = mail.NoTLS
+			s.policy = gomail.NoTLS
 		default:
 			return s, fmt.Errorf("starttls must be required, opportunistic or none")
 		}
 	case "smtps":
-		s.port, s.implicitTLS, s.policy = 465, true, mail.TLSMandatory
+		s.port, s.implicitTLS, s.policy = 465, true, gomail.TLSMandatory
 	default:
 		return s, fmt.Errorf("the scheme must be smtp or smtps")
 	}
@@ -71,12 +75,12 @@ func ParseSMTPURL(raw string) (smtpSettings, error) {
 
 // Mailer sends e-mail over SMTP.
 type Mailer struct {
-	cfg  MailConfig
+	cfg  Config
 	smtp smtpSettings
 }
 
-// NewMailer checks the configuration; a Mailer without URL is nil.
-func NewMailer(cfg MailConfig) (*Mailer, error) {
+// New checks the configuration; a Mailer without URL is nil.
+func New(cfg Config) (*Mailer, error) {
 	if cfg.URL == "" {
 		return nil, nil
 	}
@@ -92,7 +96,7 @@ func NewMailer(cfg MailConfig) (*Mailer, error) {
 
 // Send sends one message with a plain-text body and an HTML alternative.
 func (m *Mailer) Send(ctx context.Context, to []string, subject, text, html string) error {
-	msg := mail.NewMsg()
+	msg := gomail.NewMsg()
 	if err := msg.From(m.cfg.From); err != nil {
 		return fmt.Errorf("mail: from %q: %w", m.cfg.From, err)
 	}
@@ -100,21 +104,21 @@ func (m *Mailer) Send(ctx context.Context, to []string, subject, text, html stri
 		return fmt.Errorf("mail: to: %w", err)
 	}
 	msg.Subject(subject)
-	msg.SetBodyString(mail.TypeTextPlain, text)
-	msg.AddAlternativeString(mail.TypeTextHTML, html)
-	opts := []mail.Option{mail.WithPort(m.smtp.port), mail.WithTimeout(15 * time.Second), mail.WithTLSPolicy(m.smtp.policy)}
+	msg.SetBodyString(gomail.TypeTextPlain, text)
+	msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	opts := []gomail.Option{gomail.WithPort(m.smtp.port), gomail.WithTimeout(15 * time.Second), gomail.WithTLSPolicy(m.smtp.policy)}
 	if m.smtp.implicitTLS {
-		opts = append(opts, mail.WithSSL())
+		opts = append(opts, gomail.WithSSL())
 	}
 	if m.cfg.TLSConfig != nil {
-		opts = append(opts, mail.WithTLSConfig(m.cfg.TLSConfig))
+		opts = append(opts, gomail.WithTLSConfig(m.cfg.TLSConfig))
 	} else {
-		opts = append(opts, mail.WithTLSConfig(&tls.Config{ServerName: m.smtp.host, MinVersion: tls.VersionTLS12}))
+		opts = append(opts, gomail.WithTLSConfig(&tls.Config{ServerName: m.smtp.host, MinVersion: tls.VersionTLS12}))
 	}
 	if m.smtp.user != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(m.smtp.user), mail.WithPassword(m.smtp.pass))
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(m.smtp.user), gomail.WithPassword(m.smtp.pass))
 	}
-	client, err := mail.NewClient(m.smtp.host, opts...)
+	client, err := gomail.NewClient(m.smtp.host, opts...)
 	if err != nil {
 		return fmt.Errorf("mail: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
@@ -77,7 +78,7 @@ type Params struct {
 	Limiter *ratelimit.Limiter
 	// Enqueuer hands new work to the worker; it may be nil in tests that
 	// need no worker, and the reconciler finds the work all the same.
-	Enqueuer *jobs.Enqueuer
+	Enqueuer *queue.Enqueuer
 	// Engine stores ingested events and moves journeys.
 	Engine *jobs.Engine
 	// Tracker resets the health of webhooks put back in service.
@@ -98,7 +99,7 @@ type Server struct {
 	store    *models.Store
 	sender   *jobs.Sender
 	limiter  *ratelimit.Limiter
-	enqueuer *jobs.Enqueuer
+	enqueuer *queue.Enqueuer
 	engine   *jobs.Engine
 	tracker  *jobs.Tracker
 	metrics  *jobs.Metrics

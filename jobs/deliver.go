@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
@@ -50,7 +51,7 @@ type Deliverer struct {
 	tracker  *Tracker
 	store    *models.Store
 	sender   *Sender
-	enqueuer *Enqueuer
+	enqueuer *queue.Enqueuer
 	limiter  *ratelimit.Limiter
 	share    *panelShare
 	log      *slog.Logger
@@ -64,7 +65,7 @@ const panelBusyDelay = time.Second
 // HandleFlush sends a webhook's due deliveries, batch after batch, until
 // none is left, another worker holds the webhook, or the budget is spent.
 func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
-	var p flushPayload
+	var p queue.FlushPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("flush: bad payload: %v: %w", err, asynq.SkipRetry)
 	}

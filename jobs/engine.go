@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -39,7 +40,7 @@ type Incoming struct {
 // each commit; if Redis loses them, the sweeps find the work in PostgreSQL.
 type Engine struct {
 	Store    *models.Store
-	Enqueuer *Enqueuer
+	Enqueuer *queue.Enqueuer
 	Log      *slog.Logger
 	// Metrics counts the deliveries journeys write; nil counts nothing.
 	Metrics *Metrics
@@ -106,7 +107,7 @@ const ingestBatch = 500
 // snapshot that may predate them; it looks again once it has let the
 // partition go, which is after every task it turned away.
 func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
-	var p ingestPayload
+	var p queue.IngestPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("ingest: bad payload: %v: %w", err, asynq.SkipRetry)
 	}

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modeltest"
 )
@@ -27,7 +27,7 @@ func TestTurnedAwayIngestTasksLeaveNothingBehind(t *testing.T) {
 	panel, err := store.EnsurePanel(ctx, "handover")
 	require.NoError(t, err)
 	engine := &Engine{Store: store, Log: slog.New(slog.DiscardHandler)}
-	task := asynq.NewTask(TypeIngest, fmt.Appendf(nil, `{"panel_id": %d, "part": 3}`, panel.ID))
+	task := asynq.NewTask(queue.TypeIngest, fmt.Appendf(nil, `{"panel_id": %d, "part": 3}`, panel.ID))
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -55,20 +55,4 @@ func TestTurnedAwayIngestTasksLeaveNothingBehind(t *testing.T) {
 	require.NoError(t, store.DB.Model(&models.Event{}).Where("panel_id = ? AND processed_at IS NOT NULL", panel.ID).
 		Count(&processed).Error)
 	require.EqualValues(t, 240, processed)
-}
-
-// A timer task never wakes before its wait is over, whatever fraction of
-// a millisecond the wait ends on: a timer that woke early would find its
-// run not due and end without moving it.
-func TestTimerWakesNoEarlierThanTheWait(t *testing.T) {
-	t.Parallel()
-	base := time.Date(2026, 11, 23, 4, 5, 24, 0, time.UTC)
-	for _, frac := range []time.Duration{0, time.Microsecond, 303741 * time.Microsecond, 999999 * time.Microsecond} {
-		at := base.Add(frac)
-		var p timerPayload
-		require.NoError(t, json.Unmarshal(timerTask(models.NewID(at), "wait", at).Payload(), &p))
-		wake := time.UnixMilli(p.At)
-		require.False(t, wake.Before(at), "wait ends %v, timer wakes %v", at, wake)
-		require.Less(t, wake.Sub(at), time.Millisecond)
-	}
 }

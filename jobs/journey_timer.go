@@ -11,12 +11,13 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
 
 // HandleTimer ends a run's wait when its time is up.
 func (e *Engine) HandleTimer(ctx context.Context, t *asynq.Task) error {
-	var p timerPayload
+	var p queue.TimerPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("timer: bad payload: %v: %w", err, asynq.SkipRetry)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -119,7 +120,7 @@ func (c *Collector) gather(ctx context.Context) ([]prometheus.Metric, error) {
 	out = append(out, prometheus.MustNewConstMetric(unprocessedDsc, prometheus.GaugeValue, float64(g.UnprocessedEvents)))
 	out = append(out, prometheus.MustNewConstMetric(runsDesc, prometheus.GaugeValue, float64(g.WaitingRuns)))
 	if c.Inspector != nil {
-		for q := range Queues(c.Namespace) {
+		for q := range queue.Queues(c.Namespace) {
 			info, err := c.Inspector.GetQueueInfo(q)
 			if err != nil {
 				continue // a queue that never had a task does not exist yet

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -16,7 +17,7 @@ import (
 // overdue.
 type Reconciler struct {
 	Store    *models.Store
-	Enqueuer *Enqueuer
+	Enqueuer *queue.Enqueuer
 	// Grace is how long past its batch wait a pending row may sit before it
 	// counts as overdue.
 	Grace time.Duration

@@ -9,13 +9,14 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
 
 // SchedulerParams configure the periodic jobs.
 type SchedulerParams struct {
 	Store    *models.Store
-	Enqueuer *Enqueuer
+	Enqueuer *queue.Enqueuer
 	// Sender runs the automatic probes of disabled webhooks.
 	Sender *Sender
 	// ReconcileEvery is how often lost work is looked for; default 5 s.

@@ -18,19 +18,17 @@ import (
 
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
 )
-
-// TypeAlert sends one alert e-mail.
-const TypeAlert = "mail:alert"
 
 // Tracker is the failure tracker's I/O around package health: it queues
 // alerts, re-enables and probes disabled webhooks, and lets degraded ones
 // recover when their window goes quiet.
 type Tracker struct {
 	Store    *models.Store
-	Enqueuer *Enqueuer
+	Enqueuer *queue.Enqueuer
 	Sender   *Sender // for automatic probes
 	Log      *slog.Logger
 }

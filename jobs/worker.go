@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
@@ -27,7 +28,7 @@ type WorkerParams struct {
 	PanelConcurrency int
 	Store            *models.Store
 	Sender           *Sender
-	Enqueuer         *Enqueuer
+	Enqueuer         *queue.Enqueuer
 	Limiter          *ratelimit.Limiter
 	Deliver          DeliverConfig
 	// Mailer sends alert e-mail; nil when SMTP is not configured.
@@ -52,7 +53,7 @@ func NewWorker(p WorkerParams) *Worker {
 	concurrency := cmp.Or(p.Concurrency, 50)
 	srv := asynq.NewServer(p.Redis, asynq.Config{
 		Concurrency: concurrency,
-		Queues:      Queues(p.Namespace),
+		Queues:      queue.Queues(p.Namespace),
 		// asynq polls; the defaults (1 s and 5 s) would add that much
 		// latency to every batch, so poll faster.
 		TaskCheckInterval:        50 * time.Millisecond,
@@ -66,12 +67,12 @@ func NewWorker(p WorkerParams) *Worker {
 	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}
 	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
 		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{max: panelShareOf(concurrency, p.PanelConcurrency)}}
-	mux.HandleFunc(TypeFlush, deliverer.HandleFlush)
+	mux.HandleFunc(queue.TypeFlush, deliverer.HandleFlush)
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
-	mux.HandleFunc(TypeTimer, engine.HandleTimer)
-	mux.HandleFunc(TypeIngest, engine.HandleIngest)
+	mux.HandleFunc(queue.TypeTimer, engine.HandleTimer)
+	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
 	alerter := &Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
-	mux.HandleFunc(TypeAlert, alerter.HandleAlert)
+	mux.HandleFunc(queue.TypeAlert, alerter.HandleAlert)
 	return &Worker{srv: srv, mux: mux, log: log}
 }
 
@@ -104,9 +105,9 @@ func (a asynqLogger) Fatal(args ...any) {
 // sweeps).
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 	switch t.Type() {
-	case TypeFlush:
+	case queue.TypeFlush:
 		return min(time.Duration(1<<min(n, 10))*500*time.Millisecond, time.Minute)
-	case TypeAlert:
+	case queue.TypeAlert:
 		return min(time.Duration(1<<min(n, 10))*time.Second, 5*time.Minute)
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)

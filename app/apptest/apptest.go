@@ -28,6 +28,7 @@ import (
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modeltest"
@@ -75,7 +76,7 @@ type Env struct {
 	Panel      *models.Panel
 	Token      string
 	Namespace  string
-	Enqueuer   *jobs.Enqueuer
+	Enqueuer   *queue.Enqueuer
 	Reconciler *jobs.Reconciler
 	Engine     *jobs.Engine
 	Tracker    *jobs.Tracker
@@ -117,16 +118,16 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	rdb := redis.NewClient(ropt)
-	queue := asynq.NewClient(redisOpt)
-	t.Cleanup(func() { _ = queue.Close(); _ = rdb.Close() })
+	client := asynq.NewClient(redisOpt)
+	t.Cleanup(func() { _ = client.Close(); _ = rdb.Close() })
 	log := slog.New(slog.DiscardHandler)
 	e := &Env{
-		T: t, Store: store, Namespace: ns, Redis: rdb, opts: opts, queue: queue, redisO: redisOpt,
+		T: t, Store: store, Namespace: ns, Redis: rdb, opts: opts, queue: client, redisO: redisOpt,
 		sender: &jobs.Sender{
 			Client:    egress.NewHTTPClient(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, RequestTimeout: opts.HTTPTimeout}),
 			UserAgent: "Herald/test",
 		},
-		Enqueuer: &jobs.Enqueuer{Client: queue, Inspector: asynq.NewInspector(redisOpt), Namespace: ns},
+		Enqueuer: &queue.Enqueuer{Client: client, Inspector: asynq.NewInspector(redisOpt), Namespace: ns},
 	}
 	e.Reconciler = &jobs.Reconciler{Store: store, Enqueuer: e.Enqueuer, Grace: 200 * time.Millisecond, Log: log}
 	reg := prometheus.NewRegistry()

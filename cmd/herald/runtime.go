@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/egress"
+	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
@@ -33,7 +34,7 @@ type runtime struct {
 	asynq    asynq.RedisConnOpt
 	sender   *jobs.Sender
 	queue    *asynq.Client
-	enqueuer *jobs.Enqueuer
+	enqueuer *queue.Enqueuer
 	limiter  *ratelimit.Limiter
 }
 
@@ -55,15 +56,15 @@ func openRuntime(ctx context.Context, cfg *config, log *slog.Logger) (*runtime, 
 		_ = models.Close(db)
 		return nil, fmt.Errorf("connect to Redis at %s: %w", redactURL(cfg.RedisURL), err)
 	}
-	queue := asynq.NewClient(asynqOpt)
+	client := asynq.NewClient(asynqOpt)
 	return &runtime{
 		cfg: cfg, log: log, db: db, store: models.NewStore(db, cipher), redis: rdb, asynq: asynqOpt,
 		sender: &jobs.Sender{
 			Client:    egress.NewHTTPClient(egress.Config{Allow: cfg.EgressAllow, RequestTimeout: cfg.HTTPTimeout}),
 			UserAgent: "Herald/" + version,
 		},
-		queue:    queue,
-		enqueuer: &jobs.Enqueuer{Client: queue, Inspector: asynq.NewInspector(asynqOpt), Namespace: cfg.Namespace},
+		queue:    client,
+		enqueuer: &queue.Enqueuer{Client: client, Inspector: asynq.NewInspector(asynqOpt), Namespace: cfg.Namespace},
 		limiter:  &ratelimit.Limiter{Redis: rdb, Namespace: cfg.Namespace},
 	}, nil
 }

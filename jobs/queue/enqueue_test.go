@@ -1,7 +1,8 @@
-package jobs
+package queue
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -41,4 +42,20 @@ func TestSweepRevivesAnArchivedTask(t *testing.T) {
 	info, err = inspector.GetTaskInfo(queue, id)
 	require.NoError(t, err)
 	require.Equal(t, asynq.TaskStateScheduled, info.State, "the sweep brought the timer back")
+}
+
+// A timer task never wakes before its wait is over, whatever fraction of
+// a millisecond the wait ends on: a timer that woke early would find its
+// run not due and end without moving it.
+func TestTimerWakesNoEarlierThanTheWait(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 11, 23, 4, 5, 24, 0, time.UTC)
+	for _, frac := range []time.Duration{0, time.Microsecond, 303741 * time.Microsecond, 999999 * time.Microsecond} {
+		at := base.Add(frac)
+		var p TimerPayload
+		require.NoError(t, json.Unmarshal(timerTask(models.NewID(at), "wait", at).Payload(), &p))
+		wake := time.UnixMilli(p.At)
+		require.False(t, wake.Before(at), "wait ends %v, timer wakes %v", at, wake)
+		require.Less(t, wake.Sub(at), time.Millisecond)
+	}
 }

@@ -1,4 +1,4 @@
-package jobs
+package queue
 
 import (
 	"context"
@@ -21,14 +21,16 @@ const (
 	TypeTimer = "journey:timer"
 	// TypeIngest processes a partition's new events for journeys.
 	TypeIngest = "journey:ingest"
+	// TypeAlert sends one alert e-mail.
+	TypeAlert = "mail:alert"
 )
 
 // ingestWindow groups the requests of 100 ms into one processing task, so
 // events that come one per request are still processed in batches.
 const ingestWindow = 100 * time.Millisecond
 
-// ingestPayload names the partition and the end of the task's window.
-type ingestPayload struct {
+// IngestPayload names the partition and the end of the task's window.
+type IngestPayload struct {
 	PanelID   int64 `json:"panel_id"`
 	Part      int16 `json:"part"`
 	WindowEnd int64 `json:"window_end_ms"`
@@ -43,7 +45,7 @@ func (e *Enqueuer) Ingest(ctx context.Context, panelID int64, part int16) error 
 	if e.recent.seen(id) {
 		return nil
 	}
-	payload, _ := json.Marshal(ingestPayload{PanelID: panelID, Part: part, WindowEnd: end.UnixMilli()})
+	payload, _ := json.Marshal(IngestPayload{PanelID: panelID, Part: part, WindowEnd: end.UnixMilli()})
 	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeIngest, payload),
 		asynq.Queue(e.Namespace+":"+queueJourney), asynq.TaskID(id), asynq.MaxRetry(5), asynq.Timeout(5*time.Minute))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -90,8 +92,8 @@ func (r *recentIDs) add(id string, end time.Time) {
 // of the same 10 ms share one task id.
 const minFlushWindow = 10 * time.Millisecond
 
-// flushPayload names the webhook and the end of the window the task flushes.
-type flushPayload struct {
+// FlushPayload names the webhook and the end of the window the task flushes.
+type FlushPayload struct {
 	WebhookID int64 `json:"webhook_id"`
 	WindowEnd int64 `json:"window_end_ms"`
 }
@@ -135,7 +137,7 @@ func (e *Enqueuer) flushAt(ctx context.Context, webhookID int64, batchWait time.
 	if e.recent.seen(id) {
 		return nil
 	}
-	payload, _ := json.Marshal(flushPayload{WebhookID: webhookID, WindowEnd: end.UnixMilli()})
+	payload, _ := json.Marshal(FlushPayload{WebhookID: webhookID, WindowEnd: end.UnixMilli()})
 	opts := []asynq.Option{
 		asynq.Queue(e.Namespace + ":" + queueDeliver),
 		asynq.TaskID(id),
@@ -162,8 +164,8 @@ func (e *Enqueuer) now() time.Time {
 	return time.Now()
 }
 
-// timerPayload names the run and the wait the timer ends.
-type timerPayload struct {
+// TimerPayload names the run and the wait the timer ends.
+type TimerPayload struct {
 	RunID uuid.UUID `json:"run_id"`
 	Node  string    `json:"node"`
 	At    int64     `json:"at_ms"`
@@ -216,7 +218,7 @@ func (e *Enqueuer) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 // the wait (kept in microseconds) is over and find the run not due yet,
 // so At is rounded up.
 func timerTask(runID uuid.UUID, node string, at time.Time) *asynq.Task {
-	payload, _ := json.Marshal(timerPayload{RunID: runID, Node: node, At: at.Add(time.Millisecond - time.Nanosecond).UnixMilli()})
+	payload, _ := json.Marshal(TimerPayload{RunID: runID, Node: node, At: at.Add(time.Millisecond - time.Nanosecond).UnixMilli()})
 	return asynq.NewTask(TypeTimer, payload)
 }
 

@@ -1,6 +1,9 @@
-// Package jobs is everything Herald runs off the request path: the outbound
-// client and sender, asynq task types and handlers, and the periodic jobs.
-package jobs
+// Package queue is how work is handed to the workers: the asynq task types
+// and queues, their payloads, and the Enqueuer that the HTTP handlers and
+// the domain packages (delivery, journey, health) call. It is a leaf: it
+// knows the task types but not their handlers, which package jobs routes
+// to the domain packages, so any of them can enqueue without a cycle.
+package queue
 
 // Queue names are prefixed with the namespace so several Herald deployments
 // (or parallel tests) can share one Redis.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
@@ -84,7 +85,7 @@ type Params struct {
 	// Tracker resets the health of webhooks put back in service.
 	Tracker *jobs.Tracker
 	// Metrics counts what the HTTP side does; nil counts nothing.
-	Metrics *jobs.Metrics
+	Metrics *metrics.Metrics
 	// Gatherer is what /metrics serves; nil serves no /metrics.
 	Gatherer prometheus.Gatherer
 	// Mailer e-mails invitation links; nil (SMTP not configured) only
@@ -102,7 +103,7 @@ type Server struct {
 	enqueuer *queue.Enqueuer
 	engine   *jobs.Engine
 	tracker  *jobs.Tracker
-	metrics  *jobs.Metrics
+	metrics  *metrics.Metrics
 	gatherer prometheus.Gatherer
 	log      *slog.Logger
 	now      func() time.Time
@@ -122,7 +123,7 @@ func New(p Params) *Server {
 		enqueuer: p.Enqueuer,
 		engine:   p.Engine,
 		tracker:  p.Tracker,
-		metrics:  jobs.OrNop(p.Metrics),
+		metrics:  metrics.OrNop(p.Metrics),
 		gatherer: p.Gatherer,
 		log:      cmp.Or(p.Logger, slog.Default()),
 		now:      p.Store.Now,

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
@@ -47,7 +48,7 @@ func (c DeliverConfig) withDefaults() DeliverConfig {
 // the attempt, and retry or give up.
 type Deliverer struct {
 	cfg      DeliverConfig
-	metrics  *Metrics
+	metrics  *metrics.Metrics
 	tracker  *Tracker
 	store    *models.Store
 	sender   *Sender

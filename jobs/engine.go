@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
@@ -43,7 +44,7 @@ type Engine struct {
 	Enqueuer *queue.Enqueuer
 	Log      *slog.Logger
 	// Metrics counts the deliveries journeys write; nil counts nothing.
-	Metrics *Metrics
+	Metrics *metrics.Metrics
 
 	live    liveCache
 	inserts insertGroup
@@ -430,7 +431,7 @@ func (w *work) save(ctx context.Context) error {
 // after enqueues what the committed transaction calls for. Failures are
 // logged: the sweep and the reconciler find the work in PostgreSQL.
 func (e *Engine) after(ctx context.Context, fx *effects) {
-	m := OrNop(e.Metrics)
+	m := metrics.OrNop(e.Metrics)
 	for _, d := range fx.deliveries {
 		m.DeliveriesCreated.WithLabelValues(string(d.Status)).Inc()
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
@@ -26,7 +27,7 @@ type SchedulerParams struct {
 	// default 7 days.
 	Retention time.Duration
 	// Metrics counts the jobs run; nil counts nothing.
-	Metrics *Metrics
+	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 }
 
@@ -36,7 +37,7 @@ type SchedulerParams struct {
 type Scheduler struct {
 	cron    gocron.Scheduler
 	elector *Elector
-	metrics *Metrics
+	metrics *metrics.Metrics
 	log     *slog.Logger
 }
 
@@ -59,7 +60,7 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
-	s := &Scheduler{cron: cron, elector: elector, metrics: OrNop(p.Metrics), log: log}
+	s := &Scheduler{cron: cron, elector: elector, metrics: metrics.OrNop(p.Metrics), log: log}
 	reconciler := &Reconciler{Store: p.Store, Enqueuer: p.Enqueuer, Grace: 5 * time.Second, Log: log}
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
 	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}

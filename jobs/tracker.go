@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
@@ -208,7 +209,7 @@ func (t *Tracker) SweepAlerts(ctx context.Context) error {
 // Alerter sends alert e-mails.
 type Alerter struct {
 	Store   *models.Store
-	Metrics *Metrics
+	Metrics *metrics.Metrics
 	Mailer  *mail.Mailer // nil: SMTP is not configured
 	// PublicURL is where people reach Herald, for the link in the e-mail.
 	PublicURL string
@@ -276,7 +277,7 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 		a.Log.WarnContext(ctx, "alert e-mail not sent; will retry", "alert_id", id, "error", sendErr)
 		return sendErr
 	}
-	OrNop(a.Metrics).AlertsSent.WithLabelValues(alert.State).Inc()
+	metrics.OrNop(a.Metrics).AlertsSent.WithLabelValues(alert.State).Inc()
 	a.Log.InfoContext(ctx, "alert e-mail sent", "alert_id", id, "webhook_id", alert.WebhookID, "state", alert.State, "recipients", len(to))
 	return nil
 }

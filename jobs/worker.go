@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
@@ -36,7 +37,7 @@ type WorkerParams struct {
 	// PublicURL is where people reach Herald, for links in e-mails.
 	PublicURL string
 	// Metrics counts what the worker does; nil counts nothing.
-	Metrics *Metrics
+	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 }
 
@@ -65,7 +66,7 @@ func NewWorker(p WorkerParams) *Worker {
 	})
 	mux := asynq.NewServeMux()
 	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}
-	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
+	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
 		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{max: panelShareOf(concurrency, p.PanelConcurrency)}}
 	mux.HandleFunc(queue.TypeFlush, deliverer.HandleFlush)
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}

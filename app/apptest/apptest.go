@@ -28,6 +28,7 @@ import (
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
@@ -80,7 +81,7 @@ type Env struct {
 	Reconciler *jobs.Reconciler
 	Engine     *jobs.Engine
 	Tracker    *jobs.Tracker
-	Metrics    *jobs.Metrics
+	Metrics    *metrics.Metrics
 	Redis      *redis.Client
 
 	opts   Options
@@ -131,8 +132,8 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	e.Reconciler = &jobs.Reconciler{Store: store, Enqueuer: e.Enqueuer, Grace: 200 * time.Millisecond, Log: log}
 	reg := prometheus.NewRegistry()
-	e.Metrics = jobs.NewMetrics(reg)
-	reg.MustRegister(&jobs.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
+	e.Metrics = metrics.New(reg)
+	reg.MustRegister(&metrics.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
 	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
 	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Sender: e.sender, Log: log}
 	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts

@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -59,11 +60,11 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := jobs.NewMetrics(reg)
+	counters := metrics.New(reg)
 	if name == "all" || name == "serve" {
 		// The deployment's state, read from PostgreSQL and Redis, is
 		// reported by the processes that serve /metrics.
-		reg.MustRegister(&jobs.Collector{Store: rt.store, Inspector: rt.enqueuer.Inspector, Namespace: cfg.Namespace, Log: log})
+		reg.MustRegister(&metrics.Collector{Store: rt.store, Inspector: rt.enqueuer.Inspector, Namespace: cfg.Namespace, Log: log})
 	}
 
 	g, ctx := errgroup.WithContext(ctx)
@@ -79,7 +80,7 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 		return &configError{"HERALD_SMTP_URL", err.Error()}
 	}
 	if name == "all" || name == "serve" {
-		g.Go(func() error { return serveHTTP(ctx, rt, metrics, reg, mailer) })
+		g.Go(func() error { return serveHTTP(ctx, rt, counters, reg, mailer) })
 	}
 	if name == "all" || name == "worker" {
 		if mailer == nil {
@@ -88,12 +89,12 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 		w := jobs.NewWorker(jobs.WorkerParams{Redis: rt.asynq, Namespace: cfg.Namespace, Concurrency: cfg.WorkerConcurrency,
 			PanelConcurrency: cfg.PanelConcurrency, Store: rt.store, Sender: rt.sender, Enqueuer: rt.enqueuer, Limiter: rt.limiter,
 			Deliver: jobs.DeliverConfig{Lease: cfg.HTTPTimeout + 90*time.Second}, Mailer: mailer,
-			PublicURL: cfg.PublicURL, Metrics: metrics, Logger: log})
+			PublicURL: cfg.PublicURL, Metrics: counters, Logger: log})
 		g.Go(func() error { return w.Run(ctx) })
 	}
 	if name == "all" || name == "scheduler" {
 		s, err := jobs.NewScheduler(jobs.SchedulerParams{Store: rt.store, Enqueuer: rt.enqueuer, Sender: rt.sender,
-			Retention: cfg.Retention, Metrics: metrics, Logger: log})
+			Retention: cfg.Retention, Metrics: counters, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -104,7 +105,7 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 }
 
 // serveHTTP serves the app until ctx ends, then drains for up to 30 s.
-func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *prometheus.Registry, mailer *mail.Mailer) error {
+func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg *prometheus.Registry, mailer *mail.Mailer) error {
 	// With a listener of its own /metrics is served there only, not where
 	// the users (or the internet) reach Herald.
 	var gatherer prometheus.Gatherer = reg
@@ -116,13 +117,13 @@ func serveHTTP(ctx context.Context, rt *runtime, metrics *jobs.Metrics, reg *pro
 			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://"),
 			PublicURL: rt.cfg.PublicURL, UIRateLimit: rt.cfg.UIRateLimit, TrustedProxies: rt.cfg.TrustedProxies},
 		Mailer:   mailer,
-		Metrics:  metrics,
+		Metrics:  counters,
 		Gatherer: gatherer,
 		Store:    rt.store,
 		Sender:   rt.sender,
 		Limiter:  rt.limiter,
 		Enqueuer: rt.enqueuer,
-		Engine:   &jobs.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: metrics},
+		Engine:   &jobs.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters},
 		Tracker:  &jobs.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Sender: rt.sender, Log: rt.log},
 		Logger:   rt.log,
 	})

@@ -1,4 +1,8 @@
-package jobs
+// Package metrics is Herald's Prometheus instrumentation: the counters the
+// domain packages increment as they work (Metrics) and the gauges read
+// from PostgreSQL and Redis on scrape (Collector). It is a leaf shared by
+// every package that counts, so none of them depends on another for it.
+package metrics
 
 import (
 	"context"
@@ -25,8 +29,8 @@ type Metrics struct {
 	PeriodicRuns      *prometheus.CounterVec
 }
 
-// NewMetrics creates the metrics and registers them with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+// New creates the metrics and registers them with reg.
+func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		EventsIngested: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "events_ingested_total",
 			Help: "Events accepted by the ingest API: stored, or duplicates of an event_id already stored."}, []string{"result"}),
@@ -47,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // nopMetrics counts into nothing, for components built without metrics.
-var nopMetrics = NewMetrics(prometheus.NewRegistry())
+var nopMetrics = New(prometheus.NewRegistry())
 
 // OrNop returns m, or metrics that go nowhere.
 func OrNop(m *Metrics) *Metrics {

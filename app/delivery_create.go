@@ -8,7 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/payload"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -52,10 +52,10 @@ func (s *Server) deliveryCreate(c *gin.Context) {
 			return
 		}
 		if w.HashPII {
-			jobs.HashPII(fields)
+			payload.HashPII(fields)
 		}
 		id := models.NewID(now)
-		item, err := jobs.EncodeItem(models.DeliveryID(id), fields)
+		item, err := payload.EncodeItem(models.DeliveryID(id), fields)
 		if err != nil {
 			s.fail(c, errBadRequest(fmt.Sprintf("items[%d]", i), "cannot be encoded: "+err.Error()))
 			return

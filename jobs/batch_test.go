@@ -103,33 +103,3 @@ func TestRetryPolicyDecide(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
-
-func TestHashPIITable(t *testing.T) {
-	t.Parallel()
-	in := map[string]any{
-		"email": "  Ann@Example.COM ", "Mobile": "+1 (555) 010-9999", "phone": "98450 12345",
-		"foreignkey": "ann@example.com", "name": "Ann", "count": json.Number("3"),
-		"nested": map[string]any{"E-Mail": "x@y.org", "list": []any{"b@c.io", "not an email"}},
-	}
-	HashPII(in)
-	require.Equal(t, hashValue("ann@example.com"), in["email"])
-	require.Equal(t, hashValue("ann@example.com"), in["foreignkey"])
-	require.Equal(t, hashValue("+15550109999"), in["Mobile"])
-	require.Equal(t, hashValue("9845012345"), in["phone"])
-	require.Equal(t, "Ann", in["name"])
-	require.Equal(t, json.Number("3"), in["count"])
-	nested := in["nested"].(map[string]any)
-	require.Equal(t, hashValue("x@y.org"), nested["E-Mail"])
-	require.Equal(t, []any{hashValue("b@c.io"), "not an email"}, nested["list"])
-	require.Len(t, in["email"], 64)
-}
-
-func TestEncodeItem(t *testing.T) {
-	t.Parallel()
-	b, err := EncodeItem("dlv_X", map[string]any{"delivery_id": "forged", "b": "<&>", "a": 1})
-	require.NoError(t, err)
-	require.Equal(t, `{"delivery_id":"dlv_X","a":1,"b":"<&>"}`, string(b))
-	b, err = EncodeItem("dlv_Y", map[string]any{})
-	require.NoError(t, err)
-	require.Equal(t, `{"delivery_id":"dlv_Y"}`, string(b))
-}

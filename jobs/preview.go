@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/jobs/payload"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -19,10 +20,10 @@ func encodeJourneyItem(it *journey.Item, id uuid.UUID, hashPII bool) ([]byte, er
 	it.DeliveryID = models.DeliveryID(id)
 	if hashPII {
 		for _, m := range []map[string]any{it.EventParams, it.AttParams, it.CustomParams, it.PayloadParams} {
-			HashPII(m)
+			payload.HashPII(m)
 		}
 	}
-	return MarshalPlain(*it)
+	return payload.MarshalPlain(*it)
 }
 
 // Sample data of a preview: a contact with the usual attributes and the
@@ -64,7 +65,7 @@ func PreviewBatch(panel, journeyName string, def *journey.Definition, nodeID str
 	if err != nil {
 		return nil, fmt.Errorf("jobs: preview: %w", err)
 	}
-	body, err := MarshalPlain(map[string][]json.RawMessage{panel: {item}})
+	body, err := payload.MarshalPlain(map[string][]json.RawMessage{panel: {item}})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: preview: %w", err)
 	}

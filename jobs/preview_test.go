@@ -1,6 +1,8 @@
 package jobs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -30,7 +32,7 @@ func TestPreviewBatch(t *testing.T) {
 		email   string
 	}{
 		{"plain", false, "test.user@example.com"},
-		{"hashed", true, hashValue("test.user@example.com")},
+		{"hashed", true, sha256Hex("test.user@example.com")},
 	} {
 		raw, err := PreviewBatch("acme_prod", "Cart", def, "hook", models.AssetInfo{ID: 7, Label: "Orders", HashPII: tc.hashPII}, now)
 		require.NoError(t, err, tc.name)
@@ -50,4 +52,10 @@ func TestPreviewBatch(t *testing.T) {
 	require.Equal(t, "test.user@example.com", previewContact.Attributes["EMAIL"], "the shared sample is never hashed")
 	_, err := PreviewBatch("acme_prod", "Cart", def, "mail", models.AssetInfo{}, now)
 	require.Error(t, err, "only a webhook step sends a batch")
+}
+
+// sha256Hex is how package payload hashes a normalised e-mail address.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -1,4 +1,10 @@
-package jobs
+// Package payload is the format of a batch item, as receivers read it:
+// delivery_id first, the rest as given, no HTML escaping, and personal
+// data (e-mail addresses, phone numbers) hashed when the asset asks. The
+// deliveries API (app) and the journey engine (package journey) write
+// items with it; the sender (package delivery) only concatenates them.
+// It is a leaf so both writers share it without depending on each other.
+package payload
 
 import (
 	"bytes"

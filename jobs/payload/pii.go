@@ -1,4 +1,4 @@
-package jobs
+package payload
 
 import (
 	"crypto/sha256"

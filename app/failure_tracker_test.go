@@ -238,14 +238,14 @@ func TestAutomaticProbe(t *testing.T) {
 	ids := env.Deliver(id, items(2, "p")...)
 	env.WaitStatus(10*time.Second, models.DeliveryHeld, ids...)
 	ctx := context.Background()
-	require.NoError(t, env.Tracker.Probe(ctx))
+	require.NoError(t, env.Prober.Run(ctx))
 	require.Equal(t, "disabled", state(env, id).Status, "the probe failed")
-	require.NoError(t, env.Tracker.Probe(ctx))
+	require.NoError(t, env.Prober.Run(ctx))
 	require.Equal(t, "disabled", state(env, id).Status)
 
 	down.Store(false)
 	env.Store.Now = func() time.Time { return time.Now().Add(6 * time.Minute) } // the next probe is due
-	require.NoError(t, env.Tracker.Probe(ctx))
+	require.NoError(t, env.Prober.Run(ctx))
 	env.Store.Now = func() time.Time { return time.Now().UTC() }
 	require.Equal(t, "active", state(env, id).Status)
 	env.WaitStatus(10*time.Second, models.DeliveryDelivered, ids...)

@@ -63,7 +63,8 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 	s := &Scheduler{cron: cron, elector: elector, metrics: metrics.OrNop(p.Metrics), log: log}
 	reconciler := &Reconciler{Store: p.Store, Enqueuer: p.Enqueuer, Grace: 5 * time.Second, Log: log}
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
-	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}
+	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
+	prober := &Prober{Store: p.Store, Sender: p.Sender, Tracker: tracker, Enqueuer: p.Enqueuer, Log: log}
 	retention := cmp.Or(p.Retention, 7*24*time.Hour)
 	jobs := []periodic{
 		{"reconcile-deliveries", cmp.Or(p.ReconcileEvery, 5*time.Second), reconciler.Run},
@@ -74,7 +75,7 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 			return engine.SweepEvents(ctx, 5*time.Second)
 		}},
 		{"sweep-alerts", 30 * time.Second, tracker.SweepAlerts},
-		{"probe-disabled-webhooks", time.Minute, tracker.Probe},
+		{"probe-disabled-webhooks", time.Minute, prober.Run},
 		{"health-rollup", time.Minute, tracker.Rollup},
 		{"held-deliveries", time.Minute, func(ctx context.Context) error {
 			held, err := p.Store.HeldCounts(ctx)

@@ -24,13 +24,13 @@ import (
 	"github.com/heraldhq/herald/templates"
 )
 
-// Tracker is the failure tracker's I/O around package health: it queues
-// alerts, re-enables and probes disabled webhooks, and lets degraded ones
-// recover when their window goes quiet.
+// Tracker is the failure tracker's I/O around the state machine: it queues
+// alerts, resets the health of webhooks put back in service (by a person,
+// or by the Prober), and lets degraded ones recover when their window goes
+// quiet.
 type Tracker struct {
 	Store    *models.Store
 	Enqueuer *queue.Enqueuer
-	Sender   *Sender // for automatic probes
 	Log      *slog.Logger
 }
 
@@ -116,50 +116,6 @@ func (t *Tracker) Reenabled(ctx context.Context, w *models.Webhook, released int
 		t.Alert(ctx, w, health.AlertRecovered, h, thresholds(w.HealthSettings, nil), released)
 	}
 	return true
-}
-
-// Probe tests the disabled webhooks whose automatic probe is due and
-// re-enables those that answer 200.
-func (t *Tracker) Probe(ctx context.Context) error {
-	due, err := t.Store.ProbeDue(ctx)
-	if err != nil {
-		return err
-	}
-	for i := range due {
-		w := &due[i]
-		spec, err := t.Store.Spec(w)
-		if err != nil {
-			return err
-		}
-		panel, err := t.Store.PanelByID(ctx, w.PanelID)
-		if err != nil {
-			return err
-		}
-		res := t.Sender.Test(ctx, panel.Name, &spec)
-		test := &models.WebhookTest{PanelID: w.PanelID, WebhookID: &w.ID, ConfigFP: w.ConfigFP, URL: w.URL,
-			Passed: res.Err == nil && res.StatusCode == 200, StatusCode: res.StatusCode,
-			LatencyMS: int(res.Latency.Milliseconds()), ResponseBody: string(res.Body), Error: res.ErrorText(), ErrorClass: res.ErrClass}
-		if err := t.Store.RecordTest(ctx, test); err != nil {
-			return err
-		}
-		if !test.Passed {
-			t.Log.InfoContext(ctx, "automatic probe failed; still disabled", "webhook_id", w.ID, "error", res.ErrorText())
-			continue
-		}
-		before := *w
-		_, released, err := t.Store.ActivateWebhook(ctx, w.PanelID, w.ID)
-		if err != nil {
-			return err
-		}
-		t.Log.InfoContext(ctx, "automatic probe passed; webhook re-enabled", "webhook_id", w.ID, "released", released)
-		t.Reenabled(ctx, &before, released)
-		if released > 0 {
-			if err := t.Enqueuer.Flush(ctx, w.ID, 0); err != nil {
-				t.Log.WarnContext(ctx, "flush not enqueued; the reconciler will pick it up", "webhook_id", w.ID, "error", err)
-			}
-		}
-	}
-	return nil
 }
 
 // Rollup lets a degraded webhook that has gone quiet recover: its state

@@ -65,7 +65,7 @@ func NewWorker(p WorkerParams) *Worker {
 		LogLevel:                 asynq.WarnLevel,
 	})
 	mux := asynq.NewServeMux()
-	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}
+	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
 	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
 		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{max: panelShareOf(concurrency, p.PanelConcurrency)}}
 	mux.HandleFunc(queue.TypeFlush, deliverer.HandleFlush)

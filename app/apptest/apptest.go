@@ -81,6 +81,7 @@ type Env struct {
 	Reconciler *jobs.Reconciler
 	Engine     *jobs.Engine
 	Tracker    *jobs.Tracker
+	Prober     *jobs.Prober
 	Metrics    *metrics.Metrics
 	Redis      *redis.Client
 
@@ -135,7 +136,8 @@ func Start(t testing.TB, opts Options) *Env {
 	e.Metrics = metrics.New(reg)
 	reg.MustRegister(&metrics.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
 	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
-	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Sender: e.sender, Log: log}
+	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log}
+	e.Prober = &jobs.Prober{Store: store, Sender: e.sender, Tracker: e.Tracker, Enqueuer: e.Enqueuer, Log: log}
 	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts
 	if opts.Mail != nil {
 		if mailer, err = mail.New(*opts.Mail); err != nil {

@@ -124,7 +124,7 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 		Limiter:  rt.limiter,
 		Enqueuer: rt.enqueuer,
 		Engine:   &jobs.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters},
-		Tracker:  &jobs.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Sender: rt.sender, Log: rt.log},
+		Tracker:  &jobs.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log},
 		Logger:   rt.log,
 	})
 	srv := &http.Server{

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -83,7 +84,7 @@ type Params struct {
 	// Engine stores ingested events and moves journeys.
 	Engine *jobs.Engine
 	// Tracker resets the health of webhooks put back in service.
-	Tracker *jobs.Tracker
+	Tracker *health.Tracker
 	// Metrics counts what the HTTP side does; nil counts nothing.
 	Metrics *metrics.Metrics
 	// Gatherer is what /metrics serves; nil serves no /metrics.
@@ -102,7 +103,7 @@ type Server struct {
 	limiter  *ratelimit.Limiter
 	enqueuer *queue.Enqueuer
 	engine   *jobs.Engine
-	tracker  *jobs.Tracker
+	tracker  *health.Tracker
 	metrics  *metrics.Metrics
 	gatherer prometheus.Gatherer
 	log      *slog.Logger

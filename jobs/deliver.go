@@ -49,7 +49,7 @@ func (c DeliverConfig) withDefaults() DeliverConfig {
 type Deliverer struct {
 	cfg      DeliverConfig
 	metrics  *metrics.Metrics
-	tracker  *Tracker
+	tracker  *health.Tracker
 	store    *models.Store
 	sender   *Sender
 	enqueuer *queue.Enqueuer
@@ -101,7 +101,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	// the webhook's health: it carries it along and writes it with each
 	// batch it records.
 	h := health.Parse(target.Health)
-	th := thresholds(target.HealthSettings, target.PanelHealthSettings)
+	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
 	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, spec.BatchSize, time.Time{}, d.cfg.Lease)
 	for {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
@@ -15,7 +16,7 @@ import (
 type Prober struct {
 	Store    *models.Store
 	Sender   *Sender
-	Tracker  *Tracker
+	Tracker  *health.Tracker
 	Enqueuer *queue.Enqueuer
 	Log      *slog.Logger
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -65,14 +66,14 @@ func NewWorker(p WorkerParams) *Worker {
 		LogLevel:                 asynq.WarnLevel,
 	})
 	mux := asynq.NewServeMux()
-	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
+	tracker := &health.Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
 	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
 		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{max: panelShareOf(concurrency, p.PanelConcurrency)}}
 	mux.HandleFunc(queue.TypeFlush, deliverer.HandleFlush)
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
 	mux.HandleFunc(queue.TypeTimer, engine.HandleTimer)
 	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
-	alerter := &Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
+	alerter := &health.Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
 	mux.HandleFunc(queue.TypeAlert, alerter.HandleAlert)
 	return &Worker{srv: srv, mux: mux, log: log}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/egress"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -80,7 +81,7 @@ type Env struct {
 	Enqueuer   *queue.Enqueuer
 	Reconciler *jobs.Reconciler
 	Engine     *jobs.Engine
-	Tracker    *jobs.Tracker
+	Tracker    *health.Tracker
 	Prober     *jobs.Prober
 	Metrics    *metrics.Metrics
 	Redis      *redis.Client
@@ -136,7 +137,7 @@ func Start(t testing.TB, opts Options) *Env {
 	e.Metrics = metrics.New(reg)
 	reg.MustRegister(&metrics.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
 	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
-	e.Tracker = &jobs.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log}
+	e.Tracker = &health.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log}
 	e.Prober = &jobs.Prober{Store: store, Sender: e.sender, Tracker: e.Tracker, Enqueuer: e.Enqueuer, Log: log}
 	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts
 	if opts.Mail != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/models"
@@ -124,7 +125,7 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 		Limiter:  rt.limiter,
 		Enqueuer: rt.enqueuer,
 		Engine:   &jobs.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters},
-		Tracker:  &jobs.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log},
+		Tracker:  &health.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log},
 		Logger:   rt.log,
 	})
 	srv := &http.Server{

@@ -1,6 +1,10 @@
-// Package health is the failure tracker's pure logic: what one request's
-// outcome does to a webhook's health, and which alert that calls for. It
-// does no I/O; the deliverer feeds it outcomes and stores what it says.
+// Package health is the failure tracker. Its pure logic (this file) says
+// what one request's outcome does to a webhook's health and which alert
+// that calls for; it does no I/O, and the deliverer (package delivery)
+// feeds it outcomes and stores what it says. Around it (tracker.go), the
+// Tracker writes and queues the alerts, resets the health of webhooks put
+// back in service and lets quiet degraded ones recover, and the Alerter
+// runs the mail:alert task that e-mails them (through package mail).
 package health
 
 import (

@@ -1,4 +1,4 @@
-package jobs
+package health
 
 import (
 	"bytes"
@@ -10,13 +10,11 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/hibiken/asynq"
 
-	texttemplate "text/template"
-
-	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -52,19 +50,19 @@ type recentAttempt struct {
 	What string    `json:"what"`
 }
 
-// thresholds merges a webhook's thresholds over its panel's over the defaults.
-func thresholds(asset, panel json.RawMessage) health.Thresholds {
-	var a, p health.Thresholds
+// ThresholdsFor merges a webhook's thresholds over its panel's over the defaults.
+func ThresholdsFor(asset, panel json.RawMessage) Thresholds {
+	var a, p Thresholds
 	_ = json.Unmarshal(asset, &a)
 	_ = json.Unmarshal(panel, &p)
-	return a.Merge(p).Merge(health.Defaults)
+	return a.Merge(p).Merge(Defaults)
 }
 
 // Alert writes an alert (unless one of the same state went out within the
 // hour) and enqueues its e-mail. Failures are logged: the alert sweep sends
 // what was written, and an alert that could not be written is a lost
 // e-mail, not a lost event.
-func (t *Tracker) Alert(ctx context.Context, w *models.Webhook, kind health.Alert, h health.Health, th health.Thresholds, held int64) {
+func (t *Tracker) Alert(ctx context.Context, w *models.Webhook, kind Alert, h Health, th Thresholds, held int64) {
 	d := alertDetails{Label: w.Label, Endpoint: endpoint(w.URL), Since: h.FailingSince, Held: held, Window: th.Window.D().String()}
 	d.Attempts, d.Failures = h.Window(th.Window.D(), t.Store.Now())
 	if recent, err := t.Store.RecentAttempts(ctx, w.ID, 5); err == nil {
@@ -104,8 +102,8 @@ func endpoint(raw string) string {
 // and sends "recovered" if its outage was announced. It reports whether
 // the health changed.
 func (t *Tracker) Reenabled(ctx context.Context, w *models.Webhook, released int64) bool {
-	h := health.Parse(w.Health)
-	if h.State == health.Healthy && !h.Alerted {
+	h := Parse(w.Health)
+	if h.State == Healthy && !h.Alerted {
 		return false
 	}
 	raw, _ := json.Marshal(h.Reset())
@@ -113,7 +111,7 @@ func (t *Tracker) Reenabled(ctx context.Context, w *models.Webhook, released int
 		t.Log.ErrorContext(ctx, "health not reset", "webhook_id", w.ID, "error", err)
 	}
 	if h.Alerted {
-		t.Alert(ctx, w, health.AlertRecovered, h, thresholds(w.HealthSettings, nil), released)
+		t.Alert(ctx, w, AlertRecovered, h, ThresholdsFor(w.HealthSettings, nil), released)
 	}
 	return true
 }
@@ -121,27 +119,27 @@ func (t *Tracker) Reenabled(ctx context.Context, w *models.Webhook, released int
 // Rollup lets a degraded webhook that has gone quiet recover: its state
 // only moves on requests, and without requests its window empties.
 func (t *Tracker) Rollup(ctx context.Context) error {
-	ws, err := t.Store.WebhooksInState(ctx, string(health.Degraded))
+	ws, err := t.Store.WebhooksInState(ctx, string(Degraded))
 	if err != nil {
 		return err
 	}
 	now := t.Store.Now()
 	for i := range ws {
 		w := &ws[i]
-		h := health.Parse(w.Health)
-		th := thresholds(w.HealthSettings, nil)
+		h := Parse(w.Health)
+		th := ThresholdsFor(w.HealthSettings, nil)
 		attempts, failures := h.Window(th.Window.D(), now)
 		if attempts >= th.DegradedMinAttempts && float64(failures) > th.DegradedRate*float64(attempts) {
 			continue
 		}
 		alerted := h.Alerted
-		h.State, h.Alerted = health.Healthy, false
+		h.State, h.Alerted = Healthy, false
 		raw, _ := json.Marshal(h)
 		if ok, err := t.Store.SetHealth(ctx, w.ID, raw); err != nil || !ok {
 			continue // a worker is sending: it will judge on its own request
 		}
 		if alerted {
-			t.Alert(ctx, w, health.AlertRecovered, h, th, 0)
+			t.Alert(ctx, w, AlertRecovered, h, th, 0)
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
@@ -76,7 +77,7 @@ func (c Config) withDefaults() Config {
 type Params struct {
 	Config  Config
 	Store   *models.Store
-	Sender  *jobs.Sender
+	Sender  *delivery.Sender
 	Limiter *ratelimit.Limiter
 	// Enqueuer hands new work to the worker; it may be nil in tests that
 	// need no worker, and the reconciler finds the work all the same.
@@ -99,7 +100,7 @@ type Params struct {
 type Server struct {
 	cfg      Config
 	store    *models.Store
-	sender   *jobs.Sender
+	sender   *delivery.Sender
 	limiter  *ratelimit.Limiter
 	enqueuer *queue.Enqueuer
 	engine   *jobs.Engine

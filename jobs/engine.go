@@ -471,3 +471,15 @@ func toJourneyContact(c *models.Contact) *journey.Contact {
 	}
 	return &journey.Contact{ID: c.ID, Key: c.Key(), Email: email, Attributes: c.Attributes}
 }
+
+// sleep waits for d or until ctx ends; it reports whether it slept fully.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 
+	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -20,7 +21,7 @@ type SchedulerParams struct {
 	Store    *models.Store
 	Enqueuer *queue.Enqueuer
 	// Sender runs the automatic probes of disabled webhooks.
-	Sender *Sender
+	Sender *delivery.Sender
 	// ReconcileEvery is how often lost work is looked for; default 5 s.
 	ReconcileEvery time.Duration
 	// Retention is how long delivered deliveries, attempts and processed
@@ -65,7 +66,7 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 	reconciler := &Reconciler{Store: p.Store, Enqueuer: p.Enqueuer, Grace: 5 * time.Second, Log: log}
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
 	tracker := &health.Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
-	prober := &Prober{Store: p.Store, Sender: p.Sender, Tracker: tracker, Enqueuer: p.Enqueuer, Log: log}
+	prober := &delivery.Prober{Store: p.Store, Sender: p.Sender, Tracker: tracker, Enqueuer: p.Enqueuer, Log: log}
 	retention := cmp.Or(p.Retention, 7*24*time.Hour)
 	jobs := []periodic{
 		{"reconcile-deliveries", cmp.Or(p.ReconcileEvery, 5*time.Second), reconciler.Run},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
@@ -29,10 +30,10 @@ type WorkerParams struct {
 	// others; 0 means half of Concurrency, a negative number no cap.
 	PanelConcurrency int
 	Store            *models.Store
-	Sender           *Sender
+	Sender           *delivery.Sender
 	Enqueuer         *queue.Enqueuer
 	Limiter          *ratelimit.Limiter
-	Deliver          DeliverConfig
+	Deliver          delivery.Config
 	// Mailer sends alert e-mail; nil when SMTP is not configured.
 	Mailer *mail.Mailer
 	// PublicURL is where people reach Herald, for links in e-mails.
@@ -67,8 +68,9 @@ func NewWorker(p WorkerParams) *Worker {
 	})
 	mux := asynq.NewServeMux()
 	tracker := &health.Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
-	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
-		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{max: panelShareOf(concurrency, p.PanelConcurrency)}}
+	deliverer := delivery.NewDeliverer(delivery.DelivererParams{Config: p.Deliver, Metrics: p.Metrics, Tracker: tracker,
+		Store: p.Store, Sender: p.Sender, Enqueuer: p.Enqueuer, Limiter: p.Limiter, Log: log,
+		Concurrency: concurrency, PanelConcurrency: p.PanelConcurrency})
 	mux.HandleFunc(queue.TypeFlush, deliverer.HandleFlush)
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
 	mux.HandleFunc(queue.TypeTimer, engine.HandleTimer)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
@@ -82,12 +83,12 @@ type Env struct {
 	Reconciler *jobs.Reconciler
 	Engine     *jobs.Engine
 	Tracker    *health.Tracker
-	Prober     *jobs.Prober
+	Prober     *delivery.Prober
 	Metrics    *metrics.Metrics
 	Redis      *redis.Client
 
 	opts   Options
-	sender *jobs.Sender
+	sender *delivery.Sender
 	queue  *asynq.Client
 	redisO asynq.RedisConnOpt
 
@@ -126,7 +127,7 @@ func Start(t testing.TB, opts Options) *Env {
 	log := slog.New(slog.DiscardHandler)
 	e := &Env{
 		T: t, Store: store, Namespace: ns, Redis: rdb, opts: opts, queue: client, redisO: redisOpt,
-		sender: &jobs.Sender{
+		sender: &delivery.Sender{
 			Client:    egress.NewHTTPClient(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, RequestTimeout: opts.HTTPTimeout}),
 			UserAgent: "Herald/test",
 		},
@@ -138,7 +139,7 @@ func Start(t testing.TB, opts Options) *Env {
 	reg.MustRegister(&metrics.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
 	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
 	e.Tracker = &health.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log}
-	e.Prober = &jobs.Prober{Store: store, Sender: e.sender, Tracker: e.Tracker, Enqueuer: e.Enqueuer, Log: log}
+	e.Prober = &delivery.Prober{Store: store, Sender: e.sender, Tracker: e.Tracker, Enqueuer: e.Enqueuer, Log: log}
 	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts
 	if opts.Mail != nil {
 		if mailer, err = mail.New(*opts.Mail); err != nil {
@@ -201,7 +202,7 @@ func (e *Env) StartWorker() {
 		Redis: e.redisO, Namespace: e.Namespace, Concurrency: cmp.Or(e.opts.WorkerConcurrency, 10),
 		PanelConcurrency: e.opts.PanelConcurrency, Store: e.Store, Sender: e.sender,
 		Enqueuer: e.Enqueuer, Limiter: &ratelimit.Limiter{Redis: e.Redis, Namespace: e.Namespace},
-		Deliver: jobs.DeliverConfig{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease,
+		Deliver: delivery.Config{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease,
 			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},
 		Mailer: mailer, PublicURL: "http://herald.test", Metrics: e.Metrics,
 		Logger: slog.New(slog.DiscardHandler),

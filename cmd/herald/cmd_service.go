@@ -20,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
@@ -89,7 +90,7 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 		}
 		w := jobs.NewWorker(jobs.WorkerParams{Redis: rt.asynq, Namespace: cfg.Namespace, Concurrency: cfg.WorkerConcurrency,
 			PanelConcurrency: cfg.PanelConcurrency, Store: rt.store, Sender: rt.sender, Enqueuer: rt.enqueuer, Limiter: rt.limiter,
-			Deliver: jobs.DeliverConfig{Lease: cfg.HTTPTimeout + 90*time.Second}, Mailer: mailer,
+			Deliver: delivery.Config{Lease: cfg.HTTPTimeout + 90*time.Second}, Mailer: mailer,
 			PublicURL: cfg.PublicURL, Metrics: counters, Logger: log})
 		g.Go(func() error { return w.Run(ctx) })
 	}

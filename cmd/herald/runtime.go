@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
-	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
@@ -32,7 +32,7 @@ type runtime struct {
 	store    *models.Store
 	redis    redis.UniversalClient
 	asynq    asynq.RedisConnOpt
-	sender   *jobs.Sender
+	sender   *delivery.Sender
 	queue    *asynq.Client
 	enqueuer *queue.Enqueuer
 	limiter  *ratelimit.Limiter
@@ -59,7 +59,7 @@ func openRuntime(ctx context.Context, cfg *config, log *slog.Logger) (*runtime, 
 	client := asynq.NewClient(asynqOpt)
 	return &runtime{
 		cfg: cfg, log: log, db: db, store: models.NewStore(db, cipher), redis: rdb, asynq: asynqOpt,
-		sender: &jobs.Sender{
+		sender: &delivery.Sender{
 			Client:    egress.NewHTTPClient(egress.Config{Allow: cfg.EgressAllow, RequestTimeout: cfg.HTTPTimeout}),
 			UserAgent: "Herald/" + version,
 		},

@@ -1,4 +1,4 @@
-package jobs
+package delivery
 
 import (
 	"cmp"
@@ -19,8 +19,8 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// DeliverConfig tunes delivery. Zero fields take the defaults.
-type DeliverConfig struct {
+// Config tunes delivery. Zero fields take the defaults.
+type Config struct {
 	// RetrySchedule is the wait before each retry; default DefaultRetrySchedule.
 	RetrySchedule []time.Duration
 	// Lease is how long a claimed batch belongs to its worker before
@@ -35,7 +35,7 @@ type DeliverConfig struct {
 	ProbeSchedule []time.Duration
 }
 
-func (c DeliverConfig) withDefaults() DeliverConfig {
+func (c Config) withDefaults() Config {
 	if len(c.RetrySchedule) == 0 {
 		c.RetrySchedule = DefaultRetrySchedule
 	}
@@ -44,10 +44,34 @@ func (c DeliverConfig) withDefaults() DeliverConfig {
 	return c
 }
 
+// DelivererParams are what a Deliverer works with; the worker (package
+// jobs) fills them.
+type DelivererParams struct {
+	Config   Config
+	Store    *models.Store
+	Sender   *Sender
+	Enqueuer *queue.Enqueuer
+	Limiter  *ratelimit.Limiter
+	Tracker  *health.Tracker
+	// Metrics counts attempts; nil counts nothing.
+	Metrics *metrics.Metrics
+	// Concurrency is the worker's task slots, PanelConcurrency how many of
+	// them one panel may hold (0: half, negative: no cap).
+	Concurrency, PanelConcurrency int
+	Log                           *slog.Logger
+}
+
+// NewDeliverer builds a Deliverer, defaults filled in.
+func NewDeliverer(p DelivererParams) *Deliverer {
+	return &Deliverer{cfg: p.Config.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: p.Tracker, store: p.Store,
+		sender: p.Sender, enqueuer: p.Enqueuer, limiter: p.Limiter, log: p.Log,
+		share: &panelShare{max: panelShareOf(p.Concurrency, p.PanelConcurrency)}}
+}
+
 // Deliverer runs flush tasks: claim a batch from the outbox, send it, record
 // the attempt, and retry or give up.
 type Deliverer struct {
-	cfg      DeliverConfig
+	cfg      Config
 	metrics  *metrics.Metrics
 	tracker  *health.Tracker
 	store    *models.Store

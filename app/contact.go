@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -36,8 +36,8 @@ type memberInput struct {
 	Attributes map[string]any `json:"attributes"`
 }
 
-func (in memberInput) member(field string) (jobs.Member, error) {
-	m := jobs.Member{
+func (in memberInput) member(field string) (journey.Member, error) {
+	m := journey.Member{
 		User: models.Identity{ExternalID: strings.TrimSpace(in.ExternalID), Email: models.NormalizeEmail(in.Email),
 			Phone: models.NormalizePhone(in.Phone)},
 		Attributes: map[string]any{},

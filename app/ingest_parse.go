@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/heraldhq/herald/jobs"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -38,7 +38,7 @@ func badPayload(format string, args ...any) error {
 
 // parseIngest reads an ingest body: a JSON event or array of events, or a
 // form with data=<that JSON>, or a form of flat fields (event, email, ...).
-func parseIngest(contentType string, body []byte, now time.Time) ([]jobs.Incoming, error) {
+func parseIngest(contentType string, body []byte, now time.Time) ([]journey.Incoming, error) {
 	// curl -d sends JSON labelled as a form; a form body never begins with
 	// { or [, so such a body is read as the JSON it is.
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
@@ -88,7 +88,7 @@ func parseIngest(contentType string, body []byte, now time.Time) ([]jobs.Incomin
 	if len(objs) > maxEventsPerRequest {
 		return nil, badPayload("at most %d events per request, not %d", maxEventsPerRequest, len(objs))
 	}
-	out := make([]jobs.Incoming, len(objs))
+	out := make([]journey.Incoming, len(objs))
 	for i, o := range objs {
 		m, props, err := decodeEvent(o)
 		if err != nil {
@@ -143,7 +143,7 @@ func firstByte(b []byte) byte {
 // parseFlatForm reads one event from flat form fields: event, event_id and
 // timestamp; the user fields (email, phone, external_id, first_name,
 // last_name); everything else is a property.
-func parseFlatForm(form url.Values, now time.Time) ([]jobs.Incoming, error) {
+func parseFlatForm(form url.Values, now time.Time) ([]journey.Incoming, error) {
 	m := map[string]any{}
 	props := map[string]any{}
 	user := map[string]any{}
@@ -163,11 +163,11 @@ func parseFlatForm(form url.Values, now time.Time) ([]jobs.Incoming, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []jobs.Incoming{ev}, nil
+	return []journey.Incoming{ev}, nil
 }
 
-func parseEvent(m map[string]any, now time.Time) (jobs.Incoming, error) {
-	var ev jobs.Incoming
+func parseEvent(m map[string]any, now time.Time) (journey.Incoming, error) {
+	var ev journey.Incoming
 	if !storable(m) {
 		return ev, badPayload("text must be UTF-8 without NUL characters")
 	}

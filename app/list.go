@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/journey"
 )
 
@@ -71,7 +70,7 @@ func (s *Server) listAddMembers(c *gin.Context) {
 		s.fail(c, errBadRequest("members", fmt.Sprintf("send 1 to %d members", maxItemsPerRequest)))
 		return
 	}
-	members := make([]jobs.Member, len(in.Members))
+	members := make([]journey.Member, len(in.Members))
 	for i, m := range in.Members {
 		if members[i], err = m.member(fmt.Sprintf("members[%d].", i)); err != nil {
 			s.fail(c, err)

@@ -15,9 +15,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -83,7 +83,7 @@ type Params struct {
 	// need no worker, and the reconciler finds the work all the same.
 	Enqueuer *queue.Enqueuer
 	// Engine stores ingested events and moves journeys.
-	Engine *jobs.Engine
+	Engine *journey.Engine
 	// Tracker resets the health of webhooks put back in service.
 	Tracker *health.Tracker
 	// Metrics counts what the HTTP side does; nil counts nothing.
@@ -103,7 +103,7 @@ type Server struct {
 	sender   *delivery.Sender
 	limiter  *ratelimit.Limiter
 	enqueuer *queue.Enqueuer
-	engine   *jobs.Engine
+	engine   *journey.Engine
 	tracker  *health.Tracker
 	metrics  *metrics.Metrics
 	gatherer prometheus.Gatherer

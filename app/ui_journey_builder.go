@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -202,7 +201,7 @@ func (s *Server) renderBuilder(c *gin.Context, status int, j *models.Journey, de
 }
 
 // previewItem builds the batch the webhook step would send, with the
-// engine's code (jobs.PreviewBatch).
+// engine's code (journey.PreviewBatch).
 func (s *Server) previewItem(c *gin.Context, j *models.Journey, def *journey.Definition, node string, hooks []models.Webhook) (string, error) {
 	n := def.Node(node)
 	if n == nil {
@@ -214,7 +213,7 @@ func (s *Server) previewItem(c *gin.Context, j *models.Journey, def *journey.Def
 			asset = models.AssetInfo{ID: w.ID, Label: w.Label, Status: w.Status, HashPII: w.HashPII, BatchWaitMS: w.BatchWaitMS}
 		}
 	}
-	b, err := jobs.PreviewBatch(panelOf(c).Name, j.Name, def, node, asset, s.now())
+	b, err := journey.PreviewBatch(panelOf(c).Name, j.Name, def, node, asset, s.now())
 	return string(b), err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
@@ -64,7 +65,7 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 	}
 	s := &Scheduler{cron: cron, elector: elector, metrics: metrics.OrNop(p.Metrics), log: log}
 	reconciler := &Reconciler{Store: p.Store, Enqueuer: p.Enqueuer, Grace: 5 * time.Second, Log: log}
-	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
+	engine := &journey.Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
 	tracker := &health.Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
 	prober := &delivery.Prober{Store: p.Store, Sender: p.Sender, Tracker: tracker, Enqueuer: p.Enqueuer, Log: log}
 	retention := cmp.Or(p.Retention, 7*24*time.Hour)

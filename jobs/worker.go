@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -72,7 +73,7 @@ func NewWorker(p WorkerParams) *Worker {
 		Store: p.Store, Sender: p.Sender, Enqueuer: p.Enqueuer, Limiter: p.Limiter, Log: log,
 		Concurrency: concurrency, PanelConcurrency: p.PanelConcurrency})
 	mux.HandleFunc(queue.TypeFlush, deliverer.HandleFlush)
-	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
+	engine := &journey.Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
 	mux.HandleFunc(queue.TypeTimer, engine.HandleTimer)
 	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
 	alerter := &health.Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}

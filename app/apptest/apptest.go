@@ -29,6 +29,7 @@ import (
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/egress"
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
@@ -81,7 +82,7 @@ type Env struct {
 	Namespace  string
 	Enqueuer   *queue.Enqueuer
 	Reconciler *jobs.Reconciler
-	Engine     *jobs.Engine
+	Engine     *journey.Engine
 	Tracker    *health.Tracker
 	Prober     *delivery.Prober
 	Metrics    *metrics.Metrics
@@ -137,7 +138,7 @@ func Start(t testing.TB, opts Options) *Env {
 	reg := prometheus.NewRegistry()
 	e.Metrics = metrics.New(reg)
 	reg.MustRegister(&metrics.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
-	e.Engine = &jobs.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
+	e.Engine = &journey.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
 	e.Tracker = &health.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log}
 	e.Prober = &delivery.Prober{Store: store, Sender: e.sender, Tracker: e.Tracker, Enqueuer: e.Enqueuer, Log: log}
 	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts

@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/jobs"
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/models"
@@ -125,7 +126,7 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 		Sender:   rt.sender,
 		Limiter:  rt.limiter,
 		Enqueuer: rt.enqueuer,
-		Engine:   &jobs.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters},
+		Engine:   &journey.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters},
 		Tracker:  &health.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log},
 		Logger:   rt.log,
 	})

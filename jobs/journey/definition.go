@@ -1,7 +1,13 @@
-// Package journey is the pure logic of customer journeys: the graph a
-// marketer builds, its validation, the filters of triggers, the steps of a
-// run and the batch item a webhook node sends. It does no I/O; the engine
-// in package jobs feeds it events and stores what it decides.
+// Package journey runs customer journeys. Its pure logic is the graph a
+// marketer builds (definition.go), its validation (validate.go), the
+// filters of triggers (filter.go), the steps of a run (run.go) and the
+// batch item a webhook node sends (item.go, params.go); it does no I/O.
+// The Engine around it does: it stores ingested events (engine.go, written
+// in groups by insert_group.go) and processes them in the journey:ingest
+// task, starts runs on contact and list changes (engine_entries.go), ends
+// waits in the journey:timer task (journey_timer.go), and previews a
+// webhook node's batch (preview.go). Deliveries it decides go to the
+// outbox for package delivery; timers and flushes go through package queue.
 package journey
 
 import (

@@ -1,4 +1,4 @@
-package jobs
+package journey
 
 import (
 	"bytes"
@@ -9,14 +9,13 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/payload"
 	"github.com/heraldhq/herald/models"
 )
 
 // encodeJourneyItem finishes a webhook node's item as it is written to the
 // outbox: its delivery id, then PII hashing when the asset asks for it.
-func encodeJourneyItem(it *journey.Item, id uuid.UUID, hashPII bool) ([]byte, error) {
+func encodeJourneyItem(it *Item, id uuid.UUID, hashPII bool) ([]byte, error) {
 	it.DeliveryID = models.DeliveryID(id)
 	if hashPII {
 		for _, m := range []map[string]any{it.EventParams, it.AttParams, it.CustomParams, it.PayloadParams} {
@@ -29,7 +28,7 @@ func encodeJourneyItem(it *journey.Item, id uuid.UUID, hashPII bool) ([]byte, er
 // Sample data of a preview: a contact with the usual attributes and the
 // event that started its run.
 var (
-	previewContact = journey.Contact{ID: 1, Key: "test.user@example.com", Email: "test.user@example.com",
+	previewContact = Contact{ID: 1, Key: "test.user@example.com", Email: "test.user@example.com",
 		Attributes: map[string]any{"EMAIL": "test.user@example.com", "FIRSTNAME": "Test", "LASTNAME": "User",
 			"CITY": "Pune", "COUNTRY": "India", "MOBILE": "+919800000000", "EXTERNAL_ID": "cust-1001"}}
 	previewProperties = map[string]any{"ip_addr": "106.51.148.72", "user_agent": "Mozilla/5.0 (Macintosh)",
@@ -42,21 +41,21 @@ var (
 // their messages, and the item is finished as the outbox row would be
 // (delivery id, PII hashing), then wrapped under the panel's key. It is
 // indented for reading.
-func PreviewBatch(panel, journeyName string, def *journey.Definition, nodeID string, asset models.AssetInfo, now time.Time) ([]byte, error) {
+func PreviewBatch(panel, journeyName string, def *Definition, nodeID string, asset models.AssetInfo, now time.Time) ([]byte, error) {
 	// Copies of the samples, so hashing the preview's PII never touches them.
-	ev := &journey.Event{ID: "evt_preview", Name: "open", Channel: "email", MsgID: "546", Properties: maps.Clone(previewProperties), At: now}
+	ev := &Event{ID: "evt_preview", Name: "open", Channel: "email", MsgID: "546", Properties: maps.Clone(previewProperties), At: now}
 	if t := def.Trigger(); t != nil && t.Event != "" {
 		ev.Name, ev.Channel = t.Event, t.Channel
 	}
-	st := &journey.State{Trigger: ev, Last: ev}
+	st := &State{Trigger: ev, Last: ev}
 	for _, n := range def.Nodes {
-		if n.Type == journey.TypeAction {
-			st.Sent = append(st.Sent, journey.Sent{Node: n.ID, MsgID: models.NewULID(now).String(), Channel: n.Channel, MessageName: n.MessageName})
+		if n.Type == TypeAction {
+			st.Sent = append(st.Sent, Sent{Node: n.ID, MsgID: models.NewULID(now).String(), Channel: n.Channel, MessageName: n.MessageName})
 		}
 	}
 	contact := previewContact
 	contact.Attributes = maps.Clone(previewContact.Attributes)
-	env := &journey.Env{JourneyName: journeyName, Labels: map[int64]string{asset.ID: asset.Label}, Now: now}
+	env := &Env{JourneyName: journeyName, Labels: map[int64]string{asset.ID: asset.Label}, Now: now}
 	it, ok := def.ItemFor(nodeID, st, &contact, env)
 	if !ok {
 		return nil, fmt.Errorf("jobs: preview: %q is not a webhook node", nodeID)

@@ -1,4 +1,4 @@
-package jobs
+package journey
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
-	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
@@ -202,16 +201,16 @@ type work struct {
 // liveJourney is a parsed live journey.
 type liveJourney struct {
 	row *models.Journey
-	def *journey.Definition
-	re  journey.Reentry
+	def *Definition
+	re  Reentry
 }
 
 func parseJourney(j *models.Journey) (*liveJourney, error) {
-	var def journey.Definition
+	var def Definition
 	if err := json.Unmarshal(j.Definition, &def); err != nil {
 		return nil, fmt.Errorf("journey %d: %w", j.ID, err)
 	}
-	re, _ := journey.ParseReentry(def.Reentry)
+	re, _ := ParseReentry(def.Reentry)
 	return &liveJourney{row: j, def: &def, re: re}, nil
 }
 
@@ -270,7 +269,7 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 		ev := &events[i]
 		c := changes[i].Contact
 		contact := toJourneyContact(c)
-		jev := &journey.Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,
+		jev := &Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,
 			Properties: ev.Properties, At: ev.OccurredAt}
 		// Runs waiting for this event move first, then new entries: an
 		// event that ends one run and starts another is seen by both.
@@ -339,7 +338,7 @@ func (w *work) loadAssets(ctx context.Context, live []*liveJourney) error {
 	var ids []int64
 	for _, lj := range live {
 		for _, n := range lj.def.Nodes {
-			if n.Type == journey.TypeWebhook {
+			if n.Type == TypeWebhook {
 				ids = append(ids, n.WebhookID)
 			}
 		}
@@ -349,12 +348,12 @@ func (w *work) loadAssets(ctx context.Context, live []*liveJourney) error {
 	return err
 }
 
-func (w *work) env(lj *liveJourney) *journey.Env {
+func (w *work) env(lj *liveJourney) *Env {
 	labels := map[int64]string{}
 	for id, a := range w.assets {
 		labels[id] = a.Label
 	}
-	return &journey.Env{JourneyName: lj.row.Name, Labels: labels, Now: w.fx.now,
+	return &Env{JourneyName: lj.row.Name, Labels: labels, Now: w.fx.now,
 		NewMsgID: func() string { return models.NewULID(w.fx.now).String() }}
 }
 
@@ -368,7 +367,7 @@ func (w *work) start(lj *liveJourney, contactID int64) *models.Run {
 
 // apply records a step of a run: where it is now, and the deliveries of
 // the webhook nodes it passed.
-func (w *work) apply(r *models.Run, lj *liveJourney, st *journey.State, step journey.Step) {
+func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 	now := w.fx.now
 	r.Node, r.UpdatedAt, r.Happened = step.Node, now, false
 	r.WaitEvent, r.WaitUntil = "", nil
@@ -408,11 +407,11 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *journey.State, step jou
 // touch marks a run to be saved with its state. A run that has ended
 // keeps only the messages it recorded: its events mattered only while it
 // could still send a webhook about them.
-func (w *work) touch(r *models.Run, st *journey.State) {
+func (w *work) touch(r *models.Run, st *State) {
 	if r.Status == models.RunWaiting {
 		r.State, _ = json.Marshal(st)
 	} else {
-		r.State, _ = json.Marshal(journey.State{Sent: st.Sent})
+		r.State, _ = json.Marshal(State{Sent: st.Sent})
 	}
 	if !w.fx.touched[r] {
 		w.fx.touched[r] = true
@@ -453,8 +452,8 @@ func (e *Engine) after(ctx context.Context, fx *effects) {
 	}
 }
 
-func runState(r *models.Run) *journey.State {
-	var st journey.State
+func runState(r *models.Run) *State {
+	var st State
 	_ = json.Unmarshal(r.State, &st)
 	return &st
 }
@@ -464,12 +463,12 @@ func cloneRun(r *models.Run) *models.Run {
 	return &c
 }
 
-func toJourneyContact(c *models.Contact) *journey.Contact {
+func toJourneyContact(c *models.Contact) *Contact {
 	email := ""
 	if c.Email != nil {
 		email = *c.Email
 	}
-	return &journey.Contact{ID: c.ID, Key: c.Key(), Email: email, Attributes: c.Attributes}
+	return &Contact{ID: c.ID, Key: c.Key(), Email: email, Attributes: c.Attributes}
 }
 
 // sleep waits for d or until ctx ends; it reports whether it slept fully.

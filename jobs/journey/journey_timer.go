@@ -1,4 +1,4 @@
-package jobs
+package journey
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
-	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
@@ -60,7 +59,7 @@ func (e *Engine) Resume(ctx context.Context, runID uuid.UUID, node string) error
 			return err
 		}
 		st := runState(r)
-		var step journey.Step
+		var step Step
 		switch {
 		case r.Happened:
 			step = lj.def.Resume(st, r.Node, st.Last, toJourneyContact(c), w.env(lj))

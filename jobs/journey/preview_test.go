@@ -1,4 +1,4 @@
-package jobs
+package journey
 
 import (
 	"crypto/sha256"
@@ -10,20 +10,19 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
 
 func TestPreviewBatch(t *testing.T) {
 	t.Parallel()
-	def := &journey.Definition{Name: "Cart", Nodes: []journey.Node{
-		{ID: "start", Type: journey.TypeTrigger, Event: "open", Channel: "email", Next: "mail"},
-		{ID: "mail", Type: journey.TypeAction, Channel: "sms", MessageName: "Reminder", Next: "hook"},
-		{ID: "hook", Type: journey.TypeWebhook, WebhookID: 7, Next: "end",
+	def := &Definition{Name: "Cart", Nodes: []Node{
+		{ID: "start", Type: TypeTrigger, Event: "open", Channel: "email", Next: "mail"},
+		{ID: "mail", Type: TypeAction, Channel: "sms", MessageName: "Reminder", Next: "hook"},
+		{ID: "hook", Type: TypeWebhook, WebhookID: 7, Next: "end",
 			EventParams:  []string{"timestamp", "ts", "email", "message_name", "ip_addr", "user_agent"},
 			AttParams:    []string{"EMAIL", "CITY", "LOYALTY"},
 			CustomParams: map[string]any{"Action": "Email Open"}},
-		{ID: "end", Type: journey.TypeStop},
+		{ID: "end", Type: TypeStop},
 	}}
 	now := time.Date(2022, 12, 2, 15, 48, 5, 0, time.UTC)
 	for _, tc := range []struct {
@@ -37,7 +36,7 @@ func TestPreviewBatch(t *testing.T) {
 		raw, err := PreviewBatch("acme_prod", "Cart", def, "hook", models.AssetInfo{ID: 7, Label: "Orders", HashPII: tc.hashPII}, now)
 		require.NoError(t, err, tc.name)
 		require.True(t, strings.HasPrefix(string(raw), "{\n  \"acme_prod\": [\n    {\n      \"delivery_id\": \"dlv_"), "%s: %s", tc.name, raw)
-		var doc map[string][]journey.Item
+		var doc map[string][]Item
 		require.NoError(t, json.Unmarshal(raw, &doc), tc.name)
 		it := doc["acme_prod"][0]
 		require.Equal(t, "Orders", it.WebhookName, tc.name)

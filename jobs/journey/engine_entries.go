@@ -1,4 +1,4 @@
-package jobs
+package journey
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -146,9 +145,9 @@ func (w *work) segmentEntries(ctx context.Context, live []*liveJourney, changes 
 	if err != nil {
 		return err
 	}
-	filters := map[int64][]journey.Filter{}
+	filters := map[int64][]Filter{}
 	for id, r := range raw {
-		var fs []journey.Filter
+		var fs []Filter
 		if json.Unmarshal(r, &fs) == nil {
 			filters[id] = fs
 		}
@@ -166,7 +165,7 @@ func (w *work) segmentEntries(ctx context.Context, live []*liveJourney, changes 
 			if t.Segment == 0 || !ok {
 				continue
 			}
-			if !journey.MatchAll(fs, ch.Before, nil) && journey.MatchAll(fs, c.Attributes, nil) {
+			if !MatchAll(fs, ch.Before, nil) && MatchAll(fs, c.Attributes, nil) {
 				w.enter(lj, c, nil, entries)
 			}
 		}
@@ -176,13 +175,13 @@ func (w *work) segmentEntries(ctx context.Context, live []*liveJourney, changes 
 
 // enter starts a run of lj for c if the trigger's filters pass and the
 // reentry rule allows it.
-func (w *work) enter(lj *liveJourney, c *models.Contact, ev *journey.Event, entries map[models.Entry]time.Time) *models.Run {
+func (w *work) enter(lj *liveJourney, c *models.Contact, ev *Event, entries map[models.Entry]time.Time) *models.Run {
 	contact := toJourneyContact(c)
 	var props map[string]any
 	if ev != nil {
 		props = ev.Properties
 	}
-	if !journey.MatchAll(lj.def.Trigger().Filters, contact.Attributes, props) {
+	if !MatchAll(lj.def.Trigger().Filters, contact.Attributes, props) {
 		return nil
 	}
 	key := models.Entry{JourneyID: lj.row.ID, ContactID: c.ID}
@@ -191,7 +190,7 @@ func (w *work) enter(lj *liveJourney, c *models.Contact, ev *journey.Event, entr
 	}
 	entries[key] = w.fx.now
 	r := w.start(lj, c.ID)
-	st := &journey.State{}
+	st := &State{}
 	w.apply(r, lj, st, lj.def.Enter(st, ev, contact, w.env(lj)))
 	return r
 }

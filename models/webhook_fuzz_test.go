@@ -16,8 +16,8 @@ import (
 
 // The fuzz targets below check what Validate accepts against net/http
 // itself rather than against the validator's own rules: an accepted
-// webhook must be one the sender (jobs.Sender) can actually send. Their
-// seed corpus is in testdata/fuzz/<target>/; `go test` replays it and
+// webhook must be one the sender (delivery.Sender, in jobs/delivery) can
+// actually send. Their seed corpus is in testdata/fuzz/<target>/; `go test` replays it and
 // `go test ./models -run '^$' -fuzz FuzzWebhookURL` looks for more.
 
 // FuzzWebhookURL: whatever URL Validate accepts is an http(s) URL with a
@@ -134,7 +134,7 @@ func FuzzWebhookHeaders(f *testing.F) {
 			}
 		}
 
-		// Built as jobs.Sender.build builds a POST (models cannot import
+		// Built as delivery.Sender.build builds a POST (models cannot import
 		// jobs): custom headers keep the case they were typed in.
 		const body = "data=%7B%7D"
 		req, err := http.NewRequest(http.MethodPost, s.URL, strings.NewReader(body))

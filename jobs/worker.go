@@ -19,9 +19,11 @@ type WorkerParams struct {
 	// Concurrency is how many tasks run at once; default 50. Most of them
 	// wait on receivers, not on the CPU.
 	Concurrency int
-	// PanelConcurrency is how many of those slots one panel's deliveries
-	// may hold at once, so a panel whose endpoints hang cannot starve the
-	// others; 0 means half of Concurrency, a negative number no cap.
+	// PanelConcurrency is the most of those slots one panel's deliveries
+	// may hold at once; with other panels busy its share is smaller (see
+	// panelShare), so panels whose endpoints hang cannot starve the others.
+	// 0 means half of Concurrency; Concurrency or a negative number turns
+	// the sharing off.
 	PanelConcurrency int
 	Store            *models.Store
 	Sender           *Sender
@@ -63,7 +65,7 @@ func NewWorker(p WorkerParams) *Worker {
 	mux := asynq.NewServeMux()
 	tracker := &Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Sender: p.Sender, Log: log}
 	deliverer := &Deliverer{cfg: p.Deliver.withDefaults(), metrics: OrNop(p.Metrics), tracker: tracker, store: p.Store, sender: p.Sender,
-		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{max: panelShareOf(concurrency, p.PanelConcurrency)}}
+		enqueuer: p.Enqueuer, limiter: p.Limiter, log: log, share: &panelShare{slots: concurrency, max: panelShareOf(concurrency, p.PanelConcurrency)}}
 	mux.HandleFunc(TypeFlush, deliverer.HandleFlush)
 	engine := &Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
 	mux.HandleFunc(TypeTimer, engine.HandleTimer)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -117,45 +118,87 @@ func (t *Tracker) Reenabled(ctx context.Context, w *models.Webhook, released int
 	return true
 }
 
+// A probe is a request that may hang until the HTTP timeout, and every
+// panel's due probes are found by one scheduler run. So that one panel's
+// hanging endpoints cannot hold back another's recovery, panels are probed
+// side by side (probePanels at once) and one panel gets at most
+// probesPerPanel probes a run; the rest of its due webhooks wait their
+// auto_probe_minutes again.
+const (
+	probePanels    = 16
+	probesPerPanel = 4
+)
+
 // Probe tests the disabled webhooks whose automatic probe is due and
-// re-enables those that answer 200.
+// re-enables those that answer 200. A probe that fails to run is logged
+// and the others go on.
 func (t *Tracker) Probe(ctx context.Context) error {
 	due, err := t.Store.ProbeDue(ctx)
 	if err != nil {
 		return err
 	}
+	var panels []int64
+	byPanel := map[int64][]*models.Webhook{}
 	for i := range due {
 		w := &due[i]
-		spec, err := t.Store.Spec(w)
-		if err != nil {
-			return err
+		if byPanel[w.PanelID] == nil {
+			panels = append(panels, w.PanelID)
 		}
-		panel, err := t.Store.PanelByID(ctx, w.PanelID)
-		if err != nil {
-			return err
+		byPanel[w.PanelID] = append(byPanel[w.PanelID], w)
+	}
+	sem := make(chan struct{}, probePanels)
+	var wg sync.WaitGroup
+	for _, panelID := range panels {
+		hooks := byPanel[panelID]
+		if len(hooks) > probesPerPanel {
+			t.Log.InfoContext(ctx, "probes of a panel deferred to a later run", "panel_id", panelID, "deferred", len(hooks)-probesPerPanel)
+			hooks = hooks[:probesPerPanel]
 		}
-		res := t.Sender.Test(ctx, panel.Name, &spec)
-		test := &models.WebhookTest{PanelID: w.PanelID, WebhookID: &w.ID, ConfigFP: w.ConfigFP, URL: w.URL,
-			Passed: res.Err == nil && res.StatusCode == 200, StatusCode: res.StatusCode,
-			LatencyMS: int(res.Latency.Milliseconds()), ResponseBody: string(res.Body), Error: res.ErrorText(), ErrorClass: res.ErrClass}
-		if err := t.Store.RecordTest(ctx, test); err != nil {
-			return err
-		}
-		if !test.Passed {
-			t.Log.InfoContext(ctx, "automatic probe failed; still disabled", "webhook_id", w.ID, "error", res.ErrorText())
-			continue
-		}
-		before := *w
-		_, released, err := t.Store.ActivateWebhook(ctx, w.PanelID, w.ID)
-		if err != nil {
-			return err
-		}
-		t.Log.InfoContext(ctx, "automatic probe passed; webhook re-enabled", "webhook_id", w.ID, "released", released)
-		t.Reenabled(ctx, &before, released)
-		if released > 0 {
-			if err := t.Enqueuer.Flush(ctx, w.ID, 0); err != nil {
-				t.Log.WarnContext(ctx, "flush not enqueued; the reconciler will pick it up", "webhook_id", w.ID, "error", err)
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			for _, w := range hooks {
+				if err := t.probe(ctx, w); err != nil {
+					t.Log.ErrorContext(ctx, "automatic probe not run", "webhook_id", w.ID, "error", err)
+				}
 			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+// probe tests one disabled webhook and re-enables it after a 200.
+func (t *Tracker) probe(ctx context.Context, w *models.Webhook) error {
+	spec, err := t.Store.Spec(w)
+	if err != nil {
+		return err
+	}
+	panel, err := t.Store.PanelByID(ctx, w.PanelID)
+	if err != nil {
+		return err
+	}
+	res := t.Sender.Test(ctx, panel.Name, &spec)
+	test := &models.WebhookTest{PanelID: w.PanelID, WebhookID: &w.ID, ConfigFP: w.ConfigFP, URL: w.URL,
+		Passed: res.Err == nil && res.StatusCode == 200, StatusCode: res.StatusCode,
+		LatencyMS: int(res.Latency.Milliseconds()), ResponseBody: string(res.Body), Error: res.ErrorText(), ErrorClass: res.ErrClass}
+	if err := t.Store.RecordTest(ctx, test); err != nil {
+		return err
+	}
+	if !test.Passed {
+		t.Log.InfoContext(ctx, "automatic probe failed; still disabled", "webhook_id", w.ID, "error", res.ErrorText())
+		return nil
+	}
+	before := *w
+	_, released, err := t.Store.ActivateWebhook(ctx, w.PanelID, w.ID)
+	if err != nil {
+		return err
+	}
+	t.Log.InfoContext(ctx, "automatic probe passed; webhook re-enabled", "webhook_id", w.ID, "released", released)
+	t.Reenabled(ctx, &before, released)
+	if released > 0 {
+		if err := t.Enqueuer.Flush(ctx, w.ID, 0); err != nil {
+			t.Log.WarnContext(ctx, "flush not enqueued; the reconciler will pick it up", "webhook_id", w.ID, "error", err)
 		}
 	}
 	return nil

@@ -147,5 +147,5 @@ func (s *Server) Handler() http.Handler {
 		panic(fmt.Sprintf("app: trusted proxies %v: %v", proxies, err)) // netip.Prefix values always parse
 	}
 	s.routes(r)
-	return r
+	return WithSecurityHeaders(r)
 }

@@ -33,7 +33,7 @@ type invitationView struct {
 	// PasswordForm: signed out, the link may take a password (it was
 	// mailed to the address); else the visitor must sign in first.
 	PasswordForm bool
-	Errors    formErrors
+	Errors       formErrors
 }
 
 // invitationOf loads the invitation of the link and the visitor's session;

@@ -19,14 +19,18 @@ help: ## list the targets
 build: ## build bin/herald
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/herald
 
+.PHONY: services
+services: ## start the local PostgreSQL and Redis if they are stopped (installs them as root)
+	@.ci/services
+
 .PHONY: migrate
-migrate: build ## create the database if missing and apply migrations
+migrate: build services ## create the database if missing and apply migrations
 	$(BIN) migrate
 
 .PHONY: run
 run: export HERALD_LOG_FORMAT ?= text
 run: export HERALD_EGRESS_ALLOW ?= $(RUN_EGRESS_ALLOW)
-run: build ## build, migrate, print an API token and UI sign-in for panel $(PANEL), run everything in one process
+run: build services ## build, migrate, print an API token and UI sign-in for panel $(PANEL), run everything in one process
 	@$(BIN) migrate
 	@token=$$($(BIN) token create --panel $(PANEL) --label "make run") && \
 	  password=$$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 20) && \
@@ -41,7 +45,7 @@ run: build ## build, migrate, print an API token and UI sign-in for panel $(PANE
 	$(BIN) all
 
 .PHONY: test
-test: ## run every test against the local PostgreSQL and Redis
+test: services ## run every test against the local PostgreSQL and Redis
 	go test -race -count=1 ./...
 
 .PHONY: bench

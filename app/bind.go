@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +14,19 @@ import (
 )
 
 // decodeJSON reads the request body into v strictly: unknown fields,
-// trailing data and wrong types are errors that name the field.
+// trailing data, wrong types and text PostgreSQL cannot store (see
+// checkJSONText) are errors that name the field.
 func decodeJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(c.Request.Body)
+	body, err := io.ReadAll(c.Request.Body) // capped by limitBody
+	if err != nil {
+		return jsonError(err)
+	}
+	// The text rule first, so that such text gets the same answer wherever
+	// it is; on malformed JSON, the decoder's syntax error comes first.
+	if bad := checkJSONText(body); bad != nil && json.Valid(body) {
+		return bad.apiError()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

@@ -14,10 +14,10 @@ import (
 	"github.com/heraldhq/herald/app/apptest"
 )
 
-// A panel whose endpoints all hang must not starve another panel: with 4
+// Panels whose endpoints all hang must not starve another panel: with 4
 // worker slots and the default share, panel A's four hanging webhooks hold
-// at most half of them, and panel B's deliveries arrive within seconds,
-// not after A's requests time out.
+// at most half of them, panel C's four at most a third, and panel B's
+// deliveries arrive within seconds, not after their requests time out.
 func TestHangingPanelDoesNotStarveAnother(t *testing.T) {
 	t.Parallel()
 	// Endpoints that answer the test and then hang until the test ends.
@@ -45,30 +45,47 @@ func TestHangingPanelDoesNotStarveAnother(t *testing.T) {
 		id := env.ActiveWebhook(label, hang.URL+"/"+label, map[string]any{"batch_wait_ms": 0})
 		env.Deliver(id, map[string]any{"n": 1})
 	}
-	// A's requests are in flight: as many as its share lets it start.
-	for range 2 {
-		select {
-		case <-got:
-		case <-time.After(10 * time.Second):
-			t.Fatal("panel A's requests never started")
+	waitHanging := func(n int) {
+		for range n {
+			select {
+			case <-got:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the hanging requests never started")
+			}
 		}
 	}
+	waitHanging(2) // A's requests are in flight: as many as its share lets it start
+	tokenC := env.TokenFor("panel_c")
+	for _, label := range []string{"c1", "c2", "c3", "c4"} {
+		id := activeWebhookAs(t, env, tokenC, label, hang.URL+"/"+label)
+		code, raw := env.CallAs(tokenC, "POST", "/api/v1/webhooks/"+itoa(id)+"/deliveries", map[string]any{"items": []map[string]any{{"n": 1}}}, nil)
+		require.Equal(t, http.StatusAccepted, code, raw)
+	}
+	waitHanging(1) // C's, within its smaller share
 
 	tokenB := env.TokenFor("panel_b")
-	var w struct{ ID int64 }
-	code, raw := env.CallAs(tokenB, "POST", "/api/v1/webhooks", map[string]any{"label": "b", "url": fast.URL + "/b", "batch_wait_ms": 0}, &w)
-	require.Equal(t, http.StatusCreated, code, raw)
-	path := "/api/v1/webhooks/" + itoa(w.ID)
-	code, raw = env.CallAs(tokenB, "POST", path+"/test", nil, nil)
-	require.Equal(t, http.StatusOK, code, raw)
-	code, raw = env.CallAs(tokenB, "POST", path+"/activate", nil, nil)
-	require.Equal(t, http.StatusOK, code, raw)
+	id := activeWebhookAs(t, env, tokenB, "b", fast.URL+"/b")
 	var out struct {
 		DeliveryIDs []string `json:"delivery_ids"`
 	}
-	code, raw = env.CallAs(tokenB, "POST", path+"/deliveries", map[string]any{"items": []map[string]any{{"n": 1}, {"n": 2}}}, &out)
+	code, raw := env.CallAs(tokenB, "POST", "/api/v1/webhooks/"+itoa(id)+"/deliveries", map[string]any{"items": []map[string]any{{"n": 1}, {"n": 2}}}, &out)
 	require.Equal(t, http.StatusAccepted, code, raw)
 
 	fast.WaitDelivered(t, 5*time.Second, out.DeliveryIDs)
-	require.LessOrEqual(t, int(hanging.Load()), 2, "panel A never held more than its share of the 4 slots")
+	require.LessOrEqual(t, int(hanging.Load()), 3, "A and C never held more than their shares of the 4 slots")
+}
+
+// activeWebhookAs creates, tests and activates a webhook of the token's
+// panel with no batch wait.
+func activeWebhookAs(t *testing.T, env *apptest.Env, token, label, url string) int64 {
+	t.Helper()
+	var w struct{ ID int64 }
+	code, raw := env.CallAs(token, "POST", "/api/v1/webhooks", map[string]any{"label": label, "url": url, "batch_wait_ms": 0}, &w)
+	require.Equal(t, http.StatusCreated, code, raw)
+	path := "/api/v1/webhooks/" + itoa(w.ID)
+	code, raw = env.CallAs(token, "POST", path+"/test", nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+	code, raw = env.CallAs(token, "POST", path+"/activate", nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+	return w.ID
 }

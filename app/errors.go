@@ -56,7 +56,14 @@ func (s *Server) classify(c *gin.Context, err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Error: ce.Message, Field: ce.Field}
 	case errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, errorBody{Error: "not found"}
-	case models.Unavailable(err):
+	}
+	if reason, bad := models.DataError(err); bad {
+		// A value PostgreSQL refused that no check caught first: still the
+		// client's value, so a 400, but logged, as the check is missing.
+		s.log.WarnContext(c.Request.Context(), "value refused by the database", "request_id", c.GetString(ctxRequestID), "error", err)
+		return http.StatusBadRequest, errorBody{Error: "a value cannot be stored: " + reason}
+	}
+	if models.Unavailable(err) {
 		// PostgreSQL is restarting or out of reach: say so, so clients
 		// (and load balancers) retry rather than give up.
 		s.log.WarnContext(c.Request.Context(), "database unavailable", "request_id", c.GetString(ctxRequestID), "error", err)

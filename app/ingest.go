@@ -61,6 +61,13 @@ func (s *Server) ingest(c *gin.Context) {
 		return
 	}
 	res, err := s.engine.Accept(ctx, panel, source, events)
+	if reason, bad := models.DataError(err); bad {
+		// A value the parser let through and PostgreSQL refused: the
+		// sender's fault, and this request's alone (see insertGroup).
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid payload",
+			"detail": "an event holds a value that cannot be stored: " + reason})
+		return
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -51,13 +51,11 @@ func parseIngest(contentType string, body []byte, now time.Time) ([]journey.Inco
 		if form.Has("data") {
 			body = []byte(form.Get("data"))
 		} else {
+			if bad := checkFormText(form); bad != nil {
+				return nil, badPayload("%v", bad)
+			}
 			return parseFlatForm(form, now)
 		}
-	}
-	// PostgreSQL keeps text as UTF-8, and the sender's properties are
-	// stored as the bytes they came in.
-	if !utf8.Valid(body) {
-		return nil, badPayload("the body is not UTF-8")
 	}
 	// Each event is decoded on its own, and its properties both decoded
 	// (journeys read them) and kept as the sender's JSON text (stored as
@@ -93,6 +91,17 @@ func parseIngest(contentType string, body []byte, now time.Time) ([]journey.Inco
 		m, props, err := decodeEvent(o)
 		if err != nil {
 			return nil, badPayload("event %d is not an object", i)
+		}
+		// PostgreSQL keeps text as UTF-8 without NUL, and the sender's
+		// properties are stored as the text they came in (jsonb): the
+		// decoder's repairs (U+FFFD for bad UTF-8 and lone surrogates)
+		// do not reach them, and a lone surrogate there would fail the
+		// insert.
+		if bad := checkJSONText(o); bad != nil {
+			if len(objs) > 1 {
+				return nil, badPayload("event %d: %v", i, bad)
+			}
+			return nil, badPayload("%v", bad)
 		}
 		ev, err := parseEvent(m, now)
 		if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -61,17 +62,49 @@ func TestParseIngestJSONSentAsForm(t *testing.T) {
 	require.Equal(t, "a@b.com", evs[0].User.Email)
 }
 
+// The parser refuses what PostgreSQL's text and jsonb refuse, naming where
+// it is: NUL, bytes that are not UTF-8 and unpaired UTF-16 surrogates, in
+// keys and values at any depth, in JSON and in both form variants.
 func TestParseIngestRefusesWhatPostgreSQLCannotStore(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ ct, body, want string }{
-		{"application/json", "{\"event\": \"x\", \"properties\": {\"a\": \"\xff\"}}", "the body is not UTF-8"},
-		{"application/json", `{"event": "x", "properties": {"a\u0000": 1}}`, "text must be UTF-8 without NUL characters"},
-		{"application/json", `[{"event": "x"}, {"event": "y", "user": {"city": "\u0000"}}]`, "event 1: text must be UTF-8 without NUL characters"},
-		{"application/x-www-form-urlencoded", "event=%FF", "text must be UTF-8 without NUL characters"},
-		{"application/x-www-form-urlencoded", "event=x&note=%00", "text must be UTF-8 without NUL characters"},
+	const (
+		jsonCT = "application/json"
+		formCT = "application/x-www-form-urlencoded"
+		rule   = ": text must be UTF-8 without NUL characters or unpaired UTF-16 surrogates"
+	)
+	for _, tc := range []struct{ name, ct, body, want string }{
+		{"not UTF-8", jsonCT, "{\"event\": \"x\", \"properties\": {\"a\": \"\xff\"}}", "properties.a: holds bytes that are not UTF-8"},
+		{"NUL in a key", jsonCT, `{"event": "x", "properties": {"a\u0000": 1}}`, "properties: has a key that holds a NUL character (\\u0000)"},
+		{"NUL in a batch", jsonCT, `[{"event": "x"}, {"event": "y", "user": {"city": "\u0000"}}]`, "event 1: user.city: holds a NUL character (\\u0000)"},
+		{"high surrogate", jsonCT, `{"event": "x", "properties": {"a": "\ud800"}}`, "properties.a: holds an unpaired UTF-16 surrogate (\\ud800)"},
+		{"low surrogate", jsonCT, `{"event": "x", "properties": {"a": "x\uDFFFy"}}`, "properties.a: holds an unpaired UTF-16 surrogate (\\udfff)"},
+		{"high then not low", jsonCT, `{"event": "x", "properties": {"a": "\ud83d\u0041"}}`, "properties.a: holds an unpaired UTF-16 surrogate (\\ud83d)"},
+		{"two highs", jsonCT, `{"event": "x", "properties": {"a": "\ud83d\ud83d"}}`, "properties.a: holds an unpaired UTF-16 surrogate (\\ud83d)"},
+		{"surrogate in a key", jsonCT, `{"event": "x", "properties": {"\udc00": 1}}`, "properties: has a key that holds an unpaired UTF-16 surrogate (\\udc00)"},
+		{"deep", jsonCT, `{"event": "x", "properties": {"items": [{"sku": "A1"}, {"tags": ["ok", "\ud800"]}]}}`,
+			"properties.items[1].tags[1]: holds an unpaired UTF-16 surrogate (\\ud800)"},
+		{"in the event name", jsonCT, `{"event": "\ud800"}`, "event: holds an unpaired UTF-16 surrogate (\\ud800)"},
+		{"in an unknown field", jsonCT, `{"event": "x", "extra": {"\u0000": 1}}`, "extra: has a key that holds a NUL character (\\u0000)"},
+		{"in a top-level key", jsonCT, `{"event": "x", "\ud800": 1}`, "has a key that holds an unpaired UTF-16 surrogate (\\ud800)"},
+		{"form data=", formCT, "data=" + url.QueryEscape(`{"event": "x", "properties": {"a": "\ud800"}}`), "properties.a: holds an unpaired UTF-16 surrogate (\\ud800)"},
+		{"form not UTF-8", formCT, "event=%FF", "event: holds bytes that are not UTF-8"},
+		{"form NUL", formCT, "event=x&note=%00", "note: holds a NUL character"},
+		{"form encoded surrogate", formCT, "event=x&note=%ED%A0%80", "note: holds bytes that are not UTF-8"},
+		{"form NUL in a name", formCT, "event=x&n%00te=1", "has a field name that holds a NUL character"},
 	} {
-		_, err := parseIngest(tc.ct, []byte(tc.body), parseNow)
-		require.EqualError(t, err, tc.want, tc.body)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parseIngest(tc.ct, []byte(tc.body), parseNow)
+			require.EqualError(t, err, tc.want+rule, tc.body)
+		})
+	}
+	// What PostgreSQL can store passes: a surrogate pair, an escaped
+	// backslash before "u0000", U+FFFD itself.
+	for _, body := range []string{`{"event": "x", "properties": {"emoji": "\ud83d\ude00", "text": "\\u0000 \\ud800", "r": "\ufffd"}}`,
+		`{"event": "\uD83D\uDE00"}`} {
+		evs, err := parseIngest(jsonCT, []byte(body), parseNow)
+		require.NoError(t, err, body)
+		require.Len(t, evs, 1)
 	}
 }
 

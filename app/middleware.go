@@ -64,15 +64,13 @@ func (s *Server) recoverJSON(c *gin.Context) {
 
 // limitBody caps every request body; a declared length over the cap is
 // refused before anything is read, with the answer the route gives for a
-// body that turns out too long while it is read.
+// body that turns out too long while it is read. Either way the 413 waits
+// for the rest of the body (lingerOn413), so that clients that write the
+// whole body before reading get it.
 func (s *Server) limitBody(c *gin.Context) {
+	lingerOn413(c)
 	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
-		if c.FullPath() == ingestPath {
-			ingestTooLarge(c, s.cfg.MaxBodyBytes)
-			return
-		}
-		s.fail(c, &httpError{status: http.StatusRequestEntityTooLarge,
-			msg: "request body is larger than " + strconv.FormatInt(s.cfg.MaxBodyBytes, 10) + " bytes"})
+		s.tooLarge(c, s.cfg.MaxBodyBytes)
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)

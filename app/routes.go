@@ -11,7 +11,7 @@ const ingestPath = "/v1/webhook/:source"
 
 // routes is the one table of every route Herald serves.
 func (s *Server) routes(r *gin.Engine) {
-	r.Use(s.securityHeaders, s.requestLog, s.recoverJSON, s.limitBody)
+	r.Use(s.requestLog, s.recoverJSON, s.limitBody, s.checkRequestText)
 	r.NoRoute(s.noRoute)
 	r.NoMethod(func(c *gin.Context) { s.fail(c, &httpError{status: 405, msg: "method not allowed"}) })
 

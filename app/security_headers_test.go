@@ -28,12 +28,14 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 		{"metrics 401", http.MethodGet, "/metrics", http.StatusUnauthorized},
 		{"health", http.MethodGet, "/healthz", http.StatusOK},
 		{"sign-in page", http.MethodGet, "/login", http.StatusOK},
+		{"the router's trailing-slash redirect", http.MethodGet, "/login/", http.StatusMovedPermanently},
+		{"the router's redirect under the API", http.MethodGet, "/api/v1/webhooks/", http.StatusMovedPermanently},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			req, err := http.NewRequest(tc.method, env.URL+tc.path, strings.NewReader("{}"))
 			require.NoError(t, err)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := noRedirects.Do(req)
 			require.NoError(t, err)
 			resp.Body.Close()
 			require.Equal(t, tc.status, resp.StatusCode)
@@ -46,3 +48,6 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 		})
 	}
 }
+
+// noRedirects shows a redirect itself rather than following it.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -139,6 +139,16 @@ func New(p Params) *Server {
 
 // Handler returns the whole route table as one http.Handler.
 func (s *Server) Handler() http.Handler {
+	return WithSecurityHeaders(s.router())
+}
+
+// Routes lists every route Herald serves, for tests that check a table of
+// routes against the real one.
+func (s *Server) Routes() gin.RoutesInfo {
+	return s.router().Routes()
+}
+
+func (s *Server) router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

@@ -30,7 +30,10 @@ type invitationView struct {
 	SignedInAs string
 	// WrongUser: signed in as someone other than the invited address.
 	WrongUser bool
-	Errors    formErrors
+	// PasswordForm: signed out, the link may take a password (it was
+	// mailed to the address); else the visitor must sign in first.
+	PasswordForm bool
+	Errors       formErrors
 }
 
 // invitationOf loads the invitation of the link and the visitor's session;
@@ -66,7 +69,8 @@ func (s *Server) invitationOf(c *gin.Context) (inv *models.InvitationInfo, sess 
 // who uses Herald.
 func (s *Server) renderInvitation(c *gin.Context, status int, inv *models.InvitationInfo, sess *models.SessionInfo, errs formErrors) {
 	path := "/invitations/" + c.Param("token")
-	v := invitationView{Invitation: inv, Action: path, LoginURL: "/login?next=" + url.QueryEscape(path), Errors: errs}
+	v := invitationView{Invitation: inv, Action: path, LoginURL: "/login?next=" + url.QueryEscape(path), Errors: errs,
+		PasswordForm: inv.Mailed}
 	if v.Errors == nil {
 		v.Errors = formErrors{}
 	}
@@ -119,6 +123,14 @@ func (s *Server) invitationAccept(c *gin.Context) {
 		return
 	}
 
+	// A link the inviter saw may be in anyone's hands: it takes no password,
+	// so it neither makes an account nor tells whether one exists.
+	if !inv.Mailed {
+		s.renderInvitation(c, http.StatusForbidden, inv, nil, formErrors{"": "Sign in with the Herald account of " + inv.Email +
+			" first, then open this link again. (Herald sends no e-mail here, so it cannot make a new account through a link; " +
+			"whoever runs Herald creates accounts with herald user create.)"})
+		return
+	}
 	// A password is checked here as at sign-in, against the same budgets:
 	// the client's and the invited account's.
 	if !s.loginAllowed(c, inv.Email) {

@@ -34,7 +34,7 @@ func outsider(t *testing.T, env *apptest.Env, email, panel string) *models.User 
 }
 
 // invite invites an address from the settings page and returns the
-// link's path, as the inviter sees it once.
+// link's path, as the inviter sees it once when Herald sends no mail.
 func invite(t *testing.T, ui *apptest.UI, email string) string {
 	t.Helper()
 	res := ui.Post("/settings/users", url.Values{"email": {email}}, nil)
@@ -42,6 +42,15 @@ func invite(t *testing.T, ui *apptest.UI, email string) string {
 	m := invitationLinkPattern.FindStringSubmatch(res.Body)
 	require.NotNil(t, m, res.Body)
 	return m[0]
+}
+
+// mailedInvite is invite for a link that reached the invited address by
+// e-mail (as with SMTP configured), the only kind that takes a password.
+func mailedInvite(t *testing.T, env *apptest.Env, ui *apptest.UI, email string) string {
+	t.Helper()
+	link := invite(t, ui, email)
+	require.NoError(t, env.Store.MarkInvitationMailed(context.Background(), strings.TrimPrefix(link, "/invitations/")))
+	return link
 }
 
 func panelEmails(t *testing.T, env *apptest.Env, panel string) []string {
@@ -147,7 +156,7 @@ func TestUIInvitationAccept(t *testing.T) {
 
 	t.Run("existing account signed out", func(t *testing.T) {
 		outsider(t, env, "dave@example.com", "rival")
-		link := invite(t, ana, "dave@example.com")
+		link := mailedInvite(t, env, ana, "dave@example.com")
 		visitor := env.NewUI()
 		page := visitor.Get(link)
 		require.Equal(t, http.StatusOK, page.Status)
@@ -167,7 +176,7 @@ func TestUIInvitationAccept(t *testing.T) {
 
 	t.Run("existing account signed out types its password", func(t *testing.T) {
 		outsider(t, env, "erin@example.com", "rival")
-		link := invite(t, ana, "erin@example.com")
+		link := mailedInvite(t, env, ana, "erin@example.com")
 		visitor := env.NewUI()
 		res := visitor.Post(link, url.Values{"password": {"not-erins-password"}}, nil)
 		require.Equal(t, http.StatusUnauthorized, res.Status)
@@ -187,7 +196,7 @@ func TestUIInvitationAccept(t *testing.T) {
 	})
 
 	t.Run("new account", func(t *testing.T) {
-		link := invite(t, ana, "frank@example.com")
+		link := mailedInvite(t, env, ana, "frank@example.com")
 		visitor := env.NewUI()
 		res := visitor.Post(link, url.Values{"password": {"short"}}, nil)
 		require.Equal(t, http.StatusBadRequest, res.Status)
@@ -249,7 +258,7 @@ func TestUIInvitationDeadLinks(t *testing.T) {
 		}
 	}
 	require.Equal(t, http.StatusSeeOther, ana.Post("/settings/invitations/"+itoa(revokedID)+"/revoke", url.Values{}, nil).Status)
-	used := invite(t, ana, "used@example.com")
+	used := mailedInvite(t, env, ana, "used@example.com")
 	require.Equal(t, http.StatusSeeOther, env.NewUI().Post(used, url.Values{"password": {"used-once-password"}}, nil).Status)
 	replaced := invite(t, ana, "again@example.com")
 	invite(t, ana, "again@example.com")
@@ -386,7 +395,7 @@ func TestUIInvitationPasswordIsRateLimited(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{NoWorker: true, LoginRateLimit: 1000})
 	env.User(uiEmail, uiPassword)
 	outsider(t, env, "kim@example.com", "rival")
-	link := invite(t, env.SignIn(uiEmail, uiPassword), "kim@example.com")
+	link := mailedInvite(t, env, env.SignIn(uiEmail, uiPassword), "kim@example.com")
 	guesser := env.NewUI()
 	var res apptest.Result
 	for i := range 20 {
@@ -401,4 +410,47 @@ func TestUIInvitationPasswordIsRateLimited(t *testing.T) {
 	res = env.NewUI().Post("/login", url.Values{"email": {"kim@example.com"}, "password": {"one-more-guess"}}, nil)
 	require.Equal(t, http.StatusTooManyRequests, res.Status, "the same budget as sign-in")
 	require.NotContains(t, panelEmails(t, env, "acme_prod"), "kim@example.com")
+}
+
+// Without mail the inviter sees the link, so it takes no password: the
+// inviter can neither make an account in someone else's name with it nor
+// learn whether the address has one. The owner signs in and joins.
+func TestUIShownInvitationLinkTakesNoPassword(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword)
+	outsider(t, env, "olga@example.com", "rival")
+	ana := env.SignIn(uiEmail, uiPassword)
+	answers := map[string]string{}
+	for _, email := range []string{"olga@example.com", "nobody-yet@example.com"} {
+		link := invite(t, ana, email)
+		page := env.NewUI().Get(link)
+		require.Equal(t, http.StatusOK, page.Status)
+		require.NotContains(t, page.Body, `name="password"`)
+		require.Contains(t, page.Body, "Sign in as "+email)
+		for _, password := range []string{uiPassword, "a-guess-of-the-inviter"} {
+			res := env.NewUI().Post(link, url.Values{"password": {password}}, nil)
+			require.Equal(t, http.StatusForbidden, res.Status)
+			require.Empty(t, res.Header.Values("Set-Cookie"), "nobody is signed in")
+			body := strings.NewReplacer(email, "EMAIL", link, "LINK", url.QueryEscape(link), "LINK").Replace(res.Body)
+			answers[email+" "+password] = timePattern.ReplaceAllString(body, "TIME")
+		}
+	}
+	require.Len(t, answers, 4)
+	var first string
+	for _, a := range answers {
+		if first == "" {
+			first = a
+		}
+		require.Equal(t, first, a, "the same answer whether the address has an account or not")
+	}
+	_, err := env.Store.UserByEmail(context.Background(), "nobody-yet@example.com")
+	require.ErrorIs(t, err, models.ErrNotFound, "no account made through a shown link")
+	require.NotContains(t, panelEmails(t, env, "acme_prod"), "olga@example.com")
+
+	// Olga signs in and joins.
+	olga := env.SignIn("olga@example.com", uiPassword)
+	link := invite(t, ana, "olga@example.com")
+	require.Equal(t, http.StatusSeeOther, olga.Post(link, url.Values{}, nil).Status)
+	require.Contains(t, panelEmails(t, env, "acme_prod"), "olga@example.com")
 }

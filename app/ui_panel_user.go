@@ -65,7 +65,11 @@ func (s *Server) panelUserAdd(c *gin.Context) {
 		// create an account in someone else's name or learn whether the
 		// address has one.
 		res.Link, res.Mail = "", "sent"
-		if err := s.mailInvitation(ctx, sess.Email, panel.Name, inv, link); err != nil {
+		err := s.mailInvitation(ctx, sess.Email, panel.Name, inv, link)
+		if err == nil {
+			err = s.store.MarkInvitationMailed(ctx, token)
+		}
+		if err != nil {
 			s.log.WarnContext(ctx, "invitation e-mail not sent", "request_id", c.GetString(ctxRequestID), "invitation_id", inv.ID, "error", err)
 			res.Mail = "failed"
 		}

@@ -26,9 +26,11 @@ type WorkerParams struct {
 	// Concurrency is how many tasks run at once; default 50. Most of them
 	// wait on receivers, not on the CPU.
 	Concurrency int
-	// PanelConcurrency is how many of those slots one panel's deliveries
-	// may hold at once, so a panel whose endpoints hang cannot starve the
-	// others; 0 means half of Concurrency, a negative number no cap.
+	// PanelConcurrency is the most of those slots one panel's deliveries
+	// may hold at once; with other panels busy its share is smaller (see
+	// delivery's panelShare), so panels whose endpoints hang cannot starve the others.
+	// 0 means half of Concurrency; Concurrency or a negative number turns
+	// the sharing off.
 	PanelConcurrency int
 	Store            *models.Store
 	Sender           *delivery.Sender

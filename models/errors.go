@@ -70,3 +70,24 @@ func Unavailable(err error) bool {
 	}
 	return false
 }
+
+// DataError reports whether err is PostgreSQL refusing a value it was
+// given rather than failing (class 22, data exception: text it cannot
+// store, malformed JSON for jsonb, a number or a date out of range), or a
+// row breaking a NOT NULL or CHECK constraint; reason is PostgreSQL's
+// words for it. Such an error is the data's fault: the same statement
+// fails again with the same data, and other rows are not to blame.
+func DataError(err error) (reason string, ok bool) {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return "", false
+	}
+	if !strings.HasPrefix(pg.Code, "22") && pg.Code != "23502" && pg.Code != "23514" {
+		return "", false
+	}
+	reason = pg.Message
+	if pg.Detail != "" {
+		reason += ": " + pg.Detail
+	}
+	return reason, true
+}

@@ -33,3 +33,27 @@ func TestUnavailable(t *testing.T) {
 	require.False(t, Unavailable(ErrNotFound))
 	require.False(t, Unavailable(errors.New("boom")))
 }
+
+func TestDataError(t *testing.T) {
+	t.Parallel()
+	// What jsonb says of an unpaired surrogate, from the real server.
+	ctx := context.Background()
+	conn, err := pgconn.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(ctx) })
+	_, err = conn.Exec(ctx, `SELECT '{"a": "\ud800"}'::jsonb`).ReadAll()
+	reason, ok := DataError(fmt.Errorf("insert: %w", err))
+	require.True(t, ok, "%v", err)
+	require.Contains(t, reason, "invalid input syntax for type json")
+	require.Contains(t, reason, "surrogate", "PostgreSQL's detail says what is wrong")
+
+	for code, want := range map[string]bool{"22P05": true, "22003": true, "23502": true, "23514": true,
+		"23505": false, "23503": false, "42601": false, "08006": false, "57P01": false} {
+		_, ok := DataError(&pgconn.PgError{Code: code})
+		require.Equal(t, want, ok, code)
+	}
+	_, ok = DataError(errors.New("boom"))
+	require.False(t, ok)
+	_, ok = DataError(nil)
+	require.False(t, ok)
+}

@@ -24,6 +24,9 @@ type Invitation struct {
 	AcceptedAt *time.Time
 	AcceptedBy *int64
 	RevokedAt  *time.Time
+	// Mailed: the link went by e-mail to the invited address only. Only
+	// then may it take a password or create an account (see migration 00011).
+	Mailed bool
 }
 
 // InvitationInfo is an invitation with the names people read.
@@ -40,6 +43,11 @@ const InvitationTTL = 7 * 24 * time.Hour
 // invitationTokenPrefix tells a leaked invitation link's token apart from
 // other tokens.
 const invitationTokenPrefix = "hinv_"
+
+// ErrLinkShown is taking a password, or creating an account, through a link
+// that was shown to the inviter rather than mailed to the invited address:
+// its holder may not be the address's owner.
+var ErrLinkShown = errors.New("this invitation link was not e-mailed: sign in with the invited address's account to accept it")
 
 // ErrNotInvitee is accepting an invitation as a user whose address is not
 // the one invited: an invitation is bound to its address.
@@ -196,6 +204,16 @@ func (s *Store) AcceptInvitation(ctx context.Context, token string, userID int64
 	return p, nil
 }
 
+// MarkInvitationMailed records that a pending invitation's link was
+// e-mailed to the invited address.
+func (s *Store) MarkInvitationMailed(ctx context.Context, token string) error {
+	if err := s.DB.WithContext(ctx).Exec(`UPDATE invitations SET mailed = true WHERE token_hash = ?
+		AND accepted_at IS NULL AND revoked_at IS NULL`, HashToken(token)).Error; err != nil {
+		return fmt.Errorf("models: mark invitation mailed: %w", err)
+	}
+	return nil
+}
+
 // AcceptInvitationAsNewUser creates the account of the invited address
 // with this password and makes it a member of the invitation's panel, all
 // or nothing. A conflict on "email" when the address has an account: its
@@ -211,6 +229,9 @@ func (s *Store) AcceptInvitationAsNewUser(ctx context.Context, token, password s
 		inv, err := s.lockInvitation(tx, token)
 		if err != nil {
 			return err
+		}
+		if !inv.Mailed {
+			return ErrLinkShown
 		}
 		now := s.Now()
 		u = User{Email: inv.Email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}

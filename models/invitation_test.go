@@ -101,6 +101,9 @@ func TestInvitationAccept(t *testing.T) {
 	t.Run("new account", func(t *testing.T) {
 		token, _, err := store.CreateInvitation(ctx, prod.ID, ana.ID, "bob@example.com")
 		require.NoError(t, err)
+		_, _, err = store.AcceptInvitationAsNewUser(ctx, token, "bobs-own-password")
+		require.ErrorIs(t, err, models.ErrLinkShown, "a link not mailed to the address makes no account")
+		require.NoError(t, store.MarkInvitationMailed(ctx, token))
 		_, _, err = store.AcceptInvitationAsNewUser(ctx, token, "short")
 		var ve *models.ValidationError
 		require.ErrorAs(t, err, &ve)
@@ -125,6 +128,7 @@ func TestInvitationAccept(t *testing.T) {
 	t.Run("existing account", func(t *testing.T) {
 		token, _, err := store.CreateInvitation(ctx, prod.ID, ana.ID, "carol@example.com")
 		require.NoError(t, err)
+		require.NoError(t, store.MarkInvitationMailed(ctx, token))
 		_, _, err = store.AcceptInvitationAsNewUser(ctx, token, "someone-elses-pw")
 		var ce *models.ConflictError
 		require.ErrorAs(t, err, &ce, "nobody sets a password for an existing account")

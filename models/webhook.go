@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/idna"
 )
 
 // WebhookStatus is where an asset stands in its life cycle.
@@ -331,6 +332,9 @@ func (in *WebhookInput) keptSecrets(spec *WebhookSpec) []string {
 // Origin is the scheme, host and port a URL sends to, the unit that stored
 // secrets are bound to (as browsers bind cookies and credentials): the
 // default port is written out, so http://a and http://a:80 are one origin.
+// The host is compared in the ASCII form net/http dials (idna.Lookup, as
+// its Transport does), not by Unicode case folding, which maps some names
+// (İ, ẞ) to another host than the one dialled.
 func Origin(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
@@ -340,7 +344,23 @@ func Origin(raw string) string {
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[scheme]
 	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	host := u.Hostname()
+	if !isASCII(host) {
+		host, err = idna.Lookup.ToASCII(host)
+	}
+	if err != nil {
+		return raw // not a host net/http would dial: never the same origin as a valid one
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(host), port)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // SameOrigin reports whether two URLs send to the same origin.

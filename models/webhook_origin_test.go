@@ -21,6 +21,12 @@ func TestOrigin(t *testing.T) {
 		{"https://a.example/", "https://b.example/", false},
 		{"https://a.example/", "https://a.example.evil.example/", false},
 		{"http://127.0.0.1:9000/", "http://127.0.0.1:9001/", false},
+		// Unicode case folding is not what net/http dials: İ and ẞ fold to
+		// i and ß, but IDNA sends them to other names.
+		{"https://hooks.zapier.example/", "https://hooks.zapİer.example/", false},
+		{"https://straße.example/", "https://STRAẞE.example/", false},
+		{"https://bücher.example/", "https://xn--bcher-kva.example/", true},
+		{"https://BÜCHER.example/", "https://bücher.example/", true},
 	} {
 		t.Run(tc.a+" "+tc.b, func(t *testing.T) {
 			require.Equal(t, tc.same, SameOrigin(tc.a, tc.b))

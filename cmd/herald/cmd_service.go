@@ -192,7 +192,7 @@ func serveMetrics(ctx context.Context, addr, token string, reg *prometheus.Regis
 		}
 		metrics.ServeHTTP(w, r)
 	})
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: app.WithSecurityHeaders(mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()

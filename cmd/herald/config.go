@@ -59,11 +59,12 @@ type config struct {
 	Retention time.Duration
 	// HERALD_WORKER_CONCURRENCY: tasks a worker runs at once; default 50.
 	WorkerConcurrency int
-	// HERALD_PANEL_CONCURRENCY: how many of a worker's task slots one
+	// HERALD_PANEL_CONCURRENCY: the most of a worker's task slots one
 	// panel's deliveries may hold at once; default half of
-	// HERALD_WORKER_CONCURRENCY, so a panel whose endpoints hang until the
-	// timeout leaves the other half to the other panels. Setting it to
-	// HERALD_WORKER_CONCURRENCY turns the cap off (one panel per deployment).
+	// HERALD_WORKER_CONCURRENCY. With n panels busy each may hold 1/(n+1)
+	// of the slots (never more than this), so panels whose endpoints hang
+	// until the timeout always leave slots to the others. Setting it to
+	// HERALD_WORKER_CONCURRENCY turns the sharing off (one panel per deployment).
 	PanelConcurrency int
 	// HERALD_ADMIN_RATE_LIMIT: admin API requests per minute per panel; default 600.
 	AdminRateLimit int

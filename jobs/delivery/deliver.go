@@ -65,7 +65,7 @@ type DelivererParams struct {
 func NewDeliverer(p DelivererParams) *Deliverer {
 	return &Deliverer{cfg: p.Config.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: p.Tracker, store: p.Store,
 		sender: p.Sender, enqueuer: p.Enqueuer, limiter: p.Limiter, log: p.Log,
-		share: &panelShare{max: panelShareOf(p.Concurrency, p.PanelConcurrency)}}
+		share: &panelShare{slots: p.Concurrency, max: panelShareOf(p.Concurrency, p.PanelConcurrency)}}
 }
 
 // Deliverer runs flush tasks: claim a batch from the outbox, send it, record

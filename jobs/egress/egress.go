@@ -59,7 +59,9 @@ func (e *DeniedError) Error() string {
 var guardian = ssrf.New(ssrf.WithAnyPort(), ssrf.WithAnyNetwork())
 
 // metadataAddrs are cloud metadata and credential services. The denylist
-// refuses them already (link-local, carrier-grade NAT, unique local), but
+// refuses most of them already (link-local, carrier-grade NAT, unique
+// local; Azure's WireServer sits in public space and only this list
+// refuses it), but
 // they are checked before the allow-list so that allowing such a network
 // (HERALD_EGRESS_ALLOW=100.64.0.0/10 where the receivers sit behind
 // carrier-grade NAT) never opens the host's cloud credentials.
@@ -70,6 +72,7 @@ var metadataAddrs = []netip.Addr{
 	netip.MustParseAddr("169.254.170.23"),  // AWS EKS Pod Identity
 	netip.MustParseAddr("fd00:ec2::23"),    // AWS EKS Pod Identity over IPv6
 	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
+	netip.MustParseAddr("168.63.129.16"),   // Azure WireServer and HostGAPlugin (a public address)
 }
 
 // CheckAddr decides whether an outbound connection to addr is allowed, in

@@ -100,6 +100,8 @@ func TestDialControlAddressForms(t *testing.T) {
 		{"metadata v6", "[fd00:ec2::254]:80", nil, "metadata"},
 		{"metadata Alibaba", "100.100.100.200:80", nil, "metadata"},
 		{"metadata ECS", "169.254.170.2:80", nil, "metadata"},
+		{"metadata Azure WireServer, a public address", "168.63.129.16:80", nil, "metadata"},
+		{"metadata Azure HostGAPlugin", "168.63.129.16:32526", nil, "metadata"},
 		{"metadata, link-local allowed", "169.254.169.254:80", prefixes("169.254.0.0/16"), "metadata"},
 		{"metadata, CGNAT allowed", "100.100.100.200:80", prefixes("100.64.0.0/10"), "metadata"},
 		{"metadata v6, ULA allowed", "[fd00:ec2::254]:80", prefixes("fc00::/7"), "metadata"},

@@ -13,7 +13,9 @@ import (
 // previous statements ran. A lone request is written at once, so it waits
 // for nothing; under load, a request of one event no longer costs a
 // transaction of its own. Each request still returns only once its events
-// are committed.
+// are committed, and fails only for its own events: when a value of one
+// request makes PostgreSQL refuse the statement (models.DataError), the
+// group's requests are written one by one.
 //
 // At most maxInFlight statements run at a time; the requests that arrive
 // meanwhile queue up and form the next group. No goroutine outlives its
@@ -111,6 +113,18 @@ func (g *insertGroup) runOne(store *models.Store) {
 	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
 	fresh, err := store.InsertEvents(ctx, all)
 	cancel()
+	if _, bad := models.DataError(err); bad && len(group) > 1 {
+		// A value of one request fails the whole statement (and stores
+		// nothing): each request is tried on its own, so that only the
+		// one it belongs to fails, and no request fails another.
+		for _, r := range group {
+			ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
+			r.fresh, r.err = store.InsertEvents(ctx, r.events)
+			cancel()
+			close(r.done)
+		}
+		return
+	}
 	for _, r := range group {
 		if err == nil {
 			r.fresh, fresh = fresh[:len(r.events)], fresh[len(r.events):]

@@ -10,30 +10,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
-// gcraScript is the generic cell rate algorithm: one key per limit holding
-// the "theoretical arrival time". It uses Redis's clock, so every replica
-// agrees on time, and it allows a burst of the whole period's allowance.
-// Returns {allowed, retry_after_ms}.
-var gcraScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - burst * interval
-if allow_at > now then
-  return {0, math.ceil(allow_at - now)}
-end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000)
-return {1, 0}
-`)
-
-// Limiter enforces limits shared by every replica, kept in Redis.
+// Limiter enforces limits shared by every replica, kept in Redis. The
+// algorithm is go-redis/redis_rate's GCRA (a Lua script on Redis's clock,
+// so every replica agrees on time, allowing a burst of the whole period's
+// allowance); this type only names the budgets.
 type Limiter struct {
 	Redis     redis.UniversalClient
 	Namespace string // key prefix, so tests and deployments can share a Redis
@@ -46,42 +30,38 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int, per time.Dur
 	if limit <= 0 {
 		return true, 0, nil
 	}
-	interval := float64(per.Milliseconds()) / float64(limit)
-	res, err := gcraScript.Run(ctx, l.Redis, []string{l.key(key, limit, per)}, interval, limit).Int64Slice()
+	res, err := redis_rate.NewLimiter(l.Redis).Allow(ctx, l.key(key, limit, per), budget(limit, per))
 	if err != nil {
 		return true, 0, fmt.Errorf("ratelimit: %w", err)
 	}
-	return res[0] == 1, time.Duration(res[1]) * time.Millisecond, nil
+	return res.Allowed > 0, max(res.RetryAfter, 0), nil
 }
-
-// refundScript gives one request back to a GCRA budget: the theoretical
-// arrival time moves back one interval, never before now.
-var refundScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if not tat then return 0 end
-tat = tat - tonumber(ARGV[1])
-if tat <= now then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
-end
-return 1
-`)
 
 // Refund gives back one request Allow took from the budget named key, for
 // limits that count only some outcomes (failed sign-ins): taking first and
 // giving back after keeps concurrent requests from all passing a check.
+// A negative cost moves the GCRA's theoretical arrival time back one
+// interval; a budget nobody used gains nothing. redis_rate stores nothing
+// when the time moved back lies in the past, which would leave the last
+// interval taken: then the budget is whole, and its key is deleted.
 func (l *Limiter) Refund(ctx context.Context, key string, limit int, per time.Duration) error {
 	if limit <= 0 {
 		return nil
 	}
-	interval := float64(per.Milliseconds()) / float64(limit)
-	if err := refundScript.Run(ctx, l.Redis, []string{l.key(key, limit, per)}, interval).Err(); err != nil {
+	rl, k := redis_rate.NewLimiter(l.Redis), l.key(key, limit, per)
+	res, err := rl.AllowN(ctx, k, budget(limit, per), -1)
+	if err == nil && res.ResetAfter <= 0 {
+		err = rl.Reset(ctx, k)
+	}
+	if err != nil {
 		return fmt.Errorf("ratelimit: refund: %w", err)
 	}
 	return nil
+}
+
+// budget is limit requests per period, all of which may come at once.
+func budget(limit int, per time.Duration) redis_rate.Limit {
+	return redis_rate.Limit{Rate: limit, Burst: limit, Period: per}
 }
 
 // key is the Redis key of a budget. The limit is part of it: a changed

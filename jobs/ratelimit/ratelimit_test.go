@@ -42,3 +42,26 @@ func TestRateLimiterRefund(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok, "and no more")
 }
+
+// Taking and giving back, again and again, costs nothing: a refund that
+// brings the budget back to whole leaves no interval behind.
+func TestRateLimiterRefundLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	opt, err := redis.ParseURL(modeltest.RedisURL())
+	require.NoError(t, err)
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	l := &ratelimit.Limiter{Redis: rdb, Namespace: modeltest.Namespace(t)}
+	ctx := context.Background()
+	for i := range 20 {
+		ok, _, err := l.Allow(ctx, "k", 3, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok, "round %d", i)
+		require.NoError(t, l.Refund(ctx, "k", 3, time.Hour))
+	}
+	for range 3 {
+		ok, _, err := l.Allow(ctx, "k", 3, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok, "the whole budget is still there")
+	}
+}

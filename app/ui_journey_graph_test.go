@@ -10,7 +10,7 @@ import (
 	"github.com/heraldhq/herald/jobs/journey"
 )
 
-// cart is DESIGN.md's journey: added to cart, no order within 30 minutes,
+// cart is the README's example journey: added to cart, no order within 30 minutes,
 // then the webhook.
 func cart(t *testing.T) *journey.Definition {
 	t.Helper()

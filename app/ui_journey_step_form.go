@@ -15,7 +15,7 @@ var (
 	eventParamChoices = []string{"timestamp", "ts", "email", "foreignkey", "ip_addr", "user_agent", "msgid",
 		"message_name", "channel", "event"}
 	attParamChoices = []string{"EMAIL", "FIRSTNAME", "LASTNAME", "CITY", "COUNTRY", "MOBILE", "EXTERNAL_ID"}
-	// eventSuggestions are the channel events of DESIGN.md; custom
+	// eventSuggestions are the channel events the README lists ("Ingest API"); custom
 	// activities are typed.
 	eventSuggestions = []string{"delivered", "open", "click", "bounce", "failed"}
 )

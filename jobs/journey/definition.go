@@ -29,7 +29,7 @@ const (
 // Channels a message can go out on (action nodes) and events can come from.
 var Channels = []string{"email", "sms", "apn", "bpn", "whatsapp", "rcs", "web", "app"}
 
-// Definition is a journey as the API takes it (the format of DESIGN.md).
+// Definition is a journey as the API takes it (the format in the README's "Journeys").
 type Definition struct {
 	Name    string `json:"name"`
 	Reentry string `json:"reentry,omitempty"`

@@ -1,7 +1,7 @@
 package journey
 
-// Item is one event in a batch, in the payload format of DESIGN.md. Field
-// order here is the order receivers see.
+// Item is one event in a batch, in the payload format of the README ("The
+// payload a receiver gets"). Field order here is the order receivers see.
 type Item struct {
 	DeliveryID    string         `json:"delivery_id"`
 	Test          bool           `json:"test,omitempty"`

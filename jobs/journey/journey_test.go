@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// cartJourney is DESIGN.md's example: added to cart in Canada, no order
+// cartJourney is the README's example journey: added to cart in Canada, no order
 // within 30 minutes, then the webhook.
 const cartJourney = `{"name": "Cart recovery", "reentry": "after:24h",
  "nodes": [

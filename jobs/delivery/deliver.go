@@ -123,8 +123,9 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	defer d.share.release(target.PanelID)
 	// This worker holds the send lease while it loops, so it alone moves
 	// the webhook's health: it carries it along and writes it with each
-	// batch it records.
-	h := health.Parse(target.Health)
+	// batch it records. The webhook is active, so a health still disabled
+	// is one whose reset has not landed yet (see Health.Resumed).
+	h := health.Parse(target.Health).Resumed()
 	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
 	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, spec.BatchSize, time.Time{}, d.cfg.Lease)

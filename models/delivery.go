@@ -12,7 +12,45 @@ import (
 	"gorm.io/gorm"
 )
 
-// DeliveryStatus is where one event stands on its way to one webhook.
+// DeliveryStatus is where one event stands on its way to one webhook. The
+// states, who moves a row into each and who moves it out (DeleteWebhook
+// removes the rows of every state with their webhook):
+//
+//   - pending: waits in the outbox, due at next_attempt_at. Moved in by
+//     EnqueueDeliveries, for an active webhook; by the completion
+//     (CompleteBatch), for a batch to retry (due at RetryAt) or one
+//     released unsent (due now, the attempt not counted); by
+//     ActivateWebhook, releasing the held rows (due now, attempts counted
+//     afresh); by ReplayDeliveries, for an active webhook (attempts counted
+//     afresh). Moved out by the claim (ClaimBatch, DeliveredAndClaim) to
+//     sending, oldest first and only once the oldest is due; by
+//     DeactivateWebhook and DisableWebhook to held.
+//   - sending: claimed by the worker holding the webhook's send lease;
+//     lease_until is the claim's token. Moved in by the claim, which counts
+//     the attempt. Moved out by the completion (CompleteBatch, or
+//     DeliveredAndClaim for a batch accepted whole) to delivered, pending
+//     or failed, only while the row still carries the claim's token; by
+//     DisableWebhook to held. A row whose lease ran out (its worker died)
+//     stays sending until the next claim takes it over, before anything
+//     newer, with a new token.
+//   - delivered: answered with a 2xx. Moved in by the completion. Moved out
+//     by ReplayDeliveries (named rows) to pending or held; deleted by the
+//     retention (PruneHistory) once older than the retention period.
+//   - failed: given up: a permanent error (4xx, 3xx, an item too large for
+//     the body cap), or out of attempts or of give_up_after. Moved in by
+//     the completion. Moved out by ReplayDeliveries to pending or held. The
+//     retention keeps it: someone still has to decide about it.
+//   - held: waits, in order, while its webhook is out of service (inactive,
+//     disabled or untested). Moved in by EnqueueDeliveries and
+//     ReplayDeliveries for a webhook not active; by DeactivateWebhook
+//     (pending rows); by DisableWebhook (pending and sending rows, the
+//     batch that disabled the webhook among them). Moved out by
+//     ActivateWebhook (a person, or the automatic probe) to pending. The
+//     retention keeps it.
+//
+// A row sending when a person deactivates its webhook is completed as
+// usual; a retry of it then waits as pending, unclaimed (the claim takes
+// only an active webhook's rows), until the webhook is active again.
 type DeliveryStatus string
 
 // Delivery statuses.

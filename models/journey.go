@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -24,6 +25,20 @@ const (
 	// JourneyStopped has ended all its runs, for good.
 	JourneyStopped JourneyStatus = "stopped"
 )
+
+// journeyMoves lists, for each status, the statuses a journey may come to
+// it from. Nothing goes back to draft, and nothing leaves stopped.
+var journeyMoves = map[JourneyStatus][]JourneyStatus{
+	JourneyLive:    {JourneyDraft, JourneyPaused}, // publish, resume
+	JourneyPaused:  {JourneyLive},                 // pause
+	JourneyStopped: {JourneyDraft, JourneyLive, JourneyPaused},
+}
+
+// CanMoveTo reports whether a journey of status s may take status to. A
+// status may always stay as it is (publishing a live journey again, say).
+func (s JourneyStatus) CanMoveTo(to JourneyStatus) bool {
+	return s == to || slices.Contains(journeyMoves[to], s)
+}
 
 // Journey is a stored journey. Definition is its graph as JSON (package
 // jobs/journey reads it).
@@ -104,16 +119,7 @@ func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to Jour
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
 			return notFound(err)
 		}
-		allowed := map[JourneyStatus][]JourneyStatus{
-			JourneyLive:    {JourneyDraft, JourneyPaused},
-			JourneyPaused:  {JourneyLive},
-			JourneyStopped: {JourneyDraft, JourneyLive, JourneyPaused},
-		}[to]
-		ok := j.Status == to
-		for _, from := range allowed {
-			ok = ok || j.Status == from
-		}
-		if !ok {
+		if !j.Status.CanMoveTo(to) {
 			return &ConflictError{Message: fmt.Sprintf("a %s journey cannot become %s", j.Status, to)}
 		}
 		if check != nil {

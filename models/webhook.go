@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,30 @@ const (
 	// StatusDisabled: switched off by the failure tracker.
 	StatusDisabled WebhookStatus = "disabled"
 )
+
+// webhookMoves lists, for each status, the statuses a webhook may come to
+// it from.
+var webhookMoves = map[WebhookStatus][]WebhookStatus{
+	// Activate (ActivateWebhook), once the configuration passed a test, or
+	// the automatic probe of a disabled webhook.
+	StatusActive: {StatusUntested, StatusInactive, StatusDisabled},
+	// Deactivate (DeactivateWebhook): by hand, from service or from a
+	// disable. An untested webhook is not in service to leave it.
+	StatusInactive: {StatusActive, StatusDisabled},
+	// The failure tracker (DisableWebhook, whose SQL checks the same: only
+	// an active webhook is sending).
+	StatusDisabled: {StatusActive},
+	// A change of what a test verifies (UpdateWebhook). A disabled webhook
+	// stays disabled: it needs a new passing test to come back anyway, and
+	// its status tells why it is out of service.
+	StatusUntested: {StatusActive, StatusInactive},
+}
+
+// CanMoveTo reports whether a webhook of status s may take status to. A
+// status may always stay as it is; the caller decides what staying means.
+func (s WebhookStatus) CanMoveTo(to WebhookStatus) bool {
+	return s == to || slices.Contains(webhookMoves[to], s)
+}
 
 // Methods a webhook may use. GET sends data= in the query string.
 const (

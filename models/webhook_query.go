@@ -151,7 +151,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, panelID, id int64, in *Webhoo
 		}
 		oldFP := w.ConfigFP
 		s.seal(&spec, &w)
-		if string(oldFP) != string(w.ConfigFP) && (w.Status == StatusActive || w.Status == StatusInactive) {
+		if string(oldFP) != string(w.ConfigFP) && w.Status.CanMoveTo(StatusUntested) {
 			w.Status = StatusUntested
 		}
 		w.UpdatedAt = s.Now()
@@ -200,6 +200,9 @@ func (s *Store) ActivateWebhook(ctx context.Context, panelID, id int64) (w *Webh
 		if w.Status == StatusActive {
 			return nil
 		}
+		if !w.Status.CanMoveTo(StatusActive) {
+			return &ConflictError{Message: fmt.Sprintf("a %s webhook cannot be activated", w.Status)}
+		}
 		ok, err := s.verified(tx, w)
 		if err != nil {
 			return err
@@ -228,10 +231,10 @@ func (s *Store) DeactivateWebhook(ctx context.Context, panelID, id int64) (*Webh
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&w, id).Error; err != nil {
 			return notFound(err)
 		}
-		switch w.Status {
-		case StatusInactive:
+		switch {
+		case w.Status == StatusInactive:
 			return nil
-		case StatusUntested:
+		case !w.Status.CanMoveTo(StatusInactive):
 			return &ConflictError{Message: "webhook is untested and not in service; nothing to deactivate"}
 		}
 		w.Status, w.UpdatedAt = StatusInactive, s.Now()

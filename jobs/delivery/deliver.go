@@ -123,8 +123,9 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	defer d.share.release(target.PanelID)
 	// This worker holds the send lease while it loops, so it alone moves
 	// the webhook's health: it carries it along and writes it with each
-	// batch it records.
-	h := health.Parse(target.Health)
+	// batch it records. The webhook is active, so a health still disabled
+	// is one whose reset has not landed yet (see Health.Resumed).
+	h := health.Parse(target.Health).Resumed()
 	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
 	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, spec.BatchSize, time.Time{}, d.cfg.Lease)
@@ -242,37 +243,16 @@ func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget
 	next, tr := h.Observe(health.Outcome{OK: res.OK(), Status: res.StatusCode, Error: res.ErrorText(), At: now}, th, spec.StrictDisable)
 	done.Health, _ = json.Marshal(next)
 
+	// What becomes of each row is decided apart from the I/O (Outcome).
 	policy := RetryPolicy{Schedule: d.cfg.RetrySchedule, MaxAttempts: spec.MaxAttempts, GiveUpAfter: spec.GiveUpAfter}
-	jitter := Jitter()
-	for _, r := range sent {
-		verdict, at := policy.Decide(&res, r.Attempts, r.CreatedAt, now, jitter)
-		switch {
-		case next.State == health.Disabled:
-			// Held by the disable, in order, with the rest.
-			verdict, at = Retry, now
-		case next.State == health.Paused && Retryable(&res):
-			// The circuit is open: the batch is the probe. It waits by the
-			// probe schedule and does not run out of attempts, since the
-			// endpoint, not the event, is at fault.
-			verdict, at = Retry, next.NextProbe(now, d.cfg.ProbeSchedule)
-		}
-		switch verdict {
-		case Delivered:
-			done.Delivered = append(done.Delivered, r.ID)
-		case Retry:
-			done.Retry = append(done.Retry, r.ID)
-			if done.RetryAt.IsZero() { // the oldest retrying row sets the time; the batch stays together
-				done.RetryAt = at
-			}
-		case GiveUp:
-			done.Failed = append(done.Failed, r.ID)
-		}
-	}
+	o := Outcome(OutcomeInput{Response: &res, Rows: sent, Health: next, Policy: policy,
+		ProbeSchedule: d.cfg.ProbeSchedule, Now: now, Jitter: Jitter()})
+	done.Delivered, done.Retry, done.RetryAt, done.Failed = o.Delivered, o.Retry, o.RetryAt, o.Failed
 	headers, _ := json.Marshal(res.Header)
 	done.Attempt = &models.Attempt{
 		PanelID: w.PanelID, WebhookID: w.ID, BatchID: batchID, ItemCount: n, RequestHeaders: headers,
 		StatusCode: res.StatusCode, LatencyMS: int(res.Latency.Milliseconds()), ResponseBody: string(res.Body),
-		Error: res.ErrorText(), ErrorClass: res.ErrClass, Outcome: outcome(done),
+		Error: res.ErrorText(), ErrorClass: res.ErrClass, Outcome: attemptOutcome(done),
 	}
 	if ctx.Err() == nil {
 		d.metrics.Attempts.WithLabelValues(done.Attempt.Outcome, res.ErrClass).Inc()
@@ -310,7 +290,8 @@ func firstIDs(rows []models.ClaimedRow, n int) []string {
 	return out
 }
 
-func outcome(c *models.Completion) string {
+// attemptOutcome is what an attempt is logged as: what became of its batch.
+func attemptOutcome(c *models.Completion) string {
 	switch {
 	case len(c.Delivered) > 0:
 		return models.OutcomeDelivered

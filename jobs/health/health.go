@@ -189,12 +189,18 @@ type Transition struct {
 func (t Transition) Changed() bool { return t.From != t.To }
 
 // Observe applies one request's outcome. strict disables on the first 5xx
-// (the asset's strict_disable).
+// (the asset's strict_disable). Disabled is left only by Reset: an outcome
+// observed while disabled comes from a batch that was in flight when the
+// webhook was taken out of service, and changes nothing, so a late 200 cannot
+// put it back in service behind the back of the person who must re-enable it.
 func (h Health) Observe(o Outcome, t Thresholds, strict bool) (Health, Transition) {
 	t = t.Merge(Defaults)
 	from := h.State
 	if from == "" {
 		from, h.State = Healthy, Healthy
+	}
+	if from == Disabled {
+		return h, Transition{From: Disabled, To: Disabled}
 	}
 	h.addToWindow(o, t.Window.D())
 	if o.OK {
@@ -265,9 +271,22 @@ func (h *Health) addToWindow(o Outcome, window time.Duration) {
 	}
 }
 
-// Reset is the health of an asset put back in service by a person.
+// Reset is the health of an asset put back in service by a person (or by
+// the automatic probe): the only way out of Disabled.
 func (h Health) Reset() Health {
 	return Health{State: Healthy, LastSuccessAt: h.LastSuccessAt, LastFailureAt: h.LastFailureAt, LastError: h.LastError}
+}
+
+// Resumed is the health a flush of a webhook in service starts from. If it
+// still says Disabled, the webhook was put back in service and the Reset
+// that goes with it has not landed: Tracker.Reenabled writes it only while
+// no worker holds the send lease, and a flush may have taken the lease
+// first. Resumed applies that Reset, since Observe never leaves Disabled.
+func (h Health) Resumed() Health {
+	if h.State == Disabled {
+		return h.Reset()
+	}
+	return h
 }
 
 // ProbeSchedule is the wait before each probe of an open circuit; the last

@@ -98,3 +98,78 @@ func TestThresholdsMergeAndCheck(t *testing.T) {
 	require.Error(t, Thresholds{Window: Duration(time.Second)}.Check())
 	require.NoError(t, Thresholds{}.Check())
 }
+
+func TestDisabledStaysDisabledUntilReset(t *testing.T) {
+	t.Parallel()
+	th := Thresholds{PauseAfter: 2, DisableAfter: Duration(time.Hour)}
+	// Disabled the usual way: the circuit opened, then the probes failed
+	// for longer than DisableAfter.
+	disabled := Health{}
+	for _, at := range []time.Duration{0, time.Second, 2 * time.Hour} {
+		disabled, _ = disabled.Observe(fail(t0.Add(at), 500), th, false)
+	}
+	require.Equal(t, Disabled, disabled.State)
+	require.True(t, disabled.Alerted)
+	later := t0.Add(3 * time.Hour)
+	tests := []struct {
+		name   string
+		reset  bool // Reset before the outcome
+		o      Outcome
+		strict bool
+		want   Transition
+	}{
+		{name: "a 200 from an in-flight batch", o: ok(later), want: Transition{From: Disabled, To: Disabled}},
+		{name: "a 200 once the window has forgotten the failures", o: ok(later.Add(24 * time.Hour)),
+			want: Transition{From: Disabled, To: Disabled}},
+		{name: "a 5xx", o: fail(later, 503), want: Transition{From: Disabled, To: Disabled}},
+		{name: "a 5xx in strict mode alerts no second time", o: fail(later, 500), strict: true,
+			want: Transition{From: Disabled, To: Disabled}},
+		{name: "a 4xx", o: fail(later, 404), want: Transition{From: Disabled, To: Disabled}},
+		{name: "a network error", o: fail(later, 0), want: Transition{From: Disabled, To: Disabled}},
+		{name: "Reset, then a 200", reset: true, o: ok(later), want: Transition{From: Healthy, To: Healthy}},
+		{name: "Reset, then a failure counts afresh", reset: true, o: fail(later, 500),
+			want: Transition{From: Healthy, To: Healthy}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := disabled
+			if tt.reset {
+				h = h.Reset()
+				require.Equal(t, Health{State: Healthy, LastFailureAt: disabled.LastFailureAt, LastError: disabled.LastError}, h)
+			}
+			got, tr := h.Observe(tt.o, th, tt.strict)
+			require.Equal(t, tt.want, tr)
+			if !tt.reset {
+				require.Equal(t, disabled, got, "a disabled health records nothing")
+				return
+			}
+			require.False(t, got.Alerted)
+			require.Equal(t, map[bool]int{true: 0, false: 1}[tt.o.OK], got.ConsecutiveFailures)
+		})
+	}
+}
+
+func TestResumed(t *testing.T) {
+	t.Parallel()
+	since := t0.Add(-time.Hour)
+	tests := []struct {
+		name string
+		h    Health
+		want Health
+	}{
+		{name: "disabled is reset", h: Health{State: Disabled, ConsecutiveFailures: 9, FailingSince: &since, LastFailureAt: &t0,
+			LastError: "HTTP 500", Alerted: true, Buckets: []Bucket{{Minute: 1, Attempts: 9, Failures: 9}}},
+			want: Health{State: Healthy, LastFailureAt: &t0, LastError: "HTTP 500"}},
+		{name: "paused is kept", h: Health{State: Paused, ConsecutiveFailures: 5, FailingSince: &since, ProbeAttempts: 2},
+			want: Health{State: Paused, ConsecutiveFailures: 5, FailingSince: &since, ProbeAttempts: 2}},
+		{name: "degraded is kept", h: Health{State: Degraded, Alerted: true}, want: Health{State: Degraded, Alerted: true}},
+		{name: "healthy is kept", h: Health{State: Healthy}, want: Health{State: Healthy}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, tt.h.Resumed())
+		})
+	}
+}

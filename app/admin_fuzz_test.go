@@ -199,7 +199,7 @@ func (fz *adminFuzz) do(t *testing.T, method, path string, body []byte) (int, st
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := fz.client.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(raw)

@@ -183,7 +183,7 @@ func sendOne(client *http.Client, base string, r badRequest) answer {
 	if err != nil {
 		return answer{err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	return answer{status: resp.StatusCode, body: string(raw), err: err}
 }

@@ -105,7 +105,11 @@ func (s *Store) Gauges(ctx context.Context) (*Gauges, error) {
 		}
 		g.Webhooks[[2]string{status, health}] = n
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("models: gauges: %w", err)
+	}
 	if err := s.sql.QueryRowContext(ctx, `SELECT
 			(SELECT count(*) FROM events WHERE processed_at IS NULL),
 			(SELECT count(*) FROM journey_runs WHERE status = 'waiting')`).Scan(&g.UnprocessedEvents, &g.WaitingRuns); err != nil {

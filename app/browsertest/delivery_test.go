@@ -85,7 +85,7 @@ func TestCrossSiteFormPostRefused(t *testing.T) {
 	hook := env.ActiveWebhook("Keep me", recv.URL, nil)
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintf(w, `<!doctype html><title>Win a prize</title>
+		_, _ = fmt.Fprintf(w, `<!doctype html><title>Win a prize</title>
 <form id="f" method="post" action="%s/webhooks/%d/delete"><button>Claim</button></form>
 <script>document.getElementById("f").submit()</script>`, env.URL, hook)
 	}))

@@ -41,7 +41,7 @@ var buildHerald = sync.OnceValues(func() (string, error) {
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().String()
 }
 
@@ -116,7 +116,7 @@ func TestSeveralReplicas(t *testing.T) {
 		require.Eventually(t, func() bool {
 			resp, err := http.Get("http://" + addr + "/healthz")
 			if err == nil {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 			}
 			return err == nil && resp.StatusCode == 200
 		}, 20*time.Second, 50*time.Millisecond)
@@ -129,7 +129,7 @@ func TestSeveralReplicas(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		var out map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
@@ -172,7 +172,7 @@ func TestSeveralReplicas(t *testing.T) {
 					t.Errorf("ingest: %v %v", err, resp)
 					return
 				}
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				sent.Add(perRequest)
 			}
 		}()
@@ -201,7 +201,7 @@ func TestSeveralReplicas(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		m := regexp.MustCompile(`herald_periodic_job_runs_total\{job="reconcile-deliveries"\} (\d+)`).FindSubmatch(body)
 		n := 0.0
 		if m != nil {
@@ -222,7 +222,7 @@ func TestSeveralReplicas(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode == 200 {
 			accepted++
 		}

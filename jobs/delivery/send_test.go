@@ -168,7 +168,7 @@ func headerServer(t *testing.T, headerBytes int) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() })
 	var head strings.Builder
 	head.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
 	line := "X-Pad-%05d: " + strings.Repeat("a", 1000) + "\r\n"
@@ -183,7 +183,7 @@ func headerServer(t *testing.T, headerBytes int) string {
 				return
 			}
 			go func() {
-				defer conn.Close()
+				defer func() { _ = conn.Close() }()
 				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
 					return
 				}

@@ -169,7 +169,7 @@ func TestClientRefusesZonedLoopback(t *testing.T) {
 	}
 	var hits atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
-	srv.Listener.Close()
+	_ = srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
 	defer srv.Close()
@@ -183,7 +183,7 @@ func TestClientRefusesZonedLoopback(t *testing.T) {
 		t.Run(tc.url, func(t *testing.T) {
 			resp, err := client.Get(tc.url)
 			if err == nil {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 			}
 			var d *DeniedError
 			require.ErrorAs(t, err, &d)
@@ -221,7 +221,7 @@ func TestClientRefusesLoopbackOutsideAllowList(t *testing.T) {
 
 	resp, err := allowOne.Get(srv.URL)
 	require.NoError(t, err, "the allow-listed address is reachable")
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.EqualValues(t, 1, hits.Load())
 }
 
@@ -237,7 +237,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, redirector.URL, nil)
 	resp, err := client.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	require.False(t, targetHit)
 }

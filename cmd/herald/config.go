@@ -268,7 +268,7 @@ func devKey(path string) (key []byte, created bool, err error) {
 	if b, err := os.ReadFile(path); err == nil {
 		key, err := models.ParseSecretKey(string(b))
 		if err != nil {
-			return nil, false, fmt.Errorf("%s: %v", path, err)
+			return nil, false, fmt.Errorf("%s: %w", path, err)
 		}
 		return key, false, nil
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -135,10 +135,10 @@ func TestIngestErrors(t *testing.T) {
 	} {
 		code, raw := env.Ingest(tc.key, "crm", tc.body, tc.ct)
 		require.Equal(t, tc.status, code, "%s: %s", tc.name, raw)
-		switch {
-		case tc.status == 401:
+		switch tc.status {
+		case 401:
 			require.JSONEq(t, tc.want, raw, tc.name)
-		case tc.status == 400:
+		case 400:
 			require.Contains(t, raw, `"error":"Invalid payload"`, tc.name)
 			require.Contains(t, raw, tc.want, tc.name)
 		}

@@ -46,7 +46,7 @@ func TestReadDeliveriesAndReplay(t *testing.T) {
 	// The delivered one: open it and read the event as it was sent.
 	row := fmt.Sprintf(`table.log summary[title=%q]`, good[0])
 	do(t, ctx, chromedp.Click(chromedp.CSS(row)))
-	waitText(t, ctx, fmt.Sprintf(`table.log details[open] pre.body`), `"order": "A-1001"`)
+	waitText(t, ctx, `table.log details[open] pre.body`, `"order": "A-1001"`)
 	require.Contains(t, text(t, ctx, `table.log details[open]`), good[0])
 	shot(t, ctx, "webhook-page-deliveries")
 

@@ -331,7 +331,8 @@ func parseCIDRs(s string) ([]netip.Prefix, error) {
 
 func validNamespace(s string) bool {
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+		allowed := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+		if !allowed {
 			return false
 		}
 	}

@@ -47,7 +47,7 @@ func TestPausedAfterConsecutiveFailuresThenDisabled(t *testing.T) {
 	h := Health{}
 	var tr Transition
 	for i := range 2 {
-		h, tr = h.Observe(fail(t0.Add(time.Duration(i)*time.Minute), 500), th, false)
+		h, _ = h.Observe(fail(t0.Add(time.Duration(i)*time.Minute), 500), th, false)
 		require.Equal(t, Healthy, h.State, "too few requests to be degraded")
 	}
 	h, tr = h.Observe(fail(t0.Add(2*time.Minute), 500), th, false)

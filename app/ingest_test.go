@@ -13,6 +13,7 @@ import (
 )
 
 func countEvents(t *testing.T, env *apptest.Env) int64 {
+	t.Helper()
 	var n int64
 	require.NoError(t, env.Store.DB.Model(&models.Event{}).Count(&n).Error)
 	return n

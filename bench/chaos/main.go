@@ -204,19 +204,28 @@ func explain(dbURL string, missing []string) {
 		`SELECT 'events unprocessed', count(*) FROM events WHERE processed_at IS NULL`,
 		`SELECT 'webhooks ' || status, count(*) FROM webhooks GROUP BY status`,
 	} {
-		rows, err := db.Query(q)
-		if err != nil {
+		if err := printCounts(db, q); err != nil {
 			fmt.Println(" ", err)
-			continue
 		}
-		for rows.Next() {
-			var what string
-			var n int
-			_ = rows.Scan(&what, &n)
-			fmt.Printf("  %s: %d\n", what, n)
-		}
-		rows.Close()
 	}
+}
+
+// printCounts prints the (label, count) rows that q answers.
+func printCounts(db *sql.DB, q string) error {
+	rows, err := db.Query(q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var what string
+		var n int
+		if err := rows.Scan(&what, &n); err != nil {
+			return err
+		}
+		fmt.Printf("  %s: %d\n", what, n)
+	}
+	return rows.Err()
 }
 
 func step(format string, args ...any) {

@@ -39,6 +39,7 @@ var buildHerald = sync.OnceValues(func() (string, error) {
 })
 
 func freeAddr(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer func() { _ = l.Close() }()
@@ -209,7 +210,7 @@ func TestSeveralReplicas(t *testing.T) {
 		}
 		runs = append(runs, n)
 	}
-	require.True(t, (runs[0] > 0) != (runs[1] > 0), "exactly one scheduler runs the reconciler: %v", runs)
+	require.NotEqual(t, runs[0] > 0, runs[1] > 0, "exactly one scheduler runs the reconciler: %v", runs)
 
 	// The ingest rate limit is shared: 10 a minute for the panel, across
 	// both serve replicas.

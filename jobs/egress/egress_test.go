@@ -161,6 +161,8 @@ func TestDialControlAddressForms(t *testing.T) {
 // Regression: http://[::1%25lo]:PORT/ reached a loopback-only service
 // although only 127.0.0.0/8 was allowed, because no prefix matches a
 // zoned address.
+//
+//nolint:paralleltest // the hit count after the subtests must see them done, and the deferred Close must not come before them
 func TestClientRefusesZonedLoopback(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp6", "[::1]:0")

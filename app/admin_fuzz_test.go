@@ -103,6 +103,7 @@ type adminFuzz struct {
 }
 
 func newAdminFuzz(f *testing.F, env *apptest.Env) *adminFuzz {
+	f.Helper()
 	// Every admin route of the real route table is in adminRoutes.
 	var missing []string
 	for _, r := range app.New(app.Params{Store: env.Store}).Routes() {
@@ -163,6 +164,7 @@ func (fz *adminFuzz) route(name string) adminRoute {
 
 // send calls the route with the body and fails on a 5xx.
 func (fz *adminFuzz) send(t *testing.T, r adminRoute, body []byte) {
+	t.Helper()
 	body = bytes.ReplaceAll(body, []byte("$RECV"), []byte(fz.recv))
 	body = bytes.ReplaceAll(body, []byte("$DELIVERY"), []byte(fz.ids["$DELIVERY"]))
 	body = bytes.ReplaceAll(body, []byte("999000001"), []byte(fz.ids["{webhook}"]))
@@ -193,13 +195,14 @@ func (fz *adminFuzz) send(t *testing.T, r adminRoute, body []byte) {
 }
 
 func (fz *adminFuzz) do(t *testing.T, method, path string, body []byte) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, fz.env.URL+path, bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+fz.env.Token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := fz.client.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(raw)
@@ -280,6 +283,7 @@ const (
 // every value of the wrong type, and a value nested 5000 deep. A route
 // that reads no body gets two, a NUL and deep nesting.
 func bodyVariants(t *testing.T, valid string) map[string]string {
+	t.Helper()
 	bodiless := valid == ""
 	if bodiless {
 		valid = `{"x": "x"}`

@@ -36,18 +36,19 @@ func writeFirst(t *testing.T, base, head string, body []byte, chunked bool) (*ht
 	// A bound on the whole exchange, so a server that neither reads nor
 	// answers fails the test instead of hanging it.
 	require.NoError(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
+	// bufio.Writer keeps its first write error and Flush returns it.
 	w := bufio.NewWriterSize(conn, 64<<10)
-	fmt.Fprintf(w, "%sHost: %s\r\n", head, u.Host)
+	_, _ = fmt.Fprintf(w, "%sHost: %s\r\n", head, u.Host)
 	if chunked {
-		fmt.Fprint(w, "Transfer-Encoding: chunked\r\n\r\n")
+		_, _ = fmt.Fprint(w, "Transfer-Encoding: chunked\r\n\r\n")
 		for rest := body; len(rest) > 0; {
 			n := min(len(rest), 32<<10)
-			fmt.Fprintf(w, "%x\r\n%s\r\n", n, rest[:n])
+			_, _ = fmt.Fprintf(w, "%x\r\n%s\r\n", n, rest[:n])
 			rest = rest[n:]
 		}
-		fmt.Fprint(w, "0\r\n\r\n")
+		_, _ = fmt.Fprint(w, "0\r\n\r\n")
 	} else {
-		fmt.Fprintf(w, "Content-Length: %d\r\n\r\n", len(body))
+		_, _ = fmt.Fprintf(w, "Content-Length: %d\r\n\r\n", len(body))
 		_, _ = w.Write(body)
 	}
 	if err := w.Flush(); err != nil {
@@ -57,7 +58,7 @@ func writeFirst(t *testing.T, base, head string, body []byte, chunked bool) (*ht
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the answer: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the answer's body: %w", err)

@@ -89,7 +89,7 @@ func TestRedisFlushedMidRunLosesNothing(t *testing.T) {
 	opt, _ := redis.ParseURL(rs.URL)
 	c := redis.NewClient(opt)
 	require.NoError(t, c.FlushAll(context.Background()).Err(), "the flush tasks, due in 3 s, are gone")
-	c.Close()
+	_ = c.Close()
 
 	time.Sleep(4 * time.Second) // past the windows: nothing comes without the reconciler
 	require.Empty(t, recv.Requests())

@@ -18,6 +18,7 @@ import (
 // trackerEnv is a Herald that mails alerts to an in-process SMTP server,
 // with two panel-wide recipients.
 func trackerEnv(t *testing.T) (*apptest.Env, *apptest.SMTP) {
+	t.Helper()
 	smtp := apptest.StartSMTP(t)
 	cfg := smtp.Config
 	env := apptest.Start(t, apptest.Options{Mail: &cfg})
@@ -73,7 +74,7 @@ func TestDisableHoldAndRecover(t *testing.T) {
 	later := env.Deliver(id, items(2, "while-disabled")...)
 	env.WaitStatus(time.Second, models.DeliveryHeld, later...)
 	time.Sleep(500 * time.Millisecond)
-	require.Equal(t, reqs, len(recv.Requests()))
+	require.Len(t, recv.Requests(), reqs)
 
 	mails := smtp.WaitFor(t, 10*time.Second, 1)
 	m := mails[0]

@@ -144,6 +144,7 @@ type answer struct {
 
 // sendAll sends the requests from a few goroutines, as many clients would.
 func sendAll(t *testing.T, base string, reqs []badRequest) []answer {
+	t.Helper()
 	const workers = 8
 	tr := &http.Transport{MaxIdleConnsPerHost: workers}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -183,7 +184,7 @@ func sendOne(client *http.Client, base string, r badRequest) answer {
 	if err != nil {
 		return answer{err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	return answer{status: resp.StatusCode, body: string(raw), err: err}
 }
@@ -200,6 +201,7 @@ type flood struct {
 // way: programmatic cases of every documented refusal first, then random
 // mutations of floodValid that the parser refuses.
 func malformedRequests(t *testing.T, rnd *rand.Rand, key, adminToken string) []badRequest {
+	t.Helper()
 	f := &flood{t: t, rnd: rnd, key: key}
 	f.auth(adminToken)
 	f.sources()
@@ -312,6 +314,7 @@ func (f *flood) wrongFields() {
 
 // withField returns floodValid with the field at path set to v.
 func withField(t *testing.T, path []string, v any) []byte {
+	t.Helper()
 	var ev map[string]any
 	require.NoError(t, json.Unmarshal([]byte(floodValid), &ev))
 	m := ev

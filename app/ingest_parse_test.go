@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -137,7 +138,7 @@ func FuzzParseIngest(f *testing.F) {
 		}
 		evs, err := parseIngest(ct, []byte(body), parseNow)
 		if err != nil {
-			if _, ok := err.(*invalidPayload); !ok {
+			if ip := (*invalidPayload)(nil); !errors.As(err, &ip) {
 				t.Fatalf("error of the wrong kind: %T %v", err, err)
 			}
 			return

@@ -13,6 +13,7 @@ import (
 )
 
 func countEvents(t *testing.T, env *apptest.Env) int64 {
+	t.Helper()
 	var n int64
 	require.NoError(t, env.Store.DB.Model(&models.Event{}).Count(&n).Error)
 	return n
@@ -135,10 +136,10 @@ func TestIngestErrors(t *testing.T) {
 	} {
 		code, raw := env.Ingest(tc.key, "crm", tc.body, tc.ct)
 		require.Equal(t, tc.status, code, "%s: %s", tc.name, raw)
-		switch {
-		case tc.status == 401:
+		switch tc.status {
+		case 401:
 			require.JSONEq(t, tc.want, raw, tc.name)
-		case tc.status == 400:
+		case 400:
 			require.Contains(t, raw, `"error":"Invalid payload"`, tc.name)
 			require.Contains(t, raw, tc.want, tc.name)
 		}

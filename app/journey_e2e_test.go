@@ -14,6 +14,7 @@ import (
 // journeyEnv is a Herald with an ingest key and an active webhook that
 // sends at once to a receiver.
 func journeyEnv(t *testing.T, opts apptest.Options) (*apptest.Env, *apptest.Receiver, string, int64) {
+	t.Helper()
 	env := apptest.Start(t, opts)
 	recv := apptest.NewReceiver(t)
 	hook := env.ActiveWebhook("Journey Webhook", recv.URL, map[string]any{"batch_wait_ms": 0})

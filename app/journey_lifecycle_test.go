@@ -25,7 +25,7 @@ func TestTimerSurvivesRedisFlush(t *testing.T) {
 	flush := func() {
 		opt, _ := redis.ParseURL(rs.URL)
 		c := redis.NewClient(opt)
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		require.NoError(t, c.FlushAll(context.Background()).Err())
 	}
 	ingestOK(t, env, key, map[string]any{"event": "Added to Cart", "user": map[string]any{"email": "a@b.com"}})

@@ -37,7 +37,7 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 			require.NoError(t, err)
 			resp, err := noRedirects.Do(req)
 			require.NoError(t, err)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			require.Equal(t, tc.status, resp.StatusCode)
 			h := resp.Header
 			require.Contains(t, h.Get("Content-Security-Policy"), "default-src 'self'")

@@ -133,7 +133,7 @@ func TestUIFormsRefuseUnstorableText(t *testing.T) {
 				req.Header.Set("Accept", "application/json")
 				resp, err := ui.Client.Do(req)
 				require.NoError(t, err)
-				defer resp.Body.Close()
+				defer func() { _ = resp.Body.Close() }()
 				var out struct{ Error, Field string }
 				body, _ := io.ReadAll(resp.Body)
 				require.NoError(t, json.NewDecoder(bytes.NewReader(body)).Decode(&out), string(body))

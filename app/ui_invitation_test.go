@@ -69,6 +69,8 @@ func panelEmails(t *testing.T, env *apptest.Env, panel string) []string {
 // The add-user form used to answer "X can now sign in" for an address with
 // an account and "Created X" (or "password is required") for one without,
 // and put an existing user in the panel there and then.
+//
+//nolint:paralleltest // the subtests post to one panel in turn, and the count after them includes what they did
 func TestUIPanelUserInviteRevealsNothing(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})
@@ -125,6 +127,7 @@ func TestUIPanelUserInviteRevealsNothing(t *testing.T) {
 	require.Len(t, pending, 2, "carol and newbie, each once: inviting again replaced the first")
 }
 
+//nolint:paralleltest // the subtests share the panel, Ana's session and the mailbox, one after the other
 func TestUIInvitationAccept(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})
@@ -238,6 +241,7 @@ func TestUIInvitationAccept(t *testing.T) {
 	})
 }
 
+//nolint:paralleltest // the subtests compare their pages with the first one's, kept in a variable
 func TestUIInvitationDeadLinks(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})

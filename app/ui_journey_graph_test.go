@@ -154,5 +154,5 @@ func TestStepFromForm(t *testing.T) {
 	}
 	require.Equal(t, "Canada, India", filterValue([]any{"Canada", "India"}))
 	require.Equal(t, "3", filterValue(float64(3)))
-	require.Equal(t, "", filterValue(nil))
+	require.Empty(t, filterValue(nil))
 }

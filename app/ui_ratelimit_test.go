@@ -28,6 +28,8 @@ func requireRetryAfter(t *testing.T, res apptest.Result, maxSeconds int) {
 // Failed sign-ins are limited per account, whatever address they come
 // from, and the refusal reads the same for an account that does not
 // exist. Successful sign-ins do not count.
+//
+//nolint:paralleltest // the subtests draw addresses from one counter, in turn
 func TestUISignInLimitPerAccount(t *testing.T) {
 	t.Parallel()
 	// The test's requests reach Herald from loopback: the trusted proxy.

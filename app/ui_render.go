@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
@@ -56,9 +55,9 @@ func (s *Server) parsePages() map[string]*template.Template {
 		"isoTime":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"ago":          func(t time.Time) string { return ago(s.now().Sub(t)) },
 		"percent":      func(r float64) string { return fmt.Sprintf("%.1f%%", r*100) },
-		"deliveryID":   func(id uuid.UUID) string { return models.DeliveryID(id) },
+		"deliveryID":   models.DeliveryID,
 		"prettyJSON":   prettyJSON,
-		"contains":     func(list []string, v string) bool { return slices.Contains(list, v) },
+		"contains":     slices.Contains[[]string],
 		"join":         strings.Join,
 		"dict":         dict,
 		"plural":       func(n int, one, many string) string { return plural(int64(n), one, many) },

@@ -53,6 +53,7 @@ type errorBody struct {
 // answering returns a receiver whose answer to delivery-less requests (the
 // tests) is whatever *status holds.
 func answering(t *testing.T, status *atomic.Int32) *apptest.Receiver {
+	t.Helper()
 	status.Store(200)
 	r := apptest.NewReceiver(t)
 	r.Answer = func(int, *apptest.Request) apptest.Answer {

@@ -13,6 +13,8 @@ import (
 // Stored secrets are sent only to the origin they were saved for: moving a
 // webhook to another scheme, host or port needs them typed again, through
 // the API's PATCH and through the UI's Test and Save alike.
+//
+//nolint:paralleltest // both subtests move webhooks between the same two receivers and count what each receives
 func TestSecretsDoNotFollowANewOrigin(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})

@@ -162,15 +162,18 @@ func main() {
 }
 
 func report(results []result) {
+	// tabwriter holds the table until Flush, which reports a failing stdout.
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\twebhooks\tcreated\tingest/s\tdelivered\tdup\tlost\tdelivered/s\trequests/s\tp50 ms\tp95 ms\tp99 ms\t"+
+	_, _ = fmt.Fprintln(tw, "scenario\twebhooks\tcreated\tingest/s\tdelivered\tdup\tlost\tdelivered/s\trequests/s\tp50 ms\tp95 ms\tp99 ms\t"+
 		"req/s÷http\tdelivered/s÷asynq\tpeak MiB\tgrowth MiB\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%.3f\t%.0f\t%.1f\t\n",
+		_, _ = fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%.3f\t%.0f\t%.1f\t\n",
 			r.Scenario, r.Webhooks, r.Created, r.IngestPerS, r.Delivered, r.Duplicates, r.Lost, r.DeliveredPerS,
 			r.RequestsPerS, r.P50MS, r.P95MS, r.P99MS, r.RatioToBaseline, r.RatioToAsynq, r.PeakRSSMiB, r.RSSGrowthMiB)
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		fail(err)
+	}
 	if len(results) > 0 {
 		fmt.Printf("baselines: plain Go HTTP client %.0f requests/s, asynq %.0f no-op tasks/s\n",
 			results[0].BaselineHTTP, results[0].BaselineAsynq)
@@ -212,7 +215,7 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer d.Log.Close()
+	defer func() { _ = d.Log.Close() }() // the processes' log, read by people, not by the bench
 	if err := d.Setup(ctx); err != nil {
 		return res, err
 	}

@@ -35,6 +35,7 @@ func memberEmails(t *testing.T, store *models.Store, panelID int64) []string {
 	return out
 }
 
+//nolint:paralleltest // the checks after the subtests count the invitations they made
 func TestInvitationCreateAndReplace(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -89,6 +90,7 @@ func TestInvitationCreateAndReplace(t *testing.T) {
 	require.Equal(t, "email", ce.Field)
 }
 
+//nolint:paralleltest // the subtests share one store and panel membership, in turn
 func TestInvitationAccept(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -267,5 +269,5 @@ func TestLeavePanelLastTwoAtOnce(t *testing.T) {
 	}
 	wg.Wait()
 	require.Len(t, memberEmails(t, store, prod.ID), 1, "errors: %v", errs)
-	require.True(t, (errs[0] == nil) != (errs[1] == nil), "one leaves, one is refused: %v", errs)
+	require.NotEqual(t, errs[0] == nil, errs[1] == nil, "one leaves, one is refused: %v", errs)
 }

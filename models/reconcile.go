@@ -92,24 +92,31 @@ func (s *Store) Gauges(ctx context.Context) (*Gauges, error) {
 		}
 		g.Deliveries[st] = n
 	}
-	rows, err := s.sql.QueryContext(ctx, `SELECT status, coalesce(health->>'state', 'healthy'), count(*) FROM webhooks GROUP BY 1, 2`)
-	if err != nil {
+	if err := s.webhookGauges(ctx, g.Webhooks); err != nil {
 		return nil, fmt.Errorf("models: gauges: %w", err)
 	}
-	for rows.Next() {
-		var status, health string
-		var n int64
-		if err := rows.Scan(&status, &health, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("models: gauges: %w", err)
-		}
-		g.Webhooks[[2]string{status, health}] = n
-	}
-	rows.Close()
 	if err := s.sql.QueryRowContext(ctx, `SELECT
 			(SELECT count(*) FROM events WHERE processed_at IS NULL),
 			(SELECT count(*) FROM journey_runs WHERE status = 'waiting')`).Scan(&g.UnprocessedEvents, &g.WaitingRuns); err != nil {
 		return nil, fmt.Errorf("models: gauges: %w", err)
 	}
 	return g, nil
+}
+
+// webhookGauges counts the webhooks by status and health state.
+func (s *Store) webhookGauges(ctx context.Context, into map[[2]string]int64) error {
+	rows, err := s.sql.QueryContext(ctx, `SELECT status, coalesce(health->>'state', 'healthy'), count(*) FROM webhooks GROUP BY 1, 2`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status, health string
+		var n int64
+		if err := rows.Scan(&status, &health, &n); err != nil {
+			return err
+		}
+		into[[2]string{status, health}] = n
+	}
+	return rows.Err()
 }

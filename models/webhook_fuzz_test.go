@@ -186,7 +186,7 @@ func onTheWire(t *testing.T, req *http.Request) *http.Request {
 	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(context.Context, string, string) (net.Conn, error) {
 		client, server := net.Pipe()
 		go func() {
-			defer server.Close()
+			defer func() { _ = server.Close() }()
 			r, err := http.ReadRequest(bufio.NewReader(server))
 			if err == nil {
 				_, err = io.Copy(io.Discard, r.Body)

@@ -29,6 +29,7 @@ func TestOrigin(t *testing.T) {
 		{"https://BÜCHER.example/", "https://bücher.example/", true},
 	} {
 		t.Run(tc.a+" "+tc.b, func(t *testing.T) {
+			t.Parallel()
 			require.Equal(t, tc.same, SameOrigin(tc.a, tc.b))
 		})
 	}
@@ -67,6 +68,7 @@ func TestApplyRefusesStoredSecretsForANewOrigin(t *testing.T) {
 			BasicAuth: Optional[BasicAuthInput]{Set: true, Null: true}, Headers: &[]HeaderInput{}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			spec := stored()
 			err := tc.in.Apply(&spec)
 			if tc.field == "" {

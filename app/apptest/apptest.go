@@ -297,7 +297,7 @@ func (e *Env) CallAs(token, method, path string, body, out any) (int, string) {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -426,7 +426,7 @@ func (e *Env) Ingest(key, source string, body any, contentType string) (int, str
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(raw)
 }

@@ -54,6 +54,7 @@ type Receiver struct {
 
 // NewReceiver starts a receiver that the test closes.
 func NewReceiver(t testing.TB) *Receiver {
+	t.Helper()
 	r := &Receiver{got: make(chan struct{}, 1)}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)

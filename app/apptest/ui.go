@@ -98,7 +98,7 @@ func (u *UI) Do(method, path string, form url.Values, header http.Header) Result
 	if err != nil {
 		u.e.T.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	return Result{Status: resp.StatusCode, Body: string(raw), Location: resp.Header.Get("Location"), Header: resp.Header}
 }

@@ -246,6 +246,7 @@ func fullPage(ctx context.Context) ([]byte, error) {
 // artifactDir is testdata/artifacts at the top of the repository (ignored
 // by git), where CI and people find the screenshots.
 func artifactDir(t *testing.T) string {
+	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)

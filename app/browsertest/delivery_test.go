@@ -46,7 +46,7 @@ func TestReadDeliveriesAndReplay(t *testing.T) {
 	// The delivered one: open it and read the event as it was sent.
 	row := fmt.Sprintf(`table.log summary[title=%q]`, good[0])
 	do(t, ctx, chromedp.Click(chromedp.CSS(row)))
-	waitText(t, ctx, fmt.Sprintf(`table.log details[open] pre.body`), `"order": "A-1001"`)
+	waitText(t, ctx, `table.log details[open] pre.body`, `"order": "A-1001"`)
 	require.Contains(t, text(t, ctx, `table.log details[open]`), good[0])
 	shot(t, ctx, "webhook-page-deliveries")
 
@@ -85,7 +85,7 @@ func TestCrossSiteFormPostRefused(t *testing.T) {
 	hook := env.ActiveWebhook("Keep me", recv.URL, nil)
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintf(w, `<!doctype html><title>Win a prize</title>
+		_, _ = fmt.Fprintf(w, `<!doctype html><title>Win a prize</title>
 <form id="f" method="post" action="%s/webhooks/%d/delete"><button>Claim</button></form>
 <script>document.getElementById("f").submit()</script>`, env.URL, hook)
 	}))

@@ -64,8 +64,8 @@ func runPanelCreate(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer done()
-	fmt.Fprintln(stdout, p.Name)
-	return nil
+	_, err = fmt.Fprintln(stdout, p.Name)
+	return err
 }
 
 var tokenHelp = map[models.TokenKind][2]string{
@@ -93,8 +93,8 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, token)
-	return nil
+	_, err = fmt.Fprintln(stdout, token)
+	return err
 }
 
 func runUserCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -128,6 +128,6 @@ func runUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	if err := store.AddUserToPanel(ctx, u.ID, p.ID); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, u.Email)
-	return nil
+	_, err = fmt.Fprintln(stdout, u.Email)
+	return err
 }

@@ -168,7 +168,8 @@ func migrate(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer models.Close(db)
+	// The migrations are committed by now: a failing Close changes nothing.
+	defer func() { _ = models.Close(db) }()
 	applied, err := models.Migrate(ctx, db)
 	if err != nil {
 		return err

@@ -268,7 +268,7 @@ func devKey(path string) (key []byte, created bool, err error) {
 	if b, err := os.ReadFile(path); err == nil {
 		key, err := models.ParseSecretKey(string(b))
 		if err != nil {
-			return nil, false, fmt.Errorf("%s: %v", path, err)
+			return nil, false, fmt.Errorf("%s: %w", path, err)
 		}
 		return key, false, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -331,7 +331,8 @@ func parseCIDRs(s string) ([]netip.Prefix, error) {
 
 func validNamespace(s string) bool {
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+		allowed := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+		if !allowed {
 			return false
 		}
 	}

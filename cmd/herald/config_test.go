@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -54,7 +53,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	for name, vars := range tests {
 		_, err := loadConfig(env(vars), true)
 		var ce *configError
-		require.True(t, errors.As(err, &ce), name)
+		require.ErrorAs(t, err, &ce, name)
 		require.Equal(t, name, ce.name)
 		require.NotContains(t, ce.Error(), "\n", "one line")
 	}

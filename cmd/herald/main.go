@@ -48,8 +48,8 @@ Run "herald <command> --help" for a command's flags.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
 	var ce *configError
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
@@ -75,8 +75,8 @@ func usageErr(format string, args ...any) error {
 // so tests can call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, usage)
-		return nil
+		_, err := fmt.Fprint(stdout, usage)
+		return err
 	}
 	cmd, rest := args[0], args[1:]
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") && (cmd == "panel" || cmd == "token" || cmd == "ingest-key" || cmd == "user") {
@@ -96,8 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "user create":
 		return runUserCreate(ctx, rest, getenv, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "herald "+version)
-		return nil
+		_, err := fmt.Fprintln(stdout, "herald "+version)
+		return err
 	}
 	return usageErr("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
 }
@@ -106,13 +106,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func newFlags(name, summary string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// A usage text that cannot be written has nowhere to say so; flag's
+	// own PrintDefaults ignores its write errors too.
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: herald %s [flags]\n\n%s\n", name, summary)
+		_, _ = fmt.Fprintf(stderr, "Usage: herald %s [flags]\n\n%s\n", name, summary)
 		if hasFlags(fs) {
-			fmt.Fprintln(stderr, "\nFlags:")
+			_, _ = fmt.Fprintln(stderr, "\nFlags:")
 			fs.PrintDefaults()
 		}
-		fmt.Fprintln(stderr, "\nSettings come from HERALD_* environment variables; see README.md.")
+		_, _ = fmt.Fprintln(stderr, "\nSettings come from HERALD_* environment variables; see README.md.")
 	}
 	return fs
 }

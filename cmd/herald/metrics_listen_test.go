@@ -16,6 +16,7 @@ import (
 // getWithToken answers the status and body of GET url, with a Bearer
 // token when one is given; status 0 when nothing answers yet.
 func getWithToken(t *testing.T, url, token string) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
 	if token != "" {
@@ -25,7 +26,7 @@ func getWithToken(t *testing.T, url, token string) (int, string) {
 	if err != nil {
 		return 0, ""
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }

@@ -33,15 +33,16 @@ var buildHerald = sync.OnceValues(func() (string, error) {
 	bin := filepath.Join(dir, "herald")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build: %v: %s", err, out)
+		return "", fmt.Errorf("go build: %w: %s", err, out)
 	}
 	return bin, nil
 })
 
 func freeAddr(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().String()
 }
 
@@ -116,7 +117,7 @@ func TestSeveralReplicas(t *testing.T) {
 		require.Eventually(t, func() bool {
 			resp, err := http.Get("http://" + addr + "/healthz")
 			if err == nil {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 			}
 			return err == nil && resp.StatusCode == 200
 		}, 20*time.Second, 50*time.Millisecond)
@@ -129,7 +130,7 @@ func TestSeveralReplicas(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		var out map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
@@ -172,7 +173,7 @@ func TestSeveralReplicas(t *testing.T) {
 					t.Errorf("ingest: %v %v", err, resp)
 					return
 				}
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				sent.Add(perRequest)
 			}
 		}()
@@ -201,7 +202,7 @@ func TestSeveralReplicas(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		m := regexp.MustCompile(`herald_periodic_job_runs_total\{job="reconcile-deliveries"\} (\d+)`).FindSubmatch(body)
 		n := 0.0
 		if m != nil {
@@ -209,7 +210,7 @@ func TestSeveralReplicas(t *testing.T) {
 		}
 		runs = append(runs, n)
 	}
-	require.True(t, (runs[0] > 0) != (runs[1] > 0), "exactly one scheduler runs the reconciler: %v", runs)
+	require.NotEqual(t, runs[0] > 0, runs[1] > 0, "exactly one scheduler runs the reconciler: %v", runs)
 
 	// The ingest rate limit is shared: 10 a minute for the panel, across
 	// both serve replicas.
@@ -222,7 +223,7 @@ func TestSeveralReplicas(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode == 200 {
 			accepted++
 		}

@@ -108,7 +108,9 @@ func ensureDatabase(ctx context.Context, dbURL string) (created bool, err error)
 	if err != nil {
 		return false, err
 	}
-	defer admin.Close()
+	// The CREATE DATABASE has succeeded or failed by now: a failing Close
+	// of this one-off connection changes nothing.
+	defer func() { _ = admin.Close() }()
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
 		return false, fmt.Errorf("create database %q: %w", name, err)
 	}

@@ -55,7 +55,8 @@ func TestBuildBody(t *testing.T) {
 func TestBatchIDIsStableForTheSameDeliveries(t *testing.T) {
 	t.Parallel()
 	a, b := uuid.New(), uuid.New()
-	require.Equal(t, BatchID([]uuid.UUID{a, b}), BatchID([]uuid.UUID{a, b}))
+	first := BatchID([]uuid.UUID{a, b})
+	require.Equal(t, first, BatchID([]uuid.UUID{a, b}))
 	require.NotEqual(t, BatchID([]uuid.UUID{a, b}), BatchID([]uuid.UUID{a}))
 	require.True(t, strings.HasPrefix(BatchID([]uuid.UUID{a}), "msg_"))
 }

@@ -92,7 +92,7 @@ const panelBusyDelay = time.Second
 func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	var p queue.FlushPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return fmt.Errorf("flush: bad payload: %v: %w", err, asynq.SkipRetry)
+		return fmt.Errorf("flush: bad payload: %w: %w", err, asynq.SkipRetry)
 	}
 	// asynq schedules in whole seconds, so a window that ends inside a
 	// second comes due early: wait out the rest. Claiming only after the

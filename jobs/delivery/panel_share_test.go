@@ -19,6 +19,7 @@ func TestPanelShareOf(t *testing.T) {
 		{"negative turns the cap off", 50, -1, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			require.Equal(t, tc.want, panelShareOf(tc.concurrency, tc.configured))
 		})
 	}
@@ -39,6 +40,7 @@ func TestFairShare(t *testing.T) {
 		{"many panels: the share may reach 0", 4, 9, 2, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			require.Equal(t, tc.want, fairShare(tc.slots, tc.busy, tc.max))
 		})
 	}

@@ -88,7 +88,9 @@ func (s *Sender) Send(ctx context.Context, r Request) Response {
 		res.Err, res.ErrClass = unwrapURLError(err), egress.ClassifyError(err)
 		return res
 	}
-	defer resp.Body.Close()
+	// The body is read (or given up on) before Close; Close's error could
+	// only concern the connection's reuse, never this delivery's outcome.
+	defer func() { _ = resp.Body.Close() }()
 	res.StatusCode = resp.StatusCode
 	res.Body, err = readCapped(resp.Body)
 	res.Latency = time.Since(start)

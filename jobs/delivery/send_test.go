@@ -16,6 +16,7 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/jobs/egress"
@@ -48,7 +49,7 @@ func capture(t *testing.T, status int, got *captured) *httptest.Server {
 		if r.Method == http.MethodPost {
 			form, _ = url.ParseQuery(string(body))
 		}
-		require.NoError(t, json.Unmarshal([]byte(form.Get("data")), &got.data))
+		assert.NoError(t, json.Unmarshal([]byte(form.Get("data")), &got.data)) // not require: this is the server's goroutine
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(strings.Repeat("r", 10_000)))
 	}))
@@ -168,7 +169,7 @@ func headerServer(t *testing.T, headerBytes int) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() })
 	var head strings.Builder
 	head.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
 	line := "X-Pad-%05d: " + strings.Repeat("a", 1000) + "\r\n"
@@ -183,7 +184,7 @@ func headerServer(t *testing.T, headerBytes int) string {
 				return
 			}
 			go func() {
-				defer conn.Close()
+				defer func() { _ = conn.Close() }()
 				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
 					return
 				}

@@ -161,6 +161,8 @@ func TestDialControlAddressForms(t *testing.T) {
 // Regression: http://[::1%25lo]:PORT/ reached a loopback-only service
 // although only 127.0.0.0/8 was allowed, because no prefix matches a
 // zoned address.
+//
+//nolint:paralleltest // the hit count after the subtests must see them done, and the deferred Close must not come before them
 func TestClientRefusesZonedLoopback(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp6", "[::1]:0")
@@ -169,7 +171,7 @@ func TestClientRefusesZonedLoopback(t *testing.T) {
 	}
 	var hits atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
-	srv.Listener.Close()
+	_ = srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
 	defer srv.Close()
@@ -183,7 +185,7 @@ func TestClientRefusesZonedLoopback(t *testing.T) {
 		t.Run(tc.url, func(t *testing.T) {
 			resp, err := client.Get(tc.url)
 			if err == nil {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 			}
 			var d *DeniedError
 			require.ErrorAs(t, err, &d)
@@ -221,7 +223,7 @@ func TestClientRefusesLoopbackOutsideAllowList(t *testing.T) {
 
 	resp, err := allowOne.Get(srv.URL)
 	require.NoError(t, err, "the allow-listed address is reachable")
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.EqualValues(t, 1, hits.Load())
 }
 
@@ -237,7 +239,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, redirector.URL, nil)
 	resp, err := client.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	require.False(t, targetHit)
 }

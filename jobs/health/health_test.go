@@ -47,7 +47,7 @@ func TestPausedAfterConsecutiveFailuresThenDisabled(t *testing.T) {
 	h := Health{}
 	var tr Transition
 	for i := range 2 {
-		h, tr = h.Observe(fail(t0.Add(time.Duration(i)*time.Minute), 500), th, false)
+		h, _ = h.Observe(fail(t0.Add(time.Duration(i)*time.Minute), 500), th, false)
 		require.Equal(t, Healthy, h.State, "too few requests to be degraded")
 	}
 	h, tr = h.Observe(fail(t0.Add(2*time.Minute), 500), th, false)
@@ -93,7 +93,7 @@ func TestThresholdsMergeAndCheck(t *testing.T) {
 	got := asset.Merge(panel).Merge(Defaults)
 	require.Equal(t, 2, got.PauseAfter, "the asset's setting wins")
 	require.Equal(t, time.Hour, got.DisableAfter.D(), "then the panel's")
-	require.Equal(t, 0.2, got.DegradedRate, "then the default")
+	require.Equal(t, 0.2, got.DegradedRate, "then the default") //nolint:testifylint // copied from Defaults, not computed: exact equality is meant
 	require.Error(t, Thresholds{DegradedRate: 2}.Check())
 	require.Error(t, Thresholds{Window: Duration(time.Second)}.Check())
 	require.NoError(t, Thresholds{}.Check())

@@ -109,7 +109,7 @@ const ingestBatch = 500
 func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	var p queue.IngestPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return fmt.Errorf("ingest: bad payload: %v: %w", err, asynq.SkipRetry)
+		return fmt.Errorf("ingest: bad payload: %w: %w", err, asynq.SkipRetry)
 	}
 	// Wait out the task's window, so the events of every request that
 	// found this task's id taken are committed before the claim looks.

@@ -18,7 +18,7 @@ import (
 func (e *Engine) HandleTimer(ctx context.Context, t *asynq.Task) error {
 	var p queue.TimerPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return fmt.Errorf("timer: bad payload: %v: %w", err, asynq.SkipRetry)
+		return fmt.Errorf("timer: bad payload: %w: %w", err, asynq.SkipRetry)
 	}
 	// asynq schedules in whole seconds: wait out the rest of this one.
 	if early := time.Until(time.UnixMilli(p.At)); early > 0 && !sleep(ctx, early) {

@@ -64,7 +64,7 @@ func DB(t testing.TB) (*gorm.DB, string) {
 	if err != nil {
 		t.Fatalf("modeltest: %v", err)
 	}
-	defer admin.Close()
+	defer func() { _ = admin.Close() }() // the clone has succeeded or failed by then
 	name := "herald_t_" + RandomID()
 	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
 		t.Fatalf("modeltest: clone template: %v", err)
@@ -80,7 +80,7 @@ func DB(t testing.TB) (*gorm.DB, string) {
 		if err != nil {
 			return
 		}
-		defer admin.Close()
+		defer func() { _ = admin.Close() }()
 		_, _ = admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
 	})
 	return db, dbURL
@@ -129,16 +129,18 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer admin.Close()
+	// Closing the pool ends the session, which releases the advisory lock
+	// below even if its unlock failed: none of these errors matter.
+	defer func() { _ = admin.Close() }()
 	conn, err := admin.Conn(ctx)
 	if err != nil {
 		return "", fmt.Errorf("connect to %s: %w", redact(AdminURL()), err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('herald test template'))`); err != nil {
 		return "", err
 	}
-	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtext('herald test template'))`)
+	defer func() { _, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtext('herald test template'))`) }()
 
 	var exists bool
 	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
@@ -189,7 +191,7 @@ func migrationsHash() (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(h, "%s\x00%s\x00", n, b)
+		_, _ = fmt.Fprintf(h, "%s\x00%s\x00", n, b) // a hash.Hash's Write never fails
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -45,7 +45,7 @@ func (a *API) post(path, bearer string, body, out any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the body is read whole first
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("POST %s: %w", path, &StatusError{resp.StatusCode, string(b)})

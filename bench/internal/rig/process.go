@@ -161,7 +161,7 @@ func (p *Proc) status(field string) float64 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: Close cannot lose data
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
@@ -180,7 +180,7 @@ func RecreateDB(ctx context.Context, adminURL, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }() // the DROP and CREATE have succeeded or failed by then
 	if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
 		return "", fmt.Errorf("drop database %s: %w", name, err)
 	}
@@ -201,7 +201,7 @@ func FreePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // only its port number was wanted
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 

@@ -13,7 +13,7 @@ func post(t *testing.T, r *Receiver, data string) int {
 	t.Helper()
 	resp, err := http.Post(r.URL, "application/x-www-form-urlencoded", strings.NewReader("data="+url.QueryEscape(data)))
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	return resp.StatusCode
 }
 

@@ -177,6 +177,11 @@ func (s *WebhookSpec) fingerprintInput() []byte {
 		Auth                        bool
 		Headers                     []Header
 	}{URL: s.URL, Method: s.Method, Headers: s.Headers}
+	if len(v.Headers) == 0 {
+		// No headers is one configuration whether a form sent an empty
+		// list or a stored row has none: [] and null must not differ.
+		v.Headers = nil
+	}
 	if s.BasicAuth != nil {
 		v.Auth, v.User, v.Password = true, s.BasicAuth.Username, s.BasicAuth.Password
 	}

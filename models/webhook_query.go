@@ -143,13 +143,16 @@ func (s *Store) UpdateWebhook(ctx context.Context, panelID, id int64, in *Webhoo
 		if err != nil {
 			return err
 		}
+		// What was tested, recomputed rather than read from the row: a row
+		// sealed before the fingerprint's rules last changed would differ
+		// from its own configuration and take a live webhook out of service.
+		oldFP := s.ConfigFingerprint(&spec)
 		if err := in.Apply(&spec); err != nil {
 			return err
 		}
 		if err := spec.Validate(true); err != nil {
 			return err
 		}
-		oldFP := w.ConfigFP
 		s.seal(&spec, &w)
 		if string(oldFP) != string(w.ConfigFP) && w.Status.CanMoveTo(StatusUntested) {
 			w.Status = StatusUntested

@@ -16,11 +16,7 @@ import (
 // gives nothing extra.
 func TestRateLimiterRefund(t *testing.T) {
 	t.Parallel()
-	opt, err := redis.ParseURL(modeltest.RedisURL())
-	require.NoError(t, err)
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { _ = rdb.Close() })
-	l := &ratelimit.Limiter{Redis: rdb, Namespace: modeltest.Namespace(t)}
+	l := newLimiter(t)
 	ctx := context.Background()
 
 	require.NoError(t, l.Refund(ctx, "k", 2, time.Hour), "nothing to give back")
@@ -47,11 +43,7 @@ func TestRateLimiterRefund(t *testing.T) {
 // brings the budget back to whole leaves no interval behind.
 func TestRateLimiterRefundLeavesNothingBehind(t *testing.T) {
 	t.Parallel()
-	opt, err := redis.ParseURL(modeltest.RedisURL())
-	require.NoError(t, err)
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { _ = rdb.Close() })
-	l := &ratelimit.Limiter{Redis: rdb, Namespace: modeltest.Namespace(t)}
+	l := newLimiter(t)
 	ctx := context.Background()
 	for i := range 20 {
 		ok, _, err := l.Allow(ctx, "k", 3, time.Hour)
@@ -64,4 +56,14 @@ func TestRateLimiterRefundLeavesNothingBehind(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok, "the whole budget is still there")
 	}
+}
+
+// newLimiter is a Limiter on the test Redis, in a namespace of its own.
+func newLimiter(t *testing.T) *ratelimit.Limiter {
+	t.Helper()
+	opt, err := redis.ParseURL(modeltest.RedisURL())
+	require.NoError(t, err)
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return &ratelimit.Limiter{Redis: rdb, Namespace: modeltest.Namespace(t)}
 }

@@ -47,6 +47,10 @@ type result struct {
 	// RatioToAsynq is delivered events/s over asynq's no-op tasks/s.
 	RatioToAsynq float64 `json:"ratio_to_asynq"`
 	PeakRSSMiB   float64 `json:"herald_peak_rss_mib"`
+	// CPU seconds per 1,000 delivered events, from the load's start until
+	// the outbox drained: Herald's process, and the machine's PostgreSQL.
+	HeraldCPUPer1k   float64 `json:"herald_cpu_s_per_1k"`
+	PostgresCPUPer1k float64 `json:"postgres_cpu_s_per_1k"`
 	// RSSGrowthMiB is resident memory at the end of the load minus at a
 	// quarter of it: memory that grows with events delivered shows here.
 	RSSGrowthMiB float64 `json:"herald_rss_growth_mib"`
@@ -84,6 +88,7 @@ var scenarios = []scenario{
 	{name: "webhooks-1000", source: "ingest", webhooks: 1000, batchSize: 100, waitMS: 1000, perCall: 10, clients: 8, rate: 2000},
 	{name: "slow-endpoint", source: "ingest", webhooks: 10, batchSize: 100, waitMS: 1000, perCall: 100, clients: 8, slow: true},
 	{name: "api-batched", source: "api", webhooks: 10, batchSize: 100, waitMS: 1000, perCall: 100, clients: 8},
+	{name: "api-single", source: "api", webhooks: 10, batchSize: 1, waitMS: 0, perCall: 1, clients: 16},
 	// As many hanging webhooks of panel A as a worker has slots (the
 	// default 50): panel B's latency shows whether A can starve it; the
 	// uncapped run lets one panel hold every slot, as before the cap.
@@ -165,11 +170,12 @@ func report(results []result) {
 	// tabwriter holds the table until Flush, which reports a failing stdout.
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	_, _ = fmt.Fprintln(tw, "scenario\twebhooks\tcreated\tingest/s\tdelivered\tdup\tlost\tdelivered/s\trequests/s\tp50 ms\tp95 ms\tp99 ms\t"+
-		"req/s÷http\tdelivered/s÷asynq\tpeak MiB\tgrowth MiB\t")
+		"req/s÷http\tdelivered/s÷asynq\tpeak MiB\tgrowth MiB\tHerald CPU s/1k\tPostgreSQL CPU s/1k\t")
 	for _, r := range results {
-		_, _ = fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%.3f\t%.0f\t%.1f\t\n",
+		_, _ = fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%.3f\t%.0f\t%.1f\t%.3f\t%.3f\t\n",
 			r.Scenario, r.Webhooks, r.Created, r.IngestPerS, r.Delivered, r.Duplicates, r.Lost, r.DeliveredPerS,
-			r.RequestsPerS, r.P50MS, r.P95MS, r.P99MS, r.RatioToBaseline, r.RatioToAsynq, r.PeakRSSMiB, r.RSSGrowthMiB)
+			r.RequestsPerS, r.P50MS, r.P95MS, r.P99MS, r.RatioToBaseline, r.RatioToAsynq, r.PeakRSSMiB, r.RSSGrowthMiB,
+			r.HeraldCPUPer1k, r.PostgresCPUPer1k)
 	}
 	if err := tw.Flush(); err != nil {
 		fail(err)
@@ -266,6 +272,7 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 	}
 
 	mem := watchRSS(herald)
+	heraldCPU, pgCPU := herald.CPUSeconds(), rig.PostgresCPUSeconds()
 	start := time.Now()
 	loadCtx, cancel := context.WithTimeout(ctx, cfg.dur)
 	defer cancel()
@@ -316,6 +323,11 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		res.RequestsPerS = round(float64(fast.Requests.Load()-int64(len(hooks))) / elapsed) // minus the activation tests
 	}
 	res.P50MS, res.P95MS, res.P99MS = fast.Percentiles()
+	if res.Delivered > 0 {
+		per1k := 1000 / float64(res.Delivered)
+		res.HeraldCPUPer1k = round((herald.CPUSeconds() - heraldCPU) * per1k)
+		res.PostgresCPUPer1k = round((rig.PostgresCPUSeconds() - pgCPU) * per1k)
+	}
 	res.PeakRSSMiB = round(herald.PeakRSS())
 	res.RSSGrowthMiB = round(growth)
 	return res, nil

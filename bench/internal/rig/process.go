@@ -150,6 +150,68 @@ func (p *Proc) Exited() bool {
 	}
 }
 
+// CPUSeconds is the CPU time (user and system) the process has used so far.
+func (p *Proc) CPUSeconds() float64 { return procCPUSeconds(p.cmd.Process.Pid, false) }
+
+// PostgresCPUSeconds is the CPU time used so far by this machine's
+// PostgreSQL: every live postgres process's own time, plus what the
+// backends that have exited left in their parent's children's time.
+func PostgresCPUSeconds() float64 {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+			total += procCPUSeconds(pid, true)
+		}
+	}
+	return total
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// procCPUSeconds reads utime and stime (and, with children, cutime and
+// cstime) of a process from /proc/<pid>/stat.
+func procCPUSeconds(pid int, children bool) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	return statCPUSeconds(raw, children)
+}
+
+// statCPUSeconds reads the times out of a /proc/<pid>/stat line.
+func statCPUSeconds(raw []byte, children bool) float64 {
+	// The command name is in parentheses and may hold spaces: fields
+	// count from the last ')'. utime is field 14, so index 11 after it.
+	i := strings.LastIndexByte(string(raw), ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(raw[i+1:]))
+	if len(fields) < 15 {
+		return 0
+	}
+	n := 2
+	if children {
+		n = 4
+	}
+	var ticks float64
+	for _, f := range fields[11 : 11+n] {
+		v, _ := strconv.ParseFloat(f, 64)
+		ticks += v
+	}
+	return ticks / clockTicks
+}
+
 // PeakRSS is the process's peak resident memory (VmHWM) in MiB.
 func (p *Proc) PeakRSS() float64 { return p.status("VmHWM:") }
 

@@ -163,7 +163,24 @@ func main() {
 		}
 		results = append(results, r)
 	}
-	report(results)
+	var waits *waitsResult
+	if len(want) == 0 || want["waits-1m"] {
+		fmt.Fprintf(os.Stderr, "bench: scenario waits-1m (BENCH_WAITS contacts into a 30-day wait)\n")
+		w, err := runWaits(ctx, cfg)
+		if err != nil {
+			fail(fmt.Errorf("waits-1m: %w", err))
+		}
+		waits = &w
+	}
+	if len(results) > 0 {
+		report(results)
+	}
+	if waits != nil {
+		fmt.Printf("waits-1m: %d waiting runs (set up in %.0f s): Redis %.0f bytes, PostgreSQL %.0f bytes (journey_runs) / %.0f bytes (whole database) per waiting run\n",
+			waits.WaitingRuns, waits.SetupS, waits.RedisBytesPerWait, waits.PGRunsBytesPerWait, waits.PGDatabaseBytesPerWait)
+		b, _ := json.Marshal(waits)
+		fmt.Println(string(b))
+	}
 }
 
 func report(results []result) {

@@ -85,6 +85,38 @@ func (a *API) Deliver(webhookID int64, n int) error {
 	return a.post(fmt.Sprintf("/api/v1/webhooks/%d/deliveries", webhookID), a.token, map[string]any{"items": items}, nil)
 }
 
+// Publish creates a journey from its definition and publishes it; it
+// returns the journey's id.
+func (a *API) Publish(def map[string]any) (int64, error) {
+	var j struct{ ID int64 }
+	if err := a.post("/api/v1/journeys", a.token, def, &j); err != nil {
+		return 0, err
+	}
+	return j.ID, a.post(fmt.Sprintf("/api/v1/journeys/%d/publish", j.ID), a.token, nil, nil)
+}
+
+// RunCounts is a journey's runs by status.
+func (a *API) RunCounts(journeyID int64) (map[string]int64, error) {
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/journeys/%d", a.base, journeyID), nil)
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }() // read to the end below
+	var j struct {
+		Runs map[string]int64 `json:"runs"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return nil, &StatusError{resp.StatusCode, string(b)}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
+		return nil, err
+	}
+	return j.Runs, nil
+}
+
 // Journey publishes a journey that sends every event named event to a
 // webhook, with the event's properties as payload_params.
 func (a *API) Journey(event string, webhookID int64) error {

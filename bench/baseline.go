@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,4 +93,40 @@ func baselineAsynq(ctx context.Context, redisURL string, dur time.Duration, clie
 		time.Sleep(10 * time.Millisecond)
 	}
 	return round(float64(done.Load()) / time.Since(start).Seconds()), nil
+}
+
+// baselinePG is how many single-row INSERT commits a second this machine's
+// PostgreSQL makes for clients connections at once, in a database of its
+// own. The machine's speed varies from day to day; every scenario's
+// delivered/s is also given over this figure, which moves with it.
+func baselinePG(ctx context.Context, adminURL string, dur time.Duration, clients int) (float64, error) {
+	dbURL, err := rig.RecreateDB(ctx, adminURL, "herald_bench_pg")
+	if err != nil {
+		return 0, err
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = db.Close() }() // a scratch database: nothing to lose
+	db.SetMaxOpenConns(clients)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE commits (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL, body text NOT NULL)`); err != nil {
+		return 0, err
+	}
+	loadCtx, cancel := context.WithTimeout(ctx, dur)
+	defer cancel()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			for loadCtx.Err() == nil {
+				if _, err := db.ExecContext(loadCtx, `INSERT INTO commits (at, body) VALUES (now(), 'bench')`); err == nil {
+					n.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds(), nil
 }

@@ -46,7 +46,12 @@ type result struct {
 	BaselineAsynq   float64 `json:"baseline_asynq_per_s"`
 	// RatioToAsynq is delivered events/s over asynq's no-op tasks/s.
 	RatioToAsynq float64 `json:"ratio_to_asynq"`
-	PeakRSSMiB   float64 `json:"herald_peak_rss_mib"`
+	// BaselinePG is PostgreSQL's single-row INSERT commits/s with 8
+	// clients, measured in the same run; RatioToPG is delivered/s over it,
+	// the figure that survives a machine slower today than yesterday.
+	BaselinePG float64 `json:"baseline_pg_commits_per_s"`
+	RatioToPG  float64 `json:"ratio_to_pg_commits"`
+	PeakRSSMiB float64 `json:"herald_peak_rss_mib"`
 	// CPU seconds per 1,000 delivered events, from the load's start until
 	// the outbox drained: Herald's process, and the machine's PostgreSQL.
 	HeraldCPUPer1k   float64 `json:"herald_cpu_s_per_1k"`
@@ -141,6 +146,11 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	fmt.Fprintf(os.Stderr, "bench: baseline: PostgreSQL single-row commits, 8 clients (%v)\n", base)
+	pgBase, err := baselinePG(ctx, cfg.adminURL, base, 8)
+	if err != nil {
+		fail(err)
+	}
 	var results []result
 	var batched float64
 	for _, sc := range scenarios {
@@ -155,6 +165,7 @@ func main() {
 		r.BaselineHTTP, r.BaselineAsynq = httpBase, asynqBase
 		r.RatioToBaseline = ratio(r.RequestsPerS, httpBase)
 		r.RatioToAsynq = ratio(r.DeliveredPerS, asynqBase)
+		r.BaselinePG, r.RatioToPG = round(pgBase), ratio(r.DeliveredPerS, pgBase)
 		if sc.name == "batched" {
 			batched = r.DeliveredPerS
 		}
@@ -198,8 +209,8 @@ func report(results []result) {
 		fail(err)
 	}
 	if len(results) > 0 {
-		fmt.Printf("baselines: plain Go HTTP client %.0f requests/s, asynq %.0f no-op tasks/s\n",
-			results[0].BaselineHTTP, results[0].BaselineAsynq)
+		fmt.Printf("baselines: plain Go HTTP client %.0f requests/s, asynq %.0f no-op tasks/s, PostgreSQL %.0f single-row commits/s (8 clients)\n",
+			results[0].BaselineHTTP, results[0].BaselineAsynq, results[0].BaselinePG)
 	}
 	for _, r := range results {
 		if r.NoisyWebhooks > 0 {

@@ -63,17 +63,9 @@ func (s *Server) deliveryCreate(c *gin.Context) {
 		rows[i] = models.Delivery{ID: id, PanelID: w.PanelID, WebhookID: w.ID, Item: item}
 		out[i] = models.DeliveryID(id)
 	}
-	if err := s.store.EnqueueDeliveries(ctx, rows); err != nil {
-		s.fail(c, err)
+	if err := s.webhooks(c).Create(ctx, w, rows); err != nil {
+		s.fail(c, notFoundAs(err, "webhook not found")) // deleted while this request ran
 		return
-	}
-	if rows[0].Status == "" {
-		s.fail(c, errWebhookNotFound) // deleted while this request ran
-		return
-	}
-	s.metrics.DeliveriesCreated.WithLabelValues(string(rows[0].Status)).Add(float64(len(rows)))
-	if rows[0].Status == models.DeliveryPending {
-		s.flush(c, w.ID, w.BatchWaitMS)
 	}
 	c.JSON(http.StatusAccepted, gin.H{"delivery_ids": out, "status": rows[0].Status})
 }

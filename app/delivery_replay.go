@@ -4,9 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
-
-	"github.com/heraldhq/herald/models"
 )
 
 // deliveryReplay sends deliveries again from the first attempt: the ones
@@ -32,20 +29,10 @@ func (s *Server) deliveryReplay(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	n, err := s.replay(c, w, ids)
+	n, err := s.webhooks(c).Replay(c.Request.Context(), w, ids)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"replayed": n})
-}
-
-// replay sends deliveries of w again (all failed ones when ids is empty)
-// and flushes w when it is in service; otherwise they are held.
-func (s *Server) replay(c *gin.Context, w *models.Webhook, ids []uuid.UUID) (int64, error) {
-	n, err := s.store.ReplayDeliveries(c.Request.Context(), w.PanelID, w.ID, ids)
-	if err == nil && n > 0 && w.Status == models.StatusActive {
-		s.flush(c, w.ID, 0)
-	}
-	return n, err
 }

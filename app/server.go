@@ -113,6 +113,9 @@ type Server struct {
 	csrf     *http.CrossOriginProtection
 	mailer   *mail.Mailer
 	invite   inviteMail
+	// outbox runs what the API and the UI both do to webhooks and their
+	// deliveries; reach it through webhooks(c), which logs the request id.
+	outbox *delivery.Service
 }
 
 // New builds a Server.
@@ -131,6 +134,14 @@ func New(p Params) *Server {
 		now:      p.Store.Now,
 		csrf:     http.NewCrossOriginProtection(),
 		mailer:   p.Mailer,
+	}
+	s.outbox = &delivery.Service{
+		Store:    s.store,
+		Sender:   s.sender,
+		Enqueuer: s.enqueuer,
+		Tracker:  s.tracker,
+		Metrics:  s.metrics,
+		Log:      s.log,
 	}
 	s.pages = s.parsePages()
 	s.invite = parseInviteMail()

@@ -27,7 +27,7 @@ func (s *Server) deliveryReplayForm(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	n, err := s.replay(c, w, parsed)
+	n, err := s.webhooks(c).Replay(c.Request.Context(), w, parsed)
 	if err != nil {
 		s.failPage(c, err)
 		return

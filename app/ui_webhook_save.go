@@ -54,7 +54,7 @@ func (s *Server) webhookSave(c *gin.Context) {
 		}
 	}
 	if err == nil && (w == nil || w.Status == models.StatusActive) && saved.Status != models.StatusActive {
-		saved, err = s.activate(c, panel.ID, saved.ID)
+		saved, err = s.webhooks(c).Activate(c.Request.Context(), panel.ID, saved.ID)
 	}
 	if err != nil {
 		s.webhookSaveFailed(c, w, &spec, err)

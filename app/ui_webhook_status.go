@@ -15,7 +15,9 @@ import (
 // is refused, with the reason on the page, unless its configuration passed
 // a test.
 func (s *Server) webhookEnable(c *gin.Context) {
-	s.webhookSwitch(c, func(panelID, id int64) (*models.Webhook, error) { return s.activate(c, panelID, id) },
+	s.webhookSwitch(c, func(panelID, id int64) (*models.Webhook, error) {
+		return s.webhooks(c).Activate(c.Request.Context(), panelID, id)
+	},
 		"Enabled. “%s” is active.", " (Edit → Test).")
 }
 

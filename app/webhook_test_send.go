@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -22,7 +21,7 @@ func (s *Server) webhookTestSaved(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	t, err := s.runTest(c.Request.Context(), panelOf(c), &w.ID, &spec)
+	t, err := s.webhooks(c).Test(c.Request.Context(), panelOf(c), &w.ID, &spec)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -48,32 +47,10 @@ func (s *Server) testUnsaved(c *gin.Context, spec models.WebhookSpec, err error)
 		s.fail(c, err)
 		return
 	}
-	t, err := s.runTest(c.Request.Context(), panelOf(c), nil, &spec)
+	t, err := s.webhooks(c).Test(c.Request.Context(), panelOf(c), nil, &spec)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, newTestJSON(t))
-}
-
-// runTest sends the sample batch and records the outcome under the
-// configuration's fingerprint.
-func (s *Server) runTest(ctx context.Context, panel *models.Panel, webhookID *int64, spec *models.WebhookSpec) (*models.WebhookTest, error) {
-	res := s.sender.Test(ctx, panel.Name, spec)
-	t := &models.WebhookTest{
-		PanelID:      panel.ID,
-		WebhookID:    webhookID,
-		ConfigFP:     s.store.ConfigFingerprint(spec),
-		URL:          spec.URL,
-		Passed:       res.Err == nil && res.StatusCode == http.StatusOK, // exactly 200: the rule of the product
-		StatusCode:   res.StatusCode,
-		LatencyMS:    int(res.Latency.Milliseconds()),
-		ResponseBody: string(res.Body),
-		Error:        res.ErrorText(),
-		ErrorClass:   res.ErrClass,
-	}
-	if err := s.store.RecordTest(ctx, t); err != nil {
-		return nil, err
-	}
-	return t, nil
 }

@@ -11,11 +11,13 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/textrule"
 )
 
 // decodeJSON reads the request body into v strictly: unknown fields,
 // trailing data, wrong types and text PostgreSQL cannot store (see
-// checkJSONText) are errors that name the field.
+// textrule.CheckJSON) are errors that name the field.
 func decodeJSON(c *gin.Context, v any) error {
 	body, err := io.ReadAll(c.Request.Body) // capped by limitBody
 	if err != nil {
@@ -23,8 +25,8 @@ func decodeJSON(c *gin.Context, v any) error {
 	}
 	// The text rule first, so that such text gets the same answer wherever
 	// it is; on malformed JSON, the decoder's syntax error comes first.
-	if bad := checkJSONText(body); bad != nil && json.Valid(body) {
-		return bad.apiError()
+	if bad := textrule.CheckJSON(body); bad != nil && json.Valid(body) {
+		return unstorableError(bad)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/app/textrule"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -51,7 +52,7 @@ func parseIngest(contentType string, body []byte, now time.Time) ([]journey.Inco
 		if form.Has("data") {
 			body = []byte(form.Get("data"))
 		} else {
-			if bad := checkFormText(form); bad != nil {
+			if bad := textrule.CheckForm(form); bad != nil {
 				return nil, badPayload("%v", bad)
 			}
 			return parseFlatForm(form, now)
@@ -97,7 +98,7 @@ func parseIngest(contentType string, body []byte, now time.Time) ([]journey.Inco
 		// decoder's repairs (U+FFFD for bad UTF-8 and lone surrogates)
 		// do not reach them, and a lone surrogate there would fail the
 		// insert.
-		if bad := checkJSONText(o); bad != nil {
+		if bad := textrule.CheckJSON(o); bad != nil {
 			if len(objs) > 1 {
 				return nil, badPayload("event %d: %v", i, bad)
 			}

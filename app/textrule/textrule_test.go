@@ -1,4 +1,4 @@
-package app
+package textrule
 
 import (
 	"encoding/json"
@@ -38,28 +38,28 @@ func TestCheckJSONText(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bad := checkJSONText([]byte(tc.doc))
+			bad := CheckJSON([]byte(tc.doc))
 			if tc.what == "" {
 				require.Nil(t, bad)
 				return
 			}
 			require.NotNil(t, bad)
-			require.Equal(t, tc.path, bad.path)
-			require.Equal(t, tc.what, bad.what)
+			require.Equal(t, tc.path, bad.Path)
+			require.Equal(t, tc.what, bad.What)
 		})
 	}
 }
 
 func TestCheckFormText(t *testing.T) {
 	t.Parallel()
-	require.Nil(t, checkFormText(url.Values{"a": {"é", ""}, "b": {"✓"}}))
-	bad := checkFormText(url.Values{"z": {"\x00"}, "b": {"ok", "\xff"}})
-	require.Equal(t, &unstorable{path: "b", what: "holds bytes that are not UTF-8"}, bad, "the first field by name")
-	bad = checkFormText(url.Values{"a\x00": {"1"}})
-	require.Equal(t, &unstorable{what: "has a field name that holds a NUL character"}, bad)
+	require.Nil(t, CheckForm(url.Values{"a": {"é", ""}, "b": {"✓"}}))
+	bad := CheckForm(url.Values{"z": {"\x00"}, "b": {"ok", "\xff"}})
+	require.Equal(t, &Unstorable{Path: "b", What: "holds bytes that are not UTF-8"}, bad, "the first field by name")
+	bad = CheckForm(url.Values{"a\x00": {"1"}})
+	require.Equal(t, &Unstorable{What: "has a field name that holds a NUL character"}, bad)
 }
 
-// FuzzCheckJSONText: on any document checkJSONText never panics, and on a
+// FuzzCheckJSONText: on any document CheckJSON never panics, and on a
 // well-formed one it agrees with encoding/json, which keeps NUL and turns
 // bad UTF-8 and unpaired surrogates into U+FFFD: a refused document
 // decodes to text with NUL or U+FFFD, and an accepted one to text without
@@ -70,9 +70,9 @@ func FuzzCheckJSONText(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		bad := checkJSONText([]byte(doc))
+		bad := CheckJSON([]byte(doc))
 		if bad != nil {
-			require.NotEmpty(t, bad.what)
+			require.NotEmpty(t, bad.What)
 		}
 		var v any
 		if !json.Valid([]byte(doc)) || json.Unmarshal([]byte(doc), &v) != nil {

@@ -32,7 +32,7 @@ func (s *Server) alertRecipientAdd(c *gin.Context) {
 		return
 	}
 	in.Email = strings.TrimSpace(in.Email)
-	if !looksLikeEmail(in.Email) || len(in.Email) > 320 {
+	if !models.LooksLikeEmail(in.Email) || len(in.Email) > 320 {
 		s.fail(c, errBadRequest("email", "is not an e-mail address"))
 		return
 	}

@@ -45,7 +45,7 @@ func (in memberInput) member(field string) (journey.Member, error) {
 	if m.User.Empty() {
 		return m, errBadRequest(field, "name the contact by external_id, email or phone")
 	}
-	if m.User.Email != "" && !looksLikeEmail(m.User.Email) {
+	if m.User.Email != "" && !models.LooksLikeEmail(m.User.Email) {
 		return m, errBadRequest(field+"email", "is not an e-mail address")
 	}
 	for k, v := range in.Attributes {

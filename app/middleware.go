@@ -7,19 +7,19 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
-// Keys of values middleware leaves in the gin context.
+// Keys of values middleware leaves in the gin context (see httpx).
 const (
-	ctxRequestID = "request_id"
-	ctxPanel     = "panel"
+	ctxRequestID = httpx.CtxRequestID
+	ctxPanel     = httpx.CtxPanel
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -77,19 +77,10 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// bearer returns the token of an "Authorization: Bearer" header.
-func bearer(c *gin.Context) string {
-	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
-}
-
 // adminAuth admits requests with a live admin token and remembers its panel:
 // every handler behind it sees that panel's data only.
 func (s *Server) adminAuth(c *gin.Context) {
-	token := bearer(c)
+	token := httpx.Bearer(c)
 	if token == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="herald"`)
 		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing API token: send Authorization: Bearer <token>"})
@@ -134,9 +125,8 @@ func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal an
 	c.Next()
 }
 
-func panelOf(c *gin.Context) *models.Panel {
-	return c.MustGet(ctxPanel).(*models.Panel)
-}
+// panelOf is httpx.PanelOf, under the name the handlers of app use.
+func panelOf(c *gin.Context) *models.Panel { return httpx.PanelOf(c) }
 
 // healthz answers 200 when the database answers.
 func (s *Server) healthz(c *gin.Context) {
@@ -154,7 +144,7 @@ func (s *Server) healthz(c *gin.Context) {
 // metricsHandler serves Prometheus metrics: aggregates only, no panel's
 // data. With MetricsToken set it wants that Bearer token.
 func (s *Server) metricsHandler(c *gin.Context) {
-	if s.cfg.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(bearer(c)), []byte(s.cfg.MetricsToken)) != 1 {
+	if s.cfg.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(httpx.Bearer(c)), []byte(s.cfg.MetricsToken)) != 1 {
 		c.Header("WWW-Authenticate", `Bearer realm="herald metrics"`)
 		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing or wrong metrics token"})
 		return

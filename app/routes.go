@@ -4,10 +4,9 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-)
 
-// ingestPath is the ingest API's route.
-const ingestPath = "/v1/webhook/:source"
+	"github.com/heraldhq/herald/app/ingest"
+)
 
 // routes is the one table of every route Herald serves.
 func (s *Server) routes(r *gin.Engine) {
@@ -19,7 +18,7 @@ func (s *Server) routes(r *gin.Engine) {
 	if s.gatherer != nil {
 		r.GET("/metrics", s.metricsHandler)
 	}
-	r.POST(ingestPath, s.ingest)
+	r.POST(ingest.Path, s.ingestAPI.Serve)
 
 	api := r.Group("/api/v1", s.adminAuth, s.adminRateLimit)
 	api.GET("/webhooks", s.webhookList)

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/app/ingest"
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/journey"
@@ -116,6 +117,8 @@ type Server struct {
 	// outbox runs what the API and the UI both do to webhooks and their
 	// deliveries; reach it through webhooks(c), which logs the request id.
 	outbox *delivery.Service
+	// ingestAPI serves POST /v1/webhook/{source}.
+	ingestAPI *ingest.Handler
 }
 
 // New builds a Server.
@@ -142,6 +145,15 @@ func New(p Params) *Server {
 		Tracker:  s.tracker,
 		Metrics:  s.metrics,
 		Log:      s.log,
+	}
+	s.ingestAPI = &ingest.Handler{
+		Store:     s.store,
+		Engine:    s.engine,
+		Metrics:   s.metrics,
+		RateLimit: s.cfg.IngestRateLimit,
+		Now:       s.now,
+		Fail:      s.fail,
+		Limit:     s.rateLimit,
 	}
 	s.pages = s.parsePages()
 	s.invite = parseInviteMail()

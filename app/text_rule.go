@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/ingest"
 	"github.com/heraldhq/herald/app/textrule"
 )
 
@@ -21,7 +22,7 @@ func unstorableError(u *textrule.Unstorable) error {
 
 // checkRequestText applies the rule to a request's query string and, on
 // the UI's routes, to its form; JSON bodies are checked as they are
-// decoded (decodeJSON, parseIngest). The ingest API reads its own body.
+// decoded (decodeJSON, ingest.Parse). The ingest API reads its own body.
 func (s *Server) checkRequestText(c *gin.Context) {
 	query, _ := url.ParseQuery(c.Request.URL.RawQuery) // what could be read; c.Query reads the same
 	bad := textrule.CheckForm(query)
@@ -45,7 +46,7 @@ func (s *Server) checkRequestText(c *gin.Context) {
 		return
 	}
 	switch {
-	case c.FullPath() == ingestPath:
+	case c.FullPath() == ingest.Path:
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid payload", "detail": bad.Error()})
 	case !s.isUI(c) || wantsJSON(c):
 		s.fail(c, unstorableError(bad))
@@ -72,8 +73,8 @@ func (s *Server) tooLarge(c *gin.Context, limit int64) {
 	err := &httpError{status: http.StatusRequestEntityTooLarge,
 		msg: "request body is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
 	switch {
-	case c.FullPath() == ingestPath:
-		ingestTooLarge(c, limit)
+	case c.FullPath() == ingest.Path:
+		ingest.TooLarge(c, limit)
 	case !s.isUI(c) || wantsJSON(c):
 		s.fail(c, err)
 	default:

@@ -35,7 +35,7 @@ func (s *Server) alertRecipientNew(c *gin.Context) {
 		}
 		webhookID = &id
 	}
-	if err == nil && (!looksLikeEmail(email) || len(email) > 320) {
+	if err == nil && (!models.LooksLikeEmail(email) || len(email) > 320) {
 		err = &models.ValidationError{Field: "email", Message: "is not an e-mail address"}
 	}
 	if err == nil {

@@ -1,4 +1,4 @@
-package app
+package ingest
 
 import (
 	"encoding/json"
@@ -19,7 +19,7 @@ var parseNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 func TestParseIngest(t *testing.T) {
 	t.Parallel()
-	evs, err := parseIngest("application/json", []byte(`{"event": " open ", "event_id": 12345678901234567890,
+	evs, err := Parse("application/json", []byte(`{"event": " open ", "event_id": 12345678901234567890,
 		"timestamp": 1669996085123, "properties": {"channel": "EMAIL", "msgid": 546, "amount": 12.50},
 		"user": {"email": " A@B.com ", "phone": "+91 98450-12345", "external_id": "u-1", "first_name": "Ann", "plan": "gold"}}`), parseNow)
 	require.NoError(t, err)
@@ -35,7 +35,7 @@ func TestParseIngest(t *testing.T) {
 	require.Equal(t, map[string]any{"EMAIL": "a@b.com", "MOBILE": "+919845012345", "EXTERNAL_ID": "u-1",
 		"FIRSTNAME": "Ann", "PLAN": "gold"}, ev.Attributes)
 
-	evs, err = parseIngest("application/json", []byte(`[{"event": "a"}, {"event": "b", "timestamp": "2026-11-23T11:00:00+01:00"}]`), parseNow)
+	evs, err = Parse("application/json", []byte(`[{"event": "a"}, {"event": "b", "timestamp": "2026-11-23T11:00:00+01:00"}]`), parseNow)
 	require.NoError(t, err)
 	require.Len(t, evs, 2)
 	require.Equal(t, parseNow, evs[0].At, "no timestamp means now")
@@ -47,18 +47,18 @@ func TestParseIngest(t *testing.T) {
 		many[i] = map[string]any{"event": "x"}
 	}
 	raw, _ := json.Marshal(many)
-	_, err = parseIngest("application/json", raw, parseNow)
+	_, err = Parse("application/json", raw, parseNow)
 	require.ErrorContains(t, err, "at most 1000")
 }
 
 func TestParseIngestJSONSentAsForm(t *testing.T) {
 	t.Parallel()
 	// What `curl -d '{...}'` sends: JSON with a form content type.
-	evs, err := parseIngest("application/x-www-form-urlencoded", []byte(` {"event": "open", "user": {"email": "a@b.com"}}`), parseNow)
+	evs, err := Parse("application/x-www-form-urlencoded", []byte(` {"event": "open", "user": {"email": "a@b.com"}}`), parseNow)
 	require.NoError(t, err)
 	require.Equal(t, "open", evs[0].Name)
 	require.Equal(t, "a@b.com", evs[0].User.Email)
-	evs, err = parseIngest("application/x-www-form-urlencoded", []byte(`event=open&email=a%40b.com`), parseNow)
+	evs, err = Parse("application/x-www-form-urlencoded", []byte(`event=open&email=a%40b.com`), parseNow)
 	require.NoError(t, err)
 	require.Equal(t, "a@b.com", evs[0].User.Email)
 }
@@ -95,7 +95,7 @@ func TestParseIngestRefusesWhatPostgreSQLCannotStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parseIngest(tc.ct, []byte(tc.body), parseNow)
+			_, err := Parse(tc.ct, []byte(tc.body), parseNow)
 			require.EqualError(t, err, tc.want+rule, tc.body)
 		})
 	}
@@ -103,7 +103,7 @@ func TestParseIngestRefusesWhatPostgreSQLCannotStore(t *testing.T) {
 	// backslash before "u0000", U+FFFD itself.
 	for _, body := range []string{`{"event": "x", "properties": {"emoji": "\ud83d\ude00", "text": "\\u0000 \\ud800", "r": "\ufffd"}}`,
 		`{"event": "\uD83D\uDE00"}`} {
-		evs, err := parseIngest(jsonCT, []byte(body), parseNow)
+		evs, err := Parse(jsonCT, []byte(body), parseNow)
 		require.NoError(t, err, body)
 		require.Len(t, evs, 1)
 	}
@@ -136,7 +136,7 @@ func FuzzParseIngest(f *testing.F) {
 		if form {
 			ct = "application/x-www-form-urlencoded"
 		}
-		evs, err := parseIngest(ct, []byte(body), parseNow)
+		evs, err := Parse(ct, []byte(body), parseNow)
 		if err != nil {
 			if ip := (*invalidPayload)(nil); !errors.As(err, &ip) {
 				t.Fatalf("error of the wrong kind: %T %v", err, err)

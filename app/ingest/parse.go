@@ -1,4 +1,4 @@
-package app
+package ingest
 
 import (
 	"bytes"
@@ -37,9 +37,9 @@ func badPayload(format string, args ...any) error {
 	return &invalidPayload{detail: fmt.Sprintf(format, args...)}
 }
 
-// parseIngest reads an ingest body: a JSON event or array of events, or a
+// Parse reads an ingest body: a JSON event or array of events, or a
 // form with data=<that JSON>, or a form of flat fields (event, email, ...).
-func parseIngest(contentType string, body []byte, now time.Time) ([]journey.Incoming, error) {
+func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, error) {
 	// curl -d sends JSON labelled as a form; a form body never begins with
 	// { or [, so such a body is read as the JSON it is.
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
@@ -268,7 +268,7 @@ func parseEvent(m map[string]any, now time.Time) (journey.Incoming, error) {
 			}
 		}
 	}
-	if ev.User.Email != "" && !looksLikeEmail(ev.User.Email) {
+	if ev.User.Email != "" && !models.LooksLikeEmail(ev.User.Email) {
 		return ev, badPayload("user.email %q is not an e-mail address", ev.User.Email)
 	}
 	return ev, nil
@@ -356,7 +356,7 @@ func findEmail(v any, depth int) string {
 	m, ok := v.(map[string]any)
 	keys := slices.Sorted(maps.Keys(m)) // the same payload finds the same address
 	for _, k := range keys {
-		if s, isStr := m[k].(string); isStr && strings.EqualFold(k, "email") && looksLikeEmail(s) {
+		if s, isStr := m[k].(string); isStr && strings.EqualFold(k, "email") && models.LooksLikeEmail(s) {
 			return s
 		}
 	}
@@ -369,7 +369,7 @@ func findEmail(v any, depth int) string {
 		items = list
 	}
 	for _, val := range items {
-		if s, isStr := val.(string); isStr && looksLikeEmail(s) {
+		if s, isStr := val.(string); isStr && models.LooksLikeEmail(s) {
 			return s
 		}
 		if found := findEmail(val, depth+1); found != "" {
@@ -377,10 +377,4 @@ func findEmail(v any, depth int) string {
 		}
 	}
 	return ""
-}
-
-func looksLikeEmail(s string) bool {
-	s = strings.TrimSpace(s)
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " \t\r\n<>,;\"")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -27,19 +28,19 @@ func (s *Server) alertRecipientAdd(c *gin.Context) {
 		Email     string `json:"email"`
 		WebhookID *int64 `json:"webhook_id"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
 	in.Email = strings.TrimSpace(in.Email)
 	if !models.LooksLikeEmail(in.Email) || len(in.Email) > 320 {
-		s.fail(c, errBadRequest("email", "is not an e-mail address"))
+		s.fail(c, httpx.BadRequest("email", "is not an e-mail address"))
 		return
 	}
 	ctx := c.Request.Context()
 	if in.WebhookID != nil {
 		if _, err := s.store.Webhook(ctx, panelOf(c).ID, *in.WebhookID); err != nil {
-			s.fail(c, notFoundAs(err, "webhook not found"))
+			s.fail(c, httpx.NotFoundAs(err, "webhook not found"))
 			return
 		}
 	}
@@ -67,13 +68,13 @@ func (s *Server) alertRecipientList(c *gin.Context) {
 
 // alertRecipientRemove removes one.
 func (s *Server) alertRecipientRemove(c *gin.Context) {
-	id, err := idParam(c, "alert recipient")
+	id, err := httpx.IDParam(c, "alert recipient")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if err := s.store.RemoveRecipient(c.Request.Context(), panelOf(c).ID, id); err != nil {
-		s.fail(c, notFoundAs(err, "alert recipient not found"))
+		s.fail(c, httpx.NotFoundAs(err, "alert recipient not found"))
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -86,7 +87,7 @@ func (s *Server) alertList(c *gin.Context) {
 	if v := c.Query("webhook_id"); v != "" {
 		var err error
 		if webhookID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			s.fail(c, errBadRequest("webhook_id", "must be a webhook id"))
+			s.fail(c, httpx.BadRequest("webhook_id", "must be a webhook id"))
 			return
 		}
 	}
@@ -133,7 +134,7 @@ func (s *Server) settingsUpdate(c *gin.Context) {
 		IngestRateLimit *int             `json:"ingest_rate_limit"`
 		Health          *json.RawMessage `json:"health"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -141,13 +142,13 @@ func (s *Server) settingsUpdate(c *gin.Context) {
 	if in.Health != nil {
 		th, err := parseThresholds(*in.Health)
 		if err != nil {
-			s.fail(c, errBadRequest("health", err.Error()))
+			s.fail(c, httpx.BadRequest("health", err.Error()))
 			return
 		}
 		health, _ = json.Marshal(th)
 	}
 	if in.IngestRateLimit != nil && (*in.IngestRateLimit < 1 || *in.IngestRateLimit > 10_000_000) {
-		s.fail(c, errBadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
+		s.fail(c, httpx.BadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
 		return
 	}
 	p, err := s.store.UpdatePanelSettings(c.Request.Context(), panelOf(c).ID, in.IngestRateLimit, health)

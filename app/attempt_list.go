@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) attemptList(c *gin.Context) {
 	switch f.Outcome = c.Query("outcome"); f.Outcome {
 	case "", models.OutcomeDelivered, models.OutcomeRetry, models.OutcomeFailed:
 	default:
-		s.fail(c, errBadRequest("outcome", "must be delivered, retry or failed"))
+		s.fail(c, httpx.BadRequest("outcome", "must be delivered, retry or failed"))
 		return
 	}
 	if f.Since, f.Until, err = timeRange(c); err == nil {
@@ -29,7 +30,7 @@ func (s *Server) attemptList(c *gin.Context) {
 	}
 	if err == nil && c.Query("cursor") != "" {
 		if f.Before, err = strconv.ParseInt(c.Query("cursor"), 10, 64); err != nil {
-			err = errBadRequest("cursor", "is not a cursor this API returned")
+			err = httpx.BadRequest("cursor", "is not a cursor this API returned")
 		}
 	}
 	if err != nil {

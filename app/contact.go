@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -43,10 +44,10 @@ func (in memberInput) member(field string) (journey.Member, error) {
 		Attributes: map[string]any{},
 	}
 	if m.User.Empty() {
-		return m, errBadRequest(field, "name the contact by external_id, email or phone")
+		return m, httpx.BadRequest(field, "name the contact by external_id, email or phone")
 	}
 	if m.User.Email != "" && !models.LooksLikeEmail(m.User.Email) {
-		return m, errBadRequest(field+"email", "is not an e-mail address")
+		return m, httpx.BadRequest(field+"email", "is not an e-mail address")
 	}
 	for k, v := range in.Attributes {
 		if k = strings.ToUpper(strings.TrimSpace(k)); k != "" {
@@ -65,7 +66,7 @@ func (in memberInput) member(field string) (journey.Member, error) {
 // it now enters start.
 func (s *Server) contactUpsert(c *gin.Context) {
 	var in memberInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -84,14 +85,14 @@ func (s *Server) contactUpsert(c *gin.Context) {
 
 // contactGet shows a contact by id.
 func (s *Server) contactGet(c *gin.Context) {
-	id, err := idParam(c, "contact")
+	id, err := httpx.IDParam(c, "contact")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	contact, err := s.store.ContactByID(c.Request.Context(), panelOf(c).ID, id)
 	if err != nil {
-		s.fail(c, notFoundAs(err, "contact not found"))
+		s.fail(c, httpx.NotFoundAs(err, "contact not found"))
 		return
 	}
 	c.JSON(http.StatusOK, newContactJSON(contact))
@@ -102,12 +103,12 @@ func (s *Server) contactFind(c *gin.Context) {
 	id := models.Identity{ExternalID: c.Query("external_id"), Email: models.NormalizeEmail(c.Query("email")),
 		Phone: models.NormalizePhone(c.Query("phone"))}
 	if id.Empty() {
-		s.fail(c, errBadRequest("email", "look a contact up by external_id, email or phone"))
+		s.fail(c, httpx.BadRequest("email", "look a contact up by external_id, email or phone"))
 		return
 	}
 	contact, err := s.store.FindContact(c.Request.Context(), panelOf(c).ID, id)
 	if err != nil {
-		s.fail(c, notFoundAs(err, "contact not found"))
+		s.fail(c, httpx.NotFoundAs(err, "contact not found"))
 		return
 	}
 	c.JSON(http.StatusOK, newContactJSON(contact))

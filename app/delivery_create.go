@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/payload"
 	"github.com/heraldhq/herald/models"
 )
@@ -32,12 +33,12 @@ func (s *Server) deliveryCreate(c *gin.Context) {
 	var in struct {
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
 	if len(in.Items) == 0 || len(in.Items) > maxItemsPerRequest {
-		s.fail(c, errBadRequest("items", fmt.Sprintf("send 1 to %d items", maxItemsPerRequest)))
+		s.fail(c, httpx.BadRequest("items", fmt.Sprintf("send 1 to %d items", maxItemsPerRequest)))
 		return
 	}
 	now := s.now()
@@ -48,7 +49,7 @@ func (s *Server) deliveryCreate(c *gin.Context) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber() // numbers reach the receiver exactly as written
 		if err := dec.Decode(&fields); err != nil || fields == nil {
-			s.fail(c, errBadRequest(fmt.Sprintf("items[%d]", i), "must be a JSON object"))
+			s.fail(c, httpx.BadRequest(fmt.Sprintf("items[%d]", i), "must be a JSON object"))
 			return
 		}
 		if w.HashPII {
@@ -57,14 +58,14 @@ func (s *Server) deliveryCreate(c *gin.Context) {
 		id := models.NewID(now)
 		item, err := payload.EncodeItem(models.DeliveryID(id), fields)
 		if err != nil {
-			s.fail(c, errBadRequest(fmt.Sprintf("items[%d]", i), "cannot be encoded: "+err.Error()))
+			s.fail(c, httpx.BadRequest(fmt.Sprintf("items[%d]", i), "cannot be encoded: "+err.Error()))
 			return
 		}
 		rows[i] = models.Delivery{ID: id, PanelID: w.PanelID, WebhookID: w.ID, Item: item}
 		out[i] = models.DeliveryID(id)
 	}
 	if err := s.webhooks(c).Create(ctx, w, rows); err != nil {
-		s.fail(c, notFoundAs(err, "webhook not found")) // deleted while this request ran
+		s.fail(c, httpx.NotFoundAs(err, "webhook not found")) // deleted while this request ran
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"delivery_ids": out, "status": rows[0].Status})

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -55,7 +56,7 @@ func deliveryStatusParam(c *gin.Context) (models.DeliveryStatus, error) {
 	case "", models.DeliveryPending, models.DeliverySending, models.DeliveryDelivered, models.DeliveryFailed, models.DeliveryHeld:
 		return st, nil
 	}
-	return "", errBadRequest("status", "must be pending, sending, delivered, failed or held")
+	return "", httpx.BadRequest("status", "must be pending, sending, delivered, failed or held")
 }
 
 // timeRange reads ?since= and ?until= as RFC 3339 times.
@@ -66,7 +67,7 @@ func timeRange(c *gin.Context) (since, until time.Time, err error) {
 	}{{"since", &since}, {"until", &until}} {
 		if v := c.Query(p.name); v != "" {
 			if *p.dst, err = time.Parse(time.RFC3339, v); err != nil {
-				return since, until, errBadRequest(p.name, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+				return since, until, httpx.BadRequest(p.name, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 			}
 		}
 	}
@@ -78,7 +79,7 @@ func limitParam(c *gin.Context) (int, error) {
 	v := c.DefaultQuery("limit", "100")
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 500 {
-		return 0, errBadRequest("limit", "must be between 1 and 500")
+		return 0, httpx.BadRequest("limit", "must be between 1 and 500")
 	}
 	return n, nil
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
 )
 
 // deliveryReplay sends deliveries again from the first attempt: the ones
@@ -19,7 +21,7 @@ func (s *Server) deliveryReplay(c *gin.Context) {
 		DeliveryIDs []string `json:"delivery_ids"`
 	}
 	if c.Request.ContentLength != 0 {
-		if err := decodeJSON(c, &in); err != nil {
+		if err := httpx.DecodeJSON(c, &in); err != nil {
 			s.fail(c, err)
 			return
 		}

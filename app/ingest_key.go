@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -30,13 +31,13 @@ func (s *Server) ingestKeyCreate(c *gin.Context) {
 		Label string `json:"label"`
 	}
 	if c.Request.ContentLength != 0 {
-		if err := decodeJSON(c, &in); err != nil {
+		if err := httpx.DecodeJSON(c, &in); err != nil {
 			s.fail(c, err)
 			return
 		}
 	}
 	if len(in.Label) > 200 {
-		s.fail(c, errBadRequest("label", "is longer than 200 bytes"))
+		s.fail(c, httpx.BadRequest("label", "is longer than 200 bytes"))
 		return
 	}
 	key, t, err := s.store.CreateToken(c.Request.Context(), panelOf(c).ID, models.TokenIngest, strings.TrimSpace(in.Label))
@@ -65,13 +66,13 @@ func (s *Server) ingestKeyList(c *gin.Context) {
 
 // ingestKeyRevoke revokes a key at once.
 func (s *Server) ingestKeyRevoke(c *gin.Context) {
-	id, err := idParam(c, "ingest key")
+	id, err := httpx.IDParam(c, "ingest key")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if err := s.store.RevokeToken(c.Request.Context(), panelOf(c).ID, models.TokenIngest, id); err != nil {
-		s.fail(c, notFoundAs(err, "ingest key not found"))
+		s.fail(c, httpx.NotFoundAs(err, "ingest key not found"))
 		return
 	}
 	c.Status(http.StatusNoContent)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
 )
 
 // journeyCreate stores a new journey as a draft.
@@ -23,7 +25,7 @@ func (s *Server) journeyCreate(c *gin.Context) {
 
 // journeyUpdate replaces a draft's or a paused journey's definition.
 func (s *Server) journeyUpdate(c *gin.Context) {
-	id, err := idParam(c, "journey")
+	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -35,7 +37,7 @@ func (s *Server) journeyUpdate(c *gin.Context) {
 	}
 	j, err := s.store.UpdateJourney(c.Request.Context(), panelOf(c).ID, id, def.Name, raw)
 	if err != nil {
-		s.fail(c, notFoundAs(err, "journey not found"))
+		s.fail(c, httpx.NotFoundAs(err, "journey not found"))
 		return
 	}
 	s.respondJourney(c, http.StatusOK, j)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -42,7 +43,7 @@ func newJourneyJSON(j *models.Journey, counts map[string]int64) (journeyJSON, er
 // a 400 listing every problem.
 func decodeDefinition(c *gin.Context) (*journey.Definition, json.RawMessage, error) {
 	var def journey.Definition
-	if err := decodeJSON(c, &def); err != nil {
+	if err := httpx.DecodeJSON(c, &def); err != nil {
 		return nil, nil, err
 	}
 	raw, err := checkDefinition(&def)
@@ -70,17 +71,17 @@ func problemsError(status int, msg string, ps []journey.Problem) error {
 			field += "." + ps[0].Field
 		}
 	}
-	return &httpError{status: status, msg: msg + ": " + ps[0].String(), field: field, problems: ps}
+	return &httpx.Error{Status: status, Msg: msg + ": " + ps[0].String(), Field: field, Problems: ps}
 }
 
 // loadJourney loads the journey named by :id, in the caller's panel only.
 func (s *Server) loadJourney(c *gin.Context) (*models.Journey, error) {
-	id, err := idParam(c, "journey")
+	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		return nil, err
 	}
 	j, err := s.store.Journey(c.Request.Context(), panelOf(c).ID, id)
-	return j, notFoundAs(err, "journey not found")
+	return j, httpx.NotFoundAs(err, "journey not found")
 }
 
 // respondJourney answers with one journey and its run counts.

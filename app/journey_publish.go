@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -16,14 +17,14 @@ import (
 // the reasons otherwise. A paused journey resumes: runs whose wait ran out
 // or whose event came meanwhile move on.
 func (s *Server) journeyPublish(c *gin.Context) {
-	id, err := idParam(c, "journey")
+	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	j, err := s.publish(c, panelOf(c).ID, id)
 	if err != nil {
-		s.fail(c, notFoundAs(err, "journey not found"))
+		s.fail(c, httpx.NotFoundAs(err, "journey not found"))
 		return
 	}
 	s.respondJourney(c, http.StatusOK, j)
@@ -47,14 +48,14 @@ func (s *Server) journeyPause(c *gin.Context) { s.journeyMove(c, models.JourneyP
 func (s *Server) journeyStop(c *gin.Context) { s.journeyMove(c, models.JourneyStopped) }
 
 func (s *Server) journeyMove(c *gin.Context, to models.JourneyStatus) {
-	id, err := idParam(c, "journey")
+	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	j, err := s.store.SetJourneyStatus(c.Request.Context(), panelOf(c).ID, id, to, nil)
 	if err != nil {
-		s.fail(c, notFoundAs(err, "journey not found"))
+		s.fail(c, httpx.NotFoundAs(err, "journey not found"))
 		return
 	}
 	s.respondJourney(c, http.StatusOK, j)

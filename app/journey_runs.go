@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) journeyRuns(c *gin.Context) {
 	switch status {
 	case "", models.RunWaiting, models.RunCompleted, models.RunStopped, models.RunEnded:
 	default:
-		s.fail(c, errBadRequest("status", "must be waiting, completed, stopped or ended"))
+		s.fail(c, httpx.BadRequest("status", "must be waiting, completed, stopped or ended"))
 		return
 	}
 	runs, err := s.store.ListRuns(c.Request.Context(), j.PanelID, j.ID, status, limit)

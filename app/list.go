@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 )
 
@@ -16,12 +17,12 @@ func (s *Server) listCreate(c *gin.Context) {
 	var in struct {
 		Name string `json:"name"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
 	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
-		s.fail(c, errBadRequest("name", "is required, up to 200 bytes"))
+		s.fail(c, httpx.BadRequest("name", "is required, up to 200 bytes"))
 		return
 	}
 	l, err := s.store.CreateList(c.Request.Context(), panelOf(c).ID, in.Name)
@@ -49,25 +50,25 @@ func (s *Server) listList(c *gin.Context) {
 // listAddMembers adds contacts (created or updated on the way); those that
 // were not members yet enter the list-triggered journeys.
 func (s *Server) listAddMembers(c *gin.Context) {
-	id, err := idParam(c, "list")
+	id, err := httpx.IDParam(c, "list")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	if _, err := s.store.ListByID(ctx, panelOf(c).ID, id); err != nil {
-		s.fail(c, notFoundAs(err, "list not found"))
+		s.fail(c, httpx.NotFoundAs(err, "list not found"))
 		return
 	}
 	var in struct {
 		Members []memberInput `json:"members"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
 	if len(in.Members) == 0 || len(in.Members) > maxItemsPerRequest {
-		s.fail(c, errBadRequest("members", fmt.Sprintf("send 1 to %d members", maxItemsPerRequest)))
+		s.fail(c, httpx.BadRequest("members", fmt.Sprintf("send 1 to %d members", maxItemsPerRequest)))
 		return
 	}
 	members := make([]journey.Member, len(in.Members))
@@ -92,20 +93,20 @@ func (s *Server) segmentCreate(c *gin.Context) {
 		Name    string           `json:"name"`
 		Filters []journey.Filter `json:"filters"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
 	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
-		s.fail(c, errBadRequest("name", "is required, up to 200 bytes"))
+		s.fail(c, httpx.BadRequest("name", "is required, up to 200 bytes"))
 		return
 	}
 	if len(in.Filters) == 0 {
-		s.fail(c, errBadRequest("filters", "a segment needs at least one filter"))
+		s.fail(c, httpx.BadRequest("filters", "a segment needs at least one filter"))
 		return
 	}
 	if err := journey.CheckFilters(in.Filters); err != nil {
-		s.fail(c, errBadRequest("filters", err.Error()))
+		s.fail(c, httpx.BadRequest("filters", err.Error()))
 		return
 	}
 	raw, _ := json.Marshal(in.Filters)

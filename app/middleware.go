@@ -83,13 +83,13 @@ func (s *Server) adminAuth(c *gin.Context) {
 	token := httpx.Bearer(c)
 	if token == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="herald"`)
-		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing API token: send Authorization: Bearer <token>"})
+		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "missing API token: send Authorization: Bearer <token>"})
 		return
 	}
 	panel, err := s.store.Authenticate(c.Request.Context(), models.TokenAdmin, token)
 	if errors.Is(err, models.ErrNotFound) {
 		c.Header("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
-		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "invalid or revoked API token"})
+		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "invalid or revoked API token"})
 		return
 	}
 	if err != nil {
@@ -105,7 +105,7 @@ func (s *Server) adminAuth(c *gin.Context) {
 // refusing every request would be the larger harm.
 func (s *Server) adminRateLimit(c *gin.Context) {
 	s.rateLimit(c, "admin:"+strconv.FormatInt(panelOf(c).ID, 10), s.cfg.AdminRateLimit,
-		errorBody{Error: "rate limit exceeded"})
+		httpx.ErrorBody{Error: "rate limit exceeded"})
 }
 
 func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal any) {
@@ -146,7 +146,7 @@ func (s *Server) healthz(c *gin.Context) {
 func (s *Server) metricsHandler(c *gin.Context) {
 	if s.cfg.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(httpx.Bearer(c)), []byte(s.cfg.MetricsToken)) != 1 {
 		c.Header("WWW-Authenticate", `Bearer realm="herald metrics"`)
-		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing or wrong metrics token"})
+		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "missing or wrong metrics token"})
 		return
 	}
 	promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/app/ingest"
 )
 
@@ -12,7 +13,7 @@ import (
 func (s *Server) routes(r *gin.Engine) {
 	r.Use(s.requestLog, s.recoverJSON, s.limitBody, s.checkRequestText)
 	r.NoRoute(s.noRoute)
-	r.NoMethod(func(c *gin.Context) { s.fail(c, &httpError{status: 405, msg: "method not allowed"}) })
+	r.NoMethod(func(c *gin.Context) { s.fail(c, &httpx.Error{Status: 405, Msg: "method not allowed"}) })
 
 	r.GET("/healthz", s.healthz)
 	if s.gatherer != nil {
@@ -118,10 +119,10 @@ func (s *Server) routes(r *gin.Engine) {
 
 // noRoute answers unknown paths: JSON under the APIs, a page elsewhere.
 func (s *Server) noRoute(c *gin.Context) {
-	err := errNotFound("no such route")
+	err := httpx.NotFound("no such route")
 	if strings.HasPrefix(c.Request.URL.Path, "/api/") || strings.HasPrefix(c.Request.URL.Path, "/v1/") {
 		s.fail(c, err)
 		return
 	}
-	s.failPage(c, errNotFound("There is no such page."))
+	s.failPage(c, httpx.NotFound("There is no such page."))
 }

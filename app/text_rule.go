@@ -10,15 +10,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/app/ingest"
 	"github.com/heraldhq/herald/app/textrule"
 )
-
-// unstorableError is the admin API's 400 for text that breaks the rule:
-// the message, and the field.
-func unstorableError(u *textrule.Unstorable) error {
-	return errBadRequest(u.Path, u.What+": "+textrule.Rule)
-}
 
 // checkRequestText applies the rule to a request's query string and, on
 // the UI's routes, to its form; JSON bodies are checked as they are
@@ -49,14 +44,14 @@ func (s *Server) checkRequestText(c *gin.Context) {
 	case c.FullPath() == ingest.Path:
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid payload", "detail": bad.Error()})
 	case !s.isUI(c) || wantsJSON(c):
-		s.fail(c, unstorableError(bad))
+		s.fail(c, httpx.TextError(bad))
 	default:
 		name := "the form"
 		if bad.Path != "" {
 			name = strconv.Quote(bad.Path)
 		}
-		s.failPage(c, &httpError{status: http.StatusBadRequest, field: bad.Path,
-			msg: fmt.Sprintf("%s %s: %s", name, bad.What, textrule.Rule)})
+		s.failPage(c, &httpx.Error{Status: http.StatusBadRequest, Field: bad.Path,
+			Msg: fmt.Sprintf("%s %s: %s", name, bad.What, textrule.Rule)})
 	}
 }
 
@@ -70,8 +65,8 @@ func (s *Server) isUI(c *gin.Context) bool {
 // tooLarge answers a body over the cap (limit bytes) as the route answers
 // errors: the ingest API's JSON, the admin API's, or a page.
 func (s *Server) tooLarge(c *gin.Context, limit int64) {
-	err := &httpError{status: http.StatusRequestEntityTooLarge,
-		msg: "request body is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+	err := &httpx.Error{Status: http.StatusRequestEntityTooLarge,
+		Msg: "request body is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
 	switch {
 	case c.FullPath() == ingest.Path:
 		ingest.TooLarge(c, limit)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -57,12 +58,12 @@ func (s *Server) alertRecipientNew(c *gin.Context) {
 
 // alertRecipientRemoveForm stops alert e-mail to one recipient.
 func (s *Server) alertRecipientRemoveForm(c *gin.Context) {
-	id, err := idParam(c, "alert recipient")
+	id, err := httpx.IDParam(c, "alert recipient")
 	if err == nil {
 		err = s.store.RemoveRecipient(c.Request.Context(), panelOf(c).ID, id)
 	}
 	if err != nil {
-		s.failPage(c, notFoundAs(err, "alert recipient not found"))
+		s.failPage(c, httpx.NotFoundAs(err, "alert recipient not found"))
 		return
 	}
 	s.setFlash(c, "ok", "Removed: that address gets no more alert e-mail.")

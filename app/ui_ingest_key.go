@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -27,12 +28,12 @@ func (s *Server) ingestKeyNew(c *gin.Context) {
 
 // ingestKeyRevokeForm revokes an ingest key at once.
 func (s *Server) ingestKeyRevokeForm(c *gin.Context) {
-	id, err := idParam(c, "ingest key")
+	id, err := httpx.IDParam(c, "ingest key")
 	if err == nil {
 		err = s.store.RevokeToken(c.Request.Context(), panelOf(c).ID, models.TokenIngest, id)
 	}
 	if err != nil {
-		s.failPage(c, notFoundAs(err, "ingest key not found"))
+		s.failPage(c, httpx.NotFoundAs(err, "ingest key not found"))
 		return
 	}
 	s.setFlash(c, "ok", "Key revoked: requests with it are refused from now on.")

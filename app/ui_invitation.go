@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -16,7 +17,7 @@ const invitationPath = "/invitations/:token"
 
 // invitationGone is the one answer to every link that does not work:
 // unknown, expired, revoked or used alike.
-var invitationGone = errNotFound("This invitation link does not work: it has expired, been revoked or been used already, " +
+var invitationGone = httpx.NotFound("This invitation link does not work: it has expired, been revoked or been used already, " +
 	"or it was never made. Ask whoever invited you for a new one.")
 
 // invitationView is the invitation page.
@@ -57,7 +58,7 @@ func (s *Server) invitationOf(c *gin.Context) (inv *models.InvitationInfo, sess 
 	}
 	inv, err = s.store.InvitationByToken(c.Request.Context(), token)
 	if err != nil {
-		s.failPage(c, notFoundAs(err, invitationGone.Error()))
+		s.failPage(c, httpx.NotFoundAs(err, invitationGone.Error()))
 		return nil, nil, false
 	}
 	return inv, sess, true
@@ -154,7 +155,7 @@ func (s *Server) invitationAccept(c *gin.Context) {
 	case err == nil:
 		user, err = s.store.CheckPassword(ctx, inv.Email, password)
 		if errors.Is(err, models.ErrNotFound) {
-			err = &httpError{status: http.StatusUnauthorized, field: "password", msg: "is not the password of the Herald account of " +
+			err = &httpx.Error{Status: http.StatusUnauthorized, Field: "password", Msg: "is not the password of the Herald account of " +
 				inv.Email + ". Forgot it? Ask whoever runs Herald to set a new one"}
 		} else if err == nil {
 			panel, err = s.store.AcceptInvitation(ctx, token, user.ID)

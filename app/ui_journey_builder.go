@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -232,10 +233,10 @@ func newReentryForm(r string) reentryForm {
 // shown next to their steps and fields, with what was typed still in the
 // form; a journey that cannot be edited now (it is live) says why.
 func (s *Server) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors) {
-	var he *httpError
+	var he *httpx.Error
 	raw, err := checkDefinition(def)
 	if err == nil && len(errs) > 0 {
-		err = errBadRequest("", "the step cannot be saved")
+		err = httpx.BadRequest("", "the step cannot be saved")
 	}
 	if err == nil {
 		_, err = s.store.UpdateJourney(c.Request.Context(), j.PanelID, j.ID, def.Name, raw)
@@ -249,13 +250,13 @@ func (s *Server) saveJourney(c *gin.Context, j *models.Journey, def *journey.Def
 	case errors.As(err, &he) || errors.As(err, &ce):
 		var problems []journey.Problem
 		if he != nil {
-			problems = he.problems
+			problems = he.Problems
 			problemErrors(err, selected, errs)
 		} else {
 			errs[ce.Field] = sentence(ce.Message) + "."
 		}
-		if len(errs) == 0 && he != nil && len(he.problems) == 0 {
-			errs[""] = sentence(he.msg) + "."
+		if len(errs) == 0 && he != nil && len(he.Problems) == 0 {
+			errs[""] = sentence(he.Msg) + "."
 		}
 		status, _ := s.classify(c, err)
 		s.renderBuilder(c, status, j, def, selected, errs, problems)

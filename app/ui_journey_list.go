@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -84,11 +85,11 @@ func (s *Server) journeyNew(c *gin.Context) {
 // step node by field ("filters[2]" under "filters"), the journey's own by
 // field too. It reports whether err carried problems.
 func problemErrors(err error, node string, errs formErrors) bool {
-	var he *httpError
-	if !errors.As(err, &he) || len(he.problems) == 0 {
+	var he *httpx.Error
+	if !errors.As(err, &he) || len(he.Problems) == 0 {
 		return false
 	}
-	for _, p := range he.problems {
+	for _, p := range he.Problems {
 		if p.Node != "" && p.Node != node {
 			continue
 		}

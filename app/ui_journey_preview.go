@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
 )
 
 // journeyPreview is the webhook step's live preview: the batch its side
@@ -17,7 +19,7 @@ func (s *Server) journeyPreview(c *gin.Context) {
 	}
 	n := def.Node(c.Param("node"))
 	if n == nil {
-		s.fail(c, errNotFound("step not found"))
+		s.fail(c, httpx.NotFound("step not found"))
 		return
 	}
 	_ = c.Request.ParseForm()
@@ -29,7 +31,7 @@ func (s *Server) journeyPreview(c *gin.Context) {
 	}
 	preview, err := s.previewItem(c, j, def, n.ID, hooks)
 	if err != nil {
-		s.fail(c, errBadRequest("", err.Error()))
+		s.fail(c, httpx.BadRequest("", err.Error()))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"preview": preview})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -18,11 +19,11 @@ func (s *Server) journeyPublishForm(c *gin.Context) {
 		return
 	}
 	if _, err = s.publish(c, j.PanelID, j.ID); err != nil {
-		var he *httpError
+		var he *httpx.Error
 		var ce *models.ConflictError
 		switch {
-		case errors.As(err, &he) && len(he.problems) > 0:
-			s.renderBuilder(c, he.status, j, def, "", formErrors{"": "The journey cannot be published yet: fix the problems marked below."}, he.problems)
+		case errors.As(err, &he) && len(he.Problems) > 0:
+			s.renderBuilder(c, he.Status, j, def, "", formErrors{"": "The journey cannot be published yet: fix the problems marked below."}, he.Problems)
 		case errors.As(err, &ce):
 			s.setFlash(c, "error", sentence(ce.Message)+".")
 			c.Redirect(http.StatusSeeOther, builderURL(j.ID, ""))
@@ -46,7 +47,7 @@ func (s *Server) journeyStopForm(c *gin.Context) {
 }
 
 func (s *Server) journeyMoveForm(c *gin.Context, to models.JourneyStatus, done string) {
-	id, err := idParam(c, "journey")
+	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		s.failPage(c, err)
 		return
@@ -57,7 +58,7 @@ func (s *Server) journeyMoveForm(c *gin.Context, to models.JourneyStatus, done s
 	case errors.As(err, &ce):
 		s.setFlash(c, "error", sentence(ce.Message)+".")
 	case err != nil:
-		s.failPage(c, notFoundAs(err, "journey not found"))
+		s.failPage(c, httpx.NotFoundAs(err, "journey not found"))
 		return
 	default:
 		s.setFlash(c, "ok", done)

@@ -1,6 +1,10 @@
 package app
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+)
 
 // journeyStepSave saves a step's side form.
 func (s *Server) journeyStepSave(c *gin.Context) {
@@ -11,7 +15,7 @@ func (s *Server) journeyStepSave(c *gin.Context) {
 	}
 	n := def.Node(c.Param("node"))
 	if n == nil {
-		s.failPage(c, errNotFound("step not found"))
+		s.failPage(c, httpx.NotFound("step not found"))
 		return
 	}
 	_ = c.Request.ParseForm()

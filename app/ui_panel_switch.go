@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
 )
 
 // panelSwitch moves the session to another of the user's panels. It lands
@@ -13,11 +15,11 @@ import (
 func (s *Server) panelSwitch(c *gin.Context) {
 	id, err := strconv.ParseInt(c.PostForm("panel"), 10, 64)
 	if err != nil {
-		s.failPage(c, errNotFound("panel not found"))
+		s.failPage(c, httpx.NotFound("panel not found"))
 		return
 	}
 	if err := s.store.SwitchPanel(c.Request.Context(), sessionOf(c).ID, id); err != nil {
-		s.failPage(c, notFoundAs(err, "panel not found"))
+		s.failPage(c, httpx.NotFoundAs(err, "panel not found"))
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/webhooks")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
 )
@@ -129,13 +130,13 @@ func (s *Server) mailInvitation(ctx context.Context, inviter, panel string, inv 
 // invitationRevokeForm revokes a pending invitation of this panel: its
 // link stops working.
 func (s *Server) invitationRevokeForm(c *gin.Context) {
-	id, err := idParam(c, "invitation")
+	id, err := httpx.IDParam(c, "invitation")
 	var inv *models.Invitation
 	if err == nil {
 		inv, err = s.store.RevokeInvitation(c.Request.Context(), panelOf(c).ID, id)
 	}
 	if err != nil {
-		s.failPage(c, notFoundAs(err, "invitation not found"))
+		s.failPage(c, httpx.NotFoundAs(err, "invitation not found"))
 		return
 	}
 	s.setFlash(c, "ok", "Invitation for "+inv.Email+" revoked: its link no longer works.")
@@ -156,7 +157,7 @@ func (s *Server) panelLeave(c *gin.Context) {
 		s.renderSettings(c, http.StatusConflict, &settingsPage{LeaveError: sentence(ce.Message) + "."})
 		return
 	case err != nil:
-		s.failPage(c, notFoundAs(err, "you are not a member of this panel"))
+		s.failPage(c, httpx.NotFoundAs(err, "you are not a member of this panel"))
 		return
 	}
 	s.log.InfoContext(ctx, "user left panel", "request_id", c.GetString(ctxRequestID), "user_id", sess.UserID, "panel", panel.Name)

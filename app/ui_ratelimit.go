@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -100,10 +101,10 @@ func (s *Server) uiRateLimit(c *gin.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		c.AbortWithStatusJSON(http.StatusTooManyRequests, errorBody{Error: "too many requests: wait a minute and try again"})
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, httpx.ErrorBody{Error: "too many requests: wait a minute and try again"})
 		return
 	}
-	s.render(c, http.StatusTooManyRequests, "error", "Too many requests", "", errorBody{
+	s.render(c, http.StatusTooManyRequests, "error", "Too many requests", "", httpx.ErrorBody{
 		Error: "Too many requests from this browser. Wait a minute and try again."})
 	c.Abort()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
 	"github.com/heraldhq/herald/web"
@@ -125,14 +126,14 @@ type formErrors map[string]string
 func formError(err error) (formErrors, bool) {
 	var ve *models.ValidationError
 	var ce *models.ConflictError
-	var he *httpError
+	var he *httpx.Error
 	switch {
 	case errors.As(err, &ve):
 		return formErrors{ve.Field: sentence(ve.Message)}, true
 	case errors.As(err, &ce):
 		return formErrors{ce.Field: sentence(ce.Message)}, true
-	case errors.As(err, &he) && he.status < 500 && he.status != http.StatusNotFound:
-		return formErrors{he.field: sentence(he.msg)}, true
+	case errors.As(err, &he) && he.Status < 500 && he.Status != http.StatusNotFound:
+		return formErrors{he.Field: sentence(he.Msg)}, true
 	}
 	return nil, false
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) crossOrigin(c *gin.Context) {
 	if err := s.csrf.Check(c.Request); err != nil {
 		s.log.WarnContext(c.Request.Context(), "cross-origin request refused", "request_id", c.GetString(ctxRequestID),
 			"path", c.Request.URL.Path, "origin", c.GetHeader("Origin"), "sec_fetch_site", c.GetHeader("Sec-Fetch-Site"))
-		s.render(c, http.StatusForbidden, "error", "Request refused", "", errorBody{
+		s.render(c, http.StatusForbidden, "error", "Request refused", "", httpx.ErrorBody{
 			Error: "This form was sent from another site, so Herald refused it. If you meant to do this, open Herald and do it there."})
 		c.Abort()
 		return
@@ -68,7 +69,7 @@ func (s *Server) requireSession(c *gin.Context) {
 	}
 	if sess == nil && wantsJSON(c) {
 		// The page's script (Test, Save, preview) cannot follow a redirect to a page.
-		c.AbortWithStatusJSON(http.StatusUnauthorized, errorBody{Error: "your session has ended: sign in again (in another tab, to keep this form)"})
+		c.AbortWithStatusJSON(http.StatusUnauthorized, httpx.ErrorBody{Error: "your session has ended: sign in again (in another tab, to keep this form)"})
 		return
 	}
 	if sess == nil {

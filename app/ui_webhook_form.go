@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -125,7 +126,7 @@ func webhookInputForm(c *gin.Context) (models.WebhookInput, error) {
 	}{{"batch_size", &in.BatchSize}, {"batch_wait_ms", &in.BatchWaitMS}} {
 		v, err := strconv.Atoi(strings.TrimSpace(c.PostForm(n.field)))
 		if err != nil {
-			return in, errBadRequest(n.field, "must be a whole number")
+			return in, httpx.BadRequest(n.field, "must be a whole number")
 		}
 		*n.dst = &v
 	}

@@ -8,14 +8,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
 // errNotTested refuses a Save that no passing test of the configuration
 // backs: the page keeps Save disabled until then, and this is the same
 // rule for whoever posts the form without the page.
-var errNotTested = &httpError{status: http.StatusConflict,
-	msg: "test this configuration first: Save needs a test of exactly this URL, method, authentication and headers that returned HTTP 200"}
+var errNotTested = &httpx.Error{Status: http.StatusConflict,
+	Msg: "test this configuration first: Save needs a test of exactly this URL, method, authentication and headers that returned HTTP 200"}
 
 // webhookSave is the form's Save: POST /webhooks creates a webhook, POST
 // /webhooks/:id changes one. Either needs a passing test of the

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -140,7 +141,7 @@ func (s *Server) listDeliveries(c *gin.Context, p *webhookPage) error {
 	if cur := c.Query("cursor"); cur != "" {
 		id, err := models.ParseDeliveryID(cur)
 		if err != nil {
-			return errBadRequest("cursor", "this page link is broken; start from the newest")
+			return httpx.BadRequest("cursor", "this page link is broken; start from the newest")
 		}
 		f.Before = id
 		p.Newest = p.logURL(nil)
@@ -187,7 +188,7 @@ func (s *Server) listAttempts(c *gin.Context, p *webhookPage) error {
 	if cur := c.Query("cursor"); cur != "" {
 		before, err := strconv.ParseInt(cur, 10, 64)
 		if err != nil || before <= 0 {
-			return errBadRequest("cursor", "this page link is broken; start from the newest")
+			return httpx.BadRequest("cursor", "this page link is broken; start from the newest")
 		}
 		f.Before = before
 		p.Newest = p.logURL(nil)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -31,7 +32,7 @@ func (s *Server) webhookDisable(c *gin.Context) {
 // webhookSwitch runs an enable or disable and tells the outcome on the
 // webhook's page: done (with the label) or why it was refused.
 func (s *Server) webhookSwitch(c *gin.Context, do func(panelID, id int64) (*models.Webhook, error), done, refusedEnd string) {
-	id, err := idParam(c, "webhook")
+	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.failPage(c, err)
 		return

@@ -4,12 +4,14 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
 )
 
 // webhookActivate puts an asset in service and sends what it held; 409
 // unless its current configuration passed a test.
 func (s *Server) webhookActivate(c *gin.Context) {
-	id, err := idParam(c, "webhook")
+	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -24,7 +26,7 @@ func (s *Server) webhookActivate(c *gin.Context) {
 
 // webhookDeactivate takes an asset out of service.
 func (s *Server) webhookDeactivate(c *gin.Context) {
-	id, err := idParam(c, "webhook")
+	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/models"
 )
@@ -47,13 +48,13 @@ func decodeNewSpec(c *gin.Context) (models.WebhookSpec, error) {
 // package cannot: the failure tracker's thresholds.
 func decodeWebhookInput(c *gin.Context) (*models.WebhookInput, error) {
 	var in models.WebhookInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeJSON(c, &in); err != nil {
 		return nil, err
 	}
 	if in.HealthSettings != nil {
 		th, err := parseThresholds(*in.HealthSettings)
 		if err != nil {
-			return nil, errBadRequest("health_settings", err.Error())
+			return nil, httpx.BadRequest("health_settings", err.Error())
 		}
 		raw, _ := json.Marshal(th)
 		in.HealthSettings = (*json.RawMessage)(&raw)

@@ -4,11 +4,13 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
 )
 
 // webhookDelete removes an asset.
 func (s *Server) webhookDelete(c *gin.Context) {
-	id, err := idParam(c, "webhook")
+	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
 		return

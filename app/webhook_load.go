@@ -3,15 +3,16 @@ package app
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
-var errWebhookNotFound = errNotFound("webhook not found")
+var errWebhookNotFound = httpx.NotFound("webhook not found")
 
 // loadWebhook loads the asset named by the :id parameter, in the caller's
 // panel only; another panel's asset is "not found", never "forbidden".
 func (s *Server) loadWebhook(c *gin.Context) (*models.Webhook, error) {
-	id, err := idParam(c, "webhook")
+	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		return nil, err
 	}
@@ -20,7 +21,7 @@ func (s *Server) loadWebhook(c *gin.Context) (*models.Webhook, error) {
 }
 
 // webhookErr words "not found" for a webhook.
-func webhookErr(err error) error { return notFoundAs(err, errWebhookNotFound.Error()) }
+func webhookErr(err error) error { return httpx.NotFoundAs(err, errWebhookNotFound.Error()) }
 
 // respondWebhook answers with one asset and its latest test.
 func (s *Server) respondWebhook(c *gin.Context, status int, w *models.Webhook) {

@@ -5,13 +5,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
 // webhookRotateSigningSecret generates a new signing secret and shows it
 // this once; it is never readable again.
 func (s *Server) webhookRotateSigningSecret(c *gin.Context) {
-	id, err := idParam(c, "webhook")
+	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -4,12 +4,14 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
 )
 
 // webhookUpdate changes an asset. Absent fields stay as they are; a changed
 // URL, method, auth or header set makes the asset untested.
 func (s *Server) webhookUpdate(c *gin.Context) {
-	id, err := idParam(c, "webhook")
+	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
 		return

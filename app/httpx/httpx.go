@@ -1,7 +1,9 @@
 // Package httpx is what Herald's route table (package app) and the
-// audience packages it mounts (app/ingest, …) share without importing
-// app, which imports them: the keys of the values middleware leaves in the
-// gin context and their accessors, and the bearer token of a request.
+// audience packages it mounts (app/api, app/ingest, …) share without
+// importing app, which imports them: the keys of the values middleware
+// leaves in the gin context and their accessors, the bearer token of a
+// request, strict request decoding (bind.go), and the HTTP errors with
+// the one mapping of errors to status codes (errors.go).
 package httpx
 
 import (

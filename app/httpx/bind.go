@@ -1,4 +1,4 @@
-package app
+package httpx
 
 import (
 	"bytes"
@@ -15,18 +15,18 @@ import (
 	"github.com/heraldhq/herald/app/textrule"
 )
 
-// decodeJSON reads the request body into v strictly: unknown fields,
+// DecodeJSON reads the request body into v strictly: unknown fields,
 // trailing data, wrong types and text PostgreSQL cannot store (see
 // textrule.CheckJSON) are errors that name the field.
-func decodeJSON(c *gin.Context, v any) error {
-	body, err := io.ReadAll(c.Request.Body) // capped by limitBody
+func DecodeJSON(c *gin.Context, v any) error {
+	body, err := io.ReadAll(c.Request.Body) // capped by the server's body limit
 	if err != nil {
 		return jsonError(err)
 	}
 	// The text rule first, so that such text gets the same answer wherever
 	// it is; on malformed JSON, the decoder's syntax error comes first.
 	if bad := textrule.CheckJSON(body); bad != nil && json.Valid(body) {
-		return unstorableError(bad)
+		return TextError(bad)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -34,7 +34,7 @@ func decodeJSON(c *gin.Context, v any) error {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errBadRequest("", "malformed JSON: unexpected data after the object")
+		return BadRequest("", "malformed JSON: unexpected data after the object")
 	}
 	return nil
 }
@@ -45,20 +45,20 @@ func jsonError(err error) error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)}
+		return &Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)}
 	case errors.Is(err, io.EOF):
-		return errBadRequest("", "malformed JSON: the body is empty")
+		return BadRequest("", "malformed JSON: the body is empty")
 	case errors.As(err, &syntax):
-		return errBadRequest("", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, err))
+		return BadRequest("", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, err))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errBadRequest("", "malformed JSON: the body ends early")
+		return BadRequest("", "malformed JSON: the body ends early")
 	case errors.As(err, &typeErr):
-		return errBadRequest(typeErr.Field, fmt.Sprintf("must be %s, not JSON %s", typeName(typeErr.Type.String()), typeErr.Value))
+		return BadRequest(typeErr.Field, fmt.Sprintf("must be %s, not JSON %s", typeName(typeErr.Type.String()), typeErr.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return errBadRequest(field, "unknown field")
+		return BadRequest(field, "unknown field")
 	default:
-		return errBadRequest("", "malformed JSON: "+err.Error())
+		return BadRequest("", "malformed JSON: "+err.Error())
 	}
 }
 
@@ -77,11 +77,17 @@ func typeName(goType string) string {
 	}
 }
 
-// idParam reads a numeric path parameter; anything else cannot name a row.
-func idParam(c *gin.Context, what string) (int64, error) {
+// IDParam reads a numeric path parameter; anything else cannot name a row.
+func IDParam(c *gin.Context, what string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errNotFound(what + " not found")
+		return 0, NotFound(what + " not found")
 	}
 	return id, nil
+}
+
+// TextError is the admin API's 400 for text that breaks the text rule:
+// the message, and the field.
+func TextError(u *textrule.Unstorable) error {
+	return BadRequest(u.Path, u.What+": "+textrule.Rule)
 }

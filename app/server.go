@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/ingest"
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
@@ -119,6 +120,8 @@ type Server struct {
 	outbox *delivery.Service
 	// ingestAPI serves POST /v1/webhook/{source}.
 	ingestAPI *ingest.Handler
+	// admin serves the admin API, /api/v1.
+	admin *api.Handlers
 }
 
 // New builds a Server.
@@ -146,6 +149,13 @@ func New(p Params) *Server {
 		Metrics:  s.metrics,
 		Log:      s.log,
 	}
+	s.admin = api.New(api.Params{
+		Store:           s.store,
+		Engine:          s.engine,
+		Outbox:          s.outbox,
+		IngestRateLimit: s.cfg.IngestRateLimit,
+		Logger:          s.log,
+	})
 	s.ingestAPI = &ingest.Handler{
 		Store:     s.store,
 		Engine:    s.engine,

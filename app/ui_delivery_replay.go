@@ -7,13 +7,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/models"
 )
 
 // deliveryReplayForm sends deliveries again from the first attempt: the
 // one named by delivery_id, or every failed one of the webhook.
 func (s *Server) deliveryReplayForm(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+	w, err := s.admin.LoadWebhook(c)
 	if err != nil {
 		s.failPage(c, err)
 		return
@@ -22,7 +23,7 @@ func (s *Server) deliveryReplayForm(c *gin.Context) {
 	if id := c.PostForm("delivery_id"); id != "" {
 		ids = []string{id}
 	}
-	parsed, err := deliveryIDs(ids)
+	parsed, err := api.DeliveryIDs(ids)
 	if err != nil {
 		s.failPage(c, err)
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
@@ -92,7 +93,7 @@ func (s *Server) journeyBuilder(c *gin.Context) {
 
 // loadJourneyDef loads the journey named by :id and its graph.
 func (s *Server) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Definition, error) {
-	j, err := s.loadJourney(c)
+	j, err := s.admin.LoadJourney(c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -234,7 +235,7 @@ func newReentryForm(r string) reentryForm {
 // form; a journey that cannot be edited now (it is live) says why.
 func (s *Server) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors) {
 	var he *httpx.Error
-	raw, err := checkDefinition(def)
+	raw, err := api.CheckDefinition(def)
 	if err == nil && len(errs) > 0 {
 		err = httpx.BadRequest("", "the step cannot be saved")
 	}

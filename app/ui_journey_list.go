@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
@@ -38,7 +39,7 @@ func (s *Server) journeyListPage(c *gin.Context) {
 }
 
 func (s *Server) renderJourneyList(c *gin.Context, status int, form newJourneyForm) {
-	js, counts, err := s.journeysWithRuns(c.Request.Context(), panelOf(c).ID)
+	js, counts, err := s.admin.JourneysWithRuns(c.Request.Context(), panelOf(c).ID)
 	if err != nil {
 		s.failPage(c, err)
 		return
@@ -59,7 +60,7 @@ func (s *Server) journeyNew(c *gin.Context) {
 		{ID: "start", Type: journey.TypeTrigger, Event: form.Event, Channel: form.Channel, Next: "end"},
 		{ID: "end", Type: journey.TypeStop},
 	}}
-	raw, err := checkDefinition(def)
+	raw, err := api.CheckDefinition(def)
 	var j *models.Journey
 	if err == nil {
 		j, err = s.store.CreateJourney(c.Request.Context(), panelOf(c).ID, def.Name, raw)

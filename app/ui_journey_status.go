@@ -18,7 +18,7 @@ func (s *Server) journeyPublishForm(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
-	if _, err = s.publish(c, j.PanelID, j.ID); err != nil {
+	if _, err = s.admin.Publish(c, j.PanelID, j.ID); err != nil {
 		var he *httpx.Error
 		var ce *models.ConflictError
 		switch {

@@ -4,18 +4,20 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/api"
 )
 
 // webhookRemove deletes a webhook with its deliveries and log; the page
 // asks for confirmation first.
 func (s *Server) webhookRemove(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+	w, err := s.admin.LoadWebhook(c)
 	if err != nil {
 		s.failPage(c, err)
 		return
 	}
 	if err := s.store.DeleteWebhook(c.Request.Context(), w.PanelID, w.ID); err != nil {
-		s.failPage(c, webhookErr(err))
+		s.failPage(c, api.WebhookErr(err))
 		return
 	}
 	s.setFlash(c, "ok", "Deleted “"+w.Label+"”.")

@@ -47,7 +47,7 @@ func (s *Server) webhookNew(c *gin.Context) {
 
 // webhookEdit shows the form for a saved webhook.
 func (s *Server) webhookEdit(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+	w, err := s.admin.LoadWebhook(c)
 	if err != nil {
 		s.failPage(c, err)
 		return
@@ -157,5 +157,5 @@ func (s *Server) formWebhook(c *gin.Context) (*models.Webhook, error) {
 	if c.Param("id") == "" {
 		return nil, nil
 	}
-	return s.loadWebhook(c)
+	return s.admin.LoadWebhook(c)
 }

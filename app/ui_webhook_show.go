@@ -55,7 +55,7 @@ type logFilter struct {
 
 // webhookShow shows a webhook's page.
 func (s *Server) webhookShow(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+	w, err := s.admin.LoadWebhook(c)
 	if err != nil {
 		s.failPage(c, err)
 		return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -13,7 +14,7 @@ import (
 // and shows it on the answer to this post, once: it is not behind a
 // redirect, so it is in no URL, flash or later page. remove=1 removes it.
 func (s *Server) webhookSigningSecret(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+	w, err := s.admin.LoadWebhook(c)
 	if err != nil {
 		s.failPage(c, err)
 		return
@@ -24,7 +25,7 @@ func (s *Server) webhookSigningSecret(c *gin.Context) {
 	}
 	w, err = s.store.UpdateWebhook(c.Request.Context(), w.PanelID, w.ID, &models.WebhookInput{SigningSecret: &secret})
 	if err != nil {
-		s.failPage(c, webhookErr(err))
+		s.failPage(c, api.WebhookErr(err))
 		return
 	}
 	if secret == "" {

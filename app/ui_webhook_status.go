@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
@@ -43,7 +44,7 @@ func (s *Server) webhookSwitch(c *gin.Context, do func(panelID, id int64) (*mode
 	case errors.As(err, &ce):
 		s.setFlash(c, "error", sentence(ce.Message)+refusedEnd)
 	case err != nil:
-		s.failPage(c, webhookErr(err))
+		s.failPage(c, api.WebhookErr(err))
 		return
 	default:
 		s.setFlash(c, "ok", fmt.Sprintf(done, w.Label))

@@ -16,5 +16,5 @@ func (s *Server) webhookTestForm(c *gin.Context) {
 		return
 	}
 	_, spec, err := s.formSpec(c, w)
-	s.testUnsaved(c, spec, err)
+	s.admin.TestUnsaved(c, spec, err)
 }

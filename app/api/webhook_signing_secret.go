@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -9,17 +9,17 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// webhookRotateSigningSecret generates a new signing secret and shows it
+// WebhookRotateSigningSecret generates a new signing secret and shows it
 // this once; it is never readable again.
-func (s *Server) webhookRotateSigningSecret(c *gin.Context) {
+func (s *Handlers) WebhookRotateSigningSecret(c *gin.Context) {
 	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	secret := models.NewSigningSecret()
-	if _, err := s.store.UpdateWebhook(c.Request.Context(), panelOf(c).ID, id, &models.WebhookInput{SigningSecret: &secret}); err != nil {
-		s.fail(c, webhookErr(err))
+	if _, err := s.store.UpdateWebhook(c.Request.Context(), httpx.PanelOf(c).ID, id, &models.WebhookInput{SigningSecret: &secret}); err != nil {
+		s.fail(c, WebhookErr(err))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"signing_secret": secret})

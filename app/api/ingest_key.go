@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -25,8 +25,8 @@ func newIngestKeyJSON(t *models.Token) ingestKeyJSON {
 	return ingestKeyJSON{ID: t.ID, Hint: t.Hint + "…", Label: t.Label, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt}
 }
 
-// ingestKeyCreate makes a new sk_live_ key and shows it this once.
-func (s *Server) ingestKeyCreate(c *gin.Context) {
+// IngestKeyCreate makes a new sk_live_ key and shows it this once.
+func (s *Handlers) IngestKeyCreate(c *gin.Context) {
 	var in struct {
 		Label string `json:"label"`
 	}
@@ -40,7 +40,7 @@ func (s *Server) ingestKeyCreate(c *gin.Context) {
 		s.fail(c, httpx.BadRequest("label", "is longer than 200 bytes"))
 		return
 	}
-	key, t, err := s.store.CreateToken(c.Request.Context(), panelOf(c).ID, models.TokenIngest, strings.TrimSpace(in.Label))
+	key, t, err := s.store.CreateToken(c.Request.Context(), httpx.PanelOf(c).ID, models.TokenIngest, strings.TrimSpace(in.Label))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -50,9 +50,9 @@ func (s *Server) ingestKeyCreate(c *gin.Context) {
 	c.JSON(http.StatusCreated, out)
 }
 
-// ingestKeyList lists the panel's live ingest keys.
-func (s *Server) ingestKeyList(c *gin.Context) {
-	ts, err := s.store.ListTokens(c.Request.Context(), panelOf(c).ID, models.TokenIngest)
+// IngestKeyList lists the panel's live ingest keys.
+func (s *Handlers) IngestKeyList(c *gin.Context) {
+	ts, err := s.store.ListTokens(c.Request.Context(), httpx.PanelOf(c).ID, models.TokenIngest)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -64,14 +64,14 @@ func (s *Server) ingestKeyList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ingest_keys": out})
 }
 
-// ingestKeyRevoke revokes a key at once.
-func (s *Server) ingestKeyRevoke(c *gin.Context) {
+// IngestKeyRevoke revokes a key at once.
+func (s *Handlers) IngestKeyRevoke(c *gin.Context) {
 	id, err := httpx.IDParam(c, "ingest key")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.store.RevokeToken(c.Request.Context(), panelOf(c).ID, models.TokenIngest, id); err != nil {
+	if err := s.store.RevokeToken(c.Request.Context(), httpx.PanelOf(c).ID, models.TokenIngest, id); err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "ingest key not found"))
 		return
 	}

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -8,11 +8,11 @@ import (
 	"github.com/heraldhq/herald/app/httpx"
 )
 
-// deliveryReplay sends deliveries again from the first attempt: the ones
+// DeliveryReplay sends deliveries again from the first attempt: the ones
 // named in delivery_ids (failed or delivered), or all failed ones when the
 // body is empty or names none.
-func (s *Server) deliveryReplay(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+func (s *Handlers) DeliveryReplay(c *gin.Context) {
+	w, err := s.LoadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -26,7 +26,7 @@ func (s *Server) deliveryReplay(c *gin.Context) {
 			return
 		}
 	}
-	ids, err := deliveryIDs(in.DeliveryIDs)
+	ids, err := DeliveryIDs(in.DeliveryIDs)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"encoding/json"
@@ -12,8 +12,8 @@ import (
 	"github.com/heraldhq/herald/jobs/journey"
 )
 
-// listCreate makes a static list; adding contacts to it can start journeys.
-func (s *Server) listCreate(c *gin.Context) {
+// ListCreate makes a static list; adding contacts to it can start journeys.
+func (s *Handlers) ListCreate(c *gin.Context) {
 	var in struct {
 		Name string `json:"name"`
 	}
@@ -25,7 +25,7 @@ func (s *Server) listCreate(c *gin.Context) {
 		s.fail(c, httpx.BadRequest("name", "is required, up to 200 bytes"))
 		return
 	}
-	l, err := s.store.CreateList(c.Request.Context(), panelOf(c).ID, in.Name)
+	l, err := s.store.CreateList(c.Request.Context(), httpx.PanelOf(c).ID, in.Name)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -33,9 +33,9 @@ func (s *Server) listCreate(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"id": l.ID, "name": l.Name, "members": 0, "created_at": l.CreatedAt})
 }
 
-// listList lists the panel's lists.
-func (s *Server) listList(c *gin.Context) {
-	ls, err := s.store.ListLists(c.Request.Context(), panelOf(c).ID)
+// ListList lists the panel's lists.
+func (s *Handlers) ListList(c *gin.Context) {
+	ls, err := s.store.ListLists(c.Request.Context(), httpx.PanelOf(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -47,16 +47,16 @@ func (s *Server) listList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"lists": out})
 }
 
-// listAddMembers adds contacts (created or updated on the way); those that
+// ListAddMembers adds contacts (created or updated on the way); those that
 // were not members yet enter the list-triggered journeys.
-func (s *Server) listAddMembers(c *gin.Context) {
+func (s *Handlers) ListAddMembers(c *gin.Context) {
 	id, err := httpx.IDParam(c, "list")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := s.store.ListByID(ctx, panelOf(c).ID, id); err != nil {
+	if _, err := s.store.ListByID(ctx, httpx.PanelOf(c).ID, id); err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "list not found"))
 		return
 	}
@@ -78,7 +78,7 @@ func (s *Server) listAddMembers(c *gin.Context) {
 			return
 		}
 	}
-	added, err := s.engine.AddToList(ctx, panelOf(c), id, members)
+	added, err := s.engine.AddToList(ctx, httpx.PanelOf(c), id, members)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -86,9 +86,9 @@ func (s *Server) listAddMembers(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"added": added})
 }
 
-// segmentCreate saves an attribute filter; contacts that come to match it
+// SegmentCreate saves an attribute filter; contacts that come to match it
 // enter the segment-triggered journeys.
-func (s *Server) segmentCreate(c *gin.Context) {
+func (s *Handlers) SegmentCreate(c *gin.Context) {
 	var in struct {
 		Name    string           `json:"name"`
 		Filters []journey.Filter `json:"filters"`
@@ -110,7 +110,7 @@ func (s *Server) segmentCreate(c *gin.Context) {
 		return
 	}
 	raw, _ := json.Marshal(in.Filters)
-	seg, err := s.store.CreateSegment(c.Request.Context(), panelOf(c).ID, in.Name, raw)
+	seg, err := s.store.CreateSegment(c.Request.Context(), httpx.PanelOf(c).ID, in.Name, raw)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -118,9 +118,9 @@ func (s *Server) segmentCreate(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"id": seg.ID, "name": seg.Name, "filters": in.Filters, "created_at": seg.CreatedAt})
 }
 
-// segmentList lists the panel's segments.
-func (s *Server) segmentList(c *gin.Context) {
-	segs, err := s.store.ListSegments(c.Request.Context(), panelOf(c).ID)
+// SegmentList lists the panel's segments.
+func (s *Handlers) SegmentList(c *gin.Context) {
+	segs, err := s.store.ListSegments(c.Request.Context(), httpx.PanelOf(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"bytes"
@@ -16,12 +16,12 @@ import (
 // maxItemsPerRequest bounds one deliveries request (the body cap bounds it too).
 const maxItemsPerRequest = 1000
 
-// deliveryCreate writes items to a webhook's outbox: the way integrations
+// DeliveryCreate writes items to a webhook's outbox: the way integrations
 // fire a webhook without a journey. The rows are in PostgreSQL before the
 // 202 is sent; a webhook out of service holds them.
-func (s *Server) deliveryCreate(c *gin.Context) {
+func (s *Handlers) DeliveryCreate(c *gin.Context) {
 	ctx := c.Request.Context()
-	w, err := s.loadWebhook(c)
+	w, err := s.LoadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return

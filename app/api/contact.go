@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -62,9 +62,9 @@ func (in memberInput) member(field string) (journey.Member, error) {
 	return m, nil
 }
 
-// contactUpsert creates or updates a contact; segment-triggered journeys
+// ContactUpsert creates or updates a contact; segment-triggered journeys
 // it now enters start.
-func (s *Server) contactUpsert(c *gin.Context) {
+func (s *Handlers) ContactUpsert(c *gin.Context) {
 	var in memberInput
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
@@ -75,7 +75,7 @@ func (s *Server) contactUpsert(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	contact, err := s.engine.UpsertContact(c.Request.Context(), panelOf(c), m)
+	contact, err := s.engine.UpsertContact(c.Request.Context(), httpx.PanelOf(c), m)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -83,14 +83,14 @@ func (s *Server) contactUpsert(c *gin.Context) {
 	c.JSON(http.StatusOK, newContactJSON(contact))
 }
 
-// contactGet shows a contact by id.
-func (s *Server) contactGet(c *gin.Context) {
+// ContactGet shows a contact by id.
+func (s *Handlers) ContactGet(c *gin.Context) {
 	id, err := httpx.IDParam(c, "contact")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	contact, err := s.store.ContactByID(c.Request.Context(), panelOf(c).ID, id)
+	contact, err := s.store.ContactByID(c.Request.Context(), httpx.PanelOf(c).ID, id)
 	if err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "contact not found"))
 		return
@@ -98,15 +98,15 @@ func (s *Server) contactGet(c *gin.Context) {
 	c.JSON(http.StatusOK, newContactJSON(contact))
 }
 
-// contactFind looks a contact up by ?external_id=, ?email= or ?phone=.
-func (s *Server) contactFind(c *gin.Context) {
+// ContactFind looks a contact up by ?external_id=, ?email= or ?phone=.
+func (s *Handlers) ContactFind(c *gin.Context) {
 	id := models.Identity{ExternalID: c.Query("external_id"), Email: models.NormalizeEmail(c.Query("email")),
 		Phone: models.NormalizePhone(c.Query("phone"))}
 	if id.Empty() {
 		s.fail(c, httpx.BadRequest("email", "look a contact up by external_id, email or phone"))
 		return
 	}
-	contact, err := s.store.FindContact(c.Request.Context(), panelOf(c).ID, id)
+	contact, err := s.store.FindContact(c.Request.Context(), httpx.PanelOf(c).ID, id)
 	if err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "contact not found"))
 		return

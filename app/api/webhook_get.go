@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -6,9 +6,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// webhookGet shows one asset of the panel.
-func (s *Server) webhookGet(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+// WebhookGet shows one asset of the panel.
+func (s *Handlers) WebhookGet(c *gin.Context) {
+	w, err := s.LoadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return

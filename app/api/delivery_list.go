@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -12,10 +12,10 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// deliveryList lists a webhook's deliveries, newest first, filtered by
+// DeliveryList lists a webhook's deliveries, newest first, filtered by
 // status and time, a page at a time (next_cursor feeds ?cursor=).
-func (s *Server) deliveryList(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+func (s *Handlers) DeliveryList(c *gin.Context) {
+	w, err := s.LoadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -84,8 +84,8 @@ func limitParam(c *gin.Context) (int, error) {
 	return n, nil
 }
 
-// deliveryIDs parses public delivery ids.
-func deliveryIDs(in []string) ([]uuid.UUID, error) {
+// DeliveryIDs parses public delivery ids.
+func DeliveryIDs(in []string) ([]uuid.UUID, error) {
 	out := make([]uuid.UUID, len(in))
 	for i, s := range in {
 		id, err := models.ParseDeliveryID(s)

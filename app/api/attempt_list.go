@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -10,10 +10,10 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// attemptList lists a webhook's requests, newest first, filtered by outcome
+// AttemptList lists a webhook's requests, newest first, filtered by outcome
 // and time, a page at a time.
-func (s *Server) attemptList(c *gin.Context) {
-	w, err := s.loadWebhook(c)
+func (s *Handlers) AttemptList(c *gin.Context) {
+	w, err := s.LoadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"encoding/json"
@@ -46,14 +46,14 @@ func decodeDefinition(c *gin.Context) (*journey.Definition, json.RawMessage, err
 	if err := httpx.DecodeJSON(c, &def); err != nil {
 		return nil, nil, err
 	}
-	raw, err := checkDefinition(&def)
+	raw, err := CheckDefinition(&def)
 	return &def, raw, err
 }
 
-// checkDefinition checks a journey before it is stored, for the API and the
+// CheckDefinition checks a journey before it is stored, for the API and the
 // builder alike, and returns it as stored; a malformed journey is a 400
 // listing every problem.
-func checkDefinition(def *journey.Definition) (json.RawMessage, error) {
+func CheckDefinition(def *journey.Definition) (json.RawMessage, error) {
 	if def.Reentry == "" {
 		def.Reentry = "never"
 	}
@@ -74,18 +74,18 @@ func problemsError(status int, msg string, ps []journey.Problem) error {
 	return &httpx.Error{Status: status, Msg: msg + ": " + ps[0].String(), Field: field, Problems: ps}
 }
 
-// loadJourney loads the journey named by :id, in the caller's panel only.
-func (s *Server) loadJourney(c *gin.Context) (*models.Journey, error) {
+// LoadJourney loads the journey named by :id, in the caller's panel only.
+func (s *Handlers) LoadJourney(c *gin.Context) (*models.Journey, error) {
 	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		return nil, err
 	}
-	j, err := s.store.Journey(c.Request.Context(), panelOf(c).ID, id)
+	j, err := s.store.Journey(c.Request.Context(), httpx.PanelOf(c).ID, id)
 	return j, httpx.NotFoundAs(err, "journey not found")
 }
 
 // respondJourney answers with one journey and its run counts.
-func (s *Server) respondJourney(c *gin.Context, status int, j *models.Journey) {
+func (s *Handlers) respondJourney(c *gin.Context, status int, j *models.Journey) {
 	counts, err := s.store.JourneyCounts(c.Request.Context(), []int64{j.ID})
 	if err != nil {
 		s.fail(c, err)

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"bytes"
@@ -13,15 +13,15 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// webhookCreate stores a new asset. It starts untested: it sends nothing
+// WebhookCreate stores a new asset. It starts untested: it sends nothing
 // until a test passes and it is activated.
-func (s *Server) webhookCreate(c *gin.Context) {
+func (s *Handlers) WebhookCreate(c *gin.Context) {
 	spec, err := decodeNewSpec(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	w, err := s.store.CreateWebhook(c.Request.Context(), panelOf(c).ID, spec)
+	w, err := s.store.CreateWebhook(c.Request.Context(), httpx.PanelOf(c).ID, spec)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -8,9 +8,9 @@ import (
 	"github.com/heraldhq/herald/app/httpx"
 )
 
-// webhookUpdate changes an asset. Absent fields stay as they are; a changed
+// WebhookUpdate changes an asset. Absent fields stay as they are; a changed
 // URL, method, auth or header set makes the asset untested.
-func (s *Server) webhookUpdate(c *gin.Context) {
+func (s *Handlers) WebhookUpdate(c *gin.Context) {
 	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
@@ -21,9 +21,9 @@ func (s *Server) webhookUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	w, err := s.store.UpdateWebhook(c.Request.Context(), panelOf(c).ID, id, in)
+	w, err := s.store.UpdateWebhook(c.Request.Context(), httpx.PanelOf(c).ID, id, in)
 	if err != nil {
-		s.fail(c, webhookErr(err))
+		s.fail(c, WebhookErr(err))
 		return
 	}
 	s.respondWebhook(c, http.StatusOK, w)

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -8,14 +8,14 @@ import (
 	"github.com/heraldhq/herald/app/httpx"
 )
 
-// journeyCreate stores a new journey as a draft.
-func (s *Server) journeyCreate(c *gin.Context) {
+// JourneyCreate stores a new journey as a draft.
+func (s *Handlers) JourneyCreate(c *gin.Context) {
 	def, raw, err := decodeDefinition(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	j, err := s.store.CreateJourney(c.Request.Context(), panelOf(c).ID, def.Name, raw)
+	j, err := s.store.CreateJourney(c.Request.Context(), httpx.PanelOf(c).ID, def.Name, raw)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -23,8 +23,8 @@ func (s *Server) journeyCreate(c *gin.Context) {
 	s.respondJourney(c, http.StatusCreated, j)
 }
 
-// journeyUpdate replaces a draft's or a paused journey's definition.
-func (s *Server) journeyUpdate(c *gin.Context) {
+// JourneyUpdate replaces a draft's or a paused journey's definition.
+func (s *Handlers) JourneyUpdate(c *gin.Context) {
 	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		s.fail(c, err)
@@ -35,7 +35,7 @@ func (s *Server) journeyUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	j, err := s.store.UpdateJourney(c.Request.Context(), panelOf(c).ID, id, def.Name, raw)
+	j, err := s.store.UpdateJourney(c.Request.Context(), httpx.PanelOf(c).ID, id, def.Name, raw)
 	if err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "journey not found"))
 		return

@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"context"
@@ -87,7 +87,7 @@ func newTestJSON(t *models.WebhookTest) *testJSON {
 }
 
 // presentWebhook renders an asset; lastTest may be nil.
-func (s *Server) presentWebhook(w *models.Webhook, lastTest *models.WebhookTest) (webhookJSON, error) {
+func (s *Handlers) presentWebhook(w *models.Webhook, lastTest *models.WebhookTest) (webhookJSON, error) {
 	spec, err := s.store.Spec(w)
 	if err != nil {
 		return webhookJSON{}, err
@@ -114,7 +114,7 @@ func (s *Server) presentWebhook(w *models.Webhook, lastTest *models.WebhookTest)
 }
 
 // presentOne renders one asset with its latest test.
-func (s *Server) presentOne(ctx context.Context, w *models.Webhook) (webhookJSON, error) {
+func (s *Handlers) presentOne(ctx context.Context, w *models.Webhook) (webhookJSON, error) {
 	tests, err := s.store.LastTests(ctx, []int64{w.ID})
 	if err != nil {
 		return webhookJSON{}, err

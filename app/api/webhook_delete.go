@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"net/http"
@@ -8,15 +8,15 @@ import (
 	"github.com/heraldhq/herald/app/httpx"
 )
 
-// webhookDelete removes an asset.
-func (s *Server) webhookDelete(c *gin.Context) {
+// WebhookDelete removes an asset.
+func (s *Handlers) WebhookDelete(c *gin.Context) {
 	id, err := httpx.IDParam(c, "webhook")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.store.DeleteWebhook(c.Request.Context(), panelOf(c).ID, id); err != nil {
-		s.fail(c, webhookErr(err))
+	if err := s.store.DeleteWebhook(c.Request.Context(), httpx.PanelOf(c).ID, id); err != nil {
+		s.fail(c, WebhookErr(err))
 		return
 	}
 	c.Status(http.StatusNoContent)

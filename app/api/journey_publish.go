@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"errors"
@@ -11,18 +11,18 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// journeyPublish puts a draft or paused journey live, after checking its
+// JourneyPublish puts a draft or paused journey live, after checking its
 // graph: every node reachable, no loop without a wait, every webhook node
 // on an active asset of this panel, its list or segment existing. 422 with
 // the reasons otherwise. A paused journey resumes: runs whose wait ran out
 // or whose event came meanwhile move on.
-func (s *Server) journeyPublish(c *gin.Context) {
+func (s *Handlers) JourneyPublish(c *gin.Context) {
 	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	j, err := s.publish(c, panelOf(c).ID, id)
+	j, err := s.Publish(c, httpx.PanelOf(c).ID, id)
 	if err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "journey not found"))
 		return
@@ -30,9 +30,9 @@ func (s *Server) journeyPublish(c *gin.Context) {
 	s.respondJourney(c, http.StatusOK, j)
 }
 
-// publish puts a journey live through the engine, for the API and the
+// Publish puts a journey live through the engine, for the API and the
 // builder alike; a graph that cannot go live is a 422 with its problems.
-func (s *Server) publish(c *gin.Context, panelID, id int64) (*models.Journey, error) {
+func (s *Handlers) Publish(c *gin.Context, panelID, id int64) (*models.Journey, error) {
 	j, err := s.engine.Publish(c.Request.Context(), panelID, id)
 	var pe *journey.PublishError
 	if errors.As(err, &pe) {
@@ -41,19 +41,19 @@ func (s *Server) publish(c *gin.Context, panelID, id int64) (*models.Journey, er
 	return j, err
 }
 
-// journeyPause stops new entries and holds the runs where they are.
-func (s *Server) journeyPause(c *gin.Context) { s.journeyMove(c, models.JourneyPaused) }
+// JourneyPause stops new entries and holds the runs where they are.
+func (s *Handlers) JourneyPause(c *gin.Context) { s.journeyMove(c, models.JourneyPaused) }
 
-// journeyStop ends the journey and all its runs, for good.
-func (s *Server) journeyStop(c *gin.Context) { s.journeyMove(c, models.JourneyStopped) }
+// JourneyStop ends the journey and all its runs, for good.
+func (s *Handlers) JourneyStop(c *gin.Context) { s.journeyMove(c, models.JourneyStopped) }
 
-func (s *Server) journeyMove(c *gin.Context, to models.JourneyStatus) {
+func (s *Handlers) journeyMove(c *gin.Context, to models.JourneyStatus) {
 	id, err := httpx.IDParam(c, "journey")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	j, err := s.store.SetJourneyStatus(c.Request.Context(), panelOf(c).ID, id, to, nil)
+	j, err := s.store.SetJourneyStatus(c.Request.Context(), httpx.PanelOf(c).ID, id, to, nil)
 	if err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "journey not found"))
 		return

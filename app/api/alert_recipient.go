@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"encoding/json"
@@ -21,9 +21,9 @@ type recipientJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// alertRecipientAdd adds an address that hears about the panel's webhooks,
+// AlertRecipientAdd adds an address that hears about the panel's webhooks,
 // or about one webhook when webhook_id is given.
-func (s *Server) alertRecipientAdd(c *gin.Context) {
+func (s *Handlers) AlertRecipientAdd(c *gin.Context) {
 	var in struct {
 		Email     string `json:"email"`
 		WebhookID *int64 `json:"webhook_id"`
@@ -39,12 +39,12 @@ func (s *Server) alertRecipientAdd(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if in.WebhookID != nil {
-		if _, err := s.store.Webhook(ctx, panelOf(c).ID, *in.WebhookID); err != nil {
+		if _, err := s.store.Webhook(ctx, httpx.PanelOf(c).ID, *in.WebhookID); err != nil {
 			s.fail(c, httpx.NotFoundAs(err, "webhook not found"))
 			return
 		}
 	}
-	r, err := s.store.AddRecipient(ctx, panelOf(c).ID, in.WebhookID, in.Email)
+	r, err := s.store.AddRecipient(ctx, httpx.PanelOf(c).ID, in.WebhookID, in.Email)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -52,9 +52,9 @@ func (s *Server) alertRecipientAdd(c *gin.Context) {
 	c.JSON(http.StatusCreated, recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt})
 }
 
-// alertRecipientList lists the panel's alert recipients.
-func (s *Server) alertRecipientList(c *gin.Context) {
-	rs, err := s.store.ListRecipients(c.Request.Context(), panelOf(c).ID)
+// AlertRecipientList lists the panel's alert recipients.
+func (s *Handlers) AlertRecipientList(c *gin.Context) {
+	rs, err := s.store.ListRecipients(c.Request.Context(), httpx.PanelOf(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -66,23 +66,23 @@ func (s *Server) alertRecipientList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"alert_recipients": out})
 }
 
-// alertRecipientRemove removes one.
-func (s *Server) alertRecipientRemove(c *gin.Context) {
+// AlertRecipientRemove removes one.
+func (s *Handlers) AlertRecipientRemove(c *gin.Context) {
 	id, err := httpx.IDParam(c, "alert recipient")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.store.RemoveRecipient(c.Request.Context(), panelOf(c).ID, id); err != nil {
+	if err := s.store.RemoveRecipient(c.Request.Context(), httpx.PanelOf(c).ID, id); err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "alert recipient not found"))
 		return
 	}
 	c.Status(http.StatusNoContent)
 }
 
-// alertList lists the panel's alerts, newest first (?webhook_id=, ?limit=):
+// AlertList lists the panel's alerts, newest first (?webhook_id=, ?limit=):
 // what was sent, to whom, and why.
-func (s *Server) alertList(c *gin.Context) {
+func (s *Handlers) AlertList(c *gin.Context) {
 	var webhookID int64
 	if v := c.Query("webhook_id"); v != "" {
 		var err error
@@ -96,7 +96,7 @@ func (s *Server) alertList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	as, err := s.store.ListAlerts(c.Request.Context(), panelOf(c).ID, webhookID, limit)
+	as, err := s.store.ListAlerts(c.Request.Context(), httpx.PanelOf(c).ID, webhookID, limit)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -109,9 +109,9 @@ func (s *Server) alertList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"alerts": out})
 }
 
-// settingsGet shows the panel's settings.
-func (s *Server) settingsGet(c *gin.Context) {
-	p, err := s.store.PanelByID(c.Request.Context(), panelOf(c).ID)
+// SettingsGet shows the panel's settings.
+func (s *Handlers) SettingsGet(c *gin.Context) {
+	p, err := s.store.PanelByID(c.Request.Context(), httpx.PanelOf(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -119,17 +119,17 @@ func (s *Server) settingsGet(c *gin.Context) {
 	c.JSON(http.StatusOK, s.settingsJSON(p))
 }
 
-func (s *Server) settingsJSON(p *models.Panel) gin.H {
-	limit := s.cfg.IngestRateLimit
+func (s *Handlers) settingsJSON(p *models.Panel) gin.H {
+	limit := s.ingestRateLimit
 	if p.IngestRateLimit != nil {
 		limit = *p.IngestRateLimit
 	}
 	return gin.H{"panel": p.Name, "ingest_rate_limit": limit, "health": p.HealthSettings}
 }
 
-// settingsUpdate changes the panel's ingest rate limit (requests a
+// SettingsUpdate changes the panel's ingest rate limit (requests a
 // minute) and failure-tracker thresholds.
-func (s *Server) settingsUpdate(c *gin.Context) {
+func (s *Handlers) SettingsUpdate(c *gin.Context) {
 	var in struct {
 		IngestRateLimit *int             `json:"ingest_rate_limit"`
 		Health          *json.RawMessage `json:"health"`
@@ -151,7 +151,7 @@ func (s *Server) settingsUpdate(c *gin.Context) {
 		s.fail(c, httpx.BadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
 		return
 	}
-	p, err := s.store.UpdatePanelSettings(c.Request.Context(), panelOf(c).ID, in.IngestRateLimit, health)
+	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, health)
 	if err != nil {
 		s.fail(c, err)
 		return

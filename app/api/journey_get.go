@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
-// journeyGet shows one journey.
-func (s *Server) journeyGet(c *gin.Context) {
-	j, err := s.loadJourney(c)
+// JourneyGet shows one journey.
+func (s *Handlers) JourneyGet(c *gin.Context) {
+	j, err := s.LoadJourney(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -19,9 +20,9 @@ func (s *Server) journeyGet(c *gin.Context) {
 	s.respondJourney(c, http.StatusOK, j)
 }
 
-// journeyList lists the panel's journeys with their run counts.
-func (s *Server) journeyList(c *gin.Context) {
-	js, counts, err := s.journeysWithRuns(c.Request.Context(), panelOf(c).ID)
+// JourneyList lists the panel's journeys with their run counts.
+func (s *Handlers) JourneyList(c *gin.Context) {
+	js, counts, err := s.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -38,8 +39,8 @@ func (s *Server) journeyList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"journeys": out})
 }
 
-// journeysWithRuns lists a panel's journeys and counts their runs by status.
-func (s *Server) journeysWithRuns(ctx context.Context, panelID int64) ([]models.Journey, map[int64]map[string]int64, error) {
+// JourneysWithRuns lists a panel's journeys and counts their runs by status.
+func (s *Handlers) JourneysWithRuns(ctx context.Context, panelID int64) ([]models.Journey, map[int64]map[string]int64, error) {
 	js, err := s.store.ListJourneys(ctx, panelID)
 	if err != nil {
 		return nil, nil, err

@@ -1,17 +1,18 @@
-package app
+package api
 
 import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
-// webhookList lists the panel's assets with their latest tests.
-func (s *Server) webhookList(c *gin.Context) {
+// WebhookList lists the panel's assets with their latest tests.
+func (s *Handlers) WebhookList(c *gin.Context) {
 	ctx := c.Request.Context()
-	ws, err := s.store.ListWebhooks(ctx, panelOf(c).ID)
+	ws, err := s.store.ListWebhooks(ctx, httpx.PanelOf(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return

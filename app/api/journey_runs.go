@@ -1,4 +1,4 @@
-package app
+package api
 
 import (
 	"encoding/json"
@@ -26,10 +26,10 @@ type runJSON struct {
 	EndedAt   *time.Time       `json:"ended_at"`
 }
 
-// journeyRuns lists a journey's runs, newest first (?status=, ?limit=):
+// JourneyRuns lists a journey's runs, newest first (?status=, ?limit=):
 // where each is, and the messages it recorded (state.sent, with msgids).
-func (s *Server) journeyRuns(c *gin.Context) {
-	j, err := s.loadJourney(c)
+func (s *Handlers) JourneyRuns(c *gin.Context) {
+	j, err := s.LoadJourney(c)
 	if err != nil {
 		s.fail(c, err)
 		return

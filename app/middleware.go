@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/app/ui"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -38,8 +39,8 @@ func (s *Server) requestLog(c *gin.Context) {
 	c.Header("X-Request-Id", id)
 	c.Next()
 	path := c.Request.URL.Path
-	if c.FullPath() == invitationPath {
-		path = invitationPath // the path carries the invitation's token
+	if c.FullPath() == ui.InvitationPath {
+		path = ui.InvitationPath // the path carries the invitation's token
 	}
 	attrs := []any{"request_id", id, "method", c.Request.Method, "path", path,
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds()}

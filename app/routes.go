@@ -7,6 +7,7 @@ import (
 
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/app/ingest"
+	"github.com/heraldhq/herald/app/ui"
 )
 
 // routes is the one table of every route Herald serves.
@@ -68,53 +69,53 @@ func (s *Server) routes(r *gin.Engine) {
 
 	// The marketer UI: pages behind a session, every form guarded against
 	// cross-origin posts (CSRF).
-	r.GET("/static/*file", s.static)
-	r.HEAD("/static/*file", s.static)
-	ui := r.Group("", s.uiRateLimit, s.crossOrigin)
-	ui.GET("/login", s.loginPage)
-	ui.POST("/login", s.login)
+	r.GET("/static/*file", s.marketer.Static)
+	r.HEAD("/static/*file", s.marketer.Static)
+	site := r.Group("", s.marketer.RateLimit, s.marketer.CrossOrigin)
+	site.GET("/login", s.marketer.LoginPage)
+	site.POST("/login", s.marketer.Login)
 	// An invitation link works signed in or out: it checks for itself.
-	ui.GET(invitationPath, s.invitationPage)
-	ui.POST(invitationPath, s.invitationAccept)
-	page := ui.Group("", s.requireSession)
-	page.GET("/", s.home)
-	page.POST("/logout", s.logout)
-	page.POST("/panel", s.panelSwitch)
+	site.GET(ui.InvitationPath, s.marketer.InvitationPage)
+	site.POST(ui.InvitationPath, s.marketer.InvitationAccept)
+	page := site.Group("", s.marketer.RequireSession)
+	page.GET("/", s.marketer.Home)
+	page.POST("/logout", s.marketer.Logout)
+	page.POST("/panel", s.marketer.PanelSwitch)
 
-	page.GET("/webhooks", s.webhookListPage)
-	page.POST("/webhooks", s.webhookSave)
-	page.GET("/webhooks/new", s.webhookNew)
-	page.POST("/webhooks/test", s.webhookTestForm)
-	page.GET("/webhooks/:id", s.webhookShow)
-	page.POST("/webhooks/:id", s.webhookSave)
-	page.GET("/webhooks/:id/edit", s.webhookEdit)
-	page.POST("/webhooks/:id/test", s.webhookTestForm)
-	page.POST("/webhooks/:id/enable", s.webhookEnable)
-	page.POST("/webhooks/:id/disable", s.webhookDisable)
-	page.POST("/webhooks/:id/delete", s.webhookRemove)
-	page.POST("/webhooks/:id/signing-secret", s.webhookSigningSecret)
-	page.POST("/webhooks/:id/replay", s.deliveryReplayForm)
+	page.GET("/webhooks", s.marketer.WebhookListPage)
+	page.POST("/webhooks", s.marketer.WebhookSave)
+	page.GET("/webhooks/new", s.marketer.WebhookNew)
+	page.POST("/webhooks/test", s.marketer.WebhookTestForm)
+	page.GET("/webhooks/:id", s.marketer.WebhookShow)
+	page.POST("/webhooks/:id", s.marketer.WebhookSave)
+	page.GET("/webhooks/:id/edit", s.marketer.WebhookEdit)
+	page.POST("/webhooks/:id/test", s.marketer.WebhookTestForm)
+	page.POST("/webhooks/:id/enable", s.marketer.WebhookEnable)
+	page.POST("/webhooks/:id/disable", s.marketer.WebhookDisable)
+	page.POST("/webhooks/:id/delete", s.marketer.WebhookRemove)
+	page.POST("/webhooks/:id/signing-secret", s.marketer.WebhookSigningSecret)
+	page.POST("/webhooks/:id/replay", s.marketer.DeliveryReplayForm)
 
-	page.GET("/journeys", s.journeyListPage)
-	page.POST("/journeys", s.journeyNew)
-	page.GET("/journeys/:id", s.journeyBuilder)
-	page.POST("/journeys/:id", s.journeySettingsSave)
-	page.POST("/journeys/:id/steps", s.journeyStepAdd)
-	page.POST("/journeys/:id/steps/:node", s.journeyStepSave)
-	page.POST("/journeys/:id/steps/:node/delete", s.journeyStepDelete)
-	page.POST("/journeys/:id/steps/:node/preview", s.journeyPreview)
-	page.POST("/journeys/:id/publish", s.journeyPublishForm)
-	page.POST("/journeys/:id/pause", s.journeyPauseForm)
-	page.POST("/journeys/:id/stop", s.journeyStopForm)
+	page.GET("/journeys", s.marketer.JourneyListPage)
+	page.POST("/journeys", s.marketer.JourneyNew)
+	page.GET("/journeys/:id", s.marketer.JourneyBuilder)
+	page.POST("/journeys/:id", s.marketer.JourneySettingsSave)
+	page.POST("/journeys/:id/steps", s.marketer.JourneyStepAdd)
+	page.POST("/journeys/:id/steps/:node", s.marketer.JourneyStepSave)
+	page.POST("/journeys/:id/steps/:node/delete", s.marketer.JourneyStepDelete)
+	page.POST("/journeys/:id/steps/:node/preview", s.marketer.JourneyPreview)
+	page.POST("/journeys/:id/publish", s.marketer.JourneyPublishForm)
+	page.POST("/journeys/:id/pause", s.marketer.JourneyPauseForm)
+	page.POST("/journeys/:id/stop", s.marketer.JourneyStopForm)
 
-	page.GET("/settings", s.settingsShow)
-	page.POST("/settings/ingest-keys", s.ingestKeyNew)
-	page.POST("/settings/ingest-keys/:id/revoke", s.ingestKeyRevokeForm)
-	page.POST("/settings/users", s.panelUserAdd)
-	page.POST("/settings/invitations/:id/revoke", s.invitationRevokeForm)
-	page.POST("/settings/leave", s.panelLeave)
-	page.POST("/settings/alert-recipients", s.alertRecipientNew)
-	page.POST("/settings/alert-recipients/:id/remove", s.alertRecipientRemoveForm)
+	page.GET("/settings", s.marketer.SettingsShow)
+	page.POST("/settings/ingest-keys", s.marketer.IngestKeyNew)
+	page.POST("/settings/ingest-keys/:id/revoke", s.marketer.IngestKeyRevokeForm)
+	page.POST("/settings/users", s.marketer.PanelUserAdd)
+	page.POST("/settings/invitations/:id/revoke", s.marketer.InvitationRevokeForm)
+	page.POST("/settings/leave", s.marketer.PanelLeave)
+	page.POST("/settings/alert-recipients", s.marketer.AlertRecipientNew)
+	page.POST("/settings/alert-recipients/:id/remove", s.marketer.AlertRecipientRemoveForm)
 }
 
 // noRoute answers unknown paths: JSON under the APIs, a page elsewhere.
@@ -124,5 +125,5 @@ func (s *Server) noRoute(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.failPage(c, httpx.NotFound("There is no such page."))
+	s.marketer.FailPage(c, httpx.NotFound("There is no such page."))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/app/ingest"
 	"github.com/heraldhq/herald/app/textrule"
+	"github.com/heraldhq/herald/app/ui"
 )
 
 // checkRequestText applies the rule to a request's query string and, on
@@ -43,14 +44,14 @@ func (s *Server) checkRequestText(c *gin.Context) {
 	switch {
 	case c.FullPath() == ingest.Path:
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid payload", "detail": bad.Error()})
-	case !s.isUI(c) || wantsJSON(c):
+	case !s.isUI(c) || ui.WantsJSON(c):
 		s.fail(c, httpx.TextError(bad))
 	default:
 		name := "the form"
 		if bad.Path != "" {
 			name = strconv.Quote(bad.Path)
 		}
-		s.failPage(c, &httpx.Error{Status: http.StatusBadRequest, Field: bad.Path,
+		s.marketer.FailPage(c, &httpx.Error{Status: http.StatusBadRequest, Field: bad.Path,
 			Msg: fmt.Sprintf("%s %s: %s", name, bad.What, textrule.Rule)})
 	}
 }
@@ -70,9 +71,9 @@ func (s *Server) tooLarge(c *gin.Context, limit int64) {
 	switch {
 	case c.FullPath() == ingest.Path:
 		ingest.TooLarge(c, limit)
-	case !s.isUI(c) || wantsJSON(c):
+	case !s.isUI(c) || ui.WantsJSON(c):
 		s.fail(c, err)
 	default:
-		s.failPage(c, err)
+		s.marketer.FailPage(c, err)
 	}
 }

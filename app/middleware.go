@@ -17,12 +17,6 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// Keys of values middleware leaves in the gin context (see httpx).
-const (
-	ctxRequestID = httpx.CtxRequestID
-	ctxPanel     = httpx.CtxPanel
-)
-
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestLog gives every request an id (kept from X-Request-Id when sane)
@@ -35,7 +29,7 @@ func (s *Server) requestLog(c *gin.Context) {
 	if !requestIDPattern.MatchString(id) {
 		id = models.NewULID(start).String()
 	}
-	c.Set(ctxRequestID, id)
+	c.Set(httpx.CtxRequestID, id)
 	c.Header("X-Request-Id", id)
 	c.Next()
 	path := c.Request.URL.Path
@@ -44,7 +38,7 @@ func (s *Server) requestLog(c *gin.Context) {
 	}
 	attrs := []any{"request_id", id, "method", c.Request.Method, "path", path,
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds()}
-	if p, ok := c.Get(ctxPanel); ok {
+	if p, ok := c.Get(httpx.CtxPanel); ok {
 		attrs = append(attrs, "panel", p.(*models.Panel).Name)
 	}
 	s.log.InfoContext(c.Request.Context(), "http request", attrs...)
@@ -97,7 +91,7 @@ func (s *Server) adminAuth(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxPanel, panel)
+	c.Set(httpx.CtxPanel, panel)
 	c.Next()
 }
 
@@ -105,7 +99,7 @@ func (s *Server) adminAuth(c *gin.Context) {
 // cannot answer the request goes through: the limit protects Herald, and
 // refusing every request would be the larger harm.
 func (s *Server) adminRateLimit(c *gin.Context) {
-	s.rateLimit(c, "admin:"+strconv.FormatInt(panelOf(c).ID, 10), s.cfg.AdminRateLimit,
+	s.rateLimit(c, "admin:"+strconv.FormatInt(httpx.PanelOf(c).ID, 10), s.cfg.AdminRateLimit,
 		httpx.ErrorBody{Error: "rate limit exceeded"})
 }
 
@@ -125,9 +119,6 @@ func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal an
 	}
 	c.Next()
 }
-
-// panelOf is httpx.PanelOf, under the name the handlers of app use.
-func panelOf(c *gin.Context) *models.Panel { return httpx.PanelOf(c) }
 
 // healthz answers 200 when the database answers.
 func (s *Server) healthz(c *gin.Context) {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/app/ingest"
 )
 
 // floodSize is how many malformed requests TestIngestMalformedFlood sends.
@@ -220,7 +220,7 @@ func malformedRequests(t *testing.T, rnd *rand.Rand, key, adminToken string) []b
 // tryBody adds a request with a good key whose body the parser refuses,
 // and reports whether it did; the answer carries the parser's own detail.
 func (f *flood) tryBody(kind, contentType string, body []byte) bool {
-	_, err := app.ParseIngest(contentType, body, time.Now())
+	_, err := ingest.Parse(contentType, body, time.Now())
 	if err == nil {
 		return false
 	}

@@ -7,19 +7,14 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/app/ui"
 	"github.com/heraldhq/herald/models"
-)
-
-// Keys of values middleware leaves in the gin context.
-const (
-	ctxRequestID = "request_id"
-	ctxPanel     = "panel"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -34,16 +29,16 @@ func (s *Server) requestLog(c *gin.Context) {
 	if !requestIDPattern.MatchString(id) {
 		id = models.NewULID(start).String()
 	}
-	c.Set(ctxRequestID, id)
+	c.Set(httpx.CtxRequestID, id)
 	c.Header("X-Request-Id", id)
 	c.Next()
 	path := c.Request.URL.Path
-	if c.FullPath() == invitationPath {
-		path = invitationPath // the path carries the invitation's token
+	if c.FullPath() == ui.InvitationPath {
+		path = ui.InvitationPath // the path carries the invitation's token
 	}
 	attrs := []any{"request_id", id, "method", c.Request.Method, "path", path,
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds()}
-	if p, ok := c.Get(ctxPanel); ok {
+	if p, ok := c.Get(httpx.CtxPanel); ok {
 		attrs = append(attrs, "panel", p.(*models.Panel).Name)
 	}
 	s.log.InfoContext(c.Request.Context(), "http request", attrs...)
@@ -77,35 +72,26 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// bearer returns the token of an "Authorization: Bearer" header.
-func bearer(c *gin.Context) string {
-	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
-}
-
 // adminAuth admits requests with a live admin token and remembers its panel:
 // every handler behind it sees that panel's data only.
 func (s *Server) adminAuth(c *gin.Context) {
-	token := bearer(c)
+	token := httpx.Bearer(c)
 	if token == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="herald"`)
-		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing API token: send Authorization: Bearer <token>"})
+		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "missing API token: send Authorization: Bearer <token>"})
 		return
 	}
 	panel, err := s.store.Authenticate(c.Request.Context(), models.TokenAdmin, token)
 	if errors.Is(err, models.ErrNotFound) {
 		c.Header("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
-		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "invalid or revoked API token"})
+		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "invalid or revoked API token"})
 		return
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxPanel, panel)
+	c.Set(httpx.CtxPanel, panel)
 	c.Next()
 }
 
@@ -113,8 +99,8 @@ func (s *Server) adminAuth(c *gin.Context) {
 // cannot answer the request goes through: the limit protects Herald, and
 // refusing every request would be the larger harm.
 func (s *Server) adminRateLimit(c *gin.Context) {
-	s.rateLimit(c, "admin:"+strconv.FormatInt(panelOf(c).ID, 10), s.cfg.AdminRateLimit,
-		errorBody{Error: "rate limit exceeded"})
+	s.rateLimit(c, "admin:"+strconv.FormatInt(httpx.PanelOf(c).ID, 10), s.cfg.AdminRateLimit,
+		httpx.ErrorBody{Error: "rate limit exceeded"})
 }
 
 func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal any) {
@@ -134,10 +120,6 @@ func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal an
 	c.Next()
 }
 
-func panelOf(c *gin.Context) *models.Panel {
-	return c.MustGet(ctxPanel).(*models.Panel)
-}
-
 // healthz answers 200 when the database answers.
 func (s *Server) healthz(c *gin.Context) {
 	sqlDB, err := s.store.DB.DB()
@@ -154,9 +136,9 @@ func (s *Server) healthz(c *gin.Context) {
 // metricsHandler serves Prometheus metrics: aggregates only, no panel's
 // data. With MetricsToken set it wants that Bearer token.
 func (s *Server) metricsHandler(c *gin.Context) {
-	if s.cfg.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(bearer(c)), []byte(s.cfg.MetricsToken)) != 1 {
+	if s.cfg.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(httpx.Bearer(c)), []byte(s.cfg.MetricsToken)) != 1 {
 		c.Header("WWW-Authenticate", `Bearer realm="herald metrics"`)
-		s.fail(c, &httpError{status: http.StatusUnauthorized, msg: "missing or wrong metrics token"})
+		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "missing or wrong metrics token"})
 		return
 	}
 	promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)

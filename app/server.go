@@ -1,12 +1,16 @@
-// Package app is Herald's HTTP side: the admin JSON API, the ingest API and
-// the marketer UI, wired on gin. It reads and writes through models and
-// hands work to jobs.
+// Package app is Herald's HTTP server: Server, built by New from Params and
+// Config, with the one route table (routes.go) that mounts the three
+// audiences, each a package of its own: the admin JSON API (app/api), the
+// ingest API (app/ingest) and the marketer UI (app/ui). What every route
+// shares stays here: middleware (request log, panic recovery, admin token,
+// rate limits), the body limit, the text rule's middleware, security
+// headers and the metrics endpoint. The audience packages import none of
+// this package; what they share sits below them in app/httpx.
 package app
 
 import (
 	"cmp"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -15,6 +19,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/app/api"
+	"github.com/heraldhq/herald/app/ingest"
+	"github.com/heraldhq/herald/app/ui"
 	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/journey"
@@ -109,10 +116,15 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	log      *slog.Logger
 	now      func() time.Time
-	pages    map[string]*template.Template
-	csrf     *http.CrossOriginProtection
-	mailer   *mail.Mailer
-	invite   inviteMail
+	// outbox runs what the API and the UI both do to webhooks and their
+	// deliveries; reach it through webhooks(c), which logs the request id.
+	outbox *delivery.Service
+	// ingestAPI serves POST /v1/webhook/{source}.
+	ingestAPI *ingest.Handler
+	// admin serves the admin API, /api/v1.
+	admin *api.Handlers
+	// marketer serves the marketer UI.
+	marketer *ui.Handlers
 }
 
 // New builds a Server.
@@ -129,11 +141,46 @@ func New(p Params) *Server {
 		gatherer: p.Gatherer,
 		log:      cmp.Or(p.Logger, slog.Default()),
 		now:      p.Store.Now,
-		csrf:     http.NewCrossOriginProtection(),
-		mailer:   p.Mailer,
 	}
-	s.pages = s.parsePages()
-	s.invite = parseInviteMail()
+	s.outbox = &delivery.Service{
+		Store:    s.store,
+		Sender:   s.sender,
+		Enqueuer: s.enqueuer,
+		Tracker:  s.tracker,
+		Metrics:  s.metrics,
+		Log:      s.log,
+	}
+	s.admin = api.New(api.Params{
+		Store:           s.store,
+		Engine:          s.engine,
+		Outbox:          s.outbox,
+		IngestRateLimit: s.cfg.IngestRateLimit,
+		Logger:          s.log,
+	})
+	s.ingestAPI = &ingest.Handler{
+		Store:     s.store,
+		Engine:    s.engine,
+		Metrics:   s.metrics,
+		RateLimit: s.cfg.IngestRateLimit,
+		Now:       s.now,
+		Fail:      s.fail,
+		Limit:     s.rateLimit,
+	}
+	s.marketer = ui.New(ui.Params{
+		Config: ui.Config{
+			SessionTTL:     s.cfg.SessionTTL,
+			LoginRateLimit: s.cfg.LoginRateLimit,
+			UIRateLimit:    s.cfg.UIRateLimit,
+			SecureCookies:  s.cfg.SecureCookies,
+			PublicURL:      s.cfg.PublicURL,
+		},
+		Store:   s.store,
+		Limiter: s.limiter,
+		Admin:   s.admin,
+		Outbox:  s.outbox,
+		Mailer:  p.Mailer,
+		Logger:  s.log,
+	})
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/app/ui"
 	"github.com/heraldhq/herald/models/modeltest"
 )
 
@@ -43,7 +44,7 @@ func TestSessionCookieSecure(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, rec.Code, tc.name)
 		cookies := rec.Result().Cookies()
 		require.Len(t, cookies, 1, tc.name)
-		require.Equal(t, sessionCookie, cookies[0].Name)
+		require.Equal(t, ui.SessionCookie, cookies[0].Name)
 		require.Equal(t, tc.secure, cookies[0].Secure, tc.name)
 		require.True(t, cookies[0].HttpOnly, tc.name)
 		require.Equal(t, http.SameSiteLaxMode, cookies[0].SameSite, tc.name)

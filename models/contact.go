@@ -45,6 +45,15 @@ type Identity struct {
 // NormalizeEmail trims and lower-cases an e-mail address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// LooksLikeEmail reports whether s could be an e-mail address: something
+// before an @, a dot after it, and no spaces or separators. It is the one
+// check for the ingest API, the admin API and the UI alike.
+func LooksLikeEmail(s string) bool {
+	s = strings.TrimSpace(s)
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " \t\r\n<>,;\"")
+}
+
 // NormalizePhone keeps the digits of a phone number and a leading +.
 func NormalizePhone(s string) string {
 	var b strings.Builder

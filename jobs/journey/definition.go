@@ -5,8 +5,9 @@
 // The Engine around it does: it stores ingested events (engine.go, written
 // in groups by insert_group.go) and processes them in the journey:ingest
 // task, starts runs on contact and list changes (engine_entries.go), ends
-// waits in the journey:timer task (journey_timer.go), and previews a
-// webhook node's batch (preview.go). Deliveries it decides go to the
+// waits in the journey:timer task (journey_timer.go), puts journeys live
+// once their graph passes the publish check (publish.go, for the admin API
+// and the UI alike) and previews a webhook node's batch (preview.go). Deliveries it decides go to the
 // outbox for package delivery; timers and flushes go through package queue.
 package journey
 

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
+)
+
+// recipientJSON is an alert recipient: of the whole panel, or of one webhook.
+type recipientJSON struct {
+	ID        int64     `json:"id"`
+	Email     string    `json:"email"`
+	WebhookID *int64    `json:"webhook_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AlertRecipientAdd adds an address that hears about the panel's webhooks,
+// or about one webhook when webhook_id is given.
+func (s *Handlers) AlertRecipientAdd(c *gin.Context) {
+	var in struct {
+		Email     string `json:"email"`
+		WebhookID *int64 `json:"webhook_id"`
+	}
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	in.Email = strings.TrimSpace(in.Email)
+	if !models.LooksLikeEmail(in.Email) || len(in.Email) > 320 {
+		s.fail(c, httpx.BadRequest("email", "is not an e-mail address"))
+		return
+	}
+	ctx := c.Request.Context()
+	if in.WebhookID != nil {
+		if _, err := s.store.Webhook(ctx, httpx.PanelOf(c).ID, *in.WebhookID); err != nil {
+			s.fail(c, httpx.NotFoundAs(err, "webhook not found"))
+			return
+		}
+	}
+	r, err := s.store.AddRecipient(ctx, httpx.PanelOf(c).ID, in.WebhookID, in.Email)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt})
+}
+
+// AlertRecipientList lists the panel's alert recipients.
+func (s *Handlers) AlertRecipientList(c *gin.Context) {
+	rs, err := s.store.ListRecipients(c.Request.Context(), httpx.PanelOf(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]recipientJSON, len(rs))
+	for i, r := range rs {
+		out[i] = recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt}
+	}
+	c.JSON(http.StatusOK, gin.H{"alert_recipients": out})
+}
+
+// AlertRecipientRemove removes one.
+func (s *Handlers) AlertRecipientRemove(c *gin.Context) {
+	id, err := httpx.IDParam(c, "alert recipient")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.store.RemoveRecipient(c.Request.Context(), httpx.PanelOf(c).ID, id); err != nil {
+		s.fail(c, httpx.NotFoundAs(err, "alert recipient not found"))
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// AlertList lists the panel's alerts, newest first (?webhook_id=, ?limit=):
+// what was sent, to whom, and why.
+func (s *Handlers) AlertList(c *gin.Context) {
+	var webhookID int64
+	if v := c.Query("webhook_id"); v != "" {
+		var err error
+		if webhookID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			s.fail(c, httpx.BadRequest("webhook_id", "must be a webhook id"))
+			return
+		}
+	}
+	limit, err := limitParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	as, err := s.store.ListAlerts(c.Request.Context(), httpx.PanelOf(c).ID, webhookID, limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]gin.H, len(as))
+	for i, a := range as {
+		out[i] = gin.H{"id": a.ID, "webhook_id": a.WebhookID, "state": a.State, "details": a.Details,
+			"created_at": a.CreatedAt, "sent_at": a.SentAt, "attempts": a.Attempts, "last_error": a.LastError}
+	}
+	c.JSON(http.StatusOK, gin.H{"alerts": out})
+}
+
+// SettingsGet shows the panel's settings.
+func (s *Handlers) SettingsGet(c *gin.Context) {
+	p, err := s.store.PanelByID(c.Request.Context(), httpx.PanelOf(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.settingsJSON(p))
+}
+
+func (s *Handlers) settingsJSON(p *models.Panel) gin.H {
+	limit := s.ingestRateLimit
+	if p.IngestRateLimit != nil {
+		limit = *p.IngestRateLimit
+	}
+	return gin.H{"panel": p.Name, "ingest_rate_limit": limit, "health": p.HealthSettings}
+}
+
+// SettingsUpdate changes the panel's ingest rate limit (requests a
+// minute) and failure-tracker thresholds.
+func (s *Handlers) SettingsUpdate(c *gin.Context) {
+	var in struct {
+		IngestRateLimit *int             `json:"ingest_rate_limit"`
+		Health          *json.RawMessage `json:"health"`
+	}
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	var health json.RawMessage
+	if in.Health != nil {
+		th, err := parseThresholds(*in.Health)
+		if err != nil {
+			s.fail(c, httpx.BadRequest("health", err.Error()))
+			return
+		}
+		health, _ = json.Marshal(th)
+	}
+	if in.IngestRateLimit != nil && (*in.IngestRateLimit < 1 || *in.IngestRateLimit > 10_000_000) {
+		s.fail(c, httpx.BadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
+		return
+	}
+	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, health)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.settingsJSON(p))
+}

@@ -1,0 +1,68 @@
+// Package api is Herald's admin JSON API under /api/v1: webhooks and their
+// deliveries, ingest keys, journeys and their runs, contacts, lists and
+// segments, alert recipients and settings, one handler per file. The route
+// table (package app) mounts it behind the admin token and the rate limit,
+// so every handler sees one panel's data only. Errors are answered through
+// package httpx, in one JSON shape. The few steps the marketer UI takes
+// the same way (loading a webhook or journey, publishing, testing an
+// unsaved configuration) are exported for it rather than written twice.
+package api
+
+import (
+	"cmp"
+	"log/slog"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/delivery"
+	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
+)
+
+// Params are what the admin API is built from; app.New fills them from
+// its own.
+type Params struct {
+	Store *models.Store
+	// Engine publishes journeys.
+	Engine *journey.Engine
+	// Outbox runs what the API and the UI both do to webhooks and their
+	// deliveries.
+	Outbox *delivery.Service
+	// IngestRateLimit is the ingest API's default limit per panel, which
+	// the settings show when the panel sets none.
+	IngestRateLimit int
+	Logger          *slog.Logger
+}
+
+// Handlers serve the admin API's routes.
+type Handlers struct {
+	store           *models.Store
+	engine          *journey.Engine
+	outbox          *delivery.Service
+	ingestRateLimit int
+	log             *slog.Logger
+	now             func() time.Time
+}
+
+// New builds the admin API's handlers.
+func New(p Params) *Handlers {
+	return &Handlers{
+		store:           p.Store,
+		engine:          p.Engine,
+		outbox:          p.Outbox,
+		ingestRateLimit: p.IngestRateLimit,
+		log:             cmp.Or(p.Logger, slog.Default()),
+		now:             p.Store.Now,
+	}
+}
+
+// fail answers with the JSON error for err.
+func (s *Handlers) fail(c *gin.Context, err error) { httpx.Fail(s.log, c, err) }
+
+// webhooks is the delivery service for this request: what it logs (a
+// flush Redis could not take) carries the request's id.
+func (s *Handlers) webhooks(c *gin.Context) *delivery.Service {
+	return s.outbox.WithLog(s.log.With("request_id", c.GetString(httpx.CtxRequestID)))
+}

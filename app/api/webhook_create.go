@@ -1,0 +1,75 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/models"
+)
+
+// WebhookCreate stores a new asset. It starts untested: it sends nothing
+// until a test passes and it is activated.
+func (s *Handlers) WebhookCreate(c *gin.Context) {
+	spec, err := decodeNewSpec(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	w, err := s.store.CreateWebhook(c.Request.Context(), httpx.PanelOf(c).ID, spec)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.presentWebhook(w, nil)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
+}
+
+// decodeNewSpec reads a create (or unsaved test) body onto the defaults.
+func decodeNewSpec(c *gin.Context) (models.WebhookSpec, error) {
+	spec := models.DefaultWebhookSpec()
+	in, err := decodeWebhookInput(c)
+	if err != nil {
+		return spec, err
+	}
+	return spec, in.Apply(&spec)
+}
+
+// decodeWebhookInput reads a webhook body and checks the parts the models
+// package cannot: the failure tracker's thresholds.
+func decodeWebhookInput(c *gin.Context) (*models.WebhookInput, error) {
+	var in models.WebhookInput
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	if in.HealthSettings != nil {
+		th, err := parseThresholds(*in.HealthSettings)
+		if err != nil {
+			return nil, httpx.BadRequest("health_settings", err.Error())
+		}
+		raw, _ := json.Marshal(th)
+		in.HealthSettings = (*json.RawMessage)(&raw)
+	}
+	return &in, nil
+}
+
+// parseThresholds reads failure-tracker thresholds strictly.
+func parseThresholds(raw json.RawMessage) (health.Thresholds, error) {
+	var th health.Thresholds
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&th); err != nil {
+		return th, fmt.Errorf("must be an object of degraded_failure_rate, degraded_min_attempts, window, "+
+			"pause_after_failures, disable_after: %v", err)
+	}
+	return th, th.Check()
+}

@@ -1,0 +1,38 @@
+// Package httpx is what Herald's route table (package app) and the
+// audience packages it mounts (app/api, app/ingest, …) share without
+// importing app, which imports them: the keys of the values middleware
+// leaves in the gin context and their accessors, the bearer token of a
+// request, strict request decoding (bind.go), and the HTTP errors with
+// the one mapping of errors to status codes (errors.go).
+package httpx
+
+import (
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// Keys of values middleware leaves in the gin context.
+const (
+	// CtxRequestID is the request's id (a string), set by the request log.
+	CtxRequestID = "request_id"
+	// CtxPanel is the *models.Panel a token or session admitted.
+	CtxPanel = "panel"
+)
+
+// PanelOf is the panel the request was admitted for; it panics on a
+// route no authentication guards, which is a bug of the route table.
+func PanelOf(c *gin.Context) *models.Panel {
+	return c.MustGet(CtxPanel).(*models.Panel)
+}
+
+// Bearer returns the token of an "Authorization: Bearer" header.
+func Bearer(c *gin.Context) string {
+	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}

@@ -1,0 +1,380 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/app/textrule"
+	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
+)
+
+// maxEventsPerRequest bounds one ingest request (the 1 MiB body bounds it too).
+const maxEventsPerRequest = 1000
+
+// userAttribute maps the ingest API's user fields to contact attributes;
+// any other key is upper-cased.
+var userAttribute = map[string]string{
+	"email": "EMAIL", "phone": "MOBILE", "first_name": "FIRSTNAME", "last_name": "LASTNAME", "external_id": "EXTERNAL_ID",
+}
+
+// invalidPayload is a 400 with the ingest API's error body.
+type invalidPayload struct{ detail string }
+
+func (e *invalidPayload) Error() string { return e.detail }
+
+func badPayload(format string, args ...any) error {
+	return &invalidPayload{detail: fmt.Sprintf(format, args...)}
+}
+
+// Parse reads an ingest body: a JSON event or array of events, or a
+// form with data=<that JSON>, or a form of flat fields (event, email, ...).
+func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, error) {
+	// curl -d sends JSON labelled as a form; a form body never begins with
+	// { or [, so such a body is read as the JSON it is.
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	looksJSON := len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
+	if !looksJSON && strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "application/x-www-form-urlencoded") {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, badPayload("the form cannot be decoded: %v", err)
+		}
+		if form.Has("data") {
+			body = []byte(form.Get("data"))
+		} else {
+			if bad := textrule.CheckForm(form); bad != nil {
+				return nil, badPayload("%v", bad)
+			}
+			return parseFlatForm(form, now)
+		}
+	}
+	// Each event is decoded on its own, and its properties both decoded
+	// (journeys read them) and kept as the sender's JSON text (stored as
+	// is, not encoded again).
+	var raw json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, badPayload("the body is not JSON: %v", err)
+	}
+	// Not dec.More, which takes a stray ] or } for the end of a list.
+	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
+		return nil, badPayload("the body has data after the JSON value")
+	}
+	var objs []json.RawMessage
+	switch firstByte(raw) {
+	case '{':
+		objs = []json.RawMessage{raw}
+	case '[':
+		if err := json.Unmarshal(raw, &objs); err != nil {
+			return nil, badPayload("the body is not JSON: %v", err)
+		}
+	default:
+		return nil, badPayload("the body must be an event object or an array of them")
+	}
+	if len(objs) == 0 {
+		return nil, badPayload("the array holds no events")
+	}
+	if len(objs) > maxEventsPerRequest {
+		return nil, badPayload("at most %d events per request, not %d", maxEventsPerRequest, len(objs))
+	}
+	out := make([]journey.Incoming, len(objs))
+	for i, o := range objs {
+		m, props, err := decodeEvent(o)
+		if err != nil {
+			return nil, badPayload("event %d is not an object", i)
+		}
+		// PostgreSQL keeps text as UTF-8 without NUL, and the sender's
+		// properties are stored as the text they came in (jsonb): the
+		// decoder's repairs (U+FFFD for bad UTF-8 and lone surrogates)
+		// do not reach them, and a lone surrogate there would fail the
+		// insert.
+		if bad := textrule.CheckJSON(o); bad != nil {
+			if len(objs) > 1 {
+				return nil, badPayload("event %d: %v", i, bad)
+			}
+			return nil, badPayload("%v", bad)
+		}
+		ev, err := parseEvent(m, now)
+		if err != nil {
+			if len(objs) > 1 {
+				return nil, badPayload("event %d: %v", i, err)
+			}
+			return nil, err
+		}
+		ev.RawProperties = props
+		out[i] = ev
+	}
+	return out, nil
+}
+
+// decodeEvent decodes one event object, numbers exact (ids and amounts keep
+// their digits), and returns its properties' JSON text when they are an
+// object.
+func decodeEvent(raw json.RawMessage) (map[string]any, json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if firstByte(raw) != '{' || json.Unmarshal(raw, &fields) != nil {
+		return nil, nil, errors.New("not an object")
+	}
+	m := make(map[string]any, len(fields))
+	for k, v := range fields {
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		var val any
+		if err := dec.Decode(&val); err != nil {
+			return nil, nil, err
+		}
+		m[k] = val
+	}
+	props := fields["properties"]
+	if firstByte(props) != '{' {
+		props = nil
+	}
+	return m, props, nil
+}
+
+func firstByte(b []byte) byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+// parseFlatForm reads one event from flat form fields: event, event_id and
+// timestamp; the user fields (email, phone, external_id, first_name,
+// last_name); everything else is a property.
+func parseFlatForm(form url.Values, now time.Time) ([]journey.Incoming, error) {
+	m := map[string]any{}
+	props := map[string]any{}
+	user := map[string]any{}
+	for k, vs := range form {
+		v := vs[len(vs)-1]
+		switch {
+		case k == "event" || k == "event_id" || k == "timestamp":
+			m[k] = v
+		case userAttribute[k] != "":
+			user[k] = v
+		default:
+			props[k] = v
+		}
+	}
+	m["properties"], m["user"] = props, user
+	ev, err := parseEvent(m, now)
+	if err != nil {
+		return nil, err
+	}
+	return []journey.Incoming{ev}, nil
+}
+
+func parseEvent(m map[string]any, now time.Time) (journey.Incoming, error) {
+	var ev journey.Incoming
+	if !storable(m) {
+		return ev, badPayload("text must be UTF-8 without NUL characters")
+	}
+	name, ok := m["event"].(string)
+	if name = strings.TrimSpace(name); !ok || name == "" {
+		return ev, badPayload("event is required and must be a non-empty string")
+	}
+	if len(name) > 200 {
+		return ev, badPayload("event is longer than 200 bytes")
+	}
+	ev.Name = name
+	switch id := m["event_id"].(type) {
+	case nil:
+	case string:
+		ev.EventID = strings.TrimSpace(id)
+	case json.Number:
+		ev.EventID = id.String()
+	default:
+		return ev, badPayload("event_id must be a string or a number")
+	}
+	if len(ev.EventID) > 200 {
+		return ev, badPayload("event_id is longer than 200 bytes")
+	}
+	at, err := parseTimestamp(m["timestamp"], now)
+	if err != nil {
+		return ev, err
+	}
+	ev.At = at
+	switch p := m["properties"].(type) {
+	case nil:
+		ev.Properties = map[string]any{}
+	case map[string]any:
+		ev.Properties = p
+	default:
+		return ev, badPayload("properties must be an object")
+	}
+	if ch, ok := ev.Properties["channel"].(string); ok {
+		ev.Channel = strings.ToLower(strings.TrimSpace(ch))
+	}
+	switch id := ev.Properties["msgid"].(type) {
+	case string:
+		ev.MsgID = id
+	case json.Number:
+		ev.MsgID = id.String()
+	}
+	user := map[string]any{}
+	switch u := m["user"].(type) {
+	case nil:
+	case map[string]any:
+		user = u
+	default:
+		return ev, badPayload("user must be an object")
+	}
+	ev.Attributes = map[string]any{}
+	for k, v := range user {
+		key := userAttribute[strings.ToLower(k)]
+		if key == "" {
+			key = strings.ToUpper(strings.TrimSpace(k))
+		}
+		if key != "" {
+			ev.Attributes[key] = v
+		}
+	}
+	text := func(k string) string {
+		switch v := user[k].(type) {
+		case string:
+			return strings.TrimSpace(v)
+		case json.Number:
+			return v.String()
+		}
+		return ""
+	}
+	ev.User = models.Identity{ExternalID: text("external_id"), Email: models.NormalizeEmail(text("email")),
+		Phone: models.NormalizePhone(text("phone"))}
+	// The attributes that mirror identifiers hold them as the contact is
+	// known by: lower-case e-mail, phone as digits.
+	for key, v := range map[string]string{"EMAIL": ev.User.Email, "MOBILE": ev.User.Phone} {
+		if v != "" {
+			ev.Attributes[key] = v
+		}
+	}
+	if ev.User.Email == "" {
+		// No user.email: an address elsewhere in the event names the user.
+		if found := findEmail(ev.Properties, 0); found != "" {
+			ev.User.Email = models.NormalizeEmail(found)
+			if _, set := ev.Attributes["EMAIL"]; !set {
+				ev.Attributes["EMAIL"] = ev.User.Email
+			}
+		}
+	}
+	if ev.User.Email != "" && !models.LooksLikeEmail(ev.User.Email) {
+		return ev, badPayload("user.email %q is not an e-mail address", ev.User.Email)
+	}
+	return ev, nil
+}
+
+// storable reports whether every key and string in v can be stored in
+// PostgreSQL, whose text and jsonb refuse NUL and bytes that are not UTF-8:
+// an event holding them would fail at insert, or later in a worker.
+// (JSON decoding already replaced bad UTF-8; a form's %FF or %00 did not.)
+func storable(v any) bool {
+	ok := func(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+	switch x := v.(type) {
+	case string:
+		return ok(x)
+	case map[string]any:
+		for k, val := range x {
+			if !ok(k) || !storable(val) {
+				return false
+			}
+		}
+	case []any:
+		for _, val := range x {
+			if !storable(val) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// parseTimestamp understands Unix seconds or milliseconds (numbers or
+// numeric strings) and RFC 3339 (or YYYY-MM-DDTHH:MM:SS, read as UTC).
+// Absent means now.
+func parseTimestamp(v any, now time.Time) (time.Time, error) {
+	var t time.Time
+	switch x := v.(type) {
+	case nil:
+		return now, nil
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return t, badPayload("timestamp %q is not a number", x)
+		}
+		t = fromUnix(f)
+	case string:
+		x = strings.TrimSpace(x)
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			t = fromUnix(f)
+			break
+		}
+		var err error
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+			if t, err = time.Parse(layout, x); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return t, badPayload("timestamp %q is neither Unix seconds or milliseconds nor RFC 3339", x)
+		}
+	default:
+		return t, badPayload("timestamp must be a number or a string")
+	}
+	if t.Year() < 2000 || t.After(now.Add(24*time.Hour)) {
+		return t, badPayload("timestamp %s is out of range (2000 to a day from now)", t.UTC().Format(time.RFC3339))
+	}
+	return t.UTC(), nil
+}
+
+// fromUnix reads seconds, or milliseconds when the number is too large to
+// be seconds of this era (1e11 s is the year 5138).
+func fromUnix(f float64) time.Time {
+	if math.Abs(f) >= 1e11 {
+		return time.UnixMilli(int64(f))
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+// findEmail looks for an e-mail address in an event's properties: a value
+// under an "email" key first, then any string that is one.
+func findEmail(v any, depth int) string {
+	if depth > 5 {
+		return ""
+	}
+	m, ok := v.(map[string]any)
+	keys := slices.Sorted(maps.Keys(m)) // the same payload finds the same address
+	for _, k := range keys {
+		if s, isStr := m[k].(string); isStr && strings.EqualFold(k, "email") && models.LooksLikeEmail(s) {
+			return s
+		}
+	}
+	var items []any
+	if ok {
+		for _, k := range keys {
+			items = append(items, m[k])
+		}
+	} else if list, isList := v.([]any); isList {
+		items = list
+	}
+	for _, val := range items {
+		if s, isStr := val.(string); isStr && models.LooksLikeEmail(s) {
+			return s
+		}
+		if found := findEmail(val, depth+1); found != "" {
+			return found
+		}
+	}
+	return ""
+}

@@ -1,0 +1,97 @@
+package ui
+
+import (
+	"cmp"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
+)
+
+// recipientRow is an alert recipient as the settings page lists it.
+type recipientRow struct {
+	ID    int64
+	Email string
+	// Scope is the webhook's label, or "" for every webhook of the panel.
+	Scope string
+}
+
+// AlertRecipientNew adds an address that hears when a webhook of the panel
+// (or the one chosen) degrades, is disabled or recovers: the API's
+// checks, answered on the page.
+func (s *Handlers) AlertRecipientNew(c *gin.Context) {
+	ctx := c.Request.Context()
+	panel := httpx.PanelOf(c)
+	email := strings.TrimSpace(c.PostForm("email"))
+	var webhookID *int64
+	var err error
+	if raw := c.PostForm("webhook_id"); raw != "" {
+		id, perr := strconv.ParseInt(raw, 10, 64)
+		if _, werr := s.store.Webhook(ctx, panel.ID, id); perr != nil || werr != nil {
+			err = &models.ValidationError{Field: "webhook_id", Message: "choose one of the panel's webhooks"}
+		}
+		webhookID = &id
+	}
+	if err == nil && (!models.LooksLikeEmail(email) || len(email) > 320) {
+		err = &models.ValidationError{Field: "email", Message: "is not an e-mail address"}
+	}
+	if err == nil {
+		_, err = s.store.AddRecipient(ctx, panel.ID, webhookID, email)
+	}
+	if err != nil {
+		errs, ok := formError(err)
+		if !ok {
+			s.FailPage(c, err)
+			return
+		}
+		status, _ := s.classify(c, err)
+		s.renderSettings(c, status, &settingsPage{RecipientEmail: email, RecipientErrors: errs})
+		return
+	}
+	s.setFlash(c, "ok", email+" will get alert e-mail.")
+	c.Redirect(http.StatusSeeOther, "/settings#alert-recipients")
+}
+
+// AlertRecipientRemoveForm stops alert e-mail to one recipient.
+func (s *Handlers) AlertRecipientRemoveForm(c *gin.Context) {
+	id, err := httpx.IDParam(c, "alert recipient")
+	if err == nil {
+		err = s.store.RemoveRecipient(c.Request.Context(), httpx.PanelOf(c).ID, id)
+	}
+	if err != nil {
+		s.FailPage(c, httpx.NotFoundAs(err, "alert recipient not found"))
+		return
+	}
+	s.setFlash(c, "ok", "Removed: that address gets no more alert e-mail.")
+	c.Redirect(http.StatusSeeOther, "/settings#alert-recipients")
+}
+
+// recipientRows lists the panel's recipients with the label of the webhook
+// each is limited to, and the webhooks a new one may be limited to.
+func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow, []models.Webhook, error) {
+	ctx := c.Request.Context()
+	rs, err := s.store.ListRecipients(ctx, panelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, err := s.store.ListWebhooks(ctx, panelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := map[int64]string{}
+	for _, w := range ws {
+		labels[w.ID] = w.Label
+	}
+	rows := make([]recipientRow, len(rs))
+	for i, r := range rs {
+		rows[i] = recipientRow{ID: r.ID, Email: r.Email}
+		if r.WebhookID != nil {
+			rows[i].Scope = cmp.Or(labels[*r.WebhookID], "webhook "+strconv.FormatInt(*r.WebhookID, 10))
+		}
+	}
+	return rows, ws, nil
+}

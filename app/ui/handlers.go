@@ -1,0 +1,106 @@
+// Package ui is Herald's marketer UI: server-rendered pages and forms for
+// webhooks, journeys (the builder) and settings, with sign-in, sessions,
+// invitations, the UI's rate limits and CSRF guard, one handler per file.
+// The route table (package app) mounts it; its pages are the templates of
+// templates/ and its static files those of web/. What it does the way the
+// admin API does (load a webhook or journey, publish, test an unsaved
+// configuration) it asks of package api, and what both do to webhooks and
+// their outbox of delivery.Service, so the two audiences cannot drift.
+package ui
+
+import (
+	"cmp"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/api"
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/delivery"
+	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/ratelimit"
+	"github.com/heraldhq/herald/models"
+)
+
+// Config is the part of app.Config the UI reads; app.New passes it on
+// with its defaults filled (see app.Config for each field's default).
+type Config struct {
+	// SessionTTL is how long a sign-in lasts.
+	SessionTTL time.Duration
+	// LoginRateLimit is sign-in attempts per minute per client address.
+	LoginRateLimit int
+	// UIRateLimit is UI requests per minute per session or client address.
+	UIRateLimit int
+	// SecureCookies marks cookies Secure even on plain HTTP requests.
+	SecureCookies bool
+	// PublicURL is where people reach Herald, for invitation links; ""
+	// uses the address the request came to.
+	PublicURL string
+}
+
+// Params are what the UI is built from; app.New fills them from its own.
+type Params struct {
+	Config Config
+	Store  *models.Store
+	// Limiter spends the UI's rate limits; nil limits nothing.
+	Limiter *ratelimit.Limiter
+	// Admin is the admin API, whose shared steps the UI takes.
+	Admin *api.Handlers
+	// Outbox runs what the API and the UI both do to webhooks and their
+	// deliveries.
+	Outbox *delivery.Service
+	// Mailer e-mails invitation links; nil only shows them to the inviter.
+	Mailer *mail.Mailer
+	Logger *slog.Logger
+}
+
+// Handlers serve the marketer UI's routes.
+type Handlers struct {
+	cfg     Config
+	store   *models.Store
+	limiter *ratelimit.Limiter
+	admin   *api.Handlers
+	outbox  *delivery.Service
+	mailer  *mail.Mailer
+	log     *slog.Logger
+	now     func() time.Time
+	pages   map[string]*template.Template
+	csrf    *http.CrossOriginProtection
+	invite  inviteMail
+}
+
+// New builds the UI's handlers and parses its pages.
+func New(p Params) *Handlers {
+	s := &Handlers{
+		cfg:     p.Config,
+		store:   p.Store,
+		limiter: p.Limiter,
+		admin:   p.Admin,
+		outbox:  p.Outbox,
+		mailer:  p.Mailer,
+		log:     cmp.Or(p.Logger, slog.Default()),
+		now:     p.Store.Now,
+		csrf:    http.NewCrossOriginProtection(),
+	}
+	s.pages = s.parsePages()
+	s.invite = parseInviteMail()
+	return s
+}
+
+// fail answers with the JSON error for err: the UI's script-facing
+// answers (a test result, a preview) are JSON.
+func (s *Handlers) fail(c *gin.Context, err error) { httpx.Fail(s.log, c, err) }
+
+// classify maps err to its status and message, as for the API.
+func (s *Handlers) classify(c *gin.Context, err error) (int, httpx.ErrorBody) {
+	return httpx.Classify(s.log, c, err)
+}
+
+// webhooks is the delivery service for this request: what it logs (a
+// flush Redis could not take) carries the request's id.
+func (s *Handlers) webhooks(c *gin.Context) *delivery.Service {
+	return s.outbox.WithLog(s.log.With("request_id", c.GetString(httpx.CtxRequestID)))
+}

@@ -1,0 +1,279 @@
+package ui
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/api"
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
+)
+
+// journeyPage is the builder: the steps top to bottom, and the side form
+// of the step being edited.
+type journeyPage struct {
+	Journey  *models.Journey
+	Def      *journey.Definition
+	Runs     map[string]int64
+	Editable bool
+	Steps    []stepView
+	// Selected is the step in the side form; nil shows the journey's settings.
+	Selected *stepView
+	// Errors are the side form's, by field.
+	Errors formErrors
+	// General are problems of the journey as a whole (from Publish or Save).
+	General []string
+	Preview string
+	Reentry reentryForm
+	Assets  []assetOption
+	// Segments and Lists are the panel's, for a trigger on joining one.
+	Segments []models.Segment
+	Lists    []models.List
+	// StepIDs are where a step may lead; Origins what a wait may listen to
+	// (the trigger and the actions).
+	StepIDs, Origins []string
+	Channels         []string
+	Events           []string
+	Ops              []string
+	EventChoices     []string
+	AttChoices       []string
+	StepTypes        []stepType
+}
+
+// stepView is one step as laid out.
+type stepView struct {
+	Node     journey.Node
+	Kind     string
+	Summary  string
+	Exits    []stepExit
+	Problems []string
+	Selected bool
+}
+
+type stepExit struct{ Label, To string }
+
+type stepType struct{ Type, Label string }
+
+// assetOption is a webhook a webhook step may send to: verified ones only
+// (active, or inactive but tested), and the one already chosen.
+type assetOption struct {
+	ID     int64
+	Label  string
+	Status models.WebhookStatus
+}
+
+type reentryForm struct{ Mode, After string }
+
+// stepFieldLabels name a step's fields as its side form does.
+var stepFieldLabels = map[string]string{
+	"webhook_id": "Webhook", "event": "Activity", "channel": "Channel", "within": "Waiting period",
+	"happened": "If it happens", "timeout": "If the wait runs out", "next": "Then", "message_name": "Message name",
+	"of_node": "Of the message sent by", "filters": "Filters", "event_params": "Event parameters",
+	"att_params": "Contact attributes", "custom_params": "Custom parameters", "segment": "Segment", "list": "List",
+}
+
+// JourneyBuilder shows the builder; ?step= opens a step's side form.
+func (s *Handlers) JourneyBuilder(c *gin.Context) {
+	j, def, err := s.loadJourneyDef(c)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.renderBuilder(c, http.StatusOK, j, def, c.Query("step"), formErrors{}, nil)
+}
+
+// loadJourneyDef loads the journey named by :id and its graph.
+func (s *Handlers) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Definition, error) {
+	j, err := s.admin.LoadJourney(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	var def journey.Definition
+	if err := json.Unmarshal(j.Definition, &def); err != nil {
+		return nil, nil, fmt.Errorf("journey %d: %w", j.ID, err)
+	}
+	def.Name = j.Name
+	return j, &def, nil
+}
+
+// renderBuilder shows the builder with step selected (none: the journey's
+// settings), the side form's errors, and problems found by Save or Publish
+// shown next to their steps.
+func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def *journey.Definition, selected string,
+	errs formErrors, problems []journey.Problem) {
+	ctx := c.Request.Context()
+	hooks, err := s.store.ListWebhooks(ctx, j.PanelID)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	counts, err := s.store.JourneyCounts(ctx, []int64{j.ID})
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	segments, err := s.store.ListSegments(ctx, j.PanelID)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	lists, err := s.store.ListLists(ctx, j.PanelID)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	p := &journeyPage{Journey: j, Def: def, Runs: counts[j.ID], Errors: errs, Segments: segments, Lists: lists,
+		Editable: j.Status == models.JourneyDraft || j.Status == models.JourneyPaused,
+		Channels: journey.Channels, Events: eventSuggestions, Ops: journey.Ops,
+		EventChoices: eventParamChoices, AttChoices: attParamChoices, Reentry: newReentryForm(def.Reentry),
+		StepTypes: []stepType{{journey.TypeAction, "Send a message"}, {journey.TypeWait, "Wait for event"},
+			{journey.TypeWebhook, "Webhook"}, {journey.TypeStop, "Stop"}}}
+	names := stepNames{assets: map[int64]string{}, segments: map[int64]string{}, lists: map[int64]string{}}
+	for _, w := range hooks {
+		names.assets[w.ID] = w.Label
+	}
+	for _, sg := range segments {
+		names.segments[sg.ID] = sg.Name
+	}
+	for _, l := range lists {
+		names.lists[l.ID] = l.Name
+	}
+	byNode := map[string][]string{}
+	for _, pr := range problems {
+		msg := sentence(pr.Message)
+		if pr.Field != "" {
+			field, _, _ := strings.Cut(pr.Field, "[")
+			msg = cmp.Or(stepFieldLabels[field], pr.Field) + ": " + pr.Message
+		}
+		if pr.Node == "" || def.Node(pr.Node) == nil {
+			p.General = append(p.General, sentence(pr.String()))
+			continue
+		}
+		byNode[pr.Node] = append(byNode[pr.Node], msg)
+	}
+	for _, id := range stepOrder(def) {
+		n := def.Node(id)
+		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(n, names), Problems: byNode[id], Selected: id == selected}
+		switch n.Type {
+		case journey.TypeWait:
+			v.Exits = []stepExit{{"if it happens", n.Happened}, {"if the wait runs out", n.Timeout}}
+		case journey.TypeStop:
+		default:
+			v.Exits = []stepExit{{"then", n.Next}}
+		}
+		p.Steps = append(p.Steps, v)
+		if n.Type != journey.TypeTrigger {
+			p.StepIDs = append(p.StepIDs, id)
+		}
+		if n.Type == journey.TypeTrigger || n.Type == journey.TypeAction {
+			p.Origins = append(p.Origins, id)
+		}
+	}
+	for i := range p.Steps {
+		if p.Steps[i].Selected {
+			p.Selected = &p.Steps[i]
+		}
+	}
+	for _, w := range hooks {
+		chosen := p.Selected != nil && p.Selected.Node.WebhookID == w.ID
+		if w.Status == models.StatusActive || w.Status == models.StatusInactive || chosen {
+			p.Assets = append(p.Assets, assetOption{ID: w.ID, Label: w.Label, Status: w.Status})
+		}
+	}
+	if p.Selected != nil && p.Selected.Node.Type == journey.TypeWebhook {
+		p.Preview, err = s.previewItem(c, j, def, p.Selected.Node.ID, hooks)
+		if err != nil {
+			p.Preview = "The preview cannot be built: " + err.Error()
+		}
+	}
+	title := j.Name
+	if p.Selected != nil {
+		title = p.Selected.Kind + " · " + j.Name
+	}
+	s.render(c, status, "journey", title, "journeys", p)
+}
+
+// previewItem builds the batch the webhook step would send, with the
+// engine's code (journey.PreviewBatch).
+func (s *Handlers) previewItem(c *gin.Context, j *models.Journey, def *journey.Definition, node string, hooks []models.Webhook) (string, error) {
+	n := def.Node(node)
+	if n == nil {
+		return "", errors.New("no such step")
+	}
+	asset := models.AssetInfo{ID: n.WebhookID, Label: fmt.Sprintf("webhook %d", n.WebhookID)}
+	for _, w := range hooks {
+		if w.ID == n.WebhookID {
+			asset = models.AssetInfo{ID: w.ID, Label: w.Label, Status: w.Status, HashPII: w.HashPII, BatchWaitMS: w.BatchWaitMS}
+		}
+	}
+	b, err := journey.PreviewBatch(httpx.PanelOf(c).Name, j.Name, def, node, asset, s.now())
+	return string(b), err
+}
+
+func newReentryForm(r string) reentryForm {
+	if r == "always" {
+		return reentryForm{Mode: "always"}
+	}
+	if after, ok := strings.CutPrefix(r, "after:"); ok {
+		return reentryForm{Mode: "after", After: after}
+	}
+	return reentryForm{Mode: "never"}
+}
+
+// saveJourney stores an edited graph when journey's Check passes, as the
+// API would, and returns to the builder at step selected. Problems are
+// shown next to their steps and fields, with what was typed still in the
+// form; a journey that cannot be edited now (it is live) says why.
+func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors) {
+	var he *httpx.Error
+	raw, err := api.CheckDefinition(def)
+	if err == nil && len(errs) > 0 {
+		err = httpx.BadRequest("", "the step cannot be saved")
+	}
+	if err == nil {
+		_, err = s.store.UpdateJourney(c.Request.Context(), j.PanelID, j.ID, def.Name, raw)
+	}
+	var ce *models.ConflictError
+	switch {
+	case err == nil:
+		s.setFlash(c, "ok", "Saved.")
+	case errors.As(err, &ce) && ce.Field == "":
+		s.setFlash(c, "error", sentence(ce.Message)+".")
+	case errors.As(err, &he) || errors.As(err, &ce):
+		var problems []journey.Problem
+		if he != nil {
+			problems = he.Problems
+			problemErrors(err, selected, errs)
+		} else {
+			errs[ce.Field] = sentence(ce.Message) + "."
+		}
+		if len(errs) == 0 && he != nil && len(he.Problems) == 0 {
+			errs[""] = sentence(he.Msg) + "."
+		}
+		status, _ := s.classify(c, err)
+		s.renderBuilder(c, status, j, def, selected, errs, problems)
+		return
+	default:
+		s.FailPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, builderURL(j.ID, selected))
+}
+
+// builderURL is the builder of journey id with a step's form open.
+func builderURL(id int64, step string) string {
+	u := "/journeys/" + strconv.FormatInt(id, 10)
+	if step != "" {
+		u += "?step=" + url.QueryEscape(step) + "#step-form"
+	}
+	return u
+}

@@ -1,0 +1,186 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/heraldhq/herald/jobs/journey"
+)
+
+// The builder's edits of a journey graph. They are pure: the handlers load
+// the journey, edit it here, and store it only when journey's own Check
+// passes, as the API would.
+
+// stepOrder lays the steps out top to bottom as a run meets them: from the
+// trigger, depth first (a wait's "happened" branch before its "timeout"),
+// stops at the end, and steps nothing leads to after them.
+func stepOrder(d *journey.Definition) []string {
+	seen := map[string]bool{}
+	var order, stops []string
+	var visit func(id string)
+	visit = func(id string) {
+		n := d.Node(id)
+		if n == nil || seen[id] {
+			return
+		}
+		seen[id] = true
+		if n.Type == journey.TypeStop {
+			stops = append(stops, id)
+			return
+		}
+		order = append(order, id)
+		for _, next := range n.Exits() {
+			visit(next)
+		}
+	}
+	if t := d.Trigger(); t != nil {
+		visit(t.ID)
+	}
+	order = append(order, stops...)
+	for _, n := range d.Nodes {
+		if !seen[n.ID] {
+			order = append(order, n.ID)
+		}
+	}
+	return order
+}
+
+// insertStep puts n between the step after and where its exit led: exit is
+// "happened" or "timeout" after a wait, ignored otherwise. The new step
+// leads on to that same place (a new wait by both of its exits).
+func insertStep(d *journey.Definition, after, exit string, n journey.Node) error {
+	a := d.Node(after)
+	switch {
+	case a == nil:
+		return fmt.Errorf("there is no step %q", after)
+	case a.Type == journey.TypeStop:
+		return errors.New("nothing comes after a stop")
+	case d.Node(n.ID) != nil:
+		return fmt.Errorf("a step %q exists already", n.ID)
+	}
+	slot := &a.Next
+	if a.Type == journey.TypeWait {
+		slot = &a.Happened
+		if exit == "timeout" {
+			slot = &a.Timeout
+		}
+	}
+	switch n.Type {
+	case journey.TypeWait:
+		n.Happened, n.Timeout = *slot, *slot
+	case journey.TypeStop:
+	default:
+		n.Next = *slot
+	}
+	*slot = n.ID
+	d.Nodes = append(d.Nodes, n)
+	return nil
+}
+
+// removeStep deletes a step and joins its neighbours: what led to it leads
+// where it led (after a wait, to the exit that goes on rather than stops).
+// The trigger stays, and so does a stop something still leads to.
+func removeStep(d *journey.Definition, id string) error {
+	i := slices.IndexFunc(d.Nodes, func(n journey.Node) bool { return n.ID == id })
+	if i < 0 {
+		return fmt.Errorf("there is no step %q", id)
+	}
+	n := d.Nodes[i]
+	var to string
+	switch n.Type {
+	case journey.TypeTrigger:
+		return errors.New("a journey keeps its trigger; change it instead")
+	case journey.TypeWait:
+		to = n.Happened
+		if t := d.Node(n.Happened); t != nil && t.Type == journey.TypeStop {
+			to = n.Timeout
+		}
+	case journey.TypeStop:
+		for _, m := range d.Nodes {
+			if slices.Contains(m.Exits(), id) {
+				return errors.New("steps lead to this stop: point them elsewhere first")
+			}
+		}
+	default:
+		to = n.Next
+	}
+	d.Nodes = slices.Delete(d.Nodes, i, i+1)
+	for k := range d.Nodes {
+		m := &d.Nodes[k]
+		for _, slot := range []*string{&m.Next, &m.Happened, &m.Timeout} {
+			if *slot == id {
+				*slot = to
+			}
+		}
+		if m.OfNode == id {
+			m.OfNode = ""
+		}
+	}
+	return nil
+}
+
+// newStepID names a new step after its type: hook, hook2, hook3, ...
+func newStepID(d *journey.Definition, typ string) string {
+	base := map[string]string{journey.TypeAction: "action", journey.TypeWait: "wait",
+		journey.TypeWebhook: "hook", journey.TypeStop: "end"}[typ]
+	if base == "" {
+		base = "step"
+	}
+	id := base
+	for k := 2; d.Node(id) != nil; k++ {
+		id = fmt.Sprintf("%s%d", base, k)
+	}
+	return id
+}
+
+// stepKinds name node types for people.
+var stepKinds = map[string]string{
+	journey.TypeTrigger: "Trigger", journey.TypeAction: "Send a message", journey.TypeWait: "Wait for event",
+	journey.TypeWebhook: "Webhook", journey.TypeStop: "Stop",
+}
+
+// stepNames are the names a summary gives the panel's webhooks,
+// segments and lists, by id.
+type stepNames struct{ assets, segments, lists map[int64]string }
+
+// stepSummary says in a line what a step does.
+func stepSummary(n *journey.Node, names stepNames) string {
+	named := func(m map[int64]string, what string, id int64) string {
+		if name, ok := m[id]; ok {
+			return "“" + name + "”"
+		}
+		return fmt.Sprintf("%s %d (missing)", what, id)
+	}
+	on := func(event, channel string) string {
+		if channel == "" {
+			return event
+		}
+		return event + " on " + channel
+	}
+	switch n.Type {
+	case journey.TypeTrigger:
+		switch {
+		case n.Segment != 0:
+			return "A contact comes to match the segment " + named(names.segments, "segment", n.Segment)
+		case n.List != 0:
+			return "A contact is added to the list " + named(names.lists, "list", n.List)
+		}
+		s := "When " + on(n.Event, n.Channel) + " happens"
+		if len(n.Filters) > 0 {
+			s += fmt.Sprintf(", if %d filter(s) match", len(n.Filters))
+		}
+		return s
+	case journey.TypeAction:
+		return fmt.Sprintf("Send “%s” by %s", n.MessageName, n.Channel)
+	case journey.TypeWait:
+		return fmt.Sprintf("Wait up to %s for %s", n.Within, on(n.Event, n.Channel))
+	case journey.TypeWebhook:
+		return fmt.Sprintf("Send to %s: %d event params, %d attributes, %d custom", named(names.assets, "webhook", n.WebhookID),
+			len(n.EventParams), len(n.AttParams), len(n.CustomParams))
+	case journey.TypeStop:
+		return "The run ends here"
+	}
+	return strings.TrimSpace(n.Type)
+}

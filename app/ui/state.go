@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"cmp"
+
+	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/models"
+)
+
+// webhookState is where a webhook stands, as the list and its page show it.
+type webhookState struct {
+	// Name is the word shown: untested, active, failing, paused, inactive
+	// or disabled.
+	Name string
+	// Tone colours the badge: ok, warn, bad or muted.
+	Tone string
+	// Hint says what the state means, for the badge's title.
+	Hint string
+}
+
+// stateOf maps a webhook to the state the UI shows: its status, and for
+// an active one the failure tracker's health when it is not healthy.
+func stateOf(w *models.Webhook) webhookState {
+	switch w.Status {
+	case models.StatusActive:
+		switch health.Parse(w.Health).State {
+		case health.Paused:
+			return webhookState{"paused", "bad", "Failing: only a probe goes out, with backoff, until the endpoint answers again; the rest wait."}
+		case health.Degraded:
+			return webhookState{"failing", "warn", "In service, but many of its recent requests failed."}
+		}
+		return webhookState{"active", "ok", "Verified and in service."}
+	case models.StatusInactive:
+		return webhookState{"inactive", "muted", "Switched off by a person; its deliveries are held until it is enabled."}
+	case models.StatusDisabled:
+		return webhookState{"disabled", "bad", "Switched off after repeated failures; its deliveries are held. Test it, then enable it."}
+	case models.StatusUntested:
+		return webhookState{"untested", "warn", "No test of its current settings returned HTTP 200 yet; it sends nothing."}
+	}
+	return webhookState{string(w.Status), "muted", ""}
+}
+
+// Badge colours of attempts' outcomes, deliveries' statuses and journeys'
+// statuses; anything else is "muted".
+var (
+	outcomeTones  = map[string]string{models.OutcomeDelivered: "ok", models.OutcomeRetry: "warn", models.OutcomeFailed: "bad"}
+	deliveryTones = map[models.DeliveryStatus]string{models.DeliveryDelivered: "ok", models.DeliveryFailed: "bad", models.DeliveryHeld: "warn"}
+	journeyTones  = map[models.JourneyStatus]string{models.JourneyLive: "ok", models.JourneyPaused: "warn"}
+)
+
+func outcomeTone(o string) string                  { return toneOr(outcomeTones[o]) }
+func deliveryTone(st models.DeliveryStatus) string { return toneOr(deliveryTones[st]) }
+func journeyTone(st models.JourneyStatus) string   { return toneOr(journeyTones[st]) }
+
+func toneOr(tone string) string { return cmp.Or(tone, "muted") }

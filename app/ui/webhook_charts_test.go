@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/models"
+)
+
+func TestChartRangeBounds(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 3, 4, 12, 7, 30, 0, time.UTC)
+	for _, tc := range []struct {
+		key      string
+		from, to time.Time
+	}{
+		{"1h", time.Date(2025, 3, 4, 11, 8, 0, 0, time.UTC), time.Date(2025, 3, 4, 12, 8, 0, 0, time.UTC)},
+		{"24h", time.Date(2025, 3, 3, 12, 15, 0, 0, time.UTC), time.Date(2025, 3, 4, 12, 15, 0, 0, time.UTC)},
+		{"bogus", time.Date(2025, 3, 4, 11, 8, 0, 0, time.UTC), time.Date(2025, 3, 4, 12, 8, 0, 0, time.UTC)},
+	} {
+		from, to := pickRange(tc.key).bounds(now)
+		require.Equal(t, tc.from, from, tc.key)
+		require.Equal(t, tc.to, to, tc.key)
+	}
+}
+
+func TestWebhookCharts(t *testing.T) {
+	t.Parallel()
+	ms := func(v float64) *float64 { return &v }
+	start := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		buckets   []models.AttemptBucket
+		step      time.Duration
+		summaries []string
+	}{
+		{"quiet", []models.AttemptBucket{{Start: start}, {Start: start.Add(time.Minute)}}, time.Minute,
+			[]string{"0 delivered, 0 failed or retried", "no requests", "no requests"}},
+		{"busy", []models.AttemptBucket{
+			{Start: start, Attempts: 4, Succeeded: 3, DeliveredItems: 300, FailedItems: 100, P50: ms(40), P95: ms(90)},
+			{Start: start.Add(15 * time.Minute)},
+			{Start: start.Add(30 * time.Minute), Attempts: 1, Succeeded: 1, DeliveredItems: 15, P50: ms(30), P95: ms(120)},
+		}, 15 * time.Minute,
+			[]string{"315 delivered, 100 failed or retried", "80.0% of 5 requests", "slowest p95: 120 ms"}},
+	} {
+		got := webhookCharts(tc.buckets, tc.step)
+		require.Len(t, got, 3, tc.name)
+		for i, want := range tc.summaries {
+			require.Equal(t, want, got[i].Summary, tc.name)
+			require.Contains(t, string(got[i].SVG), "<svg", tc.name)
+		}
+	}
+}

@@ -1,0 +1,25 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/api"
+)
+
+// WebhookRemove deletes a webhook with its deliveries and log; the page
+// asks for confirmation first.
+func (s *Handlers) WebhookRemove(c *gin.Context) {
+	w, err := s.admin.LoadWebhook(c)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	if err := s.store.DeleteWebhook(c.Request.Context(), w.PanelID, w.ID); err != nil {
+		s.FailPage(c, api.WebhookErr(err))
+		return
+	}
+	s.setFlash(c, "ok", "Deleted “"+w.Label+"”.")
+	c.Redirect(http.StatusSeeOther, "/webhooks")
+}

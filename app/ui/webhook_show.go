@@ -1,0 +1,236 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
+)
+
+// uiPageSize is how many deliveries or attempts a page lists.
+const uiPageSize = 50
+
+// webhookPage is a webhook's page: its settings, charts and logs.
+type webhookPage struct {
+	Webhook *models.Webhook
+	State   webhookState
+	Form    *webhookForm // the settings, secrets only as "set"
+	// LastTest is the latest test of the webhook or of its settings.
+	LastTest *models.WebhookTest
+	// SecretOnce is a signing secret just generated: shown this once.
+	SecretOnce string
+	Range      chartRange
+	Ranges     []chartRange
+	Charts     []chartView
+	Counts     map[models.DeliveryStatus]int64
+	Tab        string // deliveries or attempts
+	Filter     logFilter
+	Deliveries []deliveryRow
+	Attempts   []models.Attempt
+	// Older is the next page's URL when there is one; Newest the first page's
+	// when this is not it.
+	Older, Newest string
+}
+
+// deliveryRow is a delivery with the request that last carried it.
+type deliveryRow struct {
+	models.Delivery
+	Last *models.Attempt
+}
+
+// logFilter is the filter form of the logs, as typed.
+type logFilter struct {
+	Status  string
+	Outcome string
+	Since   string
+	Until   string
+	Errors  formErrors
+}
+
+// WebhookShow shows a webhook's page.
+func (s *Handlers) WebhookShow(c *gin.Context) {
+	w, err := s.admin.LoadWebhook(c)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.showWebhook(c, w, "")
+}
+
+// showWebhook renders the page of w, with a signing secret to show once.
+func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce string) {
+	ctx := c.Request.Context()
+	p := &webhookPage{Webhook: w, State: stateOf(w), SecretOnce: secretOnce, Ranges: chartRanges,
+		Range: pickRange(c.Query("range")), Tab: "deliveries"}
+	if c.Query("tab") == "attempts" {
+		p.Tab = "attempts"
+	}
+	spec, err := s.store.Spec(w)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	p.Form = newWebhookForm(w.ID, w.Status, &spec, false)
+	if p.LastTest, err = s.store.LastTestOfConfig(ctx, w); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	from, to := p.Range.bounds(s.now())
+	buckets, err := s.store.AttemptSeries(ctx, w.PanelID, w.ID, from, to, p.Range.Step)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	p.Charts = webhookCharts(buckets, p.Range.Step)
+	if p.Counts, err = s.store.CountDeliveries(ctx, w.ID); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	if p.Tab == "attempts" {
+		err = s.listAttempts(c, p)
+	} else {
+		err = s.listDeliveries(c, p)
+	}
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "webhook", w.Label, "webhooks", p)
+}
+
+// readLogFilter reads the logs' filter; a time that cannot be read is
+// reported next to its field and not applied.
+func readLogFilter(c *gin.Context) (f logFilter, since, until time.Time) {
+	f = logFilter{Status: c.Query("status"), Outcome: c.Query("outcome"),
+		Since: c.Query("since"), Until: c.Query("until"), Errors: formErrors{}}
+	since, until = uiTime(f.Since, "since", f.Errors), uiTime(f.Until, "until", f.Errors)
+	return f, since, until
+}
+
+// uiTime reads a time from a datetime-local field (UTC, as the page says)
+// or RFC 3339.
+func uiTime(v, field string, errs formErrors) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			return t
+		}
+	}
+	errs[field] = "Not a time: use 2025-01-31T14:05 (UTC)."
+	return time.Time{}
+}
+
+func (s *Handlers) listDeliveries(c *gin.Context, p *webhookPage) error {
+	var since, until time.Time
+	p.Filter, since, until = readLogFilter(c)
+	f := models.DeliveryFilter{Since: since, Until: until, Limit: uiPageSize}
+	switch st := models.DeliveryStatus(p.Filter.Status); st {
+	case "", models.DeliveryPending, models.DeliverySending, models.DeliveryDelivered, models.DeliveryFailed, models.DeliveryHeld:
+		f.Status = st
+	default:
+		p.Filter.Errors["status"] = "Pick a status from the list."
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		id, err := models.ParseDeliveryID(cur)
+		if err != nil {
+			return httpx.BadRequest("cursor", "this page link is broken; start from the newest")
+		}
+		f.Before = id
+		p.Newest = p.logURL(nil)
+	}
+	rows, err := s.store.ListDeliveries(c.Request.Context(), p.Webhook.PanelID, p.Webhook.ID, f)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, d := range rows {
+		if d.LastAttemptID != nil {
+			ids = append(ids, *d.LastAttemptID)
+		}
+	}
+	last, err := s.store.AttemptsByID(c.Request.Context(), p.Webhook.PanelID, ids)
+	if err != nil {
+		return err
+	}
+	for _, d := range rows {
+		row := deliveryRow{Delivery: d}
+		if d.LastAttemptID != nil {
+			if a, ok := last[*d.LastAttemptID]; ok {
+				row.Last = &a
+			}
+		}
+		p.Deliveries = append(p.Deliveries, row)
+	}
+	if len(rows) == uiPageSize {
+		p.Older = p.logURL(url.Values{"cursor": {models.DeliveryID(rows[len(rows)-1].ID)}})
+	}
+	return nil
+}
+
+func (s *Handlers) listAttempts(c *gin.Context, p *webhookPage) error {
+	var since, until time.Time
+	p.Filter, since, until = readLogFilter(c)
+	f := models.AttemptFilter{Since: since, Until: until, Limit: uiPageSize}
+	switch p.Filter.Outcome {
+	case "", models.OutcomeDelivered, models.OutcomeRetry, models.OutcomeFailed:
+		f.Outcome = p.Filter.Outcome
+	default:
+		p.Filter.Errors["outcome"] = "Pick an outcome from the list."
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		before, err := strconv.ParseInt(cur, 10, 64)
+		if err != nil || before <= 0 {
+			return httpx.BadRequest("cursor", "this page link is broken; start from the newest")
+		}
+		f.Before = before
+		p.Newest = p.logURL(nil)
+	}
+	rows, err := s.store.ListAttempts(c.Request.Context(), p.Webhook.PanelID, p.Webhook.ID, f)
+	if err != nil {
+		return err
+	}
+	p.Attempts = rows
+	if len(rows) == uiPageSize {
+		p.Older = p.logURL(url.Values{"cursor": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}})
+	}
+	return nil
+}
+
+// logURL is this page's URL with its tab, range and filter, plus extra.
+func (p *webhookPage) logURL(extra url.Values) string {
+	q := url.Values{"tab": {p.Tab}, "range": {p.Range.Key}}
+	for k, v := range map[string]string{"status": p.Filter.Status, "outcome": p.Filter.Outcome, "since": p.Filter.Since, "until": p.Filter.Until} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return "/webhooks/" + strconv.FormatInt(p.Webhook.ID, 10) + "?" + q.Encode() + "#logs"
+}
+
+// Failed is how many deliveries wait for a replay.
+func (p *webhookPage) Failed() int64 { return p.Counts[models.DeliveryFailed] }
+
+// Replayable says whether a delivery can be sent again by hand.
+func (r deliveryRow) Replayable() bool {
+	return r.Status == models.DeliveryFailed || r.Status == models.DeliveryDelivered
+}
+
+// PublicID is the delivery_id receivers see.
+func (r deliveryRow) PublicID() string { return models.DeliveryID(r.ID) }
+
+// shortID abbreviates a delivery id for a table cell; the full one is in its title.
+func shortID(id uuid.UUID) string {
+	s := models.DeliveryID(id)
+	return s[:4] + "…" + s[len(s)-8:]
+}

@@ -1,0 +1,37 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/api"
+	"github.com/heraldhq/herald/models"
+)
+
+// WebhookSigningSecret generates (or rotates) a webhook's signing secret
+// and shows it on the answer to this post, once: it is not behind a
+// redirect, so it is in no URL, flash or later page. remove=1 removes it.
+func (s *Handlers) WebhookSigningSecret(c *gin.Context) {
+	w, err := s.admin.LoadWebhook(c)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	secret := ""
+	if c.PostForm("remove") == "" {
+		secret = models.NewSigningSecret()
+	}
+	w, err = s.store.UpdateWebhook(c.Request.Context(), w.PanelID, w.ID, &models.WebhookInput{SigningSecret: &secret})
+	if err != nil {
+		s.FailPage(c, api.WebhookErr(err))
+		return
+	}
+	if secret == "" {
+		s.setFlash(c, "ok", "Signing secret removed: requests go out unsigned.")
+		c.Redirect(http.StatusSeeOther, "/webhooks/"+strconv.FormatInt(w.ID, 10))
+		return
+	}
+	s.showWebhook(c, w, secret)
+}

@@ -1,0 +1,20 @@
+package ui
+
+import "github.com/gin-gonic/gin"
+
+// WebhookTestForm is the form's Test button: it sends the sample batch to
+// the configuration as typed (blank secrets of a saved webhook are its
+// stored ones) and answers the page's script in JSON, the API's test
+// result. It is recorded as a test of an unsaved configuration, as the
+// API's POST /api/v1/webhooks/test is: it lets exactly this configuration
+// be saved within the hour, and leaves the saved webhook's own last test
+// alone until the user saves.
+func (s *Handlers) WebhookTestForm(c *gin.Context) {
+	w, err := s.formWebhook(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	_, spec, err := s.formSpec(c, w)
+	s.admin.TestUnsaved(c, spec, err)
+}

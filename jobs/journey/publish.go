@@ -1,0 +1,90 @@
+package journey
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// PublishError is why a journey cannot go live: the problems of its
+// graph, each on its node.
+type PublishError struct {
+	Problems []Problem
+}
+
+func (e *PublishError) Error() string {
+	return "journey: cannot be published: " + e.Problems[0].String()
+}
+
+// Publish puts a draft or paused journey live, for the admin API and the
+// builder alike, after checking its graph: every node reachable, no loop
+// without a wait, every webhook node on an active asset of this panel, its
+// list or segment existing; a *PublishError otherwise. A paused journey
+// resumes: the sweep that follows moves on the runs whose wait ran out or
+// whose event came meanwhile.
+func (e *Engine) Publish(ctx context.Context, panelID, id int64) (*models.Journey, error) {
+	j, err := e.Store.SetJourneyStatus(ctx, panelID, id, models.JourneyLive, func(_ *gorm.DB, j *models.Journey) error {
+		var def Definition
+		if err := json.Unmarshal(j.Definition, &def); err != nil {
+			return err
+		}
+		ps, err := e.publishProblems(ctx, panelID, &def)
+		if err != nil {
+			return err
+		}
+		if len(ps) > 0 {
+			return &PublishError{Problems: ps}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.SweepRuns(ctx, 0); err != nil {
+		e.Log.WarnContext(ctx, "resumed journey's due runs are left to the sweep", "journey_id", j.ID, "error", err)
+	}
+	return j, nil
+}
+
+// publishProblems is CheckPublish with what it needs from the database:
+// the panel's assets the graph names, and whether its trigger's list or
+// segment exists.
+func (e *Engine) publishProblems(ctx context.Context, panelID int64, def *Definition) ([]Problem, error) {
+	var hookIDs []int64
+	for _, n := range def.Nodes {
+		if n.Type == TypeWebhook {
+			hookIDs = append(hookIDs, n.WebhookID)
+		}
+	}
+	infos, err := e.Store.Assets(ctx, e.Store.Querier(), panelID, hookIDs)
+	if err != nil {
+		return nil, err
+	}
+	assets := map[int64]Asset{}
+	for id, a := range infos {
+		assets[id] = Asset{Label: a.Label, Active: a.Status == models.StatusActive}
+	}
+	ps := def.CheckPublish(assets)
+	if t := def.Trigger(); t != nil {
+		for _, ref := range []struct {
+			table, field string
+			id           int64
+		}{{"lists", "list", t.List}, {"segments", "segment", t.Segment}} {
+			if ref.id == 0 {
+				continue
+			}
+			owned, err := e.Store.PanelOwns(ctx, panelID, ref.table, []int64{ref.id})
+			if err != nil {
+				return nil, err
+			}
+			if !owned[ref.id] {
+				ps = append(ps, Problem{Node: t.ID, Field: ref.field, Message: fmt.Sprintf("%s %d does not exist", ref.field, ref.id)})
+			}
+		}
+	}
+	return ps, nil
+}

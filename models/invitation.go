@@ -71,7 +71,7 @@ func (s *Store) CreateInvitation(ctx context.Context, panelID, invitedBy int64, 
 		return "", nil, err
 	}
 	var member bool
-	err = s.DB.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM users u JOIN user_panels m ON m.user_id = u.id
+	err = s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM users u JOIN user_panels m ON m.user_id = u.id
 		WHERE u.email = ? AND m.panel_id = ?)`, email, panelID).Scan(&member).Error
 	if err != nil {
 		return "", nil, fmt.Errorf("models: invite %q: %w", email, err)
@@ -84,7 +84,7 @@ func (s *Store) CreateInvitation(ctx context.Context, panelID, invitedBy int64, 
 	var inv Invitation
 	// panel_id comes first: gorm would spread a []byte right after "(" into
 	// several values.
-	err = s.DB.WithContext(ctx).Raw(`INSERT INTO invitations (panel_id, token_hash, email, invited_by, created_at, expires_at)
+	err = s.db.WithContext(ctx).Raw(`INSERT INTO invitations (panel_id, token_hash, email, invited_by, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (panel_id, email) WHERE accepted_at IS NULL AND revoked_at IS NULL
 		DO UPDATE SET token_hash = EXCLUDED.token_hash, invited_by = EXCLUDED.invited_by,
@@ -106,7 +106,7 @@ const invitationInfoSelect = `SELECT i.*, p.name AS panel_name, COALESCE(u.email
 func (s *Store) InvitationByToken(ctx context.Context, token string) (*InvitationInfo, error) {
 	now := s.Now()
 	var inv InvitationInfo
-	res := s.DB.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.token_hash = ?
+	res := s.db.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.token_hash = ?
 		AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, now, HashToken(token), now).Scan(&inv)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: invitation: %w", res.Error)
@@ -121,7 +121,7 @@ func (s *Store) InvitationByToken(ctx context.Context, token string) (*Invitatio
 // revoked, newest first; those past their time are marked Expired.
 func (s *Store) PendingInvitations(ctx context.Context, panelID int64) ([]InvitationInfo, error) {
 	var out []InvitationInfo
-	err := s.DB.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.panel_id = ?
+	err := s.db.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.panel_id = ?
 		AND i.accepted_at IS NULL AND i.revoked_at IS NULL ORDER BY i.created_at DESC, i.id DESC`, s.Now(), panelID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: invitations of panel %d: %w", panelID, err)
@@ -133,7 +133,7 @@ func (s *Store) PendingInvitations(ctx context.Context, panelID int64) ([]Invita
 // longer works. ErrNotFound when the panel has no such pending invitation.
 func (s *Store) RevokeInvitation(ctx context.Context, panelID, id int64) (*Invitation, error) {
 	var inv Invitation
-	res := s.DB.WithContext(ctx).Raw(`UPDATE invitations SET revoked_at = ?
+	res := s.db.WithContext(ctx).Raw(`UPDATE invitations SET revoked_at = ?
 		WHERE id = ? AND panel_id = ? AND accepted_at IS NULL AND revoked_at IS NULL RETURNING *`, s.Now(), id, panelID).Scan(&inv)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: revoke invitation %d: %w", id, res.Error)
@@ -183,7 +183,7 @@ func (s *Store) join(tx *gorm.DB, inv *Invitation, userID int64) (*Panel, error)
 // invited.
 func (s *Store) AcceptInvitation(ctx context.Context, token string, userID int64) (*Panel, error) {
 	var p *Panel
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		inv, err := s.lockInvitation(tx, token)
 		if err != nil {
 			return err
@@ -207,7 +207,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, token string, userID int64
 // MarkInvitationMailed records that a pending invitation's link was
 // e-mailed to the invited address.
 func (s *Store) MarkInvitationMailed(ctx context.Context, token string) error {
-	if err := s.DB.WithContext(ctx).Exec(`UPDATE invitations SET mailed = true WHERE token_hash = ?
+	if err := s.db.WithContext(ctx).Exec(`UPDATE invitations SET mailed = true WHERE token_hash = ?
 		AND accepted_at IS NULL AND revoked_at IS NULL`, HashToken(token)).Error; err != nil {
 		return fmt.Errorf("models: mark invitation mailed: %w", err)
 	}
@@ -225,7 +225,7 @@ func (s *Store) AcceptInvitationAsNewUser(ctx context.Context, token, password s
 	}
 	var u User
 	var p *Panel
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.Tx(ctx, func(tx *gorm.DB) error {
 		inv, err := s.lockInvitation(tx, token)
 		if err != nil {
 			return err
@@ -255,10 +255,11 @@ func (s *Store) AcceptInvitationAsNewUser(ctx context.Context, token, password s
 // none remains; remaining is that list. ErrNotFound when the user is not a
 // member; a conflict when they are its only member.
 func (s *Store) LeavePanel(ctx context.Context, userID, panelID int64) (remaining []Panel, err error) {
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.Tx(ctx, func(tx *gorm.DB) error {
 		// Locking the panel's memberships makes two last members leaving at
 		// once wait for each other: the second sees the first gone.
 		var members []int64
+		remaining = nil // a retried run reads it afresh
 		if err := tx.Raw(`SELECT user_id FROM user_panels WHERE panel_id = ? FOR UPDATE`, panelID).Scan(&members).Error; err != nil {
 			return fmt.Errorf("models: members of panel %d: %w", panelID, err)
 		}

@@ -59,7 +59,7 @@ var journeyNameTaken = &ConflictError{Field: "name", Message: "a journey with th
 func (s *Store) CreateJourney(ctx context.Context, panelID int64, name string, def json.RawMessage) (*Journey, error) {
 	now := s.Now()
 	j := Journey{PanelID: panelID, Name: name, Status: JourneyDraft, Definition: def, CreatedAt: now, UpdatedAt: now}
-	if err := s.DB.WithContext(ctx).Create(&j).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(&j).Error; err != nil {
 		if uniqueViolation(err, "journeys_panel_name") {
 			return nil, journeyNameTaken
 		}
@@ -71,7 +71,7 @@ func (s *Store) CreateJourney(ctx context.Context, panelID int64, name string, d
 // Journey loads one journey of a panel.
 func (s *Store) Journey(ctx context.Context, panelID, id int64) (*Journey, error) {
 	var j Journey
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
 		return nil, fmt.Errorf("models: journey %d: %w", id, notFound(err))
 	}
 	return &j, nil
@@ -80,7 +80,7 @@ func (s *Store) Journey(ctx context.Context, panelID, id int64) (*Journey, error
 // ListJourneys lists a panel's journeys by name.
 func (s *Store) ListJourneys(ctx context.Context, panelID int64) ([]Journey, error) {
 	var js []Journey
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name), id").Find(&js).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name), id").Find(&js).Error; err != nil {
 		return nil, fmt.Errorf("models: list journeys: %w", err)
 	}
 	return js, nil
@@ -90,7 +90,7 @@ func (s *Store) ListJourneys(ctx context.Context, panelID int64) ([]Journey, err
 // journey must be paused first, so no run moves while it changes.
 func (s *Store) UpdateJourney(ctx context.Context, panelID, id int64, name string, def json.RawMessage) (*Journey, error) {
 	var j Journey
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -115,7 +115,7 @@ func (s *Store) UpdateJourney(ctx context.Context, panelID, id int64, name strin
 // the locked journey and may refuse (publishing validates the graph there).
 func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to JourneyStatus, check func(tx *gorm.DB, j *Journey) error) (*Journey, error) {
 	var j Journey
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -202,7 +202,7 @@ func (s *Store) JourneyCounts(ctx context.Context, journeyIDs []int64) (map[int6
 		Status    string
 		N         int64
 	}
-	err := s.DB.WithContext(ctx).Raw(`SELECT journey_id, status, count(*) AS n FROM journey_runs
+	err := s.db.WithContext(ctx).Raw(`SELECT journey_id, status, count(*) AS n FROM journey_runs
 		WHERE journey_id IN ? GROUP BY journey_id, status`, journeyIDs).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: journey counts: %w", err)

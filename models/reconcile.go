@@ -11,7 +11,7 @@ import (
 // webhook sends its orphaned rows first.
 func (s *Store) ExpiredLeases(ctx context.Context) ([]int64, error) {
 	var ids []int64
-	err := s.DB.WithContext(ctx).Raw(`SELECT id FROM webhooks WHERE send_lease_until <= ? AND status = 'active'`, s.Now()).
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM webhooks WHERE send_lease_until <= ? AND status = 'active'`, s.Now()).
 		Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: expired leases: %w", err)
@@ -31,7 +31,7 @@ type OverdueWebhook struct {
 // row (one index probe per active webhook).
 func (s *Store) OverdueWebhooks(ctx context.Context, grace time.Duration) ([]OverdueWebhook, error) {
 	var out []OverdueWebhook
-	err := s.DB.WithContext(ctx).Raw(`SELECT w.id, w.batch_wait_ms FROM webhooks w
+	err := s.db.WithContext(ctx).Raw(`SELECT w.id, w.batch_wait_ms FROM webhooks w
 		WHERE w.status = 'active'
 		  AND (SELECT d.next_attempt_at FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending' ORDER BY d.id LIMIT 1)
 		      < ?::timestamptz - make_interval(secs => w.batch_wait_ms / 1000.0)`, s.Now().Add(-grace)).Scan(&out).Error
@@ -61,7 +61,7 @@ func (s *Store) PruneHistory(ctx context.Context, maxAge time.Duration) (int64, 
 		{`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ? AND processed_at IS NOT NULL LIMIT 5000)`, minIDAt(cut)},
 	} {
 		for {
-			res := s.DB.WithContext(ctx).Exec(step.query, step.cut)
+			res := s.db.WithContext(ctx).Exec(step.query, step.cut)
 			if res.Error != nil {
 				return total, fmt.Errorf("models: prune history: %w", res.Error)
 			}

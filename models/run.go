@@ -220,7 +220,7 @@ type DueRun struct {
 // paused.
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
-	err := s.DB.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
+	err := s.db.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
 		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= ? OR r.happened)
 		ORDER BY r.wait_until LIMIT ?`, s.Now().Add(-grace), limit).Scan(&out).Error
 	if err != nil {
@@ -231,7 +231,7 @@ func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]
 
 // ListRuns lists a journey's runs, newest first.
 func (s *Store) ListRuns(ctx context.Context, panelID, journeyID int64, status RunStatus, limit int) ([]Run, error) {
-	q := s.DB.WithContext(ctx).Where("panel_id = ? AND journey_id = ?", panelID, journeyID)
+	q := s.db.WithContext(ctx).Where("panel_id = ? AND journey_id = ?", panelID, journeyID)
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}

@@ -32,7 +32,7 @@ func (w WebhookSummary) SuccessRate() (rate float64, ok bool) {
 // and its requests since since.
 func (s *Store) WebhookSummaries(ctx context.Context, panelID int64, since time.Time) (map[int64]WebhookSummary, error) {
 	var rows []WebhookSummary
-	err := s.DB.WithContext(ctx).Raw(`SELECT w.id AS webhook_id, l.created_at AS last_at,
+	err := s.db.WithContext(ctx).Raw(`SELECT w.id AS webhook_id, l.created_at AS last_at,
 			COALESCE(l.status_code, 0) AS last_code, COALESCE(l.outcome, '') AS last_outcome,
 			r.attempts, r.succeeded
 		FROM webhooks w
@@ -79,7 +79,7 @@ func (s *Store) AttemptSeries(ctx context.Context, panelID, webhookID int64, fro
 		FailedItems    int64
 		P50, P95       *float64
 	}
-	err := s.DB.WithContext(ctx).Raw(`SELECT floor(extract(epoch FROM created_at - ?) / ?)::int AS i,
+	err := s.db.WithContext(ctx).Raw(`SELECT floor(extract(epoch FROM created_at - ?) / ?)::int AS i,
 			count(*) AS attempts,
 			count(*) FILTER (WHERE outcome = 'delivered') AS succeeded,
 			COALESCE(sum(item_count) FILTER (WHERE outcome = 'delivered'), 0) AS delivered_items,
@@ -115,7 +115,7 @@ func (s *Store) AttemptsByID(ctx context.Context, panelID int64, ids []int64) (m
 		return out, nil
 	}
 	var as []Attempt
-	if err := s.DB.WithContext(ctx).Where("panel_id = ? AND id IN ?", panelID, ids).Find(&as).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ? AND id IN ?", panelID, ids).Find(&as).Error; err != nil {
 		return nil, fmt.Errorf("models: attempts by id: %w", err)
 	}
 	for _, a := range as {

@@ -112,8 +112,10 @@ func (s *Store) UpdateJourney(ctx context.Context, panelID, id int64, name strin
 // SetJourneyStatus moves a journey between statuses, checking the move is
 // one the life cycle allows: draft|paused → live, live → paused,
 // anything but stopped → stopped. check runs inside the transaction with
-// the locked journey and may refuse (publishing validates the graph there).
-func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to JourneyStatus, check func(tx *gorm.DB, j *Journey) error) (*Journey, error) {
+// the locked journey and may refuse: publishing validates the graph there,
+// reading the assets and lists it names through q, the transaction's own
+// connection, so that what it checks is read after the journey is locked.
+func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to JourneyStatus, check func(q Querier, j *Journey) error) (*Journey, error) {
 	var j Journey
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
@@ -123,7 +125,7 @@ func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to Jour
 			return &ConflictError{Message: fmt.Sprintf("a %s journey cannot become %s", j.Status, to)}
 		}
 		if check != nil {
-			if err := check(tx, &j); err != nil {
+			if err := check(txQuerier(tx), &j); err != nil {
 				return err
 			}
 		}

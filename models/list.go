@@ -120,20 +120,30 @@ func (s *Store) SegmentFilters(ctx context.Context, q Querier, panelID int64, id
 }
 
 // PanelOwns reports which of the ids of a kind ("lists", "segments",
-// "webhooks") belong to the panel.
-func (s *Store) PanelOwns(ctx context.Context, panelID int64, table string, ids []int64) (map[int64]bool, error) {
+// "webhooks") belong to the panel, read through q (publishing reads them
+// in the transaction that locks the journey).
+func (s *Store) PanelOwns(ctx context.Context, q Querier, panelID int64, table string, ids []int64) (map[int64]bool, error) {
 	switch table {
 	case "lists", "segments", "webhooks":
 	default:
 		return nil, fmt.Errorf("models: PanelOwns of %q", table)
 	}
-	var found []int64
-	if err := s.db.WithContext(ctx).Table(table).Where("panel_id = ? AND id IN ?", panelID, ids).Pluck("id", &found).Error; err != nil {
+	// table is one of the three names above, never the caller's text.
+	rows, err := q.QueryContext(ctx, `SELECT id FROM `+table+` WHERE panel_id = $1 AND id = ANY($2)`, panelID, ids)
+	if err != nil {
 		return nil, fmt.Errorf("models: %s of panel: %w", table, err)
 	}
+	defer rows.Close()
 	out := map[int64]bool{}
-	for _, id := range found {
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("models: %s of panel: %w", table, err)
+		}
 		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("models: %s of panel: %w", table, err)
 	}
 	return out, nil
 }

@@ -33,8 +33,8 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return err
 }
 
-// Querier runs hand-written $n statements through database/sql: the pool
-// (Store.Querier), or the connection of one transaction (InTx).
+// Querier runs hand-written $n statements through database/sql: the
+// connection of one transaction (InTx, SetJourneyStatus's check).
 type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)

@@ -282,6 +282,3 @@ func (s *Store) Assets(ctx context.Context, q Querier, panelID int64, ids []int6
 	}
 	return out, rows.Err()
 }
-
-// Querier returns the pool as a Querier, for reads outside a transaction.
-func (s *Store) Querier() Querier { return s.sql }

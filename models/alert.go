@@ -101,7 +101,7 @@ func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error)
 // UnsentAlerts lists alerts written more than age ago and not sent yet.
 func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, error) {
 	var ids []int64
-	err := s.db.WithContext(ctx).Raw(`SELECT id FROM alerts WHERE sent_at IS NULL AND created_at < ? ORDER BY id LIMIT 500`,
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM alerts WHERE sent_at IS NULL AND created_at < $1 ORDER BY id LIMIT 500`,
 		s.Now().Add(-age)).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: unsent alerts: %w", err)
@@ -128,7 +128,7 @@ func (s *Store) ListAlerts(ctx context.Context, panelID, webhookID int64, limit 
 func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]string, error) {
 	var out []string
 	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT lower(email) FROM alert_recipients
-		WHERE panel_id = ? AND (webhook_id IS NULL OR webhook_id = ?) ORDER BY 1`, panelID, webhookID).Scan(&out).Error
+		WHERE panel_id = $1 AND (webhook_id IS NULL OR webhook_id = $2) ORDER BY 1`, panelID, webhookID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: alert recipients: %w", err)
 	}
@@ -195,9 +195,9 @@ func (s *Store) WebhooksInState(ctx context.Context, state string) ([]Webhook, e
 func (s *Store) ProbeDue(ctx context.Context) ([]Webhook, error) {
 	now := s.Now()
 	var out []Webhook
-	err := s.db.WithContext(ctx).Raw(`UPDATE webhooks SET last_probe_at = ?
+	err := s.db.WithContext(ctx).Raw(`UPDATE webhooks SET last_probe_at = $1
 		WHERE status = 'disabled' AND auto_probe_minutes > 0
-		  AND (last_probe_at IS NULL OR last_probe_at <= ?::timestamptz - make_interval(mins => auto_probe_minutes))
+		  AND (last_probe_at IS NULL OR last_probe_at <= $2::timestamptz - make_interval(mins => auto_probe_minutes))
 		RETURNING *`, now, now).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: probes due: %w", err)

@@ -251,7 +251,7 @@ func (s *Store) CountDeliveries(ctx context.Context, webhookID int64) (map[Deliv
 		Status DeliveryStatus
 		N      int64
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT status, count(*) AS n FROM deliveries WHERE webhook_id = ? GROUP BY status`, webhookID).
+	err := s.db.WithContext(ctx).Raw(`SELECT status, count(*) AS n FROM deliveries WHERE webhook_id = $1 GROUP BY status`, webhookID).
 		Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: count deliveries: %w", err)

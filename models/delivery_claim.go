@@ -27,7 +27,7 @@ func (s *Store) DeliveryTarget(ctx context.Context, webhookID int64) (*DeliveryT
 	var t DeliveryTarget
 	res := s.db.WithContext(ctx).Raw(`SELECT w.*, p.name AS panel_name, p.health_settings AS panel_health_settings
 		FROM webhooks w JOIN panels p ON p.id = w.panel_id
-		WHERE w.id = ?`, webhookID).Scan(&t)
+		WHERE w.id = $1`, webhookID).Scan(&t)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: delivery target %d: %w", webhookID, res.Error)
 	}

@@ -139,7 +139,7 @@ func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to Jour
 		}
 		if to == JourneyStopped {
 			return tx.Exec(`UPDATE journey_runs SET status = 'stopped', end_reason = 'the journey was stopped',
-				ended_at = ?, updated_at = ? WHERE journey_id = ? AND status = 'waiting'`, now, now, j.ID).Error
+				ended_at = $1, updated_at = $2 WHERE journey_id = $3 AND status = 'waiting'`, now, now, j.ID).Error
 		}
 		return nil
 	})
@@ -205,7 +205,7 @@ func (s *Store) JourneyCounts(ctx context.Context, journeyIDs []int64) (map[int6
 		N         int64
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT journey_id, status, count(*) AS n FROM journey_runs
-		WHERE journey_id IN ? GROUP BY journey_id, status`, journeyIDs).Scan(&rows).Error
+		WHERE journey_id = ANY($1) GROUP BY journey_id, status`, journeyIDs).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: journey counts: %w", err)
 	}

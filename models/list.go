@@ -42,7 +42,7 @@ func (s *Store) CreateList(ctx context.Context, panelID int64, name string) (*Li
 func (s *Store) ListLists(ctx context.Context, panelID int64) ([]List, error) {
 	var out []List
 	err := s.db.WithContext(ctx).Raw(`SELECT l.*, (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members
-		FROM lists l WHERE l.panel_id = ? ORDER BY lower(l.name)`, panelID).Scan(&out).Error
+		FROM lists l WHERE l.panel_id = $1 ORDER BY lower(l.name)`, panelID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: list lists: %w", err)
 	}

@@ -221,8 +221,8 @@ type DueRun struct {
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
 	err := s.db.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
-		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= ? OR r.happened)
-		ORDER BY r.wait_until LIMIT ?`, s.Now().Add(-grace), limit).Scan(&out).Error
+		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= $1 OR r.happened)
+		ORDER BY r.wait_until LIMIT $2`, s.Now().Add(-grace), limit).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: due runs: %w", err)
 	}

@@ -69,7 +69,7 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*SessionInfo,
 		JOIN users u ON u.id = s.user_id
 		JOIN user_panels m ON m.user_id = s.user_id AND m.panel_id = s.panel_id
 		JOIN panels p ON p.id = s.panel_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`, HashToken(token), s.Now()).Scan(&row)
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, HashToken(token), s.Now()).Scan(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: session: %w", res.Error)
 	}
@@ -83,8 +83,8 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*SessionInfo,
 // SwitchPanel moves a session to another of its user's panels; ErrNotFound
 // when the user is not a member of it.
 func (s *Store) SwitchPanel(ctx context.Context, sessionID, panelID int64) error {
-	res := s.db.WithContext(ctx).Exec(`UPDATE sessions s SET panel_id = ? WHERE s.id = ?
-		AND EXISTS (SELECT 1 FROM user_panels m WHERE m.user_id = s.user_id AND m.panel_id = ?)`, panelID, sessionID, panelID)
+	res := s.db.WithContext(ctx).Exec(`UPDATE sessions s SET panel_id = $1 WHERE s.id = $2
+		AND EXISTS (SELECT 1 FROM user_panels m WHERE m.user_id = s.user_id AND m.panel_id = $3)`, panelID, sessionID, panelID)
 	if res.Error != nil {
 		return fmt.Errorf("models: switch session %d to panel %d: %w", sessionID, panelID, res.Error)
 	}

@@ -13,7 +13,6 @@ import (
 // Store runs Herald's queries. It owns the Cipher so that secrets are
 // encrypted before they reach a row and decrypted only when asked for.
 type Store struct {
-	db     *gorm.DB
 	Cipher *Cipher
 	// Now is the clock; tests move it instead of sleeping.
 	Now func() time.Time
@@ -22,10 +21,13 @@ type Store struct {
 	// hash at the default cost takes about a second.
 	PasswordCost int
 
-	// sql runs the outbox's hot statements (write, claim, complete) with
-	// positional parameters and native arrays. gorm serves everything
-	// else; on these three paths its Raw/Scan rendered a loggable copy of
-	// every statement and re-parsed named parameters, a fifth of a
+	// db is gorm's handle: the builder, Raw/Exec and Tx (see the package
+	// doc for which statement goes where).
+	db *gorm.DB
+	// sql is the same pool seen through database/sql, for the hot
+	// statements outside a transaction (outbox write, claim, complete,
+	// token checks). On these paths gorm's Raw/Scan rendered a loggable
+	// copy of every statement and re-parsed named parameters, a fifth of a
 	// worker's CPU in profiles.
 	sql *sql.DB
 	// auth remembers tokens for a few seconds (see Authenticate).

@@ -62,7 +62,7 @@ func (s *Store) LastTests(ctx context.Context, webhookIDs []int64) (map[int64]We
 	}
 	var ts []WebhookTest
 	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT ON (webhook_id) * FROM webhook_tests
-		WHERE webhook_id IN ? ORDER BY webhook_id, id DESC`, webhookIDs).Scan(&ts).Error
+		WHERE webhook_id = ANY($1) ORDER BY webhook_id, id DESC`, webhookIDs).Scan(&ts).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: last tests: %w", err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) passedTest(tx *gorm.DB, panelID, webhookID int64, fp []byte, sin
 // PruneTests deletes test records older than maxAge, keeping each asset's
 // latest test, which the API shows as its last result.
 func (s *Store) PruneTests(ctx context.Context, maxAge time.Duration) (int64, error) {
-	res := s.db.WithContext(ctx).Exec(`DELETE FROM webhook_tests t WHERE t.created_at < ?
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM webhook_tests t WHERE t.created_at < $1
 		AND (t.webhook_id IS NULL OR t.id <> (SELECT max(id) FROM webhook_tests l WHERE l.webhook_id = t.webhook_id))`,
 		s.Now().Add(-maxAge))
 	if res.Error != nil {

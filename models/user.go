@@ -151,7 +151,7 @@ func (s *Store) CheckPassword(ctx context.Context, email, password string) (*Use
 
 // AddUserToPanel makes a user a member of a panel; adding twice is a no-op.
 func (s *Store) AddUserToPanel(ctx context.Context, userID, panelID int64) error {
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_panels (user_id, panel_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_panels (user_id, panel_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 		userID, panelID, s.Now()).Error
 	if err != nil {
 		return fmt.Errorf("models: add user %d to panel %d: %w", userID, panelID, err)
@@ -163,7 +163,7 @@ func (s *Store) AddUserToPanel(ctx context.Context, userID, panelID int64) error
 func (s *Store) UserPanels(ctx context.Context, userID int64) ([]Panel, error) {
 	var ps []Panel
 	err := s.db.WithContext(ctx).Raw(`SELECT p.* FROM panels p JOIN user_panels m ON m.panel_id = p.id
-		WHERE m.user_id = ? ORDER BY lower(p.name), p.id`, userID).Scan(&ps).Error
+		WHERE m.user_id = $1 ORDER BY lower(p.name), p.id`, userID).Scan(&ps).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: panels of user %d: %w", userID, err)
 	}
@@ -174,7 +174,7 @@ func (s *Store) UserPanels(ctx context.Context, userID int64) ([]Panel, error) {
 func (s *Store) PanelUsers(ctx context.Context, panelID int64) ([]User, error) {
 	var us []User
 	err := s.db.WithContext(ctx).Raw(`SELECT u.* FROM users u JOIN user_panels m ON m.user_id = u.id
-		WHERE m.panel_id = ? ORDER BY u.email`, panelID).Scan(&us).Error
+		WHERE m.panel_id = $1 ORDER BY u.email`, panelID).Scan(&us).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: users of panel %d: %w", panelID, err)
 	}

@@ -182,7 +182,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, panelID, id int64) error {
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return tx.Exec(`DELETE FROM deliveries WHERE webhook_id = ?`, id).Error
+		return tx.Exec(`DELETE FROM deliveries WHERE webhook_id = $1`, id).Error
 	})
 	if err != nil {
 		return fmt.Errorf("models: delete webhook %d: %w", id, err)

@@ -79,7 +79,7 @@ func TestHashPII(t *testing.T) {
 	require.Equal(t, "10.0.0.1", ep["ip_addr"])
 
 	var stored string
-	env.Store.DB.Raw(`SELECT item::text FROM deliveries`).Scan(&stored)
+	env.Store.DBForTest().Raw(`SELECT item::text FROM deliveries`).Scan(&stored)
 	require.NotContains(t, stored, "a@b.com", "the raw address never reaches the outbox")
 }
 
@@ -155,7 +155,7 @@ func TestDeliveryRoutesBadInputAndIsolation(t *testing.T) {
 		require.Equal(t, tc.field, e.Field, "%s %s: %s", tc.method, tc.path, raw)
 	}
 	var n int64
-	env.Store.DB.Model(&models.Delivery{}).Count(&n)
+	env.Store.DBForTest().Model(&models.Delivery{}).Count(&n)
 	require.Zero(t, n, "bad input wrote nothing")
 
 	other, _ := env.Store.EnsurePanel(t.Context(), "other")

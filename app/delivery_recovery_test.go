@@ -34,7 +34,7 @@ func TestWorkerCancelledMidSendRedelivers(t *testing.T) {
 	env.StopWorker() // cancels the request in flight
 
 	var sending int64
-	env.Store.DB.Model(&models.Delivery{}).Where("status = 'sending'").Count(&sending)
+	env.Store.DBForTest().Model(&models.Delivery{}).Where("status = 'sending'").Count(&sending)
 	require.Zero(t, sending, "the stopped worker handed its claim back")
 
 	env.StartWorker()

@@ -108,7 +108,7 @@ func rowCounts(t *testing.T, env *apptest.Env) map[string]int64 {
 	out := map[string]int64{}
 	for _, table := range []string{"events", "contacts", "journey_runs", "deliveries", "attempts"} {
 		var n int64
-		require.NoError(t, env.Store.DB.Table(table).Count(&n).Error)
+		require.NoError(t, env.Store.DBForTest().Table(table).Count(&n).Error)
 		out[table] = n
 	}
 	return out

@@ -97,8 +97,8 @@ func TestIngestBadEventsOfOnePanelFailNoOther(t *testing.T) {
 	t.Logf("answers by panel and status: %v", statuses)
 	require.Empty(t, wrong, "%d requests were answered otherwise than documented", len(wrong))
 	var storedA, storedB int64
-	require.NoError(t, env.Store.DB.Model(&models.Event{}).Where("panel_id = ?", env.Panel.ID).Count(&storedA).Error)
-	require.NoError(t, env.Store.DB.Model(&models.Event{}).Where("panel_id = ?", panelB.ID).Count(&storedB).Error)
+	require.NoError(t, env.Store.DBForTest().Model(&models.Event{}).Where("panel_id = ?", env.Panel.ID).Count(&storedA).Error)
+	require.NoError(t, env.Store.DBForTest().Model(&models.Event{}).Where("panel_id = ?", panelB.ID).Count(&storedB).Error)
 	require.Zero(t, storedA, "none of panel A's events is stored")
 	require.EqualValues(t, perPanel, storedB, "every one of panel B's events is stored")
 }

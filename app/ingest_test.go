@@ -15,7 +15,7 @@ import (
 func countEvents(t *testing.T, env *apptest.Env) int64 {
 	t.Helper()
 	var n int64
-	require.NoError(t, env.Store.DB.Model(&models.Event{}).Count(&n).Error)
+	require.NoError(t, env.Store.DBForTest().Model(&models.Event{}).Count(&n).Error)
 	return n
 }
 
@@ -25,7 +25,7 @@ func processedEvent(t *testing.T, env *apptest.Env, eventID string) models.Event
 	t.Helper()
 	var ev models.Event
 	require.Eventually(t, func() bool {
-		return env.Store.DB.Where("event_id = ? AND processed_at IS NOT NULL", eventID).Take(&ev).Error == nil
+		return env.Store.DBForTest().Where("event_id = ? AND processed_at IS NOT NULL", eventID).Take(&ev).Error == nil
 	}, 10*time.Second, 20*time.Millisecond, "event %s processed", eventID)
 	return ev
 }
@@ -65,7 +65,7 @@ func TestIngestTimestampUnits(t *testing.T) {
 		require.Equal(t, 200, code, raw)
 	}
 	var times []time.Time
-	require.NoError(t, env.Store.DB.Model(&models.Event{}).Pluck("occurred_at", &times).Error)
+	require.NoError(t, env.Store.DBForTest().Model(&models.Event{}).Pluck("occurred_at", &times).Error)
 	require.Len(t, times, 5)
 	for _, at := range times {
 		require.True(t, at.Equal(time.Date(2022, 12, 2, 15, 48, 5, 0, time.UTC)), "seconds and milliseconds mean the same instant: %v", at)

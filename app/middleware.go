@@ -122,11 +122,7 @@ func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal an
 
 // healthz answers 200 when the database answers.
 func (s *Server) healthz(c *gin.Context) {
-	sqlDB, err := s.store.DB.DB()
-	if err == nil {
-		err = sqlDB.PingContext(c.Request.Context())
-	}
-	if err != nil {
+	if err := s.store.Ping(c.Request.Context()); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable"})
 		return
 	}

@@ -51,7 +51,7 @@ func TestProbesOfOnePanelDoNotHoldBackAnother(t *testing.T) {
 	recv := apptest.NewReceiver(t)
 	victim := env.ActiveWebhook("Victim", recv.URL, map[string]any{"auto_probe_minutes": 1})
 	ids = append(ids, victim)
-	require.NoError(t, env.Store.DB.Exec(`UPDATE webhooks SET status = 'disabled', disabled_at = now() WHERE id IN ?`, ids).Error)
+	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE webhooks SET status = 'disabled', disabled_at = now() WHERE id IN ?`, ids).Error)
 	hangOn.Store(true)
 
 	done := make(chan error, 1)

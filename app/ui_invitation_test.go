@@ -250,7 +250,7 @@ func TestUIInvitationDeadLinks(t *testing.T) {
 	ctx := context.Background()
 
 	expired := invite(t, ana, "expired@example.com")
-	require.NoError(t, env.Store.DB.Exec(`UPDATE invitations SET created_at = now() - interval '8 days',
+	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE invitations SET created_at = now() - interval '8 days',
 		expires_at = now() - interval '1 day' WHERE email = 'expired@example.com'`).Error)
 	revoked := invite(t, ana, "revoked@example.com")
 	pending, err := env.Store.PendingInvitations(ctx, env.Panel.ID)

@@ -351,7 +351,7 @@ func TestDeleteWebhookDeletesItsDeliveries(t *testing.T) {
 	code, _ := b.Call("DELETE", hookPath(gone, ""), nil, nil)
 	require.Equal(t, http.StatusNoContent, code)
 	count := func(id int64) (n int64) {
-		require.NoError(t, b.Store.DB.Model(&models.Delivery{}).Where("webhook_id = ?", id).Count(&n).Error)
+		require.NoError(t, b.Store.DBForTest().Model(&models.Delivery{}).Where("webhook_id = ?", id).Count(&n).Error)
 		return n
 	}
 	require.Zero(t, count(gone))

@@ -54,11 +54,7 @@ type periodic struct {
 // NewScheduler builds the schedule.
 func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 	log := cmp.Or(p.Logger, slog.Default())
-	sqlDB, err := p.Store.DB.DB()
-	if err != nil {
-		return nil, fmt.Errorf("scheduler: %w", err)
-	}
-	elector := &Elector{DB: sqlDB}
+	elector := &Elector{DB: p.Store.SQLDB()}
 	cron, err := gocron.NewScheduler(gocron.WithDistributedElector(elector), gocron.WithLocation(time.UTC))
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)

@@ -60,7 +60,7 @@ func (s *Store) QueueAlert(ctx context.Context, panelID, webhookID int64, state 
 // AlertByID loads an alert.
 func (s *Store) AlertByID(ctx context.Context, id int64) (*Alert, error) {
 	var a Alert
-	if err := s.DB.WithContext(ctx).Take(&a, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Take(&a, id).Error; err != nil {
 		return nil, fmt.Errorf("models: alert %d: %w", id, notFound(err))
 	}
 	return &a, nil
@@ -101,7 +101,7 @@ func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error)
 // UnsentAlerts lists alerts written more than age ago and not sent yet.
 func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, error) {
 	var ids []int64
-	err := s.DB.WithContext(ctx).Raw(`SELECT id FROM alerts WHERE sent_at IS NULL AND created_at < ? ORDER BY id LIMIT 500`,
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM alerts WHERE sent_at IS NULL AND created_at < $1 ORDER BY id LIMIT 500`,
 		s.Now().Add(-age)).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: unsent alerts: %w", err)
@@ -112,7 +112,7 @@ func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, e
 // ListAlerts lists a panel's alerts, newest first, of one webhook when
 // webhookID is not 0.
 func (s *Store) ListAlerts(ctx context.Context, panelID, webhookID int64, limit int) ([]Alert, error) {
-	q := s.DB.WithContext(ctx).Where("panel_id = ?", panelID)
+	q := s.db.WithContext(ctx).Where("panel_id = ?", panelID)
 	if webhookID != 0 {
 		q = q.Where("webhook_id = ?", webhookID)
 	}
@@ -127,8 +127,8 @@ func (s *Store) ListAlerts(ctx context.Context, panelID, webhookID int64, limit 
 // and the webhook's own, each address once.
 func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]string, error) {
 	var out []string
-	err := s.DB.WithContext(ctx).Raw(`SELECT DISTINCT lower(email) FROM alert_recipients
-		WHERE panel_id = ? AND (webhook_id IS NULL OR webhook_id = ?) ORDER BY 1`, panelID, webhookID).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT lower(email) FROM alert_recipients
+		WHERE panel_id = $1 AND (webhook_id IS NULL OR webhook_id = $2) ORDER BY 1`, panelID, webhookID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: alert recipients: %w", err)
 	}
@@ -139,7 +139,7 @@ func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]
 // webhooks.
 func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int64, email string) (*AlertRecipient, error) {
 	r := AlertRecipient{PanelID: panelID, WebhookID: webhookID, Email: email, CreatedAt: s.Now()}
-	if err := s.DB.WithContext(ctx).Create(&r).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
 		if uniqueViolation(err, "alert_recipients_unique") {
 			return nil, &ConflictError{Field: "email", Message: "this address already gets these alerts"}
 		}
@@ -151,7 +151,7 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 // ListRecipients lists a panel's alert recipients.
 func (s *Store) ListRecipients(ctx context.Context, panelID int64) ([]AlertRecipient, error) {
 	var out []AlertRecipient
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(email), id").Find(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(email), id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list recipients: %w", err)
 	}
 	return out, nil
@@ -159,7 +159,7 @@ func (s *Store) ListRecipients(ctx context.Context, panelID int64) ([]AlertRecip
 
 // RemoveRecipient removes one of a panel's alert recipients.
 func (s *Store) RemoveRecipient(ctx context.Context, panelID, id int64) error {
-	res := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Delete(&AlertRecipient{}, id)
+	res := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Delete(&AlertRecipient{}, id)
 	if res.Error != nil {
 		return fmt.Errorf("models: remove recipient %d: %w", id, res.Error)
 	}
@@ -184,7 +184,7 @@ func (s *Store) SetHealth(ctx context.Context, webhookID int64, health json.RawM
 // WebhooksInState lists the webhooks whose health is in the given state.
 func (s *Store) WebhooksInState(ctx context.Context, state string) ([]Webhook, error) {
 	var out []Webhook
-	if err := s.DB.WithContext(ctx).Where("health->>'state' = ?", state).Find(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("health->>'state' = ?", state).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: webhooks in state %s: %w", state, err)
 	}
 	return out, nil
@@ -195,9 +195,9 @@ func (s *Store) WebhooksInState(ctx context.Context, state string) ([]Webhook, e
 func (s *Store) ProbeDue(ctx context.Context) ([]Webhook, error) {
 	now := s.Now()
 	var out []Webhook
-	err := s.DB.WithContext(ctx).Raw(`UPDATE webhooks SET last_probe_at = ?
+	err := s.db.WithContext(ctx).Raw(`UPDATE webhooks SET last_probe_at = $1
 		WHERE status = 'disabled' AND auto_probe_minutes > 0
-		  AND (last_probe_at IS NULL OR last_probe_at <= ?::timestamptz - make_interval(mins => auto_probe_minutes))
+		  AND (last_probe_at IS NULL OR last_probe_at <= $2::timestamptz - make_interval(mins => auto_probe_minutes))
 		RETURNING *`, now, now).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: probes due: %w", err)
@@ -211,7 +211,7 @@ func (s *Store) HeldCounts(ctx context.Context) (map[int64]int64, error) {
 		WebhookID int64
 		N         int64
 	}
-	if err := s.DB.WithContext(ctx).Raw(`SELECT webhook_id, count(*) AS n FROM deliveries WHERE status = 'held' GROUP BY webhook_id`).
+	if err := s.db.WithContext(ctx).Raw(`SELECT webhook_id, count(*) AS n FROM deliveries WHERE status = 'held' GROUP BY webhook_id`).
 		Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("models: held counts: %w", err)
 	}
@@ -225,7 +225,7 @@ func (s *Store) HeldCounts(ctx context.Context) (map[int64]int64, error) {
 // RecentAttempts returns a webhook's last n attempts, newest first.
 func (s *Store) RecentAttempts(ctx context.Context, webhookID int64, n int) ([]Attempt, error) {
 	var out []Attempt
-	if err := s.DB.WithContext(ctx).Where("webhook_id = ?", webhookID).Order("id DESC").Limit(n).Find(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("webhook_id = ?", webhookID).Order("id DESC").Limit(n).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: recent attempts: %w", err)
 	}
 	return out, nil

@@ -273,7 +273,7 @@ func nullable(s string) *string {
 // ContactByID loads one contact of a panel.
 func (s *Store) ContactByID(ctx context.Context, panelID, id int64) (*Contact, error) {
 	var c Contact
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Take(&c, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Take(&c, id).Error; err != nil {
 		return nil, fmt.Errorf("models: contact %d: %w", id, notFound(err))
 	}
 	if c.Attributes == nil {
@@ -284,7 +284,7 @@ func (s *Store) ContactByID(ctx context.Context, panelID, id int64) (*Contact, e
 
 // FindContact looks a contact up by one identifier.
 func (s *Store) FindContact(ctx context.Context, panelID int64, id Identity) (*Contact, error) {
-	q := s.DB.WithContext(ctx).Where("panel_id = ?", panelID)
+	q := s.db.WithContext(ctx).Where("panel_id = ?", panelID)
 	switch {
 	case id.ExternalID != "":
 		q = q.Where("external_id = ?", id.ExternalID)

@@ -1,5 +1,29 @@
 // Package models holds Herald's storage: gorm models, queries, migrations
 // and the encryption of secrets at rest. It imports neither app nor jobs.
+//
+// # Reaching the database
+//
+// Code outside models reaches PostgreSQL only through Store's methods; the
+// gorm handle is Store's own (tests alone may borrow it, DBForTest).
+// Inside, one rule says how a statement is written:
+//
+//   - gorm's builder for rows of one model: create, take, update or delete
+//     one row by its key, and listings whose filters are put together at
+//     run time (tx.Where("panel_id = ?", id).Take(&w)). Its `?` belongs to
+//     the builder only.
+//   - Hand-written SQL for everything else: set-based statements (many rows
+//     at once, unnest, arrays), joins and aggregates, and the hot paths
+//     (outbox write, claim and complete, the journey engine, contacts).
+//     It always uses PostgreSQL's positional parameters $1, $2, ...; a
+//     list is one array parameter (= ANY($1)), never IN ?. gorm's Raw
+//     and Exec pass $n through untouched, so a statement reads the same
+//     whichever way it runs: through gorm (tx.Raw(...).Scan(&rows), where
+//     mapping columns to a struct helps) or through database/sql (the
+//     pool, or InTx's Querier) on hot paths, where gorm's rendering of
+//     each statement cost a fifth of a worker's CPU.
+//
+// Every transaction is Store.Tx, or InTx, its wrapper for database/sql
+// statements: both retry deadlocks and serialization failures.
 package models
 
 import (

@@ -189,7 +189,7 @@ type DeliveryFilter struct {
 
 // ListDeliveries lists a webhook's deliveries, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f DeliveryFilter) ([]Delivery, error) {
-	q := s.DB.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
+	q := s.db.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
@@ -214,7 +214,7 @@ func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f 
 // empty. Replayed rows of a webhook out of service are held instead.
 func (s *Store) ReplayDeliveries(ctx context.Context, panelID, webhookID int64, ids []uuid.UUID) (int64, error) {
 	now := s.Now()
-	q := s.DB.WithContext(ctx).Model(&Delivery{}).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
+	q := s.db.WithContext(ctx).Model(&Delivery{}).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
 	if len(ids) == 0 {
 		q = q.Where("status = ?", DeliveryFailed)
 	} else {
@@ -251,7 +251,7 @@ func (s *Store) CountDeliveries(ctx context.Context, webhookID int64) (map[Deliv
 		Status DeliveryStatus
 		N      int64
 	}
-	err := s.DB.WithContext(ctx).Raw(`SELECT status, count(*) AS n FROM deliveries WHERE webhook_id = ? GROUP BY status`, webhookID).
+	err := s.db.WithContext(ctx).Raw(`SELECT status, count(*) AS n FROM deliveries WHERE webhook_id = $1 GROUP BY status`, webhookID).
 		Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: count deliveries: %w", err)

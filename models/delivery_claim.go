@@ -25,9 +25,9 @@ type DeliveryTarget struct {
 // was deleted.
 func (s *Store) DeliveryTarget(ctx context.Context, webhookID int64) (*DeliveryTarget, error) {
 	var t DeliveryTarget
-	res := s.DB.WithContext(ctx).Raw(`SELECT w.*, p.name AS panel_name, p.health_settings AS panel_health_settings
+	res := s.db.WithContext(ctx).Raw(`SELECT w.*, p.name AS panel_name, p.health_settings AS panel_health_settings
 		FROM webhooks w JOIN panels p ON p.id = w.panel_id
-		WHERE w.id = ?`, webhookID).Scan(&t)
+		WHERE w.id = $1`, webhookID).Scan(&t)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: delivery target %d: %w", webhookID, res.Error)
 	}
@@ -428,7 +428,7 @@ type AttemptFilter struct {
 
 // ListAttempts lists a webhook's attempts, newest first.
 func (s *Store) ListAttempts(ctx context.Context, panelID, webhookID int64, f AttemptFilter) ([]Attempt, error) {
-	q := s.DB.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
+	q := s.db.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
 	if f.Outcome != "" {
 		q = q.Where("outcome = ?", f.Outcome)
 	}

@@ -137,7 +137,7 @@ func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []uuid.UUID{ids[2], ids[3]}, []uuid.UUID{second.Rows[0].ID, second.Rows[1].ID})
 	var logged int64
-	require.NoError(t, store.DB.Model(&models.Attempt{}).Where("batch_id = 'msg_1' AND outcome = 'delivered'").Count(&logged).Error)
+	require.NoError(t, store.DBForTest().Model(&models.Attempt{}).Where("batch_id = 'msg_1' AND outcome = 'delivered'").Count(&logged).Error)
 	require.EqualValues(t, 1, logged)
 
 	time.Sleep(5 * time.Millisecond) // the second claim's lease runs out; another worker takes over

@@ -201,8 +201,8 @@ type Partition struct {
 // ago and not processed yet: their processing task was lost.
 func (s *Store) StaleParts(ctx context.Context, age time.Duration) ([]Partition, error) {
 	var out []Partition
-	err := s.DB.WithContext(ctx).Raw(`SELECT DISTINCT panel_id, part FROM events
-		WHERE processed_at IS NULL AND received_at < ?`, s.Now().Add(-age)).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT panel_id, part FROM events
+		WHERE processed_at IS NULL AND received_at < $1`, s.Now().Add(-age)).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: stale event partitions: %w", err)
 	}

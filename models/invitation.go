@@ -71,8 +71,8 @@ func (s *Store) CreateInvitation(ctx context.Context, panelID, invitedBy int64, 
 		return "", nil, err
 	}
 	var member bool
-	err = s.DB.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM users u JOIN user_panels m ON m.user_id = u.id
-		WHERE u.email = ? AND m.panel_id = ?)`, email, panelID).Scan(&member).Error
+	err = s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM users u JOIN user_panels m ON m.user_id = u.id
+		WHERE u.email = $1 AND m.panel_id = $2)`, email, panelID).Scan(&member).Error
 	if err != nil {
 		return "", nil, fmt.Errorf("models: invite %q: %w", email, err)
 	}
@@ -84,8 +84,8 @@ func (s *Store) CreateInvitation(ctx context.Context, panelID, invitedBy int64, 
 	var inv Invitation
 	// panel_id comes first: gorm would spread a []byte right after "(" into
 	// several values.
-	err = s.DB.WithContext(ctx).Raw(`INSERT INTO invitations (panel_id, token_hash, email, invited_by, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	err = s.db.WithContext(ctx).Raw(`INSERT INTO invitations (panel_id, token_hash, email, invited_by, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (panel_id, email) WHERE accepted_at IS NULL AND revoked_at IS NULL
 		DO UPDATE SET token_hash = EXCLUDED.token_hash, invited_by = EXCLUDED.invited_by,
 			created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
@@ -98,7 +98,7 @@ func (s *Store) CreateInvitation(ctx context.Context, panelID, invitedBy int64, 
 
 // invitationInfoSelect reads invitations with their panel's name and their
 // inviter's address; the caller adds the conditions.
-const invitationInfoSelect = `SELECT i.*, p.name AS panel_name, COALESCE(u.email, '') AS inviter_email, i.expires_at <= ? AS expired
+const invitationInfoSelect = `SELECT i.*, p.name AS panel_name, COALESCE(u.email, '') AS inviter_email, i.expires_at <= $1 AS expired
 	FROM invitations i JOIN panels p ON p.id = i.panel_id LEFT JOIN users u ON u.id = i.invited_by `
 
 // InvitationByToken returns the pending invitation of a link. An unknown,
@@ -106,8 +106,8 @@ const invitationInfoSelect = `SELECT i.*, p.name AS panel_name, COALESCE(u.email
 func (s *Store) InvitationByToken(ctx context.Context, token string) (*InvitationInfo, error) {
 	now := s.Now()
 	var inv InvitationInfo
-	res := s.DB.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.token_hash = ?
-		AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, now, HashToken(token), now).Scan(&inv)
+	res := s.db.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.token_hash = $2
+		AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $3`, now, HashToken(token), now).Scan(&inv)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: invitation: %w", res.Error)
 	}
@@ -121,7 +121,7 @@ func (s *Store) InvitationByToken(ctx context.Context, token string) (*Invitatio
 // revoked, newest first; those past their time are marked Expired.
 func (s *Store) PendingInvitations(ctx context.Context, panelID int64) ([]InvitationInfo, error) {
 	var out []InvitationInfo
-	err := s.DB.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.panel_id = ?
+	err := s.db.WithContext(ctx).Raw(invitationInfoSelect+`WHERE i.panel_id = $2
 		AND i.accepted_at IS NULL AND i.revoked_at IS NULL ORDER BY i.created_at DESC, i.id DESC`, s.Now(), panelID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: invitations of panel %d: %w", panelID, err)
@@ -133,8 +133,8 @@ func (s *Store) PendingInvitations(ctx context.Context, panelID int64) ([]Invita
 // longer works. ErrNotFound when the panel has no such pending invitation.
 func (s *Store) RevokeInvitation(ctx context.Context, panelID, id int64) (*Invitation, error) {
 	var inv Invitation
-	res := s.DB.WithContext(ctx).Raw(`UPDATE invitations SET revoked_at = ?
-		WHERE id = ? AND panel_id = ? AND accepted_at IS NULL AND revoked_at IS NULL RETURNING *`, s.Now(), id, panelID).Scan(&inv)
+	res := s.db.WithContext(ctx).Raw(`UPDATE invitations SET revoked_at = $1
+		WHERE id = $2 AND panel_id = $3 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING *`, s.Now(), id, panelID).Scan(&inv)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: revoke invitation %d: %w", id, res.Error)
 	}
@@ -149,8 +149,8 @@ func (s *Store) RevokeInvitation(ctx context.Context, panelID, id int64) (*Invit
 // it used.
 func (s *Store) lockInvitation(tx *gorm.DB, token string) (*Invitation, error) {
 	var inv Invitation
-	res := tx.Raw(`SELECT * FROM invitations WHERE token_hash = ?
-		AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ? FOR UPDATE`, HashToken(token), s.Now()).Scan(&inv)
+	res := tx.Raw(`SELECT * FROM invitations WHERE token_hash = $1
+		AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2 FOR UPDATE`, HashToken(token), s.Now()).Scan(&inv)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: invitation: %w", res.Error)
 	}
@@ -163,11 +163,11 @@ func (s *Store) lockInvitation(tx *gorm.DB, token string) (*Invitation, error) {
 // join adds the user to the invitation's panel and uses the invitation up.
 func (s *Store) join(tx *gorm.DB, inv *Invitation, userID int64) (*Panel, error) {
 	now := s.Now()
-	if err := tx.Exec(`INSERT INTO user_panels (user_id, panel_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+	if err := tx.Exec(`INSERT INTO user_panels (user_id, panel_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 		userID, inv.PanelID, now).Error; err != nil {
 		return nil, fmt.Errorf("models: join panel %d: %w", inv.PanelID, err)
 	}
-	if err := tx.Exec(`UPDATE invitations SET accepted_at = ?, accepted_by = ? WHERE id = ?`, now, userID, inv.ID).Error; err != nil {
+	if err := tx.Exec(`UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3`, now, userID, inv.ID).Error; err != nil {
 		return nil, fmt.Errorf("models: accept invitation %d: %w", inv.ID, err)
 	}
 	var p Panel
@@ -183,13 +183,13 @@ func (s *Store) join(tx *gorm.DB, inv *Invitation, userID int64) (*Panel, error)
 // invited.
 func (s *Store) AcceptInvitation(ctx context.Context, token string, userID int64) (*Panel, error) {
 	var p *Panel
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		inv, err := s.lockInvitation(tx, token)
 		if err != nil {
 			return err
 		}
 		var email string
-		if err := tx.Raw(`SELECT email FROM users WHERE id = ?`, userID).Scan(&email).Error; err != nil {
+		if err := tx.Raw(`SELECT email FROM users WHERE id = $1`, userID).Scan(&email).Error; err != nil {
 			return fmt.Errorf("models: user %d: %w", userID, err)
 		}
 		if email != inv.Email {
@@ -207,7 +207,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, token string, userID int64
 // MarkInvitationMailed records that a pending invitation's link was
 // e-mailed to the invited address.
 func (s *Store) MarkInvitationMailed(ctx context.Context, token string) error {
-	if err := s.DB.WithContext(ctx).Exec(`UPDATE invitations SET mailed = true WHERE token_hash = ?
+	if err := s.db.WithContext(ctx).Exec(`UPDATE invitations SET mailed = true WHERE token_hash = $1
 		AND accepted_at IS NULL AND revoked_at IS NULL`, HashToken(token)).Error; err != nil {
 		return fmt.Errorf("models: mark invitation mailed: %w", err)
 	}
@@ -225,7 +225,7 @@ func (s *Store) AcceptInvitationAsNewUser(ctx context.Context, token, password s
 	}
 	var u User
 	var p *Panel
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.Tx(ctx, func(tx *gorm.DB) error {
 		inv, err := s.lockInvitation(tx, token)
 		if err != nil {
 			return err
@@ -255,11 +255,12 @@ func (s *Store) AcceptInvitationAsNewUser(ctx context.Context, token, password s
 // none remains; remaining is that list. ErrNotFound when the user is not a
 // member; a conflict when they are its only member.
 func (s *Store) LeavePanel(ctx context.Context, userID, panelID int64) (remaining []Panel, err error) {
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.Tx(ctx, func(tx *gorm.DB) error {
 		// Locking the panel's memberships makes two last members leaving at
 		// once wait for each other: the second sees the first gone.
 		var members []int64
-		if err := tx.Raw(`SELECT user_id FROM user_panels WHERE panel_id = ? FOR UPDATE`, panelID).Scan(&members).Error; err != nil {
+		remaining = nil // a retried run reads it afresh
+		if err := tx.Raw(`SELECT user_id FROM user_panels WHERE panel_id = $1 FOR UPDATE`, panelID).Scan(&members).Error; err != nil {
 			return fmt.Errorf("models: members of panel %d: %w", panelID, err)
 		}
 		if !slices.Contains(members, userID) {
@@ -268,18 +269,18 @@ func (s *Store) LeavePanel(ctx context.Context, userID, panelID int64) (remainin
 		if len(members) == 1 {
 			return lastMember
 		}
-		if err := tx.Exec(`DELETE FROM user_panels WHERE user_id = ? AND panel_id = ?`, userID, panelID).Error; err != nil {
+		if err := tx.Exec(`DELETE FROM user_panels WHERE user_id = $1 AND panel_id = $2`, userID, panelID).Error; err != nil {
 			return fmt.Errorf("models: leave panel %d: %w", panelID, err)
 		}
 		if err := tx.Raw(`SELECT p.* FROM panels p JOIN user_panels m ON m.panel_id = p.id
-			WHERE m.user_id = ? ORDER BY lower(p.name), p.id`, userID).Scan(&remaining).Error; err != nil {
+			WHERE m.user_id = $1 ORDER BY lower(p.name), p.id`, userID).Scan(&remaining).Error; err != nil {
 			return fmt.Errorf("models: panels of user %d: %w", userID, err)
 		}
 		var res *gorm.DB
 		if len(remaining) > 0 {
-			res = tx.Exec(`UPDATE sessions SET panel_id = ? WHERE user_id = ? AND panel_id = ?`, remaining[0].ID, userID, panelID)
+			res = tx.Exec(`UPDATE sessions SET panel_id = $1 WHERE user_id = $2 AND panel_id = $3`, remaining[0].ID, userID, panelID)
 		} else {
-			res = tx.Exec(`DELETE FROM sessions WHERE user_id = ?`, userID)
+			res = tx.Exec(`DELETE FROM sessions WHERE user_id = $1`, userID)
 		}
 		if err := res.Error; err != nil {
 			return fmt.Errorf("models: sessions of user %d: %w", userID, err)

@@ -251,7 +251,7 @@ func TestLeavePanel(t *testing.T) {
 	_, err = store.SessionByToken(ctx, inProd)
 	require.ErrorIs(t, err, models.ErrNotFound)
 	var n int64
-	require.NoError(t, store.DB.Model(&models.Session{}).Where("user_id = ?", ana.ID).Count(&n).Error)
+	require.NoError(t, store.DBForTest().Model(&models.Session{}).Where("user_id = ?", ana.ID).Count(&n).Error)
 	require.Zero(t, n)
 }
 

@@ -59,7 +59,7 @@ var journeyNameTaken = &ConflictError{Field: "name", Message: "a journey with th
 func (s *Store) CreateJourney(ctx context.Context, panelID int64, name string, def json.RawMessage) (*Journey, error) {
 	now := s.Now()
 	j := Journey{PanelID: panelID, Name: name, Status: JourneyDraft, Definition: def, CreatedAt: now, UpdatedAt: now}
-	if err := s.DB.WithContext(ctx).Create(&j).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(&j).Error; err != nil {
 		if uniqueViolation(err, "journeys_panel_name") {
 			return nil, journeyNameTaken
 		}
@@ -71,7 +71,7 @@ func (s *Store) CreateJourney(ctx context.Context, panelID int64, name string, d
 // Journey loads one journey of a panel.
 func (s *Store) Journey(ctx context.Context, panelID, id int64) (*Journey, error) {
 	var j Journey
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
 		return nil, fmt.Errorf("models: journey %d: %w", id, notFound(err))
 	}
 	return &j, nil
@@ -80,7 +80,7 @@ func (s *Store) Journey(ctx context.Context, panelID, id int64) (*Journey, error
 // ListJourneys lists a panel's journeys by name.
 func (s *Store) ListJourneys(ctx context.Context, panelID int64) ([]Journey, error) {
 	var js []Journey
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name), id").Find(&js).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name), id").Find(&js).Error; err != nil {
 		return nil, fmt.Errorf("models: list journeys: %w", err)
 	}
 	return js, nil
@@ -90,7 +90,7 @@ func (s *Store) ListJourneys(ctx context.Context, panelID int64) ([]Journey, err
 // journey must be paused first, so no run moves while it changes.
 func (s *Store) UpdateJourney(ctx context.Context, panelID, id int64, name string, def json.RawMessage) (*Journey, error) {
 	var j Journey
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -112,10 +112,12 @@ func (s *Store) UpdateJourney(ctx context.Context, panelID, id int64, name strin
 // SetJourneyStatus moves a journey between statuses, checking the move is
 // one the life cycle allows: draft|paused → live, live → paused,
 // anything but stopped → stopped. check runs inside the transaction with
-// the locked journey and may refuse (publishing validates the graph there).
-func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to JourneyStatus, check func(tx *gorm.DB, j *Journey) error) (*Journey, error) {
+// the locked journey and may refuse: publishing validates the graph there,
+// reading the assets and lists it names through q, the transaction's own
+// connection, so that what it checks is read after the journey is locked.
+func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to JourneyStatus, check func(q Querier, j *Journey) error) (*Journey, error) {
 	var j Journey
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&j, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -123,7 +125,7 @@ func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to Jour
 			return &ConflictError{Message: fmt.Sprintf("a %s journey cannot become %s", j.Status, to)}
 		}
 		if check != nil {
-			if err := check(tx, &j); err != nil {
+			if err := check(txQuerier(tx), &j); err != nil {
 				return err
 			}
 		}
@@ -137,7 +139,7 @@ func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to Jour
 		}
 		if to == JourneyStopped {
 			return tx.Exec(`UPDATE journey_runs SET status = 'stopped', end_reason = 'the journey was stopped',
-				ended_at = ?, updated_at = ? WHERE journey_id = ? AND status = 'waiting'`, now, now, j.ID).Error
+				ended_at = $1, updated_at = $2 WHERE journey_id = $3 AND status = 'waiting'`, now, now, j.ID).Error
 		}
 		return nil
 	})
@@ -202,8 +204,8 @@ func (s *Store) JourneyCounts(ctx context.Context, journeyIDs []int64) (map[int6
 		Status    string
 		N         int64
 	}
-	err := s.DB.WithContext(ctx).Raw(`SELECT journey_id, status, count(*) AS n FROM journey_runs
-		WHERE journey_id IN ? GROUP BY journey_id, status`, journeyIDs).Scan(&rows).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT journey_id, status, count(*) AS n FROM journey_runs
+		WHERE journey_id = ANY($1) GROUP BY journey_id, status`, journeyIDs).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: journey counts: %w", err)
 	}

@@ -29,7 +29,7 @@ type Segment struct {
 // CreateList stores a list; names are unique per panel, ignoring case.
 func (s *Store) CreateList(ctx context.Context, panelID int64, name string) (*List, error) {
 	l := List{PanelID: panelID, Name: name, CreatedAt: s.Now()}
-	if err := s.DB.WithContext(ctx).Omit("Members").Create(&l).Error; err != nil {
+	if err := s.db.WithContext(ctx).Omit("Members").Create(&l).Error; err != nil {
 		if uniqueViolation(err, "lists_panel_name") {
 			return nil, &ConflictError{Field: "name", Message: "a list with this name already exists"}
 		}
@@ -41,8 +41,8 @@ func (s *Store) CreateList(ctx context.Context, panelID int64, name string) (*Li
 // ListLists lists a panel's lists with their member counts.
 func (s *Store) ListLists(ctx context.Context, panelID int64) ([]List, error) {
 	var out []List
-	err := s.DB.WithContext(ctx).Raw(`SELECT l.*, (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members
-		FROM lists l WHERE l.panel_id = ? ORDER BY lower(l.name)`, panelID).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT l.*, (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members
+		FROM lists l WHERE l.panel_id = $1 ORDER BY lower(l.name)`, panelID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: list lists: %w", err)
 	}
@@ -52,7 +52,7 @@ func (s *Store) ListLists(ctx context.Context, panelID int64) ([]List, error) {
 // ListByID loads one list of a panel.
 func (s *Store) ListByID(ctx context.Context, panelID, id int64) (*List, error) {
 	var l List
-	if err := s.DB.WithContext(ctx).Omit("Members").Where("panel_id = ?", panelID).Take(&l, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Omit("Members").Where("panel_id = ?", panelID).Take(&l, id).Error; err != nil {
 		return nil, fmt.Errorf("models: list %d: %w", id, notFound(err))
 	}
 	return &l, nil
@@ -82,7 +82,7 @@ func (s *Store) AddListMembers(ctx context.Context, q Querier, listID int64, con
 // CreateSegment stores a segment.
 func (s *Store) CreateSegment(ctx context.Context, panelID int64, name string, filters json.RawMessage) (*Segment, error) {
 	seg := Segment{PanelID: panelID, Name: name, Filters: filters, CreatedAt: s.Now()}
-	if err := s.DB.WithContext(ctx).Create(&seg).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(&seg).Error; err != nil {
 		if uniqueViolation(err, "segments_panel_name") {
 			return nil, &ConflictError{Field: "name", Message: "a segment with this name already exists"}
 		}
@@ -94,7 +94,7 @@ func (s *Store) CreateSegment(ctx context.Context, panelID int64, name string, f
 // ListSegments lists a panel's segments.
 func (s *Store) ListSegments(ctx context.Context, panelID int64) ([]Segment, error) {
 	var out []Segment
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name)").Find(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name)").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list segments: %w", err)
 	}
 	return out, nil
@@ -120,20 +120,30 @@ func (s *Store) SegmentFilters(ctx context.Context, q Querier, panelID int64, id
 }
 
 // PanelOwns reports which of the ids of a kind ("lists", "segments",
-// "webhooks") belong to the panel.
-func (s *Store) PanelOwns(ctx context.Context, panelID int64, table string, ids []int64) (map[int64]bool, error) {
+// "webhooks") belong to the panel, read through q (publishing reads them
+// in the transaction that locks the journey).
+func (s *Store) PanelOwns(ctx context.Context, q Querier, panelID int64, table string, ids []int64) (map[int64]bool, error) {
 	switch table {
 	case "lists", "segments", "webhooks":
 	default:
 		return nil, fmt.Errorf("models: PanelOwns of %q", table)
 	}
-	var found []int64
-	if err := s.DB.WithContext(ctx).Table(table).Where("panel_id = ? AND id IN ?", panelID, ids).Pluck("id", &found).Error; err != nil {
+	// table is one of the three names above, never the caller's text.
+	rows, err := q.QueryContext(ctx, `SELECT id FROM `+table+` WHERE panel_id = $1 AND id = ANY($2)`, panelID, ids)
+	if err != nil {
 		return nil, fmt.Errorf("models: %s of panel: %w", table, err)
 	}
+	defer rows.Close()
 	out := map[int64]bool{}
-	for _, id := range found {
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("models: %s of panel: %w", table, err)
+		}
 		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("models: %s of panel: %w", table, err)
 	}
 	return out, nil
 }

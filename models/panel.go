@@ -37,7 +37,7 @@ func (s *Store) EnsurePanel(ctx context.Context, name string) (*Panel, error) {
 		return nil, err
 	}
 	p := Panel{Name: name, HealthSettings: json.RawMessage(`{}`)}
-	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "name"}},
 		DoUpdates: clause.Assignments(map[string]any{"name": name}), // a no-op update so RETURNING yields the row
 	}).Create(&p).Error
@@ -50,7 +50,7 @@ func (s *Store) EnsurePanel(ctx context.Context, name string) (*Panel, error) {
 // PanelByID loads one panel.
 func (s *Store) PanelByID(ctx context.Context, id int64) (*Panel, error) {
 	var p Panel
-	if err := s.DB.WithContext(ctx).First(&p, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).First(&p, id).Error; err != nil {
 		return nil, fmt.Errorf("models: panel %d: %w", id, notFound(err))
 	}
 	return &p, nil
@@ -67,7 +67,7 @@ func (s *Store) UpdatePanelSettings(ctx context.Context, id int64, ingestRateLim
 		set["health_settings"] = health
 	}
 	if len(set) > 0 {
-		if err := s.DB.WithContext(ctx).Model(&Panel{}).Where("id = ?", id).Updates(set).Error; err != nil {
+		if err := s.db.WithContext(ctx).Model(&Panel{}).Where("id = ?", id).Updates(set).Error; err != nil {
 			return nil, fmt.Errorf("models: panel settings: %w", err)
 		}
 		s.forgetPanel(id)

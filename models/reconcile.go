@@ -11,7 +11,7 @@ import (
 // webhook sends its orphaned rows first.
 func (s *Store) ExpiredLeases(ctx context.Context) ([]int64, error) {
 	var ids []int64
-	err := s.DB.WithContext(ctx).Raw(`SELECT id FROM webhooks WHERE send_lease_until <= ? AND status = 'active'`, s.Now()).
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM webhooks WHERE send_lease_until <= $1 AND status = 'active'`, s.Now()).
 		Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: expired leases: %w", err)
@@ -31,10 +31,10 @@ type OverdueWebhook struct {
 // row (one index probe per active webhook).
 func (s *Store) OverdueWebhooks(ctx context.Context, grace time.Duration) ([]OverdueWebhook, error) {
 	var out []OverdueWebhook
-	err := s.DB.WithContext(ctx).Raw(`SELECT w.id, w.batch_wait_ms FROM webhooks w
+	err := s.db.WithContext(ctx).Raw(`SELECT w.id, w.batch_wait_ms FROM webhooks w
 		WHERE w.status = 'active'
 		  AND (SELECT d.next_attempt_at FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending' ORDER BY d.id LIMIT 1)
-		      < ?::timestamptz - make_interval(secs => w.batch_wait_ms / 1000.0)`, s.Now().Add(-grace)).Scan(&out).Error
+		      < $1::timestamptz - make_interval(secs => w.batch_wait_ms / 1000.0)`, s.Now().Add(-grace)).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: overdue webhooks: %w", err)
 	}
@@ -54,14 +54,14 @@ func (s *Store) PruneHistory(ctx context.Context, maxAge time.Duration) (int64, 
 		cut   any
 	}{
 		// Delivery ids are ULIDs, so "created before cut" is an id range.
-		{`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND id < ? LIMIT 5000)`, minIDAt(cut)},
-		{`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE created_at < ? ORDER BY id LIMIT 5000)`, cut},
+		{`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'delivered' AND id < $1 LIMIT 5000)`, minIDAt(cut)},
+		{`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE created_at < $1 ORDER BY id LIMIT 5000)`, cut},
 		// Events carry what senders said about people; past the window they
 		// are only a dedup record, and event_id dedup is promised for it.
-		{`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ? AND processed_at IS NOT NULL LIMIT 5000)`, minIDAt(cut)},
+		{`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < $1 AND processed_at IS NOT NULL LIMIT 5000)`, minIDAt(cut)},
 	} {
 		for {
-			res := s.DB.WithContext(ctx).Exec(step.query, step.cut)
+			res := s.db.WithContext(ctx).Exec(step.query, step.cut)
 			if res.Error != nil {
 				return total, fmt.Errorf("models: prune history: %w", res.Error)
 			}

@@ -54,9 +54,9 @@ func TestPruneHistoryKeepsWhatIsStillNeeded(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryFailed: 1}, counts)
 	var attempts int64
-	require.NoError(t, store.DB.Model(&models.Attempt{}).Count(&attempts).Error)
+	require.NoError(t, store.DBForTest().Model(&models.Attempt{}).Count(&attempts).Error)
 	require.Zero(t, attempts)
 	var left []string
-	require.NoError(t, store.DB.Raw(`SELECT event_id FROM events ORDER BY event_id`).Scan(&left).Error)
+	require.NoError(t, store.DBForTest().Raw(`SELECT event_id FROM events ORDER BY event_id`).Scan(&left).Error)
 	require.Equal(t, []string{"old-waiting", "recent-processed"}, left)
 }

@@ -220,9 +220,9 @@ type DueRun struct {
 // paused.
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
-	err := s.DB.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
-		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= ? OR r.happened)
-		ORDER BY r.wait_until LIMIT ?`, s.Now().Add(-grace), limit).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
+		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= $1 OR r.happened)
+		ORDER BY r.wait_until LIMIT $2`, s.Now().Add(-grace), limit).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: due runs: %w", err)
 	}
@@ -231,7 +231,7 @@ func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]
 
 // ListRuns lists a journey's runs, newest first.
 func (s *Store) ListRuns(ctx context.Context, panelID, journeyID int64, status RunStatus, limit int) ([]Run, error) {
-	q := s.DB.WithContext(ctx).Where("panel_id = ? AND journey_id = ?", panelID, journeyID)
+	q := s.db.WithContext(ctx).Where("panel_id = ? AND journey_id = ?", panelID, journeyID)
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}

@@ -32,7 +32,8 @@ func (s *Store) CreateSession(ctx context.Context, userID, panelID int64, ttl ti
 	token := newTokenValue(sessionTokenPrefix)
 	now := s.Now()
 	sess := Session{TokenHash: HashToken(token), UserID: userID, PanelID: panelID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		sess.ID = 0 // a retried run inserts afresh
 		if err := tx.Where("user_id = ? AND expires_at <= ?", userID, now).Delete(&Session{}).Error; err != nil {
 			return err
 		}
@@ -62,13 +63,13 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*SessionInfo,
 		PanelAt   time.Time
 		PanelRate *int
 	}
-	res := s.DB.WithContext(ctx).Raw(`SELECT s.*, u.email, p.name AS panel_name, p.created_at AS panel_at,
+	res := s.db.WithContext(ctx).Raw(`SELECT s.*, u.email, p.name AS panel_name, p.created_at AS panel_at,
 			p.ingest_rate_limit AS panel_rate
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		JOIN user_panels m ON m.user_id = s.user_id AND m.panel_id = s.panel_id
 		JOIN panels p ON p.id = s.panel_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`, HashToken(token), s.Now()).Scan(&row)
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, HashToken(token), s.Now()).Scan(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("models: session: %w", res.Error)
 	}
@@ -82,8 +83,8 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*SessionInfo,
 // SwitchPanel moves a session to another of its user's panels; ErrNotFound
 // when the user is not a member of it.
 func (s *Store) SwitchPanel(ctx context.Context, sessionID, panelID int64) error {
-	res := s.DB.WithContext(ctx).Exec(`UPDATE sessions s SET panel_id = ? WHERE s.id = ?
-		AND EXISTS (SELECT 1 FROM user_panels m WHERE m.user_id = s.user_id AND m.panel_id = ?)`, panelID, sessionID, panelID)
+	res := s.db.WithContext(ctx).Exec(`UPDATE sessions s SET panel_id = $1 WHERE s.id = $2
+		AND EXISTS (SELECT 1 FROM user_panels m WHERE m.user_id = s.user_id AND m.panel_id = $3)`, panelID, sessionID, panelID)
 	if res.Error != nil {
 		return fmt.Errorf("models: switch session %d to panel %d: %w", sessionID, panelID, res.Error)
 	}
@@ -95,7 +96,7 @@ func (s *Store) SwitchPanel(ctx context.Context, sessionID, panelID int64) error
 
 // DeleteSession signs a cookie token out; an unknown token is no error.
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	err := s.DB.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Delete(&Session{}).Error
+	err := s.db.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Delete(&Session{}).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return fmt.Errorf("models: delete session: %w", err)
 	}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"time"
@@ -12,7 +13,6 @@ import (
 // Store runs Herald's queries. It owns the Cipher so that secrets are
 // encrypted before they reach a row and decrypted only when asked for.
 type Store struct {
-	DB     *gorm.DB
 	Cipher *Cipher
 	// Now is the clock; tests move it instead of sleeping.
 	Now func() time.Time
@@ -21,10 +21,13 @@ type Store struct {
 	// hash at the default cost takes about a second.
 	PasswordCost int
 
-	// sql runs the outbox's hot statements (write, claim, complete) with
-	// positional parameters and native arrays. gorm serves everything
-	// else; on these three paths its Raw/Scan rendered a loggable copy of
-	// every statement and re-parsed named parameters, a fifth of a
+	// db is gorm's handle: the builder, Raw/Exec and Tx (see the package
+	// doc for which statement goes where).
+	db *gorm.DB
+	// sql is the same pool seen through database/sql, for the hot
+	// statements outside a transaction (outbox write, claim, complete,
+	// token checks). On these paths gorm's Raw/Scan rendered a loggable
+	// copy of every statement and re-parsed named parameters, a fifth of a
 	// worker's CPU in profiles.
 	sql *sql.DB
 	// auth remembers tokens for a few seconds (see Authenticate).
@@ -34,8 +37,24 @@ type Store struct {
 // NewStore builds a Store on an open database.
 func NewStore(db *gorm.DB, c *Cipher) *Store {
 	sqlDB, _ := db.DB() // gorm.Open with a driver always has one
-	return &Store{DB: db, Cipher: c, Now: func() time.Time { return time.Now().UTC() }, sql: sqlDB, auth: &authCache{}}
+	return &Store{db: db, Cipher: c, Now: func() time.Time { return time.Now().UTC() }, sql: sqlDB, auth: &authCache{}}
 }
+
+// Ping checks that the database answers, for the health check.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.sql.PingContext(ctx)
+}
+
+// SQLDB is the connection pool, for what needs a connection of its own
+// outside Store's queries: the scheduler's leader elector holds its
+// session-level advisory lock on one.
+func (s *Store) SQLDB() *sql.DB { return s.sql }
+
+// DBForTest is the gorm handle, for tests only: their setup and checks
+// reach rows that no Store method exposes (counts, back-dated columns).
+// Code outside tests goes through Store's methods; the linter refuses a
+// call from anywhere else (forbidigo in .golangci.yml).
+func (s *Store) DBForTest() *gorm.DB { return s.db }
 
 // uniqueViolation reports whether err is PostgreSQL's unique_violation on
 // the named constraint or index.

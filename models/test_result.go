@@ -48,7 +48,7 @@ func CleanText(b []byte) string {
 func (s *Store) RecordTest(ctx context.Context, t *WebhookTest) error {
 	t.ResponseBody = CleanText([]byte(t.ResponseBody))
 	t.Error = CleanText([]byte(t.Error))
-	if err := s.DB.WithContext(ctx).Create(t).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(t).Error; err != nil {
 		return fmt.Errorf("models: record test: %w", err)
 	}
 	return nil
@@ -61,8 +61,8 @@ func (s *Store) LastTests(ctx context.Context, webhookIDs []int64) (map[int64]We
 		return out, nil
 	}
 	var ts []WebhookTest
-	err := s.DB.WithContext(ctx).Raw(`SELECT DISTINCT ON (webhook_id) * FROM webhook_tests
-		WHERE webhook_id IN ? ORDER BY webhook_id, id DESC`, webhookIDs).Scan(&ts).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT ON (webhook_id) * FROM webhook_tests
+		WHERE webhook_id = ANY($1) ORDER BY webhook_id, id DESC`, webhookIDs).Scan(&ts).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: last tests: %w", err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) LastTests(ctx context.Context, webhookIDs []int64) (map[int64]We
 // was saved (how the UI's Save verifies a new webhook). nil when none is kept.
 func (s *Store) LastTestOfConfig(ctx context.Context, w *Webhook) (*WebhookTest, error) {
 	var t WebhookTest
-	err := s.DB.WithContext(ctx).Where("panel_id = ? AND (webhook_id = ? OR (webhook_id IS NULL AND config_fp = ?))",
+	err := s.db.WithContext(ctx).Where("panel_id = ? AND (webhook_id = ? OR (webhook_id IS NULL AND config_fp = ?))",
 		w.PanelID, w.ID, w.ConfigFP).Order("id DESC").Limit(1).Find(&t).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: last test of webhook %d: %w", w.ID, err)
@@ -105,7 +105,7 @@ func (s *Store) verified(tx *gorm.DB, w *Webhook) (bool, error) {
 // in the panel within UnsavedTestValidity. The UI's Save asks this before
 // it stores anything.
 func (s *Store) TestPassed(ctx context.Context, panelID, webhookID int64, spec *WebhookSpec) (bool, error) {
-	ok, err := s.passedTest(s.DB.WithContext(ctx), panelID, webhookID, s.ConfigFingerprint(spec), nil)
+	ok, err := s.passedTest(s.db.WithContext(ctx), panelID, webhookID, s.ConfigFingerprint(spec), nil)
 	if err != nil {
 		return false, fmt.Errorf("models: check tests of a configuration: %w", err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) passedTest(tx *gorm.DB, panelID, webhookID int64, fp []byte, sin
 // PruneTests deletes test records older than maxAge, keeping each asset's
 // latest test, which the API shows as its last result.
 func (s *Store) PruneTests(ctx context.Context, maxAge time.Duration) (int64, error) {
-	res := s.DB.WithContext(ctx).Exec(`DELETE FROM webhook_tests t WHERE t.created_at < ?
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM webhook_tests t WHERE t.created_at < $1
 		AND (t.webhook_id IS NULL OR t.id <> (SELECT max(id) FROM webhook_tests l WHERE l.webhook_id = t.webhook_id))`,
 		s.Now().Add(-maxAge))
 	if res.Error != nil {

@@ -63,7 +63,7 @@ func newTokenValue(prefix string) string {
 func (s *Store) CreateToken(ctx context.Context, panelID int64, kind TokenKind, label string) (string, *Token, error) {
 	value := newTokenValue(tokenPrefix[kind])
 	t := Token{PanelID: panelID, Kind: kind, Hash: HashToken(value), Hint: value[:len(tokenPrefix[kind])+4], Label: label}
-	if err := s.DB.WithContext(ctx).Create(&t).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(&t).Error; err != nil {
 		return "", nil, fmt.Errorf("models: create %s token: %w", kind, err)
 	}
 	return value, &t, nil
@@ -154,7 +154,7 @@ func (s *Store) forgetToken(tokenID int64) {
 
 // RevokeToken revokes one token of a panel.
 func (s *Store) RevokeToken(ctx context.Context, panelID int64, kind TokenKind, id int64) error {
-	res := s.DB.WithContext(ctx).Model(&Token{}).
+	res := s.db.WithContext(ctx).Model(&Token{}).
 		Where("id = ? AND panel_id = ? AND kind = ? AND revoked_at IS NULL", id, panelID, kind).
 		Update("revoked_at", s.Now())
 	if res.Error != nil {
@@ -170,7 +170,7 @@ func (s *Store) RevokeToken(ctx context.Context, panelID int64, kind TokenKind, 
 // ListTokens lists a panel's live tokens of one kind, newest first.
 func (s *Store) ListTokens(ctx context.Context, panelID int64, kind TokenKind) ([]Token, error) {
 	var ts []Token
-	err := s.DB.WithContext(ctx).Where("panel_id = ? AND kind = ? AND revoked_at IS NULL", panelID, kind).
+	err := s.db.WithContext(ctx).Where("panel_id = ? AND kind = ? AND revoked_at IS NULL", panelID, kind).
 		Order("id DESC").Find(&ts).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: list tokens: %w", err)

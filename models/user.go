@@ -78,7 +78,7 @@ func (s *Store) CreateUser(ctx context.Context, email, password string) (*User, 
 	}
 	now := s.Now()
 	u := User{Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := s.DB.WithContext(ctx).Create(&u).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(&u).Error; err != nil {
 		if uniqueViolation(err, "users_email_key") {
 			return nil, userExists
 		}
@@ -90,7 +90,7 @@ func (s *Store) CreateUser(ctx context.Context, email, password string) (*User, 
 // UserByEmail loads a user by address.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	if err := s.DB.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).Take(&u).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).Take(&u).Error; err != nil {
 		return nil, fmt.Errorf("models: user %q: %w", email, notFound(err))
 	}
 	return &u, nil
@@ -103,7 +103,7 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, password string) 
 	if err != nil {
 		return err
 	}
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.Tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{"password_hash": hash, "updated_at": s.Now()})
 		if res.Error != nil {
 			return fmt.Errorf("models: set password of user %d: %w", userID, res.Error)
@@ -151,7 +151,7 @@ func (s *Store) CheckPassword(ctx context.Context, email, password string) (*Use
 
 // AddUserToPanel makes a user a member of a panel; adding twice is a no-op.
 func (s *Store) AddUserToPanel(ctx context.Context, userID, panelID int64) error {
-	err := s.DB.WithContext(ctx).Exec(`INSERT INTO user_panels (user_id, panel_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO user_panels (user_id, panel_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 		userID, panelID, s.Now()).Error
 	if err != nil {
 		return fmt.Errorf("models: add user %d to panel %d: %w", userID, panelID, err)
@@ -162,8 +162,8 @@ func (s *Store) AddUserToPanel(ctx context.Context, userID, panelID int64) error
 // UserPanels lists the panels a user belongs to, by name.
 func (s *Store) UserPanels(ctx context.Context, userID int64) ([]Panel, error) {
 	var ps []Panel
-	err := s.DB.WithContext(ctx).Raw(`SELECT p.* FROM panels p JOIN user_panels m ON m.panel_id = p.id
-		WHERE m.user_id = ? ORDER BY lower(p.name), p.id`, userID).Scan(&ps).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT p.* FROM panels p JOIN user_panels m ON m.panel_id = p.id
+		WHERE m.user_id = $1 ORDER BY lower(p.name), p.id`, userID).Scan(&ps).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: panels of user %d: %w", userID, err)
 	}
@@ -173,8 +173,8 @@ func (s *Store) UserPanels(ctx context.Context, userID int64) ([]Panel, error) {
 // PanelUsers lists a panel's members, by address.
 func (s *Store) PanelUsers(ctx context.Context, panelID int64) ([]User, error) {
 	var us []User
-	err := s.DB.WithContext(ctx).Raw(`SELECT u.* FROM users u JOIN user_panels m ON m.user_id = u.id
-		WHERE m.panel_id = ? ORDER BY u.email`, panelID).Scan(&us).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT u.* FROM users u JOIN user_panels m ON m.user_id = u.id
+		WHERE m.panel_id = $1 ORDER BY u.email`, panelID).Scan(&us).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: users of panel %d: %w", panelID, err)
 	}

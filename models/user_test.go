@@ -62,7 +62,7 @@ func TestUsersAndSessions(t *testing.T) {
 	// A session dies with its time (and its row at the user's next
 	// sign-in), with sign-out, and with a new password.
 	sessions := func() (n int64) {
-		require.NoError(t, store.DB.Model(&models.Session{}).Where("user_id = ?", u.ID).Count(&n).Error)
+		require.NoError(t, store.DBForTest().Model(&models.Session{}).Where("user_id = ?", u.ID).Count(&n).Error)
 		return n
 	}
 	later := time.Now().UTC().Add(2 * time.Hour)

@@ -92,7 +92,7 @@ func (s *Store) CreateWebhook(ctx context.Context, panelID int64, spec WebhookSp
 	}
 	w := Webhook{PanelID: panelID, Status: StatusUntested}
 	s.seal(&spec, &w)
-	if err := s.DB.WithContext(ctx).Create(&w).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(&w).Error; err != nil {
 		if uniqueViolation(err, "webhooks_panel_label") {
 			return nil, labelTaken
 		}
@@ -104,7 +104,7 @@ func (s *Store) CreateWebhook(ctx context.Context, panelID int64, spec WebhookSp
 // Webhook loads one asset of a panel; another panel's asset is ErrNotFound.
 func (s *Store) Webhook(ctx context.Context, panelID, id int64) (*Webhook, error) {
 	var w Webhook
-	err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Take(&w, id).Error
+	err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Take(&w, id).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: webhook %d: %w", id, notFound(err))
 	}
@@ -115,7 +115,7 @@ func (s *Store) Webhook(ctx context.Context, panelID, id int64) (*Webhook, error
 // its id from a trusted task.
 func (s *Store) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
 	var w Webhook
-	if err := s.DB.WithContext(ctx).Take(&w, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Take(&w, id).Error; err != nil {
 		return nil, fmt.Errorf("models: webhook %d: %w", id, notFound(err))
 	}
 	return &w, nil
@@ -124,7 +124,7 @@ func (s *Store) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
 // ListWebhooks lists a panel's assets by label.
 func (s *Store) ListWebhooks(ctx context.Context, panelID int64) ([]Webhook, error) {
 	var ws []Webhook
-	if err := s.DB.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(label), id").Find(&ws).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(label), id").Find(&ws).Error; err != nil {
 		return nil, fmt.Errorf("models: list webhooks: %w", err)
 	}
 	return ws, nil
@@ -135,7 +135,7 @@ func (s *Store) ListWebhooks(ctx context.Context, panelID int64) ([]Webhook, err
 // test passes.
 func (s *Store) UpdateWebhook(ctx context.Context, panelID, id int64, in *WebhookInput) (*Webhook, error) {
 	var w Webhook
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&w, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -174,7 +174,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, panelID, id int64, in *Webhoo
 // deleted here; writers of deliveries lock the webhook first, so the
 // delete waits for them and then takes their rows too.
 func (s *Store) DeleteWebhook(ctx context.Context, panelID, id int64) error {
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("panel_id = ?", panelID).Delete(&Webhook{}, id)
 		if res.Error != nil {
 			return res.Error
@@ -182,7 +182,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, panelID, id int64) error {
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return tx.Exec(`DELETE FROM deliveries WHERE webhook_id = ?`, id).Error
+		return tx.Exec(`DELETE FROM deliveries WHERE webhook_id = $1`, id).Error
 	})
 	if err != nil {
 		return fmt.Errorf("models: delete webhook %d: %w", id, err)
@@ -196,7 +196,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, panelID, id int64) error {
 // the asset was disabled if the failure tracker disabled it.
 func (s *Store) ActivateWebhook(ctx context.Context, panelID, id int64) (w *Webhook, released int64, err error) {
 	w = &Webhook{}
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(w, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -230,7 +230,7 @@ func (s *Store) ActivateWebhook(ctx context.Context, panelID, id int64) (w *Webh
 // deliveries are held until it is activated again.
 func (s *Store) DeactivateWebhook(ctx context.Context, panelID, id int64) (*Webhook, error) {
 	var w Webhook
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("panel_id = ?", panelID).Take(&w, id).Error; err != nil {
 			return notFound(err)
 		}
@@ -282,6 +282,3 @@ func (s *Store) Assets(ctx context.Context, q Querier, panelID int64, ids []int6
 	}
 	return out, rows.Err()
 }
-
-// Querier returns the pool as a Querier, for reads outside a transaction.
-func (s *Store) Querier() Querier { return s.sql }

@@ -35,7 +35,7 @@ func TestWebhookSecretsEncryptedAtRest(t *testing.T) {
 		BasicAuthPassword, Headers, SigningSecret []byte
 		Dump                                      string
 	}
-	require.NoError(t, store.DB.Raw(`SELECT basic_auth_password, headers, signing_secret, row_to_json(webhooks)::text AS dump
+	require.NoError(t, store.DBForTest().Raw(`SELECT basic_auth_password, headers, signing_secret, row_to_json(webhooks)::text AS dump
 		FROM webhooks WHERE id = ?`, w.ID).Scan(&row).Error)
 	for _, secret := range []string{"pw-secret-1", "hdr-secret-2", spec.SigningSecret, "X-Api-Key"} {
 		require.NotContains(t, row.Dump, secret)

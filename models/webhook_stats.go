@@ -32,15 +32,15 @@ func (w WebhookSummary) SuccessRate() (rate float64, ok bool) {
 // and its requests since since.
 func (s *Store) WebhookSummaries(ctx context.Context, panelID int64, since time.Time) (map[int64]WebhookSummary, error) {
 	var rows []WebhookSummary
-	err := s.DB.WithContext(ctx).Raw(`SELECT w.id AS webhook_id, l.created_at AS last_at,
+	err := s.db.WithContext(ctx).Raw(`SELECT w.id AS webhook_id, l.created_at AS last_at,
 			COALESCE(l.status_code, 0) AS last_code, COALESCE(l.outcome, '') AS last_outcome,
 			r.attempts, r.succeeded
 		FROM webhooks w
 		LEFT JOIN LATERAL (SELECT a.created_at, a.status_code, a.outcome FROM attempts a
 			WHERE a.webhook_id = w.id ORDER BY a.id DESC LIMIT 1) l ON true
 		CROSS JOIN LATERAL (SELECT count(*) AS attempts, count(*) FILTER (WHERE a.outcome = 'delivered') AS succeeded
-			FROM attempts a WHERE a.webhook_id = w.id AND a.created_at >= ?) r
-		WHERE w.panel_id = ?`, since, panelID).Scan(&rows).Error
+			FROM attempts a WHERE a.webhook_id = w.id AND a.created_at >= $1) r
+		WHERE w.panel_id = $2`, since, panelID).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: webhook summaries of panel %d: %w", panelID, err)
 	}
@@ -79,7 +79,7 @@ func (s *Store) AttemptSeries(ctx context.Context, panelID, webhookID int64, fro
 		FailedItems    int64
 		P50, P95       *float64
 	}
-	err := s.DB.WithContext(ctx).Raw(`SELECT floor(extract(epoch FROM created_at - ?) / ?)::int AS i,
+	err := s.db.WithContext(ctx).Raw(`SELECT floor(extract(epoch FROM created_at - $1) / $2)::int AS i,
 			count(*) AS attempts,
 			count(*) FILTER (WHERE outcome = 'delivered') AS succeeded,
 			COALESCE(sum(item_count) FILTER (WHERE outcome = 'delivered'), 0) AS delivered_items,
@@ -87,7 +87,7 @@ func (s *Store) AttemptSeries(ctx context.Context, panelID, webhookID int64, fro
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
 			percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95
 		FROM attempts
-		WHERE webhook_id = ? AND panel_id = ? AND created_at >= ? AND created_at < ?
+		WHERE webhook_id = $3 AND panel_id = $4 AND created_at >= $5 AND created_at < $6
 		GROUP BY 1 ORDER BY 1`, from, step.Seconds(), webhookID, panelID, from, to).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: attempt series of webhook %d: %w", webhookID, err)
@@ -115,7 +115,7 @@ func (s *Store) AttemptsByID(ctx context.Context, panelID int64, ids []int64) (m
 		return out, nil
 	}
 	var as []Attempt
-	if err := s.DB.WithContext(ctx).Where("panel_id = ? AND id IN ?", panelID, ids).Find(&as).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ? AND id IN ?", panelID, ids).Find(&as).Error; err != nil {
 		return nil, fmt.Errorf("models: attempts by id: %w", err)
 	}
 	for _, a := range as {

@@ -26,7 +26,7 @@ func TestWebhookSummariesAndSeries(t *testing.T) {
 
 	now := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
 	attempt := func(w *models.Webhook, ago time.Duration, outcome string, code, latency, items int) {
-		require.NoError(t, store.DB.Exec(`INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers,
+		require.NoError(t, store.DBForTest().Exec(`INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers,
 			status_code, latency_ms, outcome, created_at) VALUES (?, ?, 'b', ?, '{}', ?, ?, ?, ?)`,
 			w.PanelID, w.ID, items, code, latency, outcome, now.Add(-ago)).Error)
 	}

@@ -363,7 +363,7 @@ func (e *Env) WaitStatus(timeout time.Duration, status models.DeliveryStatus, id
 		for k := range want {
 			keys = append(keys, k)
 		}
-		if err := e.Store.DB.Model(&models.Delivery{}).Where("id IN ? AND status = ?", keys, status).Count(&n).Error; err != nil {
+		if err := e.Store.DBForTest().Model(&models.Delivery{}).Where("id IN ? AND status = ?", keys, status).Count(&n).Error; err != nil {
 			e.T.Fatal(err)
 		}
 		if int(n) == len(want) {

@@ -52,7 +52,7 @@ func TestTurnedAwayIngestTasksLeaveNothingBehind(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, waiting, "an event was left unprocessed")
 	var processed int64
-	require.NoError(t, store.DB.Model(&models.Event{}).Where("panel_id = ? AND processed_at IS NOT NULL", panel.ID).
+	require.NoError(t, store.DBForTest().Model(&models.Event{}).Where("panel_id = ? AND processed_at IS NOT NULL", panel.ID).
 		Count(&processed).Error)
 	require.EqualValues(t, 240, processed)
 }

@@ -57,7 +57,7 @@ func TestInsertGroupSharesStatements(t *testing.T) {
 	}
 	require.Equal(t, map[bool]int{false: 1, true: 1}, sharedStored, "the shared event is new for exactly one request per panel")
 	var n int64
-	require.NoError(t, store.DB.Model(&models.Event{}).Count(&n).Error)
+	require.NoError(t, store.DBForTest().Model(&models.Event{}).Count(&n).Error)
 	require.EqualValues(t, requests+2, n)
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -117,7 +117,7 @@ func TestInsertGroupIsolatesABadRequest(t *testing.T) {
 			require.NoError(t, reqs[2].err)
 			require.Equal(t, []bool{true}, reqs[2].fresh)
 			var stored []string
-			require.NoError(t, store.DB.Model(&models.Event{}).Where("event_id IN ?",
+			require.NoError(t, store.DBForTest().Model(&models.Event{}).Where("event_id IN ?",
 				[]string{"b1-" + props, "b2-" + props, "a-good-" + props, "a-bad-" + props}).Order("event_id").
 				Pluck("event_id", &stored).Error)
 			require.Equal(t, []string{"b1-" + props, "b2-" + props}, stored,
@@ -163,8 +163,8 @@ func TestInsertGroupFloodOfBadEvents(t *testing.T) {
 	}
 	require.Zero(t, failedB, "panel B's requests that failed, of %d", perPanel)
 	var stored int64
-	require.NoError(t, store.DB.Model(&models.Event{}).Where("panel_id = ?", b.ID).Count(&stored).Error)
+	require.NoError(t, store.DBForTest().Model(&models.Event{}).Where("panel_id = ?", b.ID).Count(&stored).Error)
 	require.EqualValues(t, perPanel, stored)
-	require.NoError(t, store.DB.Model(&models.Event{}).Where("panel_id = ?", a.ID).Count(&stored).Error)
+	require.NoError(t, store.DBForTest().Model(&models.Event{}).Where("panel_id = ?", a.ID).Count(&stored).Error)
 	require.Zero(t, stored)
 }

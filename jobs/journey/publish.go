@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"github.com/heraldhq/herald/models"
 )
 
@@ -26,13 +24,18 @@ func (e *PublishError) Error() string {
 // list or segment existing; a *PublishError otherwise. A paused journey
 // resumes: the sweep that follows moves on the runs whose wait ran out or
 // whose event came meanwhile.
+//
+// The graph is checked inside the transaction that locks the journey, and
+// the assets, list and segment it names are read there too, so two
+// publishes of one journey are checked one after the other, each against
+// what it finds once the lock is held.
 func (e *Engine) Publish(ctx context.Context, panelID, id int64) (*models.Journey, error) {
-	j, err := e.Store.SetJourneyStatus(ctx, panelID, id, models.JourneyLive, func(_ *gorm.DB, j *models.Journey) error {
+	j, err := e.Store.SetJourneyStatus(ctx, panelID, id, models.JourneyLive, func(q models.Querier, j *models.Journey) error {
 		var def Definition
 		if err := json.Unmarshal(j.Definition, &def); err != nil {
 			return err
 		}
-		ps, err := e.publishProblems(ctx, panelID, &def)
+		ps, err := e.publishProblems(ctx, q, panelID, &def)
 		if err != nil {
 			return err
 		}
@@ -52,15 +55,15 @@ func (e *Engine) Publish(ctx context.Context, panelID, id int64) (*models.Journe
 
 // publishProblems is CheckPublish with what it needs from the database:
 // the panel's assets the graph names, and whether its trigger's list or
-// segment exists.
-func (e *Engine) publishProblems(ctx context.Context, panelID int64, def *Definition) ([]Problem, error) {
+// segment exists, read through q: the publishing transaction.
+func (e *Engine) publishProblems(ctx context.Context, q models.Querier, panelID int64, def *Definition) ([]Problem, error) {
 	var hookIDs []int64
 	for _, n := range def.Nodes {
 		if n.Type == TypeWebhook {
 			hookIDs = append(hookIDs, n.WebhookID)
 		}
 	}
-	infos, err := e.Store.Assets(ctx, e.Store.Querier(), panelID, hookIDs)
+	infos, err := e.Store.Assets(ctx, q, panelID, hookIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +80,7 @@ func (e *Engine) publishProblems(ctx context.Context, panelID int64, def *Defini
 			if ref.id == 0 {
 				continue
 			}
-			owned, err := e.Store.PanelOwns(ctx, panelID, ref.table, []int64{ref.id})
+			owned, err := e.Store.PanelOwns(ctx, q, panelID, ref.table, []int64{ref.id})
 			if err != nil {
 				return nil, err
 			}

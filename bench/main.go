@@ -241,26 +241,11 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		return res, err
 	}
 	defer slow.Close()
-	dbURL, err := rig.RecreateDB(ctx, cfg.adminURL, "herald_bench")
+	d, herald, _, stop, err := startHerald(ctx, cfg, strings.ReplaceAll(sc.name, "-", "_"), sc.env)
 	if err != nil {
 		return res, err
 	}
-	d, err := rig.NewDeployment(cfg.bin, dbURL, cfg.redisURL, "bench_"+strings.ReplaceAll(sc.name, "-", "_"), append(benchEnv(), sc.env...)...)
-	if err != nil {
-		return res, err
-	}
-	defer func() { _ = d.Log.Close() }() // the processes' log, read by people, not by the bench
-	if err := d.Setup(ctx); err != nil {
-		return res, err
-	}
-	herald, err := d.Start(ctx, "all")
-	if err != nil {
-		return res, err
-	}
-	defer herald.Stop()
-	if err := d.WaitHealthy(ctx, 30*time.Second); err != nil {
-		return res, err
-	}
+	defer stop()
 	api := rig.NewAPI(d, 64)
 	hooks, err := setup(api, sc, fast.URL)
 	if err != nil {
@@ -359,6 +344,34 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 	res.PeakRSSMiB = round(herald.PeakRSS())
 	res.RSSGrowthMiB = round(growth)
 	return res, nil
+}
+
+// startHerald runs `herald all` on a fresh database herald_bench, in the
+// Redis namespace bench_<name>, with env added to its environment, and waits
+// until it answers. stop ends it; dbURL is its database.
+func startHerald(ctx context.Context, cfg config, name string, env []string) (d *rig.Deployment, herald *rig.Proc, dbURL string, stop func(), err error) {
+	dbURL, err = rig.RecreateDB(ctx, cfg.adminURL, "herald_bench")
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	d, err = rig.NewDeployment(cfg.bin, dbURL, cfg.redisURL, "bench_"+name, append(benchEnv(), env...)...)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	closeLog := func() { _ = d.Log.Close() } // the processes' log, read by people, not by the bench
+	if err = d.Setup(ctx); err == nil {
+		herald, err = d.Start(ctx, "all")
+	}
+	if err != nil {
+		closeLog()
+		return nil, nil, "", nil, err
+	}
+	stop = func() { herald.Stop(); closeLog() }
+	if err = d.WaitHealthy(ctx, 30*time.Second); err != nil {
+		stop()
+		return nil, nil, "", nil, err
+	}
+	return d, herald, dbURL, stop, nil
 }
 
 // setup creates the scenario's webhooks on the receiver at target, and a

@@ -51,26 +51,11 @@ func runWaits(ctx context.Context, cfg config) (waitsResult, error) {
 		return res, err
 	}
 	defer recv.Close()
-	dbURL, err := rig.RecreateDB(ctx, cfg.adminURL, "herald_bench")
+	d, _, dbURL, stop, err := startHerald(ctx, cfg, "waits", nil)
 	if err != nil {
 		return res, err
 	}
-	d, err := rig.NewDeployment(cfg.bin, dbURL, cfg.redisURL, "bench_waits", benchEnv()...)
-	if err != nil {
-		return res, err
-	}
-	defer func() { _ = d.Log.Close() }()
-	if err := d.Setup(ctx); err != nil {
-		return res, err
-	}
-	herald, err := d.Start(ctx, "all")
-	if err != nil {
-		return res, err
-	}
-	defer herald.Stop()
-	if err := d.WaitHealthy(ctx, 30*time.Second); err != nil {
-		return res, err
-	}
+	defer stop()
 	api := rig.NewAPI(d, 64)
 	hook, err := api.ActiveWebhook("bench waits", recv.URL, 100, 1000, nil)
 	if err != nil {

@@ -73,7 +73,7 @@ func TestDisableHoldAndRecover(t *testing.T) {
 	// Disabled: new events are held too, and nothing more goes out.
 	later := env.Deliver(id, items(2, "while-disabled")...)
 	env.WaitStatus(time.Second, models.DeliveryHeld, later...)
-	time.Sleep(500 * time.Millisecond)
+	env.WaitSettled(10 * time.Second)
 	require.Len(t, recv.Requests(), reqs)
 
 	mails := smtp.WaitFor(t, 10*time.Second, 1)
@@ -133,14 +133,14 @@ func TestDegradedWarning(t *testing.T) {
 	// More failures while degraded are no change of state: no more e-mail.
 	more := env.Deliver(id, items(4, "e")...)
 	env.WaitStatus(15*time.Second, models.DeliveryDelivered, more...)
-	time.Sleep(300 * time.Millisecond)
+	env.WaitSettled(10 * time.Second) // an alert's mail task would keep it busy
 	require.Len(t, smtp.Mails(), 1)
 	var alerts struct{ Alerts []struct{ State string } }
 	env.Call("GET", fmt.Sprintf("/api/v1/alerts?webhook_id=%d", id), nil, &alerts)
 	require.Len(t, alerts.Alerts, 1)
 
 	// Quiet for longer than the window: the roll-up lets it recover.
-	env.Store.Now = func() time.Time { return time.Now().Add(11 * time.Minute) }
+	env.Store.Clock.Advance(11 * time.Minute)
 	require.NoError(t, env.Tracker.Rollup(context.Background()))
 	require.Equal(t, "healthy", state(env, id).Health.State)
 	m = smtp.WaitFor(t, 10*time.Second, 2)[1]
@@ -164,7 +164,7 @@ func TestAlertThrottle(t *testing.T) {
 	require.NotZero(t, other, "another state is another alert")
 
 	// A sweep sends what was written (nothing was enqueued here).
-	env.Store.Now = func() time.Time { return time.Now().Add(time.Minute) }
+	env.Store.Clock.Advance(time.Minute)
 	require.NoError(t, env.Tracker.SweepAlerts(ctx))
 	smtp.WaitFor(t, 10*time.Second, 2)
 }
@@ -245,9 +245,8 @@ func TestAutomaticProbe(t *testing.T) {
 	require.Equal(t, "disabled", state(env, id).Status)
 
 	down.Store(false)
-	env.Store.Now = func() time.Time { return time.Now().Add(6 * time.Minute) } // the next probe is due
+	env.Store.Clock.Advance(6 * time.Minute) // the next probe is due
 	require.NoError(t, env.Prober.Run(ctx))
-	env.Store.Now = func() time.Time { return time.Now().UTC() }
 	require.Equal(t, "active", state(env, id).Status)
 	env.WaitStatus(10*time.Second, models.DeliveryDelivered, ids...)
 	mails := smtp.WaitFor(t, 10*time.Second, 2)
@@ -305,7 +304,8 @@ func TestAlertsOfAWebhookGoOutInOrder(t *testing.T) {
 	require.NoError(t, err)
 
 	require.NoError(t, env.Enqueuer.Alert(ctx, recovered))
-	time.Sleep(700 * time.Millisecond)
+	refused := env.WaitTaskError(fmt.Sprintf("alert:%d", recovered))
+	require.Contains(t, refused, fmt.Sprintf("waits for alert %d", disabled))
 	require.Empty(t, smtp.Mails(), "the recovery went out before the disable")
 	require.NoError(t, env.Enqueuer.Alert(ctx, disabled))
 	mails := smtp.WaitFor(t, 15*time.Second, 2)

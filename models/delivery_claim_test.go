@@ -84,7 +84,7 @@ func TestCompleteNeedsTheClaimToken(t *testing.T) {
 	ids := enqueue(t, store, panel, w, 2)
 	first, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Millisecond)
 	require.NoError(t, err)
-	time.Sleep(5 * time.Millisecond) // the first claim's lease runs out
+	store.Clock.Advance(time.Second) // the first claim's lease runs out
 	second, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
 	require.NoError(t, err)
 	require.Len(t, second.Rows, 2, "an expired claim is taken over")
@@ -140,7 +140,7 @@ func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
 	require.NoError(t, store.DBForTest().Model(&models.Attempt{}).Where("batch_id = 'msg_1' AND outcome = 'delivered'").Count(&logged).Error)
 	require.EqualValues(t, 1, logged)
 
-	time.Sleep(5 * time.Millisecond) // the second claim's lease runs out; another worker takes over
+	store.Clock.Advance(time.Second) // the second claim's lease runs out; another worker takes over
 	third, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
 	require.NoError(t, err)
 	require.Len(t, third.Rows, 2)

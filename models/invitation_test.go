@@ -199,7 +199,7 @@ func TestInvitationExpiryAndRevoke(t *testing.T) {
 	require.ErrorIs(t, err, models.ErrNotFound)
 
 	later := time.Now().Add(models.InvitationTTL + time.Minute)
-	store.Now = func() time.Time { return later }
+	store.Clock.Set(later)
 	_, err = store.InvitationByToken(ctx, late)
 	require.ErrorIs(t, err, models.ErrNotFound)
 	_, _, err = store.AcceptInvitationAsNewUser(ctx, late, "long-enough-pw")

@@ -45,7 +45,7 @@ func TestPruneHistoryKeepsWhatIsStillNeeded(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	store.Now = func() time.Time { return later }
+	store.Clock.Set(later)
 	n, err := store.PruneHistory(ctx, 7*24*time.Hour)
 	require.NoError(t, err)
 	require.EqualValues(t, 3, n, "the delivered delivery, the attempt and the old processed event")

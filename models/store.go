@@ -14,8 +14,9 @@ import (
 // encrypted before they reach a row and decrypted only when asked for.
 type Store struct {
 	Cipher *Cipher
-	// Now is the clock; tests move it instead of sleeping.
-	Now func() time.Time
+	// Clock is the time every query and decision reads (see Now); tests
+	// move it instead of sleeping.
+	Clock *Clock
 	// PasswordCost is the bcrypt cost of new password hashes; 0 means
 	// bcrypt.DefaultCost. Tests lower it: under the race detector each
 	// hash at the default cost takes about a second.
@@ -37,8 +38,11 @@ type Store struct {
 // NewStore builds a Store on an open database.
 func NewStore(db *gorm.DB, c *Cipher) *Store {
 	sqlDB, _ := db.DB() // gorm.Open with a driver always has one
-	return &Store{db: db, Cipher: c, Now: func() time.Time { return time.Now().UTC() }, sql: sqlDB, auth: &authCache{}}
+	return &Store{db: db, Cipher: c, Clock: &Clock{}, sql: sqlDB, auth: &authCache{}}
 }
+
+// Now is the store's clock reading, in UTC.
+func (s *Store) Now() time.Time { return s.Clock.Now() }
 
 // Ping checks that the database answers, for the health check.
 func (s *Store) Ping(ctx context.Context) error {

@@ -66,7 +66,7 @@ func TestUsersAndSessions(t *testing.T) {
 		return n
 	}
 	later := time.Now().UTC().Add(2 * time.Hour)
-	store.Now = func() time.Time { return later }
+	store.Clock.Set(later)
 	_, err = store.SessionByToken(ctx, token)
 	require.ErrorIs(t, err, models.ErrNotFound)
 	token, _, err = store.CreateSession(ctx, u.ID, prod.ID, time.Hour)

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -131,8 +132,9 @@ func Start(t testing.TB, opts Options) *Env {
 		sender: &delivery.Sender{
 			Client:    egress.NewHTTPClient(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, RequestTimeout: opts.HTTPTimeout}),
 			UserAgent: "Herald/test",
+			Now:       store.Now,
 		},
-		Enqueuer: &queue.Enqueuer{Client: client, Inspector: asynq.NewInspector(redisOpt), Namespace: ns},
+		Enqueuer: &queue.Enqueuer{Client: client, Inspector: asynq.NewInspector(redisOpt), Namespace: ns, Now: store.Now},
 	}
 	e.Reconciler = &jobs.Reconciler{Store: store, Enqueuer: e.Enqueuer, Grace: 200 * time.Millisecond, Log: log}
 	reg := prometheus.NewRegistry()
@@ -465,6 +467,120 @@ func (e *Env) WaitRuns(journeyID int64, status string, n int) {
 		}
 		if time.Now().After(deadline) {
 			e.T.Fatalf("timed out waiting for %d %s runs of journey %d; have %d", n, status, journeyID, len(runs.Runs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitSettled waits until the env's Herald has nothing left to do now:
+// every event is processed, no delivery is pending or being sent, no wait
+// of a live journey is overdue, and no task of the env's namespace is queued, running or
+// waiting to be retried (tasks scheduled for later, such as a long wait's
+// timer, do not count). A test asserts that something did not happen
+// after this signal: whatever was going to happen by now has happened.
+func (e *Env) WaitSettled(timeout time.Duration) {
+	e.T.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		busy, err := e.busy()
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		if busy == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("timed out waiting for Herald to settle: %s", busy)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// busy names what the env's Herald still has to do, or returns "".
+func (e *Env) busy() (string, error) {
+	var rows struct{ Events, Deliveries, Overdue int64 }
+	err := e.Store.DBForTest().Raw(`SELECT
+	    (SELECT count(*) FROM events WHERE processed_at IS NULL) AS events,
+	    (SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')) AS deliveries,
+	    (SELECT count(*) FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
+	      WHERE r.status = 'waiting' AND r.wait_until <= $1 AND j.status = 'live') AS overdue`, e.Store.Now()).
+		Scan(&rows).Error
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case rows.Events > 0:
+		return fmt.Sprintf("%d events not processed", rows.Events), nil
+	case rows.Deliveries > 0:
+		return fmt.Sprintf("%d deliveries pending or sending", rows.Deliveries), nil
+	case rows.Overdue > 0:
+		return fmt.Sprintf("%d runs past their wait", rows.Overdue), nil
+	}
+	infos, err := e.queueInfos()
+	if err != nil {
+		return "", err
+	}
+	for _, info := range infos {
+		if n := info.Pending + info.Active + info.Retry; n > 0 {
+			return fmt.Sprintf("%d tasks in queue %s", n, info.Queue), nil
+		}
+	}
+	return "", nil
+}
+
+// queueInfos reads the env's queues that Redis holds (a queue that never
+// had a task, or was flushed away, is not there).
+func (e *Env) queueInfos() ([]*asynq.QueueInfo, error) {
+	names, err := e.Enqueuer.Inspector.Queues()
+	if err != nil {
+		return nil, err
+	}
+	ours := queue.Queues(e.Namespace)
+	var out []*asynq.QueueInfo
+	for _, q := range names {
+		if _, ok := ours[q]; !ok {
+			continue
+		}
+		info, err := e.Enqueuer.Inspector.GetQueueInfo(q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// QueuedTasks counts the tasks of the env's namespace in Redis in any
+// state (waiting, scheduled, running, retrying): zero means no task is
+// left that would ever do anything.
+func (e *Env) QueuedTasks() int {
+	e.T.Helper()
+	infos, err := e.queueInfos()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	n := 0
+	for _, info := range infos {
+		n += info.Pending + info.Active + info.Scheduled + info.Retry
+	}
+	return n
+}
+
+// WaitTaskError waits until the task of the given id (in any queue of the
+// env's namespace) has run and failed, and returns its error: the signal
+// that a handler looked at its work and put it off.
+func (e *Env) WaitTaskError(id string) string {
+	e.T.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for q := range queue.Queues(e.Namespace) {
+			info, err := e.Enqueuer.Inspector.GetTaskInfo(q, id)
+			if err == nil && info.LastErr != "" {
+				return info.LastErr
+			}
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("timed out waiting for task %s to fail", id)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

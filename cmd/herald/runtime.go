@@ -57,14 +57,16 @@ func openRuntime(ctx context.Context, cfg *config, log *slog.Logger) (*runtime, 
 		return nil, fmt.Errorf("connect to Redis at %s: %w", redactURL(cfg.RedisURL), err)
 	}
 	client := asynq.NewClient(asynqOpt)
+	store := models.NewStore(db, cipher)
 	return &runtime{
-		cfg: cfg, log: log, db: db, store: models.NewStore(db, cipher), redis: rdb, asynq: asynqOpt,
+		cfg: cfg, log: log, db: db, store: store, redis: rdb, asynq: asynqOpt,
 		sender: &delivery.Sender{
 			Client:    egress.NewHTTPClient(egress.Config{Allow: cfg.EgressAllow, RequestTimeout: cfg.HTTPTimeout}),
 			UserAgent: "Herald/" + version,
+			Now:       store.Now,
 		},
 		queue:    client,
-		enqueuer: &queue.Enqueuer{Client: client, Inspector: asynq.NewInspector(asynqOpt), Namespace: cfg.Namespace},
+		enqueuer: &queue.Enqueuer{Client: client, Inspector: asynq.NewInspector(asynqOpt), Namespace: cfg.Namespace, Now: store.Now},
 		limiter:  &ratelimit.Limiter{Redis: rdb, Namespace: cfg.Namespace},
 	}, nil
 }

@@ -98,7 +98,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	// second comes due early: wait out the rest. Claiming only after the
 	// window has ended also means every event of the window (whose enqueue
 	// found this task's id taken) is committed and seen by the claim.
-	if early := time.Until(time.UnixMilli(p.WindowEnd)); early > 0 && !sleep(ctx, early) {
+	if early := time.UnixMilli(p.WindowEnd).Sub(d.store.Now()); early > 0 && !sleep(ctx, early) {
 		return ctx.Err()
 	}
 	target, err := d.store.DeliveryTarget(ctx, p.WebhookID)
@@ -118,7 +118,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	if !d.share.acquire(target.PanelID) {
 		// Give the slot to another panel's work; nothing is claimed yet,
 		// so the deliveries simply wait in the outbox a little longer.
-		return d.enqueuer.FlushAt(ctx, p.WebhookID, time.Now().Add(panelBusyDelay))
+		return d.enqueuer.FlushAt(ctx, p.WebhookID, d.store.Now().Add(panelBusyDelay))
 	}
 	defer d.share.release(target.PanelID)
 	// This worker holds the send lease while it loops, so it alone moves

@@ -27,7 +27,9 @@ const drainResponseBytes = 64 << 10
 type Sender struct {
 	Client    *http.Client
 	UserAgent string // "Herald/<version>"
-	Now       func() time.Time
+	// Now is the store's clock (models.Store.Now), so that a test moving
+	// it moves every deadline; nil reads the wall clock.
+	Now func() time.Time
 }
 
 // Request is one batch ready to go out.

@@ -125,13 +125,18 @@ func TestSendReportsFailures(t *testing.T) {
 			w.Header().Set("Retry-After", "120")
 			w.WriteHeader(429)
 		case "/slow":
-			time.Sleep(500 * time.Millisecond)
+			// Answers only once the sender has hung up: with the body read,
+			// the server watches the connection and cancels the context.
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
 		default:
 			w.WriteHeader(500)
 		}
 	}))
 	defer srv.Close()
-	s := loopbackSender(200 * time.Millisecond)
+	// A timeout that a loaded machine's loopback round trip stays well
+	// within; only /slow waits it out.
+	s := loopbackSender(time.Second)
 	send := func(path string) Response {
 		spec := &models.WebhookSpec{URL: srv.URL + path, Method: models.MethodPost}
 		return s.Send(context.Background(), Request{Spec: spec, MessageID: "m", Body: FormBody([]byte(`{}`))})

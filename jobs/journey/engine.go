@@ -113,7 +113,7 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	}
 	// Wait out the task's window, so the events of every request that
 	// found this task's id taken are committed before the claim looks.
-	if early := time.Until(time.UnixMilli(p.WindowEnd)); early > 0 && !sleep(ctx, early) {
+	if early := time.UnixMilli(p.WindowEnd).Sub(e.Store.Now()); early > 0 && !sleep(ctx, early) {
 		return ctx.Err()
 	}
 	for {

@@ -21,7 +21,7 @@ func (e *Engine) HandleTimer(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("timer: bad payload: %w: %w", err, asynq.SkipRetry)
 	}
 	// asynq schedules in whole seconds: wait out the rest of this one.
-	if early := time.Until(time.UnixMilli(p.At)); early > 0 && !sleep(ctx, early) {
+	if early := time.UnixMilli(p.At).Sub(e.Store.Now()); early > 0 && !sleep(ctx, early) {
 		return ctx.Err()
 	}
 	return e.Resume(ctx, p.RunID, p.Node)

@@ -111,7 +111,9 @@ type Enqueuer struct {
 	// find their run moved on.
 	Inspector *asynq.Inspector
 	Namespace string
-	Now       func() time.Time
+	// Now is the store's clock (models.Store.Now), so that a test moving
+	// it moves every deadline; nil reads the wall clock.
+	Now func() time.Time
 }
 
 // Flush asks for webhook's pending deliveries to be sent at the end of the
@@ -145,9 +147,9 @@ func (e *Enqueuer) flushAt(ctx context.Context, webhookID int64, batchWait time.
 		asynq.Timeout(5 * time.Minute),
 	}
 	if batchWait > 0 {
-		opts = append(opts, asynq.ProcessAt(end))
+		opts = append(opts, e.processAt(end))
 	} else {
-		opts = append(opts, asynq.ProcessAt(at))
+		opts = append(opts, e.processAt(at))
 	}
 	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeFlush, payload), opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -162,6 +164,13 @@ func (e *Enqueuer) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
+}
+
+// processAt schedules a task for at, a time on the store's clock. asynq
+// schedules on the wall clock, so the task is given the delay instead:
+// under a clock that a test moved forward the two differ.
+func (e *Enqueuer) processAt(at time.Time) asynq.Option {
+	return asynq.ProcessIn(at.Sub(e.now()))
 }
 
 // TimerPayload names the run and the wait the timer ends.
@@ -180,7 +189,7 @@ func timerID(runID uuid.UUID, node string, at time.Time) string {
 // after a lost task) is harmless.
 func (e *Enqueuer) Timer(ctx context.Context, runID uuid.UUID, node string, at time.Time) error {
 	err := e.enqueueOnce(ctx, timerTask(runID, node, at), e.Namespace+":"+queueJourney, timerID(runID, node, at),
-		asynq.ProcessAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
+		e.processAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
 	if err != nil {
 		return fmt.Errorf("enqueue timer of run %s: %w", runID, err)
 	}

@@ -63,7 +63,7 @@ func TestDeadClaimIsRecoveredAfterLease(t *testing.T) {
 	require.True(t, again.Busy, "a live claim keeps others off the webhook")
 
 	newer := env.Deliver(id, items(2, "new")...)
-	time.Sleep(400 * time.Millisecond) // the lease runs out
+	env.Store.Clock.Advance(time.Second) // the lease runs out
 	env.StartWorker()
 	env.Reconcile()
 	env.WaitStatus(10*time.Second, models.DeliveryDelivered, append(older, newer...)...)
@@ -91,7 +91,9 @@ func TestRedisFlushedMidRunLosesNothing(t *testing.T) {
 	require.NoError(t, c.FlushAll(context.Background()).Err(), "the flush tasks, due in 3 s, are gone")
 	_ = c.Close()
 
-	time.Sleep(4 * time.Second) // past the windows: nothing comes without the reconciler
+	// Nothing is left in Redis that would ever send them: only the
+	// reconciler, reading PostgreSQL, can.
+	require.Zero(t, env.QueuedTasks(), "the flush tasks are gone")
 	require.Empty(t, recv.Requests())
 	env.ReconcileEvery(200 * time.Millisecond)
 	env.WaitStatus(20*time.Second, models.DeliveryDelivered, ids...)

@@ -80,8 +80,8 @@ func TestClientErrorFailsAtOnce(t *testing.T) {
 	ids := env.Deliver(id, items(3, "x")...)
 	env.WaitStatus(10*time.Second, models.DeliveryFailed, ids...)
 
-	// The retry schedule is 50-200 ms here: a retry would have come by now.
-	time.Sleep(500 * time.Millisecond)
+	// Once Herald has nothing left to do, a retry would have come.
+	env.WaitSettled(10 * time.Second)
 	require.Len(t, recv.Requests(), 1, "a 400 is not retried")
 	var list struct {
 		Deliveries []struct {

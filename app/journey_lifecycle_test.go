@@ -21,7 +21,7 @@ func TestTimerSurvivesRedisFlush(t *testing.T) {
 	t.Parallel()
 	rs := modeltest.StartRedis(t)
 	env, recv, key, hook := journeyEnv(t, apptest.Options{RedisURL: rs.URL, NoWorker: true})
-	id := env.LiveJourney(fmt.Sprintf(abandonedCart, "2s", hook))
+	id := env.LiveJourney(fmt.Sprintf(abandonedCart, "1h", hook))
 	flush := func() {
 		opt, _ := redis.ParseURL(rs.URL)
 		c := redis.NewClient(opt)
@@ -34,8 +34,9 @@ func TestTimerSurvivesRedisFlush(t *testing.T) {
 	env.SweepEvery(200 * time.Millisecond)
 	env.WaitRuns(id, "waiting", 1)
 	flush() // and now the timer
-	time.Sleep(time.Second)
+	env.WaitSettled(10 * time.Second)
 	require.Empty(t, recv.Requests(), "the wait has not run out yet")
+	env.Store.Clock.Advance(time.Hour) // it has now, and only the sweep knows
 	recv.WaitFor(t, 10*time.Second, "the webhook after the sweep", func() bool { return len(recv.Delivered()) == 1 })
 }
 
@@ -68,10 +69,10 @@ func TestReentryRules(t *testing.T) {
 	send()
 	send() // at once: only "always" enters again
 	recv.WaitFor(t, 10*time.Second, "4 webhooks", func() bool { return len(recv.Delivered()) == 4 })
-	time.Sleep(1100 * time.Millisecond)
-	send() // after the cool-down: "after" enters again too
+	env.Store.Clock.Advance(2 * time.Second) // past the cool-down
+	send()                                   // "after" enters again too
 	recv.WaitFor(t, 10*time.Second, "6 webhooks", func() bool { return len(recv.Delivered()) == 6 })
-	time.Sleep(300 * time.Millisecond)
+	env.WaitSettled(10 * time.Second)
 	require.Equal(t, 1, count("never"))
 	require.Equal(t, 3, count("always"))
 	require.Equal(t, 2, count("after"))
@@ -102,7 +103,9 @@ func TestPausedJourneyFiresNothingAndResumes(t *testing.T) {
 	// not move the run.
 	ingestOK(t, env, key, map[string]any{"event": "Added to Cart", "user": map[string]any{"email": "new@x.com"}})
 	ingestOK(t, env, key, map[string]any{"event": "Placed Order", "user": map[string]any{"email": "p@x.com"}})
-	time.Sleep(2500 * time.Millisecond) // past the wait, too
+	env.Store.Clock.Advance(3 * time.Second) // past the wait, too
+	require.NoError(t, env.Engine.SweepRuns(context.Background(), 0))
+	env.WaitSettled(10 * time.Second)
 	require.Empty(t, recv.Requests(), "a paused journey fires nothing")
 	env.Call("GET", path+"/runs", nil, &runs)
 	require.Len(t, runs.Runs, 1, "no entry while paused")
@@ -204,7 +207,7 @@ func TestListAndSegmentTriggers(t *testing.T) {
 		require.Equal(t, 200, code, raw)
 	}
 	recv.WaitFor(t, 10*time.Second, "3 webhooks", func() bool { return len(recv.Delivered()) == 3 })
-	time.Sleep(300 * time.Millisecond)
+	env.WaitSettled(10 * time.Second)
 	vias := map[string]int{}
 	for _, r := range recv.Requests() {
 		for _, it := range r.Items {

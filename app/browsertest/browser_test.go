@@ -167,23 +167,26 @@ func text(t *testing.T, ctx context.Context, css string) string {
 	return strings.TrimSpace(get(t, ctx, chromedp.Text(chromedp.CSS(css), chromedp.NodeVisible)))
 }
 
-// waitText waits until the element matching css contains want. It polls,
-// and rides out navigations: the page it waits for may be the next one.
+// waitText waits until the element matching css contains want. The page
+// polls (chromedp.Poll); a navigation ends that poll, so it starts again
+// on the next page once its body is there: the page it waits for may be
+// the next one.
 func waitText(t *testing.T, ctx context.Context, css, want string) {
 	t.Helper()
-	expr := fmt.Sprintf(`document.querySelector(%q)?.textContent ?? "(none)"`, css)
+	text := fmt.Sprintf(`document.querySelector(%q)?.textContent ?? "(none)"`, css)
+	cond := fmt.Sprintf(`(%s).includes(%q)`, text, want)
 	deadline := time.Now().Add(30 * time.Second)
-	var got string
-	for time.Now().Before(deadline) {
-		var err error
-		if got, err = chromedp.Run(ctx, chromedp.Evaluate[string](expr)); err == nil && strings.Contains(got, want) {
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		err := chromedp.Do(ctx, chromedp.WaitReady("body"))
+		if err == nil {
+			_, err = chromedp.Run(ctx, chromedp.Poll[bool](cond,
+				chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		}
+		if err == nil {
 			return
 		}
-		if ctx.Err() != nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	got, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](text))
 	shot(t, context.WithoutCancel(ctx), "failure")
 	t.Fatalf("waiting for %q in %s; it reads %q", want, css, got)
 }

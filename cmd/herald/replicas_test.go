@@ -63,7 +63,7 @@ func TestSeveralReplicas(t *testing.T) {
 	t.Parallel()
 	bin, err := buildHerald()
 	require.NoError(t, err)
-	_, dbURL := modeltest.DB(t)
+	db, dbURL := modeltest.DB(t)
 	const metricsToken = "replicas-metrics-token"
 	env := []string{
 		"HERALD_ENV=production", "HERALD_DATABASE_URL=" + dbURL, "HERALD_REDIS_URL=" + modeltest.RedisURL(),
@@ -124,7 +124,7 @@ func TestSeveralReplicas(t *testing.T) {
 	}
 
 	recv := apptest.NewReceiver(t)
-	api := func(addr, method, path string, body any) (int, map[string]any) {
+	apiAs := func(token, addr, method, path string, body any) (int, map[string]any) {
 		raw, _ := json.Marshal(body)
 		req, _ := http.NewRequest(method, "http://"+addr+path, bytes.NewReader(raw))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -134,6 +134,9 @@ func TestSeveralReplicas(t *testing.T) {
 		var out map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
+	}
+	api := func(addr, method, path string, body any) (int, map[string]any) {
+		return apiAs(token, addr, method, path, body)
 	}
 	code, w := api(serves[0], "POST", "/api/v1/webhooks", map[string]any{"label": "Replicated", "url": recv.URL, "batch_size": 20, "batch_wait_ms": 200})
 	require.Equal(t, 201, code)
@@ -181,7 +184,14 @@ func TestSeveralReplicas(t *testing.T) {
 	wg.Wait()
 	require.EqualValues(t, clients*perClient*perRequest, sent.Load())
 	recv.WaitFor(t, 60*time.Second, "every event", func() bool { return len(recv.Delivered()) >= int(sent.Load()) })
-	time.Sleep(time.Second)
+	// Every send precedes the row's completion, so once no event or
+	// delivery is left to do, a duplicate would have arrived.
+	require.Eventually(t, func() bool {
+		var left int64
+		err := db.Raw(`SELECT (SELECT count(*) FROM events WHERE processed_at IS NULL)
+		                    + (SELECT count(*) FROM deliveries WHERE status <> 'delivered')`).Scan(&left).Error
+		return err == nil && left == 0
+	}, 30*time.Second, 20*time.Millisecond)
 	seen := map[string]int{}
 	for _, id := range recv.Delivered() {
 		seen[id]++
@@ -193,34 +203,25 @@ func TestSeveralReplicas(t *testing.T) {
 	require.Equal(t, 1, recv.MaxConcurrent(), "one request in flight per webhook across two workers")
 
 	// Periodic jobs: one scheduler leads and runs them; the other runs none.
-	time.Sleep(6 * time.Second) // past a reconcile period
 	var runs []float64
-	for _, addr := range schedulerMetrics {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
-		req.Header.Set("Authorization", "Bearer "+metricsToken)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		body, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		m := regexp.MustCompile(`herald_periodic_job_runs_total\{job="reconcile-deliveries"\} (\d+)`).FindSubmatch(body)
-		n := 0.0
-		if m != nil {
-			n, _ = strconv.ParseFloat(string(m[1]), 64)
-		}
-		runs = append(runs, n)
-	}
+	require.Eventually(t, func() bool {
+		runs, err = reconcileRuns(schedulerMetrics, metricsToken)
+		return err == nil && runs[0]+runs[1] > 0
+	}, 30*time.Second, 100*time.Millisecond, "a reconcile period passes")
+	require.NoError(t, err)
 	require.NotEqual(t, runs[0] > 0, runs[1] > 0, "exactly one scheduler runs the reconciler: %v", runs)
 
-	// The ingest rate limit is shared: 10 a minute for the panel, across
-	// both serve replicas.
-	code, _ = api(serves[0], "PATCH", "/api/v1/settings", map[string]any{"ingest_rate_limit": 10})
+	// The ingest rate limit is shared: 10 a minute for a panel, across both
+	// serve replicas. A panel that neither replica has seen yet, so that no
+	// replica's few seconds of memory of the panel's settings is in play.
+	limitedToken := run("token", "create", "--panel", "acme_limited")
+	limitedKey := run("ingest-key", "create", "--panel", "acme_limited")
+	code, _ = apiAs(limitedToken, serves[0], "PATCH", "/api/v1/settings", map[string]any{"ingest_rate_limit": 10})
 	require.Equal(t, 200, code)
-	time.Sleep(6 * time.Second) // past the other replica's 5 s memory of the panel
 	accepted := 0
 	for i := range 30 {
 		req, _ := http.NewRequest("POST", "http://"+serves[i%2]+"/v1/webhook/shop", strings.NewReader(`{"event": "ping"}`))
-		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Authorization", "Bearer "+limitedKey)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		_ = resp.Body.Close()
@@ -230,4 +231,30 @@ func TestSeveralReplicas(t *testing.T) {
 	}
 	require.LessOrEqual(t, accepted, 11, "two replicas share one budget of 10 a minute")
 	require.GreaterOrEqual(t, accepted, 10)
+}
+
+// reconcileRuns reads each scheduler's count of reconcile runs from its
+// /metrics.
+func reconcileRuns(schedulerMetrics []string, metricsToken string) ([]float64, error) {
+	var runs []float64
+	for _, addr := range schedulerMetrics {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+metricsToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s/metrics: %s", addr, resp.Status)
+		}
+		m := regexp.MustCompile(`herald_periodic_job_runs_total\{job="reconcile-deliveries"\} (\d+)`).FindSubmatch(body)
+		n := 0.0
+		if m != nil {
+			n, _ = strconv.ParseFloat(string(m[1]), 64)
+		}
+		runs = append(runs, n)
+	}
+	return runs, nil
 }

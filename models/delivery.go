@@ -213,17 +213,19 @@ func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f 
 // ones (failed or delivered), or every failed one of the webhook when ids is
 // empty. Replayed rows of a webhook out of service are held instead.
 func (s *Store) ReplayDeliveries(ctx context.Context, panelID, webhookID int64, ids []uuid.UUID) (int64, error) {
-	now := s.Now()
-	q := s.db.WithContext(ctx).Model(&Delivery{}).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
-	if len(ids) == 0 {
-		q = q.Where("status = ?", DeliveryFailed)
-	} else {
-		q = q.Where("id IN ? AND status IN ?", ids, []DeliveryStatus{DeliveryFailed, DeliveryDelivered})
+	// $4 NULL: every failed row; else the named rows, failed or delivered.
+	var named []uuid.UUID
+	if len(ids) > 0 {
+		named = ids
 	}
-	res := q.Updates(map[string]any{
-		"status":   gorm.Expr(`CASE WHEN (SELECT status FROM webhooks WHERE id = ?) = 'active' THEN 'pending' ELSE 'held' END`, webhookID),
-		"attempts": 0, "next_attempt_at": now, "last_error": "", "last_status_code": 0, "updated_at": now, "delivered_at": nil,
-	})
+	res := s.db.WithContext(ctx).Exec(`
+	UPDATE deliveries SET
+	    status = CASE WHEN (SELECT status FROM webhooks WHERE id = $1) = 'active' THEN 'pending' ELSE 'held' END,
+	    attempts = 0, next_attempt_at = $3, last_error = '', last_status_code = 0, updated_at = $3, delivered_at = NULL
+	WHERE webhook_id = $1 AND panel_id = $2
+	  AND CASE WHEN $4::uuid[] IS NULL THEN status = 'failed'
+	           ELSE id = ANY($4::uuid[]) AND status IN ('failed', 'delivered') END`,
+		webhookID, panelID, s.Now(), named)
 	if res.Error != nil {
 		return 0, fmt.Errorf("models: replay deliveries: %w", res.Error)
 	}

@@ -22,68 +22,69 @@ import (
 )
 
 // config is every setting Herald reads, all from the environment and all
-// here. Each field names its variable and default; the README lists them.
+// here. Each field names its variable; defaults holds the defaults, and
+// the README's table lists both (TestREADMEListsEveryVariable keeps the
+// three in step).
 type config struct {
-	// HERALD_ENV: "development" (default) or "production". Production
+	// HERALD_ENV: "development" or "production". Production
 	// refuses to start without HERALD_SECRET_KEY, and with /metrics open:
 	// it wants HERALD_METRICS_TOKEN or a loopback HERALD_METRICS_LISTEN.
 	Env string
-	// HERALD_DATABASE_URL: PostgreSQL. Default: the local server, database herald.
+	// HERALD_DATABASE_URL: PostgreSQL.
 	DatabaseURL string
-	// HERALD_DB_MAX_CONNS: connections per process; default 20.
+	// HERALD_DB_MAX_CONNS: connections per process.
 	DBMaxConns int
 	// HERALD_REDIS_URL: Redis for the task queue and rate limits.
-	// Default redis://127.0.0.1:6379/0.
 	RedisURL string
 	// HERALD_NAMESPACE: prefix of every Redis key and queue, so deployments
-	// can share a Redis; default "herald".
+	// can share a Redis.
 	Namespace string
-	// HERALD_LISTEN: address of the HTTP server; default 127.0.0.1:8080 (only
-	// this machine; use 0.0.0.0:8080 in a container).
+	// HERALD_LISTEN: address of the HTTP server (by default only this
+	// machine's loopback; use 0.0.0.0:8080 in a container).
 	Listen string
 	// HERALD_PUBLIC_URL: the address people reach the UI at, used in links in
-	// e-mails; default http:// + HERALD_LISTEN. When it is https://, the UI's
+	// e-mails (unset: http:// + HERALD_LISTEN). When it is https://, the UI's
 	// cookies are marked Secure (a TLS proxy serves Herald).
 	PublicURL string
 	// HERALD_SECRET_KEY: 32 bytes (base64 or hex) that encrypt secrets at
 	// rest. In development a key is created in HERALD_DEV_KEY_FILE
-	// (default .herald/dev.key) when none is set.
+	// when none is set.
 	SecretKey []byte
 	// HERALD_EGRESS_ALLOW: comma-separated CIDRs outbound requests may reach
-	// although the SSRF guard refuses them (loopback, private, ...); empty by default.
+	// although the SSRF guard refuses them (loopback, private, ...).
 	EgressAllow []netip.Prefix
-	// HERALD_HTTP_TIMEOUT: bound on one outbound request; default 30s.
+	// HERALD_HTTP_TIMEOUT: bound on one outbound request.
 	HTTPTimeout time.Duration
-	// HERALD_RETENTION: how long delivered deliveries, attempts and processed events are kept;
-	// default 168h (7 days). Failed and held deliveries are kept until dealt with.
+	// HERALD_RETENTION: how long delivered deliveries, attempts and processed events are kept.
+	// Failed and held deliveries are kept until dealt with.
 	Retention time.Duration
-	// HERALD_WORKER_CONCURRENCY: tasks a worker runs at once; default 50.
+	// HERALD_WORKER_CONCURRENCY: tasks a worker runs at once.
 	WorkerConcurrency int
 	// HERALD_PANEL_CONCURRENCY: the most of a worker's task slots one
-	// panel's deliveries may hold at once; default half of
-	// HERALD_WORKER_CONCURRENCY. With n panels busy each may hold 1/(n+1)
+	// panel's deliveries may hold at once (unset: half of
+	// HERALD_WORKER_CONCURRENCY). With n panels busy each may hold 1/(n+1)
 	// of the slots (never more than this), so panels whose endpoints hang
 	// until the timeout always leave slots to the others. Setting it to
 	// HERALD_WORKER_CONCURRENCY turns the sharing off (one panel per deployment).
 	PanelConcurrency int
-	// HERALD_ADMIN_RATE_LIMIT: admin API requests per minute per panel; default 600.
+	// HERALD_ADMIN_RATE_LIMIT: admin API requests per minute per panel.
 	AdminRateLimit int
 	// HERALD_INGEST_RATE_LIMIT: ingest API requests per minute per panel,
-	// unless the panel sets its own; default 1000.
+	// unless the panel sets its own.
 	IngestRateLimit int
 	// HERALD_UI_RATE_LIMIT: UI requests per minute per signed-in session,
-	// or per client address before sign-in; default 600.
+	// or per client address before sign-in.
 	UIRateLimit int
 	// HERALD_TRUSTED_PROXIES: comma-separated CIDRs of the proxies in front
 	// of Herald, whose X-Forwarded-For names the client for the per-address
-	// limits; empty by default: the client is the socket's peer.
+	// limits; without them the client is the socket's peer.
 	TrustedProxies []netip.Prefix
 	// HERALD_SMTP_URL: where alert e-mail goes: smtp://user:pass@host:port
 	// (STARTTLS when offered; ?starttls=required insists, ?starttls=none
 	// never tries) or smtps://… (implicit TLS). Unset: alerts are written
 	// and kept until it is set.
 	SMTPURL string
-	// HERALD_ALERT_FROM: the From of alert e-mail; default herald@localhost.
+	// HERALD_ALERT_FROM: the From of alert e-mail.
 	AlertFrom string
 	// HERALD_METRICS_TOKEN: when set, GET /metrics wants it as a Bearer
 	// token, on either listener; unset, /metrics is open (aggregates only:
@@ -96,11 +97,11 @@ type config struct {
 	// HTTP server) serve none.
 	MetricsListen string
 	// HERALD_PPROF_LISTEN: when set (e.g. 127.0.0.1:6060), serves Go's
-	// profiler there; loopback only, it exposes internals. Off by default.
+	// profiler there; loopback only, it exposes internals.
 	PprofListen string
-	// HERALD_LOG_LEVEL: debug, info (default), warn or error.
+	// HERALD_LOG_LEVEL: debug, info, warn or error.
 	LogLevel slog.Level
-	// HERALD_LOG_FORMAT: json (default) or text.
+	// HERALD_LOG_FORMAT: json or text.
 	LogFormat string
 
 	// devKeyNote says where a development key came from, to log it once.
@@ -115,18 +116,40 @@ type configError struct {
 
 func (e *configError) Error() string { return e.name + ": " + e.msg }
 
+// defaults is the one place a variable's default is written. A variable
+// not named here is off when unset; HERALD_PUBLIC_URL and
+// HERALD_PANEL_CONCURRENCY default to values derived from others.
+var defaults = map[string]string{
+	"HERALD_ENV":                "development",
+	"HERALD_DATABASE_URL":       "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable",
+	"HERALD_DB_MAX_CONNS":       "20",
+	"HERALD_REDIS_URL":          "redis://127.0.0.1:6379/0",
+	"HERALD_NAMESPACE":          "herald",
+	"HERALD_LISTEN":             "127.0.0.1:8080",
+	"HERALD_DEV_KEY_FILE":       ".herald/dev.key",
+	"HERALD_HTTP_TIMEOUT":       "30s",
+	"HERALD_WORKER_CONCURRENCY": "50",
+	"HERALD_ADMIN_RATE_LIMIT":   "600",
+	"HERALD_INGEST_RATE_LIMIT":  "1000",
+	"HERALD_UI_RATE_LIMIT":      "600",
+	"HERALD_ALERT_FROM":         "herald@localhost",
+	"HERALD_RETENTION":          "168h",
+	"HERALD_LOG_LEVEL":          "info",
+	"HERALD_LOG_FORMAT":         "json",
+}
+
 // loadConfig reads and validates the environment. needKey is false for
 // the one-shot commands (migrate, token create): they touch no secrets
 // and serve nothing.
 func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
-	get := func(name, def string) string { return cmp.Or(strings.TrimSpace(getenv(name)), def) }
+	get := func(name string) string { return cmp.Or(strings.TrimSpace(getenv(name)), defaults[name]) }
 	c := &config{
-		Env:         get("HERALD_ENV", "development"),
-		DatabaseURL: get("HERALD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable"),
-		RedisURL:    get("HERALD_REDIS_URL", "redis://127.0.0.1:6379/0"),
-		Namespace:   get("HERALD_NAMESPACE", "herald"),
-		Listen:      get("HERALD_LISTEN", "127.0.0.1:8080"),
-		LogFormat:   get("HERALD_LOG_FORMAT", "json"),
+		Env:         get("HERALD_ENV"),
+		DatabaseURL: get("HERALD_DATABASE_URL"),
+		RedisURL:    get("HERALD_REDIS_URL"),
+		Namespace:   get("HERALD_NAMESPACE"),
+		Listen:      get("HERALD_LISTEN"),
+		LogFormat:   get("HERALD_LOG_FORMAT"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		return nil, &configError{"HERALD_ENV", fmt.Sprintf("%q is neither development nor production", c.Env)}
@@ -146,36 +169,36 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return nil, &configError{"HERALD_LISTEN", fmt.Sprintf("%q is not host:port", c.Listen)}
 	}
-	c.PublicURL = strings.TrimRight(get("HERALD_PUBLIC_URL", "http://"+c.Listen), "/")
+	c.PublicURL = strings.TrimRight(cmp.Or(get("HERALD_PUBLIC_URL"), "http://"+c.Listen), "/")
 	if err := checkURL(c.PublicURL, "http", "https"); err != nil {
 		return nil, &configError{"HERALD_PUBLIC_URL", err.Error()}
 	}
 	var err error
-	if c.DBMaxConns, err = positiveInt(get("HERALD_DB_MAX_CONNS", "20")); err != nil {
+	if c.DBMaxConns, err = positiveInt(get("HERALD_DB_MAX_CONNS")); err != nil {
 		return nil, &configError{"HERALD_DB_MAX_CONNS", err.Error()}
 	}
-	if c.WorkerConcurrency, err = positiveInt(get("HERALD_WORKER_CONCURRENCY", "50")); err != nil {
+	if c.WorkerConcurrency, err = positiveInt(get("HERALD_WORKER_CONCURRENCY")); err != nil {
 		return nil, &configError{"HERALD_WORKER_CONCURRENCY", err.Error()}
 	}
-	if c.PanelConcurrency, err = positiveInt(get("HERALD_PANEL_CONCURRENCY", strconv.Itoa(max(1, c.WorkerConcurrency/2)))); err != nil {
+	if c.PanelConcurrency, err = positiveInt(cmp.Or(get("HERALD_PANEL_CONCURRENCY"), strconv.Itoa(max(1, c.WorkerConcurrency/2)))); err != nil {
 		return nil, &configError{"HERALD_PANEL_CONCURRENCY", err.Error()}
 	}
 	if c.PanelConcurrency > c.WorkerConcurrency {
 		return nil, &configError{"HERALD_PANEL_CONCURRENCY", fmt.Sprintf("%d is more than HERALD_WORKER_CONCURRENCY (%d)", c.PanelConcurrency, c.WorkerConcurrency)}
 	}
-	if c.AdminRateLimit, err = positiveInt(get("HERALD_ADMIN_RATE_LIMIT", "600")); err != nil {
+	if c.AdminRateLimit, err = positiveInt(get("HERALD_ADMIN_RATE_LIMIT")); err != nil {
 		return nil, &configError{"HERALD_ADMIN_RATE_LIMIT", err.Error()}
 	}
-	if c.IngestRateLimit, err = positiveInt(get("HERALD_INGEST_RATE_LIMIT", "1000")); err != nil {
+	if c.IngestRateLimit, err = positiveInt(get("HERALD_INGEST_RATE_LIMIT")); err != nil {
 		return nil, &configError{"HERALD_INGEST_RATE_LIMIT", err.Error()}
 	}
-	if c.UIRateLimit, err = positiveInt(get("HERALD_UI_RATE_LIMIT", "600")); err != nil {
+	if c.UIRateLimit, err = positiveInt(get("HERALD_UI_RATE_LIMIT")); err != nil {
 		return nil, &configError{"HERALD_UI_RATE_LIMIT", err.Error()}
 	}
-	if c.HTTPTimeout, err = time.ParseDuration(get("HERALD_HTTP_TIMEOUT", "30s")); err != nil || c.HTTPTimeout <= 0 {
+	if c.HTTPTimeout, err = time.ParseDuration(get("HERALD_HTTP_TIMEOUT")); err != nil || c.HTTPTimeout <= 0 {
 		return nil, &configError{"HERALD_HTTP_TIMEOUT", "want a positive duration such as 30s"}
 	}
-	c.SMTPURL, c.AlertFrom = strings.TrimSpace(getenv("HERALD_SMTP_URL")), get("HERALD_ALERT_FROM", "herald@localhost")
+	c.SMTPURL, c.AlertFrom = get("HERALD_SMTP_URL"), get("HERALD_ALERT_FROM")
 	if c.SMTPURL != "" {
 		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
 			return nil, &configError{"HERALD_SMTP_URL", err.Error()}
@@ -184,30 +207,30 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	if _, err := netmail.ParseAddress(c.AlertFrom); err != nil {
 		return nil, &configError{"HERALD_ALERT_FROM", "want an e-mail address, optionally with a name: Herald <alerts@example.com>"}
 	}
-	c.MetricsToken = strings.TrimSpace(getenv("HERALD_METRICS_TOKEN"))
-	if c.MetricsListen = strings.TrimSpace(getenv("HERALD_METRICS_LISTEN")); c.MetricsListen != "" {
+	c.MetricsToken = get("HERALD_METRICS_TOKEN")
+	if c.MetricsListen = get("HERALD_METRICS_LISTEN"); c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			return nil, &configError{"HERALD_METRICS_LISTEN", fmt.Sprintf("%q is not host:port", c.MetricsListen)}
 		}
 	}
-	if c.PprofListen = strings.TrimSpace(getenv("HERALD_PPROF_LISTEN")); c.PprofListen != "" {
+	if c.PprofListen = get("HERALD_PPROF_LISTEN"); c.PprofListen != "" {
 		if !loopbackHostPort(c.PprofListen) {
 			return nil, &configError{"HERALD_PPROF_LISTEN", "want a loopback host:port such as 127.0.0.1:6060"}
 		}
 	}
-	if c.Retention, err = time.ParseDuration(get("HERALD_RETENTION", "168h")); err != nil || c.Retention < time.Hour {
+	if c.Retention, err = time.ParseDuration(get("HERALD_RETENTION")); err != nil || c.Retention < time.Hour {
 		return nil, &configError{"HERALD_RETENTION", "want a duration of at least 1h, such as 168h"}
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(get("HERALD_LOG_LEVEL", "info"))); err != nil {
+	if err := c.LogLevel.UnmarshalText([]byte(get("HERALD_LOG_LEVEL"))); err != nil {
 		return nil, &configError{"HERALD_LOG_LEVEL", "want debug, info, warn or error"}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return nil, &configError{"HERALD_LOG_FORMAT", "want json or text"}
 	}
-	if c.EgressAllow, err = parseCIDRs(getenv("HERALD_EGRESS_ALLOW")); err != nil {
+	if c.EgressAllow, err = parseCIDRs(get("HERALD_EGRESS_ALLOW")); err != nil {
 		return nil, &configError{"HERALD_EGRESS_ALLOW", err.Error()}
 	}
-	if c.TrustedProxies, err = parseCIDRs(getenv("HERALD_TRUSTED_PROXIES")); err != nil {
+	if c.TrustedProxies, err = parseCIDRs(get("HERALD_TRUSTED_PROXIES")); err != nil {
 		return nil, &configError{"HERALD_TRUSTED_PROXIES", err.Error()}
 	}
 	if needKey {
@@ -250,7 +273,7 @@ func (c *config) loadKey(getenv func(string) string) error {
 	if c.Env == "production" {
 		return &configError{"HERALD_SECRET_KEY", "required in production (32 bytes as base64, e.g. `openssl rand -base64 32`)"}
 	}
-	path := cmp.Or(strings.TrimSpace(getenv("HERALD_DEV_KEY_FILE")), filepath.Join(".herald", "dev.key"))
+	path := cmp.Or(strings.TrimSpace(getenv("HERALD_DEV_KEY_FILE")), defaults["HERALD_DEV_KEY_FILE"])
 	key, created, err := devKey(path)
 	if err != nil {
 		return &configError{"HERALD_DEV_KEY_FILE", err.Error()}

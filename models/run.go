@@ -213,6 +213,7 @@ type DueRun struct {
 	ID        uuid.UUID
 	Node      string
 	WaitUntil time.Time
+	Happened  bool
 }
 
 // DueRuns finds waiting runs of live journeys that are due by more than
@@ -220,7 +221,7 @@ type DueRun struct {
 // paused.
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
-	err := s.db.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
+	err := s.db.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until, r.happened FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
 		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= $1 OR r.happened)
 		ORDER BY r.wait_until LIMIT $2`, s.Now().Add(-grace), limit).Scan(&out).Error
 	if err != nil {

@@ -47,18 +47,29 @@ func (s *Store) TimerSeconds(ctx context.Context, from, to time.Time) ([]int64, 
 type DueTimer struct {
 	RunID     uuid.UUID
 	ContactID int64
+	WaitUntil time.Time
+}
+
+// TimerCursor is where a pass over a second's deadlines stands: after the
+// run ID with the deadline At.
+type TimerCursor struct {
+	At time.Time
+	ID uuid.UUID
 }
 
 // DueTimers finds up to limit waiting runs of live journeys whose wait ran
-// out at or before now, within [from, to), earliest first. Only runs whose
-// contact_id falls in shard (of shards) are taken, so several workers can
-// share a crowded second without meeting on a contact.
-func (s *Store) DueTimers(ctx context.Context, q Querier, from, to, now time.Time, shard, shards, limit int) ([]DueTimer, error) {
-	rows, err := q.QueryContext(ctx, `SELECT r.id, r.contact_id FROM journey_runs r
+// out at or before now, within [from, to) and after the cursor, in the
+// order of their deadlines. Only runs whose contact_id falls in shard (of
+// shards) are taken, so several workers can share a crowded second without
+// meeting on a contact. The cursor lets a pass step over the index entries
+// of the runs it moved, which stay in the index until a vacuum: without
+// it, each batch of a crowded second would read them all again.
+func (s *Store) DueTimers(ctx context.Context, q Querier, from, to, now time.Time, after TimerCursor, shard, shards, limit int) ([]DueTimer, error) {
+	rows, err := q.QueryContext(ctx, `SELECT r.id, r.contact_id, r.wait_until FROM journey_runs r
 		JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
 		WHERE r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
-		  AND r.contact_id % $4 = $5
-		ORDER BY r.wait_until LIMIT $6`, from, to, now, shards, shard, limit)
+		  AND r.wait_until >= $7 AND (r.wait_until, r.id) > ($7, $8) AND r.contact_id % $4 = $5
+		ORDER BY r.wait_until, r.id LIMIT $6`, from, to, now, shards, shard, limit, after.At, after.ID)
 	if err != nil {
 		return nil, fmt.Errorf("models: due timers: %w", err)
 	}
@@ -66,7 +77,7 @@ func (s *Store) DueTimers(ctx context.Context, q Querier, from, to, now time.Tim
 	var out []DueTimer
 	for rows.Next() {
 		var d DueTimer
-		if err := rows.Scan(&d.RunID, &d.ContactID); err != nil {
+		if err := rows.Scan(&d.RunID, &d.ContactID, &d.WaitUntil); err != nil {
 			return nil, fmt.Errorf("models: due timers: %w", err)
 		}
 		out = append(out, d)

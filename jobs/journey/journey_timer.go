@@ -65,9 +65,10 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 // fireShard moves one shard's runs due in [from, to) until the second is
 // over and none is left.
 func (e *Engine) fireShard(ctx context.Context, from, to time.Time, shard int) error {
+	cursor := models.TimerCursor{At: from}
 	for {
 		now := e.Store.Now()
-		n, err := e.fireTimers(ctx, from, to, shard)
+		n, err := e.fireTimers(ctx, from, to, shard, &cursor)
 		if err != nil {
 			return err
 		}
@@ -92,15 +93,16 @@ func (e *Engine) fireShard(ctx context.Context, from, to time.Time, shard int) e
 }
 
 // fireTimers moves, in one transaction, up to timerBatch runs of a shard
-// whose wait in [from, to) has run out, and says how many it found due.
-func (e *Engine) fireTimers(ctx context.Context, from, to time.Time, shard int) (int, error) {
+// whose wait in [from, to) has run out, after the cursor, which it moves
+// past them; it says how many it found due.
+func (e *Engine) fireTimers(ctx context.Context, from, to time.Time, shard int, cursor *models.TimerCursor) (int, error) {
 	var fx *effects
-	var n int
+	var due []models.DueTimer
 	err := e.Store.InTx(ctx, func(q models.Querier) error {
 		fx = newEffects(e.Store.Now())
-		due, err := e.Store.DueTimers(ctx, q, from, to, fx.now, shard, timerShards, timerBatch)
-		n = len(due)
-		if err != nil || n == 0 {
+		var err error
+		due, err = e.Store.DueTimers(ctx, q, from, to, fx.now, *cursor, shard, timerShards, timerBatch)
+		if err != nil || len(due) == 0 {
 			return err
 		}
 		runs, contacts, err := e.Store.LockTimerRuns(ctx, q, due)
@@ -113,7 +115,10 @@ func (e *Engine) fireTimers(ctx context.Context, from, to time.Time, shard int) 
 		return 0, err
 	}
 	e.after(ctx, fx)
-	return n, nil
+	if n := len(due); n > 0 {
+		*cursor = models.TimerCursor{At: due[n-1].WaitUntil, ID: due[n-1].RunID}
+	}
+	return len(due), nil
 }
 
 // resumeRuns moves on the locked runs that are due: their wait ran out,

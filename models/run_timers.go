@@ -59,17 +59,16 @@ type TimerCursor struct {
 
 // DueTimers finds up to limit waiting runs of live journeys whose wait ran
 // out at or before now, within [from, to) and after the cursor, in the
-// order of their deadlines. Only runs whose contact_id falls in shard (of
-// shards) are taken, so several workers can share a crowded second without
-// meeting on a contact. The cursor lets a pass step over the index entries
-// of the runs it moved, which stay in the index until a vacuum: without
-// it, each batch of a crowded second would read them all again.
-func (s *Store) DueTimers(ctx context.Context, q Querier, from, to, now time.Time, after TimerCursor, shard, shards, limit int) ([]DueTimer, error) {
-	rows, err := q.QueryContext(ctx, `SELECT r.id, r.contact_id, r.wait_until FROM journey_runs r
+// order of their deadlines. It locks nothing: the caller locks and checks
+// them again. The cursor lets a pass step over the index entries of the
+// runs it moved, which stay in the index until a vacuum: without it, each
+// batch of a crowded second would read them all again.
+func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after TimerCursor, limit int) ([]DueTimer, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT r.id, r.contact_id, r.wait_until FROM journey_runs r
 		JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
 		WHERE r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
-		  AND r.wait_until >= $7 AND (r.wait_until, r.id) > ($7, $8) AND r.contact_id % $4 = $5
-		ORDER BY r.wait_until, r.id LIMIT $6`, from, to, now, shards, shard, limit, after.At, after.ID)
+		  AND r.wait_until >= $5 AND (r.wait_until, r.id) > ($5, $6)
+		ORDER BY r.wait_until, r.id LIMIT $4`, from, to, now, limit, after.At, after.ID)
 	if err != nil {
 		return nil, fmt.Errorf("models: due timers: %w", err)
 	}

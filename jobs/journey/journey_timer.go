@@ -36,9 +36,9 @@ func dueSoon(until, now time.Time) bool {
 const (
 	// timerBatch is how many runs one transaction of a timers task moves.
 	timerBatch = 500
-	// timerShards is how many transactions a timers task runs at once:
-	// 100,000 waits ending in the same second are moved in parallel, each
-	// shard taking the runs of its own contacts.
+	// timerShards is how many such transactions run at once: 100,000
+	// waits ending in the same second are moved in parallel, each
+	// transaction taking the runs of its own contacts.
 	timerShards = 4
 	// timerPoll bounds a timers task's sleep before it looks again for
 	// waits that came due, such as those started after it began.
@@ -55,25 +55,21 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("timers: bad payload: %w: %w", err, asynq.SkipRetry)
 	}
 	from, to := time.UnixMilli(p.From), time.UnixMilli(p.To)
-	g, ctx := errgroup.WithContext(ctx)
-	for shard := range timerShards {
-		g.Go(func() error { return e.fireShard(ctx, from, to, shard) })
-	}
-	return g.Wait()
-}
-
-// fireShard moves one shard's runs due in [from, to) until the second is
-// over and none is left.
-func (e *Engine) fireShard(ctx context.Context, from, to time.Time, shard int) error {
 	cursor := models.TimerCursor{At: from}
 	for {
 		now := e.Store.Now()
-		n, err := e.fireTimers(ctx, from, to, shard, &cursor)
+		due, err := e.Store.DueTimers(ctx, from, to, now, cursor, timerBatch*timerShards)
 		if err != nil {
 			return err
 		}
-		if n == timerBatch {
-			continue // more may be due
+		if n := len(due); n > 0 {
+			if err := e.moveDue(ctx, due); err != nil {
+				return err
+			}
+			cursor = models.TimerCursor{At: due[n-1].WaitUntil, ID: due[n-1].RunID}
+			if n == timerBatch*timerShards {
+				continue // more may be due
+			}
 		}
 		if !now.Before(to) {
 			return nil // every deadline of the second has passed, and none is left
@@ -92,19 +88,29 @@ func (e *Engine) fireShard(ctx context.Context, from, to time.Time, shard int) e
 	}
 }
 
-// fireTimers moves, in one transaction, up to timerBatch runs of a shard
-// whose wait in [from, to) has run out, after the cursor, which it moves
-// past them; it says how many it found due.
-func (e *Engine) fireTimers(ctx context.Context, from, to time.Time, shard int, cursor *models.TimerCursor) (int, error) {
+// moveDue moves due runs in up to timerShards transactions at once, each
+// taking the runs of its own contacts, so they never wait on each other.
+func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) error {
+	shards := make([][]models.DueTimer, timerShards)
+	for _, d := range due {
+		i := d.ContactID % timerShards
+		shards[i] = append(shards[i], d)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, shard := range shards {
+		if len(shard) > 0 {
+			g.Go(func() error { return e.fireTimers(ctx, shard) })
+		}
+	}
+	return g.Wait()
+}
+
+// fireTimers moves, in one transaction, the runs among due that still
+// wait and are due.
+func (e *Engine) fireTimers(ctx context.Context, due []models.DueTimer) error {
 	var fx *effects
-	var due []models.DueTimer
 	err := e.Store.InTx(ctx, func(q models.Querier) error {
 		fx = newEffects(e.Store.Now())
-		var err error
-		due, err = e.Store.DueTimers(ctx, q, from, to, fx.now, *cursor, shard, timerShards, timerBatch)
-		if err != nil || len(due) == 0 {
-			return err
-		}
 		runs, contacts, err := e.Store.LockTimerRuns(ctx, q, due)
 		if err != nil {
 			return err
@@ -112,13 +118,10 @@ func (e *Engine) fireTimers(ctx context.Context, from, to time.Time, shard int, 
 		return e.resumeRuns(ctx, q, fx, runs, contacts)
 	})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	e.after(ctx, fx)
-	if n := len(due); n > 0 {
-		*cursor = models.TimerCursor{At: due[n-1].WaitUntil, ID: due[n-1].RunID}
-	}
-	return len(due), nil
+	return nil
 }
 
 // resumeRuns moves on the locked runs that are due: their wait ran out,

@@ -189,6 +189,9 @@ func main() {
 	if waits != nil {
 		fmt.Printf("waits-1m: %d waiting runs (set up in %.0f s): Redis %.0f bytes, PostgreSQL %.0f bytes (journey_runs) / %.0f bytes (whole database) per waiting run\n",
 			waits.WaitingRuns, waits.SetupS, waits.RedisBytesPerWait, waits.PGRunsBytesPerWait, waits.PGDatabaseBytesPerWait)
+		fmt.Printf("waits-1m timers: %d deadlines at %d/s: lateness p50 %.0f ms, p99 %.0f ms, max %.0f ms; %d in one second: all moved %.1f s after it began (p99 lateness %.0f ms); Redis peak +%d bytes\n",
+			waits.SpreadRuns, spreadPerS, waits.SpreadP50LatenessMS, waits.SpreadP99LatenessMS, waits.SpreadMaxLatenessMS,
+			waits.BurstRuns, waits.BurstDoneS, waits.BurstP99LatenessMS, waits.RedisPeakGrowthBytes)
 		b, _ := json.Marshal(waits)
 		fmt.Println(string(b))
 	}

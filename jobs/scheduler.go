@@ -67,6 +67,10 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 	retention := cmp.Or(p.Retention, 7*24*time.Hour)
 	jobs := []periodic{
 		{"reconcile-deliveries", cmp.Or(p.ReconcileEvery, 5*time.Second), reconciler.Run},
+		{"feed-journey-timers", cmp.Or(p.ReconcileEvery, 5*time.Second), func(ctx context.Context) error {
+			_, err := engine.FeedTimers(ctx)
+			return err
+		}},
 		{"sweep-journey-timers", cmp.Or(p.ReconcileEvery, 5*time.Second), func(ctx context.Context) error {
 			return engine.SweepRuns(ctx, 5*time.Second)
 		}},

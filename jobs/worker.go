@@ -77,6 +77,7 @@ func NewWorker(p WorkerParams) *Worker {
 	mux.HandleFunc(queue.TypeFlush, deliverer.HandleFlush)
 	engine := &journey.Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
 	mux.HandleFunc(queue.TypeTimer, engine.HandleTimer)
+	mux.HandleFunc(queue.TypeTimers, engine.HandleTimers)
 	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
 	alerter := &health.Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
 	mux.HandleFunc(queue.TypeAlert, alerter.HandleAlert)
@@ -106,13 +107,14 @@ func (a asynqLogger) Fatal(args ...any) {
 
 // retryDelay spaces the retries of a failed task. A flush failed on a
 // passing database error, and its webhook's deliveries wait on it: it
-// comes back within a second, then doubling up to a minute. Alert e-mails
+// comes back within a second, then doubling up to a minute; so does a
+// task of journey timers, whose waits are due. Alert e-mails
 // come back quickly at first (a mail server restart) and every 5 minutes
 // at most. Other tasks use asynq's default (their work is also found by
 // sweeps).
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 	switch t.Type() {
-	case queue.TypeFlush:
+	case queue.TypeFlush, queue.TypeTimers:
 		return min(time.Duration(1<<min(n, 10))*500*time.Millisecond, time.Minute)
 	case queue.TypeAlert:
 		return min(time.Duration(1<<min(n, 10))*time.Second, 5*time.Minute)

@@ -213,6 +213,7 @@ type DueRun struct {
 	ID        uuid.UUID
 	Node      string
 	WaitUntil time.Time
+	Happened  bool
 }
 
 // DueRuns finds waiting runs of live journeys that are due by more than
@@ -220,9 +221,17 @@ type DueRun struct {
 // paused.
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
-	err := s.db.WithContext(ctx).Raw(`SELECT r.id, r.node, r.wait_until FROM journey_runs r JOIN journeys j ON j.id = r.journey_id
-		WHERE r.status = 'waiting' AND j.status = 'live' AND (r.wait_until <= $1 OR r.happened)
-		ORDER BY r.wait_until LIMIT $2`, s.Now().Add(-grace), limit).Scan(&out).Error
+	// Two index scans (the deadlines, journey_runs_timers; the runs that
+	// saw their event, journey_runs_happened) rather than one OR, which
+	// read every waiting run.
+	err := s.db.WithContext(ctx).Raw(`(SELECT r.id, r.node, r.wait_until, r.happened FROM journey_runs r
+		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
+		  WHERE r.status = 'waiting' AND r.wait_until <= $1 ORDER BY r.wait_until LIMIT $2)
+		UNION
+		(SELECT r.id, r.node, r.wait_until, r.happened FROM journey_runs r
+		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
+		  WHERE r.status = 'waiting' AND r.happened LIMIT $2)
+		ORDER BY wait_until LIMIT $2`, s.Now().Add(-grace), limit).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: due runs: %w", err)
 	}

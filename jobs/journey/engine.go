@@ -178,7 +178,6 @@ type effects struct {
 	now        time.Time
 	flush      map[int64]int // webhook → batch wait ms, for webhooks that got pending rows
 	timers     []*models.Run // runs now waiting
-	leftWaits  []*models.Run // runs that stopped waiting: their timer is moot
 	deliveries []models.Delivery
 	runs       []*models.Run
 	touched    map[*models.Run]bool
@@ -291,7 +290,6 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 				w.touch(r, st)
 				continue
 			}
-			w.fx.leftWaits = append(w.fx.leftWaits, cloneRun(r))
 			w.apply(r, lj, st, lj.def.Resume(st, r.Node, jev, contact, w.env(lj)))
 		}
 		for _, lj := range live {
@@ -439,14 +437,11 @@ func (e *Engine) after(ctx context.Context, fx *effects) {
 			e.Log.WarnContext(ctx, "flush not enqueued; the reconciler will pick it up", "webhook_id", id, "error", err)
 		}
 	}
-	for _, r := range fx.leftWaits {
-		e.Enqueuer.CancelTimer(ctx, r.ID, r.Node, *r.WaitUntil)
-	}
 	for _, r := range fx.timers {
-		if r.Status != models.RunWaiting || r.WaitUntil == nil {
-			continue // it moved on again within the same request
+		if r.Status != models.RunWaiting || r.WaitUntil == nil || !dueSoon(*r.WaitUntil, fx.now) {
+			continue // moved on again within the same request, or left to the feeder
 		}
-		if err := e.Enqueuer.Timer(ctx, r.ID, r.Node, *r.WaitUntil); err != nil {
+		if err := e.Enqueuer.TimersSoon(ctx, *r.WaitUntil); err != nil {
 			e.Log.WarnContext(ctx, "journey timer not enqueued; the sweep will fire it", "run_id", r.ID, "error", err)
 		}
 	}
@@ -456,11 +451,6 @@ func runState(r *models.Run) *State {
 	var st State
 	_ = json.Unmarshal(r.State, &st)
 	return &st
-}
-
-func cloneRun(r *models.Run) *models.Run {
-	c := *r
-	return &c
 }
 
 func toJourneyContact(c *models.Contact) *Contact {

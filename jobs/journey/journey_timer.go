@@ -9,12 +9,202 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/models"
 )
 
-// HandleTimer ends a run's wait when its time is up.
+// Timers live in PostgreSQL: a waiting run's deadline is its wait_until.
+// Redis holds one task per second that has deadlines, and only for the
+// seconds within TimerHorizon: the engine asks for that task when a wait
+// it starts ends that soon, and the feeder (FeedTimers, on the scheduler
+// leader) asks for every second of the horizon that has deadlines. So
+// Redis holds at most one task per second of the horizon, however many
+// runs wait; a task lost with Redis is asked for again by the next feed,
+// or by the sweep once it is overdue.
+
+// TimerHorizon is how far ahead timers go to Redis.
+const TimerHorizon = time.Minute
+
+// dueSoon says whether a wait ending at until goes to Redis now, rather
+// than being left in PostgreSQL for the feeder.
+func dueSoon(until, now time.Time) bool {
+	return until.Sub(now) <= TimerHorizon
+}
+
+const (
+	// timerBatch is how many runs one transaction of a timers task moves.
+	timerBatch = 500
+	// timerShards is how many such transactions run at once: 100,000
+	// waits ending in the same second are moved in parallel, each
+	// transaction taking the runs of its own contacts.
+	timerShards = 4
+	// timerPoll bounds a timers task's sleep before it looks again for
+	// waits that came due, such as those started after it began.
+	timerPoll = 200 * time.Millisecond
+)
+
+// HandleTimers ends the waits that run out within a second: from the
+// second's start until its end, it moves each run as its deadline passes.
+// Moving is idempotent: a run is locked and moved only if it still waits
+// and is due, so a task run twice, or with the sweep's, moves no run twice.
+func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
+	var p queue.TimersPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("timers: bad payload: %w: %w", err, asynq.SkipRetry)
+	}
+	from, to := time.UnixMilli(p.From), time.UnixMilli(p.To)
+	cursor := models.TimerCursor{At: from}
+	for {
+		now := e.Store.Now()
+		due, err := e.Store.DueTimers(ctx, from, to, now, cursor, timerBatch*timerShards)
+		if err != nil {
+			return err
+		}
+		if n := len(due); n > 0 {
+			if err := e.moveDue(ctx, due); err != nil {
+				return err
+			}
+			cursor = models.TimerCursor{At: due[n-1].WaitUntil, ID: due[n-1].RunID}
+			if n == timerBatch*timerShards {
+				continue // more may be due
+			}
+		}
+		if !now.Before(to) {
+			return nil // every deadline of the second has passed, and none is left
+		}
+		wake := to
+		next, err := e.Store.NextTimer(ctx, now, to)
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			wake = *next
+		}
+		if !sleep(ctx, min(wake.Sub(now), timerPoll)) {
+			return ctx.Err()
+		}
+	}
+}
+
+// moveDue moves due runs in up to timerShards transactions at once, each
+// taking the runs of its own contacts, so they never wait on each other.
+func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) error {
+	shards := make([][]models.DueTimer, timerShards)
+	for _, d := range due {
+		i := d.ContactID % timerShards
+		shards[i] = append(shards[i], d)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, shard := range shards {
+		if len(shard) > 0 {
+			g.Go(func() error { return e.fireTimers(ctx, shard) })
+		}
+	}
+	return g.Wait()
+}
+
+// fireTimers moves, in one transaction, the runs among due that still
+// wait and are due.
+func (e *Engine) fireTimers(ctx context.Context, due []models.DueTimer) error {
+	var fx *effects
+	err := e.Store.InTx(ctx, func(q models.Querier) error {
+		fx = newEffects(e.Store.Now())
+		runs, contacts, err := e.Store.LockTimerRuns(ctx, q, due)
+		if err != nil {
+			return err
+		}
+		return e.resumeRuns(ctx, q, fx, runs, contacts)
+	})
+	if err != nil {
+		return err
+	}
+	e.after(ctx, fx)
+	return nil
+}
+
+// resumeRuns moves on the locked runs that are due: their wait ran out,
+// or their awaited event came while the journey was paused and it is live
+// again. A run of a journey that is not live stays where it is.
+func (e *Engine) resumeRuns(ctx context.Context, q models.Querier, fx *effects, runs []models.Run, contacts map[int64]*models.Contact) error {
+	journeys := map[int64]*liveJourney{}
+	works := map[int64]*work{} // by panel
+	for i := range runs {
+		r := &runs[i]
+		if _, ok := journeys[r.JourneyID]; !ok {
+			j, err := e.Store.JourneyForRun(ctx, q, r.JourneyID)
+			if err != nil {
+				return err
+			}
+			journeys[r.JourneyID] = nil
+			if j.Status == models.JourneyLive && j.PanelID == r.PanelID {
+				if journeys[r.JourneyID], err = parseJourney(j); err != nil {
+					return err
+				}
+			}
+		}
+		if journeys[r.JourneyID] != nil && works[r.PanelID] == nil {
+			works[r.PanelID] = &work{e: e, q: q, panel: &models.Panel{ID: r.PanelID}, fx: fx}
+		}
+	}
+	for _, w := range works {
+		var live []*liveJourney
+		for _, lj := range journeys {
+			if lj != nil && lj.row.PanelID == w.panel.ID {
+				live = append(live, lj)
+			}
+		}
+		if err := w.loadAssets(ctx, live); err != nil {
+			return err
+		}
+	}
+	for i := range runs {
+		r := &runs[i]
+		lj, c := journeys[r.JourneyID], contacts[r.ContactID]
+		if lj == nil || c == nil {
+			continue // held while the journey is paused
+		}
+		w := works[r.PanelID]
+		st := runState(r)
+		switch {
+		case r.Happened:
+			w.apply(r, lj, st, lj.def.Resume(st, r.Node, st.Last, toJourneyContact(c), w.env(lj)))
+		case r.WaitUntil != nil && !fx.now.Before(*r.WaitUntil):
+			w.apply(r, lj, st, lj.def.Resume(st, r.Node, nil, toJourneyContact(c), w.env(lj)))
+		}
+	}
+	saver := &work{e: e, q: q, fx: fx}
+	return saver.save(ctx)
+}
+
+// FeedTimers asks Redis for the timers tasks of every second within the
+// horizon that has deadlines, and says how many it created (the others
+// were queued already). The scheduler leader runs it every few seconds,
+// so a wait far off costs Redis nothing until its deadline comes near, and
+// a task Redis lost is asked for again.
+func (e *Engine) FeedTimers(ctx context.Context) (int, error) {
+	now := e.Store.Now()
+	secs, err := e.Store.TimerSeconds(ctx, now.Truncate(time.Second), now.Add(TimerHorizon))
+	if err != nil {
+		return 0, err
+	}
+	created := 0
+	for _, sec := range secs {
+		ok, err := e.Enqueuer.Timers(ctx, time.Unix(sec, 0))
+		if err != nil {
+			return created, err
+		}
+		if ok {
+			created++
+		}
+	}
+	return created, nil
+}
+
+// HandleTimer moves one run: the sweep's task for a run whose awaited
+// event came while its journey was paused, and the per-run task every wait
+// had before timers lived in PostgreSQL.
 func (e *Engine) HandleTimer(ctx context.Context, t *asynq.Task) error {
 	var p queue.TimerPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -45,31 +235,7 @@ func (e *Engine) Resume(ctx context.Context, runID uuid.UUID, node string) error
 		if r.Node != node {
 			return nil // waiting elsewhere now, with a timer of its own
 		}
-		j, err := e.Store.JourneyForRun(ctx, q, r.JourneyID)
-		if err != nil || j.Status != models.JourneyLive {
-			return err // held while the journey is paused
-		}
-		lj, err := parseJourney(j)
-		if err != nil {
-			return err
-		}
-		panel := &models.Panel{ID: r.PanelID}
-		w := &work{e: e, q: q, panel: panel, fx: fx}
-		if err := w.loadAssets(ctx, []*liveJourney{lj}); err != nil {
-			return err
-		}
-		st := runState(r)
-		var step Step
-		switch {
-		case r.Happened:
-			step = lj.def.Resume(st, r.Node, st.Last, toJourneyContact(c), w.env(lj))
-		case r.WaitUntil != nil && !fx.now.Before(*r.WaitUntil):
-			step = lj.def.Resume(st, r.Node, nil, toJourneyContact(c), w.env(lj))
-		default:
-			return nil // not due: a timer of an earlier wait
-		}
-		w.apply(r, lj, st, step)
-		return w.save(ctx)
+		return e.resumeRuns(ctx, q, fx, []models.Run{*r}, map[int64]*models.Contact{c.ID: c})
 	})
 	if err != nil {
 		return err
@@ -78,26 +244,34 @@ func (e *Engine) Resume(ctx context.Context, runID uuid.UUID, node string) error
 	return nil
 }
 
-// SweepRuns fires the timers Redis lost: waiting runs of live journeys due
-// for longer than grace, and runs whose event came while their journey
-// was paused.
+// SweepRuns asks again for the timers Redis lost: those of waiting runs
+// of live journeys due for longer than grace, and of runs whose event came
+// while their journey was paused.
 func (e *Engine) SweepRuns(ctx context.Context, grace time.Duration) error {
 	due, err := e.Store.DueRuns(ctx, grace, 1000)
 	if err != nil {
 		return err
 	}
-	now := e.Store.Now()
+	seconds := map[int64]bool{}
 	for _, r := range due {
-		at := r.WaitUntil
-		if at.After(now) {
-			at = now // happened while paused: now, under an id of its own
+		if r.Happened {
+			// now, under an id of its own
+			if err := e.Enqueuer.Timer(ctx, r.ID, r.Node, e.Store.Now()); err != nil {
+				return err
+			}
+			continue
 		}
-		if err := e.Enqueuer.Timer(ctx, r.ID, r.Node, at); err != nil {
+		sec := r.WaitUntil.Unix()
+		if seconds[sec] {
+			continue
+		}
+		seconds[sec] = true
+		if _, err := e.Enqueuer.Timers(ctx, r.WaitUntil); err != nil {
 			return err
 		}
 	}
 	if len(due) > 0 {
-		e.Log.InfoContext(ctx, "enqueued due journey timers", "runs", len(due))
+		e.Log.InfoContext(ctx, "enqueued due journey timers", "runs", len(due), "seconds", len(seconds))
 	}
 	return nil
 }

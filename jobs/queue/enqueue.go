@@ -17,8 +17,13 @@ import (
 const (
 	// TypeFlush sends a webhook's pending deliveries.
 	TypeFlush = "deliver:flush"
-	// TypeTimer moves a journey run whose wait ran out.
+	// TypeTimer moves one journey run whose wait ran out: the sweep's
+	// task for a run whose awaited event came while its journey was
+	// paused, and the task every wait had before timers lived in
+	// PostgreSQL (such tasks may still be queued).
 	TypeTimer = "journey:timer"
+	// TypeTimers ends every wait that runs out within one second.
+	TypeTimers = "journey:timers"
 	// TypeIngest processes a partition's new events for journeys.
 	TypeIngest = "journey:ingest"
 	// TypeAlert sends one alert e-mail.
@@ -188,7 +193,7 @@ func timerID(runID uuid.UUID, node string, at time.Time) string {
 // the run, node and time, so enqueueing the same timer twice (the sweep
 // after a lost task) is harmless.
 func (e *Enqueuer) Timer(ctx context.Context, runID uuid.UUID, node string, at time.Time) error {
-	err := e.enqueueOnce(ctx, timerTask(runID, node, at), e.Namespace+":"+queueJourney, timerID(runID, node, at),
+	_, err := e.enqueueOnce(ctx, timerTask(runID, node, at), e.Namespace+":"+queueJourney, timerID(runID, node, at),
 		e.processAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
 	if err != nil {
 		return fmt.Errorf("enqueue timer of run %s: %w", runID, err)
@@ -196,30 +201,73 @@ func (e *Enqueuer) Timer(ctx context.Context, runID uuid.UUID, node string, at t
 	return nil
 }
 
+// TimersPayload names the second whose waits a TypeTimers task ends:
+// the deadlines in [From, To), Unix milliseconds.
+type TimersPayload struct {
+	From int64 `json:"from_ms"`
+	To   int64 `json:"to_ms"`
+}
+
+// Timers asks for the waits that run out within the whole second holding
+// at to be ended. The task id names the second, so however many runs wait
+// until that second, and however often the feeder or the sweep asks, one
+// task at a time ends them; it reports whether this call created it.
+func (e *Enqueuer) Timers(ctx context.Context, at time.Time) (created bool, err error) {
+	from := at.Truncate(time.Second)
+	payload, _ := json.Marshal(TimersPayload{From: from.UnixMilli(), To: from.Add(time.Second).UnixMilli()})
+	created, err = e.enqueueOnce(ctx, asynq.NewTask(TypeTimers, payload), e.Namespace+":"+queueJourney, timersID(from),
+		e.processAt(from), asynq.MaxRetry(10), asynq.Timeout(5*time.Minute))
+	if err != nil {
+		return false, fmt.Errorf("enqueue journey timers of %v: %w", from, err)
+	}
+	return created, nil
+}
+
+// TimersSoon is Timers for the engine, which asks for a second each time a
+// run starts a wait ending in it: a second this process already asked for
+// is not asked of Redis again until it is over.
+func (e *Enqueuer) TimersSoon(ctx context.Context, at time.Time) error {
+	from := at.Truncate(time.Second)
+	id := timersID(from)
+	if e.recent.seen(id) {
+		return nil
+	}
+	if _, err := e.Timers(ctx, from); err != nil {
+		return err
+	}
+	e.recent.add(id, from.Add(time.Second))
+	return nil
+}
+
+func timersID(second time.Time) string {
+	return fmt.Sprintf("timers:%d", second.Unix())
+}
+
 // enqueueOnce enqueues a task under an id that names its work, for the
 // sweeps that enqueue the same work again when PostgreSQL says it is still
 // to do. A live task of that id (waiting, running, retrying) is left
 // alone. An archived one ran out of retries (say PostgreSQL or the mail
 // server was down for hours) and would otherwise block the id for good:
-// it is deleted and the task enqueued afresh.
-func (e *Enqueuer) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id string, opts ...asynq.Option) error {
+// it is deleted and the task enqueued afresh. created says whether this
+// call put the task on the queue.
+func (e *Enqueuer) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id string, opts ...asynq.Option) (created bool, err error) {
 	opts = append(opts, asynq.Queue(queue), asynq.TaskID(id))
-	_, err := e.Client.EnqueueContext(ctx, task, opts...)
-	if !errors.Is(err, asynq.ErrTaskIDConflict) || e.Inspector == nil {
-		return err
+	_, err = e.Client.EnqueueContext(ctx, task, opts...)
+	if err == nil || !errors.Is(err, asynq.ErrTaskIDConflict) || e.Inspector == nil {
+		return err == nil, err
 	}
 	info, err := e.Inspector.GetTaskInfo(queue, id)
 	if err != nil || info.State != asynq.TaskStateArchived {
-		return nil // live, or gone in the meantime: the next sweep looks again
+		return false, nil // live, or gone in the meantime: the next sweep looks again
 	}
 	if err := e.Inspector.DeleteTask(queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-		return err
+		return false, err
 	}
 	_, err = e.Client.EnqueueContext(ctx, task, opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil // another replica's sweep revived it first
+		return false, nil // another replica's sweep revived it first
 	}
-	return err
+	return err == nil, err
 }
 
 // timerTask is the task that ends a wait at at. Its handler sleeps until
@@ -231,19 +279,11 @@ func timerTask(runID uuid.UUID, node string, at time.Time) *asynq.Task {
 	return asynq.NewTask(TypeTimer, payload)
 }
 
-// CancelTimer deletes a timer whose run stopped waiting. Best effort: a
-// timer that fires anyway finds its run moved on and does nothing.
-func (e *Enqueuer) CancelTimer(ctx context.Context, runID uuid.UUID, node string, at time.Time) {
-	if e.Inspector != nil {
-		_ = e.Inspector.DeleteTask(e.Namespace+":"+queueJourney, timerID(runID, node, at))
-	}
-}
-
 // Alert enqueues the e-mail of an alert. Its task id names the alert, so
 // the sweep enqueueing it again is harmless (and revives one that ran out
 // of retries while the mail server was down).
 func (e *Enqueuer) Alert(ctx context.Context, alertID int64) error {
-	err := e.enqueueOnce(ctx, asynq.NewTask(TypeAlert, []byte(strconv.FormatInt(alertID, 10))),
+	_, err := e.enqueueOnce(ctx, asynq.NewTask(TypeAlert, []byte(strconv.FormatInt(alertID, 10))),
 		e.Namespace+":"+queueMail, fmt.Sprintf("alert:%d", alertID), asynq.MaxRetry(50), asynq.Timeout(time.Minute))
 	if err != nil {
 		return fmt.Errorf("enqueue alert %d: %w", alertID, err)

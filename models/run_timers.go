@@ -1,0 +1,129 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Journey timers live in PostgreSQL: a waiting run's deadline is its
+// wait_until, indexed (journey_runs_timers, on waiting runs only). Redis
+// holds one task per second that has deadlines, and only for the seconds
+// due soon; the queries below find those seconds and the runs they end.
+
+// TimerSeconds lists, earliest first, the whole seconds (Unix time) in
+// [from, to) in which some waiting run's wait runs out. It skips from one
+// second to the next through the index, so it reads one index entry per
+// second found, however many runs share a second.
+func (s *Store) TimerSeconds(ctx context.Context, from, to time.Time) ([]int64, error) {
+	rows, err := s.sql.QueryContext(ctx, `WITH RECURSIVE secs(sec) AS (
+		  (SELECT floor(extract(epoch FROM wait_until))::bigint FROM journey_runs
+		    WHERE status = 'waiting' AND wait_until >= $1 AND wait_until < $2 ORDER BY wait_until LIMIT 1)
+		  UNION ALL
+		  SELECT (SELECT floor(extract(epoch FROM r.wait_until))::bigint FROM journey_runs r
+		    WHERE r.status = 'waiting' AND r.wait_until >= to_timestamp(secs.sec + 1) AND r.wait_until < $2
+		    ORDER BY r.wait_until LIMIT 1)
+		  FROM secs WHERE secs.sec IS NOT NULL)
+		SELECT sec FROM secs WHERE sec IS NOT NULL`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("models: timer seconds: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var sec int64
+		if err := rows.Scan(&sec); err != nil {
+			return nil, fmt.Errorf("models: timer seconds: %w", err)
+		}
+		out = append(out, sec)
+	}
+	return out, rows.Err()
+}
+
+// DueTimer is a waiting run whose wait has run out.
+type DueTimer struct {
+	RunID     uuid.UUID
+	ContactID int64
+	WaitUntil time.Time
+}
+
+// TimerCursor is where a pass over a second's deadlines stands: after the
+// run ID with the deadline At.
+type TimerCursor struct {
+	At time.Time
+	ID uuid.UUID
+}
+
+// DueTimers finds up to limit waiting runs of live journeys whose wait ran
+// out at or before now, within [from, to) and after the cursor, in the
+// order of their deadlines. It locks nothing: the caller locks and checks
+// them again. The cursor lets a pass step over the index entries of the
+// runs it moved, which stay in the index until a vacuum: without it, each
+// batch of a crowded second would read them all again.
+func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after TimerCursor, limit int) ([]DueTimer, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT r.id, r.contact_id, r.wait_until FROM journey_runs r
+		JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
+		WHERE r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
+		  AND r.wait_until >= $5 AND (r.wait_until, r.id) > ($5, $6)
+		ORDER BY r.wait_until, r.id LIMIT $4`, from, to, now, limit, after.At, after.ID)
+	if err != nil {
+		return nil, fmt.Errorf("models: due timers: %w", err)
+	}
+	defer rows.Close()
+	var out []DueTimer
+	for rows.Next() {
+		var d DueTimer
+		if err := rows.Scan(&d.RunID, &d.ContactID, &d.WaitUntil); err != nil {
+			return nil, fmt.Errorf("models: due timers: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// NextTimer is the earliest deadline of a waiting run after after and
+// before before; nil when there is none.
+func (s *Store) NextTimer(ctx context.Context, after, before time.Time) (*time.Time, error) {
+	var next sql.NullTime
+	err := s.sql.QueryRowContext(ctx, `SELECT min(wait_until) FROM journey_runs
+		WHERE status = 'waiting' AND wait_until > $1 AND wait_until < $2`, after, before).Scan(&next)
+	if err != nil {
+		return nil, fmt.Errorf("models: next timer: %w", err)
+	}
+	if !next.Valid {
+		return nil, nil //nolint:nilnil // no deadline is an answer, not an error
+	}
+	return &next.Time, nil
+}
+
+// LockTimerRuns locks the runs that are still waiting among due, with
+// their contacts: the contacts first, in id order, like every writer of
+// runs, then the runs.
+func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer) ([]Run, map[int64]*Contact, error) {
+	runIDs := make([]uuid.UUID, len(due))
+	contactIDs := make([]int64, len(due))
+	for i, d := range due {
+		runIDs[i], contactIDs[i] = d.RunID, d.ContactID
+	}
+	contacts, err := s.lockContactsByID(ctx, q, contactIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[int64]*Contact, len(contacts))
+	for _, c := range contacts {
+		byID[c.ID] = c
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+runColumns+` FROM journey_runs
+		WHERE id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE`, runIDs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
+	}
+	return runs, byID, nil
+}

@@ -70,7 +70,9 @@ func (s *WebhookSpec) TemplateType() string {
 }
 
 // sendsAsJSONBody reports the formats whose body is not the data= form.
-func (s *WebhookSpec) sendsAsJSONBody() bool { return s.BodyFormat == BodyJSON || s.BodyFormat == BodyTemplate }
+func (s *WebhookSpec) sendsAsJSONBody() bool {
+	return s.BodyFormat == BodyJSON || s.BodyFormat == BodyTemplate
+}
 
 // PerEventTemplate reports a template that renders one event per request:
 // one that never mentions events. Such an asset is sent one event at a time

@@ -130,11 +130,13 @@ func TestFingerprintCoversFormatAndSignature(t *testing.T) {
 	require.Equal(t, string(base.fingerprintInput()), string(legacy.fingerprintInput()),
 		"defaults hash as before the fields existed: saved assets keep their tests")
 	changes := map[string]func(*WebhookSpec){
-		"format":       func(s *WebhookSpec) { s.BodyFormat = BodyJSON },
-		"template":     func(s *WebhookSpec) { s.BodyFormat, s.BodyTemplate = BodyTemplate, `{}` },
-		"content type": func(s *WebhookSpec) { s.BodyFormat, s.BodyTemplate, s.TemplateContentType = BodyTemplate, `{}`, ContentTypeForm },
-		"scheme":       func(s *WebhookSpec) { s.SignatureScheme = SignatureHMAC },
-		"header":       func(s *WebhookSpec) { s.SignatureScheme, s.SignatureHeader = SignatureHMAC, "X-Sig" },
+		"format":   func(s *WebhookSpec) { s.BodyFormat = BodyJSON },
+		"template": func(s *WebhookSpec) { s.BodyFormat, s.BodyTemplate = BodyTemplate, `{}` },
+		"content type": func(s *WebhookSpec) {
+			s.BodyFormat, s.BodyTemplate, s.TemplateContentType = BodyTemplate, `{}`, ContentTypeForm
+		},
+		"scheme": func(s *WebhookSpec) { s.SignatureScheme = SignatureHMAC },
+		"header": func(s *WebhookSpec) { s.SignatureScheme, s.SignatureHeader = SignatureHMAC, "X-Sig" },
 	}
 	seen := map[string]string{string(base.fingerprintInput()): "base"}
 	for name, change := range changes {

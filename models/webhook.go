@@ -544,7 +544,7 @@ func (s *WebhookSpec) Validate(requireLabel bool) error {
 			return invalid("signing_secret", "%v", err)
 		}
 	}
-	return s.validateFormat()
+	return s.ValidateFormat()
 }
 
 func validateURL(raw string) error {

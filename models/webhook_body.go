@@ -305,8 +305,8 @@ func (s *WebhookSpec) checkTemplate() error {
 	return err
 }
 
-// validateFormat checks the body format and signature fields.
-func (s *WebhookSpec) validateFormat() error {
+// ValidateFormat checks the body format and signature fields.
+func (s *WebhookSpec) ValidateFormat() error {
 	// Empty fields are their defaults: a spec built in code need not name them.
 	switch s.BodyFormat {
 	case "", BodyForm, BodyJSON, BodyTemplate:

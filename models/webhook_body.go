@@ -177,7 +177,7 @@ func RenderBodyTemplate(src, contentType string, vars map[string]any) ([]byte, e
 	if perr != nil {
 		return nil, templateError(src, perr)
 	}
-	out, rerr := tpl.Render(vars)
+	out, rerr := renderCapped(tpl, vars)
 	if rerr != nil {
 		return nil, templateError(src, rerr)
 	}
@@ -188,6 +188,55 @@ func RenderBodyTemplate(src, contentType string, vars map[string]any) ([]byte, e
 		}
 	}
 	return out, nil
+}
+
+// maxRenderBytes bounds what a template may write: no body may be larger
+// (max_body_bytes is at most 10 MiB), and a loop must not fill the memory.
+const maxRenderBytes = maxMaxBody
+
+var errRenderTooLarge = fmt.Errorf("renders more than %d bytes", maxRenderBytes)
+
+// cappedWriter refuses to grow past maxRenderBytes.
+type cappedWriter struct{ buf bytes.Buffer }
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if c.buf.Len()+len(p) > maxRenderBytes {
+		return 0, errRenderTooLarge
+	}
+	return c.buf.Write(p)
+}
+
+// renderCapped renders into a cappedWriter. The engine panics when a
+// write fails at the end of a block; that, and any other panic of the
+// engine on a template it accepted, is an error of the template.
+func renderCapped(tpl *liquid.Template, vars map[string]any) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("cannot render: %v", r)
+		}
+	}()
+	var w cappedWriter
+	if rerr := tpl.FRender(&w, vars); rerr != nil {
+		return nil, rerr
+	}
+	return w.buf.Bytes(), nil
+}
+
+// rangeLiteral finds a range such as (1..1000000) in Liquid markup.
+var rangeLiteral = regexp.MustCompile(`\([^()]*\.\.[^()]*\)`)
+
+// checkNoRange refuses ranges: a loop over (1..n) costs what n says, not
+// what the data holds. Templates loop over events or lists in the data.
+func checkNoRange(src string) error {
+	for _, loc := range liquidMarkup.FindAllStringIndex(src, -1) {
+		if at := rangeLiteral.FindStringIndex(src[loc[0]:loc[1]]); at != nil {
+			before := src[:loc[0]+at[0]]
+			line := strings.Count(before, "\n") + 1
+			col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
+			return invalid("body_template", "line %d, column %d: ranges such as (1..n) are not supported; loop over events or a list of the event", line, col)
+		}
+	}
+	return nil
 }
 
 // templateError places a Liquid error. Liquid reports the line and the
@@ -299,6 +348,9 @@ func (s *WebhookSpec) checkTemplate() error {
 	}
 	if len(s.BodyTemplate) > maxTemplateBytes {
 		return invalid("body_template", "is longer than %d bytes", maxTemplateBytes)
+	}
+	if err := checkNoRange(s.BodyTemplate); err != nil {
+		return err
 	}
 	vars := TemplateVars("sample_panel", s.Label, [][]byte{SampleItem(s.Label, time.Now())})
 	_, err := RenderBodyTemplate(s.BodyTemplate, s.TemplateType(), vars)

@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ func TestWebhookSpecValidateFormat(t *testing.T) {
 		{"invalid JSON is fine for a form", func(s *WebhookSpec) {
 			s.BodyFormat, s.TemplateContentType, s.BodyTemplate = BodyTemplate, ContentTypeForm, "{ {{ contact.email }}"
 		}, "", ""},
+		{"no ranges", func(s *WebhookSpec) {
+			s.BodyFormat, s.BodyTemplate = BodyTemplate, "[\n  {% for i in (1..100000000) %}{{ i }},{% endfor %}0]"
+		}, "body_template", "line 2, column 15: ranges"},
 		{"unknown content type", func(s *WebhookSpec) { s.TemplateContentType = "text/plain" }, "template_content_type", ""},
 		{"hmac", func(s *WebhookSpec) { s.SignatureScheme = SignatureHMAC }, "", ""},
 		{"hmac with own header", func(s *WebhookSpec) { s.SignatureScheme, s.SignatureHeader = SignatureHMAC, "X-Hub-Signature-256" }, "", ""},
@@ -146,4 +150,17 @@ func TestFingerprintCoversFormatAndSignature(t *testing.T) {
 		require.NotContains(t, seen, fp, "%s hashes like %s", name, seen[fp])
 		seen[fp] = name
 	}
+}
+
+func TestRenderIsCapped(t *testing.T) {
+	t.Parallel()
+	list := make([]any, 200_000)
+	for i := range list {
+		list[i] = strings.Repeat("x", 100)
+	}
+	_, err := RenderBodyTemplate(`{% for s in events %}{{ s }}{% endfor %}`, ContentTypeForm, map[string]any{"events": list})
+	require.ErrorContains(t, err, "renders more than 10485760 bytes")
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "body_template", ve.Field)
 }

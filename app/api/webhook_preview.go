@@ -31,8 +31,13 @@ func (s *Handlers) WebhookPreview(c *gin.Context) {
 // read the configuration, if any.
 func (s *Handlers) Preview(c *gin.Context, panel string, spec models.WebhookSpec, err error) {
 	if err == nil {
-		// Only the format matters: a preview needs no URL yet.
-		err = spec.ValidateFormat()
+		// A preview needs no URL yet; everything else must hold (the batch
+		// size and body cap shape the body).
+		check := spec
+		if check.URL == "" {
+			check.URL = "https://example.invalid/"
+		}
+		err = check.Validate(false)
 	}
 	if err != nil {
 		s.fail(c, err)

@@ -82,6 +82,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 	}
 
 	t.Run("form: data= of the panel's batch", func(t *testing.T) {
+		t.Parallel()
 		recv := apptest.NewReceiver(t)
 		id := env.ActiveWebhook("Form hook", recv.URL, map[string]any{"batch_wait_ms": 0})
 		ids := env.Deliver(id, item)
@@ -94,6 +95,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 	})
 
 	t.Run("json with batch_size 1: the event object itself", func(t *testing.T) {
+		t.Parallel()
 		recv := apptest.NewReceiver(t)
 		id := env.ActiveWebhook("JSON one", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1, "body_format": "json"})
 		ids := env.Deliver(id, item, item)
@@ -107,6 +109,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 	})
 
 	t.Run("json batch: an array of the items, in order", func(t *testing.T) {
+		t.Parallel()
 		recv := apptest.NewReceiver(t)
 		id := env.ActiveWebhook("JSON batch", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 10, "body_format": "json"})
 		ids := env.Deliver(id, item, item, item)
@@ -117,6 +120,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 	})
 
 	t.Run("template, JSON: one request per event, rendered", func(t *testing.T) {
+		t.Parallel()
 		recv := apptest.NewReceiver(t)
 		tpl := "{\n  \"id\": {{ delivery_id | json }},\n  \"email\": {{ contact.email | json }},\n" +
 			"  \"name\": {{ contact.FIRSTNAME | json }},\n  \"event\": {{ event.name | json }},\n" +
@@ -138,6 +142,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 	})
 
 	t.Run("template over events: the whole batch in one request", func(t *testing.T) {
+		t.Parallel()
 		recv := apptest.NewReceiver(t)
 		tpl := `{"events": [{% for e in events %}{"id": {{ e.delivery_id | json }}, "email": {{ e.contact.email | json }}}` +
 			`{% unless forloop.last %},{% endunless %}{% endfor %}], "count": {{ events | size }}}`
@@ -151,6 +156,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 	})
 
 	t.Run("template, form content type", func(t *testing.T) {
+		t.Parallel()
 		recv := apptest.NewReceiver(t)
 		id := env.ActiveWebhook("Form template", recv.URL, map[string]any{"batch_wait_ms": 0,
 			"body_format": "template", "template_content_type": "application/x-www-form-urlencoded",
@@ -165,6 +171,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 	})
 
 	t.Run("a value that breaks the template's JSON fails that delivery, never sent", func(t *testing.T) {
+		t.Parallel()
 		recv := apptest.NewReceiver(t)
 		id := env.ActiveWebhook("Raw template", recv.URL, map[string]any{"batch_wait_ms": 0,
 			"body_format": "template", "body_template": `{"note": "{{ item.note }}"}`})
@@ -218,6 +225,7 @@ func TestHMACSignatureVerifiesIndependently(t *testing.T) {
 		{"template", "template", "X-Webhook-Signature", map[string]any{"body_template": `{"e": {{ event.name | json }}}`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			recv := apptest.NewReceiver(t)
 			fields := map[string]any{"batch_wait_ms": 0, "signing_secret": secret, "signature_scheme": "hmac-sha256", "body_format": tc.format}
 			for k, v := range tc.fields {
@@ -242,6 +250,8 @@ func mustInt(t *testing.T, s string) int64 {
 
 // TestBodyTemplateCheckedOnSave refuses templates that cannot render or
 // render invalid JSON, with the line and column, and changes nothing.
+//
+//nolint:paralleltest // the check after the cases that nothing was saved needs them done
 func TestBodyTemplateCheckedOnSave(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{})
@@ -317,7 +327,7 @@ func TestFormatChangesNeedANewTest(t *testing.T) {
 	}
 	// The second change's test rendered the template with the sample event.
 	tests := recv.All()
-	require.Equal(t, `{"e": "open", "who": "Test"}`, string(tests[2].Body))
+	require.Equal(t, `{"e": "open", "who": "Test"}`, string(tests[2].Body)) //nolint:testifylint // exact bytes: the rendered template
 	require.Equal(t, "application/json", tests[2].Header.Get("Content-Type"))
 
 	var w struct{ Status string }
@@ -337,7 +347,7 @@ func TestPreviewRendersTheSampleEvent(t *testing.T) {
 		"body_template": `{"email": {{ contact.email | json }}, "hook": {{ webhook.name | json }}}`}, &p)
 	require.Equal(t, http.StatusOK, code, raw)
 	require.Equal(t, "application/json", p.ContentType)
-	require.Equal(t, `{"email": "test.user@example.com", "hook": "P"}`, p.Body)
+	require.Equal(t, `{"email": "test.user@example.com", "hook": "P"}`, p.Body) //nolint:testifylint // exact bytes: the rendered template
 
 	code, raw = env.Call("POST", "/api/v1/webhooks/preview", map[string]any{"body_format": "json", "batch_size": 1}, &p)
 	require.Equal(t, http.StatusOK, code, raw)

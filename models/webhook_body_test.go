@@ -2,7 +2,6 @@ package models
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +68,7 @@ func TestWebhookSpecValidateFormat(t *testing.T) {
 				return
 			}
 			var ve *ValidationError
-			require.True(t, errors.As(err, &ve), "want a ValidationError, got %v", err)
+			require.ErrorAs(t, err, &ve)
 			require.Equal(t, tt.field, ve.Field, ve.Message)
 			require.Contains(t, ve.Message, tt.msg)
 		})

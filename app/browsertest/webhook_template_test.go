@@ -45,7 +45,7 @@ func TestWebhookTemplateEditorPreview(t *testing.T) {
 	// A broken template: the preview names the line and the column.
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("body_template"), "\n{{ event.name | shout }}"))
 	waitText(t, ctx, "[data-preview-error]", "line 3, column 1")
-	require.Equal(t, "", get(t, ctx, chromedp.Evaluate[string](`document.querySelector("[data-template-preview]").textContent`)))
+	require.Empty(t, get(t, ctx, chromedp.Evaluate[string](`document.querySelector("[data-template-preview]").textContent`)))
 	shot(t, ctx, "webhook-template-error")
 	do(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const el = document.getElementById("body_template");
 		el.value = el.value.replace("\n{{ event.name | shout }}", ""); el.dispatchEvent(new Event("input", {bubbles: true})); })()`))
@@ -59,7 +59,7 @@ func TestWebhookTemplateEditorPreview(t *testing.T) {
 	)
 	waitText(t, ctx, "[data-result-badge]", "passed")
 	got := recv.All()[len(recv.All())-1]
-	require.Equal(t, "{\"email\": \"test.user@example.com\",\n \"event\": \"open\"}", string(got.Body), "LF as typed, not the textarea's CR LF")
+	require.Equal(t, "{\"email\": \"test.user@example.com\",\n \"event\": \"open\"}", string(got.Body), "LF as typed, not the textarea's CR LF") //nolint:testifylint // exact bytes
 	require.Equal(t, "application/json", got.Header.Get("Content-Type"))
 
 	// An edited template needs a new test.
@@ -75,7 +75,7 @@ func TestWebhookTemplateEditorPreview(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, models.BodyTemplate, w.BodyFormat)
 	require.Equal(t, models.SignatureHMAC, w.SignatureScheme)
-	require.Equal(t, "{\"email\": {{ contact.email | json }},\n \"event\": {{ event.name | json }}}", w.BodyTemplate)
+	require.Equal(t, "{\"email\": {{ contact.email | json }},\n \"event\": {{ event.name | json }}}", w.BodyTemplate) //nolint:testifylint // a template, kept as typed
 
 	// The edit form shows the saved template and its preview.
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`.page-head a[href$="/edit"]`)))

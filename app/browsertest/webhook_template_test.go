@@ -75,8 +75,8 @@ func TestWebhookTemplateEditorPreview(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, models.BodyTemplate, w.BodyFormat)
 	require.Equal(t, models.SignatureHMAC, w.SignatureScheme)
-	require.Equal(t, "{\"email\": {{ contact.email | json }},\n \"event\": {{ event.name | json }}}", w.BodyTemplate)
-	waitText(t, ctx, "dl.facts", "Liquid template, application/json") //nolint:testifylint // a template, kept as typed
+	require.Equal(t, "{\"email\": {{ contact.email | json }},\n \"event\": {{ event.name | json }}}", w.BodyTemplate) //nolint:testifylint // a template, kept as typed
+	waitText(t, ctx, "dl.facts", "Liquid template, application/json")
 
 	// The edit form shows the saved template and its preview.
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`.page-head a[href$="/edit"]`)))

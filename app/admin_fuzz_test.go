@@ -37,6 +37,7 @@ var adminRoutes = []adminRoute{
 	{"GET", "/api/v1/webhooks", ""},
 	{"POST", "/api/v1/webhooks", `{"label": "Fuzz hook", "url": "$RECV", "batch_size": 10, "headers": [{"name": "X-Tenant", "value": "acme"}]}`},
 	{"POST", "/api/v1/webhooks/test", `{"label": "Fuzz test", "url": "$RECV", "method": "POST"}`},
+	{"POST", "/api/v1/webhooks/preview", `{"label": "Fuzz preview", "body_format": "template", "batch_size": 5, "body_template": "{\"e\": {{ event.name | json }}}"}`},
 	{"GET", "/api/v1/webhooks/{webhook}", ""},
 	{"PATCH", "/api/v1/webhooks/{webhook}", `{"description": "patched", "batch_wait_ms": 100, "health_settings": {"window": "1h"}}`},
 	{"DELETE", "/api/v1/webhooks/{new-webhook}", ""},

@@ -105,6 +105,13 @@ type Webhook struct {
 	GiveUpAfterS      int `gorm:"column:give_up_after_s"`
 	RateLimitPerS     int `gorm:"column:rate_limit_per_s"`
 	MaxBodyBytes      int
+	// BodyFormat, BodyTemplate, TemplateContentType, SignatureScheme and
+	// SignatureHeader: see the constants in webhook_body.go.
+	BodyFormat          string
+	BodyTemplate        string
+	TemplateContentType string
+	SignatureScheme     string
+	SignatureHeader     string
 	// Health is the failure tracker's state (package jobs/health), written
 	// by the worker holding the send lease.
 	Health json.RawMessage `gorm:"type:jsonb"`
@@ -159,24 +166,49 @@ type WebhookSpec struct {
 	// AutoProbeMinutes: when disabled, test the endpoint this often and
 	// re-enable it after a 200; 0 is off.
 	AutoProbeMinutes int
+	// BodyFormat is form, json or template (BodyForm...).
+	BodyFormat string
+	// BodyTemplate is the Liquid body of the template format.
+	BodyTemplate string
+	// TemplateContentType is the Content-Type of a rendered template.
+	TemplateContentType string
+	// SignatureScheme says how a signing secret signs: standard-webhooks
+	// or hmac-sha256; SignatureHeader names the hmac-sha256 header.
+	SignatureScheme string
+	SignatureHeader string
 }
 
 // DefaultWebhookSpec is the starting point of a new asset.
 func DefaultWebhookSpec() WebhookSpec {
 	return WebhookSpec{Method: MethodPost, BatchSize: DefaultBatchSize, BatchWaitMS: DefaultBatchWaitMS,
 		MaxAttempts: DefaultMaxAttempts, GiveUpAfter: DefaultGiveUpAfter, MaxBodyBytes: DefaultMaxBody,
-		HealthSettings: json.RawMessage(`{}`)}
+		HealthSettings: json.RawMessage(`{}`), BodyFormat: BodyForm, TemplateContentType: ContentTypeJSON,
+		SignatureScheme: SignatureStandard, SignatureHeader: DefaultSignatureHeader}
 }
 
 // fingerprintInput is what a test verifies: changing any of it makes the
 // asset untested again. Batch settings and the signing secret do not change
-// whether the receiver accepts a request, so they are left out.
+// whether the receiver accepts a request, so they are left out; the body
+// format and the signature scheme do. Their defaults are left out of the
+// hash, so an asset saved before they existed keeps its fingerprint.
 func (s *WebhookSpec) fingerprintInput() []byte {
 	v := struct {
 		URL, Method, User, Password string
 		Auth                        bool
 		Headers                     []Header
+		Format                      string `json:",omitempty"`
+		Template, ContentType       string `json:",omitempty"`
+		Scheme, SignatureHeader     string `json:",omitempty"`
 	}{URL: s.URL, Method: s.Method, Headers: s.Headers}
+	if s.BodyFormat != BodyForm && s.BodyFormat != "" {
+		v.Format = s.BodyFormat
+	}
+	if s.BodyFormat == BodyTemplate {
+		v.Template, v.ContentType = s.BodyTemplate, s.TemplateType()
+	}
+	if s.SignatureScheme == SignatureHMAC {
+		v.Scheme, v.SignatureHeader = s.SignatureScheme, s.SignatureHeaderName()
+	}
 	if len(v.Headers) == 0 {
 		// No headers is one configuration whether a form sent an empty
 		// list or a stored row has none: [] and null must not differ.
@@ -228,8 +260,13 @@ type WebhookInput struct {
 	RateLimitPerS *int                     `json:"rate_limit_per_s"`
 	MaxBodyBytes  *int                     `json:"max_body_bytes"`
 	// HealthSettings replaces the asset's thresholds; {} inherits the panel's.
-	HealthSettings   *json.RawMessage `json:"health_settings"`
-	AutoProbeMinutes *int             `json:"auto_probe_minutes"`
+	HealthSettings      *json.RawMessage `json:"health_settings"`
+	AutoProbeMinutes    *int             `json:"auto_probe_minutes"`
+	BodyFormat          *string          `json:"body_format"`
+	BodyTemplate        *string          `json:"body_template"`
+	TemplateContentType *string          `json:"template_content_type"`
+	SignatureScheme     *string          `json:"signature_scheme"`
+	SignatureHeader     *string          `json:"signature_header"`
 }
 
 // BasicAuthInput sets basic auth; a missing password keeps the stored one.
@@ -331,6 +368,7 @@ func (in *WebhookInput) Apply(spec *WebhookSpec) error {
 	if in.AutoProbeMinutes != nil {
 		spec.AutoProbeMinutes = *in.AutoProbeMinutes
 	}
+	in.applyFormat(spec)
 	if savedFor != "" && !SameOrigin(savedFor, spec.URL) {
 		if kept := in.keptSecrets(spec); len(kept) > 0 {
 			return invalid(kept[0], "was saved for %s and is not sent to another address: enter it again (%s)",
@@ -506,7 +544,7 @@ func (s *WebhookSpec) Validate(requireLabel bool) error {
 			return invalid("signing_secret", "%v", err)
 		}
 	}
-	return nil
+	return s.ValidateFormat()
 }
 
 func validateURL(raw string) error {

@@ -25,6 +25,8 @@ func (s *Store) Spec(w *Webhook) (WebhookSpec, error) {
 		MaxAttempts: w.MaxAttempts, GiveUpAfter: time.Duration(w.GiveUpAfterS) * time.Second,
 		RateLimitPerS: w.RateLimitPerS, MaxBodyBytes: w.MaxBodyBytes,
 		HealthSettings: w.HealthSettings, AutoProbeMinutes: w.AutoProbeMinutes,
+		BodyFormat: w.BodyFormat, BodyTemplate: w.BodyTemplate, TemplateContentType: w.TemplateContentType,
+		SignatureScheme: w.SignatureScheme, SignatureHeader: w.SignatureHeader,
 	}
 	if w.BasicAuthUser != "" {
 		pw, err := s.Cipher.Open(purposePassword, w.BasicAuthPassword)
@@ -62,6 +64,14 @@ func (s *Store) seal(spec *WebhookSpec, w *Webhook) {
 	w.MaxAttempts, w.GiveUpAfterS = spec.MaxAttempts, int(spec.GiveUpAfter/time.Second)
 	w.RateLimitPerS, w.MaxBodyBytes = spec.RateLimitPerS, spec.MaxBodyBytes
 	w.HealthSettings, w.AutoProbeMinutes = spec.HealthSettings, spec.AutoProbeMinutes
+	w.BodyFormat, w.BodyTemplate, w.TemplateContentType = spec.BodyFormat, spec.BodyTemplate, spec.TemplateType()
+	w.SignatureScheme, w.SignatureHeader = spec.SignatureScheme, spec.SignatureHeaderName()
+	if w.BodyFormat == "" {
+		w.BodyFormat = BodyForm
+	}
+	if w.SignatureScheme == "" {
+		w.SignatureScheme = SignatureStandard
+	}
 	if len(w.HealthSettings) == 0 {
 		w.HealthSettings = json.RawMessage(`{}`)
 	}

@@ -146,6 +146,38 @@ function webhookForm(form) {
   });
 }
 
+// The webhook form's body format: the template editor shows for the
+// template format, and its preview (the sample event rendered by the
+// server's own engine) follows what is typed.
+function templateEditor(form) {
+  const format = form.querySelector("[name=body_format]");
+  const editor = form.querySelector("[data-template-editor]");
+  if (!format || !editor) return;
+  const out = editor.querySelector("[data-template-preview]");
+  const type = editor.querySelector("[data-preview-type]");
+  const err = editor.querySelector("[data-preview-error]");
+  let timer = null;
+  let asked = 0;
+  const refresh = () => {
+    editor.hidden = format.value !== "template";
+    if (editor.hidden) return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const { ok, data } = await post(form.dataset.previewUrl, form);
+      if (mine !== asked) return; // a newer preview is on its way
+      err.hidden = ok;
+      err.textContent = ok ? "" : (data.error || "The preview cannot be built.");
+      out.textContent = ok ? data.body : "";
+      type.textContent = ok ? "Content-Type: " + data.content_type : "";
+      editor.dataset.previewState = ok ? "ok" : "error";
+    }, 200);
+  };
+  form.addEventListener("input", (ev) => { if (editor.contains(ev.target) || ev.target === format) refresh(); });
+  form.addEventListener("change", (ev) => { if (editor.contains(ev.target) || ev.target === format) refresh(); });
+  refresh();
+}
+
 // The webhook step's preview follows its form.
 function previewForm(form) {
   const out = document.querySelector("[data-preview]");
@@ -163,7 +195,7 @@ function previewForm(form) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("form[data-webhook-form]").forEach(webhookForm);
+  document.querySelectorAll("form[data-webhook-form]").forEach((form) => { webhookForm(form); templateEditor(form); });
   document.querySelectorAll("form.step-form").forEach((form) => {
     const refresh = form.dataset.previewUrl ? previewForm(form) : () => {};
     wireRows(form, refresh);

@@ -30,6 +30,11 @@ type webhookJSON struct {
 	MaxBodyBytes     int                  `json:"max_body_bytes"`
 	HealthSettings   json.RawMessage      `json:"health_settings"`
 	AutoProbeMinutes int                  `json:"auto_probe_minutes"`
+	BodyFormat       string               `json:"body_format"`
+	BodyTemplate     string               `json:"body_template"`
+	TemplateType     string               `json:"template_content_type"`
+	SignatureScheme  string               `json:"signature_scheme"`
+	SignatureHeader  string               `json:"signature_header"`
 	Health           healthJSON           `json:"health"`
 	DisabledAt       *time.Time           `json:"disabled_at"`
 	Status           models.WebhookStatus `json:"status"`
@@ -98,6 +103,8 @@ func (s *Handlers) presentWebhook(w *models.Webhook, lastTest *models.WebhookTes
 		SigningSecretSet: spec.SigningSecret != "", HashPII: spec.HashPII, StrictDisable: spec.StrictDisable,
 		MaxAttempts: spec.MaxAttempts, GiveUpAfter: spec.GiveUpAfter.String(), RateLimitPerS: spec.RateLimitPerS,
 		MaxBodyBytes: spec.MaxBodyBytes, HealthSettings: spec.HealthSettings, AutoProbeMinutes: spec.AutoProbeMinutes,
+		BodyFormat: spec.BodyFormat, BodyTemplate: spec.BodyTemplate, TemplateType: spec.TemplateType(),
+		SignatureScheme: spec.SignatureScheme, SignatureHeader: spec.SignatureHeaderName(),
 		Health: newHealthJSON(w, s.now()), DisabledAt: w.DisabledAt,
 		Status: w.Status, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}

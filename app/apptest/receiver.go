@@ -12,7 +12,8 @@ import (
 )
 
 // Request is one request a Receiver got, decoded as a receiver would:
-// form-decode the body, then JSON-decode its data field.
+// form-decode the body, then JSON-decode its data field; or, for a JSON
+// body, the item or array of items it holds.
 type Request struct {
 	At     time.Time
 	Header http.Header
@@ -72,6 +73,15 @@ func (rc *Receiver) serve(w http.ResponseWriter, hr *http.Request) {
 	if err := json.Unmarshal([]byte(form.Get("data")), &doc); err == nil {
 		for panel, items := range doc {
 			req.Panel, req.Items = panel, items
+		}
+	}
+	if hr.Header.Get("Content-Type") == "application/json" {
+		// The json body format: one item, or an array of them.
+		var one map[string]any
+		if json.Unmarshal(body, &one) == nil {
+			req.Items = []map[string]any{one}
+		} else {
+			_ = json.Unmarshal(body, &req.Items)
 		}
 	}
 	if len(req.Items) > 0 {

@@ -28,6 +28,9 @@ type webhookForm struct {
 	HashPII          bool
 	StrictDisable    bool
 	SigningSecretSet bool
+	// The body format and signature scheme (models.BodyForm...).
+	BodyFormat, BodyTemplate, TemplateContentType string
+	SignatureScheme, SignatureHeader              string
 	// Verified: the configuration as shown passed its latest test, so Save
 	// starts enabled (editing a working webhook's label needs no new test).
 	Verified bool
@@ -67,7 +70,9 @@ func (s *Handlers) WebhookEdit(c *gin.Context) {
 func newWebhookForm(id int64, status models.WebhookStatus, spec *models.WebhookSpec, verified bool) *webhookForm {
 	f := &webhookForm{ID: id, Status: status, Label: spec.Label, Description: spec.Description, URL: spec.URL, Method: spec.Method,
 		BatchSize: spec.BatchSize, BatchWaitMS: spec.BatchWaitMS, HashPII: spec.HashPII, StrictDisable: spec.StrictDisable,
-		SigningSecretSet: spec.SigningSecret != "", Verified: verified, Errors: formErrors{}}
+		SigningSecretSet: spec.SigningSecret != "", Verified: verified, Errors: formErrors{},
+		BodyFormat: spec.BodyFormat, BodyTemplate: spec.BodyTemplate, TemplateContentType: spec.TemplateType(),
+		SignatureScheme: spec.SignatureScheme, SignatureHeader: spec.SignatureHeaderName()}
 	if spec.BasicAuth != nil {
 		f.Username, f.PasswordSet = spec.BasicAuth.Username, spec.BasicAuth.Password != ""
 	}
@@ -132,6 +137,11 @@ func webhookInputForm(c *gin.Context) (models.WebhookInput, error) {
 	}
 	hashPII, strict := c.PostForm("hash_pii") != "", c.PostForm("strict_disable") != ""
 	in.HashPII, in.StrictDisable = &hashPII, &strict
+	// A textarea submits its lines ending in CR LF; the template is kept
+	// as typed, with the LF the API would get.
+	template := strings.ReplaceAll(c.PostForm("body_template"), "\r\n", "\n")
+	in.BodyFormat, in.BodyTemplate, in.TemplateContentType = str("body_format"), &template, str("template_content_type")
+	in.SignatureScheme, in.SignatureHeader = str("signature_scheme"), str("signature_header")
 	return in, nil
 }
 

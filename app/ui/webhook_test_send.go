@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+)
 
 // WebhookTestForm is the form's Test button: it sends the sample batch to
 // the configuration as typed (blank secrets of a saved webhook are its
@@ -17,4 +21,18 @@ func (s *Handlers) WebhookTestForm(c *gin.Context) {
 	}
 	_, spec, err := s.formSpec(c, w)
 	s.admin.TestUnsaved(c, spec, err)
+}
+
+// WebhookPreviewForm is the template editor's live preview: the body the
+// form's configuration, as typed, would send for the sample event, rendered
+// by the sender's own code. It answers the page's script in JSON; a
+// template that cannot render is a 400 naming the line and column.
+func (s *Handlers) WebhookPreviewForm(c *gin.Context) {
+	w, err := s.formWebhook(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	_, spec, err := s.formSpec(c, w)
+	s.admin.Preview(c, httpx.PanelOf(c).Name, spec, err)
 }

@@ -3,9 +3,74 @@ package delivery
 import (
 	"crypto/sha256"
 	"encoding/base32"
+	"fmt"
 
 	"github.com/google/uuid"
+
+	"github.com/heraldhq/herald/models"
 )
+
+// Error classes of a delivery that never went out: its template cannot
+// render its event (a value that breaks the JSON, say), or it alone is
+// larger than max_body_bytes.
+const (
+	ClassTemplate = "template"
+	ClassSize     = "size"
+)
+
+// Body is one request body in the asset's format.
+type Body struct {
+	Bytes       []byte
+	ContentType string
+	// N is how many of the items it carries, from the first; 0 when the
+	// first item alone cannot be sent (Err says why, or it is too large).
+	N   int
+	Err error
+}
+
+// BuildFormatBody builds the body of a request in the asset's body format
+// (README, "The payload a receiver gets") for as many of items as fit in
+// max_body_bytes.
+func BuildFormatBody(panel string, spec *models.WebhookSpec, items [][]byte) Body {
+	switch spec.BodyFormat {
+	case models.BodyJSON:
+		if spec.BatchSize == 1 {
+			// One event per request: the event object itself.
+			if len(items[0]) > spec.MaxBodyBytes {
+				return Body{ContentType: models.ContentTypeJSON}
+			}
+			return Body{Bytes: items[0], ContentType: models.ContentTypeJSON, N: 1}
+		}
+		b, n := joinItems([]byte("["), items, []byte(","), []byte("]"), spec.MaxBodyBytes, nil)
+		return Body{Bytes: b, ContentType: models.ContentTypeJSON, N: n}
+	case models.BodyTemplate:
+		return renderTemplate(panel, spec, items)
+	}
+	b, n := BuildBody(panel, items, spec.MaxBodyBytes)
+	return Body{Bytes: b, ContentType: models.ContentTypeForm, N: n}
+}
+
+// renderTemplate renders one event, or for a template over events as many
+// events as fit: it halves the batch until the body fits.
+func renderTemplate(panel string, spec *models.WebhookSpec, items [][]byte) Body {
+	n := 1
+	if !spec.PerEventTemplate() {
+		n = len(items)
+	}
+	for {
+		out, err := models.RenderBodyTemplate(spec.BodyTemplate, spec.TemplateType(),
+			models.TemplateVars(panel, spec.Label, items[:n]))
+		switch {
+		case err != nil:
+			return Body{ContentType: spec.TemplateType(), Err: fmt.Errorf("the body template cannot render this event: %w", err)}
+		case len(out) <= spec.MaxBodyBytes:
+			return Body{Bytes: out, ContentType: spec.TemplateType(), N: n}
+		case n == 1:
+			return Body{ContentType: spec.TemplateType()}
+		}
+		n /= 2
+	}
+}
 
 // BuildBody builds the form-encoded request body data=<JSON> for as many of
 // items as fit in maxBody bytes, in order, and says how many that is. Items
@@ -16,14 +81,24 @@ func BuildBody(panel string, items [][]byte, maxBody int) (body []byte, n int) {
 	head := appendQueryEscape([]byte("data="), []byte(`{"`+panel+`":[`))
 	tail := appendQueryEscape(nil, []byte(`]}`))
 	comma := appendQueryEscape(nil, []byte(`,`))
+	return joinItems(head, items, comma, tail, maxBody, appendQueryEscape)
+}
+
+// joinItems writes head, the items separated by sep, and tail, for as
+// many items as fit in maxBody; escape (nil: none) encodes each item.
+func joinItems(head []byte, items [][]byte, sep, tail []byte, maxBody int, escape func(dst, src []byte) []byte) (body []byte, n int) {
 	body = make([]byte, 0, min(maxBody, estimate(items)+len(head)+len(tail)))
 	body = append(body, head...)
 	for _, item := range items {
 		mark := len(body)
 		if n > 0 {
-			body = append(body, comma...)
+			body = append(body, sep...)
 		}
-		body = appendQueryEscape(body, item)
+		if escape != nil {
+			body = escape(body, item)
+		} else {
+			body = append(body, item...)
+		}
 		if len(body)+len(tail) > maxBody {
 			body = body[:mark]
 			break

@@ -128,7 +128,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	h := health.Parse(target.Health).Resumed()
 	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
-	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, spec.BatchSize, time.Time{}, d.cfg.Lease)
+	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, spec.SendBatchSize(), time.Time{}, d.cfg.Lease)
 	for {
 		if err != nil {
 			return err
@@ -180,7 +180,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		if wholly(done) {
 			// The steady state: one statement records this batch and
 			// claims the next.
-			claim, err = d.store.DeliveredAndClaim(ctx, done, spec.BatchSize, d.cfg.Lease)
+			claim, err = d.store.DeliveredAndClaim(ctx, done, spec.SendBatchSize(), d.cfg.Lease)
 			if err == nil {
 				alert()
 			}
@@ -190,7 +190,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		alert()
-		claim, err = d.store.ClaimBatch(ctx, p.WebhookID, spec.BatchSize, claim.Lease, d.cfg.Lease)
+		claim, err = d.store.ClaimBatch(ctx, p.WebhookID, spec.SendBatchSize(), claim.Lease, d.cfg.Lease)
 	}
 }
 
@@ -225,20 +225,25 @@ func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget
 	for i := range rows {
 		items[i] = rows[i].Item
 	}
-	body, n := BuildBody(target.PanelName, items, spec.MaxBodyBytes)
+	body := BuildFormatBody(target.PanelName, spec, items)
+	n := body.N
 	done := &models.Completion{WebhookID: w.ID, Lease: claim.Lease, Released: ids(rows[max(n, 1):])}
 	if n == 0 {
-		// One item is larger than the asset accepts; it can never go out.
+		// The first item can never go out as it is: too large, or its
+		// template cannot render it. It fails; the endpoint is not at fault.
 		done.Failed = ids(rows[:1])
+		msg := fmt.Sprintf("item of %d bytes does not fit max_body_bytes (%d)", len(rows[0].Item), spec.MaxBodyBytes)
+		if body.Err != nil {
+			msg = body.Err.Error()
+		}
 		done.Attempt = &models.Attempt{PanelID: w.PanelID, WebhookID: w.ID, BatchID: BatchID(done.Failed), ItemCount: 1,
-			RequestHeaders: json.RawMessage(`{}`), Outcome: models.OutcomeFailed, ErrorClass: "size",
-			Error: fmt.Sprintf("item of %d bytes does not fit max_body_bytes (%d)", len(rows[0].Item), spec.MaxBodyBytes)}
+			RequestHeaders: json.RawMessage(`{}`), Outcome: models.OutcomeFailed, ErrorClass: errClass(body), Error: msg}
 		return done, h, health.Transition{From: h.State, To: h.State}
 	}
 	sent := rows[:n]
 	d.waitForRate(ctx, w.ID, spec.RateLimitPerS)
 	batchID := BatchID(ids(sent))
-	res := d.sender.Send(ctx, Request{Spec: spec, MessageID: batchID, Body: body})
+	res := d.sender.Send(ctx, Request{Spec: spec, MessageID: batchID, Body: body.Bytes, ContentType: body.ContentType})
 	now := d.store.Now()
 	next, tr := h.Observe(health.Outcome{OK: res.OK(), Status: res.StatusCode, Error: res.ErrorText(), At: now}, th, spec.StrictDisable)
 	done.Health, _ = json.Marshal(next)

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,8 +39,11 @@ type Request struct {
 	// MessageID is the webhook-id of the Standard Webhooks signature: the
 	// same for every retry of the same batch.
 	MessageID string
-	// Body is the form-encoded body data=<JSON>, from BuildBody or FormBody.
+	// Body is the request body, from BuildFormatBody (or BuildBody or
+	// FormBody: the form-encoded data=<JSON>).
 	Body []byte
+	// ContentType of a POST body; empty is the form's.
+	ContentType string
 }
 
 // Response is what came back, or why nothing did.
@@ -136,7 +140,7 @@ func (s *Sender) build(ctx context.Context, r Request, body []byte) (*http.Reque
 	} else {
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, spec.URL, bytes.NewReader(body))
 		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Content-Type", cmp.Or(r.ContentType, models.ContentTypeForm))
 		}
 	}
 	if err != nil {
@@ -155,11 +159,16 @@ func (s *Sender) build(ctx context.Context, r Request, body []byte) (*http.Reque
 			return nil, fmt.Errorf("send: signing secret: %w", err)
 		}
 		ts := s.now().Unix()
-		req.Header.Set("webhook-id", r.MessageID)
-		req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 		// For GET the signed content is the data=... query parameter, the
 		// same bytes a POST would carry as its body.
-		req.Header.Set("webhook-signature", Sign(key, r.MessageID, ts, body))
+		if spec.SignatureScheme == models.SignatureHMAC {
+			req.Header.Set(models.TimestampHeader, strconv.FormatInt(ts, 10))
+			req.Header[spec.SignatureHeaderName()] = []string{SignHex(key, ts, body)} // as typed, like custom headers
+		} else {
+			req.Header.Set("webhook-id", r.MessageID)
+			req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+			req.Header.Set("webhook-signature", Sign(key, r.MessageID, ts, body))
+		}
 	}
 	return req, nil
 }

@@ -1,0 +1,432 @@
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/osteele/liquid"
+)
+
+// Body formats of a webhook asset (body_format).
+const (
+	// BodyForm is data=<url-encoded JSON> of {"<panel>": [items]}, the
+	// format of the journey product Herald replaces. The default.
+	BodyForm = "form"
+	// BodyJSON is application/json: the item itself when batch_size is 1,
+	// else a JSON array of the batch's items.
+	BodyJSON = "json"
+	// BodyTemplate is a Liquid template the marketer wrote, rendered per
+	// event (or per batch when it mentions events).
+	BodyTemplate = "template"
+)
+
+// Content types a template may declare (template_content_type).
+const (
+	ContentTypeJSON = "application/json"
+	ContentTypeForm = "application/x-www-form-urlencoded"
+)
+
+// Signature schemes (signature_scheme) and their headers.
+const (
+	// SignatureStandard is Standard Webhooks: webhook-id, webhook-timestamp,
+	// webhook-signature: v1,<base64>.
+	SignatureStandard = "standard-webhooks"
+	// SignatureHMAC puts sha256=<hex of HMAC-SHA256(key, "<ts>.<body>")> in
+	// SignatureHeader and the timestamp in TimestampHeader.
+	SignatureHMAC          = "hmac-sha256"
+	DefaultSignatureHeader = "X-Webhook-Signature"
+	TimestampHeader        = "X-Webhook-Timestamp"
+)
+
+// maxTemplateBytes bounds a body template; bodies are capped by
+// max_body_bytes anyway, and a template is typed by hand.
+const maxTemplateBytes = 64 << 10
+
+// liquidEngine renders every body template. Liquid has no I/O, no
+// includes from disk in use and no loops without bounds over input other
+// than the batch, so a template cannot reach outside its variables.
+var liquidEngine = liquid.NewEngine()
+
+// SignatureHeaderName is the header of an hmac-sha256 signature.
+func (s *WebhookSpec) SignatureHeaderName() string {
+	if s.SignatureHeader == "" {
+		return DefaultSignatureHeader
+	}
+	return s.SignatureHeader
+}
+
+// TemplateType is the Content-Type of a rendered template.
+func (s *WebhookSpec) TemplateType() string {
+	if s.TemplateContentType == "" {
+		return ContentTypeJSON
+	}
+	return s.TemplateContentType
+}
+
+// sendsAsJSONBody reports the formats whose body is not the data= form.
+func (s *WebhookSpec) sendsAsJSONBody() bool {
+	return s.BodyFormat == BodyJSON || s.BodyFormat == BodyTemplate
+}
+
+// PerEventTemplate reports a template that renders one event per request:
+// one that never mentions events. Such an asset is sent one event at a time
+// whatever its batch_size.
+func (s *WebhookSpec) PerEventTemplate() bool {
+	return s.BodyFormat == BodyTemplate && !IteratesEvents(s.BodyTemplate)
+}
+
+// SendBatchSize is how many events go in one request at most.
+func (s *WebhookSpec) SendBatchSize() int {
+	if s.PerEventTemplate() {
+		return 1
+	}
+	return s.BatchSize
+}
+
+var (
+	liquidMarkup = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
+	eventsWord   = regexp.MustCompile(`\bevents\b`)
+)
+
+// IteratesEvents reports whether a template refers to events (the whole
+// batch) in any tag or output, e.g. {% for e in events %}.
+func IteratesEvents(src string) bool {
+	for _, m := range liquidMarkup.FindAllString(src, -1) {
+		if eventsWord.MatchString(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// TemplateVars are the Liquid variables of a batch (README, "Body
+// formats"): contact, event, journey, webhook, params, delivery_id, panel
+// and item of its first item, and events with the same for each item. Items
+// are the stored batch items; numbers keep their exact text.
+func TemplateVars(panel, webhookName string, items [][]byte) map[string]any {
+	events := make([]any, 0, len(items))
+	for _, it := range items {
+		events = append(events, itemVars(panel, webhookName, it))
+	}
+	vars := map[string]any{"panel": panel, "webhook": map[string]any{"name": webhookName}}
+	if len(events) > 0 {
+		for k, v := range events[0].(map[string]any) {
+			vars[k] = v
+		}
+	}
+	vars["events"] = events
+	return vars
+}
+
+// itemVars maps one stored item onto the variables. Items written by a
+// journey carry the payload format's keys; items given to the deliveries
+// API may carry anything, and are all there under item.
+func itemVars(panel, webhookName string, raw []byte) map[string]any {
+	var it map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	_ = dec.Decode(&it) // items are JSON objects written by Herald
+	obj := func(key string) map[string]any {
+		if m, ok := it[key].(map[string]any); ok {
+			return m
+		}
+		return map[string]any{}
+	}
+	eventParams, attParams := obj("event_params"), obj("att_params")
+	contact := make(map[string]any, len(attParams)+3)
+	for k, v := range attParams {
+		contact[strings.ToUpper(k)] = v
+	}
+	first := func(vals ...any) any {
+		for _, v := range vals {
+			if s, ok := v.(string); ok && s != "" {
+				return s
+			}
+		}
+		return nil
+	}
+	contact["email"] = first(attParams["EMAIL"], eventParams["email"], it["email"])
+	contact["phone"] = first(attParams["PHONE"], attParams["MOBILE"], eventParams["phone"], it["phone"])
+	contact["external_id"] = first(attParams["EXTERNAL_ID"], eventParams["external_id"], it["external_id"])
+	return map[string]any{
+		"delivery_id": it["delivery_id"],
+		"panel":       panel,
+		"webhook":     map[string]any{"name": webhookName},
+		"journey":     map[string]any{"name": it["journey_name"]},
+		"contact":     contact,
+		"event": map[string]any{
+			"name": it["event"], "properties": obj("payload_params"), "timestamp": eventParams["timestamp"],
+			"msgid": it["msgid"], "channel": it["channel"],
+		},
+		"params": map[string]any{"event_params": eventParams, "att_params": attParams, "custom_params": obj("custom_params")},
+		"item":   it,
+	}
+}
+
+// RenderBodyTemplate renders a body template. For a JSON content type the
+// result must be valid JSON. Errors are ValidationErrors of body_template
+// naming the line and column.
+func RenderBodyTemplate(src, contentType string, vars map[string]any) ([]byte, error) {
+	tpl, perr := liquidEngine.ParseTemplateLocation([]byte(src), "", 1) // line 1: lines are counted from there
+	if perr != nil {
+		return nil, templateError(src, perr)
+	}
+	out, rerr := renderCapped(tpl, vars)
+	if rerr != nil {
+		return nil, templateError(src, rerr)
+	}
+	if contentType == ContentTypeJSON {
+		var v any
+		if err := json.Unmarshal(out, &v); err != nil {
+			return nil, renderedJSONError(out, err)
+		}
+	}
+	return out, nil
+}
+
+// maxRenderBytes bounds what a template may write: no body may be larger
+// (max_body_bytes is at most 10 MiB), and a loop must not fill the memory.
+const maxRenderBytes = maxMaxBody
+
+var errRenderTooLarge = fmt.Errorf("renders more than %d bytes", maxRenderBytes)
+
+// cappedWriter refuses to grow past maxRenderBytes.
+type cappedWriter struct{ buf bytes.Buffer }
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if c.buf.Len()+len(p) > maxRenderBytes {
+		return 0, errRenderTooLarge
+	}
+	return c.buf.Write(p)
+}
+
+// renderCapped renders into a cappedWriter. The engine panics when a
+// write fails at the end of a block; that, and any other panic of the
+// engine on a template it accepted, is an error of the template.
+func renderCapped(tpl *liquid.Template, vars map[string]any) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("cannot render: %v", r)
+		}
+	}()
+	var w cappedWriter
+	if rerr := tpl.FRender(&w, vars); rerr != nil {
+		return nil, rerr
+	}
+	return w.buf.Bytes(), nil
+}
+
+// rangeLiteral finds a range such as (1..1000000) in Liquid markup.
+var rangeLiteral = regexp.MustCompile(`\([^()]*\.\.[^()]*\)`)
+
+// checkNoRange refuses ranges: a loop over (1..n) costs what n says, not
+// what the data holds. Templates loop over events or lists in the data.
+func checkNoRange(src string) error {
+	for _, loc := range liquidMarkup.FindAllStringIndex(src, -1) {
+		if at := rangeLiteral.FindStringIndex(src[loc[0]:loc[1]]); at != nil {
+			before := src[:loc[0]+at[0]]
+			line := strings.Count(before, "\n") + 1
+			col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
+			return invalid("body_template", "line %d, column %d: ranges such as (1..n) are not supported; loop over events or a list of the event", line, col)
+		}
+	}
+	return nil
+}
+
+// templateError places a Liquid error. Liquid reports the line and the
+// markup at fault ("... in {{ x | nope }}"); the column is where that markup
+// starts on the line.
+func templateError(src string, err error) *ValidationError {
+	msg := err.Error()
+	line := 0
+	var se liquid.SourceError
+	if errors.As(err, &se) {
+		line = se.LineNumber()
+	}
+	if i := strings.Index(msg, "): "); strings.HasPrefix(msg, "Liquid error") && i > 0 {
+		msg = msg[i+3:]
+	}
+	lines := strings.Split(src, "\n")
+	if line < 1 || line > len(lines) {
+		line = 1
+	}
+	text, col := lines[line-1], 1
+	for i := 0; i+4 <= len(msg); i++ {
+		if msg[i:i+4] != " in " {
+			continue
+		}
+		markup, _, _ := strings.Cut(msg[i+4:], "\n")
+		if at := strings.Index(text, markup); markup != "" && at >= 0 {
+			col = utf8.RuneCountInString(text[:at]) + 1
+			break
+		}
+	}
+	return invalid("body_template", "line %d, column %d: %s", line, col, msg)
+}
+
+// renderedJSONError places invalid JSON in the rendered body.
+func renderedJSONError(out []byte, err error) *ValidationError {
+	offset := len(out)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		offset = int(se.Offset)
+	}
+	offset = max(0, min(offset, len(out)))
+	before := out[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	col := utf8.RuneCount(before[lineStart:])
+	lineEnd := bytes.IndexByte(out[lineStart:], '\n')
+	if lineEnd < 0 {
+		lineEnd = len(out) - lineStart
+	}
+	shown := string(out[lineStart : lineStart+lineEnd])
+	if len(shown) > 120 {
+		shown = shown[:120] + "…"
+	}
+	return invalid("body_template", "renders invalid JSON at line %d, column %d of the rendered body (%v): %s "+
+		"(output strings with the json filter, e.g. {{ contact.email | json }})", line, max(col, 1), err, shown)
+}
+
+// sampleItem is the event a test request sends and a template is checked
+// against when saved: realistic, marked "test": true. Field order is the
+// payload format's.
+type sampleItem struct {
+	DeliveryID    string         `json:"delivery_id"`
+	Test          bool           `json:"test"`
+	WebhookName   string         `json:"webhook_name"`
+	MsgID         string         `json:"msgid"`
+	Channel       string         `json:"channel"`
+	Event         string         `json:"event"`
+	JourneyName   string         `json:"journey_name"`
+	EventParams   map[string]any `json:"event_params"`
+	CustomParams  map[string]any `json:"custom_params"`
+	AttParams     map[string]any `json:"att_params"`
+	PayloadParams map[string]any `json:"payload_params"`
+}
+
+// SampleItem is the sample event of a test request, at now.
+func SampleItem(webhookName string, now time.Time) []byte {
+	if webhookName == "" {
+		webhookName = "Untitled webhook"
+	}
+	now = now.UTC()
+	t := now.Year()%100*10000 + int(now.Month())*100 + now.Day()
+	c := now.Hour()*10000 + now.Minute()*100 + now.Second()
+	it := sampleItem{
+		DeliveryID: "dlv_test_" + NewULID(now).String(), Test: true, WebhookName: webhookName,
+		MsgID: "546", Channel: "email", Event: "open", JourneyName: "Herald test",
+		EventParams: map[string]any{
+			"ip_addr":    "106.51.148.72",
+			"email":      "test.user@example.com",
+			"timestamp":  now.Format("2006-01-02T15:04:05"),
+			"ts":         int64(t)*1_000_000 + int64(c), // yyMMddHHmmss
+			"foreignkey": "test.user@example.com",
+		},
+		CustomParams:  map[string]any{"Action": "Herald test"},
+		AttParams:     map[string]any{"EMAIL": "test.user@example.com", "FIRSTNAME": "Test", "CITY": "Pune"},
+		PayloadParams: map[string]any{},
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(it)
+	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// checkTemplate refuses a template that cannot render the sample event, or
+// renders invalid JSON for a JSON content type.
+func (s *WebhookSpec) checkTemplate() error {
+	if strings.TrimSpace(s.BodyTemplate) == "" {
+		return invalid("body_template", "is required when body_format is template")
+	}
+	if len(s.BodyTemplate) > maxTemplateBytes {
+		return invalid("body_template", "is longer than %d bytes", maxTemplateBytes)
+	}
+	if err := checkNoRange(s.BodyTemplate); err != nil {
+		return err
+	}
+	vars := TemplateVars("sample_panel", s.Label, [][]byte{SampleItem(s.Label, time.Now())})
+	_, err := RenderBodyTemplate(s.BodyTemplate, s.TemplateType(), vars)
+	return err
+}
+
+// ValidateFormat checks the body format and signature fields.
+func (s *WebhookSpec) ValidateFormat() error {
+	// Empty fields are their defaults: a spec built in code need not name them.
+	switch s.BodyFormat {
+	case "", BodyForm, BodyJSON, BodyTemplate:
+	default:
+		return invalid("body_format", "must be form, json or template")
+	}
+	if s.sendsAsJSONBody() && s.Method != MethodPost {
+		return invalid("body_format", "%s needs method POST (GET sends only the form's data= in the query string)", s.BodyFormat)
+	}
+	if s.TemplateContentType != "" && s.TemplateContentType != ContentTypeJSON && s.TemplateContentType != ContentTypeForm {
+		return invalid("template_content_type", "must be %s or %s", ContentTypeJSON, ContentTypeForm)
+	}
+	if s.BodyFormat == BodyTemplate {
+		if err := s.checkTemplate(); err != nil {
+			return err
+		}
+	} else if len(s.BodyTemplate) > maxTemplateBytes {
+		return invalid("body_template", "is longer than %d bytes", maxTemplateBytes)
+	}
+	switch s.SignatureScheme {
+	case "", SignatureStandard, SignatureHMAC:
+	default:
+		return invalid("signature_scheme", "must be %s or %s", SignatureStandard, SignatureHMAC)
+	}
+	header := s.SignatureHeaderName()
+	lower := strings.ToLower(header)
+	switch {
+	case !isToken(header):
+		return invalid("signature_header", "%q is not a valid header name", header)
+	case reservedHeaders[lower] || lower == "authorization" || lower == strings.ToLower(TimestampHeader):
+		return invalid("signature_header", "%s is set by Herald or HTTP and cannot carry the signature", header)
+	}
+	if s.SignatureScheme == SignatureHMAC {
+		for i, h := range s.Headers {
+			if l := strings.ToLower(h.Name); l == lower || l == strings.ToLower(TimestampHeader) {
+				return invalid(fmt.Sprintf("headers[%d].name", i), "%s carries the hmac-sha256 signature and cannot be set", h.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// applyFormat merges the format and signature fields of an input. A blank
+// signature header is the default one; the template keeps its text as
+// typed (whitespace is part of a body).
+func (in *WebhookInput) applyFormat(spec *WebhookSpec) {
+	trimmed := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	trimmed(&spec.BodyFormat, in.BodyFormat)
+	trimmed(&spec.TemplateContentType, in.TemplateContentType)
+	trimmed(&spec.SignatureScheme, in.SignatureScheme)
+	trimmed(&spec.SignatureHeader, in.SignatureHeader)
+	if in.BodyTemplate != nil {
+		spec.BodyTemplate = *in.BodyTemplate
+	}
+	if spec.SignatureHeader == "" {
+		spec.SignatureHeader = DefaultSignatureHeader
+	}
+	if spec.BodyFormat == "" {
+		spec.BodyFormat = BodyForm
+	}
+	if spec.TemplateContentType == "" {
+		spec.TemplateContentType = ContentTypeJSON
+	}
+	if spec.SignatureScheme == "" {
+		spec.SignatureScheme = SignatureStandard
+	}
+}

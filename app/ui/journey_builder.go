@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
@@ -235,7 +234,7 @@ func newReentryForm(r string) reentryForm {
 // form; a journey that cannot be edited now (it is live) says why.
 func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors) {
 	var he *httpx.Error
-	raw, err := api.CheckDefinition(def)
+	raw, err := s.admin.CheckDefinition(c.Request.Context(), j.PanelID, def)
 	if err == nil && len(errs) > 0 {
 		err = httpx.BadRequest("", "the step cannot be saved")
 	}

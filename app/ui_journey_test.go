@@ -169,3 +169,49 @@ func TestUIJourneyTriggerOnSegmentOrList(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, res.Status)
 	require.Contains(t, res.Body, "segment 999999 does not exist")
 }
+
+// A webhook step's side form sets the exits by the delivery's outcome and
+// the fields to save from the response; the steps show the exits by name,
+// and a save the webhook cannot serve (batched) is refused at its field.
+func TestUIJourneyWebhookAnswer(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	recv := apptest.NewReceiver(t)
+	env.User(uiEmail, uiPassword)
+	ui := env.SignIn(uiEmail, uiPassword)
+	single := env.ActiveWebhook("Scorer", recv.URL, map[string]any{"batch_size": 1})
+	batched := env.ActiveWebhook("Batched", recv.URL, nil)
+	res := ui.Post("/journeys", url.Values{"name": {"Lead scoring"}, "event": {"Signed Up"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	path := res.Location
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps", url.Values{"after": {"start"}, "type": {"webhook"}}, nil).Status)
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps", url.Values{"after": {"hook"}, "type": {"stop"}}, nil).Status)
+
+	form := url.Values{"webhook_id": {itoa(batched)}, "next": {"end2"}, "delivered": {""}, "failed": {"end"},
+		"save_path": {"data.score", ""}, "save_attribute": {"score", ""}}
+	res = ui.Post(path+"/steps/hook", form, nil)
+	require.Equal(t, http.StatusBadRequest, res.Status, res.Body)
+	require.Contains(t, res.Body, `data-error-for="save" >Saving from the response needs webhook &#34;Batched&#34; to send one event per request (batch_size 1); it sends up to 100.</p>`)
+	require.Contains(t, res.Body, `value="data.score"`, "what was typed stays in the form")
+
+	form.Set("webhook_id", itoa(single))
+	res = ui.Post(path+"/steps/hook", form, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	var j struct{ Nodes []journey.Node }
+	code, raw := env.Call("GET", "/api/v1"+path, nil, &j)
+	require.Equal(t, http.StatusOK, code, raw)
+	def := &journey.Definition{Nodes: j.Nodes}
+	h := def.Node("hook")
+	require.Equal(t, "end2", h.Next)
+	require.Empty(t, h.Delivered)
+	require.Equal(t, "end", h.Failed)
+	require.Equal(t, []journey.SaveRule{{Path: "data.score", Attribute: "SCORE"}}, h.Save)
+
+	page := ui.Get(path + "?step=hook")
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, `<span>if delivered → <a class="mono" href="#step-end2">end2</a></span>`)
+	require.Contains(t, page.Body, `<span>if it fails for good → <a class="mono" href="#step-end">end</a></span>`)
+	require.Contains(t, page.Body, "waits for the answer and saves SCORE")
+	require.Contains(t, page.Body, `<option value="end" selected>end</option>`)
+	require.Contains(t, page.Body, `name="save_path" aria-label="Response field (dotted path)" placeholder="data.score" value="data.score"`)
+}

@@ -78,6 +78,7 @@ func NewWorker(p WorkerParams) *Worker {
 	engine := &journey.Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, Metrics: p.Metrics}
 	mux.HandleFunc(queue.TypeTimer, engine.HandleTimer)
 	mux.HandleFunc(queue.TypeTimers, engine.HandleTimers)
+	mux.HandleFunc(queue.TypeOutcome, engine.HandleOutcome)
 	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
 	alerter := &health.Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
 	mux.HandleFunc(queue.TypeAlert, alerter.HandleAlert)

@@ -59,6 +59,12 @@ type ClaimedRow struct {
 	Item      json.RawMessage
 	Attempts  int // including the request about to be made
 	CreatedAt time.Time
+	// RunID and RunAwaits: a journey run waits at its webhook node for
+	// this row's outcome. KeepResponse: the 2xx body that delivers it is
+	// kept for the run to save from (Completion.Response).
+	RunID        *uuid.UUID
+	RunAwaits    bool
+	KeepResponse bool
 }
 
 // claimSQL takes the webhook's send lease and up to batch_size rows, in one
@@ -99,7 +105,7 @@ WITH w AS (
 UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1, updated_at = $2
 FROM (SELECT id FROM stale UNION ALL SELECT id FROM fresh) c
 WHERE d.id = c.id
-RETURNING d.id, d.item, d.attempts, d.created_at`
+RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response`
 
 // releaseSQL gives the lease back. A claimer turned away as busy left its
 // rows for the holder, so once the lease is free the holder looks for
@@ -175,7 +181,7 @@ func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
 	var out []ClaimedRow
 	for rows.Next() {
 		var r ClaimedRow
-		if err := rows.Scan(&r.ID, &r.Item, &r.Attempts, &r.CreatedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.Item, &r.Attempts, &r.CreatedAt, &r.RunID, &r.RunAwaits, &r.KeepResponse); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -199,7 +205,8 @@ WITH a AS (
 	RETURNING id
 ), done AS (
 	UPDATE deliveries SET status = 'delivered', delivered_at = $9, last_error = '', last_status_code = $6,
-	       last_attempt_id = (SELECT id FROM a), lease_until = NULL, updated_at = $9
+	       last_attempt_id = (SELECT id FROM a), lease_until = NULL, updated_at = $9,
+	       response = CASE WHEN keep_response THEN $15::text END
 	WHERE id = ANY($10::uuid[]) AND webhook_id = $2 AND status = 'sending' AND lease_until = $11
 ), w AS (
 	UPDATE webhooks SET send_lease_until = $12, health = COALESCE($14::jsonb, health)
@@ -216,7 +223,7 @@ WITH a AS (
 )
 UPDATE deliveries d SET status = 'sending', lease_until = $12, attempts = d.attempts + 1, updated_at = $9
 FROM fresh WHERE d.id = fresh.id
-RETURNING d.id, d.item, d.attempts, d.created_at`
+RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response`
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the
@@ -233,7 +240,7 @@ func (s *Store) DeliveredAndClaim(ctx context.Context, c *Completion, batchSize 
 	return s.claim(ctx, c.WebhookID, lease, func(now, newLease time.Time) (*sql.Rows, error) {
 		return s.sql.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, c.WebhookID, a.BatchID, a.ItemCount,
 			string(a.RequestHeaders), a.StatusCode, a.LatencyMS, CleanText([]byte(a.ResponseBody)), now,
-			ids, c.Lease, newLease, batchSize, nullJSON(c.Health))
+			ids, c.Lease, newLease, batchSize, nullJSON(c.Health), keptResponse(c))
 	}, batchSize)
 }
 
@@ -305,6 +312,20 @@ type Completion struct {
 	Released []uuid.UUID
 	// Health, when set, is the webhook's health after this request.
 	Health json.RawMessage
+	// Response is the body of the 2xx to keep on the delivered rows that
+	// keep one (ClaimedRow.KeepResponse); nil keeps none. The deliverer
+	// sets it only for a request that carried one row, and only when the
+	// body fit the cap, so a kept body is always that row's whole answer.
+	Response []byte
+}
+
+// keptResponse is the Completion's body to keep, as storable text, or NULL.
+func keptResponse(c *Completion) *string {
+	if c.Response == nil {
+		return nil
+	}
+	s := CleanText(c.Response)
+	return &s
 }
 
 // completeSQL logs the attempt and moves every row of the batch on, in one
@@ -329,6 +350,7 @@ UPDATE deliveries d SET
 	last_status_code = CASE WHEN v.sent THEN $6 ELSE d.last_status_code END,
 	last_attempt_id  = CASE WHEN v.sent THEN (SELECT id FROM a) ELSE d.last_attempt_id END,
 	delivered_at     = CASE WHEN v.status = 'delivered' THEN $12 END,
+	response         = CASE WHEN v.status = 'delivered' AND d.keep_response THEN $20::text END,
 	lease_until      = NULL,
 	updated_at       = $12
 FROM unnest($14::uuid[], $15::text[], $16::timestamptz[], $17::bool[]) AS v(id, status, next_at, sent)
@@ -359,7 +381,7 @@ func (s *Store) CompleteBatch(ctx context.Context, c *Completion) error {
 	rows, err := s.sql.QueryContext(ctx, completeSQL,
 		a.PanelID, c.WebhookID, a.BatchID, a.ItemCount, string(a.RequestHeaders), a.StatusCode, a.LatencyMS,
 		CleanText([]byte(a.ResponseBody)), CleanText([]byte(a.Error)), a.ErrorClass, a.Outcome, now, c.Attempt != nil,
-		ids, statuses, next, sent, c.Lease, nullJSON(c.Health))
+		ids, statuses, next, sent, c.Lease, nullJSON(c.Health), keptResponse(c))
 	if err != nil {
 		return fmt.Errorf("models: complete batch of webhook %d: %w", c.WebhookID, err)
 	}

@@ -38,19 +38,22 @@ type Run struct {
 	WaitUntil *time.Time
 	// Happened: the awaited event came while the journey was paused; the
 	// run takes the "happened" exit when the journey is live again.
-	Happened  bool
-	State     json.RawMessage
-	EndReason string
-	StartedAt time.Time
-	UpdatedAt time.Time
-	EndedAt   *time.Time
+	Happened bool
+	// AwaitsDelivery is the delivery a run waiting at a webhook node waits
+	// for: it moves on once that delivery is delivered or failed for good.
+	AwaitsDelivery *uuid.UUID
+	State          json.RawMessage
+	EndReason      string
+	StartedAt      time.Time
+	UpdatedAt      time.Time
+	EndedAt        *time.Time
 }
 
 // TableName pins the table name.
 func (Run) TableName() string { return "journey_runs" }
 
 const runColumns = `id, journey_id, panel_id, contact_id, status, node, wait_event, wait_until, happened, state,
-	end_reason, started_at, updated_at, ended_at`
+	end_reason, started_at, updated_at, ended_at, awaits_delivery`
 
 func scanRuns(rows *sql.Rows) ([]Run, error) {
 	defer rows.Close()
@@ -58,7 +61,7 @@ func scanRuns(rows *sql.Rows) ([]Run, error) {
 	for rows.Next() {
 		var r Run
 		if err := rows.Scan(&r.ID, &r.JourneyID, &r.PanelID, &r.ContactID, &r.Status, &r.Node, &r.WaitEvent,
-			&r.WaitUntil, &r.Happened, &r.State, &r.EndReason, &r.StartedAt, &r.UpdatedAt, &r.EndedAt); err != nil {
+			&r.WaitUntil, &r.Happened, &r.State, &r.EndReason, &r.StartedAt, &r.UpdatedAt, &r.EndedAt, &r.AwaitsDelivery); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -129,29 +132,37 @@ func (s *Store) SaveRuns(ctx context.Context, q Querier, runs []*Run, isNew func
 		until, ended := make([]*time.Time, n), make([]*time.Time, n)
 		happened, states := make([]bool, n), make([]string, n)
 		started, updated := make([]time.Time, n), make([]time.Time, n)
+		awaits := make([]*string, n)
 		for i, r := range rs {
+			if r.AwaitsDelivery != nil {
+				d := r.AwaitsDelivery.String()
+				awaits[i] = &d
+			}
 			ids[i], journeys[i], panels[i], contacts[i] = r.ID.String(), r.JourneyID, r.PanelID, r.ContactID
 			statuses[i], nodes[i], events[i], reasons[i] = string(r.Status), r.Node, r.WaitEvent, r.EndReason
 			until[i], ended[i], happened[i], states[i] = r.WaitUntil, r.EndedAt, r.Happened, string(r.State)
 			started[i], updated[i] = r.StartedAt, r.UpdatedAt
 		}
-		return []any{ids, journeys, panels, contacts, statuses, nodes, events, until, happened, states, reasons, started, updated, ended}
+		return []any{ids, journeys, panels, contacts, statuses, nodes, events, until, happened, states, reasons, started, updated, ended,
+			awaits}
 	}
 	const unnest = `unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-		$8::timestamptz[], $9::bool[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[])
+		$8::timestamptz[], $9::bool[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[],
+		$15::uuid[])
 		AS v(id, journey_id, panel_id, contact_id, status, node, wait_event, wait_until, happened, state, end_reason,
-		     started_at, updated_at, ended_at)`
+		     started_at, updated_at, ended_at, awaits_delivery)`
 	if len(ins) > 0 {
 		if _, err := q.ExecContext(ctx, `INSERT INTO journey_runs (`+runColumns+`)
 			SELECT id, journey_id, panel_id, contact_id, status, node, wait_event, wait_until, happened, state::jsonb,
-			       end_reason, started_at, updated_at, ended_at FROM `+unnest, cols(ins)...); err != nil {
+			       end_reason, started_at, updated_at, ended_at, awaits_delivery FROM `+unnest, cols(ins)...); err != nil {
 			return fmt.Errorf("models: insert runs: %w", err)
 		}
 	}
 	if len(upd) > 0 {
 		if _, err := q.ExecContext(ctx, `UPDATE journey_runs r SET status = v.status, node = v.node, wait_event = v.wait_event,
 			wait_until = v.wait_until, happened = v.happened, state = v.state::jsonb, end_reason = v.end_reason,
-			updated_at = v.updated_at, ended_at = v.ended_at FROM `+unnest+` WHERE r.id = v.id`, cols(upd)...); err != nil {
+			updated_at = v.updated_at, ended_at = v.ended_at, awaits_delivery = v.awaits_delivery
+			FROM `+unnest+` WHERE r.id = v.id`, cols(upd)...); err != nil {
 			return fmt.Errorf("models: update runs: %w", err)
 		}
 	}
@@ -249,4 +260,67 @@ func (s *Store) ListRuns(ctx context.Context, panelID, journeyID int64, status R
 		return nil, fmt.Errorf("models: list runs: %w", err)
 	}
 	return out, nil
+}
+
+// DeliveryOutcome is what became of the delivery a run waits for.
+type DeliveryOutcome struct {
+	// Gone: the delivery no longer exists (its webhook was deleted).
+	Gone   bool
+	Status DeliveryStatus
+	// Response is the kept body of the 2xx that delivered it (nil when
+	// none was kept).
+	Response *string
+}
+
+// Final reports an outcome a waiting run moves on from: delivered, failed
+// for good, or gone.
+func (o DeliveryOutcome) Final() bool {
+	return o.Gone || o.Status == DeliveryDelivered || o.Status == DeliveryFailed
+}
+
+// DeliveryOutcomeOf reads the outcome of a run's delivery, in the run's
+// panel only, inside the run's transaction.
+func (s *Store) DeliveryOutcomeOf(ctx context.Context, q Querier, panelID int64, id uuid.UUID) (DeliveryOutcome, error) {
+	var o DeliveryOutcome
+	err := q.QueryRowContext(ctx, `SELECT status, response FROM deliveries WHERE id = $1 AND panel_id = $2`, id, panelID).
+		Scan(&o.Status, &o.Response)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DeliveryOutcome{Gone: true}, nil
+	}
+	if err != nil {
+		return o, fmt.Errorf("models: outcome of delivery %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// AwaitedDelivery names a run waiting at a webhook node and the delivery
+// it waits for.
+type AwaitedDelivery struct {
+	RunID      uuid.UUID
+	DeliveryID uuid.UUID
+}
+
+// SettledAwaits finds runs of live journeys waiting for a delivery that
+// was delivered or failed more than grace ago, or that is gone, yet the
+// run did not move: the task that should have moved it was lost.
+func (s *Store) SettledAwaits(ctx context.Context, grace time.Duration, limit int) ([]AwaitedDelivery, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT r.id, r.awaits_delivery FROM journey_runs r
+		JOIN journeys j ON j.id = r.journey_id
+		LEFT JOIN deliveries d ON d.id = r.awaits_delivery
+		WHERE r.status = 'waiting' AND r.awaits_delivery IS NOT NULL AND j.status = 'live'
+		  AND (d.id IS NULL AND r.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1)
+		ORDER BY r.id LIMIT $2`, s.Now().Add(-grace), limit)
+	if err != nil {
+		return nil, fmt.Errorf("models: settled awaits: %w", err)
+	}
+	defer rows.Close()
+	var out []AwaitedDelivery
+	for rows.Next() {
+		var a AwaitedDelivery
+		if err := rows.Scan(&a.RunID, &a.DeliveryID); err != nil {
+			return nil, fmt.Errorf("models: settled awaits: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

@@ -269,6 +269,7 @@ type AssetInfo struct {
 	Status      WebhookStatus
 	HashPII     bool
 	BatchWaitMS int
+	BatchSize   int
 }
 
 // Assets loads a panel's assets by id; ids of other panels are absent.
@@ -277,7 +278,7 @@ func (s *Store) Assets(ctx context.Context, q Querier, panelID int64, ids []int6
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, label, status, hash_pii, batch_wait_ms FROM webhooks
+	rows, err := q.QueryContext(ctx, `SELECT id, label, status, hash_pii, batch_wait_ms, batch_size FROM webhooks
 		WHERE panel_id = $1 AND id = ANY($2)`, panelID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("models: assets: %w", err)
@@ -285,7 +286,7 @@ func (s *Store) Assets(ctx context.Context, q Querier, panelID int64, ids []int6
 	defer rows.Close()
 	for rows.Next() {
 		var a AssetInfo
-		if err := rows.Scan(&a.ID, &a.Label, &a.Status, &a.HashPII, &a.BatchWaitMS); err != nil {
+		if err := rows.Scan(&a.ID, &a.Label, &a.Status, &a.HashPII, &a.BatchWaitMS, &a.BatchSize); err != nil {
 			return nil, fmt.Errorf("models: assets: %w", err)
 		}
 		out[a.ID] = a

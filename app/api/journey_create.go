@@ -10,7 +10,7 @@ import (
 
 // JourneyCreate stores a new journey as a draft.
 func (s *Handlers) JourneyCreate(c *gin.Context) {
-	def, raw, err := decodeDefinition(c)
+	def, raw, err := s.decodeDefinition(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -30,7 +30,7 @@ func (s *Handlers) JourneyUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	def, raw, err := decodeDefinition(c)
+	def, raw, err := s.decodeDefinition(c)
 	if err != nil {
 		s.fail(c, err)
 		return

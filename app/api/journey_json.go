@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,24 +42,45 @@ func newJourneyJSON(j *models.Journey, counts map[string]int64) (journeyJSON, er
 
 // decodeDefinition reads and checks a journey body; a malformed journey is
 // a 400 listing every problem.
-func decodeDefinition(c *gin.Context) (*journey.Definition, json.RawMessage, error) {
+func (s *Handlers) decodeDefinition(c *gin.Context) (*journey.Definition, json.RawMessage, error) {
 	var def journey.Definition
 	if err := httpx.DecodeJSON(c, &def); err != nil {
 		return nil, nil, err
 	}
-	raw, err := CheckDefinition(&def)
+	raw, err := s.CheckDefinition(c.Request.Context(), httpx.PanelOf(c).ID, &def)
 	return &def, raw, err
 }
 
 // CheckDefinition checks a journey before it is stored, for the API and the
 // builder alike, and returns it as stored; a malformed journey is a 400
-// listing every problem.
-func CheckDefinition(def *journey.Definition) (json.RawMessage, error) {
+// listing every problem. Besides the graph's own rules (journey's Check),
+// a webhook node that saves from the response must name an asset that
+// sends one event per request.
+func (s *Handlers) CheckDefinition(ctx context.Context, panelID int64, def *journey.Definition) (json.RawMessage, error) {
 	if def.Reentry == "" {
 		def.Reentry = "never"
 	}
 	if ps := def.Check(); len(ps) > 0 {
 		return nil, problemsError(http.StatusBadRequest, "the journey is not valid", ps)
+	}
+	var saving []int64
+	for _, n := range def.Nodes {
+		if n.Type == journey.TypeWebhook && len(n.Save) > 0 {
+			saving = append(saving, n.WebhookID)
+		}
+	}
+	if len(saving) > 0 {
+		infos, err := s.store.Assets(ctx, s.store.SQLDB(), panelID, saving)
+		if err != nil {
+			return nil, err
+		}
+		assets := map[int64]journey.Asset{}
+		for id, a := range infos {
+			assets[id] = journey.Asset{Label: a.Label, BatchSize: a.BatchSize}
+		}
+		if ps := def.CheckBatching(assets); len(ps) > 0 {
+			return nil, problemsError(http.StatusBadRequest, "the journey is not valid", ps)
+		}
 	}
 	return json.Marshal(def)
 }

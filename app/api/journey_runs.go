@@ -20,10 +20,12 @@ type runJSON struct {
 	Node      string           `json:"node"`
 	WaitEvent string           `json:"wait_event,omitempty"`
 	WaitUntil *time.Time       `json:"wait_until,omitempty"`
-	State     json.RawMessage  `json:"state"`
-	EndReason string           `json:"end_reason,omitempty"`
-	StartedAt time.Time        `json:"started_at"`
-	EndedAt   *time.Time       `json:"ended_at"`
+	// AwaitsDelivery is the delivery a run waiting at a webhook node waits for.
+	AwaitsDelivery string          `json:"awaits_delivery,omitempty"`
+	State          json.RawMessage `json:"state"`
+	EndReason      string          `json:"end_reason,omitempty"`
+	StartedAt      time.Time       `json:"started_at"`
+	EndedAt        *time.Time      `json:"ended_at"`
 }
 
 // JourneyRuns lists a journey's runs, newest first (?status=, ?limit=):
@@ -55,6 +57,9 @@ func (s *Handlers) JourneyRuns(c *gin.Context) {
 	for i, r := range runs {
 		out[i] = runJSON{ID: r.ID, ContactID: r.ContactID, Status: r.Status, Node: r.Node, WaitEvent: r.WaitEvent,
 			WaitUntil: r.WaitUntil, State: r.State, EndReason: r.EndReason, StartedAt: r.StartedAt, EndedAt: r.EndedAt}
+		if r.AwaitsDelivery != nil {
+			out[i].AwaitsDelivery = models.DeliveryID(*r.AwaitsDelivery)
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"runs": out})
 }

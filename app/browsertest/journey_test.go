@@ -97,3 +97,59 @@ func TestBuildAndPublishJourney(t *testing.T) {
 	require.Equal(t, "live", text(t, ctx, "table.list .badge"))
 	shot(t, ctx, "journeys")
 }
+
+// A webhook step's answer in the side form: the run waits for the
+// delivery, goes to a chosen step when it fails for good, and saves two
+// fields of the JSON response (the second row added with its button); the
+// steps then show the exits by name.
+func TestJourneyWebhookAnswerForm(t *testing.T) {
+	t.Parallel()
+	ctx := tab(t) // first: it skips when there is no browser
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(email, password)
+	recv := apptest.NewReceiver(t)
+	env.ActiveWebhook("Scorer", recv.URL, map[string]any{"batch_size": 1})
+	id := env.LiveJourney(`{"name": "Lead scoring", "nodes": [
+	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "end"},
+	  {"id": "end", "type": "stop"}]}`)
+	code, raw := env.Call("POST", "/api/v1/journeys/"+strconv.FormatInt(id, 10)+"/pause", nil, nil)
+	require.Equal(t, 200, code, raw)
+	signIn(t, ctx, env, email, password)
+	do(t, ctx, chromedp.Navigate(env.URL+"/journeys/"+strconv.FormatInt(id, 10)), chromedp.WaitVisible(chromedp.CSS(".flow")))
+
+	// trigger → webhook → alert (a second stop) → end
+	for _, add := range []struct{ after, kind string }{{"start", "webhook"}, {"hook", "stop"}} {
+		do(t, ctx,
+			chromedp.Click(chromedp.CSS(`#step-`+add.after+` details.add-step summary`)),
+			chromedp.SetValue(chromedp.ID("add-type-"+add.after), add.kind),
+		)
+		submit(t, ctx, chromedp.Click(chromedp.CSS(`#step-`+add.after+` form.inline button`)))
+		do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".flow")))
+	}
+	do(t, ctx, chromedp.Navigate(env.URL+"/journeys/"+strconv.FormatInt(id, 10)+"?step=hook"), chromedp.WaitVisible(chromedp.ID("failed")))
+	do(t, ctx,
+		chromedp.SetValue(chromedp.ID("next"), "end2"),
+		chromedp.SetValue(chromedp.ID("failed"), "end"),
+		chromedp.SendKeys(chromedp.CSS(`[data-rows=save] .save-row:nth-child(1) [name=save_path]`), "data.score"),
+		chromedp.SendKeys(chromedp.CSS(`[data-rows=save] .save-row:nth-child(1) [name=save_attribute]`), "score"),
+		chromedp.Click(chromedp.CSS(`button[data-add-row=save]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-rows=save] .save-row:nth-child(2) [name=save_path]`), "data.tier"),
+		chromedp.SendKeys(chromedp.CSS(`[data-rows=save] .save-row:nth-child(2) [name=save_attribute]`), "TIER"),
+	)
+	submit(t, ctx, chromedp.Click(chromedp.CSS(`.step-form button[type=submit]`)))
+	waitText(t, ctx, ".flash", "Saved.")
+	waitText(t, ctx, "#step-hook .exits", "if delivered → end2")
+	waitText(t, ctx, "#step-hook .exits", "if it fails for good → end")
+	waitText(t, ctx, "#step-hook .step-summary", "waits for the answer and saves SCORE, TIER")
+	shot(t, ctx, "journey-webhook-answer")
+
+	j, err := env.Store.Journey(t.Context(), env.Panel.ID, id)
+	require.NoError(t, err)
+	var def journey.Definition
+	require.NoError(t, json.Unmarshal(j.Definition, &def))
+	n := def.Node("hook")
+	require.Equal(t, "end2", n.Next)
+	require.Equal(t, "end", n.Failed)
+	require.Empty(t, n.Delivered)
+	require.Equal(t, []journey.SaveRule{{Path: "data.score", Attribute: "SCORE"}, {Path: "data.tier", Attribute: "TIER"}}, n.Save)
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
@@ -57,6 +56,8 @@ type stepView struct {
 	Exits    []stepExit
 	Problems []string
 	Selected bool
+	// AwaitsOutcome: a webhook step whose exits are its delivery's outcome.
+	AwaitsOutcome bool
 }
 
 type stepExit struct{ Label, To string }
@@ -79,6 +80,16 @@ var stepFieldLabels = map[string]string{
 	"happened": "If it happens", "timeout": "If the wait runs out", "next": "Then", "message_name": "Message name",
 	"of_node": "Of the message sent by", "filters": "Filters", "event_params": "Event parameters",
 	"att_params": "Contact attributes", "custom_params": "Custom parameters", "segment": "Segment", "list": "List",
+	"delivered": "If delivered", "failed": "If it fails for good", "save": "Save from the response",
+}
+
+// webhookExits labels a webhook step's exits: by its delivery's outcome
+// when the run waits for it, else "then".
+func webhookExits(n *journey.Node) []stepExit {
+	if !n.AwaitsOutcome() {
+		return []stepExit{{"then", n.Next}}
+	}
+	return []stepExit{{"if delivered", n.OutcomeExit(true)}, {"if it fails for good", n.OutcomeExit(false)}}
 }
 
 // JourneyBuilder shows the builder; ?step= opens a step's side form.
@@ -162,10 +173,13 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 	}
 	for _, id := range stepOrder(def) {
 		n := def.Node(id)
-		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(n, names), Problems: byNode[id], Selected: id == selected}
+		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(n, names), Problems: byNode[id], Selected: id == selected,
+			AwaitsOutcome: n.AwaitsOutcome()}
 		switch n.Type {
 		case journey.TypeWait:
 			v.Exits = []stepExit{{"if it happens", n.Happened}, {"if the wait runs out", n.Timeout}}
+		case journey.TypeWebhook:
+			v.Exits = webhookExits(n)
 		case journey.TypeStop:
 		default:
 			v.Exits = []stepExit{{"then", n.Next}}
@@ -235,7 +249,7 @@ func newReentryForm(r string) reentryForm {
 // form; a journey that cannot be edited now (it is live) says why.
 func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors) {
 	var he *httpx.Error
-	raw, err := api.CheckDefinition(def)
+	raw, err := s.admin.CheckDefinition(c.Request.Context(), j.PanelID, def)
 	if err == nil && len(errs) > 0 {
 		err = httpx.BadRequest("", "the step cannot be saved")
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -61,11 +62,19 @@ func insertStep(d *journey.Definition, after, exit string, n journey.Node) error
 		return fmt.Errorf("a step %q exists already", n.ID)
 	}
 	slot := &a.Next
-	if a.Type == journey.TypeWait {
+	switch {
+	case a.Type == journey.TypeWait:
 		slot = &a.Happened
 		if exit == "timeout" {
 			slot = &a.Timeout
 		}
+	case a.AwaitsOutcome() && (exit == "delivered" || exit == "failed"):
+		// The exit may be unset (it is next); the new step takes next's place on it.
+		slot = &a.Delivered
+		if exit == "failed" {
+			slot = &a.Failed
+		}
+		*slot = a.OutcomeExit(exit == "delivered")
 	}
 	switch n.Type {
 	case journey.TypeWait:
@@ -104,12 +113,12 @@ func removeStep(d *journey.Definition, id string) error {
 			}
 		}
 	default:
-		to = n.Next
+		to = cmp.Or(n.Next, n.Delivered, n.Failed)
 	}
 	d.Nodes = slices.Delete(d.Nodes, i, i+1)
 	for k := range d.Nodes {
 		m := &d.Nodes[k]
-		for _, slot := range []*string{&m.Next, &m.Happened, &m.Timeout} {
+		for _, slot := range []*string{&m.Next, &m.Happened, &m.Timeout, &m.Delivered, &m.Failed} {
 			if *slot == id {
 				*slot = to
 			}
@@ -177,8 +186,19 @@ func stepSummary(n *journey.Node, names stepNames) string {
 	case journey.TypeWait:
 		return fmt.Sprintf("Wait up to %s for %s", n.Within, on(n.Event, n.Channel))
 	case journey.TypeWebhook:
-		return fmt.Sprintf("Send to %s: %d event params, %d attributes, %d custom", named(names.assets, "webhook", n.WebhookID),
+		s := fmt.Sprintf("Send to %s: %d event params, %d attributes, %d custom", named(names.assets, "webhook", n.WebhookID),
 			len(n.EventParams), len(n.AttParams), len(n.CustomParams))
+		if n.AwaitsOutcome() {
+			s += "; waits for the answer"
+		}
+		if len(n.Save) > 0 {
+			attrs := make([]string, len(n.Save))
+			for i, r := range n.Save {
+				attrs[i] = r.Attribute
+			}
+			s += " and saves " + strings.Join(attrs, ", ")
+		}
+		return s
 	case journey.TypeStop:
 		return "The run ends here"
 	}

@@ -120,6 +120,12 @@ func TestStepFromForm(t *testing.T) {
 			want: journey.Node{ID: "h", Type: journey.TypeWebhook, WebhookID: 9, EventParams: []string{"ts", "email", "items"},
 				AttParams: []string{"EMAIL", "CITY"}, CustomParams: map[string]any{"A": "1"}, Next: "end"},
 			errs: formErrors{"custom_params": "Every custom value needs a name."}},
+		{name: "webhook with its answer", in: journey.Node{ID: "h", Type: journey.TypeWebhook, WebhookID: 1},
+			form: url.Values{"webhook_id": {"9"}, "next": {"end"}, "delivered": {"thanks"}, "failed": {""},
+				"save_path": {" data.score ", "", "data.tier"}, "save_attribute": {"score", "", ""}},
+			want: journey.Node{ID: "h", Type: journey.TypeWebhook, WebhookID: 9, Next: "end", Delivered: "thanks",
+				Save: []journey.SaveRule{{Path: "data.score", Attribute: "SCORE"}, {Path: "data.tier"}}},
+			errs: formErrors{}},
 		{name: "webhook without one", in: journey.Node{ID: "h", Type: journey.TypeWebhook},
 			form: url.Values{"webhook_id": {""}},
 			want: journey.Node{ID: "h", Type: journey.TypeWebhook},
@@ -155,4 +161,45 @@ func TestStepFromForm(t *testing.T) {
 	require.Equal(t, "Canada, India", filterValue([]any{"Canada", "India"}))
 	require.Equal(t, "3", filterValue(float64(3)))
 	require.Empty(t, filterValue(nil))
+}
+
+// A webhook step that waits for its answer: a step added on its failed
+// exit takes that exit (which led to next), one on delivered keeps the
+// other exit, and removing a step an exit leads to joins the exit on.
+func TestStepsOnWebhookOutcome(t *testing.T) {
+	t.Parallel()
+	load := func() *journey.Definition {
+		var d journey.Definition
+		require.NoError(t, json.Unmarshal([]byte(`{"name": "Scoring", "nodes": [
+		  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "hook"},
+		  {"id": "hook", "type": "webhook", "webhook_id": 7, "delivered": "end", "next": "end"},
+		  {"id": "end", "type": "stop"}]}`), &d))
+		return &d
+	}
+	for _, tc := range []struct {
+		name, exit                 string
+		wantDelivered, wantFailed  string
+		wantNext, wantActionNextTo string
+	}{
+		{"on failed", "failed", "end", "alert", "end", "end"},
+		{"on delivered", "delivered", "alert", "", "end", "end"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := load()
+			require.NoError(t, insertStep(d, "hook", tc.exit, journey.Node{ID: "alert", Type: journey.TypeAction, Channel: "sms", MessageName: "Alert"}))
+			h := d.Node("hook")
+			require.Equal(t, [3]string{tc.wantNext, tc.wantDelivered, tc.wantFailed}, [3]string{h.Next, h.Delivered, h.Failed})
+			require.Equal(t, tc.wantActionNextTo, d.Node("alert").Next)
+			require.Empty(t, d.Check())
+
+			require.NoError(t, removeStep(d, "alert"))
+			h = d.Node("hook")
+			require.Equal(t, "end", h.OutcomeExit(true))
+			require.Equal(t, "end", h.OutcomeExit(false))
+		})
+	}
+	d := load()
+	require.Equal(t, []stepExit{{"if delivered", "end"}, {"if it fails for good", "end"}}, webhookExits(d.Node("hook")))
+	require.Equal(t, []stepExit{{"then", "end"}}, webhookExits(cart(t).Node("hook")))
 }

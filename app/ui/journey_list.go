@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
@@ -60,7 +59,7 @@ func (s *Handlers) JourneyNew(c *gin.Context) {
 		{ID: "start", Type: journey.TypeTrigger, Event: form.Event, Channel: form.Channel, Next: "end"},
 		{ID: "end", Type: journey.TypeStop},
 	}}
-	raw, err := api.CheckDefinition(def)
+	raw, err := s.admin.CheckDefinition(c.Request.Context(), httpx.PanelOf(c).ID, def)
 	var j *models.Journey
 	if err == nil {
 		j, err = s.store.CreateJourney(c.Request.Context(), httpx.PanelOf(c).ID, def.Name, raw)

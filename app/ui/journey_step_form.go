@@ -65,8 +65,29 @@ func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
 			n.CustomParams[k] = v
 		}
 		n.Next = get("next")
+		n.Delivered, n.Failed = get("delivered"), get("failed")
+		n.Save = saveRulesFromForm(form)
 	}
 	return n, errs
+}
+
+// saveRulesFromForm reads the rows of fields to save from the response;
+// a row left blank is dropped, a half-filled one kept for Check to name.
+func saveRulesFromForm(form url.Values) []journey.SaveRule {
+	paths, attrs := form["save_path"], form["save_attribute"]
+	var out []journey.SaveRule
+	for i, path := range paths {
+		attr := ""
+		if i < len(attrs) {
+			attr = attrs[i]
+		}
+		path, attr = strings.TrimSpace(path), strings.TrimSpace(attr)
+		if path == "" && attr == "" {
+			continue
+		}
+		out = append(out, journey.SaveRule{Path: path, Attribute: strings.ToUpper(attr)})
+	}
+	return out
 }
 
 // triggerFromForm reads what starts the journey: an activity, a contact

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/metrics"
 	"github.com/heraldhq/herald/jobs/queue"
 	"github.com/heraldhq/herald/jobs/ratelimit"
@@ -170,6 +172,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			if err := d.store.CompleteBatch(ctx, done); err != nil {
 				return err
 			}
+			d.moveRuns(ctx, claim.Rows, done)
 			alert()
 			pending, err := d.store.ReleaseWebhook(ctx, p.WebhookID, claim.Lease)
 			if err != nil || !pending {
@@ -180,8 +183,10 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		if wholly(done) {
 			// The steady state: one statement records this batch and
 			// claims the next.
+			sent := claim.Rows
 			claim, err = d.store.DeliveredAndClaim(ctx, done, spec.SendBatchSize(), d.cfg.Lease)
 			if err == nil {
+				d.moveRuns(ctx, sent, done)
 				alert()
 			}
 			continue
@@ -189,6 +194,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		if err := d.store.CompleteBatch(ctx, done); err != nil {
 			return err
 		}
+		d.moveRuns(ctx, claim.Rows, done)
 		alert()
 		claim, err = d.store.ClaimBatch(ctx, p.WebhookID, spec.SendBatchSize(), claim.Lease, d.cfg.Lease)
 	}
@@ -243,7 +249,13 @@ func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget
 	sent := rows[:n]
 	d.waitForRate(ctx, w.ID, spec.RateLimitPerS)
 	batchID := BatchID(ids(sent))
-	res := d.sender.Send(ctx, Request{Spec: spec, MessageID: batchID, Body: body.Bytes, ContentType: body.ContentType})
+	// A journey node that saves from the response needs this row's own
+	// answer: it is kept only when the request carried the row alone.
+	capture := 0
+	if n == 1 && sent[0].KeepResponse {
+		capture = journey.MaxResponseBytes
+	}
+	res := d.sender.Send(ctx, Request{Spec: spec, MessageID: batchID, Body: body.Bytes, ContentType: body.ContentType, CaptureBytes: capture})
 	now := d.store.Now()
 	next, tr := h.Observe(health.Outcome{OK: res.OK(), Status: res.StatusCode, Error: res.ErrorText(), At: now}, th, spec.StrictDisable)
 	done.Health, _ = json.Marshal(next)
@@ -253,6 +265,9 @@ func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget
 	o := Outcome(OutcomeInput{Response: &res, Rows: sent, Health: next, Policy: policy,
 		ProbeSchedule: d.cfg.ProbeSchedule, Now: now, Jitter: Jitter()})
 	done.Delivered, done.Retry, done.RetryAt, done.Failed = o.Delivered, o.Retry, o.RetryAt, o.Failed
+	if len(o.Delivered) == 1 && len(res.Captured) > 0 {
+		done.Response = res.Captured
+	}
 	headers, _ := json.Marshal(res.Header)
 	done.Attempt = &models.Attempt{
 		PanelID: w.PanelID, WebhookID: w.ID, BatchID: batchID, ItemCount: n, RequestHeaders: headers,
@@ -269,6 +284,20 @@ func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget
 			"error", res.ErrorText(), "outcome", done.Attempt.Outcome, "health", next.State)
 	}
 	return done, next, tr
+}
+
+// moveRuns asks for the journey runs waiting for rows of a recorded batch
+// that were delivered or failed for good to move on. The rows' new status
+// is committed, so a task lost here is found by the journey sweep.
+func (d *Deliverer) moveRuns(ctx context.Context, rows []models.ClaimedRow, done *models.Completion) {
+	for _, r := range rows {
+		if !r.RunAwaits || r.RunID == nil || !slices.Contains(done.Delivered, r.ID) && !slices.Contains(done.Failed, r.ID) {
+			continue
+		}
+		if err := d.enqueuer.Outcome(ctx, *r.RunID, r.ID); err != nil {
+			d.log.WarnContext(ctx, "journey outcome not enqueued; the sweep will move the run", "run_id", *r.RunID, "error", err)
+		}
+	}
 }
 
 // waitForRate blocks until the webhook's request rate allows one more. A

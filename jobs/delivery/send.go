@@ -44,6 +44,9 @@ type Request struct {
 	Body []byte
 	// ContentType of a POST body; empty is the form's.
 	ContentType string
+	// CaptureBytes, when above zero, keeps up to that much of the response
+	// body in Response.Captured (a journey node saves from it).
+	CaptureBytes int
 }
 
 // Response is what came back, or why nothing did.
@@ -51,7 +54,10 @@ type Response struct {
 	StatusCode int
 	Latency    time.Duration
 	Body       []byte // the first KeepResponseBytes
-	Err        error
+	// Captured is the whole body when the request asked for it
+	// (CaptureBytes) and it fit; nil otherwise.
+	Captured []byte
+	Err      error
 	// ErrClass is one of the egress.Class constants: the kind of
 	// failure, recorded with attempts and test results as error_class.
 	ErrClass   string
@@ -98,7 +104,11 @@ func (s *Sender) Send(ctx context.Context, r Request) Response {
 	// only concern the connection's reuse, never this delivery's outcome.
 	defer func() { _ = resp.Body.Close() }()
 	res.StatusCode = resp.StatusCode
-	res.Body, err = readCapped(resp.Body)
+	kept, err := readCapped(resp.Body, max(KeepResponseBytes, r.CaptureBytes+1))
+	res.Body = kept[:min(len(kept), KeepResponseBytes)]
+	if r.CaptureBytes > 0 && len(kept) <= r.CaptureBytes && err == nil {
+		res.Captured = kept
+	}
 	res.Latency = time.Since(start)
 	if err != nil && res.StatusCode/100 == 2 {
 		// The receiver answered 2xx but the body broke off: the status
@@ -189,10 +199,11 @@ func redactedHeader(h http.Header, spec *models.WebhookSpec) http.Header {
 	return out
 }
 
-func readCapped(r io.Reader) ([]byte, error) {
+// readCapped keeps the first keep bytes of a body.
+func readCapped(r io.Reader, keep int) ([]byte, error) {
 	buf := make([]byte, 0, 512)
 	kept := bytes.NewBuffer(buf)
-	_, err := io.Copy(kept, io.LimitReader(r, KeepResponseBytes))
+	_, err := io.Copy(kept, io.LimitReader(r, int64(keep)))
 	if err != nil {
 		return kept.Bytes(), err
 	}

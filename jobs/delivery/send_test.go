@@ -225,3 +225,41 @@ func TestClientCapsResponseHeaders(t *testing.T) {
 	require.NoError(t, res.Err, "headers under the cap are read")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 }
+
+// A request that asks for its response (a journey node saving from it)
+// gets the whole body up to the cap, and nothing when it is larger; the
+// attempt's record stays capped at 4 KiB either way.
+func TestSendCapturesResponseUpToTheCap(t *testing.T) {
+	t.Parallel()
+	const limit = 64 << 10
+	for _, tc := range []struct {
+		name     string
+		size     int
+		capture  int
+		captured bool
+	}{
+		{"not asked", 1000, 0, false},
+		{"small", 1000, limit, true},
+		{"exactly the cap", limit, limit, true},
+		{"over the cap", limit + 1, limit, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := strings.Repeat("x", tc.size)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(body))
+			}))
+			t.Cleanup(srv.Close)
+			spec := &models.WebhookSpec{URL: srv.URL, Method: models.MethodPost}
+			res := loopbackSender(5*time.Second).Send(context.Background(), Request{Spec: spec, MessageID: "m", Body: []byte("data=1"),
+				CaptureBytes: tc.capture})
+			require.True(t, res.OK(), res.ErrorText())
+			require.Len(t, res.Body, min(tc.size, KeepResponseBytes))
+			if tc.captured {
+				require.Equal(t, body, string(res.Captured))
+			} else {
+				require.Nil(t, res.Captured)
+			}
+		})
+	}
+}

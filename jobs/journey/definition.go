@@ -66,6 +66,13 @@ type Node struct {
 	EventParams  []string       `json:"event_params,omitempty"`
 	AttParams    []string       `json:"att_params,omitempty"`
 	CustomParams map[string]any `json:"custom_params,omitempty"`
+	// webhook: with delivered, failed or save set, the run waits at the
+	// node until its delivery is delivered (exit delivered) or failed for
+	// good (exit failed); an exit not set is next. save copies fields of
+	// the JSON response into the contact's attributes (outcome.go).
+	Delivered string     `json:"delivered,omitempty"`
+	Failed    string     `json:"failed,omitempty"`
+	Save      []SaveRule `json:"save,omitempty"`
 }
 
 // Problem is one reason a journey cannot be saved or published.
@@ -158,15 +165,36 @@ func (n *Node) WaitDuration() time.Duration {
 }
 
 // Exits lists the nodes a node leads to: a wait's "happened" and "timeout",
+// a webhook node's "delivered" and "failed" when it waits for its outcome,
 // nothing after a stop, else "next".
 func (n *Node) Exits() []string { return n.exits() }
 
 func (n *Node) exits() []string {
-	switch n.Type {
-	case TypeWait:
+	switch {
+	case n.Type == TypeWait:
 		return []string{n.Happened, n.Timeout}
-	case TypeStop:
+	case n.Type == TypeStop:
 		return nil
+	case n.AwaitsOutcome():
+		return []string{n.OutcomeExit(true), n.OutcomeExit(false)}
 	}
 	return []string{n.Next}
+}
+
+// AwaitsOutcome reports a webhook node whose run waits for its delivery:
+// it has a delivered or failed exit, or saves from the response.
+func (n *Node) AwaitsOutcome() bool {
+	return n.Type == TypeWebhook && (n.Delivered != "" || n.Failed != "" || len(n.Save) > 0)
+}
+
+// OutcomeExit is where a run waiting at this webhook node goes once its
+// delivery was delivered (or failed for good): that exit, else next.
+func (n *Node) OutcomeExit(delivered bool) string {
+	if delivered && n.Delivered != "" {
+		return n.Delivered
+	}
+	if !delivered && n.Failed != "" {
+		return n.Failed
+	}
+	return n.Next
 }

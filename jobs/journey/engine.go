@@ -175,9 +175,12 @@ func (e *Engine) SweepEvents(ctx context.Context, age time.Duration) error {
 // effects collects what a transaction decided that must happen after it
 // commits.
 type effects struct {
-	now        time.Time
-	flush      map[int64]int // webhook → batch wait ms, for webhooks that got pending rows
-	timers     []*models.Run // runs now waiting
+	now    time.Time
+	flush  map[int64]int // webhook → batch wait ms, for webhooks that got pending rows
+	timers []*models.Run // runs now waiting
+	// settled are runs that wait for a delivery that was never written
+	// (its asset is gone): they move on at once, along "failed".
+	settled    []models.AwaitedDelivery
 	deliveries []models.Delivery
 	runs       []*models.Run
 	touched    map[*models.Run]bool
@@ -368,12 +371,16 @@ func (w *work) start(lj *liveJourney, contactID int64) *models.Run {
 func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 	now := w.fx.now
 	r.Node, r.UpdatedAt, r.Happened = step.Node, now, false
-	r.WaitEvent, r.WaitUntil = "", nil
+	r.WaitEvent, r.WaitUntil, r.AwaitsDelivery = "", nil, nil
 	switch {
 	case step.Waiting:
 		until := step.WaitUntil
 		r.Status, r.WaitEvent, r.WaitUntil = models.RunWaiting, step.WaitEvent, &until
 		w.fx.timers = append(w.fx.timers, r)
+	case step.AwaitsOutcome:
+		// Waits at the webhook node for the delivery of its last fire
+		// (below); the delivery's completion moves it on.
+		r.Status = models.RunWaiting
 	case step.Reason != "":
 		r.Status, r.EndReason, r.EndedAt = models.RunEnded, step.Reason, &now
 	default:
@@ -381,24 +388,38 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 	}
 	w.touch(r, st)
 	for _, f := range step.Fires {
+		id := models.NewID(now)
+		if f.Awaited {
+			awaited := id
+			r.AwaitsDelivery = &awaited
+		}
 		a, ok := w.assets[f.WebhookID]
 		if !ok {
 			w.e.Log.Warn("journey webhook node names a missing asset; skipped", "journey_id", lj.row.ID,
 				"webhook_id", f.WebhookID, "run_id", r.ID)
+			w.unsent(r, f, id)
 			continue
 		}
-		id := models.NewID(now)
 		item, err := encodeJourneyItem(&f.Item, id, a.HashPII)
 		if err != nil {
 			w.e.Log.Error("journey item cannot be encoded; skipped", "journey_id", lj.row.ID, "error", err)
+			w.unsent(r, f, id)
 			continue
 		}
 		journeyID, runID := lj.row.ID, r.ID
 		w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID,
-			JourneyID: &journeyID, RunID: &runID, Item: item})
+			JourneyID: &journeyID, RunID: &runID, Item: item, RunAwaits: f.Awaited, KeepResponse: f.KeepResponse})
 		if a.Status == models.StatusActive {
 			w.fx.flush[f.WebhookID] = a.BatchWaitMS
 		}
+	}
+}
+
+// unsent notes a fire whose delivery was not written: a run waiting for
+// it must not wait forever, so it moves on at once, as for a delivery gone.
+func (w *work) unsent(r *models.Run, f Fire, id uuid.UUID) {
+	if f.Awaited {
+		w.fx.settled = append(w.fx.settled, models.AwaitedDelivery{RunID: r.ID, DeliveryID: id})
 	}
 }
 
@@ -443,6 +464,11 @@ func (e *Engine) after(ctx context.Context, fx *effects) {
 		}
 		if err := e.Enqueuer.TimersSoon(ctx, *r.WaitUntil); err != nil {
 			e.Log.WarnContext(ctx, "journey timer not enqueued; the sweep will fire it", "run_id", r.ID, "error", err)
+		}
+	}
+	for _, a := range fx.settled {
+		if err := e.Enqueuer.Outcome(ctx, a.RunID, a.DeliveryID); err != nil {
+			e.Log.WarnContext(ctx, "journey outcome not enqueued; the sweep will move the run", "run_id", a.RunID, "error", err)
 		}
 	}
 }

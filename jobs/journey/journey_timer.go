@@ -246,8 +246,12 @@ func (e *Engine) Resume(ctx context.Context, runID uuid.UUID, node string) error
 
 // SweepRuns asks again for the timers Redis lost: those of waiting runs
 // of live journeys due for longer than grace, and of runs whose event came
-// while their journey was paused.
+// while their journey was paused; and moves on the runs waiting for a
+// delivery that settled (sweepOutcomes).
 func (e *Engine) SweepRuns(ctx context.Context, grace time.Duration) error {
+	if err := e.sweepOutcomes(ctx, grace); err != nil {
+		return err
+	}
 	due, err := e.Store.DueRuns(ctx, grace, 1000)
 	if err != nil {
 		return err

@@ -69,7 +69,7 @@ func (e *Engine) publishProblems(ctx context.Context, q models.Querier, panelID 
 	}
 	assets := map[int64]Asset{}
 	for id, a := range infos {
-		assets[id] = Asset{Label: a.Label, Active: a.Status == models.StatusActive}
+		assets[id] = Asset{Label: a.Label, Active: a.Status == models.StatusActive, BatchSize: a.BatchSize}
 	}
 	ps := def.CheckPublish(assets)
 	if t := def.Trigger(); t != nil {

@@ -67,12 +67,24 @@ type Step struct {
 	Fires []Fire
 	// Sent are the messages recorded on the way.
 	Sent []Sent
+	// AwaitsOutcome: the run waits at webhook node Node for the delivery
+	// of the last Fire to be delivered or failed (AfterDelivery).
+	AwaitsOutcome bool
+	// Saved are the attributes a webhook node's save rules took from its
+	// response (AfterDelivery), for the engine to write to the contact;
+	// SaveNote says why some could not be.
+	Saved    map[string]any
+	SaveNote string
 }
 
 // Fire is a webhook node a run passed through.
 type Fire struct {
 	WebhookID int64
 	Item      Item
+	// Awaited: the run waits at the node for this delivery's outcome;
+	// KeepResponse: the node saves fields of its response.
+	Awaited      bool
+	KeepResponse bool
 }
 
 // maxSteps bounds one walk. Publishing refuses loops without a wait, so
@@ -154,7 +166,12 @@ func (d *Definition) walk(st *State, id string, c *Contact, env *Env) Step {
 			step.Sent = append(step.Sent, s)
 			id = n.Next
 		case TypeWebhook:
-			step.Fires = append(step.Fires, Fire{WebhookID: n.WebhookID, Item: d.item(n, st, c, env)})
+			step.Fires = append(step.Fires, Fire{WebhookID: n.WebhookID, Item: d.item(n, st, c, env),
+				Awaited: n.AwaitsOutcome(), KeepResponse: len(n.Save) > 0})
+			if n.AwaitsOutcome() {
+				step.Node, step.AwaitsOutcome = n.ID, true
+				return step
+			}
 			id = n.Next
 		case TypeWait:
 			step.Node, step.Waiting = n.ID, true

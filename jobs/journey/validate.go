@@ -106,11 +106,16 @@ func (d *Definition) Check() []Problem {
 					add(id, fmt.Sprintf("event_params[%d]", j), "is empty")
 				}
 			}
+			if n.AwaitsOutcome() {
+				checkOutcome(n, add)
+				continue // checkOutcome says when next is required
+			}
 		case TypeStop:
 		default:
 			add(id, "type", "must be trigger, action, wait_for_event, webhook or stop")
 			continue
 		}
+		checkOutcome(n, add)
 		if n.Type != TypeWait && n.Type != TypeStop && n.Next == "" {
 			add(id, "next", "is required")
 		}
@@ -122,6 +127,7 @@ func (d *Definition) Check() []Problem {
 		n := &d.Nodes[i]
 		for _, field := range []struct{ name, target string }{
 			{"next", n.Next}, {"happened", n.Happened}, {"timeout", n.Timeout}, {"of_node", n.OfNode},
+			{"delivered", n.Delivered}, {"failed", n.Failed},
 		} {
 			if field.target == "" || !seen[n.ID] {
 				continue
@@ -148,8 +154,9 @@ func checkChannel(ch, id string, add func(node, field, format string, args ...an
 
 // Asset is what publishing needs to know of a webhook asset.
 type Asset struct {
-	Label  string
-	Active bool
+	Label     string
+	Active    bool
+	BatchSize int
 }
 
 // CheckPublish finds what stops a well-formed journey from going live:
@@ -182,6 +189,7 @@ func (d *Definition) CheckPublish(assets map[int64]Asset) []Problem {
 	if cycle := d.loopWithoutWait(); cycle != nil {
 		ps = append(ps, Problem{Node: cycle[0], Message: "is on a loop with no wait_for_event: " + strings.Join(cycle, " → ")})
 	}
+	ps = append(ps, d.CheckBatching(assets)...)
 	for _, n := range d.Nodes {
 		if n.Type != TypeWebhook {
 			continue

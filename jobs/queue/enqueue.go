@@ -24,6 +24,9 @@ const (
 	TypeTimer = "journey:timer"
 	// TypeTimers ends every wait that runs out within one second.
 	TypeTimers = "journey:timers"
+	// TypeOutcome moves a journey run waiting at a webhook node on, once
+	// its delivery was delivered or failed for good.
+	TypeOutcome = "journey:outcome"
 	// TypeIngest processes a partition's new events for journeys.
 	TypeIngest = "journey:ingest"
 	// TypeAlert sends one alert e-mail.
@@ -277,6 +280,25 @@ func (e *Enqueuer) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 func timerTask(runID uuid.UUID, node string, at time.Time) *asynq.Task {
 	payload, _ := json.Marshal(TimerPayload{RunID: runID, Node: node, At: at.Add(time.Millisecond - time.Nanosecond).UnixMilli()})
 	return asynq.NewTask(TypeTimer, payload)
+}
+
+// OutcomePayload names the run and the delivery it waits for.
+type OutcomePayload struct {
+	RunID      uuid.UUID `json:"run_id"`
+	DeliveryID uuid.UUID `json:"delivery_id"`
+}
+
+// Outcome asks for a run waiting at a webhook node to move on: its
+// delivery was delivered or failed for good. The task id names the run
+// and the delivery, so the sweep enqueueing it again is harmless.
+func (e *Enqueuer) Outcome(ctx context.Context, runID, deliveryID uuid.UUID) error {
+	payload, _ := json.Marshal(OutcomePayload{RunID: runID, DeliveryID: deliveryID})
+	_, err := e.enqueueOnce(ctx, asynq.NewTask(TypeOutcome, payload), e.Namespace+":"+queueJourney,
+		fmt.Sprintf("outcome:%s:%s", runID, deliveryID), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
+	if err != nil {
+		return fmt.Errorf("enqueue outcome of run %s: %w", runID, err)
+	}
+	return nil
 }
 
 // Alert enqueues the e-mail of an alert. Its task id names the alert, so

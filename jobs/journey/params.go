@@ -28,7 +28,7 @@ func (d *Definition) item(n *Node, st *State, c *Contact, env *Env) Item {
 	it := Item{
 		WebhookName:   env.Labels[n.WebhookID],
 		MsgID:         ev.MsgID,
-		Channel:       ev.Channel,
+		Channel:       channelOf(ev),
 		Event:         ev.Name,
 		JourneyName:   env.JourneyName,
 		EventParams:   make(map[string]any, len(n.EventParams)),
@@ -66,7 +66,7 @@ func eventParam(p string, ev *Event, st *State, c *Contact) any {
 	case "msgid":
 		return ev.MsgID
 	case "channel":
-		return ev.Channel
+		return channelOf(ev)
 	case "event":
 		return ev.Name
 	case "email":
@@ -89,6 +89,20 @@ func eventParam(p string, ev *Event, st *State, c *Contact) any {
 		return v
 	}
 	return nil
+}
+
+// CustomActivity is the channel of an activity that came on no channel (a
+// purchase, a cart update), as receivers of the replaced product read it.
+const CustomActivity = "custom_activity"
+
+// channelOf is the channel an item names for an event: its own, or
+// custom_activity for an activity without one. A run that entered from a
+// segment or list has no event, and so no channel.
+func channelOf(ev *Event) string {
+	if ev.Channel == "" && ev.Name != "" {
+		return CustomActivity
+	}
+	return ev.Channel
 }
 
 func nilIfEmpty(s string) any {

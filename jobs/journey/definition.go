@@ -44,7 +44,8 @@ type Node struct {
 	Next string `json:"next,omitempty"`
 
 	// trigger: an event (optionally on a channel), a segment or a list,
-	// narrowed by filters. wait_for_event: the awaited event and channel.
+	// narrowed by filters. wait_for_event: the awaited event and channel,
+	// narrowed by filters on its properties.
 	Event   string   `json:"event,omitempty"`
 	Channel string   `json:"channel,omitempty"`
 	Segment int64    `json:"segment,omitempty"`

@@ -100,15 +100,19 @@ func (d *Definition) Enter(st *State, ev *Event, c *Contact, env *Env) Step {
 }
 
 // Awaits reports whether ev is what the run waiting at node wait waits for:
-// the event name, the channel when set, and, with of_node, the message that
-// node sent (an action node's message, or the trigger event's message: the
-// click on the e-mail whose open started the run).
+// the event name, the channel when set, the filters on its properties (the
+// click on this link), and, with of_node, the message that node sent (an
+// action node's message, or the trigger event's message: the click on the
+// e-mail whose open started the run).
 func (d *Definition) Awaits(wait string, st *State, ev *Event) bool {
 	n := d.Node(wait)
 	if n == nil || n.Type != TypeWait || !strings.EqualFold(n.Event, ev.Name) {
 		return false
 	}
 	if n.Channel != "" && !strings.EqualFold(n.Channel, ev.Channel) {
+		return false
+	}
+	if !MatchAll(n.Filters, nil, ev.Properties) {
 		return false
 	}
 	if n.OfNode != "" {

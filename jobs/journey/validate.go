@@ -86,6 +86,13 @@ func (d *Definition) Check() []Problem {
 			case d < minWait || d > maxWait:
 				add(id, "within", "must be between %v and %v", minWait, maxWait)
 			}
+			for j, f := range n.Filters {
+				if err := f.check(); err != nil {
+					add(id, fmt.Sprintf("filters[%d]", j), "%v", err)
+				} else if f.Property == "" {
+					add(id, fmt.Sprintf("filters[%d]", j), "a wait filters the awaited event's properties only (property, not attribute)")
+				}
+			}
 			if n.Happened == "" {
 				add(id, "happened", "is required: where the run goes when the event comes in time")
 			}

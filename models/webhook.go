@@ -109,7 +109,10 @@ type Webhook struct {
 	// by the worker holding the send lease.
 	Health json.RawMessage `gorm:"type:jsonb"`
 	// HealthSettings are thresholds overriding the panel's.
-	HealthSettings   json.RawMessage `gorm:"type:jsonb"`
+	HealthSettings json.RawMessage `gorm:"type:jsonb"`
+	// Subscriptions are the events delivered to the asset without a
+	// journey, as JSON: [{"event", "source"?, "channel"?}].
+	Subscriptions    json.RawMessage `gorm:"type:jsonb"`
 	DisabledAt       *time.Time
 	AutoProbeMinutes int
 	LastProbeAt      *time.Time
@@ -159,6 +162,9 @@ type WebhookSpec struct {
 	// AutoProbeMinutes: when disabled, test the endpoint this often and
 	// re-enable it after a 200; 0 is off.
 	AutoProbeMinutes int
+	// Subscriptions name the ingested events the asset receives without a
+	// journey.
+	Subscriptions []Subscription
 }
 
 // DefaultWebhookSpec is the starting point of a new asset.
@@ -230,6 +236,8 @@ type WebhookInput struct {
 	// HealthSettings replaces the asset's thresholds; {} inherits the panel's.
 	HealthSettings   *json.RawMessage `json:"health_settings"`
 	AutoProbeMinutes *int             `json:"auto_probe_minutes"`
+	// Subscriptions replaces the asset's subscriptions; [] removes them.
+	Subscriptions *[]Subscription `json:"subscriptions"`
 }
 
 // BasicAuthInput sets basic auth; a missing password keeps the stored one.
@@ -330,6 +338,9 @@ func (in *WebhookInput) Apply(spec *WebhookSpec) error {
 	}
 	if in.AutoProbeMinutes != nil {
 		spec.AutoProbeMinutes = *in.AutoProbeMinutes
+	}
+	if in.Subscriptions != nil {
+		spec.Subscriptions = *in.Subscriptions
 	}
 	if savedFor != "" && !SameOrigin(savedFor, spec.URL) {
 		if kept := in.keptSecrets(spec); len(kept) > 0 {
@@ -506,6 +517,11 @@ func (s *WebhookSpec) Validate(requireLabel bool) error {
 			return invalid("signing_secret", "%v", err)
 		}
 	}
+	subs, err := normalizeSubscriptions(s.Subscriptions)
+	if err != nil {
+		return err
+	}
+	s.Subscriptions = subs
 	return nil
 }
 

@@ -26,6 +26,11 @@ func (s *Store) Spec(w *Webhook) (WebhookSpec, error) {
 		RateLimitPerS: w.RateLimitPerS, MaxBodyBytes: w.MaxBodyBytes,
 		HealthSettings: w.HealthSettings, AutoProbeMinutes: w.AutoProbeMinutes,
 	}
+	if len(w.Subscriptions) > 0 {
+		if err := json.Unmarshal(w.Subscriptions, &spec.Subscriptions); err != nil {
+			return spec, fmt.Errorf("models: webhook %d subscriptions: %w", w.ID, err)
+		}
+	}
 	if w.BasicAuthUser != "" {
 		pw, err := s.Cipher.Open(purposePassword, w.BasicAuthPassword)
 		if err != nil {
@@ -64,6 +69,10 @@ func (s *Store) seal(spec *WebhookSpec, w *Webhook) {
 	w.HealthSettings, w.AutoProbeMinutes = spec.HealthSettings, spec.AutoProbeMinutes
 	if len(w.HealthSettings) == 0 {
 		w.HealthSettings = json.RawMessage(`{}`)
+	}
+	w.Subscriptions = json.RawMessage(`[]`)
+	if len(spec.Subscriptions) > 0 {
+		w.Subscriptions, _ = json.Marshal(spec.Subscriptions)
 	}
 	if len(w.Health) == 0 {
 		w.Health = json.RawMessage(`{}`)

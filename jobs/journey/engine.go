@@ -69,8 +69,9 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 		}
 		if !ev.User.Empty() {
 			user := ev.User
-			events[i].User, events[i].UserAttributes, events[i].Part = &user, ev.Attributes, models.PartOf(user)
+			events[i].User, events[i].UserAttributes = &user, ev.Attributes
 		}
+		events[i].Part = models.PartOf(ev.User) // events naming no user share one partition
 	}
 	fresh, err := e.inserts.insert(ctx, e.Store, events)
 	if err != nil {
@@ -84,9 +85,7 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 			continue
 		}
 		res.Stored++
-		if events[i].User != nil {
-			parts[events[i].Part] = true
-		}
+		parts[events[i].Part] = true
 	}
 	for part := range parts {
 		if err := e.Enqueuer.Ingest(ctx, panel.ID, part); err != nil {
@@ -214,11 +213,33 @@ func parseJourney(j *models.Journey) (*liveJourney, error) {
 	return &liveJourney{row: j, def: &def, re: re}, nil
 }
 
-// process moves journeys for claimed events, oldest first: it finds or
-// creates the contacts they name (locking them, as every writer of runs
-// does before touching runs), marks the events processed, and starts and
-// moves runs.
+// process handles claimed events, oldest first: it delivers them to the
+// assets subscribed to them, then, for the events that name a user, finds
+// or creates the contacts (locking them, as every writer of runs does
+// before touching runs), marks the events processed, and starts and moves
+// runs. An event naming no user moves no journey.
 func (w *work) process(ctx context.Context, events []models.Event) error {
+	if err := w.deliverSubscribed(ctx, events); err != nil {
+		return err
+	}
+	var anonymous []uuid.UUID
+	named := events[:0:0]
+	for _, ev := range events {
+		if ev.User == nil {
+			anonymous = append(anonymous, ev.ID)
+		} else {
+			named = append(named, ev)
+		}
+	}
+	if len(anonymous) > 0 {
+		if err := w.e.Store.MarkProcessed(ctx, w.q, anonymous, make([]*int64, len(anonymous))); err != nil {
+			return err
+		}
+	}
+	if len(named) == 0 {
+		return w.save(ctx)
+	}
+	events = named
 	ids := make([]models.Identity, len(events))
 	attrs := make([]map[string]any, len(events))
 	for i, ev := range events {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,9 @@ func TestSubscriptionFromIngestToReceiver(t *testing.T) {
 		bodies = append(bodies, form.Get("data"))
 	}
 	require.Len(t, items, 3)
+	for _, r := range recv.Requests() {
+		t.Logf("the receiver saw: Content-Type: %s\n%s", r.Header.Get("Content-Type"), r.Body)
+	}
 	require.JSONEq(t, `{"`+env.Panel.Name+`": [{"delivery_id": "`+items[0]["delivery_id"].(string)+`",
 	  "event": "NEW_VISIT", "event_id": "v1", "source": "web", "timestamp": "2022-12-02T15:48:05Z",
 	  "properties": {"page": "/pricing", "visitor_id": 12345678901234567890}}]}`, bodies[0])
@@ -102,24 +106,28 @@ func TestSubscriptionValidation(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	recv := apptest.NewReceiver(t)
 	hook := env.ActiveWebhook("Subscribed", recv.URL, map[string]any{"subscriptions": []any{map[string]any{"event": "NEW_VISIT"}}})
-	for _, tc := range []struct {
-		name  string
-		subs  any
-		field string
-	}{
-		{"no event", []any{map[string]any{"event": " "}}, "subscriptions[0].event"},
-		{"bad channel", []any{map[string]any{"event": "open", "channel": "fax"}}, "subscriptions[0].channel"},
-		{"bad source", []any{map[string]any{"event": "open"}, map[string]any{"event": "open", "source": "a b"}}, "subscriptions[1].source"},
-		{"twice", []any{map[string]any{"event": "open"}, map[string]any{"event": "OPEN"}}, "subscriptions[1]"},
-		{"long name", []any{map[string]any{"event": string(make([]byte, 201))}}, "subscriptions[0].event"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var e struct{ Error, Field string }
-			code, raw := env.Call("PATCH", hookPath(hook, ""), map[string]any{"subscriptions": tc.subs}, &e)
-			require.Equal(t, http.StatusBadRequest, code, raw)
-			require.Equal(t, tc.field, e.Field, raw)
-		})
-	}
+	// Refused in parallel, each on its own; the group ends when all have.
+	t.Run("refused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			subs  any
+			field string
+		}{
+			{"no event", []any{map[string]any{"event": " "}}, "subscriptions[0].event"},
+			{"bad channel", []any{map[string]any{"event": "open", "channel": "fax"}}, "subscriptions[0].channel"},
+			{"bad source", []any{map[string]any{"event": "open"}, map[string]any{"event": "open", "source": "a b"}}, "subscriptions[1].source"},
+			{"twice", []any{map[string]any{"event": "open"}, map[string]any{"event": "OPEN"}}, "subscriptions[1]"},
+			{"long name", []any{map[string]any{"event": strings.Repeat("x", 201)}}, "subscriptions[0].event"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				var e struct{ Error, Field string }
+				code, raw := env.Call("PATCH", hookPath(hook, ""), map[string]any{"subscriptions": tc.subs}, &e)
+				require.Equal(t, http.StatusBadRequest, code, raw)
+				require.Equal(t, tc.field, e.Field, raw)
+			})
+		}
+	})
 	var shown struct {
 		Subscriptions []models.Subscription `json:"subscriptions"`
 		Status        string                `json:"status"`

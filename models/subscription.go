@@ -44,6 +44,9 @@ func (s Subscription) Matches(name, source, channel string) bool {
 // normalizeSubscriptions trims the subscriptions, lower-cases channels and
 // checks them, naming the field at fault.
 func normalizeSubscriptions(subs []Subscription) ([]Subscription, error) {
+	if len(subs) == 0 {
+		return nil, nil
+	}
 	if len(subs) > MaxSubscriptions {
 		return nil, invalid("subscriptions", "at most %d subscriptions", MaxSubscriptions)
 	}

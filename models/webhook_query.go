@@ -30,6 +30,9 @@ func (s *Store) Spec(w *Webhook) (WebhookSpec, error) {
 		if err := json.Unmarshal(w.Subscriptions, &spec.Subscriptions); err != nil {
 			return spec, fmt.Errorf("models: webhook %d subscriptions: %w", w.ID, err)
 		}
+		if len(spec.Subscriptions) == 0 {
+			spec.Subscriptions = nil // none is nil, as Validate leaves it
+		}
 	}
 	if w.BasicAuthUser != "" {
 		pw, err := s.Cipher.Open(purposePassword, w.BasicAuthPassword)

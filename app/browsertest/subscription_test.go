@@ -39,7 +39,7 @@ func TestSubscribeWebhookInUI(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("subscription_lines"), "click | sorce=esp"),
 		chromedp.Click(chromedp.CSS(`[data-save]`)),
 	)
-	waitText(t, ctx, `[data-error-for="subscriptions"]`, `line 1: "sorce=esp" is neither source=… nor channel=…`)
+	waitText(t, ctx, `[data-error-for="subscriptions"]`, `Line 1: "sorce=esp" is neither source=… nor channel=…`)
 	shot(t, ctx, "webhook-subscriptions-refused")
 
 	do(t, ctx,

@@ -67,6 +67,9 @@ type Node struct {
 	EventParams  []string       `json:"event_params,omitempty"`
 	AttParams    []string       `json:"att_params,omitempty"`
 	CustomParams map[string]any `json:"custom_params,omitempty"`
+	// UDTParams names the contact's data tables whose rows the item
+	// carries (loaded through PUT /api/v1/contacts/{id}/data/{table}).
+	UDTParams []string `json:"udt_params,omitempty"`
 }
 
 // Problem is one reason a journey cannot be saved or published.

@@ -48,6 +48,13 @@ func (d *Definition) item(n *Node, st *State, c *Contact, env *Env) Item {
 		it.AttParams[strings.ToUpper(a)] = c.Attributes[strings.ToUpper(a)]
 	}
 	maps.Copy(it.CustomParams, n.CustomParams)
+	if len(n.UDTParams) > 0 {
+		// Every named table is present; the engine fills in the rows.
+		it.UDTParams = make(map[string]any, len(n.UDTParams))
+		for _, table := range n.UDTParams {
+			it.UDTParams[table] = []any{}
+		}
+	}
 	if ev.Channel == "" {
 		// A custom activity (web or app): its payload, such as line items.
 		maps.Copy(it.PayloadParams, ev.Properties)

@@ -73,6 +73,9 @@ type Step struct {
 type Fire struct {
 	WebhookID int64
 	Item      Item
+	// UDTTables are the contact's data tables whose rows the engine puts
+	// in the item's udt_params (each [] here, until it loads them).
+	UDTTables []string
 }
 
 // maxSteps bounds one walk. Publishing refuses loops without a wait, so
@@ -158,7 +161,7 @@ func (d *Definition) walk(st *State, id string, c *Contact, env *Env) Step {
 			step.Sent = append(step.Sent, s)
 			id = n.Next
 		case TypeWebhook:
-			step.Fires = append(step.Fires, Fire{WebhookID: n.WebhookID, Item: d.item(n, st, c, env)})
+			step.Fires = append(step.Fires, Fire{WebhookID: n.WebhookID, Item: d.item(n, st, c, env), UDTTables: n.UDTParams})
 			id = n.Next
 		case TypeWait:
 			step.Node, step.Waiting = n.ID, true

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/models"
 )
 
 // Check finds what is malformed in a definition: what stops it from being
@@ -111,6 +113,11 @@ func (d *Definition) Check() []Problem {
 			for j, p := range n.EventParams {
 				if strings.TrimSpace(p) == "" {
 					add(id, fmt.Sprintf("event_params[%d]", j), "is empty")
+				}
+			}
+			for j, table := range n.UDTParams {
+				if !models.DataTablePattern.MatchString(table) {
+					add(id, fmt.Sprintf("udt_params[%d]", j), "must name a data table: 1-64 letters, digits, '_' or '-'")
 				}
 			}
 		case TypeStop:

@@ -65,6 +65,9 @@ var adminRoutes = []adminRoute{
 	{"POST", "/api/v1/contacts", `{"email": "c@example.com", "attributes": {"CITY": "Pune", "SCORE": 5, "VIP": true}}`},
 	{"GET", "/api/v1/contacts?email=c%40example.com", ""},
 	{"GET", "/api/v1/contacts/{contact}", ""},
+	{"PUT", "/api/v1/contacts/{contact}/data/{table}", `{"rows": [{"order_id": 8812, "sku": "A1"}]}`},
+	{"GET", "/api/v1/contacts/{contact}/data/{table}", ""},
+	{"DELETE", "/api/v1/contacts/{contact}/data/{table}", ""},
 	{"GET", "/api/v1/lists", ""},
 	{"POST", "/api/v1/lists", `{"name": "Fuzz list"}`},
 	{"POST", "/api/v1/lists/{list}/members", `{"members": [{"email": "m@example.com", "attributes": {"PLAN": "gold"}}, {"external_id": "u-9"}]}`},
@@ -123,6 +126,7 @@ func newAdminFuzz(f *testing.F, env *apptest.Env) *adminFuzz {
 		client: &http.Client{Timeout: 30 * time.Second}}
 	f.Cleanup(fz.client.CloseIdleConnections)
 	fz.ids["$DELIVERY"] = env.Deliver(hook, map[string]any{"order_id": 1})[0]
+	fz.ids["{table}"] = "orders"
 	for placeholder, c := range map[string]struct{ path, body string }{
 		"{journey}": {"/api/v1/journeys", `{"name": "Fuzzed", "nodes": [{"id": "t", "type": "trigger", "event": "open", "next": "s"}, {"id": "s", "type": "stop"}]}`},
 		"{list}":    {"/api/v1/lists", `{"name": "Fuzzed"}`},
@@ -143,7 +147,10 @@ func routePattern(path string) string {
 	path, _, _ = strings.Cut(path, "?")
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		if strings.HasPrefix(p, "{") {
+		switch {
+		case p == "{table}":
+			parts[i] = ":table" // a contact's data table, by name
+		case strings.HasPrefix(p, "{"):
 			parts[i] = ":id"
 		}
 	}

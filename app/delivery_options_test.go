@@ -65,7 +65,8 @@ func TestHashPII(t *testing.T) {
 	id := env.ActiveWebhook("Hashed", recv.URL, map[string]any{"batch_wait_ms": 0, "hash_pii": true})
 	ids := env.Deliver(id, map[string]any{
 		"event_params": map[string]any{"email": " A@B.com ", "foreignkey": "a@b.com", "ip_addr": "10.0.0.1"},
-		"att_params":   map[string]any{"EMAIL": "a@b.com", "MOBILE": "+91 98450-12345", "CITY": "Pune"},
+		"att_params": map[string]any{"EMAIL": "a@b.com", "MOBILE": "+91 98450-12345", "CITY": "Pune",
+			"FIRSTNAME": " John ", "LASTNAME": "Lee"},
 	})
 	recv.WaitDelivered(t, 10*time.Second, ids)
 	item := recv.Requests()[0].Items[0]
@@ -75,12 +76,24 @@ func TestHashPII(t *testing.T) {
 	require.Equal(t, sha("a@b.com"), ep["foreignkey"])
 	require.Equal(t, sha("a@b.com"), ap["EMAIL"])
 	require.Equal(t, sha("+919845012345"), ap["MOBILE"])
+	require.Equal(t, sha("john"), ap["FIRSTNAME"], "names too: trimmed, lower-case")
+	require.Equal(t, sha("lee"), ap["LASTNAME"])
 	require.Equal(t, "Pune", ap["CITY"], "other attributes untouched")
 	require.Equal(t, "10.0.0.1", ep["ip_addr"])
 
 	var stored string
 	env.Store.DBForTest().Raw(`SELECT item::text FROM deliveries`).Scan(&stored)
 	require.NotContains(t, stored, "a@b.com", "the raw address never reaches the outbox")
+
+	// The asset says which fields it hashes; one that hashes nothing lists none.
+	var shown struct {
+		HashedFields []string `json:"hashed_fields"`
+	}
+	env.Call("GET", hookPath(id, ""), nil, &shown)
+	require.Subset(t, shown.HashedFields, []string{"email", "phone", "mobile", "first_name", "firstname", "last_name", "lastname"})
+	plain := env.ActiveWebhook("Plain", recv.URL, nil)
+	env.Call("GET", hookPath(plain, ""), nil, &shown)
+	require.Empty(t, shown.HashedFields)
 }
 
 func TestBodyCapSplitsBatch(t *testing.T) {

@@ -106,6 +106,30 @@ func TestIngestFindsEmailElsewhere(t *testing.T) {
 	require.Equal(t, "buyer@shop.com", c.Attributes["EMAIL"])
 }
 
+// The flat event: its top-level email and firstName find or create
+// the contact, and its other top-level keys are kept as properties.
+func TestIngestTopLevelFieldsNameTheUser(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	key := env.IngestKey()
+	code, body := env.Ingest(key, "crm", map[string]any{"event": "Conversion", "event_id": "c1", "email": "a@example.com",
+		"firstName": "John", "timestamp": 1528611279398, "value": 42}, "")
+	require.Equal(t, 200, code, body)
+	ev := processedEvent(t, env, "c1")
+	require.NotNil(t, ev.ContactID)
+	c, err := env.Store.FindContact(context.Background(), env.Panel.ID, models.Identity{Email: "a@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, *ev.ContactID, c.ID)
+	require.Equal(t, "John", c.Attributes["FIRSTNAME"])
+	require.InDelta(t, 42, ev.Properties["value"], 0, "an unknown top-level key is a property")
+	require.Equal(t, time.UnixMilli(1528611279398).UTC(), ev.OccurredAt.UTC())
+
+	code, body = env.Ingest(key, "crm", map[string]any{"event": "Conversion", "email": "a@example.com",
+		"user": map[string]any{"email": "b@example.com"}}, "")
+	require.Equal(t, 400, code)
+	require.Contains(t, body, "email and user.email are both given")
+}
+
 func TestIngestErrors(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})

@@ -49,7 +49,7 @@ func TestJourneyActionThenWebhook(t *testing.T) {
 	form, err := url.ParseQuery(string(req.Body))
 	require.NoError(t, err)
 	require.JSONEq(t, `{"acme_prod": [{
-	  "delivery_id": "`+req.DeliveryIDs()[0]+`", "webhook_name": "Journey Webhook", "msgid": "", "channel": "",
+	  "delivery_id": "`+req.DeliveryIDs()[0]+`", "webhook_name": "Journey Webhook", "msgid": "", "channel": "custom_activity",
 	  "event": "Added to Cart", "journey_name": "Cart added",
 	  "event_params": {"timestamp": "2022-12-02T15:48:05", "ts": 221202154805, "email": "rmt@example.com",
 	                   "foreignkey": "rmt@example.com", "ip_addr": "106.51.148.72"},

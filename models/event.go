@@ -63,8 +63,9 @@ func PartOf(id Identity) int16 {
 
 // InsertEvents stores events, of one panel or several, in one statement
 // and reports, per event, whether it is new: a repeat of an event_id the
-// panel sent before (or earlier in events) is not stored twice. Events that
-// name no user need no processing and are stored as processed.
+// panel sent before (or earlier in events) is not stored twice. Every event
+// waits to be processed, those that name no user too: subscriptions
+// deliver them.
 func (s *Store) InsertEvents(ctx context.Context, events []Event) ([]bool, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -93,9 +94,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) ([]bool, error
 		}
 	}
 	rows, err := s.sql.QueryContext(ctx, `INSERT INTO events (id, panel_id, event_id, source, name, channel, msgid,
-			properties, occurred_at, received_at, part, user_identity, user_attributes, processed_at)
+			properties, occurred_at, received_at, part, user_identity, user_attributes)
 		SELECT v.id::uuid, v.panel, v.event_id, v.source, v.name, v.channel, v.msgid, v.props::jsonb, v.occurred, v.received,
-		       v.part, v.usr::jsonb, v.attrs::jsonb, CASE WHEN v.usr IS NULL THEN v.received END
+		       v.part, v.usr::jsonb, v.attrs::jsonb
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		            $9::timestamptz[], $10::timestamptz[], $11::smallint[], $12::text[], $13::text[])
 		     AS v(panel, id, event_id, source, name, channel, msgid, props, occurred, received, part, usr, attrs)
@@ -149,6 +150,7 @@ func (s *Store) ClaimEvents(ctx context.Context, q Querier, panelID int64, part 
 			&user, &attrs); err != nil {
 			return nil, false, fmt.Errorf("models: claim events: %w", err)
 		}
+		e.RawProperties = props // the exact numbers, for subscribed deliveries
 		_ = json.Unmarshal(props, &e.Properties)
 		if e.Properties == nil {
 			e.Properties = map[string]any{}

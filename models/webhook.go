@@ -116,7 +116,10 @@ type Webhook struct {
 	// by the worker holding the send lease.
 	Health json.RawMessage `gorm:"type:jsonb"`
 	// HealthSettings are thresholds overriding the panel's.
-	HealthSettings   json.RawMessage `gorm:"type:jsonb"`
+	HealthSettings json.RawMessage `gorm:"type:jsonb"`
+	// Subscriptions are the events delivered to the asset without a
+	// journey, as JSON: [{"event", "source"?, "channel"?}].
+	Subscriptions    json.RawMessage `gorm:"type:jsonb"`
 	DisabledAt       *time.Time
 	AutoProbeMinutes int
 	LastProbeAt      *time.Time
@@ -176,6 +179,9 @@ type WebhookSpec struct {
 	// or hmac-sha256; SignatureHeader names the hmac-sha256 header.
 	SignatureScheme string
 	SignatureHeader string
+	// Subscriptions name the ingested events the asset receives without a
+	// journey.
+	Subscriptions []Subscription
 }
 
 // DefaultWebhookSpec is the starting point of a new asset.
@@ -267,6 +273,8 @@ type WebhookInput struct {
 	TemplateContentType *string          `json:"template_content_type"`
 	SignatureScheme     *string          `json:"signature_scheme"`
 	SignatureHeader     *string          `json:"signature_header"`
+	// Subscriptions replaces the asset's subscriptions; [] removes them.
+	Subscriptions *[]Subscription `json:"subscriptions"`
 }
 
 // BasicAuthInput sets basic auth; a missing password keeps the stored one.
@@ -369,6 +377,9 @@ func (in *WebhookInput) Apply(spec *WebhookSpec) error {
 		spec.AutoProbeMinutes = *in.AutoProbeMinutes
 	}
 	in.applyFormat(spec)
+	if in.Subscriptions != nil {
+		spec.Subscriptions = *in.Subscriptions
+	}
 	if savedFor != "" && !SameOrigin(savedFor, spec.URL) {
 		if kept := in.keptSecrets(spec); len(kept) > 0 {
 			return invalid(kept[0], "was saved for %s and is not sent to another address: enter it again (%s)",
@@ -544,6 +555,11 @@ func (s *WebhookSpec) Validate(requireLabel bool) error {
 			return invalid("signing_secret", "%v", err)
 		}
 	}
+	subs, err := normalizeSubscriptions(s.Subscriptions)
+	if err != nil {
+		return err
+	}
+	s.Subscriptions = subs
 	return s.ValidateFormat()
 }
 

@@ -28,6 +28,14 @@ func (s *Store) Spec(w *Webhook) (WebhookSpec, error) {
 		BodyFormat: w.BodyFormat, BodyTemplate: w.BodyTemplate, TemplateContentType: w.TemplateContentType,
 		SignatureScheme: w.SignatureScheme, SignatureHeader: w.SignatureHeader,
 	}
+	if len(w.Subscriptions) > 0 {
+		if err := json.Unmarshal(w.Subscriptions, &spec.Subscriptions); err != nil {
+			return spec, fmt.Errorf("models: webhook %d subscriptions: %w", w.ID, err)
+		}
+		if len(spec.Subscriptions) == 0 {
+			spec.Subscriptions = nil // none is nil, as Validate leaves it
+		}
+	}
 	if w.BasicAuthUser != "" {
 		pw, err := s.Cipher.Open(purposePassword, w.BasicAuthPassword)
 		if err != nil {
@@ -74,6 +82,10 @@ func (s *Store) seal(spec *WebhookSpec, w *Webhook) {
 	}
 	if len(w.HealthSettings) == 0 {
 		w.HealthSettings = json.RawMessage(`{}`)
+	}
+	w.Subscriptions = json.RawMessage(`[]`)
+	if len(spec.Subscriptions) > 0 {
+		w.Subscriptions, _ = json.Marshal(spec.Subscriptions)
 	}
 	if len(w.Health) == 0 {
 		w.Health = json.RawMessage(`{}`)

@@ -75,6 +75,10 @@ function webhookForm(form) {
         r.querySelector("[name=header_name]").value.trim() !== "" || r.querySelector("[name=header_value]").value !== "");
       el = rows[+m[1]]?.querySelector("[data-row-error]") || el;
     }
+    if (!el && /^subscriptions/.test(field || "")) {
+      el = form.querySelector('[data-error-for="subscriptions"]');
+      message = field + ": " + message;
+    }
     el = el || form.querySelector('[data-error-for=""]');
     const text = message.charAt(0).toUpperCase() + message.slice(1);
     el.textContent = m ? field.replace(/^headers\[\d+\]\./, "") + ": " + text : text;

@@ -6,41 +6,44 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/payload"
 	"github.com/heraldhq/herald/models"
 )
 
 // webhookJSON is an asset as the API shows it: secrets are never echoed,
 // only whether they are set.
 type webhookJSON struct {
-	ID               int64                `json:"id"`
-	Label            string               `json:"label"`
-	Description      string               `json:"description"`
-	URL              string               `json:"url"`
-	Method           string               `json:"method"`
-	BasicAuth        *basicAuthJSON       `json:"basic_auth"`
-	Headers          []headerJSON         `json:"headers"`
-	BatchSize        int                  `json:"batch_size"`
-	BatchWaitMS      int                  `json:"batch_wait_ms"`
-	SigningSecretSet bool                 `json:"signing_secret_set"`
-	HashPII          bool                 `json:"hash_pii"`
-	StrictDisable    bool                 `json:"strict_disable"`
-	MaxAttempts      int                  `json:"max_attempts"`
-	GiveUpAfter      string               `json:"give_up_after"`
-	RateLimitPerS    int                  `json:"rate_limit_per_s"`
-	MaxBodyBytes     int                  `json:"max_body_bytes"`
-	HealthSettings   json.RawMessage      `json:"health_settings"`
-	AutoProbeMinutes int                  `json:"auto_probe_minutes"`
-	BodyFormat       string               `json:"body_format"`
-	BodyTemplate     string               `json:"body_template"`
-	TemplateType     string               `json:"template_content_type"`
-	SignatureScheme  string               `json:"signature_scheme"`
-	SignatureHeader  string               `json:"signature_header"`
-	Health           healthJSON           `json:"health"`
-	DisabledAt       *time.Time           `json:"disabled_at"`
-	Status           models.WebhookStatus `json:"status"`
-	LastTest         *testJSON            `json:"last_test"`
-	CreatedAt        time.Time            `json:"created_at"`
-	UpdatedAt        time.Time            `json:"updated_at"`
+	ID               int64                 `json:"id"`
+	Label            string                `json:"label"`
+	Description      string                `json:"description"`
+	URL              string                `json:"url"`
+	Method           string                `json:"method"`
+	BasicAuth        *basicAuthJSON        `json:"basic_auth"`
+	Headers          []headerJSON          `json:"headers"`
+	BatchSize        int                   `json:"batch_size"`
+	BatchWaitMS      int                   `json:"batch_wait_ms"`
+	SigningSecretSet bool                  `json:"signing_secret_set"`
+	HashPII          bool                  `json:"hash_pii"`
+	HashedFields     []string              `json:"hashed_fields"`
+	StrictDisable    bool                  `json:"strict_disable"`
+	MaxAttempts      int                   `json:"max_attempts"`
+	GiveUpAfter      string                `json:"give_up_after"`
+	RateLimitPerS    int                   `json:"rate_limit_per_s"`
+	MaxBodyBytes     int                   `json:"max_body_bytes"`
+	HealthSettings   json.RawMessage       `json:"health_settings"`
+	AutoProbeMinutes int                   `json:"auto_probe_minutes"`
+	Subscriptions    []models.Subscription `json:"subscriptions"`
+	BodyFormat       string                `json:"body_format"`
+	BodyTemplate     string                `json:"body_template"`
+	TemplateType     string                `json:"template_content_type"`
+	SignatureScheme  string                `json:"signature_scheme"`
+	SignatureHeader  string                `json:"signature_header"`
+	Health           healthJSON            `json:"health"`
+	DisabledAt       *time.Time            `json:"disabled_at"`
+	Status           models.WebhookStatus  `json:"status"`
+	LastTest         *testJSON             `json:"last_test"`
+	CreatedAt        time.Time             `json:"created_at"`
+	UpdatedAt        time.Time             `json:"updated_at"`
 }
 
 type basicAuthJSON struct {
@@ -107,6 +110,14 @@ func (s *Handlers) presentWebhook(w *models.Webhook, lastTest *models.WebhookTes
 		SignatureScheme: spec.SignatureScheme, SignatureHeader: spec.SignatureHeaderName(),
 		Health: newHealthJSON(w, s.now()), DisabledAt: w.DisabledAt,
 		Status: w.Status, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+	}
+	out.Subscriptions = spec.Subscriptions
+	if out.Subscriptions == nil {
+		out.Subscriptions = []models.Subscription{}
+	}
+	out.HashedFields = []string{}
+	if spec.HashPII {
+		out.HashedFields = payload.HashedFields()
 	}
 	if spec.BasicAuth != nil {
 		out.BasicAuth = &basicAuthJSON{Username: spec.BasicAuth.Username, PasswordSet: spec.BasicAuth.Password != ""}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,18 @@ const maxEventsPerRequest = 1000
 var userAttribute = map[string]string{
 	"email": "EMAIL", "phone": "MOBILE", "first_name": "FIRSTNAME", "last_name": "LASTNAME", "external_id": "EXTERNAL_ID",
 }
+
+// topLevelUserField names the user fields an event may carry beside user
+// (flat events, as many senders write them), by their lower-case key, with
+// the user field each stands for.
+var topLevelUserField = map[string]string{
+	"email": "email", "phone": "phone", "external_id": "external_id",
+	"first_name": "first_name", "firstname": "first_name", "last_name": "last_name", "lastname": "last_name",
+}
+
+// eventField is what an event's own top-level keys are; any other
+// top-level key is a user field (topLevelUserField) or a property.
+var eventField = map[string]bool{"event": true, "event_id": true, "timestamp": true, "properties": true, "user": true}
 
 // invalidPayload is a 400 with the ingest API's error body.
 type invalidPayload struct{ detail string }
@@ -111,8 +124,10 @@ func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, 
 			}
 			return nil, err
 		}
-		ev.RawProperties = props
-		out[i] = ev
+		if !ev.extraProperties {
+			ev.RawProperties = props
+		}
+		out[i] = ev.Incoming
 	}
 	return out, nil
 }
@@ -151,8 +166,8 @@ func firstByte(b []byte) byte {
 }
 
 // parseFlatForm reads one event from flat form fields: event, event_id and
-// timestamp; the user fields (email, phone, external_id, first_name,
-// last_name); everything else is a property.
+// timestamp; the user fields (email, phone, external_id, first_name or
+// firstName, last_name or lastName); everything else is a property.
 func parseFlatForm(form url.Values, now time.Time) ([]journey.Incoming, error) {
 	m := map[string]any{}
 	props := map[string]any{}
@@ -162,8 +177,8 @@ func parseFlatForm(form url.Values, now time.Time) ([]journey.Incoming, error) {
 		switch {
 		case k == "event" || k == "event_id" || k == "timestamp":
 			m[k] = v
-		case userAttribute[k] != "":
-			user[k] = v
+		case topLevelUserField[strings.ToLower(k)] != "":
+			user[topLevelUserField[strings.ToLower(k)]] = v
 		default:
 			props[k] = v
 		}
@@ -173,11 +188,19 @@ func parseFlatForm(form url.Values, now time.Time) ([]journey.Incoming, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []journey.Incoming{ev}, nil
+	return []journey.Incoming{ev.Incoming}, nil
 }
 
-func parseEvent(m map[string]any, now time.Time) (journey.Incoming, error) {
-	var ev journey.Incoming
+// parsedEvent is an event read from the body; extraProperties says that
+// top-level keys joined its properties, which then differ from the
+// sender's properties text.
+type parsedEvent struct {
+	journey.Incoming
+	extraProperties bool
+}
+
+func parseEvent(m map[string]any, now time.Time) (parsedEvent, error) {
+	var ev parsedEvent
 	if !storable(m) {
 		return ev, badPayload("text must be UTF-8 without NUL characters")
 	}
@@ -231,6 +254,11 @@ func parseEvent(m map[string]any, now time.Time) (journey.Incoming, error) {
 	default:
 		return ev, badPayload("user must be an object")
 	}
+	extra, err := flatFields(m, ev.Properties, user)
+	if err != nil {
+		return ev, err
+	}
+	ev.extraProperties = extra
 	ev.Attributes = map[string]any{}
 	for k, v := range user {
 		key := userAttribute[strings.ToLower(k)]
@@ -272,6 +300,43 @@ func parseEvent(m map[string]any, now time.Time) (journey.Incoming, error) {
 		return ev, badPayload("user.email %q is not an e-mail address", ev.User.Email)
 	}
 	return ev, nil
+}
+
+// flatFields moves an event's other top-level keys where they belong: the
+// user fields (email, firstName, ...) into user, anything else into
+// properties, so nothing a sender wrote is dropped. A key given twice with
+// different values (top-level email and user.email, or a top-level key and
+// the same property) is refused rather than one of them silently lost. It
+// reports whether properties gained keys.
+func flatFields(m, props, user map[string]any) (bool, error) {
+	keys := slices.Sorted(maps.Keys(m)) // the same body gives the same error
+	extra := false
+	for _, k := range keys {
+		if eventField[k] {
+			continue
+		}
+		v := m[k]
+		if field := topLevelUserField[strings.ToLower(k)]; field != "" {
+			if err := putOnce(user, field, v, k, "user."+field); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if err := putOnce(props, k, v, k, "properties."+k); err != nil {
+			return false, err
+		}
+		extra = true
+	}
+	return extra, nil
+}
+
+// putOnce sets m[key] = v unless m holds another value there.
+func putOnce(m map[string]any, key string, v any, given, other string) error {
+	if old, ok := m[key]; ok && !reflect.DeepEqual(old, v) {
+		return badPayload("%s and %s are both given, with different values", given, other)
+	}
+	m[key] = v
+	return nil
 }
 
 // storable reports whether every key and string in v can be stored in

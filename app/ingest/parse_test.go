@@ -51,6 +51,69 @@ func TestParseIngest(t *testing.T) {
 	require.ErrorContains(t, err, "at most 1000")
 }
 
+// A flat event names its user with top-level fields, and its other
+// top-level keys are properties: nothing the sender wrote is dropped.
+func TestParseIngestTopLevelFields(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, ct, body string
+		user           models.Identity
+		attrs          map[string]any
+		props          map[string]any
+	}{
+		{"the issue's example", "application/json",
+			`{"event": "Conversion", "email": "a@example.com", "firstName": "John", "timestamp": 1528611279398}`,
+			models.Identity{Email: "a@example.com"}, map[string]any{"EMAIL": "a@example.com", "FIRSTNAME": "John"}, map[string]any{}},
+		{"every user field, snake case", "application/json",
+			`{"event": "x", "external_id": "u-1", "phone": "+91 98450-12345", "first_name": "Ann", "last_name": "Lee"}`,
+			models.Identity{ExternalID: "u-1", Phone: "+919845012345"},
+			map[string]any{"EXTERNAL_ID": "u-1", "MOBILE": "+919845012345", "FIRSTNAME": "Ann", "LASTNAME": "Lee"}, map[string]any{}},
+		{"other keys are properties", "application/json",
+			`{"event": "x", "email": "a@b.com", "lastName": "Lee", "amount": 12.50, "url": "https://a.example/", "properties": {"sku": "A1"}}`,
+			models.Identity{Email: "a@b.com"}, map[string]any{"EMAIL": "a@b.com", "LASTNAME": "Lee"},
+			map[string]any{"sku": "A1", "amount": json.Number("12.50"), "url": "https://a.example/"}},
+		{"beside a user object", "application/json",
+			`{"event": "x", "firstName": "Ann", "user": {"email": "a@b.com", "city": "Pune"}}`,
+			models.Identity{Email: "a@b.com"}, map[string]any{"EMAIL": "a@b.com", "FIRSTNAME": "Ann", "CITY": "Pune"}, map[string]any{}},
+		{"the same value twice", "application/json",
+			`{"event": "x", "email": "a@b.com", "user": {"email": "a@b.com"}, "sku": "A1", "properties": {"sku": "A1"}}`,
+			models.Identity{Email: "a@b.com"}, map[string]any{"EMAIL": "a@b.com"}, map[string]any{"sku": "A1"}},
+		{"flat form, camel case", "application/x-www-form-urlencoded",
+			"event=x&email=a%40b.com&firstName=Ann&lastName=Lee&plan=gold",
+			models.Identity{Email: "a@b.com"}, map[string]any{"EMAIL": "a@b.com", "FIRSTNAME": "Ann", "LASTNAME": "Lee"},
+			map[string]any{"plan": "gold"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			evs, err := Parse(tc.ct, []byte(tc.body), parseNow)
+			require.NoError(t, err)
+			require.Len(t, evs, 1)
+			require.Equal(t, tc.user, evs[0].User)
+			require.Equal(t, tc.attrs, evs[0].Attributes)
+			require.Equal(t, tc.props, evs[0].Properties)
+			if len(tc.props) > 0 && evs[0].RawProperties != nil {
+				// What is stored is the properties with the top-level keys.
+				var stored map[string]any
+				require.NoError(t, json.Unmarshal(evs[0].RawProperties, &stored))
+				require.Len(t, stored, len(tc.props))
+			}
+		})
+	}
+	// A field given twice with different values is refused, never one
+	// of them dropped.
+	for _, tc := range []struct{ name, body, want string }{
+		{"two e-mails", `{"event": "x", "email": "a@b.com", "user": {"email": "c@d.com"}}`, "email and user.email are both given"},
+		{"two first names", `{"event": "x", "firstName": "Ann", "first_name": "Bo"}`, "are both given"},
+		{"a property twice", `{"event": "x", "sku": "A1", "properties": {"sku": "B2"}}`, "sku and properties.sku are both given"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("application/json", []byte(tc.body), parseNow)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
 func TestParseIngestJSONSentAsForm(t *testing.T) {
 	t.Parallel()
 	// What `curl -d '{...}'` sends: JSON with a form content type.

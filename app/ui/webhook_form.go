@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/payload"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -26,15 +28,28 @@ type webhookForm struct {
 	BatchSize        int
 	BatchWaitMS      int
 	HashPII          bool
+	HashedFields     []string // what HashPII hashes, shown on the webhook's page
 	StrictDisable    bool
 	SigningSecretSet bool
 	// The body format and signature scheme (models.BodyForm...).
 	BodyFormat, BodyTemplate, TemplateContentType string
 	SignatureScheme, SignatureHeader              string
+	Subscriptions                                 []models.Subscription
+	// SubscriptionChoices are checkboxes: the names subscribed to from any
+	// source and channel, then the panel's recent event names; the
+	// subscriptions narrowed by source or channel are lines of
+	// SubscriptionLines ("NEW_VISIT | source=web | channel=email").
+	SubscriptionChoices []subscriptionChoice
+	SubscriptionLines   string
 	// Verified: the configuration as shown passed its latest test, so Save
 	// starts enabled (editing a working webhook's label needs no new test).
 	Verified bool
 	Errors   formErrors
+}
+
+type subscriptionChoice struct {
+	Event   string
+	Checked bool
 }
 
 type headerRow struct {
@@ -70,9 +85,12 @@ func (s *Handlers) WebhookEdit(c *gin.Context) {
 func newWebhookForm(id int64, status models.WebhookStatus, spec *models.WebhookSpec, verified bool) *webhookForm {
 	f := &webhookForm{ID: id, Status: status, Label: spec.Label, Description: spec.Description, URL: spec.URL, Method: spec.Method,
 		BatchSize: spec.BatchSize, BatchWaitMS: spec.BatchWaitMS, HashPII: spec.HashPII, StrictDisable: spec.StrictDisable,
-		SigningSecretSet: spec.SigningSecret != "", Verified: verified, Errors: formErrors{},
+		SigningSecretSet: spec.SigningSecret != "", Subscriptions: spec.Subscriptions, Verified: verified, Errors: formErrors{},
 		BodyFormat: spec.BodyFormat, BodyTemplate: spec.BodyTemplate, TemplateContentType: spec.TemplateType(),
 		SignatureScheme: spec.SignatureScheme, SignatureHeader: spec.SignatureHeaderName()}
+	if spec.HashPII {
+		f.HashedFields = payload.HashedFields()
+	}
 	if spec.BasicAuth != nil {
 		f.Username, f.PasswordSet = spec.BasicAuth.Username, spec.BasicAuth.Password != ""
 	}
@@ -83,11 +101,97 @@ func newWebhookForm(id int64, status models.WebhookStatus, spec *models.WebhookS
 }
 
 func (s *Handlers) renderWebhookForm(c *gin.Context, status int, f *webhookForm) {
+	recent, err := s.store.RecentEventNames(c.Request.Context(), httpx.PanelOf(c).ID, maxOfferedEvents)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	f.offerSubscriptions(recent)
 	title := "New webhook"
 	if f.ID != 0 {
 		title = "Edit " + f.Label
 	}
 	s.render(c, status, "webhook_form", title, "webhooks", f)
+}
+
+// maxOfferedEvents bounds the recent event names the form offers.
+const maxOfferedEvents = 30
+
+// offerSubscriptions lays the asset's subscriptions out as the form shows
+// them: checkboxes for plain event names, the panel's recent names among
+// them unchecked, and a line each for those narrowed by source or channel.
+func (f *webhookForm) offerSubscriptions(recent []string) {
+	offered := map[string]bool{}
+	var lines []string
+	for _, sub := range f.Subscriptions {
+		if sub.Source != "" || sub.Channel != "" {
+			lines = append(lines, subscriptionLine(sub))
+			continue
+		}
+		offered[strings.ToLower(sub.Event)] = true
+		f.SubscriptionChoices = append(f.SubscriptionChoices, subscriptionChoice{Event: sub.Event, Checked: true})
+	}
+	for _, name := range recent {
+		if !offered[strings.ToLower(name)] {
+			offered[strings.ToLower(name)] = true
+			f.SubscriptionChoices = append(f.SubscriptionChoices, subscriptionChoice{Event: name})
+		}
+	}
+	f.SubscriptionLines = strings.Join(lines, "\n")
+}
+
+// subscriptionLine writes a subscription as a line of the form's text box.
+func subscriptionLine(sub models.Subscription) string {
+	line := sub.Event
+	if sub.Source != "" {
+		line += " | source=" + sub.Source
+	}
+	if sub.Channel != "" {
+		line += " | channel=" + sub.Channel
+	}
+	return line
+}
+
+// subscriptionsForm reads the checked event names and the text box's lines
+// ("EVENT", or "EVENT | source=web | channel=email") into subscriptions; a
+// name both checked and typed counts once.
+func subscriptionsForm(c *gin.Context) ([]models.Subscription, error) {
+	subs := []models.Subscription{}
+	seen := map[models.Subscription]bool{}
+	add := func(sub models.Subscription) {
+		key := sub
+		key.Event = strings.ToLower(strings.TrimSpace(sub.Event))
+		if !seen[key] {
+			seen[key] = true
+			subs = append(subs, sub)
+		}
+	}
+	for _, name := range c.PostFormArray("subscribe") {
+		if strings.TrimSpace(name) != "" {
+			add(models.Subscription{Event: name})
+		}
+	}
+	for i, line := range strings.Split(c.PostForm("subscription_lines"), "\n") {
+		parts := strings.Split(line, "|")
+		sub := models.Subscription{Event: strings.TrimSpace(parts[0])}
+		if sub.Event == "" && len(parts) == 1 {
+			continue // a blank line
+		}
+		for _, part := range parts[1:] {
+			key, value, _ := strings.Cut(part, "=")
+			switch strings.TrimSpace(key) {
+			case "source":
+				sub.Source = strings.TrimSpace(value)
+			case "channel":
+				sub.Channel = strings.TrimSpace(value)
+			default:
+				return nil, httpx.BadRequest("subscriptions",
+					fmt.Sprintf("line %d: %q is neither source=… nor channel=…", i+1, strings.TrimSpace(part)))
+			}
+		}
+		add(sub)
+	}
+	return subs, nil
 }
 
 // webhookInputForm reads the webhook form into the input the API takes, so
@@ -142,6 +246,11 @@ func webhookInputForm(c *gin.Context) (models.WebhookInput, error) {
 	template := strings.ReplaceAll(c.PostForm("body_template"), "\r\n", "\n")
 	in.BodyFormat, in.BodyTemplate, in.TemplateContentType = str("body_format"), &template, str("template_content_type")
 	in.SignatureScheme, in.SignatureHeader = str("signature_scheme"), str("signature_header")
+	subs, err := subscriptionsForm(c)
+	if err != nil {
+		return in, err
+	}
+	in.Subscriptions = &subs
 	return in, nil
 }
 

@@ -44,7 +44,8 @@ type Node struct {
 	Next string `json:"next,omitempty"`
 
 	// trigger: an event (optionally on a channel), a segment or a list,
-	// narrowed by filters. wait_for_event: the awaited event and channel.
+	// narrowed by filters. wait_for_event: the awaited event and channel,
+	// narrowed by filters on its properties.
 	Event   string   `json:"event,omitempty"`
 	Channel string   `json:"channel,omitempty"`
 	Segment int64    `json:"segment,omitempty"`
@@ -73,6 +74,9 @@ type Node struct {
 	Delivered string     `json:"delivered,omitempty"`
 	Failed    string     `json:"failed,omitempty"`
 	Save      []SaveRule `json:"save,omitempty"`
+	// UDTParams names the contact's data tables whose rows the item
+	// carries (loaded through PUT /api/v1/contacts/{id}/data/{table}).
+	UDTParams []string `json:"udt_params,omitempty"`
 }
 
 // Problem is one reason a journey cannot be saved or published.

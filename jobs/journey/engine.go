@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -69,8 +70,9 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 		}
 		if !ev.User.Empty() {
 			user := ev.User
-			events[i].User, events[i].UserAttributes, events[i].Part = &user, ev.Attributes, models.PartOf(user)
+			events[i].User, events[i].UserAttributes = &user, ev.Attributes
 		}
+		events[i].Part = models.PartOf(ev.User) // events naming no user share one partition
 	}
 	fresh, err := e.inserts.insert(ctx, e.Store, events)
 	if err != nil {
@@ -84,9 +86,7 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 			continue
 		}
 		res.Stored++
-		if events[i].User != nil {
-			parts[events[i].Part] = true
-		}
+		parts[events[i].Part] = true
 	}
 	for part := range parts {
 		if err := e.Enqueuer.Ingest(ctx, panel.ID, part); err != nil {
@@ -182,6 +182,7 @@ type effects struct {
 	// (its asset is gone): they move on at once, along "failed".
 	settled    []models.AwaitedDelivery
 	deliveries []models.Delivery
+	udt        []udtFill // deliveries whose items wait for data-table rows
 	runs       []*models.Run
 	touched    map[*models.Run]bool
 	newRuns    map[uuid.UUID]bool
@@ -216,11 +217,33 @@ func parseJourney(j *models.Journey) (*liveJourney, error) {
 	return &liveJourney{row: j, def: &def, re: re}, nil
 }
 
-// process moves journeys for claimed events, oldest first: it finds or
-// creates the contacts they name (locking them, as every writer of runs
-// does before touching runs), marks the events processed, and starts and
-// moves runs.
+// process handles claimed events, oldest first: it delivers them to the
+// assets subscribed to them, then, for the events that name a user, finds
+// or creates the contacts (locking them, as every writer of runs does
+// before touching runs), marks the events processed, and starts and moves
+// runs. An event naming no user moves no journey.
 func (w *work) process(ctx context.Context, events []models.Event) error {
+	if err := w.deliverSubscribed(ctx, events); err != nil {
+		return err
+	}
+	var anonymous []uuid.UUID
+	named := events[:0:0]
+	for _, ev := range events {
+		if ev.User == nil {
+			anonymous = append(anonymous, ev.ID)
+		} else {
+			named = append(named, ev)
+		}
+	}
+	if len(anonymous) > 0 {
+		if err := w.e.Store.MarkProcessed(ctx, w.q, anonymous, make([]*int64, len(anonymous))); err != nil {
+			return err
+		}
+	}
+	if len(named) == 0 {
+		return w.save(ctx)
+	}
+	events = named
 	ids := make([]models.Identity, len(events))
 	attrs := make([]map[string]any, len(events))
 	for i, ev := range events {
@@ -400,15 +423,25 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 			w.unsent(r, f, id)
 			continue
 		}
-		item, err := encodeJourneyItem(&f.Item, id, a.HashPII)
-		if err != nil {
-			w.e.Log.Error("journey item cannot be encoded; skipped", "journey_id", lj.row.ID, "error", err)
-			w.unsent(r, f, id)
-			continue
-		}
 		journeyID, runID := lj.row.ID, r.ID
-		w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID,
-			JourneyID: &journeyID, RunID: &runID, Item: item, RunAwaits: f.Awaited, KeepResponse: f.KeepResponse})
+		d := models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID, JourneyID: &journeyID, RunID: &runID,
+			RunAwaits: f.Awaited, KeepResponse: f.KeepResponse}
+		if len(f.UDTTables) > 0 {
+			// The contact's data-table rows are read in save, which has
+			// the transaction; the item is encoded there.
+			w.fx.udt = append(w.fx.udt, udtFill{at: len(w.fx.deliveries), item: f.Item, tables: f.UDTTables,
+				contactID: r.ContactID, hashPII: a.HashPII})
+			w.fx.deliveries = append(w.fx.deliveries, d)
+		} else {
+			item, err := encodeJourneyItem(&f.Item, id, a.HashPII)
+			if err != nil {
+				w.e.Log.Error("journey item cannot be encoded; skipped", "journey_id", lj.row.ID, "error", err)
+				w.unsent(r, f, id)
+				continue
+			}
+			d.Item = item
+			w.fx.deliveries = append(w.fx.deliveries, d)
+		}
 		if a.Status == models.StatusActive {
 			w.fx.flush[f.WebhookID] = a.BatchWaitMS
 		}
@@ -438,8 +471,74 @@ func (w *work) touch(r *models.Run, st *State) {
 	}
 }
 
+// udtFill is a delivery whose item still lacks its contact's data-table
+// rows (udt_params): at is its index in effects.deliveries.
+type udtFill struct {
+	at        int
+	item      Item
+	tables    []string
+	contactID int64
+	hashPII   bool
+}
+
+// fillUDT reads the data-table rows the items of udt lists need and
+// encodes those items; a delivery whose item cannot be encoded is dropped.
+func (w *work) fillUDT(ctx context.Context) error {
+	if len(w.fx.udt) == 0 {
+		return nil
+	}
+	drop := map[int]bool{}
+	for _, f := range w.fx.udt {
+		data, err := w.e.Store.ContactDataIn(ctx, w.q, w.panel.ID, f.contactID, f.tables)
+		if err != nil {
+			return err
+		}
+		d := &w.fx.deliveries[f.at]
+		item, err := encodeJourneyItem(withUDT(f.item, data), d.ID, f.hashPII)
+		if err != nil {
+			w.e.Log.Error("journey item cannot be encoded; skipped", "webhook_id", d.WebhookID, "error", err)
+			drop[f.at] = true
+			continue
+		}
+		d.Item = item
+	}
+	w.fx.udt = nil
+	if len(drop) > 0 {
+		kept := w.fx.deliveries[:0]
+		for i, d := range w.fx.deliveries {
+			if !drop[i] {
+				kept = append(kept, d)
+			}
+		}
+		w.fx.deliveries = kept
+	}
+	return nil
+}
+
+// withUDT puts a contact's rows of each table the item names in its
+// udt_params (numbers kept exact); a table without rows stays [].
+func withUDT(it Item, data map[string]json.RawMessage) *Item {
+	udt := make(map[string]any, len(it.UDTParams))
+	for table, empty := range it.UDTParams {
+		udt[table] = empty
+		if raw, ok := data[table]; ok {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.UseNumber()
+			var rows []any
+			if dec.Decode(&rows) == nil {
+				udt[table] = rows
+			}
+		}
+	}
+	it.UDTParams = udt
+	return &it
+}
+
 // save writes the runs and deliveries decided in this transaction.
 func (w *work) save(ctx context.Context) error {
+	if err := w.fillUDT(ctx); err != nil {
+		return err
+	}
 	if err := w.e.Store.SaveRuns(ctx, w.q, w.fx.runs, func(r *models.Run) bool { return w.fx.newRuns[r.ID] }); err != nil {
 		return err
 	}

@@ -72,6 +72,7 @@ func TestAbandonedCart(t *testing.T) {
 	require.Equal(t, map[string]any{"EMAIL": "a@b.com", "FIRSTNAME": "RMT", "CITY": "Pune"}, it.AttParams)
 	require.Equal(t, map[string]any{"Action": "Cart abandoned"}, it.CustomParams)
 	require.Equal(t, map[string]any{"items": []any{map[string]any{"sku": "A1"}}}, it.PayloadParams)
+	require.Equal(t, CustomActivity, it.Channel, "an activity without a channel is a custom activity")
 
 	// An order in time: no webhook.
 	var st2 State
@@ -129,6 +130,38 @@ func TestClickOfTheOpenedMessage(t *testing.T) {
 	require.True(t, d.Awaits("w", &st, &Event{Name: "click", Channel: "email", MsgID: "546"}))
 }
 
+// "Clicked this link within 1 h": only a click whose properties pass the
+// wait's filters ends the wait.
+func TestWaitForEventFilters(t *testing.T) {
+	t.Parallel()
+	d := parse(t, `{"name": "Clicked the offer", "nodes": [
+	  {"id": "t", "type": "trigger", "event": "open", "channel": "email", "next": "w"},
+	  {"id": "w", "type": "wait_for_event", "event": "click", "channel": "email", "within": "1h", "happened": "hook", "timeout": "end",
+	   "filters": [{"property": "url", "op": "eq", "value": "https://shop.example/offer"}, {"property": "linkid", "op": "in", "value": [3, 4]}]},
+	  {"id": "hook", "type": "webhook", "webhook_id": 7, "next": "end"},
+	  {"id": "end", "type": "stop"}]}`)
+	require.Empty(t, d.CheckPublish(map[int64]Asset{7: {Active: true}}))
+	var st State
+	d.Enter(&st, &Event{Name: "open", Channel: "email", MsgID: "546", At: t0}, contact, env(t0))
+	for _, tc := range []struct {
+		name  string
+		props map[string]any
+		want  bool
+	}{
+		{"the link", map[string]any{"url": "https://shop.example/offer", "linkid": json.Number("3")}, true},
+		{"the link, case aside", map[string]any{"url": "HTTPS://shop.example/OFFER", "linkid": "4"}, true},
+		{"another link", map[string]any{"url": "https://shop.example/unsubscribe", "linkid": json.Number("3")}, false},
+		{"another link id", map[string]any{"url": "https://shop.example/offer", "linkid": json.Number("9")}, false},
+		{"no properties", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ev := &Event{Name: "click", Channel: "email", MsgID: "546", Properties: tc.props}
+			require.Equal(t, tc.want, d.Awaits("w", &st, ev))
+		})
+	}
+}
+
 func TestCheckFindsMalformedJourneys(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
@@ -148,6 +181,10 @@ func TestCheckFindsMalformedJourneys(t *testing.T) {
 		"action channel":  {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "a"}, {"id": "a", "type": "action", "channel": "fax", "message_name": "m", "next": "s"}, {"id": "s", "type": "stop"}]}`, "a.channel"},
 		"webhook no id":   {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "h"}, {"id": "h", "type": "webhook", "next": "s"}, {"id": "s", "type": "stop"}]}`, "h.webhook_id"},
 		"of_node no act":  {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "w"}, {"id": "w", "type": "wait_for_event", "event": "y", "within": "1m", "of_node": "s", "happened": "s", "timeout": "s"}, {"id": "s", "type": "stop"}]}`, "w.of_node"},
+		"wait filter op":  {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "w"}, {"id": "w", "type": "wait_for_event", "event": "y", "within": "1m", "filters": [{"property": "url", "op": "like", "value": 1}], "happened": "s", "timeout": "s"}, {"id": "s", "type": "stop"}]}`, "w.filters[0]: op must be one of"},
+		"wait attribute":  {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "w"}, {"id": "w", "type": "wait_for_event", "event": "y", "within": "1m", "filters": [{"property": "url", "op": "exists"}, {"attribute": "CITY", "op": "exists"}], "happened": "s", "timeout": "s"}, {"id": "s", "type": "stop"}]}`, "w.filters[1]: a wait filters the awaited event's properties only"},
+		"wait no value":   {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "w"}, {"id": "w", "type": "wait_for_event", "event": "y", "within": "1m", "filters": [{"property": "url", "op": "eq"}], "happened": "s", "timeout": "s"}, {"id": "s", "type": "stop"}]}`, "w.filters[0]: eq needs a value"},
+		"udt table name":  {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "h"}, {"id": "h", "type": "webhook", "webhook_id": 7, "udt_params": ["orders", "a/b"], "next": "s"}, {"id": "s", "type": "stop"}]}`, "h.udt_params[1]: must name a data table"},
 		"back to trigger": {`{"name": "j", "nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "s"}, {"id": "s", "type": "action", "channel": "sms", "message_name": "m", "next": "t"}]}`, "back to the trigger"},
 	}
 	for name, tt := range tests {

@@ -28,7 +28,7 @@ func (d *Definition) item(n *Node, st *State, c *Contact, env *Env) Item {
 	it := Item{
 		WebhookName:   env.Labels[n.WebhookID],
 		MsgID:         ev.MsgID,
-		Channel:       ev.Channel,
+		Channel:       channelOf(ev),
 		Event:         ev.Name,
 		JourneyName:   env.JourneyName,
 		EventParams:   make(map[string]any, len(n.EventParams)),
@@ -48,6 +48,13 @@ func (d *Definition) item(n *Node, st *State, c *Contact, env *Env) Item {
 		it.AttParams[strings.ToUpper(a)] = c.Attributes[strings.ToUpper(a)]
 	}
 	maps.Copy(it.CustomParams, n.CustomParams)
+	if len(n.UDTParams) > 0 {
+		// Every named table is present; the engine fills in the rows.
+		it.UDTParams = make(map[string]any, len(n.UDTParams))
+		for _, table := range n.UDTParams {
+			it.UDTParams[table] = []any{}
+		}
+	}
 	if ev.Channel == "" {
 		// A custom activity (web or app): its payload, such as line items.
 		maps.Copy(it.PayloadParams, ev.Properties)
@@ -66,7 +73,7 @@ func eventParam(p string, ev *Event, st *State, c *Contact) any {
 	case "msgid":
 		return ev.MsgID
 	case "channel":
-		return ev.Channel
+		return channelOf(ev)
 	case "event":
 		return ev.Name
 	case "email":
@@ -89,6 +96,20 @@ func eventParam(p string, ev *Event, st *State, c *Contact) any {
 		return v
 	}
 	return nil
+}
+
+// CustomActivity is the channel of an activity that came on no channel (a
+// purchase, a cart update), as receivers of the replaced product read it.
+const CustomActivity = "custom_activity"
+
+// channelOf is the channel an item names for an event: its own, or
+// custom_activity for an activity without one. A run that entered from a
+// segment or list has no event, and so no channel.
+func channelOf(ev *Event) string {
+	if ev.Channel == "" && ev.Name != "" {
+		return CustomActivity
+	}
+	return ev.Channel
 }
 
 func nilIfEmpty(s string) any {

@@ -18,7 +18,7 @@ import (
 func encodeJourneyItem(it *Item, id uuid.UUID, hashPII bool) ([]byte, error) {
 	it.DeliveryID = models.DeliveryID(id)
 	if hashPII {
-		for _, m := range []map[string]any{it.EventParams, it.AttParams, it.CustomParams, it.PayloadParams} {
+		for _, m := range []map[string]any{it.EventParams, it.AttParams, it.CustomParams, it.PayloadParams, it.UDTParams} {
 			payload.HashPII(m)
 		}
 	}

@@ -85,6 +85,9 @@ type Fire struct {
 	// KeepResponse: the node saves fields of its response.
 	Awaited      bool
 	KeepResponse bool
+	// UDTTables are the contact's data tables whose rows the engine puts
+	// in the item's udt_params (each [] here, until it loads them).
+	UDTTables []string
 }
 
 // maxSteps bounds one walk. Publishing refuses loops without a wait, so
@@ -112,15 +115,19 @@ func (d *Definition) Enter(st *State, ev *Event, c *Contact, env *Env) Step {
 }
 
 // Awaits reports whether ev is what the run waiting at node wait waits for:
-// the event name, the channel when set, and, with of_node, the message that
-// node sent (an action node's message, or the trigger event's message: the
-// click on the e-mail whose open started the run).
+// the event name, the channel when set, the filters on its properties (the
+// click on this link), and, with of_node, the message that node sent (an
+// action node's message, or the trigger event's message: the click on the
+// e-mail whose open started the run).
 func (d *Definition) Awaits(wait string, st *State, ev *Event) bool {
 	n := d.Node(wait)
 	if n == nil || n.Type != TypeWait || !strings.EqualFold(n.Event, ev.Name) {
 		return false
 	}
 	if n.Channel != "" && !strings.EqualFold(n.Channel, ev.Channel) {
+		return false
+	}
+	if !MatchAll(n.Filters, nil, ev.Properties) {
 		return false
 	}
 	if n.OfNode != "" {
@@ -167,7 +174,7 @@ func (d *Definition) walk(st *State, id string, c *Contact, env *Env) Step {
 			id = n.Next
 		case TypeWebhook:
 			step.Fires = append(step.Fires, Fire{WebhookID: n.WebhookID, Item: d.item(n, st, c, env),
-				Awaited: n.AwaitsOutcome(), KeepResponse: len(n.Save) > 0})
+				Awaited: n.AwaitsOutcome(), KeepResponse: len(n.Save) > 0, UDTTables: n.UDTParams})
 			if n.AwaitsOutcome() {
 				step.Node, step.AwaitsOutcome = n.ID, true
 				return step

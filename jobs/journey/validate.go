@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/models"
 )
 
 // Check finds what is malformed in a definition: what stops it from being
@@ -86,6 +88,13 @@ func (d *Definition) Check() []Problem {
 			case d < minWait || d > maxWait:
 				add(id, "within", "must be between %v and %v", minWait, maxWait)
 			}
+			for j, f := range n.Filters {
+				if err := f.check(); err != nil {
+					add(id, fmt.Sprintf("filters[%d]", j), "%v", err)
+				} else if f.Property == "" {
+					add(id, fmt.Sprintf("filters[%d]", j), "a wait filters the awaited event's properties only (property, not attribute)")
+				}
+			}
 			if n.Happened == "" {
 				add(id, "happened", "is required: where the run goes when the event comes in time")
 			}
@@ -104,6 +113,11 @@ func (d *Definition) Check() []Problem {
 			for j, p := range n.EventParams {
 				if strings.TrimSpace(p) == "" {
 					add(id, fmt.Sprintf("event_params[%d]", j), "is empty")
+				}
+			}
+			for j, table := range n.UDTParams {
+				if !models.DataTablePattern.MatchString(table) {
+					add(id, fmt.Sprintf("udt_params[%d]", j), "must name a data table: 1-64 letters, digits, '_' or '-'")
 				}
 			}
 			if n.AwaitsOutcome() {

@@ -2,6 +2,7 @@ package payload
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,22 @@ func TestHashPIITable(t *testing.T) {
 	require.Equal(t, hashValue("x@y.org"), nested["E-Mail"])
 	require.Equal(t, []any{hashValue("b@c.io"), "not an email"}, nested["list"])
 	require.Len(t, in["email"], 64)
+}
+
+// Names are hashed as ad platforms match them (trimmed, lower-case), under
+// the keys events use and the attribute names alike.
+func TestHashPIINames(t *testing.T) {
+	t.Parallel()
+	for _, key := range []string{"first_name", "FIRSTNAME", "firstName", "last_name", "LASTNAME", "lastName"} {
+		t.Run(key, func(t *testing.T) {
+			t.Parallel()
+			item := map[string]any{"att_params": map[string]any{key: "  John "}, "name": "John"}
+			HashPII(item)
+			require.Equal(t, hashValue("john"), item["att_params"].(map[string]any)[key])
+			require.Equal(t, "John", item["name"], "a key that is not a name field stays")
+			require.Contains(t, HashedFields(), strings.ToLower(key))
+		})
+	}
 }
 
 func TestEncodeItem(t *testing.T) {

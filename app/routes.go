@@ -50,6 +50,7 @@ func (s *Server) routes(r *gin.Engine) {
 	api.POST("/journeys/:id/pause", s.admin.JourneyPause)
 	api.POST("/journeys/:id/stop", s.admin.JourneyStop)
 	api.GET("/journeys/:id/runs", s.admin.JourneyRuns)
+	api.GET("/journeys/:id/stats", s.admin.JourneyStats)
 
 	api.POST("/contacts", s.admin.ContactUpsert)
 	api.GET("/contacts", s.admin.ContactFind)

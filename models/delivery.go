@@ -70,11 +70,13 @@ const (
 
 // Delivery is one outbox row.
 type Delivery struct {
-	ID             uuid.UUID
-	PanelID        int64
-	WebhookID      int64
-	JourneyID      *int64
-	RunID          *uuid.UUID
+	ID        uuid.UUID
+	PanelID   int64
+	WebhookID int64
+	JourneyID *int64
+	RunID     *uuid.UUID
+	// JourneyNode is the webhook node of the journey that made it.
+	JourneyNode    string
 	Item           json.RawMessage `gorm:"type:json"`
 	Status         DeliveryStatus
 	Attempts       int
@@ -118,11 +120,12 @@ const enqueueSQL = `
 WITH w AS (
     SELECT id, status FROM webhooks WHERE id IN (SELECT DISTINCT unnest($3::bigint[])) FOR KEY SHARE
 )
-INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at)
+INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at,
+                        journey_node)
 SELECT v.id::uuid, v.panel_id, v.webhook_id, v.journey_id, v.run_id, v.item::json,
-       CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[])
-     AS v(id, panel_id, webhook_id, journey_id, run_id, item)
+       CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7, v.journey_node
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], $8::text[])
+     AS v(id, panel_id, webhook_id, journey_id, run_id, item, journey_node)
 JOIN w ON w.id = v.webhook_id
 RETURNING id, status`
 
@@ -145,16 +148,17 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 	ids := make([]string, len(rows))
 	panels, hooks := make([]int64, len(rows)), make([]int64, len(rows))
 	journeys, runs := make([]*int64, len(rows)), make([]*string, len(rows))
-	items := make([]string, len(rows))
+	items, nodes := make([]string, len(rows)), make([]string, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		ids[i], panels[i], hooks[i], journeys[i], items[i] = r.ID.String(), r.PanelID, r.WebhookID, r.JourneyID, string(r.Item)
+		nodes[i] = r.JourneyNode
 		if r.RunID != nil {
 			run := r.RunID.String()
 			runs[i] = &run
 		}
 	}
-	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now)
+	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, nodes)
 	if err != nil {
 		return fmt.Errorf("models: enqueue deliveries: %w", err)
 	}

@@ -183,6 +183,8 @@ type effects struct {
 	runs       []*models.Run
 	touched    map[*models.Run]bool
 	newRuns    map[uuid.UUID]bool
+	// counts are the steps' counters the runs moved.
+	counts []models.NodeCount
 }
 
 func newEffects(now time.Time) *effects {
@@ -382,6 +384,14 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 		r.Status, r.EndedAt = models.RunCompleted, &now
 	}
 	w.touch(r, st)
+	for _, p := range step.Passes {
+		if p.Entered {
+			w.fx.counts = append(w.fx.counts, models.NodeCount{JourneyID: lj.row.ID, Node: p.Node, Counter: "entered", N: 1})
+		}
+		if p.Exit != "" {
+			w.fx.counts = append(w.fx.counts, models.NodeCount{JourneyID: lj.row.ID, Node: p.Node, Counter: p.Exit, N: 1})
+		}
+	}
 	for _, f := range step.Fires {
 		a, ok := w.assets[f.WebhookID]
 		if !ok {
@@ -397,7 +407,7 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 		}
 		journeyID, runID := lj.row.ID, r.ID
 		w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID,
-			JourneyID: &journeyID, RunID: &runID, Item: item})
+			JourneyID: &journeyID, RunID: &runID, JourneyNode: f.Node, Item: item})
 		if a.Status == models.StatusActive {
 			w.fx.flush[f.WebhookID] = a.BatchWaitMS
 		}
@@ -419,12 +429,16 @@ func (w *work) touch(r *models.Run, st *State) {
 	}
 }
 
-// save writes the runs and deliveries decided in this transaction.
+// save writes the runs, deliveries and step counters decided in this
+// transaction; the counters last, so their row locks are held briefly.
 func (w *work) save(ctx context.Context) error {
 	if err := w.e.Store.SaveRuns(ctx, w.q, w.fx.runs, func(r *models.Run) bool { return w.fx.newRuns[r.ID] }); err != nil {
 		return err
 	}
-	return w.e.Store.EnqueueDeliveriesIn(ctx, w.q, w.fx.deliveries)
+	if err := w.e.Store.EnqueueDeliveriesIn(ctx, w.q, w.fx.deliveries); err != nil {
+		return err
+	}
+	return w.e.Store.AddNodeCounts(ctx, w.q, w.fx.counts)
 }
 
 // after enqueues what the committed transaction calls for. Failures are

@@ -109,6 +109,8 @@ func (s *Server) routes(r *gin.Engine) {
 	page.POST("/journeys/:id/pause", s.marketer.JourneyPauseForm)
 	page.POST("/journeys/:id/stop", s.marketer.JourneyStopForm)
 
+	page.GET("/contacts", s.marketer.ContactPage)
+	page.GET("/journeys/:id/runs", s.marketer.JourneyRunsPage)
 	page.GET("/settings", s.marketer.SettingsShow)
 	page.POST("/settings/ingest-keys", s.marketer.IngestKeyNew)
 	page.POST("/settings/ingest-keys/:id/revoke", s.marketer.IngestKeyRevokeForm)

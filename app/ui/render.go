@@ -34,6 +34,8 @@ var pageFiles = map[string][]string{
 	"journey":      {"journey.html"},
 	"settings":     {"settings.html"},
 	"invitation":   {"invitation.html"},
+	"contact":      {"contact.html"},
+	"journey_runs": {"journey_runs.html"},
 }
 
 // view is what every page template gets: the frame's data and the page's own.

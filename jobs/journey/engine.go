@@ -271,8 +271,7 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 		ev := &events[i]
 		c := changes[i].Contact
 		contact := toJourneyContact(c)
-		jev := &Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,
-			Properties: ev.Properties, At: ev.OccurredAt}
+		jev := EventOf(ev)
 		// Runs waiting for this event move first, then new entries: an
 		// event that ends one run and starts another is seen by both.
 		for _, r := range waitingRuns {
@@ -476,6 +475,15 @@ func cloneRun(r *models.Run) *models.Run {
 	c := *r
 	return &c
 }
+
+// EventOf is a stored event as a run sees it.
+func EventOf(ev *models.Event) *Event {
+	return &Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,
+		Properties: ev.Properties, At: ev.OccurredAt}
+}
+
+// ContactOf is a stored contact as a run sees it.
+func ContactOf(c *models.Contact) *Contact { return toJourneyContact(c) }
 
 func toJourneyContact(c *models.Contact) *Contact {
 	email := ""

@@ -112,6 +112,7 @@ func (s *Server) routes(r *gin.Engine) {
 	page.GET("/contacts", s.marketer.ContactPage)
 	page.GET("/journeys/:id/runs", s.marketer.JourneyRunsPage)
 	page.GET("/settings", s.marketer.SettingsShow)
+	page.POST("/settings/time-zone", s.marketer.TimeZoneSave)
 	page.POST("/settings/ingest-keys", s.marketer.IngestKeyNew)
 	page.POST("/settings/ingest-keys/:id/revoke", s.marketer.IngestKeyRevokeForm)
 	page.POST("/settings/users", s.marketer.PanelUserAdd)

@@ -199,7 +199,7 @@ func canvasLayout(journeyID int64, d *journey.Definition, stats map[string]*mode
 				x2, y2 = to[0]+boxW, to[1]+boxH/2
 				cv.Edges = append(cv.Edges, canvasEdge{
 					Path:  fmt.Sprintf("M%d %d C%d %d %d %d %d %d", x1, y1, x1+gapX, y1, x2+gapX, y2, x2+4, y2),
-					Label: fmt.Sprintf("%s · %d", exitLabels[e.name], taken), LX: x1 + 6, LY: (y1+y2)/2})
+					Label: fmt.Sprintf("%s · %d", exitLabels[e.name], taken), LX: x1 + 6, LY: (y1 + y2) / 2})
 				continue
 			}
 			mid := y1 + gapY/2

@@ -58,4 +58,3 @@ func TestPanelTimeZone(t *testing.T) {
 	page = ui.Get("/contacts?q=tz@example.com").Body
 	require.Contains(t, page, `title="2022-12-02 15:48:05 UTC">2022-12-02 16:48:05 CET</time>`)
 }
-

@@ -73,7 +73,8 @@ func (s *Handlers) parsePages() map[string]*template.Template {
 		"without": func(list, drop []string) []string {
 			return slices.DeleteFunc(slices.Clone(list), func(v string) bool { return slices.Contains(drop, v) })
 		},
-		"add": func(a, b int64) int64 { return a + b },
+		"add":         func(a, b int64) int64 { return a + b },
+		"channelName": channelName,
 		// local and zone are the panel's time zone; render binds them to
 		// the panel of each request.
 		"local": func(t time.Time) string { return localTime(t, time.UTC) },

@@ -51,6 +51,7 @@ func (s *Server) routes(r *gin.Engine) {
 	api.POST("/journeys/:id/pause", s.admin.JourneyPause)
 	api.POST("/journeys/:id/stop", s.admin.JourneyStop)
 	api.GET("/journeys/:id/runs", s.admin.JourneyRuns)
+	api.GET("/journeys/:id/stats", s.admin.JourneyStats)
 
 	api.POST("/contacts", s.admin.ContactUpsert)
 	api.GET("/contacts", s.admin.ContactFind)
@@ -114,7 +115,10 @@ func (s *Server) routes(r *gin.Engine) {
 	page.POST("/journeys/:id/pause", s.marketer.JourneyPauseForm)
 	page.POST("/journeys/:id/stop", s.marketer.JourneyStopForm)
 
+	page.GET("/contacts", s.marketer.ContactPage)
+	page.GET("/journeys/:id/runs", s.marketer.JourneyRunsPage)
 	page.GET("/settings", s.marketer.SettingsShow)
+	page.POST("/settings/time-zone", s.marketer.TimeZoneSave)
 	page.POST("/settings/ingest-keys", s.marketer.IngestKeyNew)
 	page.POST("/settings/ingest-keys/:id/revoke", s.marketer.IngestKeyRevokeForm)
 	page.POST("/settings/users", s.marketer.PanelUserAdd)

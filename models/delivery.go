@@ -78,9 +78,11 @@ type Delivery struct {
 	// RunAwaits: the run waits at its webhook node for this delivery's
 	// outcome. KeepResponse: the node saves fields of the response, kept
 	// in Response once a 2xx delivers it (see Completion.Response).
-	RunAwaits      bool
-	KeepResponse   bool
-	Response       *string
+	RunAwaits    bool
+	KeepResponse bool
+	Response     *string
+	// JourneyNode is the webhook node of the journey that made it.
+	JourneyNode    string
 	Item           json.RawMessage `gorm:"type:json"`
 	Status         DeliveryStatus
 	Attempts       int
@@ -125,11 +127,11 @@ WITH w AS (
     SELECT id, status FROM webhooks WHERE id IN (SELECT DISTINCT unnest($3::bigint[])) FOR KEY SHARE
 )
 INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at,
-                        run_awaits, keep_response)
+                        run_awaits, keep_response, journey_node)
 SELECT v.id::uuid, v.panel_id, v.webhook_id, v.journey_id, v.run_id, v.item::json,
-       CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7, v.run_awaits, v.keep_response
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], $8::bool[], $9::bool[])
-     AS v(id, panel_id, webhook_id, journey_id, run_id, item, run_awaits, keep_response)
+       CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7, v.run_awaits, v.keep_response, v.journey_node
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], $8::bool[], $9::bool[], $10::text[])
+     AS v(id, panel_id, webhook_id, journey_id, run_id, item, run_awaits, keep_response, journey_node)
 JOIN w ON w.id = v.webhook_id
 RETURNING id, status`
 
@@ -152,18 +154,18 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 	ids := make([]string, len(rows))
 	panels, hooks := make([]int64, len(rows)), make([]int64, len(rows))
 	journeys, runs := make([]*int64, len(rows)), make([]*string, len(rows))
-	items := make([]string, len(rows))
+	items, nodes := make([]string, len(rows)), make([]string, len(rows))
 	awaits, keep := make([]bool, len(rows)), make([]bool, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		ids[i], panels[i], hooks[i], journeys[i], items[i] = r.ID.String(), r.PanelID, r.WebhookID, r.JourneyID, string(r.Item)
-		awaits[i], keep[i] = r.RunAwaits, r.KeepResponse
+		awaits[i], keep[i], nodes[i] = r.RunAwaits, r.KeepResponse, r.JourneyNode
 		if r.RunID != nil {
 			run := r.RunID.String()
 			runs[i] = &run
 		}
 	}
-	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, awaits, keep)
+	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, awaits, keep, nodes)
 	if err != nil {
 		return fmt.Errorf("models: enqueue deliveries: %w", err)
 	}

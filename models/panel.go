@@ -18,7 +18,26 @@ type Panel struct {
 	IngestRateLimit *int
 	// HealthSettings are the failure tracker's thresholds for the panel.
 	HealthSettings json.RawMessage `gorm:"type:jsonb"`
-	CreatedAt      time.Time
+	// TimeZone is the IANA name of the zone the web UI shows times in.
+	TimeZone  string
+	CreatedAt time.Time
+}
+
+// Location is the panel's time zone (UTC when unset or unknown).
+func (p *Panel) Location() *time.Location {
+	if loc, err := time.LoadLocation(p.TimeZone); err == nil && p.TimeZone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+// SetPanelTimeZone sets the panel's time zone, an IANA name the caller checked.
+func (s *Store) SetPanelTimeZone(ctx context.Context, id int64, zone string) error {
+	if err := s.db.WithContext(ctx).Model(&Panel{}).Where("id = ?", id).Update("time_zone", zone).Error; err != nil {
+		return fmt.Errorf("models: panel time zone: %w", err)
+	}
+	s.forgetPanel(id)
+	return nil
 }
 
 var panelNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)

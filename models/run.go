@@ -249,11 +249,15 @@ func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]
 	return out, nil
 }
 
-// ListRuns lists a journey's runs, newest first.
-func (s *Store) ListRuns(ctx context.Context, panelID, journeyID int64, status RunStatus, limit int) ([]Run, error) {
+// ListRuns lists a journey's runs, newest first: those at node (any when
+// empty) in status (any when empty).
+func (s *Store) ListRuns(ctx context.Context, panelID, journeyID int64, node string, status RunStatus, limit int) ([]Run, error) {
 	q := s.db.WithContext(ctx).Where("panel_id = ? AND journey_id = ?", panelID, journeyID)
 	if status != "" {
 		q = q.Where("status = ?", status)
+	}
+	if node != "" {
+		q = q.Where("node = ?", node)
 	}
 	var out []Run
 	if err := q.Order("started_at DESC, id DESC").Limit(limit).Find(&out).Error; err != nil {

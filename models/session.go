@@ -62,9 +62,10 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*SessionInfo,
 		PanelName string
 		PanelAt   time.Time
 		PanelRate *int
+		PanelZone string
 	}
 	res := s.db.WithContext(ctx).Raw(`SELECT s.*, u.email, p.name AS panel_name, p.created_at AS panel_at,
-			p.ingest_rate_limit AS panel_rate
+			p.ingest_rate_limit AS panel_rate, p.time_zone AS panel_zone
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		JOIN user_panels m ON m.user_id = s.user_id AND m.panel_id = s.panel_id
@@ -77,7 +78,8 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*SessionInfo,
 		return nil, ErrNotFound
 	}
 	return &SessionInfo{Session: row.Session, Email: row.Email,
-		Panel: Panel{ID: row.PanelID, Name: row.PanelName, CreatedAt: row.PanelAt, IngestRateLimit: row.PanelRate}}, nil
+		Panel: Panel{ID: row.PanelID, Name: row.PanelName, CreatedAt: row.PanelAt, IngestRateLimit: row.PanelRate,
+			TimeZone: row.PanelZone}}, nil
 }
 
 // SwitchPanel moves a session to another of its user's panels; ErrNotFound

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zone names known wherever Herald runs
 
 	"github.com/gin-gonic/gin"
 
@@ -119,12 +122,23 @@ func (s *Handlers) SettingsGet(c *gin.Context) {
 	c.JSON(http.StatusOK, s.settingsJSON(p))
 }
 
+// CheckTimeZone accepts an IANA time zone name (Europe/Paris, UTC).
+func CheckTimeZone(zone string) error {
+	if zone == "" || zone == "Local" {
+		return httpx.BadRequest("time_zone", "must be an IANA time zone name such as Europe/Paris or UTC")
+	}
+	if _, err := time.LoadLocation(zone); err != nil {
+		return httpx.BadRequest("time_zone", fmt.Sprintf("%q is not a known IANA time zone (such as Europe/Paris or UTC)", zone))
+	}
+	return nil
+}
+
 func (s *Handlers) settingsJSON(p *models.Panel) gin.H {
 	limit := s.ingestRateLimit
 	if p.IngestRateLimit != nil {
 		limit = *p.IngestRateLimit
 	}
-	return gin.H{"panel": p.Name, "ingest_rate_limit": limit, "health": p.HealthSettings}
+	return gin.H{"panel": p.Name, "ingest_rate_limit": limit, "health": p.HealthSettings, "time_zone": cmp.Or(p.TimeZone, "UTC")}
 }
 
 // SettingsUpdate changes the panel's ingest rate limit (requests a
@@ -133,6 +147,7 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 	var in struct {
 		IngestRateLimit *int             `json:"ingest_rate_limit"`
 		Health          *json.RawMessage `json:"health"`
+		TimeZone        *string          `json:"time_zone"`
 	}
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
@@ -150,6 +165,16 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 	if in.IngestRateLimit != nil && (*in.IngestRateLimit < 1 || *in.IngestRateLimit > 10_000_000) {
 		s.fail(c, httpx.BadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
 		return
+	}
+	if in.TimeZone != nil {
+		if err := CheckTimeZone(*in.TimeZone); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if err := s.store.SetPanelTimeZone(c.Request.Context(), httpx.PanelOf(c).ID, *in.TimeZone); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, health)
 	if err != nil {

@@ -28,7 +28,7 @@ type runJSON struct {
 	EndedAt        *time.Time      `json:"ended_at"`
 }
 
-// JourneyRuns lists a journey's runs, newest first (?status=, ?limit=):
+// JourneyRuns lists a journey's runs, newest first (?status=, ?node=, ?limit=):
 // where each is, and the messages it recorded (state.sent, with msgids).
 func (s *Handlers) JourneyRuns(c *gin.Context) {
 	j, err := s.LoadJourney(c)
@@ -48,7 +48,7 @@ func (s *Handlers) JourneyRuns(c *gin.Context) {
 		s.fail(c, httpx.BadRequest("status", "must be waiting, completed, stopped or ended"))
 		return
 	}
-	runs, err := s.store.ListRuns(c.Request.Context(), j.PanelID, j.ID, status, limit)
+	runs, err := s.store.ListRuns(c.Request.Context(), j.PanelID, j.ID, c.Query("node"), status, limit)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -68,8 +68,11 @@ type Handlers struct {
 	log     *slog.Logger
 	now     func() time.Time
 	pages   map[string]*template.Template
-	csrf    *http.CrossOriginProtection
-	invite  inviteMail
+	// zonedPages are never executed, so that they can be cloned with the
+	// time functions of a panel's zone (html/template clones only those).
+	zonedPages map[string]*template.Template
+	csrf       *http.CrossOriginProtection
+	invite     inviteMail
 }
 
 // New builds the UI's handlers and parses its pages.
@@ -85,7 +88,7 @@ func New(p Params) *Handlers {
 		now:     p.Store.Now,
 		csrf:    http.NewCrossOriginProtection(),
 	}
-	s.pages = s.parsePages()
+	s.pages, s.zonedPages = s.parsePages(), s.parsePages()
 	s.invite = parseInviteMail()
 	return s
 }

@@ -46,6 +46,8 @@ type journeyPage struct {
 	EventChoices     []string
 	AttChoices       []string
 	StepTypes        []stepType
+	// Canvas is the journey drawn as a graph with each step's counts.
+	Canvas canvas
 }
 
 // stepView is one step as laid out.
@@ -203,6 +205,12 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 			p.Assets = append(p.Assets, assetOption{ID: w.ID, Label: w.Label, Status: w.Status})
 		}
 	}
+	stats, err := s.admin.NodeStats(c, j)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	p.Canvas = canvasLayout(j.ID, def, stats, names)
 	if p.Selected != nil && p.Selected.Node.Type == journey.TypeWebhook {
 		p.Preview, err = s.previewItem(c, j, def, p.Selected.Node.ID, hooks)
 		if err != nil {

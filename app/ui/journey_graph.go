@@ -150,6 +150,18 @@ var stepKinds = map[string]string{
 	journey.TypeWebhook: "Webhook", journey.TypeStop: "Stop",
 }
 
+// channelNames are the channels as marketers call them.
+var channelNames = map[string]string{"email": "Email", "sms": "SMS", "apn": "iOS push", "bpn": "Web push",
+	"whatsapp": "WhatsApp", "rcs": "RCS", "web": "Website", "app": "App"}
+
+// channelName names a channel for people; unknown codes stay as they are.
+func channelName(code string) string {
+	if name, ok := channelNames[strings.ToLower(code)]; ok {
+		return name
+	}
+	return code
+}
+
 // stepNames are the names a summary gives the panel's webhooks,
 // segments and lists, by id.
 type stepNames struct{ assets, segments, lists map[int64]string }
@@ -166,7 +178,7 @@ func stepSummary(n *journey.Node, names stepNames) string {
 		if channel == "" {
 			return event
 		}
-		return event + " on " + channel
+		return event + " on " + channelName(channel)
 	}
 	switch n.Type {
 	case journey.TypeTrigger:
@@ -182,7 +194,7 @@ func stepSummary(n *journey.Node, names stepNames) string {
 		}
 		return s
 	case journey.TypeAction:
-		return fmt.Sprintf("Send “%s” by %s", n.MessageName, n.Channel)
+		return fmt.Sprintf("Send “%s” by %s", n.MessageName, channelName(n.Channel))
 	case journey.TypeWait:
 		return fmt.Sprintf("Wait up to %s for %s", n.Within, on(n.Event, n.Channel))
 	case journey.TypeWebhook:

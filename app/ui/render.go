@@ -34,6 +34,8 @@ var pageFiles = map[string][]string{
 	"journey":      {"journey.html"},
 	"settings":     {"settings.html"},
 	"invitation":   {"invitation.html"},
+	"contact":      {"contact.html"},
+	"journey_runs": {"journey_runs.html"},
 }
 
 // view is what every page template gets: the frame's data and the page's own.
@@ -71,7 +73,12 @@ func (s *Handlers) parsePages() map[string]*template.Template {
 		"without": func(list, drop []string) []string {
 			return slices.DeleteFunc(slices.Clone(list), func(v string) bool { return slices.Contains(drop, v) })
 		},
-		"add": func(a, b int64) int64 { return a + b },
+		"add":         func(a, b int64) int64 { return a + b },
+		"channelName": channelName,
+		// local and zone are the panel's time zone; render binds them to
+		// the panel of each request.
+		"local": func(t time.Time) string { return localTime(t, time.UTC) },
+		"zone":  func() string { return "UTC" },
 	}
 	out := make(map[string]*template.Template, len(pageFiles))
 	for name, files := range pageFiles {
@@ -93,8 +100,19 @@ func (s *Handlers) render(c *gin.Context, status int, page, title, nav string, d
 		}
 		v.Panels = panels
 	}
+	tmpl := s.pages[page]
+	if loc := panelLocation(c); loc != time.UTC {
+		// A copy whose times are in the panel's zone; parsed templates
+		// are cloned cheaply, never parsed again.
+		if clone, err := s.zonedPages[page].Clone(); err == nil {
+			tmpl = clone.Funcs(template.FuncMap{
+				"local": func(t time.Time) string { return localTime(t, loc) },
+				"zone":  loc.String,
+			})
+		}
+	}
 	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := tmpl.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.ErrorContext(c.Request.Context(), "page not rendered", "request_id", c.GetString(httpx.CtxRequestID), "page", page, "error", err)
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error: the page could not be rendered.\n"))
 		c.Abort()
@@ -200,4 +218,17 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// localTime writes t in loc, with the zone's abbreviation.
+func localTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04:05 MST")
+}
+
+// panelLocation is the time zone of the request's panel (UTC signed out).
+func panelLocation(c *gin.Context) *time.Location {
+	if sess, ok := c.Get(ctxSession); ok {
+		return sess.(*models.SessionInfo).Panel.Location()
+	}
+	return time.UTC
 }

@@ -12,7 +12,9 @@ import (
 // settingsPage is the panel's settings: ingest keys, users (members and
 // invitations) and alert recipients.
 type settingsPage struct {
-	Keys []models.Token
+	// ZoneTyped and ZoneError are a refused time zone and why.
+	ZoneTyped, ZoneError string
+	Keys                 []models.Token
 	// NewKey is an ingest key just made, shown this once.
 	NewKey    string
 	KeyLabel  string

@@ -109,22 +109,23 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 func readLogFilter(c *gin.Context) (f logFilter, since, until time.Time) {
 	f = logFilter{Status: c.Query("status"), Outcome: c.Query("outcome"),
 		Since: c.Query("since"), Until: c.Query("until"), Errors: formErrors{}}
-	since, until = uiTime(f.Since, "since", f.Errors), uiTime(f.Until, "until", f.Errors)
+	loc := httpx.PanelOf(c).Location()
+	since, until = uiTime(f.Since, "since", f.Errors, loc), uiTime(f.Until, "until", f.Errors, loc)
 	return f, since, until
 }
 
-// uiTime reads a time from a datetime-local field (UTC, as the page says)
-// or RFC 3339.
-func uiTime(v, field string, errs formErrors) time.Time {
+// uiTime reads a time from a datetime-local field (in the panel's time
+// zone loc, as the page says) or RFC 3339.
+func uiTime(v, field string, errs formErrors, loc *time.Location) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
-		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
 			return t
 		}
 	}
-	errs[field] = "Not a time: use 2025-01-31T14:05 (UTC)."
+	errs[field] = "Not a time: use 2025-01-31T14:05 (" + loc.String() + ")."
 	return time.Time{}
 }
 

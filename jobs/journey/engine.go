@@ -186,6 +186,8 @@ type effects struct {
 	runs       []*models.Run
 	touched    map[*models.Run]bool
 	newRuns    map[uuid.UUID]bool
+	// counts are the steps' counters the runs moved.
+	counts []models.NodeCount
 }
 
 func newEffects(now time.Time) *effects {
@@ -294,8 +296,7 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 		ev := &events[i]
 		c := changes[i].Contact
 		contact := toJourneyContact(c)
-		jev := &Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,
-			Properties: ev.Properties, At: ev.OccurredAt}
+		jev := EventOf(ev)
 		// Runs waiting for this event move first, then new entries: an
 		// event that ends one run and starts another is seen by both.
 		for _, r := range waitingRuns {
@@ -410,6 +411,14 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 		r.Status, r.EndedAt = models.RunCompleted, &now
 	}
 	w.touch(r, st)
+	for _, p := range step.Passes {
+		if p.Entered {
+			w.fx.counts = append(w.fx.counts, models.NodeCount{JourneyID: lj.row.ID, Node: p.Node, Counter: "entered", N: 1})
+		}
+		if p.Exit != "" {
+			w.fx.counts = append(w.fx.counts, models.NodeCount{JourneyID: lj.row.ID, Node: p.Node, Counter: p.Exit, N: 1})
+		}
+	}
 	for _, f := range step.Fires {
 		id := models.NewID(now)
 		if f.Awaited {
@@ -425,7 +434,7 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 		}
 		journeyID, runID := lj.row.ID, r.ID
 		d := models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID, JourneyID: &journeyID, RunID: &runID,
-			RunAwaits: f.Awaited, KeepResponse: f.KeepResponse}
+			JourneyNode: f.Node, RunAwaits: f.Awaited, KeepResponse: f.KeepResponse}
 		if len(f.UDTTables) > 0 {
 			// The contact's data-table rows are read in save, which has
 			// the transaction; the item is encoded there.
@@ -534,7 +543,8 @@ func withUDT(it Item, data map[string]json.RawMessage) *Item {
 	return &it
 }
 
-// save writes the runs and deliveries decided in this transaction.
+// save writes the runs, deliveries and step counters decided in this
+// transaction; the counters last, so their row locks are held briefly.
 func (w *work) save(ctx context.Context) error {
 	if err := w.fillUDT(ctx); err != nil {
 		return err
@@ -542,7 +552,10 @@ func (w *work) save(ctx context.Context) error {
 	if err := w.e.Store.SaveRuns(ctx, w.q, w.fx.runs, func(r *models.Run) bool { return w.fx.newRuns[r.ID] }); err != nil {
 		return err
 	}
-	return w.e.Store.EnqueueDeliveriesIn(ctx, w.q, w.fx.deliveries)
+	if err := w.e.Store.EnqueueDeliveriesIn(ctx, w.q, w.fx.deliveries); err != nil {
+		return err
+	}
+	return w.e.Store.AddNodeCounts(ctx, w.q, w.fx.counts)
 }
 
 // after enqueues what the committed transaction calls for. Failures are
@@ -577,6 +590,20 @@ func runState(r *models.Run) *State {
 	_ = json.Unmarshal(r.State, &st)
 	return &st
 }
+
+func cloneRun(r *models.Run) *models.Run {
+	c := *r
+	return &c
+}
+
+// EventOf is a stored event as a run sees it.
+func EventOf(ev *models.Event) *Event {
+	return &Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,
+		Properties: ev.Properties, At: ev.OccurredAt}
+}
+
+// ContactOf is a stored contact as a run sees it.
+func ContactOf(c *models.Contact) *Contact { return toJourneyContact(c) }
 
 func toJourneyContact(c *models.Contact) *Contact {
 	email := ""

@@ -63,14 +63,18 @@ func MatchAll(fs []Filter, attrs, props map[string]any) bool {
 	return true
 }
 
-func (f Filter) match(attrs, props map[string]any) bool {
-	var v any
-	var ok bool
+// value is what the filter looks at: the contact's attribute or the
+// event's property.
+func (f Filter) value(attrs, props map[string]any) (any, bool) {
 	if f.Attribute != "" {
-		v, ok = attrs[strings.ToUpper(f.Attribute)]
-	} else {
-		v, ok = lookup(props, f.Property)
+		v, ok := attrs[strings.ToUpper(f.Attribute)]
+		return v, ok
 	}
+	return lookup(props, f.Property)
+}
+
+func (f Filter) match(attrs, props map[string]any) bool {
+	v, ok := f.value(attrs, props)
 	present := ok && v != nil && v != ""
 	switch f.Op {
 	case "exists":

@@ -75,6 +75,9 @@ type Step struct {
 	// SaveNote says why some could not be.
 	Saved    map[string]any
 	SaveNote string
+	// Passes are the nodes the step went through, in order, each with the
+	// exit it left by: what a journey's per-step counts add up.
+	Passes []Pass
 }
 
 // Fire is a webhook node a run passed through.
@@ -88,6 +91,25 @@ type Fire struct {
 	// UDTTables are the contact's data tables whose rows the engine puts
 	// in the item's udt_params (each [] here, until it loads them).
 	UDTTables []string
+	// Node is the webhook node, so its deliveries count for it.
+	Node string
+}
+
+// Exit names, as the journey stats count them.
+const (
+	ExitNext     = "next"
+	ExitHappened = "happened"
+	ExitTimeout  = "timeout"
+)
+
+// Pass is one node a run went through. Entered says the run arrived at
+// the node in this step (a wait it leaves was entered in an earlier
+// step); Exit is the way it left, empty when it stays (a wait, a stop, a
+// node where it ended).
+type Pass struct {
+	Node    string
+	Entered bool
+	Exit    string
 }
 
 // maxSteps bounds one walk. Publishing refuses loops without a wait, so
@@ -97,21 +119,54 @@ const maxSteps = 1000
 // StartsOn reports whether an event starts this journey for a contact:
 // the trigger names the event (and channel), and the filters pass.
 func (d *Definition) StartsOn(ev *Event, c *Contact) bool {
+	return d.entryCheck(ev, c).kind == passed
+}
+
+// entryKind is the outcome of checking an event against a trigger.
+type entryKind int
+
+const (
+	passed entryKind = iota
+	notAnEventTrigger
+	wrongEvent
+	wrongChannel
+	filterFailed
+)
+
+// entryResult is what entryCheck found; filter is the first filter that
+// failed. It is a plain value so that StartsOn, run for every event and
+// live journey, builds no text.
+type entryResult struct {
+	kind   entryKind
+	filter int
+}
+
+func (d *Definition) entryCheck(ev *Event, c *Contact) entryResult {
 	t := d.Trigger()
-	if t == nil || t.Event == "" || !strings.EqualFold(t.Event, ev.Name) {
-		return false
+	switch {
+	case t == nil || t.Event == "":
+		return entryResult{kind: notAnEventTrigger}
+	case !strings.EqualFold(t.Event, ev.Name):
+		return entryResult{kind: wrongEvent}
+	case t.Channel != "" && !strings.EqualFold(t.Channel, ev.Channel):
+		return entryResult{kind: wrongChannel}
 	}
-	if t.Channel != "" && !strings.EqualFold(t.Channel, ev.Channel) {
-		return false
+	for i, f := range t.Filters {
+		if !f.match(c.Attributes, ev.Properties) {
+			return entryResult{kind: filterFailed, filter: i}
+		}
 	}
-	return MatchAll(t.Filters, c.Attributes, ev.Properties)
+	return entryResult{kind: passed}
 }
 
 // Enter starts a run: from the trigger (ev is the trigger event; nil for a
 // segment or list entry) on to the first wait or the end.
 func (d *Definition) Enter(st *State, ev *Event, c *Contact, env *Env) Step {
 	st.Trigger, st.Last = ev, ev
-	return d.walk(st, d.Trigger().Next, c, env)
+	t := d.Trigger()
+	step := d.walk(st, t.Next, c, env)
+	step.Passes = append([]Pass{{Node: t.ID, Entered: true, Exit: ExitNext}}, step.Passes...)
+	return step
 }
 
 // Awaits reports whether ev is what the run waiting at node wait waits for:
@@ -151,11 +206,14 @@ func (d *Definition) Resume(st *State, wait string, ev *Event, c *Contact, env *
 	if n == nil || n.Type != TypeWait {
 		return Step{Node: wait, Reason: "the journey no longer has the node this run waited at"}
 	}
-	if ev == nil {
-		return d.walk(st, n.Timeout, c, env)
+	exit, to := ExitTimeout, n.Timeout
+	if ev != nil {
+		st.Last = ev
+		exit, to = ExitHappened, n.Happened
 	}
-	st.Last = ev
-	return d.walk(st, n.Happened, c, env)
+	step := d.walk(st, to, c, env)
+	step.Passes = append([]Pass{{Node: n.ID, Exit: exit}}, step.Passes...)
+	return step
 }
 
 func (d *Definition) walk(st *State, id string, c *Contact, env *Env) Step {
@@ -166,6 +224,11 @@ func (d *Definition) walk(st *State, id string, c *Contact, env *Env) Step {
 			step.Node, step.Reason = id, "the journey has no node "+id
 			return step
 		}
+		pass := Pass{Node: n.ID, Entered: true}
+		if n.Type == TypeAction || n.Type == TypeWebhook {
+			pass.Exit = ExitNext
+		}
+		step.Passes = append(step.Passes, pass)
 		switch n.Type {
 		case TypeAction:
 			s := Sent{Node: n.ID, MsgID: env.NewMsgID(), Channel: n.Channel, MessageName: n.MessageName}
@@ -173,7 +236,7 @@ func (d *Definition) walk(st *State, id string, c *Contact, env *Env) Step {
 			step.Sent = append(step.Sent, s)
 			id = n.Next
 		case TypeWebhook:
-			step.Fires = append(step.Fires, Fire{WebhookID: n.WebhookID, Item: d.item(n, st, c, env),
+			step.Fires = append(step.Fires, Fire{WebhookID: n.WebhookID, Node: n.ID, Item: d.item(n, st, c, env),
 				Awaited: n.AwaitsOutcome(), KeepResponse: len(n.Save) > 0, UDTTables: n.UDTParams})
 			if n.AwaitsOutcome() {
 				step.Node, step.AwaitsOutcome = n.ID, true

@@ -71,7 +71,10 @@ func (s *Handlers) parsePages() map[string]*template.Template {
 		"without": func(list, drop []string) []string {
 			return slices.DeleteFunc(slices.Clone(list), func(v string) bool { return slices.Contains(drop, v) })
 		},
-		"add": func(a, b int64) int64 { return a + b },
+		"add":   func(a, b int64) int64 { return a + b },
+		"inc":   func(n int) int { return n + 1 },
+		"int":   func(n int64) int { return int(n) },
+		"clock": func(t time.Time) string { return t.UTC().Format("15:04") },
 	}
 	out := make(map[string]*template.Template, len(pageFiles))
 	for name, files := range pageFiles {

@@ -37,9 +37,11 @@ func stateOf(w *models.Webhook, now time.Time) webhookState {
 			return webhookState{"paused", "bad", "Failing: only a probe goes out, with backoff, until the endpoint answers again; the rest wait."}
 		case h.State == health.Degraded:
 			return webhookState{"failing", "warn", fmt.Sprintf("In service, but %d of its %d requests in the last %s failed.", failures, attempts, th.Window.D())}
-		case h.ConsecutiveFailures > 0:
-			return webhookState{"failing", "warn", fmt.Sprintf("In service, but its last %s failed; its deliveries are retried.",
-				plural(int64(h.ConsecutiveFailures), "request", "requests"))}
+		case h.ConsecutiveFailures == 1:
+			return webhookState{"failing", "warn", "In service, but its last request failed (" + h.LastError + "); failed deliveries are retried."}
+		case h.ConsecutiveFailures > 1:
+			return webhookState{"failing", "warn", fmt.Sprintf("In service, but its last %d requests failed (the last: %s); failed deliveries are retried.",
+				h.ConsecutiveFailures, h.LastError)}
 		case attempts > 0 && float64(failures) > th.DegradedRate*float64(attempts):
 			return webhookState{"failing", "warn", fmt.Sprintf("In service, but %d of its %d requests in the last %s failed.", failures, attempts, th.Window.D())}
 		}

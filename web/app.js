@@ -202,6 +202,14 @@ async function copyFrom(button) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // A confirmation after a post that returns to a part of the page (the
+  // log, a step) shows there, where the user is, not scrolled off at the top.
+  const flash = document.querySelector("main > .flash");
+  const target = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  if (flash && target && target !== flash) {
+    target.prepend(flash);
+    flash.scrollIntoView({ block: "nearest" });
+  }
   // Errors the server put next to fields mark those fields invalid too.
   document.querySelectorAll(".field-error:not([hidden]), [data-error-for]:not([hidden])").forEach((el) => {
     if (el.textContent.trim() !== "") markInvalid(el);

@@ -267,6 +267,10 @@ func (p *webhookPage) logURL(extra url.Values) string {
 	return "/webhooks/" + strconv.FormatInt(p.Webhook.ID, 10) + "?" + q.Encode() + "#logs"
 }
 
+// Back is this page's log as filtered, for a post from it (a replay) to
+// come back to.
+func (p *webhookPage) Back() string { return p.logURL(nil) }
+
 // Failed is how many deliveries wait for a replay.
 func (p *webhookPage) Failed() int64 { return p.Counts[models.DeliveryFailed] }
 

@@ -33,6 +33,8 @@ type journeyPage struct {
 	// General are problems of the journey as a whole (from Publish or Save).
 	General []string
 	Preview string
+	// PreviewEvent says which event the preview (and a real run) sends.
+	PreviewEvent string
 	Reentry reentryForm
 	Assets  []assetOption
 	// Segments and Lists are the panel's, for a trigger on joining one.
@@ -190,6 +192,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 		}
 	}
 	if p.Selected != nil && p.Selected.Node.Type == journey.TypeWebhook {
+		p.PreviewEvent = previewEventText(def, p.Selected.Node.ID)
 		p.Preview, err = s.previewItem(c, j, def, p.Selected.Node.ID, hooks)
 		if err != nil {
 			p.Preview = "The preview cannot be built: " + err.Error()
@@ -217,6 +220,18 @@ func (s *Handlers) previewItem(c *gin.Context, j *models.Journey, def *journey.D
 	}
 	b, err := journey.PreviewBatch(httpx.PanelOf(c).Name, j.Name, def, node, asset, s.now())
 	return string(b), err
+}
+
+// previewEventText tells which event a webhook step sends: the awaited
+// one when runs reach it through a wait's "happened" exit, else the trigger.
+func previewEventText(def *journey.Definition, node string) string {
+	if w := journey.PreviewEvent(def, node); w != nil {
+		return fmt.Sprintf("It sends the awaited event “%s”: runs reach this step when it happened (the wait step %s).", w.Event, w.ID)
+	}
+	if t := def.Trigger(); t != nil && t.Event != "" {
+		return fmt.Sprintf("It sends the trigger “%s”: runs reach this step without an awaited event (from the trigger, or on a wait's timeout).", t.Event)
+	}
+	return "It sends the event that started the run."
 }
 
 func newReentryForm(r string) reentryForm {

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -78,7 +79,8 @@ func TestFailingEndpointRecoversInOneStep(t *testing.T) {
 	require.NoError(t, env.Enqueuer.Flush(t.Context(), hook, 0))
 	waitWebhookStatus(t, env, hook, models.StatusDisabled)
 	more := env.Deliver(hook, map[string]any{"order": "B"}, map[string]any{"order": "C"})
-	env.WaitStatus(20*time.Second, models.DeliveryHeld, append(first, more...)...)
+	held := slices.Concat(first, more)
+	env.WaitStatus(20*time.Second, models.DeliveryHeld, held...)
 
 	do(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("recover")))
 	require.Equal(t, "disabled", text(t, ctx, ".page-head h1 .badge"))
@@ -96,10 +98,9 @@ func TestFailingEndpointRecoversInOneStep(t *testing.T) {
 	mood.Store(answerOK)
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`#recover button[type=submit]`)))
 	waitText(t, ctx, ".flash", "Test passed (HTTP 200). “Orders” is active again and sends its 3 events held, oldest first.")
-	want := append(first, more...)
-	recv.WaitDelivered(t, 20*time.Second, want)
-	require.Equal(t, want, recv.Delivered(), "the held events arrive in the order they came")
-	env.WaitStatus(20*time.Second, models.DeliveryDelivered, want...)
+	recv.WaitDelivered(t, 20*time.Second, held)
+	require.Equal(t, held, recv.Delivered(), "the held events arrive in the order they came")
+	env.WaitStatus(20*time.Second, models.DeliveryDelivered, held...)
 
 	// The alerts were recorded, and the page says they were not sent.
 	do(t, ctx, chromedp.Navigate(env.URL+"/settings#alert-recipients"), chromedp.WaitVisible(chromedp.CSS("table.alert-history")))

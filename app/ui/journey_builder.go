@@ -35,8 +35,8 @@ type journeyPage struct {
 	Preview string
 	// PreviewEvent says which event the preview (and a real run) sends.
 	PreviewEvent string
-	Reentry reentryForm
-	Assets  []assetOption
+	Reentry      reentryForm
+	Assets       []assetOption
 	// Segments and Lists are the panel's, for a trigger on joining one.
 	Segments []models.Segment
 	Lists    []models.List

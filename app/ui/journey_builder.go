@@ -90,7 +90,36 @@ func (s *Handlers) JourneyBuilder(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
-	s.renderBuilder(c, http.StatusOK, j, def, c.Query("step"), formErrors{}, nil)
+	st := builderStash{Errors: formErrors{}}
+	status := s.takeStash(c, "journey:"+strconv.FormatInt(j.ID, 10), &st)
+	if st.Def != nil {
+		def = st.Def // what was typed into a refused step, shown again
+		def.Name = j.Name
+	}
+	selected := c.Query("step")
+	if st.Selected != "" {
+		selected = st.Selected
+	}
+	s.renderBuilder(c, status, j, def, selected, st.Errors, st.Problems)
+}
+
+// builderStash is what a refused post of the builder (a step that cannot
+// be saved, added or deleted, a journey that cannot be published) leaves
+// for the builder it redirects to.
+type builderStash struct {
+	Def      *journey.Definition
+	Selected string
+	Errors   formErrors
+	Problems []journey.Problem
+}
+
+// builderAfterPost ends a refused post of the builder the
+// post/redirect/get way: the builder shows def (what was typed) at step
+// selected, with the errors and problems, and answers with status.
+func (s *Handlers) builderAfterPost(c *gin.Context, status int, j *models.Journey, def *journey.Definition, selected string,
+	errs formErrors, problems []journey.Problem) {
+	s.redirectWith(c, "journey:"+strconv.FormatInt(j.ID, 10), status,
+		builderStash{Def: def, Selected: selected, Errors: errs, Problems: problems}, builderURL(j.ID, selected))
 }
 
 // loadJourneyDef loads the journey named by :id and its graph.
@@ -275,7 +304,7 @@ func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.D
 			errs[""] = sentence(he.Msg) + "."
 		}
 		status, _ := s.classify(c, err)
-		s.renderBuilder(c, status, j, def, selected, errs, problems)
+		s.builderAfterPost(c, status, j, def, selected, errs, problems)
 		return
 	default:
 		s.FailPage(c, err)

@@ -61,6 +61,7 @@ func TestUIJourneyBuilder(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.Contains(t, res.Body, `data-error-for="within" >Must be a duration such as 30m or 24h.</p>`)
 	require.Contains(t, res.Body, `value="Placed Order"`, "what was typed stays in the form")
+	require.NotContains(t, res.Body, "Wait up to soon", "the refused value is not in the step's summary")
 	require.Equal(t, "open", load().Node("wait").Event)
 	wait.Set("within", "30m")
 	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/wait", wait, nil).Status)

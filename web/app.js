@@ -222,6 +222,19 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form.step-form").forEach((form) => {
     const refresh = form.dataset.previewUrl ? previewForm(form) : () => {};
     wireRows(form, refresh);
+    // Unsaved edits of a step are not dropped without a word: leaving for
+    // another step (or page) asks first.
+    let dirty = false;
+    form.addEventListener("input", () => { dirty = true; });
+    form.addEventListener("change", () => { dirty = true; });
+    form.addEventListener("submit", () => { dirty = false; });
+    document.addEventListener("click", (ev) => {
+      const link = ev.target.closest("a[href]");
+      if (!dirty || !link || form.contains(link)) return;
+      if (!window.confirm("This step has changes that are not saved. Leave them?")) ev.preventDefault();
+      else dirty = false;
+    });
+    window.addEventListener("beforeunload", (ev) => { if (dirty) ev.preventDefault(); });
   });
   // A confirmation closes with Escape, and focus returns to its button.
   document.addEventListener("keydown", (ev) => {

@@ -92,15 +92,16 @@ func (s *Handlers) JourneyBuilder(c *gin.Context) {
 	}
 	st := builderStash{Errors: formErrors{}}
 	status := s.takeStash(c, "journey:"+strconv.FormatInt(j.ID, 10), &st)
+	saved := def
 	if st.Def != nil {
-		def = st.Def // what was typed into a refused step, shown again
+		def = st.Def // what was typed into a refused step, shown again in its form
 		def.Name = j.Name
 	}
 	selected := c.Query("step")
 	if st.Selected != "" {
 		selected = st.Selected
 	}
-	s.renderBuilder(c, status, j, def, selected, st.Errors, st.Problems)
+	s.renderBuilder(c, status, j, def, saved, selected, st.Errors, st.Problems)
 }
 
 // builderStash is what a refused post of the builder (a step that cannot
@@ -138,8 +139,10 @@ func (s *Handlers) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Def
 
 // renderBuilder shows the builder with step selected (none: the journey's
 // settings), the side form's errors, and problems found by Save or Publish
-// shown next to their steps.
-func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def *journey.Definition, selected string,
+// shown next to their steps. def is what the forms show (what was typed,
+// after a refused save); saved what is stored, which the steps' summaries
+// tell, so a refused value never reads as if it were saved.
+func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def, saved *journey.Definition, selected string,
 	errs formErrors, problems []journey.Problem) {
 	ctx := c.Request.Context()
 	hooks, err := s.store.ListWebhooks(ctx, j.PanelID)
@@ -193,7 +196,11 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 	}
 	for _, id := range stepOrder(def) {
 		n := def.Node(id)
-		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(n, names), Problems: byNode[id], Selected: id == selected}
+		told := n
+		if sn := saved.Node(id); sn != nil {
+			told = sn
+		}
+		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(told, names), Problems: byNode[id], Selected: id == selected}
 		switch n.Type {
 		case journey.TypeWait:
 			v.Exits = []stepExit{{"if it happens", n.Happened}, {"if the wait runs out", n.Timeout}}

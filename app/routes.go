@@ -99,6 +99,7 @@ func (s *Server) routes(r *gin.Engine) {
 	page.POST("/webhooks/:id/preview", s.marketer.WebhookPreviewForm)
 	page.POST("/webhooks/:id/enable", s.marketer.WebhookEnable)
 	page.POST("/webhooks/:id/disable", s.marketer.WebhookDisable)
+	page.POST("/webhooks/:id/recover", s.marketer.WebhookRecover)
 	page.POST("/webhooks/:id/delete", s.marketer.WebhookRemove)
 	page.POST("/webhooks/:id/signing-secret", s.marketer.WebhookSigningSecret)
 	page.POST("/webhooks/:id/replay", s.marketer.DeliveryReplayForm)
@@ -125,6 +126,7 @@ func (s *Server) routes(r *gin.Engine) {
 	page.POST("/settings/invitations/:id/revoke", s.marketer.InvitationRevokeForm)
 	page.POST("/settings/leave", s.marketer.PanelLeave)
 	page.POST("/settings/alert-recipients", s.marketer.AlertRecipientNew)
+	page.POST("/settings/test-alert", s.marketer.AlertTestSend)
 	page.POST("/settings/alert-recipients/:id/remove", s.marketer.AlertRecipientRemoveForm)
 }
 

@@ -37,7 +37,7 @@ func outsider(t *testing.T, env *apptest.Env, email, panel string) *models.User 
 // link's path, as the inviter sees it once when Herald sends no mail.
 func invite(t *testing.T, ui *apptest.UI, email string) string {
 	t.Helper()
-	res := ui.Post("/settings/users", url.Values{"email": {email}}, nil)
+	res := ui.Submit("/settings/users", url.Values{"email": {email}})
 	require.Equal(t, http.StatusOK, res.Status, res.Body)
 	m := invitationLinkPattern.FindStringSubmatch(res.Body)
 	require.NotNil(t, m, res.Body)
@@ -79,7 +79,7 @@ func TestUIPanelUserInviteRevealsNothing(t *testing.T) {
 	ui := env.SignIn(uiEmail, uiPassword)
 
 	answer := func(email, password string) (int, string, []string) {
-		res := ui.Post("/settings/users", url.Values{"email": {email}, "password": {password}}, nil)
+		res := ui.Submit("/settings/users", url.Values{"email": {email}, "password": {password}})
 		box := inviteResultPattern.FindString(res.Body)
 		box = invitationLinkPattern.ReplaceAllString(box, "/invitations/TOKEN")
 		return res.Status, strings.ReplaceAll(box, email, "EMAIL"), res.Header.Values("Set-Cookie")
@@ -116,7 +116,7 @@ func TestUIPanelUserInviteRevealsNothing(t *testing.T) {
 		{"already a member", " ANA@example.com", http.StatusConflict, "Is already a member of this panel"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := ui.Post("/settings/users", url.Values{"email": {tc.email}}, nil)
+			res := ui.Submit("/settings/users", url.Values{"email": {tc.email}})
 			require.Equal(t, tc.status, res.Status)
 			require.Contains(t, res.Body, `data-error-for="email" >`+tc.want)
 			require.NotContains(t, res.Body, "hinv_")
@@ -351,7 +351,7 @@ func TestUIPanelLeave(t *testing.T) {
 	require.Contains(t, again.Get("/settings").Body, "· acme_test", "sign-in lands in a panel she is in")
 
 	// The last member stays, and is told why.
-	res = ana.Post("/settings/leave", url.Values{}, nil)
+	res = ana.Submit("/settings/leave", url.Values{})
 	require.Equal(t, http.StatusConflict, res.Status)
 	require.Contains(t, res.Body, "You are the only member of this panel")
 	require.Equal(t, []string{uiEmail}, panelEmails(t, env, "acme_test"))
@@ -379,7 +379,7 @@ func TestUIInvitationMailed(t *testing.T) {
 	env.User(uiEmail, uiPassword)
 	ana := env.SignIn(uiEmail, uiPassword)
 
-	res := ana.Post("/settings/users", url.Values{"email": {"Jo@Example.com"}}, nil)
+	res := ana.Submit("/settings/users", url.Values{"email": {"Jo@Example.com"}})
 	require.Equal(t, http.StatusOK, res.Status)
 	require.Contains(t, res.Body, "Invitation e-mailed to jo@example.com.")
 	require.Empty(t, invitationLinkPattern.FindString(res.Body), "with mail, the inviter never holds the link")

@@ -23,7 +23,7 @@ func TestUIJourneyBuilder(t *testing.T) {
 	env.User(uiEmail, uiPassword)
 	ui := env.SignIn(uiEmail, uiPassword)
 
-	res := ui.Post("/journeys", url.Values{"name": {"Cart recovery"}, "event": {""}}, nil)
+	res := ui.Submit("/journeys", url.Values{"name": {"Cart recovery"}, "event": {""}})
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.Contains(t, res.Body, `data-error-for="event" >A trigger needs exactly one of event, segment or list.</p>`)
 	res = ui.Post("/journeys", url.Values{"name": {"Cart recovery"}, "event": {"Added to Cart"}}, nil)
@@ -37,7 +37,7 @@ func TestUIJourneyBuilder(t *testing.T) {
 	}
 
 	// A webhook step needs an active webhook to start on.
-	res = ui.Post(path+"/steps", url.Values{"after": {"start"}, "type": {"webhook"}}, nil)
+	res = ui.Submit(path+"/steps", url.Values{"after": {"start"}, "type": {"webhook"}})
 	require.Equal(t, http.StatusConflict, res.Status)
 	require.Contains(t, res.Body, "A webhook step needs an active webhook")
 	hook := env.ActiveWebhook("Cart Webhook", recv.URL, nil)
@@ -57,10 +57,11 @@ func TestUIJourneyBuilder(t *testing.T) {
 
 	// A bad waiting period is refused next to its field, and not stored.
 	wait := url.Values{"event": {"Placed Order"}, "channel": {""}, "within": {"soon"}, "happened": {"end"}, "timeout": {"hook"}}
-	res = ui.Post(path+"/steps/wait", wait, nil)
+	res = ui.Submit(path+"/steps/wait", wait)
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.Contains(t, res.Body, `data-error-for="within" >Must be a duration such as 30m or 24h.</p>`)
 	require.Contains(t, res.Body, `value="Placed Order"`, "what was typed stays in the form")
+	require.NotContains(t, res.Body, "Wait up to soon", "the refused value is not in the step's summary")
 	require.Equal(t, "open", load().Node("wait").Event)
 	wait.Set("within", "30m")
 	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/wait", wait, nil).Status)
@@ -88,13 +89,13 @@ func TestUIJourneyBuilder(t *testing.T) {
 	require.Equal(t, []string{"EMAIL", "LOYALTY_TIER"}, def.Node("hook").AttParams)
 
 	// Settings: a reentry that cannot be read is refused.
-	res = ui.Post(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after": {"a day"}}, nil)
+	res = ui.Submit(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after": {"a day"}})
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.Contains(t, res.Body, `data-error-for="reentry" >After: wants a positive duration such as after:24h.</p>`)
 	require.Equal(t, http.StatusSeeOther, ui.Post(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after": {"24h"}}, nil).Status)
 
 	// Deleting the wait joins the trigger to what the wait led on to.
-	require.Equal(t, http.StatusConflict, ui.Post(path+"/steps/end/delete", url.Values{}, nil).Status, "steps lead to the stop")
+	require.Equal(t, http.StatusConflict, ui.Submit(path+"/steps/end/delete", url.Values{}).Status, "steps lead to the stop")
 	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/wait/delete", url.Values{}, nil).Status)
 	def = load()
 	require.Nil(t, def.Node("wait"))
@@ -159,13 +160,13 @@ func TestUIJourneyTriggerOnSegmentOrList(t *testing.T) {
 	require.Equal(t, list.ID, n.List)
 	require.Zero(t, n.Segment)
 
-	res = ui.Post(path+"/steps/start", url.Values{"trigger_kind": {"segment"}, "segment": {""}, "next": {"end"}}, nil)
+	res = ui.Submit(path+"/steps/start", url.Values{"trigger_kind": {"segment"}, "segment": {""}, "next": {"end"}})
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.Contains(t, res.Body, `data-error-for="segment" >Pick a segment.</p>`)
 
 	n = trigger(url.Values{"trigger_kind": {"segment"}, "segment": {"999999"}})
 	require.EqualValues(t, 999999, n.Segment)
-	res = ui.Post(path+"/publish", url.Values{}, nil)
+	res = ui.Submit(path+"/publish", url.Values{})
 	require.Equal(t, http.StatusUnprocessableEntity, res.Status)
 	require.Contains(t, res.Body, "segment 999999 does not exist")
 }

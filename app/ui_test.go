@@ -170,8 +170,9 @@ func TestUISaveNeedsAPassingTest(t *testing.T) {
 	form := webhookForm("Email Open Webhook", recv.URL+"/hook")
 	asScript := http.Header{"Accept": {"application/json"}}
 
-	// Untested: refused, and nothing stored.
-	res := ui.Post("/webhooks", form, nil)
+	// Untested: refused, and nothing stored; the form comes back (after
+	// its redirect) with the reason and without the secrets.
+	res := ui.Submit("/webhooks", form)
 	require.Equal(t, http.StatusConflict, res.Status)
 	require.Contains(t, res.Body, "Test this configuration first")
 	require.NotContains(t, res.Body, "pw-secret-1", "the password is not put back in the page")
@@ -203,7 +204,7 @@ func TestUISaveNeedsAPassingTest(t *testing.T) {
 	// A test verifies exactly what was tested: another password is not it.
 	changed := webhookForm("Email Open Webhook", recv.URL+"/hook")
 	changed.Set("basic_auth_password", "other-password")
-	require.Equal(t, http.StatusConflict, ui.Post("/webhooks", changed, nil).Status)
+	require.Equal(t, http.StatusConflict, ui.Submit("/webhooks", changed).Status)
 
 	// The tested configuration saves, and is active at once.
 	res = ui.Post("/webhooks", form, asScript)
@@ -229,8 +230,9 @@ func TestUISaveNeedsAPassingTest(t *testing.T) {
 	res = ui.Post(saved.Redirect, edit, nil)
 	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
 	edit["header_value"] = []string{"new-key", ""}
-	res = ui.Post(saved.Redirect, edit, nil)
+	res = ui.Submit(saved.Redirect, edit)
 	require.Equal(t, http.StatusConflict, res.Status)
+	require.Contains(t, res.Body, "Test this configuration first")
 	res = ui.Post(saved.Redirect+"/test", edit, asScript)
 	require.NoError(t, json.Unmarshal([]byte(res.Body), &tr))
 	require.True(t, tr.Passed)
@@ -249,9 +251,11 @@ func TestUISaveNeedsAPassingTest(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.NoError(t, json.Unmarshal([]byte(res.Body), &e))
 	require.Equal(t, "url", e.Field)
-	res = ui.Post("/webhooks", bad, nil)
+	res = ui.Submit("/webhooks", bad)
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.Contains(t, res.Body, `id="err-label" data-error-for="label" >Is required</p>`)
+	require.Contains(t, res.Body, `value="ftp://x"`, "what was typed comes back")
+	require.Equal(t, http.StatusOK, ui.Get("/webhooks/new").Status, "once: a reload shows a fresh form")
 }
 
 func TestUIPagesRender(t *testing.T) {
@@ -334,16 +338,16 @@ func TestUIAlertRecipients(t *testing.T) {
 	env.CallAs(rival, "POST", "/api/v1/webhooks", map[string]any{"label": "Rival hook", "url": recv.URL}, &rivalHook)
 
 	ui := env.SignIn(uiEmail, uiPassword)
-	res := ui.Post("/settings/alert-recipients", url.Values{"email": {"not an address"}}, nil)
+	res := ui.Submit("/settings/alert-recipients", url.Values{"email": {"not an address"}})
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	require.Contains(t, res.Body, "Is not an e-mail address")
-	res = ui.Post("/settings/alert-recipients", url.Values{"email": {"ops@example.com"}, "webhook_id": {itoa(rivalHook.ID)}}, nil)
+	res = ui.Submit("/settings/alert-recipients", url.Values{"email": {"ops@example.com"}, "webhook_id": {itoa(rivalHook.ID)}})
 	require.Equal(t, http.StatusBadRequest, res.Status, "another panel's webhook cannot be chosen")
 
 	require.Equal(t, http.StatusSeeOther, ui.Post("/settings/alert-recipients", url.Values{"email": {"ops@example.com"}}, nil).Status)
 	require.Equal(t, http.StatusSeeOther, ui.Post("/settings/alert-recipients",
 		url.Values{"email": {"orders@example.com"}, "webhook_id": {itoa(hook)}}, nil).Status)
-	res = ui.Post("/settings/alert-recipients", url.Values{"email": {"ops@example.com"}}, nil)
+	res = ui.Submit("/settings/alert-recipients", url.Values{"email": {"ops@example.com"}})
 	require.Equal(t, http.StatusConflict, res.Status)
 	require.Contains(t, res.Body, "already gets these alerts")
 

@@ -90,7 +90,7 @@ func TestSecretsDoNotFollowANewOrigin(t *testing.T) {
 		require.Contains(t, e.Error, "enter it again")
 		require.Len(t, elsewhere.All(), before, "the Test sent nothing to the new address")
 
-		res = ui.Post("/webhooks/"+itoa(w.ID), edit, nil)
+		res = ui.Submit("/webhooks/"+itoa(w.ID), edit)
 		require.Equal(t, http.StatusBadRequest, res.Status)
 		require.Contains(t, res.Body, `data-error-for="basic_auth.password" >Was saved for `)
 	})

@@ -230,3 +230,46 @@ func (s *Store) RecentAttempts(ctx context.Context, webhookID int64, n int) ([]A
 	}
 	return out, nil
 }
+
+// AlertEntry is an alert as the history shows it: what, when, about which
+// webhook, to whom, and whether it went out.
+type AlertEntry struct {
+	ID           int64
+	WebhookID    int64
+	WebhookLabel string
+	State        string
+	CreatedAt    time.Time
+	SentAt       *time.Time
+	// Recipients are who it was sent to, comma-separated; "" when unsent
+	// or when it went to nobody.
+	Recipients string
+	Attempts   int
+	LastError  string
+}
+
+// AlertHistory lists a panel's latest alerts, newest first, of one
+// webhook when webhookID is not 0.
+func (s *Store) AlertHistory(ctx context.Context, panelID, webhookID int64, limit int) ([]AlertEntry, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT a.id, a.webhook_id, w.label, a.state, a.created_at, a.sent_at,
+			array_to_string(a.recipients, ', '), a.attempts, a.last_error
+		FROM alerts a JOIN webhooks w ON w.id = a.webhook_id
+		WHERE a.panel_id = $1 AND ($2::bigint = 0 OR a.webhook_id = $2::bigint)
+		ORDER BY a.id DESC LIMIT $3`, panelID, webhookID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("models: alert history: %w", err)
+	}
+	defer rows.Close()
+	var out []AlertEntry
+	for rows.Next() {
+		var e AlertEntry
+		if err := rows.Scan(&e.ID, &e.WebhookID, &e.WebhookLabel, &e.State, &e.CreatedAt, &e.SentAt,
+			&e.Recipients, &e.Attempts, &e.LastError); err != nil {
+			return nil, fmt.Errorf("models: alert history: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("models: alert history: %w", err)
+	}
+	return out, nil
+}

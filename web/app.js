@@ -48,6 +48,10 @@ function webhookForm(form) {
   const testBtn = form.querySelector("[data-test]");
   const result = form.querySelector("[data-test-result]");
   const passed = new Set();
+  // Signatures a test passed on this page, not only before it: for a
+  // webhook disabled after failures only such a test lets it back in.
+  const passedNow = new Set();
+  const outage = form.dataset.outage === "true";
 
   // What a test verifies, as typed. Header rows left empty do not count:
   // the server drops them too.
@@ -59,13 +63,18 @@ function webhookForm(form) {
     .map((el) => [el.name, el.value]));
 
   const update = () => {
-    const ok = passed.has(signature());
+    const sig = signature();
+    const ok = passed.has(sig);
     save.disabled = !ok;
-    saveState.textContent = ok ? "Tested: ready to save." : "Test these settings before saving.";
+    if (!ok) saveState.textContent = "Test these settings before saving.";
+    else if (outage && !passedNow.has(sig)) {
+      saveState.textContent = "Passed a test before the outage: you can save, but it stays disabled until a test from now on passes.";
+    } else saveState.textContent = "Tested: ready to save.";
   };
 
   const clearErrors = () => {
     form.querySelectorAll("[data-error-for], [data-row-error]").forEach((el) => { el.hidden = true; el.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
   };
   const showError = (field, message) => {
     let el = form.querySelector(`[data-error-for="${CSS.escape(field || "")}"]`);
@@ -83,6 +92,7 @@ function webhookForm(form) {
     const text = message.charAt(0).toUpperCase() + message.slice(1);
     el.textContent = m ? field.replace(/^headers\[\d+\]\./, "") + ": " + text : text;
     el.hidden = false;
+    markInvalid(el);
     el.closest(".field, .header-row")?.querySelector("input, select")?.focus();
   };
 
@@ -104,7 +114,7 @@ function webhookForm(form) {
         showError(data.field, data.error || "The test could not run.");
         return;
       }
-      if (data.passed) passed.add(sig); else passed.delete(sig);
+      if (data.passed) { passed.add(sig); passedNow.add(sig); } else { passed.delete(sig); passedNow.delete(sig); }
       result.hidden = false;
       const badge = result.querySelector("[data-result-badge]");
       badge.textContent = data.passed ? "passed" : "failed";
@@ -198,11 +208,69 @@ function previewForm(form) {
   return refresh;
 }
 
+// markInvalid marks the field a shown error message belongs to as invalid,
+// for screen readers (aria-invalid) and the eye (its red border).
+function markInvalid(msg) {
+  const field = msg.closest(".field, .header-row")?.querySelector("input, select, textarea");
+  if (field) field.setAttribute("aria-invalid", "true");
+}
+
+// Copy buttons copy the text of the element they name.
+async function copyFrom(button) {
+  const el = document.getElementById(button.dataset.copy);
+  if (!el) return;
+  const value = el.textContent.trim();
+  try {
+    await navigator.clipboard.writeText(value);
+  } catch (e) {
+    // No clipboard API (a page over plain HTTP elsewhere than localhost):
+    // select the text so Ctrl+C copies it.
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    button.textContent = "Selected: press Ctrl+C";
+    return;
+  }
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = "Copy"; }, 2000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  // A confirmation after a post that returns to a part of the page (the
+  // log, a step) shows there, where the user is, not scrolled off at the top.
+  const flash = document.querySelector("main > .flash");
+  const target = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  if (flash && target && target !== flash) {
+    target.prepend(flash);
+    flash.scrollIntoView({ block: "nearest" });
+  }
+  // Errors the server put next to fields mark those fields invalid too.
+  document.querySelectorAll(".field-error:not([hidden]), [data-error-for]:not([hidden])").forEach((el) => {
+    if (el.textContent.trim() !== "") markInvalid(el);
+  });
+  document.addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-copy]");
+    if (b) copyFrom(b);
+  });
   document.querySelectorAll("form[data-webhook-form]").forEach((form) => { webhookForm(form); templateEditor(form); });
   document.querySelectorAll("form.step-form").forEach((form) => {
     const refresh = form.dataset.previewUrl ? previewForm(form) : () => {};
     wireRows(form, refresh);
+    // Unsaved edits of a step are not dropped without a word: leaving for
+    // another step (or page) asks first.
+    let dirty = false;
+    form.addEventListener("input", () => { dirty = true; });
+    form.addEventListener("change", () => { dirty = true; });
+    form.addEventListener("submit", () => { dirty = false; });
+    document.addEventListener("click", (ev) => {
+      const link = ev.target.closest("a[href]");
+      if (!dirty || !link || form.contains(link)) return;
+      if (!window.confirm("This step has changes that are not saved. Leave them?")) ev.preventDefault();
+      else dirty = false;
+    });
+    window.addEventListener("beforeunload", (ev) => { if (dirty) ev.preventDefault(); });
   });
   // A confirmation closes with Escape, and focus returns to its button.
   document.addEventListener("keydown", (ev) => {

@@ -102,3 +102,16 @@ func (u *UI) Do(method, path string, form url.Values, header http.Header) Result
 	raw, _ := io.ReadAll(resp.Body)
 	return Result{Status: resp.StatusCode, Body: string(raw), Location: resp.Header.Get("Location"), Header: resp.Header}
 }
+
+// Submit posts a form as a browser does: every UI form post redirects
+// (post/redirect/get), and Submit follows that redirect and returns the
+// page it leads to, as the browser shows it.
+func (u *UI) Submit(path string, form url.Values) Result {
+	u.e.T.Helper()
+	res := u.Post(path, form, nil)
+	if res.Status != http.StatusSeeOther {
+		u.e.T.Fatalf("POST %s answered %d, not a redirect (post/redirect/get): %s", path, res.Status, res.Body)
+	}
+	target, _, _ := strings.Cut(res.Location, "#")
+	return u.Get(target)
+}

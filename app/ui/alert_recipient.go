@@ -2,9 +2,12 @@ package ui
 
 import (
 	"cmp"
+	"html"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,7 +52,7 @@ func (s *Handlers) AlertRecipientNew(c *gin.Context) {
 			return
 		}
 		status, _ := s.classify(c, err)
-		s.renderSettings(c, status, &settingsPage{RecipientEmail: email, RecipientErrors: errs})
+		s.settingsAfterPost(c, status, &settingsPage{RecipientEmail: email, RecipientErrors: errs}, "alert-recipients")
 		return
 	}
 	s.setFlash(c, "ok", email+" will get alert e-mail.")
@@ -94,4 +97,52 @@ func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow,
 		}
 	}
 	return rows, ws, nil
+}
+
+// Test alerts a panel may send in an hour: enough to check a mail setup,
+// too few to spam the recipients.
+const testAlertRateLimit = 10
+
+// AlertTestSend is Settings' "Send a test alert": an e-mail to every
+// alert recipient of the panel, now, so people can see that alerts reach
+// them. It says plainly when they cannot: no mail server configured, or
+// nobody to send to.
+func (s *Handlers) AlertTestSend(c *gin.Context) {
+	kind, msg := s.sendTestAlert(c)
+	s.setFlash(c, kind, msg)
+	c.Redirect(http.StatusSeeOther, "/settings#alert-recipients")
+}
+
+// sendTestAlert sends the test alert and says how it went, as a flash.
+func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
+	ctx := c.Request.Context()
+	panel := httpx.PanelOf(c)
+	if s.mailer == nil {
+		return "error", "No test alert sent: e-mail is not configured (HERALD_SMTP_URL), so alerts are recorded, not sent."
+	}
+	rs, err := s.store.ListRecipients(ctx, panel.ID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "alert recipients not read", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
+		return "error", "No test alert sent: the recipients could not be read. Try again in a moment."
+	}
+	var to []string
+	for _, r := range rs {
+		if e := strings.ToLower(r.Email); !slices.Contains(to, e) {
+			to = append(to, e)
+		}
+	}
+	switch {
+	case len(to) == 0:
+		return "error", "No test alert sent: nobody gets alert e-mail yet. Add a recipient first."
+	case !s.allow(c, "test-alert:"+strconv.FormatInt(panel.ID, 10), testAlertRateLimit, time.Hour):
+		return "error", "No test alert sent: this panel sent many in the last hour. Wait a while and try again."
+	}
+	text := "This is a test alert from Herald for the panel " + panel.Name + ".\n\n" +
+		"You get alerts when one of its webhooks fails often, is disabled, or recovers.\n"
+	err = s.mailer.Send(ctx, to, "[Herald] Test alert for panel "+panel.Name, text, "<p>"+html.EscapeString(text)+"</p>")
+	if err != nil {
+		s.log.WarnContext(ctx, "test alert not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
+		return "error", "The test alert could not be sent: the mail server refused it or did not answer (the error is logged)."
+	}
+	return "ok", "Test alert sent to " + strings.Join(to, ", ") + "."
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,7 +42,16 @@ func (s *Handlers) DeliveryReplayForm(c *gin.Context) {
 		msg = fmt.Sprintf("%s will go out again when the webhook is enabled.", plural(n, "delivery", "deliveries"))
 	}
 	s.setFlash(c, "ok", msg)
-	c.Redirect(http.StatusSeeOther, "/webhooks/"+strconv.FormatInt(w.ID, 10)+"#logs")
+	c.Redirect(http.StatusSeeOther, backTo(c.PostForm("back"), "/webhooks/"+strconv.FormatInt(w.ID, 10)))
+}
+
+// backTo is where a post returns: back, the page it came from with its
+// filter, when that is a page under home; else home's log.
+func backTo(back, home string) string {
+	if p := localPath(back); p == back && (strings.HasPrefix(p, home+"?") || strings.HasPrefix(p, home+"#")) {
+		return p
+	}
+	return home + "#logs"
 }
 
 // plural writes a count with its noun: 1 delivery, 2 deliveries.

@@ -10,12 +10,12 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// IngestKeyNew makes an ingest key and shows it on the answer to this
-// post, once; only its hash is kept.
+// IngestKeyNew makes an ingest key and shows it once, on the settings
+// page the post redirects to; only its hash is kept.
 func (s *Handlers) IngestKeyNew(c *gin.Context) {
 	label := strings.TrimSpace(c.PostForm("label"))
 	if len(label) > 200 {
-		s.renderSettings(c, http.StatusBadRequest, &settingsPage{KeyLabel: label, KeyErrors: formErrors{"label": "Keep the label under 200 characters."}})
+		s.settingsAfterPost(c, http.StatusBadRequest, &settingsPage{KeyLabel: label, KeyErrors: formErrors{"label": "Keep the label under 200 characters."}}, "ingest-keys")
 		return
 	}
 	key, _, err := s.store.CreateToken(c.Request.Context(), httpx.PanelOf(c).ID, models.TokenIngest, label)
@@ -23,7 +23,7 @@ func (s *Handlers) IngestKeyNew(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
-	s.renderSettings(c, http.StatusOK, &settingsPage{NewKey: key})
+	s.settingsAfterPost(c, http.StatusOK, &settingsPage{NewKey: key}, "ingest-keys")
 }
 
 // IngestKeyRevokeForm revokes an ingest key at once.

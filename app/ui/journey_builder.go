@@ -32,8 +32,10 @@ type journeyPage struct {
 	// General are problems of the journey as a whole (from Publish or Save).
 	General []string
 	Preview string
-	Reentry reentryForm
-	Assets  []assetOption
+	// PreviewEvent says which event the preview (and a real run) sends.
+	PreviewEvent string
+	Reentry      reentryForm
+	Assets       []assetOption
 	// Segments and Lists are the panel's, for a trigger on joining one.
 	Segments []models.Segment
 	Lists    []models.List
@@ -101,7 +103,37 @@ func (s *Handlers) JourneyBuilder(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
-	s.renderBuilder(c, http.StatusOK, j, def, c.Query("step"), formErrors{}, nil)
+	st := builderStash{Errors: formErrors{}}
+	status := s.takeStash(c, "journey:"+strconv.FormatInt(j.ID, 10), &st)
+	saved := def
+	if st.Def != nil {
+		def = st.Def // what was typed into a refused step, shown again in its form
+		def.Name = j.Name
+	}
+	selected := c.Query("step")
+	if st.Selected != "" {
+		selected = st.Selected
+	}
+	s.renderBuilder(c, status, j, def, saved, selected, st.Errors, st.Problems)
+}
+
+// builderStash is what a refused post of the builder (a step that cannot
+// be saved, added or deleted, a journey that cannot be published) leaves
+// for the builder it redirects to.
+type builderStash struct {
+	Def      *journey.Definition
+	Selected string
+	Errors   formErrors
+	Problems []journey.Problem
+}
+
+// builderAfterPost ends a refused post of the builder the
+// post/redirect/get way: the builder shows def (what was typed) at step
+// selected, with the errors and problems, and answers with status.
+func (s *Handlers) builderAfterPost(c *gin.Context, status int, j *models.Journey, def *journey.Definition, selected string,
+	errs formErrors, problems []journey.Problem) {
+	s.redirectWith(c, "journey:"+strconv.FormatInt(j.ID, 10), status,
+		builderStash{Def: def, Selected: selected, Errors: errs, Problems: problems}, builderURL(j.ID, selected))
 }
 
 // loadJourneyDef loads the journey named by :id and its graph.
@@ -120,8 +152,10 @@ func (s *Handlers) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Def
 
 // renderBuilder shows the builder with step selected (none: the journey's
 // settings), the side form's errors, and problems found by Save or Publish
-// shown next to their steps.
-func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def *journey.Definition, selected string,
+// shown next to their steps. def is what the forms show (what was typed,
+// after a refused save); saved what is stored, which the steps' summaries
+// tell, so a refused value never reads as if it were saved.
+func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def, saved *journey.Definition, selected string,
 	errs formErrors, problems []journey.Problem) {
 	ctx := c.Request.Context()
 	hooks, err := s.store.ListWebhooks(ctx, j.PanelID)
@@ -175,7 +209,11 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 	}
 	for _, id := range stepOrder(def) {
 		n := def.Node(id)
-		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(n, names), Problems: byNode[id], Selected: id == selected,
+		told := n
+		if sn := saved.Node(id); sn != nil {
+			told = sn
+		}
+		v := stepView{Node: *n, Kind: stepKinds[n.Type], Summary: stepSummary(told, names), Problems: byNode[id], Selected: id == selected,
 			AwaitsOutcome: n.AwaitsOutcome()}
 		switch n.Type {
 		case journey.TypeWait:
@@ -212,6 +250,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 	}
 	p.Canvas = canvasLayout(j.ID, def, stats, names)
 	if p.Selected != nil && p.Selected.Node.Type == journey.TypeWebhook {
+		p.PreviewEvent = previewEventText(def, p.Selected.Node.ID)
 		p.Preview, err = s.previewItem(c, j, def, p.Selected.Node.ID, hooks)
 		if err != nil {
 			p.Preview = "The preview cannot be built: " + err.Error()
@@ -239,6 +278,18 @@ func (s *Handlers) previewItem(c *gin.Context, j *models.Journey, def *journey.D
 	}
 	b, err := journey.PreviewBatch(httpx.PanelOf(c).Name, j.Name, def, node, asset, s.now())
 	return string(b), err
+}
+
+// previewEventText tells which event a webhook step sends: the awaited
+// one when runs reach it through a wait's "happened" exit, else the trigger.
+func previewEventText(def *journey.Definition, node string) string {
+	if w := journey.PreviewEvent(def, node); w != nil {
+		return fmt.Sprintf("It sends the awaited event “%s”: runs reach this step when it happened (the wait step %s).", w.Event, w.ID)
+	}
+	if t := def.Trigger(); t != nil && t.Event != "" {
+		return fmt.Sprintf("It sends the trigger “%s”: runs reach this step without an awaited event (from the trigger, or on a wait's timeout).", t.Event)
+	}
+	return "It sends the event that started the run."
 }
 
 func newReentryForm(r string) reentryForm {
@@ -282,7 +333,7 @@ func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.D
 			errs[""] = sentence(he.Msg) + "."
 		}
 		status, _ := s.classify(c, err)
-		s.renderBuilder(c, status, j, def, selected, errs, problems)
+		s.builderAfterPost(c, status, j, def, selected, errs, problems)
 		return
 	default:
 		s.FailPage(c, err)

@@ -34,7 +34,9 @@ type newJourneyForm struct {
 
 // JourneyListPage lists the panel's journeys with their runs by status.
 func (s *Handlers) JourneyListPage(c *gin.Context) {
-	s.renderJourneyList(c, http.StatusOK, newJourneyForm{Errors: formErrors{}})
+	form := newJourneyForm{Errors: formErrors{}}
+	status := s.takeStash(c, "journeys", &form)
+	s.renderJourneyList(c, status, form)
 }
 
 func (s *Handlers) renderJourneyList(c *gin.Context, status int, form newJourneyForm) {
@@ -74,7 +76,7 @@ func (s *Handlers) JourneyNew(c *gin.Context) {
 			form.Errors = errs
 		}
 		status, _ := s.classify(c, err)
-		s.renderJourneyList(c, status, form)
+		s.redirectWith(c, "journeys", status, form, "/journeys")
 		return
 	}
 	s.setFlash(c, "ok", "Journey created as a draft. Add its steps, then publish it.")

@@ -23,7 +23,7 @@ func (s *Handlers) JourneyPublishForm(c *gin.Context) {
 		var ce *models.ConflictError
 		switch {
 		case errors.As(err, &he) && len(he.Problems) > 0:
-			s.renderBuilder(c, he.Status, j, def, "", formErrors{"": "The journey cannot be published yet: fix the problems marked below."}, he.Problems)
+			s.builderAfterPost(c, he.Status, j, def, "", formErrors{"": "The journey cannot be published yet: fix the problems marked below."}, he.Problems)
 		case errors.As(err, &ce):
 			s.setFlash(c, "error", sentence(ce.Message)+".")
 			c.Redirect(http.StatusSeeOther, builderURL(j.ID, ""))

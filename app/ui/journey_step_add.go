@@ -39,17 +39,17 @@ func (s *Handlers) JourneyStepAdd(c *gin.Context) {
 			}
 		}
 		if n.WebhookID == 0 {
-			s.renderBuilder(c, http.StatusConflict, j, def, "", formErrors{
+			s.builderAfterPost(c, http.StatusConflict, j, def, "", formErrors{
 				"": "A webhook step needs an active webhook: create one under Webhooks, test it and save it first."}, nil)
 			return
 		}
 	case journey.TypeStop:
 	default:
-		s.renderBuilder(c, http.StatusBadRequest, j, def, "", formErrors{"": "Pick the kind of step to add."}, nil)
+		s.builderAfterPost(c, http.StatusBadRequest, j, def, "", formErrors{"": "Pick the kind of step to add."}, nil)
 		return
 	}
 	if err := insertStep(def, c.PostForm("after"), c.PostForm("exit"), n); err != nil {
-		s.renderBuilder(c, http.StatusBadRequest, j, def, "", formErrors{"": sentence(err.Error()) + "."}, nil)
+		s.builderAfterPost(c, http.StatusBadRequest, j, def, "", formErrors{"": sentence(err.Error()) + "."}, nil)
 		return
 	}
 	s.saveJourney(c, j, def, n.ID, formErrors{})

@@ -14,7 +14,7 @@ func (s *Handlers) JourneyStepDelete(c *gin.Context) {
 		return
 	}
 	if err := removeStep(def, c.Param("node")); err != nil {
-		s.renderBuilder(c, http.StatusConflict, j, def, c.Param("node"), formErrors{"": sentence(err.Error()) + "."}, nil)
+		s.builderAfterPost(c, http.StatusConflict, j, def, c.Param("node"), formErrors{"": sentence(err.Error()) + "."}, nil)
 		return
 	}
 	s.saveJourney(c, j, def, "", formErrors{})

@@ -1,6 +1,10 @@
 package ui
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 // The target of next= after sign-in is a clean path on this site or "/":
 // nothing a browser could read as another site, before or after decoding.
@@ -32,6 +36,23 @@ func TestLocalPath(t *testing.T) {
 			if got := localPath(tc.in); got != tc.want {
 				t.Errorf("localPath(%q) = %q, want %q", tc.in, got, tc.want)
 			}
+		})
+	}
+}
+
+func TestBackTo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, back, want string }{
+		{"the filtered log", "/webhooks/7?status=failed&tab=deliveries#logs", "/webhooks/7?status=failed&tab=deliveries#logs"},
+		{"nothing", "", "/webhooks/7#logs"},
+		{"another webhook", "/webhooks/8?status=failed#logs", "/webhooks/7#logs"},
+		{"a longer id", "/webhooks/70?x=1", "/webhooks/7#logs"},
+		{"another site", "//evil.example/webhooks/7?x", "/webhooks/7#logs"},
+		{"an escaped slash", "/%2F/evil.example", "/webhooks/7#logs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, backTo(tc.back, "/webhooks/7"))
 		})
 	}
 }

@@ -43,8 +43,8 @@ func (s *Handlers) PanelUserAdd(c *gin.Context) {
 	sess, panel := sessionOf(c), httpx.PanelOf(c)
 	email := strings.TrimSpace(c.PostForm("email"))
 	if !s.allow(c, "invite:"+strconv.FormatInt(sess.UserID, 10), inviteRateLimit, inviteRatePeriod) {
-		s.renderSettings(c, http.StatusTooManyRequests, &settingsPage{UserEmail: email,
-			UserErrors: formErrors{"email": "You sent many invitations in the last hour. Wait a while and try again."}})
+		s.settingsAfterPost(c, http.StatusTooManyRequests, &settingsPage{UserEmail: email,
+			UserErrors: formErrors{"email": "You sent many invitations in the last hour. Wait a while and try again."}}, "users")
 		return
 	}
 	token, inv, err := s.store.CreateInvitation(ctx, panel.ID, sess.UserID, email)
@@ -55,7 +55,7 @@ func (s *Handlers) PanelUserAdd(c *gin.Context) {
 			return
 		}
 		status, _ := s.classify(c, err)
-		s.renderSettings(c, status, &settingsPage{UserEmail: email, UserErrors: errs})
+		s.settingsAfterPost(c, status, &settingsPage{UserEmail: email, UserErrors: errs}, "users")
 		return
 	}
 	link := s.publicURL(c) + "/invitations/" + token
@@ -77,10 +77,9 @@ func (s *Handlers) PanelUserAdd(c *gin.Context) {
 	}
 	s.log.InfoContext(ctx, "invitation created", "request_id", c.GetString(httpx.CtxRequestID), "invitation_id", inv.ID,
 		"panel", panel.Name, "invited_by", sess.UserID)
-	// The link is a secret shown on this answer only, as a new ingest key
-	// is: it never goes into a cookie (the flash) or a URL.
-	c.Header("Cache-Control", "no-store")
-	s.renderSettings(c, http.StatusOK, &settingsPage{Invited: res})
+	// The link is a secret shown once, as a new ingest key is: sealed in
+	// the server-side stash, never in a cookie (the flash) or a URL.
+	s.settingsAfterPost(c, http.StatusOK, &settingsPage{Invited: res}, "users")
 }
 
 // publicURL is the base of links Herald hands out: HERALD_PUBLIC_URL, or
@@ -154,7 +153,7 @@ func (s *Handlers) PanelLeave(c *gin.Context) {
 	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &ce):
-		s.renderSettings(c, http.StatusConflict, &settingsPage{LeaveError: sentence(ce.Message) + "."})
+		s.settingsAfterPost(c, http.StatusConflict, &settingsPage{LeaveError: sentence(ce.Message) + "."}, "users")
 		return
 	case err != nil:
 		s.FailPage(c, httpx.NotFoundAs(err, "you are not a member of this panel"))

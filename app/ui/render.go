@@ -79,6 +79,9 @@ func (s *Handlers) parsePages() map[string]*template.Template {
 		// the panel of each request.
 		"local": func(t time.Time) string { return localTime(t, time.UTC) },
 		"zone":  func() string { return "UTC" },
+		"inc":   func(n int) int { return n + 1 },
+		"int":   func(n int64) int { return int(n) },
+		"clock": func(t time.Time) string { return t.UTC().Format("15:04") },
 	}
 	out := make(map[string]*template.Template, len(pageFiles))
 	for name, files := range pageFiles {

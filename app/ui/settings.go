@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
@@ -36,11 +34,38 @@ type settingsPage struct {
 	Webhooks        []models.Webhook
 	RecipientEmail  string
 	RecipientErrors formErrors
+	// MailConfigured: alerts are e-mailed (HERALD_SMTP_URL); without it
+	// they are only recorded, and the page says so.
+	MailConfigured bool
+	// Alerts are the panel's latest alerts and what became of them.
+	Alerts []alertRow
+	// IngestURL is the ingest API's full address, with a sample source.
+	IngestURL string
+}
+
+// CurlLine is a ready command that sends one event with the key just made.
+func (p *settingsPage) CurlLine() string {
+	key := p.NewKey
+	if key == "" {
+		key = "$HERALD_INGEST_KEY"
+	}
+	return "curl -X POST " + p.IngestURL + ` -H "Authorization: Bearer ` + key +
+		`" -H "Content-Type: application/json" -d '{"event": "open", "properties": {"channel": "email"}, "user": {"email": "ann@example.com"}}'`
 }
 
 // SettingsShow shows the panel's settings.
+// What a form of the page posted (a new key, an invitation link, a
+// refused address) comes back through the stash, once.
 func (s *Handlers) SettingsShow(c *gin.Context) {
-	s.renderSettings(c, http.StatusOK, &settingsPage{})
+	p := &settingsPage{}
+	status := s.takeStash(c, "settings", p)
+	s.renderSettings(c, status, p)
+}
+
+// settingsAfterPost ends a post of a settings form: p (the form's outcome)
+// is shown by the settings page it redirects to, at anchor.
+func (s *Handlers) settingsAfterPost(c *gin.Context, status int, p *settingsPage, anchor string) {
+	s.redirectWith(c, "settings", status, p, "/settings#"+anchor)
 }
 
 func (s *Handlers) renderSettings(c *gin.Context, status int, p *settingsPage) {
@@ -56,10 +81,17 @@ func (s *Handlers) renderSettings(c *gin.Context, status int, p *settingsPage) {
 	if err == nil {
 		p.Recipients, p.Webhooks, err = s.recipientRows(c, panel.ID)
 	}
+	var alerts []models.AlertEntry
+	if err == nil {
+		alerts, err = s.store.AlertHistory(ctx, panel.ID, 0, 20)
+	}
 	if err != nil {
 		s.FailPage(c, err)
 		return
 	}
+	p.Alerts = alertRows(alerts)
+	p.MailConfigured = s.mailer != nil
+	p.IngestURL = s.publicURL(c) + "/v1/webhook/crm"
 	if p.KeyErrors == nil {
 		p.KeyErrors = formErrors{}
 	}

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"cmp"
+	"fmt"
+	"time"
 
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/models"
@@ -18,16 +20,30 @@ type webhookState struct {
 	Hint string
 }
 
-// stateOf maps a webhook to the state the UI shows: its status, and for
-// an active one the failure tracker's health when it is not healthy.
-func stateOf(w *models.Webhook) webhookState {
+// stateOf maps a webhook to the state the UI shows at now: its status,
+// and for an active one the failure tracker's view of it. Trouble shows
+// as soon as the tracker sees any: the last request failed (whatever its
+// code, 4xx included), or the failure rate of the window is over the
+// threshold, even before the window has the attempts that degrade it.
+// Paused and disabled are red: nothing, or only a probe, goes out.
+func stateOf(w *models.Webhook, now time.Time) webhookState {
 	switch w.Status {
 	case models.StatusActive:
-		switch health.Parse(w.Health).State {
-		case health.Paused:
+		h := health.Parse(w.Health)
+		th := health.ThresholdsFor(w.HealthSettings, nil)
+		attempts, failures := h.Window(th.Window.D(), now)
+		switch {
+		case h.State == health.Paused:
 			return webhookState{"paused", "bad", "Failing: only a probe goes out, with backoff, until the endpoint answers again; the rest wait."}
-		case health.Degraded:
-			return webhookState{"failing", "warn", "In service, but many of its recent requests failed."}
+		case h.State == health.Degraded:
+			return webhookState{"failing", "warn", fmt.Sprintf("In service, but %d of its %d requests in the last %s failed.", failures, attempts, th.Window.D())}
+		case h.ConsecutiveFailures == 1:
+			return webhookState{"failing", "warn", "In service, but its last request failed (" + h.LastError + "); failed deliveries are retried."}
+		case h.ConsecutiveFailures > 1:
+			return webhookState{"failing", "warn", fmt.Sprintf("In service, but its last %d requests failed (the last: %s); failed deliveries are retried.",
+				h.ConsecutiveFailures, h.LastError)}
+		case attempts > 0 && float64(failures) > th.DegradedRate*float64(attempts):
+			return webhookState{"failing", "warn", fmt.Sprintf("In service, but %d of its %d requests in the last %s failed.", failures, attempts, th.Window.D())}
 		}
 		return webhookState{"active", "ok", "Verified and in service."}
 	case models.StatusInactive:

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -44,7 +43,10 @@ type webhookForm struct {
 	// Verified: the configuration as shown passed its latest test, so Save
 	// starts enabled (editing a working webhook's label needs no new test).
 	Verified bool
-	Errors   formErrors
+	// Outage: the failure tracker disabled the webhook, so only a test
+	// run from now on lets it be enabled again, whatever Verified says.
+	Outage bool
+	Errors formErrors
 }
 
 type subscriptionChoice struct {
@@ -60,7 +62,9 @@ type headerRow struct {
 // WebhookNew shows the form for a new webhook.
 func (s *Handlers) WebhookNew(c *gin.Context) {
 	spec := models.DefaultWebhookSpec()
-	s.renderWebhookForm(c, http.StatusOK, newWebhookForm(0, "", &spec, false))
+	f := newWebhookForm(0, "", &spec, false)
+	status := s.takeStash(c, "webhook_form:/webhooks/new", f)
+	s.renderWebhookForm(c, status, f)
 }
 
 // WebhookEdit shows the form for a saved webhook.
@@ -75,7 +79,11 @@ func (s *Handlers) WebhookEdit(c *gin.Context) {
 		var verified bool
 		verified, err = s.store.TestPassed(c.Request.Context(), w.PanelID, w.ID, &spec)
 		if err == nil {
-			s.renderWebhookForm(c, http.StatusOK, newWebhookForm(w.ID, w.Status, &spec, verified))
+			f := newWebhookForm(w.ID, w.Status, &spec, verified)
+			f.Outage = w.DisabledAt != nil
+			// A refused plain-form Save comes back with what was typed.
+			status := s.takeStash(c, "webhook_form:/webhooks/"+strconv.FormatInt(w.ID, 10)+"/edit", f)
+			s.renderWebhookForm(c, status, f)
 			return
 		}
 	}

@@ -38,7 +38,7 @@ func (s *Handlers) WebhookListPage(c *gin.Context) {
 	rows := make([]webhookListRow, len(ws))
 	for i := range ws {
 		sum := sums[ws[i].ID]
-		rows[i] = webhookListRow{Webhook: ws[i], State: stateOf(&ws[i]), Summary: sum}
+		rows[i] = webhookListRow{Webhook: ws[i], State: stateOf(&ws[i], s.now()), Summary: sum}
 		rows[i].Rate, rows[i].HasRate = sum.SuccessRate()
 	}
 	s.render(c, http.StatusOK, "webhooks", "Webhooks", "webhooks", rows)

@@ -67,7 +67,8 @@ func (s *Handlers) WebhookSave(c *gin.Context) {
 		s.setFlash(c, "ok", savedMessage(w, saved))
 		c.JSON(http.StatusOK, gin.H{"redirect": target, "signing_secret": secret})
 	case secret != "":
-		s.showWebhook(c, saved, secret) // shown this once, so not behind a redirect
+		s.setFlash(c, "ok", savedMessage(w, saved))
+		s.redirectWith(c, webhookStashPage(saved.ID), http.StatusOK, webhookStash{SecretOnce: secret}, target+"#signing-secret")
 	default:
 		s.setFlash(c, "ok", savedMessage(w, saved))
 		c.Redirect(http.StatusSeeOther, target)
@@ -98,7 +99,8 @@ func savedMessage(before, after *models.Webhook) string {
 }
 
 // webhookSaveFailed reports a refused Save: as JSON to the page's script,
-// or by showing the form again with the messages next to the fields.
+// or by redirecting to the form, shown again with what was typed (secrets
+// aside) and the messages next to the fields.
 func (s *Handlers) webhookSaveFailed(c *gin.Context, w *models.Webhook, spec *models.WebhookSpec, err error) {
 	if WantsJSON(c) {
 		s.fail(c, err)
@@ -124,7 +126,11 @@ func (s *Handlers) webhookSaveFailed(c *gin.Context, w *models.Webhook, spec *mo
 	}
 	f.Errors = errs
 	status, _ := s.classify(c, err)
-	s.renderWebhookForm(c, status, f)
+	target := "/webhooks/new"
+	if w != nil {
+		target = "/webhooks/" + strconv.FormatInt(w.ID, 10) + "/edit"
+	}
+	s.redirectWith(c, "webhook_form:"+target, status, f, target)
 }
 
 // WantsJSON tells the page's script, which asks for JSON, from a plain form post.

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -21,18 +22,26 @@ type webhookPage struct {
 	Webhook *models.Webhook
 	State   webhookState
 	Form    *webhookForm // the settings, secrets only as "set"
-	// LastTest is the latest test of the webhook or of its settings.
-	LastTest *models.WebhookTest
+	// LastTest is the latest test of the webhook or of its settings;
+	// TestBeforeOutage says it ran before the failure tracker disabled the
+	// webhook, so it does not count for enabling it again.
+	LastTest         *models.WebhookTest
+	TestBeforeOutage bool
 	// SecretOnce is a signing secret just generated: shown this once.
 	SecretOnce string
-	Range      chartRange
-	Ranges     []chartRange
-	Charts     []chartView
-	Counts     map[models.DeliveryStatus]int64
-	Tab        string // deliveries or attempts
-	Filter     logFilter
-	Deliveries []deliveryRow
-	Attempts   []models.Attempt
+	Health     *healthCard
+	// MaxAttempts is how many requests a delivery gets, for "attempt 3 of 9".
+	MaxAttempts int
+	// MailConfigured: alerts are e-mailed, not only recorded.
+	MailConfigured bool
+	Range          chartRange
+	Ranges         []chartRange
+	Charts         []chartView
+	Counts         map[models.DeliveryStatus]int64
+	Tab            string // deliveries or attempts
+	Filter         logFilter
+	Deliveries     []deliveryRow
+	Attempts       []models.Attempt
 	// Older is the next page's URL when there is one; Newest the first page's
 	// when this is not it.
 	Older, Newest string
@@ -53,21 +62,33 @@ type logFilter struct {
 	Errors  formErrors
 }
 
-// WebhookShow shows a webhook's page.
+// webhookStash is what a post on the webhook's page leaves for it.
+type webhookStash struct {
+	// SecretOnce is a signing secret just generated, shown once.
+	SecretOnce string
+}
+
+// webhookStashPage names the stash of webhook id's page.
+func webhookStashPage(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
+
+// WebhookShow shows a webhook's page, with a signing secret just
+// generated (by Generate or Save) shown once.
 func (s *Handlers) WebhookShow(c *gin.Context) {
 	w, err := s.admin.LoadWebhook(c)
 	if err != nil {
 		s.FailPage(c, err)
 		return
 	}
-	s.showWebhook(c, w, "")
+	var st webhookStash
+	s.takeStash(c, webhookStashPage(w.ID), &st)
+	s.showWebhook(c, w, st.SecretOnce)
 }
 
 // showWebhook renders the page of w, with a signing secret to show once.
 func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce string) {
 	ctx := c.Request.Context()
-	p := &webhookPage{Webhook: w, State: stateOf(w), SecretOnce: secretOnce, Ranges: chartRanges,
-		Range: pickRange(c.Query("range")), Tab: "deliveries"}
+	p := &webhookPage{Webhook: w, State: stateOf(w, s.now()), SecretOnce: secretOnce, Ranges: chartRanges,
+		Range: pickRange(c.Query("range")), Tab: "deliveries", MailConfigured: s.mailer != nil}
 	if c.Query("tab") == "attempts" {
 		p.Tab = "attempts"
 	}
@@ -77,10 +98,12 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 		return
 	}
 	p.Form = newWebhookForm(w.ID, w.Status, &spec, false)
+	p.MaxAttempts = spec.MaxAttempts
 	if p.LastTest, err = s.store.LastTestOfConfig(ctx, w); err != nil {
 		s.FailPage(c, err)
 		return
 	}
+	p.TestBeforeOutage = testBeforeOutage(w, p.LastTest)
 	from, to := p.Range.bounds(s.now())
 	buckets, err := s.store.AttemptSeries(ctx, w.PanelID, w.ID, from, to, p.Range.Step)
 	if err != nil {
@@ -89,6 +112,10 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 	}
 	p.Charts = webhookCharts(buckets, p.Range.Step)
 	if p.Counts, err = s.store.CountDeliveries(ctx, w.ID); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	if p.Health, err = s.healthCardOf(c, w, p.Counts); err != nil {
 		s.FailPage(c, err)
 		return
 	}
@@ -102,6 +129,28 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 		return
 	}
 	s.render(c, http.StatusOK, "webhook", w.Label, "webhooks", p)
+}
+
+// healthCardOf gathers the health card of w.
+func (s *Handlers) healthCardOf(c *gin.Context, w *models.Webhook, counts map[models.DeliveryStatus]int64) (*healthCard, error) {
+	ctx := c.Request.Context()
+	h := &healthCard{Health: health.Parse(w.Health), Held: counts[models.DeliveryHeld]}
+	recent, err := s.store.RecentAttempts(ctx, w.ID, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(recent) > 0 {
+		h.LastAttempt = &recent[0]
+	}
+	if h.NextRetry, err = s.store.NextRetryAt(ctx, w.PanelID, w.ID); err != nil {
+		return nil, err
+	}
+	alerts, err := s.store.AlertHistory(ctx, w.PanelID, w.ID, 5)
+	if err != nil {
+		return nil, err
+	}
+	h.Alerts = alertRows(alerts)
+	return h, nil
 }
 
 // readLogFilter reads the logs' filter; a time that cannot be read is
@@ -219,6 +268,10 @@ func (p *webhookPage) logURL(extra url.Values) string {
 	return "/webhooks/" + strconv.FormatInt(p.Webhook.ID, 10) + "?" + q.Encode() + "#logs"
 }
 
+// Back is this page's log as filtered, for a post from it (a replay) to
+// come back to.
+func (p *webhookPage) Back() string { return p.logURL(nil) }
+
 // Failed is how many deliveries wait for a replay.
 func (p *webhookPage) Failed() int64 { return p.Counts[models.DeliveryFailed] }
 
@@ -226,6 +279,9 @@ func (p *webhookPage) Failed() int64 { return p.Counts[models.DeliveryFailed] }
 func (r deliveryRow) Replayable() bool {
 	return r.Status == models.DeliveryFailed || r.Status == models.DeliveryDelivered
 }
+
+// Retrying says whether a delivery failed and waits for another attempt.
+func (r deliveryRow) Retrying() bool { return r.Status == models.DeliveryPending && r.Attempts > 0 }
 
 // PublicID is the delivery_id receivers see.
 func (r deliveryRow) PublicID() string { return models.DeliveryID(r.ID) }

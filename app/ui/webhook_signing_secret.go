@@ -11,8 +11,9 @@ import (
 )
 
 // WebhookSigningSecret generates (or rotates) a webhook's signing secret
-// and shows it on the answer to this post, once: it is not behind a
-// redirect, so it is in no URL, flash or later page. remove=1 removes it.
+// and shows it once, on the webhook's page the post redirects to: sealed
+// in the server-side stash, so it is in no URL or cookie, and a reload
+// neither shows it again nor rotates it again. remove=1 removes it.
 func (s *Handlers) WebhookSigningSecret(c *gin.Context) {
 	w, err := s.admin.LoadWebhook(c)
 	if err != nil {
@@ -33,5 +34,7 @@ func (s *Handlers) WebhookSigningSecret(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/webhooks/"+strconv.FormatInt(w.ID, 10))
 		return
 	}
-	s.showWebhook(c, w, secret)
+	s.setFlash(c, "ok", "New signing secret made: copy it now.")
+	s.redirectWith(c, webhookStashPage(w.ID), http.StatusOK, webhookStash{SecretOnce: secret},
+		"/webhooks/"+strconv.FormatInt(w.ID, 10)+"#signing-secret")
 }

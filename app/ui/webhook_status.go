@@ -51,3 +51,51 @@ func (s *Handlers) webhookSwitch(c *gin.Context, do func(panelID, id int64) (*mo
 	}
 	c.Redirect(http.StatusSeeOther, "/webhooks/"+strconv.FormatInt(id, 10))
 }
+
+// WebhookRecover is the banner's "Test now and re-enable" on a webhook
+// that is out of service: it tests the saved settings and, on HTTP 200,
+// puts the webhook back in service and releases its held deliveries in
+// order, saying how many. A failed test says what the endpoint answered
+// and changes nothing else.
+func (s *Handlers) WebhookRecover(c *gin.Context) {
+	w, err := s.admin.LoadWebhook(c)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	target := "/webhooks/" + strconv.FormatInt(w.ID, 10)
+	if w.Status == models.StatusActive {
+		s.setFlash(c, "ok", "“"+w.Label+"” is already in service.")
+		c.Redirect(http.StatusSeeOther, target)
+		return
+	}
+	r, err := s.webhooks(c).TestAndActivate(c.Request.Context(), httpx.PanelOf(c), w)
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		s.setFlash(c, "error", sentence(ce.Message)+".")
+	case err != nil:
+		s.FailPage(c, api.WebhookErr(err))
+		return
+	case !r.Test.Passed:
+		s.setFlash(c, "error", "Still failing: the test got "+testAnswer(r.Test)+
+			". Only HTTP 200 re-enables it; its deliveries stay held.")
+	default:
+		msg := fmt.Sprintf("Test passed (HTTP 200). “%s” is active again", w.Label)
+		if r.Released > 0 {
+			msg += fmt.Sprintf(" and sends its %s held, oldest first.", plural(r.Released, "event", "events"))
+		} else {
+			msg += "; nothing was held."
+		}
+		s.setFlash(c, "ok", msg)
+	}
+	c.Redirect(http.StatusSeeOther, target)
+}
+
+// testAnswer says what a test request came to: its status, or its error.
+func testAnswer(t *models.WebhookTest) string {
+	if t.StatusCode != 0 {
+		return "HTTP " + strconv.Itoa(t.StatusCode)
+	}
+	return "no answer (" + t.Error + ")"
+}

@@ -67,23 +67,56 @@ func (s *Service) Test(ctx context.Context, panel *models.Panel, webhookID *int6
 // Re-enabling an endpoint the failure tracker disabled resets its health
 // and tells the alert recipients; the webhook returned shows that.
 func (s *Service) Activate(ctx context.Context, panelID, id int64) (*models.Webhook, error) {
+	w, _, err := s.activate(ctx, panelID, id)
+	return w, err
+}
+
+// activate is Activate, which also says how many held deliveries it released.
+func (s *Service) activate(ctx context.Context, panelID, id int64) (*models.Webhook, int64, error) {
 	before, err := s.Store.Webhook(ctx, panelID, id)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	w, released, err := s.Store.ActivateWebhook(ctx, panelID, id)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if s.Tracker != nil && s.Tracker.Reenabled(ctx, before, released) {
 		if w, err = s.Store.Webhook(ctx, panelID, id); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if released > 0 {
 		s.Flush(ctx, w.ID, 0)
 	}
-	return w, nil
+	return w, released, nil
+}
+
+// Recovery is what TestAndActivate came to: the test, and when it passed
+// the webhook back in service with how many held deliveries it released.
+type Recovery struct {
+	Test     *models.WebhookTest
+	Webhook  *models.Webhook
+	Released int64
+}
+
+// TestAndActivate is recovery in one step: it tests w as saved and, when
+// the test passes (HTTP 200), puts w back in service and releases what it
+// held, in order. A failed test changes nothing but the last test.
+func (s *Service) TestAndActivate(ctx context.Context, panel *models.Panel, w *models.Webhook) (*Recovery, error) {
+	spec, err := s.Store.Spec(w)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.Test(ctx, panel, &w.ID, &spec)
+	if err != nil || !t.Passed {
+		return &Recovery{Test: t}, err
+	}
+	after, released, err := s.activate(ctx, panel.ID, w.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Recovery{Test: t, Webhook: after, Released: released}, nil
 }
 
 // Replay sends deliveries of w again from the first attempt (all failed

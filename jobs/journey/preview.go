@@ -35,12 +35,48 @@ var (
 		"email": "test.user@example.com"}
 )
 
+// PreviewEvent says which event a run carries when it reaches node
+// nodeID: the awaited event of the last wait whose "happened" exit it took
+// on the way (wait is that step), or its trigger (wait is nil). It follows
+// the first path from the trigger, a happened exit before a timeout, since
+// that is the one the preview shows; a timeout exit leaves the event as
+// it was.
+func PreviewEvent(def *Definition, nodeID string) (wait *Node) {
+	onPath := map[string]bool{}
+	var walk func(id string, last *Node) (*Node, bool)
+	walk = func(id string, last *Node) (*Node, bool) {
+		if id == nodeID {
+			return last, true
+		}
+		n := def.Node(id)
+		if id == "" || n == nil || onPath[id] {
+			return nil, false
+		}
+		onPath[id] = true
+		defer delete(onPath, id)
+		if n.Type == TypeWait {
+			if w, ok := walk(n.Happened, n); ok {
+				return w, true
+			}
+			return walk(n.Timeout, last)
+		}
+		return walk(n.Next, last)
+	}
+	t := def.Trigger()
+	if t == nil {
+		return nil
+	}
+	w, _ := walk(t.Next, nil)
+	return w
+}
+
 // PreviewBatch is the batch the webhook node nodeID of a journey would
 // send for a sample contact, built by the engine's own code: the run
 // enters on a sample of the trigger's event, the actions before have sent
-// their messages, and the item is finished as the outbox row would be
-// (delivery id, PII hashing), then wrapped under the panel's key. It is
-// indented for reading.
+// their messages, the event the node sends is the one a run carries there
+// (PreviewEvent: the awaited one after a wait's "happened" exit), and the
+// item is finished as the outbox row would be (delivery id, PII hashing),
+// then wrapped under the panel's key. It is indented for reading.
 func PreviewBatch(panel, journeyName string, def *Definition, nodeID string, asset models.AssetInfo, now time.Time) ([]byte, error) {
 	// Copies of the samples, so hashing the preview's PII never touches them.
 	ev := &Event{ID: "evt_preview", Name: "open", Channel: "email", MsgID: "546", Properties: maps.Clone(previewProperties), At: now}
@@ -48,6 +84,14 @@ func PreviewBatch(panel, journeyName string, def *Definition, nodeID string, ass
 		ev.Name, ev.Channel = t.Event, t.Channel
 	}
 	st := &State{Trigger: ev, Last: ev}
+	if w := PreviewEvent(def, nodeID); w != nil && w.Event != "" {
+		awaited := *ev
+		awaited.ID, awaited.Name, awaited.Properties = "evt_preview_awaited", w.Event, maps.Clone(previewProperties)
+		if w.Channel != "" {
+			awaited.Channel = w.Channel
+		}
+		st.Last = &awaited
+	}
 	for _, n := range def.Nodes {
 		if n.Type == TypeAction {
 			st.Sent = append(st.Sent, Sent{Node: n.ID, MsgID: models.NewULID(now).String(), Channel: n.Channel, MessageName: n.MessageName})

@@ -58,3 +58,39 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// The preview sends the event a run carries at the webhook step: the
+// awaited one after a wait's "happened" exit, the trigger after its
+// timeout (the case: the preview said "open" where the delivery
+// carried the awaited "click").
+func TestPreviewFollowsThePath(t *testing.T) {
+	t.Parallel()
+	def := &Definition{Name: "Clicks", Nodes: []Node{
+		{ID: "start", Type: TypeTrigger, Event: "open", Channel: "email", Next: "wait"},
+		{ID: "wait", Type: TypeWait, Event: "click", Within: "1h", Happened: "on_click", Timeout: "on_timeout"},
+		{ID: "on_click", Type: TypeWebhook, WebhookID: 7, Next: "end"},
+		{ID: "on_timeout", Type: TypeWebhook, WebhookID: 7, Next: "end"},
+		{ID: "after_both", Type: TypeStop},
+		{ID: "end", Type: TypeStop},
+	}}
+	now := time.Date(2022, 12, 2, 15, 48, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		node, event string
+		wait        bool
+	}{
+		{"on_click", "click", true},
+		{"on_timeout", "open", false},
+	} {
+		t.Run(tc.node, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.wait, PreviewEvent(def, tc.node) != nil)
+			raw, err := PreviewBatch("acme_prod", "Clicks", def, tc.node, models.AssetInfo{ID: 7, Label: "Orders"}, now)
+			require.NoError(t, err)
+			var doc map[string][]Item
+			require.NoError(t, json.Unmarshal(raw, &doc))
+			it := doc["acme_prod"][0]
+			require.Equal(t, tc.event, it.Event)
+			require.Equal(t, "email", it.Channel, "the wait names no channel: the trigger's")
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/models"
+)
+
+// healthCard is what the webhook page's health card shows: the failure
+// tracker's view, the last answer, what waits and what people were told.
+type healthCard struct {
+	health.Health
+	// LastAttempt is the latest request to the endpoint; nil before the first.
+	LastAttempt *models.Attempt
+	// NextRetry is when the earliest delivery that failed is due again.
+	NextRetry time.Time
+	Held      int64
+	Alerts    []alertRow
+}
+
+// Trouble says whether the card has an outage to tell about.
+func (h *healthCard) Trouble() bool { return h.ConsecutiveFailures > 0 || h.FailingSince != nil }
+
+// alertRow is one alert of the history: what, when, to whom, and whether
+// it went out or why not.
+type alertRow struct {
+	models.AlertEntry
+	What    string
+	Outcome string
+	Tone    string
+}
+
+// alertWords name the alert states for people.
+var alertWords = map[string]string{
+	string(health.AlertDegraded):  "Failing often",
+	string(health.AlertDisabled):  "Disabled",
+	string(health.AlertRecovered): "Recovered",
+}
+
+// newAlertRow says what became of an alert: sent to its recipients, kept
+// unsent (and why: no mail server, or it failed), or sent to nobody.
+func newAlertRow(e models.AlertEntry) alertRow {
+	r := alertRow{AlertEntry: e, What: alertWords[e.State]}
+	if r.What == "" {
+		r.What = e.State
+	}
+	switch {
+	case e.SentAt != nil && e.Recipients != "":
+		r.Outcome, r.Tone = "sent", "ok"
+	case e.SentAt != nil:
+		r.Outcome, r.Tone = "not sent: nobody gets alert e-mail", "warn"
+	case e.LastError != "":
+		r.Outcome, r.Tone = "not sent: "+e.LastError, "bad"
+	default:
+		r.Outcome, r.Tone = "waiting to be sent", "muted"
+	}
+	return r
+}
+
+func alertRows(es []models.AlertEntry) []alertRow {
+	out := make([]alertRow, len(es))
+	for i, e := range es {
+		out[i] = newAlertRow(e)
+	}
+	return out
+}
+
+// testBeforeOutage says whether t, the last test shown, ran before w was
+// disabled by the failure tracker: it does not count for enabling w again
+// (only a test passed after disabled_at does).
+func testBeforeOutage(w *models.Webhook, t *models.WebhookTest) bool {
+	return t != nil && w.DisabledAt != nil && !t.CreatedAt.After(*w.DisabledAt)
+}

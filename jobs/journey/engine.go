@@ -591,11 +591,6 @@ func runState(r *models.Run) *State {
 	return &st
 }
 
-func cloneRun(r *models.Run) *models.Run {
-	c := *r
-	return &c
-}
-
 // EventOf is a stored event as a run sees it.
 func EventOf(ev *models.Event) *Event {
 	return &Event{ID: models.ULIDString(ev.ID), Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID,

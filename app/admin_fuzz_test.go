@@ -62,6 +62,7 @@ var adminRoutes = []adminRoute{
 	{"POST", "/api/v1/journeys/{journey}/pause", ""},
 	{"POST", "/api/v1/journeys/{journey}/stop", ""},
 	{"GET", "/api/v1/journeys/{journey}/runs", ""},
+	{"GET", "/api/v1/journeys/{journey}/stats", ""},
 	{"POST", "/api/v1/contacts", `{"email": "c@example.com", "attributes": {"CITY": "Pune", "SCORE": 5, "VIP": true}}`},
 	{"GET", "/api/v1/contacts?email=c%40example.com", ""},
 	{"GET", "/api/v1/contacts/{contact}", ""},

@@ -190,7 +190,7 @@ func TestUIJourneyWebhookAnswer(t *testing.T) {
 
 	form := url.Values{"webhook_id": {itoa(batched)}, "next": {"end2"}, "delivered": {""}, "failed": {"end"},
 		"save_path": {"data.score", ""}, "save_attribute": {"score", ""}}
-	res = ui.Post(path+"/steps/hook", form, nil)
+	res = ui.Submit(path+"/steps/hook", form) // refused: back to the form, which answers 400
 	require.Equal(t, http.StatusBadRequest, res.Status, res.Body)
 	require.Contains(t, res.Body, `data-error-for="save" >Saving from the response needs webhook &#34;Batched&#34; to send one event per request (batch_size 1); it sends up to 100.</p>`)
 	require.Contains(t, res.Body, `value="data.score"`, "what was typed stays in the form")

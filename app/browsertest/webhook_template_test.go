@@ -76,7 +76,7 @@ func TestWebhookTemplateEditorPreview(t *testing.T) {
 	require.Equal(t, models.BodyTemplate, w.BodyFormat)
 	require.Equal(t, models.SignatureHMAC, w.SignatureScheme)
 	require.Equal(t, "{\"email\": {{ contact.email | json }},\n \"event\": {{ event.name | json }}}", w.BodyTemplate) //nolint:testifylint // a template, kept as typed
-	waitText(t, ctx, "dl.facts", "Liquid template, application/json")
+	waitText(t, ctx, `[aria-labelledby="settings-h"] dl.facts`, "Liquid template, application/json")
 
 	// The edit form shows the saved template and its preview.
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`.page-head a[href$="/edit"]`)))

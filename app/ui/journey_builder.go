@@ -248,7 +248,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 		s.FailPage(c, err)
 		return
 	}
-	p.Canvas = canvasLayout(j.ID, def, stats, names)
+	p.Canvas = canvasLayout(j.ID, saved, stats, names) // what runs follow, not a refused edit
 	if p.Selected != nil && p.Selected.Node.Type == journey.TypeWebhook {
 		p.PreviewEvent = previewEventText(def, p.Selected.Node.ID)
 		p.Preview, err = s.previewItem(c, j, def, p.Selected.Node.ID, hooks)

@@ -138,3 +138,41 @@ func TestSubscriptionValidation(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, raw)
 	require.Empty(t, shown.Subscriptions)
 }
+
+// With body_format json and batch_size 1 a subscribed asset receives the
+// event exactly as the sender wrote it: key order, spacing, the timestamp
+// as sent, no delivery_id; alone or inside an array.
+func TestSubscriptionJSONSendsTheEventUnchanged(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	env.ActiveWebhook("Visits as JSON", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1, "body_format": "json",
+		"subscriptions": []any{map[string]any{"event": "NEW_VISIT"}}})
+	key := env.IngestKey()
+	alone := `{"timestamp": 1669996085, "event": "NEW_VISIT",  "event_id": "raw-1", "email": "a@example.com",` +
+		` "properties": {"z": 1.50, "a": 12345678901234567890, "page": "/pricing"}, "firstName": "Ann"}`
+	first := `{"event":"NEW_VISIT","event_id":"raw-2","user":{"external_id":"u-2"},"visitor_id":7}`
+	second := `{ "properties" : { "b" : [ 1, 2 ] }, "event_id" : "raw-3", "event" : "NEW_VISIT" }`
+	code, raw := env.Ingest(key, "web", alone, "application/json")
+	require.Equal(t, 200, code, raw)
+	code, raw = env.Ingest(key, "web", "[\n  "+first+",\n  "+second+"\n]", "application/json")
+	require.Equal(t, 200, code, raw)
+
+	recv.WaitFor(t, 10*time.Second, "three subscribed events", func() bool { return len(recv.Delivered()) == 3 })
+	got := map[string]bool{}
+	for _, r := range recv.Requests() {
+		t.Logf("the receiver saw: Content-Type: %s\n%s", r.Header.Get("Content-Type"), r.Body)
+		require.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		got[string(r.Body)] = true
+	}
+	require.Equal(t, map[string]bool{alone: true, first: true, second: true}, got)
+
+	// Processed, the event keeps no second copy of itself.
+	for _, id := range []string{"raw-1", "raw-2", "raw-3"} {
+		processedEvent(t, env, id)
+		var left int64
+		require.NoError(t, env.Store.DBForTest().Raw(`SELECT count(*) FROM events WHERE panel_id = ? AND event_id = ? AND raw IS NOT NULL`,
+			env.Panel.ID, id).Scan(&left).Error)
+		require.Zero(t, left, id)
+	}
+}

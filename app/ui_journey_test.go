@@ -216,3 +216,57 @@ func TestUIJourneyWebhookAnswer(t *testing.T) {
 	require.Contains(t, page.Body, `<option value="end" selected>end</option>`)
 	require.Contains(t, page.Body, `name="save_path" aria-label="Response field (dotted path)" placeholder="data.score" value="data.score"`)
 }
+
+// The step forms show and edit a wait's property filters and a webhook
+// step's data tables; a refused value is named at its field.
+func TestUIJourneyWaitFiltersAndUDTParams(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	recv := apptest.NewReceiver(t)
+	env.User(uiEmail, uiPassword)
+	ui := env.SignIn(uiEmail, uiPassword)
+	hook := env.ActiveWebhook("Clicks", recv.URL, nil)
+	res := ui.Post("/journeys", url.Values{"name": {"Offer clicks"}, "event": {"open"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	path := res.Location
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps", url.Values{"after": {"start"}, "type": {"wait_for_event"}}, nil).Status)
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps", url.Values{"after": {"wait"}, "type": {"webhook"}}, nil).Status)
+	load := func() *journey.Definition {
+		var j struct{ Nodes []journey.Node }
+		code, raw := env.Call("GET", "/api/v1"+path, nil, &j)
+		require.Equal(t, http.StatusOK, code, raw)
+		return &journey.Definition{Nodes: j.Nodes}
+	}
+
+	page := ui.Get(path + "?step=wait")
+	require.Contains(t, page.Body, `<option value="property" selected>property</option>`, "a wait's new filter row filters properties")
+
+	wait := url.Values{"event": {"click"}, "channel": {"email"}, "within": {"1h"}, "happened": {"hook"}, "timeout": {"end"},
+		"filter_kind": {"attribute", ""}, "filter_name": {"country", ""}, "filter_op": {"eq", "eq"}, "filter_value": {"Canada", ""}}
+	res = ui.Submit(path+"/steps/wait", wait)
+	require.Equal(t, http.StatusBadRequest, res.Status, res.Body)
+	require.Contains(t, res.Body, `data-error-for="filters" >`)
+	require.Contains(t, res.Body, "a wait filters the awaited event")
+	require.Empty(t, load().Node("wait").Filters, "a refused filter is not stored")
+
+	wait["filter_kind"], wait["filter_name"], wait["filter_value"] = []string{"property", ""}, []string{"url", ""}, []string{"https://shop.example/offer", ""}
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/wait", wait, nil).Status)
+
+	hookForm := url.Values{"webhook_id": {itoa(hook)}, "next": {"end"}, "udt_params": {"orders, bad name"}}
+	res = ui.Submit(path+"/steps/hook", hookForm)
+	require.Equal(t, http.StatusBadRequest, res.Status, res.Body)
+	require.Contains(t, res.Body, `data-error-for="udt_params" >`)
+	require.Contains(t, res.Body, `value="orders, bad name"`, "what was typed stays in the form")
+	hookForm.Set("udt_params", "orders, loyalty")
+	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/hook", hookForm, nil).Status)
+
+	def := load()
+	require.Equal(t, []journey.Filter{{Property: "url", Op: "eq", Value: "https://shop.example/offer"}}, def.Node("wait").Filters)
+	require.Equal(t, []string{"orders", "loyalty"}, def.Node("hook").UDTParams)
+	page = ui.Get(path + "?step=wait")
+	require.Contains(t, page.Body, "Wait up to 1h for click on Email where url eq https://shop.example/offer")
+	require.Contains(t, page.Body, `name="filter_name" aria-label="Name" placeholder="COUNTRY" value="url"`)
+	require.Contains(t, page.Body, "data tables orders, loyalty")
+	page = ui.Get(path + "?step=hook")
+	require.Contains(t, page.Body, `name="udt_params" value="orders, loyalty"`)
+}

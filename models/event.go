@@ -28,8 +28,11 @@ type Event struct {
 	Properties map[string]any `gorm:"serializer:json"`
 	// RawProperties, when set, is Properties as JSON text, stored as is.
 	RawProperties json.RawMessage `gorm:"-"`
-	OccurredAt    time.Time
-	ReceivedAt    time.Time
+	// Raw is the event object as the sender wrote it (JSON ingest only),
+	// kept until the event is processed: subscriptions may send it as is.
+	Raw        json.RawMessage `gorm:"-"`
+	OccurredAt time.Time
+	ReceivedAt time.Time
 	// Part is the partition the event is processed in.
 	Part int16
 	// User names the contact and UserAttributes are merged into it, until
@@ -75,6 +78,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) ([]bool, error
 	channels, msgids, props := make([]string, n), make([]string, n), make([]string, n)
 	occurred, received := make([]time.Time, n), make([]time.Time, n)
 	parts, users, attrs, panels := make([]int16, n), make([]*string, n), make([]*string, n), make([]int64, n)
+	raws := make([]*string, n)
 	for i := range events {
 		e := &events[i]
 		raw := e.RawProperties
@@ -87,6 +91,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) ([]bool, error
 		ids[i], eventIDs[i], sources[i], names[i] = e.ID.String(), e.EventID, e.Source, e.Name
 		channels[i], msgids[i], props[i] = e.Channel, e.MsgID, string(raw)
 		occurred[i], received[i], parts[i], panels[i] = e.OccurredAt, e.ReceivedAt, e.Part, e.PanelID
+		raws[i] = nullable(string(e.Raw))
 		if e.User != nil && !e.User.Empty() {
 			u, _ := json.Marshal(identityJSON(*e.User))
 			a, _ := json.Marshal(e.UserAttributes)
@@ -94,15 +99,15 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) ([]bool, error
 		}
 	}
 	rows, err := s.sql.QueryContext(ctx, `INSERT INTO events (id, panel_id, event_id, source, name, channel, msgid,
-			properties, occurred_at, received_at, part, user_identity, user_attributes)
+			properties, occurred_at, received_at, part, user_identity, user_attributes, raw)
 		SELECT v.id::uuid, v.panel, v.event_id, v.source, v.name, v.channel, v.msgid, v.props::jsonb, v.occurred, v.received,
-		       v.part, v.usr::jsonb, v.attrs::jsonb
+		       v.part, v.usr::jsonb, v.attrs::jsonb, v.raw
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-		            $9::timestamptz[], $10::timestamptz[], $11::smallint[], $12::text[], $13::text[])
-		     AS v(panel, id, event_id, source, name, channel, msgid, props, occurred, received, part, usr, attrs)
+		            $9::timestamptz[], $10::timestamptz[], $11::smallint[], $12::text[], $13::text[], $14::text[])
+		     AS v(panel, id, event_id, source, name, channel, msgid, props, occurred, received, part, usr, attrs, raw)
 		ON CONFLICT (panel_id, event_id) DO NOTHING
 		RETURNING id`, panels, ids, eventIDs, sources, names, channels, msgids, props, occurred, received,
-		parts, users, attrs)
+		parts, users, attrs, raws)
 	if err != nil {
 		return nil, fmt.Errorf("models: insert events: %w", err)
 	}
@@ -136,7 +141,7 @@ func (s *Store) ClaimEvents(ctx context.Context, q Querier, panelID int64, part 
 		return nil, true, nil
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, event_id, source, name, channel, msgid, properties, occurred_at, received_at,
-			user_identity, user_attributes
+			user_identity, user_attributes, raw
 		FROM events WHERE panel_id = $1 AND part = $2 AND processed_at IS NULL
 		ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`, panelID, part, limit)
 	if err != nil {
@@ -145,12 +150,13 @@ func (s *Store) ClaimEvents(ctx context.Context, q Querier, panelID int64, part 
 	defer rows.Close()
 	for rows.Next() {
 		e := Event{PanelID: panelID, Part: part}
-		var props, user, attrs []byte
+		var props, user, attrs, raw []byte
 		if err := rows.Scan(&e.ID, &e.EventID, &e.Source, &e.Name, &e.Channel, &e.MsgID, &props, &e.OccurredAt, &e.ReceivedAt,
-			&user, &attrs); err != nil {
+			&user, &attrs, &raw); err != nil {
 			return nil, false, fmt.Errorf("models: claim events: %w", err)
 		}
 		e.RawProperties = props // the exact numbers, for subscribed deliveries
+		e.Raw = raw
 		_ = json.Unmarshal(props, &e.Properties)
 		if e.Properties == nil {
 			e.Properties = map[string]any{}
@@ -185,7 +191,7 @@ func (s *Store) MarkProcessed(ctx context.Context, q Querier, ids []uuid.UUID, c
 		strs[i] = id.String()
 	}
 	_, err := q.ExecContext(ctx, `UPDATE events e SET processed_at = $3, contact_id = v.contact, user_identity = NULL,
-			user_attributes = NULL
+			user_attributes = NULL, raw = NULL
 		FROM unnest($1::uuid[], $2::bigint[]) AS v(id, contact) WHERE e.id = v.id`, strs, contactIDs, s.Now())
 	if err != nil {
 		return fmt.Errorf("models: mark events processed: %w", err)

@@ -81,6 +81,7 @@ func normalizeSubscriptions(subs []Subscription) ([]Subscription, error) {
 // processor needs it.
 type SubscribedAsset struct {
 	AssetInfo
+	BodyFormat    string
 	Subscriptions []Subscription
 }
 
@@ -88,7 +89,7 @@ type SubscribedAsset struct {
 // take deliveries (all but untested ones: an inactive or disabled asset
 // holds them, as it holds a journey's).
 func (s *Store) SubscribedAssets(ctx context.Context, q Querier, panelID int64) ([]SubscribedAsset, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, label, status, hash_pii, batch_wait_ms, subscriptions FROM webhooks
+	rows, err := q.QueryContext(ctx, `SELECT id, label, status, hash_pii, batch_wait_ms, batch_size, body_format, subscriptions FROM webhooks
 		WHERE panel_id = $1 AND subscriptions <> '[]'::jsonb AND status <> $2 ORDER BY id`, panelID, StatusUntested)
 	if err != nil {
 		return nil, fmt.Errorf("models: subscribed assets: %w", err)
@@ -98,7 +99,7 @@ func (s *Store) SubscribedAssets(ctx context.Context, q Querier, panelID int64) 
 	for rows.Next() {
 		var a SubscribedAsset
 		var subs []byte
-		if err := rows.Scan(&a.ID, &a.Label, &a.Status, &a.HashPII, &a.BatchWaitMS, &subs); err != nil {
+		if err := rows.Scan(&a.ID, &a.Label, &a.Status, &a.HashPII, &a.BatchWaitMS, &a.BatchSize, &a.BodyFormat, &subs); err != nil {
 			return nil, fmt.Errorf("models: subscribed assets: %w", err)
 		}
 		if err := json.Unmarshal(subs, &a.Subscriptions); err != nil {

@@ -127,6 +127,7 @@ func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, 
 		if !ev.extraProperties {
 			ev.RawProperties = props
 		}
+		ev.Raw = o
 		out[i] = ev.Incoming
 	}
 	return out, nil

@@ -196,10 +196,17 @@ func stepSummary(n *journey.Node, names stepNames) string {
 	case journey.TypeAction:
 		return fmt.Sprintf("Send “%s” by %s", n.MessageName, channelName(n.Channel))
 	case journey.TypeWait:
-		return fmt.Sprintf("Wait up to %s for %s", n.Within, on(n.Event, n.Channel))
+		s := fmt.Sprintf("Wait up to %s for %s", n.Within, on(n.Event, n.Channel))
+		if len(n.Filters) > 0 {
+			s += " where " + filtersText(n.Filters)
+		}
+		return s
 	case journey.TypeWebhook:
 		s := fmt.Sprintf("Send to %s: %d event params, %d attributes, %d custom", named(names.assets, "webhook", n.WebhookID),
 			len(n.EventParams), len(n.AttParams), len(n.CustomParams))
+		if len(n.UDTParams) > 0 {
+			s += ", data tables " + strings.Join(n.UDTParams, ", ")
+		}
 		if n.AwaitsOutcome() {
 			s += "; waits for the answer"
 		}
@@ -215,4 +222,14 @@ func stepSummary(n *journey.Node, names stepNames) string {
 		return "The run ends here"
 	}
 	return strings.TrimSpace(n.Type)
+}
+
+// filtersText says what filters ask, as typed: "url eq https://shop/offer
+// and linkid exists".
+func filtersText(filters []journey.Filter) string {
+	parts := make([]string, len(filters))
+	for i, f := range filters {
+		parts[i] = strings.TrimSpace(strings.Join([]string{f.Attribute + f.Property, f.Op, filterValue(f.Value)}, " "))
+	}
+	return strings.Join(parts, " and ")
 }

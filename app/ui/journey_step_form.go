@@ -36,6 +36,7 @@ func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
 	case journey.TypeWait:
 		n.Event, n.Channel, n.Within, n.OfNode = get("event"), get("channel"), get("within"), get("of_node")
 		n.Happened, n.Timeout = get("happened"), get("timeout")
+		n.Filters = filtersFromForm(form)
 	case journey.TypeWebhook:
 		id, err := strconv.ParseInt(get("webhook_id"), 10, 64)
 		if err != nil {
@@ -44,6 +45,7 @@ func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
 		n.WebhookID = id
 		n.EventParams = paramsFromForm(form["event_params"], get("event_params_other"), false)
 		n.AttParams = paramsFromForm(form["att_params"], get("att_params_other"), true)
+		n.UDTParams = paramsFromForm(nil, get("udt_params"), false)
 		n.CustomParams = nil
 		keys, values := form["custom_key"], form["custom_value"]
 		for i, k := range keys {

@@ -28,6 +28,9 @@ type Incoming struct {
 	// RawProperties is Properties as the sender wrote them, stored as they
 	// are rather than encoded again; nil when there is no such text.
 	RawProperties json.RawMessage
+	// Raw is the whole event object as the sender wrote it, nil when it
+	// came as a form: subscriptions may deliver it unchanged.
+	Raw json.RawMessage
 	// User identifies the contact (may be empty: the event is stored but
 	// moves no journey) and Attributes are merged into it.
 	User       models.Identity
@@ -64,7 +67,7 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 	for i, ev := range in {
 		events[i] = models.Event{ID: models.NewID(now), PanelID: panel.ID, EventID: ev.EventID, Source: source,
 			Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID, Properties: ev.Properties, RawProperties: ev.RawProperties,
-			OccurredAt: ev.At, ReceivedAt: now}
+			Raw: ev.Raw, OccurredAt: ev.At, ReceivedAt: now}
 		if events[i].EventID == "" {
 			events[i].EventID = "evt_" + models.ULIDString(events[i].ID)
 		}

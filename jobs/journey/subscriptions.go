@@ -28,7 +28,10 @@ func (w *work) deliverSubscribed(ctx context.Context, events []models.Event) err
 				continue
 			}
 			id := models.NewID(w.fx.now)
-			item, err := SubscriptionItem(ev, id, a.HashPII)
+			item, err := []byte(ev.Raw), error(nil)
+			if !SendsRaw(&a, ev) {
+				item, err = SubscriptionItem(ev, id, a.HashPII)
+			}
 			if err != nil {
 				w.e.Log.Error("subscribed event cannot be encoded; skipped", "webhook_id", a.ID, "event_id", ev.EventID, "error", err)
 				continue
@@ -40,6 +43,15 @@ func (w *work) deliverSubscribed(ctx context.Context, events []models.Event) err
 		}
 	}
 	return nil
+}
+
+// SendsRaw reports whether an asset receives the event exactly as the
+// sender wrote it (README, "Event-type subscriptions"): with body_format
+// json and batch_size 1 the body is the item itself, so the item is the
+// sender's JSON object, byte for byte, when the event came as JSON and no
+// hash_pii must change it. It carries no delivery_id then.
+func SendsRaw(a *models.SubscribedAsset, ev *models.Event) bool {
+	return a.BodyFormat == string(models.BodyJSON) && a.BatchSize == 1 && !a.HashPII && len(ev.Raw) > 0
 }
 
 // Subscribed reports whether any of an asset's subscriptions asks for an

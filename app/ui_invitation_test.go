@@ -181,10 +181,10 @@ func TestUIInvitationAccept(t *testing.T) {
 		outsider(t, env, "erin@example.com", "rival")
 		link := mailedInvite(t, env, ana, "erin@example.com")
 		visitor := env.NewUI()
-		res := visitor.Post(link, url.Values{"password": {"not-erins-password"}}, nil)
+		res := visitor.Follow(visitor.Post(link, url.Values{"password": {"not-erins-password"}}, nil))
 		require.Equal(t, http.StatusUnauthorized, res.Status)
 		require.Contains(t, res.Body, `data-error-for="password" >Is not the password of the Herald account of erin@example.com`)
-		res = visitor.Post(link, url.Values{"password": {"short"}}, nil)
+		res = visitor.Follow(visitor.Post(link, url.Values{"password": {"short"}}, nil))
 		require.Equal(t, http.StatusBadRequest, res.Status)
 		require.Contains(t, res.Body, "Must be at least 8 characters")
 		require.NotContains(t, panelEmails(t, env, "acme_prod"), "erin@example.com")
@@ -201,7 +201,7 @@ func TestUIInvitationAccept(t *testing.T) {
 	t.Run("new account", func(t *testing.T) {
 		link := mailedInvite(t, env, ana, "frank@example.com")
 		visitor := env.NewUI()
-		res := visitor.Post(link, url.Values{"password": {"short"}}, nil)
+		res := visitor.Follow(visitor.Post(link, url.Values{"password": {"short"}}, nil))
 		require.Equal(t, http.StatusBadRequest, res.Status)
 		require.Contains(t, res.Body, `data-error-for="password" >Must be at least 8 characters`)
 		_, err := env.Store.UserByEmail(ctx, "frank@example.com")
@@ -231,7 +231,7 @@ func TestUIInvitationAccept(t *testing.T) {
 
 	t.Run("wrong user", func(t *testing.T) {
 		link := invite(t, ana, "hank@example.com")
-		for _, res := range []apptest.Result{ana.Get(link), ana.Post(link, url.Values{"password": {uiPassword}}, nil)} {
+		for _, res := range []apptest.Result{ana.Get(link), ana.Follow(ana.Post(link, url.Values{"password": {uiPassword}}, nil))} {
 			require.Equal(t, http.StatusForbidden, res.Status)
 			require.Contains(t, res.Body, "This invitation is for <strong>hank@example.com</strong>, and you are signed in as <strong>ana@example.com</strong>")
 		}
@@ -401,17 +401,18 @@ func TestUIInvitationPasswordIsRateLimited(t *testing.T) {
 	outsider(t, env, "kim@example.com", "rival")
 	link := mailedInvite(t, env, env.SignIn(uiEmail, uiPassword), "kim@example.com")
 	guesser := env.NewUI()
-	var res apptest.Result
+	var post, res apptest.Result
 	for i := range 20 {
-		res = guesser.Post(link, url.Values{"password": {"guess-number-" + itoa(int64(i))}}, nil)
-		if res.Status != http.StatusUnauthorized {
+		post = guesser.Post(link, url.Values{"password": {"guess-number-" + itoa(int64(i))}}, nil)
+		if res = guesser.Follow(post); res.Status != http.StatusUnauthorized {
 			break
 		}
 	}
 	require.Equal(t, http.StatusTooManyRequests, res.Status)
-	require.NotEmpty(t, res.Header.Get("Retry-After"))
+	require.NotEmpty(t, post.Header.Get("Retry-After"))
 	require.Contains(t, res.Body, "Too many attempts")
-	res = env.NewUI().Post("/login", url.Values{"email": {"kim@example.com"}, "password": {"one-more-guess"}}, nil)
+	other := env.NewUI()
+	res = other.Follow(other.Post("/login", url.Values{"email": {"kim@example.com"}, "password": {"one-more-guess"}}, nil))
 	require.Equal(t, http.StatusTooManyRequests, res.Status, "the same budget as sign-in")
 	require.NotContains(t, panelEmails(t, env, "acme_prod"), "kim@example.com")
 }
@@ -433,9 +434,11 @@ func TestUIShownInvitationLinkTakesNoPassword(t *testing.T) {
 		require.NotContains(t, page.Body, `name="password"`)
 		require.Contains(t, page.Body, "Sign in as "+email)
 		for _, password := range []string{uiPassword, "a-guess-of-the-inviter"} {
-			res := env.NewUI().Post(link, url.Values{"password": {password}}, nil)
+			visitor := env.NewUI()
+			post := visitor.Post(link, url.Values{"password": {password}}, nil)
+			require.NotContains(t, strings.Join(post.Header.Values("Set-Cookie"), "\n"), "herald_session", "nobody is signed in")
+			res := visitor.Follow(post)
 			require.Equal(t, http.StatusForbidden, res.Status)
-			require.Empty(t, res.Header.Values("Set-Cookie"), "nobody is signed in")
 			body := strings.NewReplacer(email, "EMAIL", link, "LINK", url.QueryEscape(link), "LINK").Replace(res.Body)
 			answers[email+" "+password] = timePattern.ReplaceAllString(body, "TIME")
 		}
@@ -457,4 +460,31 @@ func TestUIShownInvitationLinkTakesNoPassword(t *testing.T) {
 	link := invite(t, ana, "olga@example.com")
 	require.Equal(t, http.StatusSeeOther, olga.Post(link, url.Values{}, nil).Status)
 	require.Contains(t, panelEmails(t, env, "acme_prod"), "olga@example.com")
+}
+
+// A refused acceptance of a mailed link redirects back to the link, which
+// shows the message once; a reload neither posts again nor joins.
+func TestUIInvitationAcceptPostRedirectGet(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(uiEmail, uiPassword)
+	outsider(t, env, "ivy@example.com", "rival")
+	link := mailedInvite(t, env, env.SignIn(uiEmail, uiPassword), "ivy@example.com")
+	visitor := env.NewUI()
+	const typed = "not-ivys-password"
+	post := visitor.Post(link, url.Values{"password": {typed}}, nil)
+	require.Equal(t, http.StatusSeeOther, post.Status)
+	require.Equal(t, link, post.Location)
+	require.Contains(t, strings.Join(post.Header.Values("Set-Cookie"), "\n"), "HttpOnly")
+
+	page := visitor.Follow(post)
+	require.Equal(t, http.StatusUnauthorized, page.Status)
+	require.Contains(t, page.Body, "Is not the password of the Herald account of ivy@example.com")
+	require.NotContains(t, page.Body, typed, "never the password")
+
+	reload := visitor.Get(link)
+	require.Equal(t, http.StatusOK, reload.Status)
+	require.NotContains(t, reload.Body, "Is not the password", "shown once")
+	require.NotContains(t, panelEmails(t, env, "acme_prod"), "ivy@example.com", "a reload joins nothing")
+	require.Equal(t, http.StatusSeeOther, visitor.Get("/webhooks").Status, "nobody signed in")
 }

@@ -52,14 +52,17 @@ func TestUISignInLimitPerAccount(t *testing.T) {
 				if i%2 == 1 {
 					typed = " " + strings.ToUpper(email)
 				}
-				res := env.NewUI().Post("/login", url.Values{"email": {typed}, "password": {"guess"}}, next())
+				ui := env.NewUI()
+				res := ui.Follow(ui.Post("/login", url.Values{"email": {typed}, "password": {"guess"}}, next()))
 				require.Equal(t, http.StatusUnauthorized, res.Status, "failure %d, from its own address", i+1)
 			}
-			res := env.NewUI().Post("/login", url.Values{"email": {email}, "password": {uiPassword}}, next())
+			ui := env.NewUI()
+			post := ui.Post("/login", url.Values{"email": {email}, "password": {uiPassword}}, next())
+			requireRetryAfter(t, post, 91) // one attempt comes back every 90 s
+			res := ui.Follow(post)
 			require.Equal(t, http.StatusTooManyRequests, res.Status, "the 11th try, from a fresh address, even with the right password")
 			require.Contains(t, res.Body, "Too many sign-in attempts. Wait a few minutes and try again.")
 			require.NotContains(t, res.Body, "Wrong e-mail address or password")
-			requireRetryAfter(t, res, 91) // one attempt comes back every 90 s
 		})
 	}
 	res := env.NewUI().Post("/login", url.Values{"email": {"bo@example.com"}, "password": {uiPassword}}, next())
@@ -72,13 +75,15 @@ func TestUISignInSpoofedForwardedFor(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true, LoginRateLimit: 3})
 	for i := range 3 {
-		res := env.NewUI().Post("/login", url.Values{"email": {"user" + strconv.Itoa(i) + "@example.com"}, "password": {"guess"}},
-			from("198.51.100."+strconv.Itoa(i+1)))
+		ui := env.NewUI()
+		res := ui.Follow(ui.Post("/login", url.Values{"email": {"user" + strconv.Itoa(i) + "@example.com"}, "password": {"guess"}},
+			from("198.51.100."+strconv.Itoa(i+1))))
 		require.Equal(t, http.StatusUnauthorized, res.Status, "attempt %d", i+1)
 	}
-	res := env.NewUI().Post("/login", url.Values{"email": {"user9@example.com"}, "password": {"guess"}}, from("198.51.100.9"))
-	require.Equal(t, http.StatusTooManyRequests, res.Status, "one address, one budget, whatever the header says")
-	requireRetryAfter(t, res, 61)
+	ui := env.NewUI()
+	post := ui.Post("/login", url.Values{"email": {"user9@example.com"}, "password": {"guess"}}, from("198.51.100.9"))
+	requireRetryAfter(t, post, 61)
+	require.Equal(t, http.StatusTooManyRequests, ui.Follow(post).Status, "one address, one budget, whatever the header says")
 }
 
 // UI pages are limited per session, and per address before sign-in.

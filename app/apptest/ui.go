@@ -115,3 +115,14 @@ func (u *UI) Submit(path string, form url.Values) Result {
 	target, _, _ := strings.Cut(res.Location, "#")
 	return u.Get(target)
 }
+
+// Follow is the browser's side of post/redirect/get after Post: res must
+// be a 303, and Follow returns the page it leads to.
+func (u *UI) Follow(res Result) Result {
+	u.e.T.Helper()
+	if res.Status != http.StatusSeeOther {
+		u.e.T.Fatalf("answered %d, not a redirect (post/redirect/get): %s", res.Status, res.Body)
+	}
+	target, _, _ := strings.Cut(res.Location, "#")
+	return u.Get(target)
+}

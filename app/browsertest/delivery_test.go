@@ -42,6 +42,16 @@ func TestReadDeliveriesAndReplay(t *testing.T) {
 	waitText(t, ctx, "table.log tbody", "delivered")
 	require.Len(t, get(t, ctx, chromedp.Nodes(chromedp.CSSAll("svg.chart"))), 3, "three charts")
 	require.Contains(t, text(t, ctx, ".chart-card figcaption"), "1 delivered, 1 failed or retried")
+	// Chart text is at least 12 px as drawn, and each chart has its numbers
+	// as a table: open the first and add up the delivered column.
+	smallest := get(t, ctx, chromedp.Evaluate[float64](`Math.min(...[...document.querySelectorAll("svg.chart text")].map(e => e.getBoundingClientRect().height ? parseFloat(getComputedStyle(e).fontSize) * e.getScreenCTM().a : 99))`))
+	require.GreaterOrEqual(t, smallest, 12.0, "chart text as rendered, px")
+	require.Len(t, get(t, ctx, chromedp.Nodes(chromedp.CSSAll(".chart-card details.chart-table"))), 3, "a table under each chart")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.chart-card details.chart-table summary`)))
+	waitText(t, ctx, `.chart-card details.chart-table[open] thead`, "delivered")
+	delivered := get(t, ctx, chromedp.Evaluate[float64](`[...document.querySelectorAll(".chart-card details.chart-table[open] tbody td:nth-of-type(1)")].filter(td => td.getBoundingClientRect().height > 0).reduce((s, td) => s + parseFloat(td.textContent), 0)`))
+	require.InDelta(t, 1.0, delivered, 1e-9, "the table's delivered per minute add up to the one delivery")
+	shot(t, ctx, "webhook-page-chart-table")
 
 	// The delivered one: open it and read the event as it was sent.
 	row := fmt.Sprintf(`table.log summary[title=%q]`, good[0])

@@ -34,6 +34,13 @@ func TestSignIn(t *testing.T) {
 	)
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/login"] button`)))
 	waitText(t, ctx, ".form-error", "Wrong e-mail address or password.")
+	// Post/redirect/get: back on the form's address with the address kept,
+	// the password not; a reload shows a clean form and posts nothing.
+	require.Contains(t, get(t, ctx, chromedp.Location()), "/login?next=%2Fwebhooks")
+	require.Equal(t, email, get(t, ctx, chromedp.Evaluate[string](`document.getElementById("email").value`)))
+	require.Empty(t, get(t, ctx, chromedp.Evaluate[string](`document.getElementById("password").value`)))
+	do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("email")))
+	require.False(t, get(t, ctx, chromedp.Evaluate[bool](`document.querySelector(".form-error") !== null`)), "the refusal is shown once")
 
 	signIn(t, ctx, env, email, password)
 	require.Equal(t, env.URL+"/webhooks", get(t, ctx, chromedp.Location()))

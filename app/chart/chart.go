@@ -38,24 +38,31 @@ type Line struct {
 }
 
 // Geometry of the drawing, in viewBox units; the SVG scales to its box.
+// The text must stay readable once scaled: a chart card is never narrower
+// than MinWidth CSS pixels (the .grid.three column of web/app.css, 17rem,
+// less its padding), so FontSize units never render below
+// FontSize*MinWidth/Width = 12 px.
 const (
-	width   = 400
-	height  = 170
-	left    = 44
-	right   = 10
-	top     = 24
-	bottom  = 20
-	plotW   = width - left - right
-	plotH   = height - top - bottom
-	xLabels = 5
+	Width    = 300
+	MinWidth = 240
+	FontSize = 15
+	width    = Width
+	height   = 180
+	left     = 60
+	right    = 10
+	top      = 28
+	bottom   = 24
+	plotW    = width - left - right
+	plotH    = height - top - bottom
+	xLabels  = 4
 )
 
 // SVG renders the chart.
 func (c Line) SVG() template.HTML {
 	var b strings.Builder
 	n := c.buckets()
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
-		width, height, html.EscapeString(c.Title))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" font-size="%d" role="img" aria-label="%s">`,
+		width, height, FontSize, html.EscapeString(c.Title))
 	fmt.Fprintf(&b, "\n<title>%s</title>", html.EscapeString(c.Title))
 	peak, hasData := c.peak()
 	ticks := Ticks(math.Max(peak, c.Max))
@@ -63,7 +70,7 @@ func (c Line) SVG() template.HTML {
 	for _, t := range ticks {
 		y := yOf(t, ymax)
 		fmt.Fprintf(&b, "\n"+`<line class="grid" x1="%d" y1="%s" x2="%d" y2="%s"/>`, left, f1(y), width-right, f1(y))
-		fmt.Fprintf(&b, "\n"+`<text class="ylabel" x="%d" y="%s" text-anchor="end">%s</text>`, left-6, f1(y+4), html.EscapeString(Number(t)+c.Unit))
+		fmt.Fprintf(&b, "\n"+`<text class="ylabel" x="%d" y="%s" text-anchor="end">%s</text>`, left-6, f1(y+5), html.EscapeString(Number(t)+c.Unit))
 	}
 	for _, i := range labelIndexes(n) {
 		at := c.Start.Add(time.Duration(i) * c.Step).UTC()
@@ -79,6 +86,7 @@ func (c Line) SVG() template.HTML {
 	if !hasData {
 		fmt.Fprintf(&b, "\n"+`<text class="empty" x="%d" y="%d" text-anchor="middle">%s</text>`, left+plotW/2, top+plotH/2, html.EscapeString(c.Empty))
 	}
+	legendX := 4
 	for si, s := range c.Series {
 		fmt.Fprintf(&b, "\n"+`<g class="series s%d">`, si)
 		for _, run := range runs(s.Values) {
@@ -94,12 +102,41 @@ func (c Line) SVG() template.HTML {
 			fmt.Fprintf(&b, `<polyline points="%s"/>`, strings.Join(pts, " "))
 		}
 		b.WriteString(`</g>`)
-		// The legend: a short stroke and the name, along the top.
-		x := left + si*120
-		fmt.Fprintf(&b, "\n"+`<g class="legend s%d"><line x1="%d" y1="10" x2="%d" y2="10"/><text x="%d" y="14">%s</text></g>`,
-			si, x, x+16, x+22, html.EscapeString(s.Name))
+		// The legend: a short stroke and the name, along the top, each
+		// name as wide as its letters (about half the font size each).
+		fmt.Fprintf(&b, "\n"+`<g class="legend s%d"><line x1="%d" y1="12" x2="%d" y2="12"/><text x="%d" y="17">%s</text></g>`,
+			si, legendX, legendX+16, legendX+22, html.EscapeString(s.Name))
+		legendX += 22 + len([]rune(s.Name))*FontSize*55/100 + 14
 	}
 	b.WriteString("\n</svg>")
+	return template.HTML(b.String()) // every piece of text above is escaped
+}
+
+// Table renders the chart's numbers as a table, for people who cannot see
+// the lines (or want the exact figures): one row per bucket, one column per
+// series, "no data" where a line has a gap. It is closed by default under
+// the chart.
+func (c Line) Table() template.HTML {
+	var b strings.Builder
+	b.WriteString(`<details class="chart-table"><summary>Show as a table</summary>`)
+	fmt.Fprintf(&b, "\n<table>\n<caption>%s</caption>\n<thead><tr><th scope=\"col\">Time (UTC)</th>", html.EscapeString(c.Title))
+	for _, s := range c.Series {
+		fmt.Fprintf(&b, `<th scope="col" class="num">%s</th>`, html.EscapeString(s.Name))
+	}
+	b.WriteString("</tr></thead>\n<tbody>")
+	for i := range c.buckets() {
+		at := c.Start.Add(time.Duration(i) * c.Step).UTC()
+		fmt.Fprintf(&b, "\n"+`<tr><th scope="row">%s</th>`, at.Format("15:04"))
+		for _, s := range c.Series {
+			cell := "no data"
+			if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
+				cell = trim(s.Values[i]) + c.Unit
+			}
+			fmt.Fprintf(&b, `<td class="num">%s</td>`, html.EscapeString(cell))
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("\n</tbody>\n</table></details>")
 	return template.HTML(b.String()) // every piece of text above is escaped
 }
 

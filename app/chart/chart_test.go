@@ -75,3 +75,33 @@ func TestLineGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestTextReadable: the chart's text, scaled down to the narrowest chart
+// card, is still at least 12 px, and the SVG carries that font size.
+func TestTextReadable(t *testing.T) {
+	t.Parallel()
+	require.GreaterOrEqual(t, float64(chart.FontSize)*chart.MinWidth/chart.Width, 12.0)
+	svg := string(chart.Line{Title: "t", Series: []chart.Series{{Name: "a", Values: []float64{1}}}}.SVG())
+	require.Contains(t, svg, `viewBox="0 0 300 180" font-size="15"`)
+}
+
+// TestLineTable: the table under a chart holds every number the lines draw,
+// bucket by bucket, and says where a line has a gap.
+func TestLineTable(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
+	c := chart.Line{Title: "Latency <p>", Unit: "ms", Start: start, Step: 15 * time.Minute,
+		Series: []chart.Series{{Name: "p50", Values: []float64{math.NaN(), 120, 80.456}},
+			{Name: "p95 <slow>", Values: []float64{math.NaN(), 480, 1500}}}}
+	got := string(c.Table())
+	for _, want := range []string{
+		`<details class="chart-table"><summary>Show as a table</summary>`,
+		`<caption>Latency &lt;p&gt;</caption>`,
+		`<th scope="col">Time (UTC)</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95 &lt;slow&gt;</th>`,
+		`<tr><th scope="row">12:00</th><td class="num">no data</td><td class="num">no data</td></tr>`,
+		`<tr><th scope="row">12:15</th><td class="num">120ms</td><td class="num">480ms</td></tr>`,
+		`<tr><th scope="row">12:30</th><td class="num">80.46ms</td><td class="num">1500ms</td></tr>`,
+	} {
+		require.Contains(t, got, want)
+	}
+}

@@ -70,6 +70,12 @@ func (s *Handlers) invitationOf(c *gin.Context) (inv *models.InvitationInfo, ses
 // who uses Herald.
 func (s *Handlers) renderInvitation(c *gin.Context, status int, inv *models.InvitationInfo, sess *models.SessionInfo, errs formErrors) {
 	path := "/invitations/" + c.Param("token")
+	if c.Request.Method == http.MethodPost {
+		// A refused acceptance goes back to the link (post/redirect/get):
+		// its messages ride in the sealed form cookie, never the password.
+		s.redirectWithCookie(c, path, status, errs, path)
+		return
+	}
 	v := invitationView{Invitation: inv, Action: path, LoginURL: "/login?next=" + url.QueryEscape(path), Errors: errs,
 		PasswordForm: inv.Mailed}
 	if v.Errors == nil {
@@ -93,7 +99,9 @@ func (s *Handlers) InvitationPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.renderInvitation(c, http.StatusOK, inv, sess, nil)
+	var errs formErrors
+	status := s.takeCookieStash(c, "/invitations/"+c.Param("token"), &errs)
+	s.renderInvitation(c, status, inv, sess, errs)
 }
 
 // InvitationAccept accepts an invitation and lands in its panel. Signed in

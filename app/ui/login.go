@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,9 +12,9 @@ import (
 
 // loginData is the sign-in form.
 type loginData struct {
-	Email string
-	Next  string
-	Error string
+	Email string `json:"email"`
+	Next  string `json:"-"` // from the URL, never stashed
+	Error string `json:"error"`
 }
 
 // LoginPage shows the sign-in form; a signed-in user goes straight on.
@@ -23,7 +24,21 @@ func (s *Handlers) LoginPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, next)
 		return
 	}
-	s.render(c, http.StatusOK, "login", "Sign in", "", loginData{Next: next})
+	in := loginData{}
+	status := s.takeCookieStash(c, "login", &in)
+	in.Next = next
+	s.render(c, status, "login", "Sign in", "", in)
+}
+
+// refuseLogin sends a refused sign-in back to the form (post/redirect/get):
+// the message and the typed address, never the password, with the status
+// the form then answers with; a reload does not post again.
+func (s *Handlers) refuseLogin(c *gin.Context, status int, in loginData) {
+	target := "/login"
+	if in.Next != "/" {
+		target += "?next=" + url.QueryEscape(in.Next)
+	}
+	s.redirectWithCookie(c, "login", status, in, target)
 }
 
 // Login checks an e-mail address and password and starts a session in the
@@ -36,13 +51,13 @@ func (s *Handlers) Login(c *gin.Context) {
 		// The same words whichever limit it was, and for any address:
 		// a refusal does not tell whether the account exists.
 		in.Error = "Too many sign-in attempts. Wait a few minutes and try again."
-		s.render(c, http.StatusTooManyRequests, "login", "Sign in", "", in)
+		s.refuseLogin(c, http.StatusTooManyRequests, in)
 		return
 	}
 	user, err := s.store.CheckPassword(ctx, in.Email, c.PostForm("password"))
 	if errors.Is(err, models.ErrNotFound) {
 		in.Error = "Wrong e-mail address or password."
-		s.render(c, http.StatusUnauthorized, "login", "Sign in", "", in)
+		s.refuseLogin(c, http.StatusUnauthorized, in)
 		return
 	}
 	if err != nil {
@@ -57,7 +72,7 @@ func (s *Handlers) Login(c *gin.Context) {
 	}
 	if len(panels) == 0 {
 		in.Error = "Your account belongs to no panel yet. Ask whoever runs Herald to add you to one."
-		s.render(c, http.StatusForbidden, "login", "Sign in", "", in)
+		s.refuseLogin(c, http.StatusForbidden, in)
 		return
 	}
 	// A session token the browser already had is dropped, so a token

@@ -44,6 +44,7 @@ type chartView struct {
 	Title   string
 	Summary string
 	SVG     template.HTML
+	Table   template.HTML // the same numbers, for screen readers and exact reading
 }
 
 // webhookCharts turns buckets of requests into the page's three charts:
@@ -76,8 +77,9 @@ func webhookCharts(buckets []models.AttemptBucket, step time.Duration) []chartVi
 		start = buckets[0].Start
 	}
 	empty := "No requests in this period"
-	line := func(title, unit string, maxY float64, series ...chart.Series) template.HTML {
-		return chart.Line{Title: title, Unit: unit, Start: start, Step: step, Max: maxY, Empty: empty, Series: series}.SVG()
+	view := func(title, summary, longTitle, unit string, maxY float64, series ...chart.Series) chartView {
+		c := chart.Line{Title: longTitle, Unit: unit, Start: start, Step: step, Max: maxY, Empty: empty, Series: series}
+		return chartView{Title: title, Summary: summary, SVG: c.SVG(), Table: c.Table()}
 	}
 	rateSummary, latencySummary := "no requests", "no requests"
 	if attempts > 0 {
@@ -85,11 +87,9 @@ func webhookCharts(buckets []models.AttemptBucket, step time.Duration) []chartVi
 		latencySummary = fmt.Sprintf("slowest p95: %.0f ms", worst)
 	}
 	return []chartView{
-		{Title: "Deliveries per minute", Summary: fmt.Sprintf("%d delivered, %d failed or retried", items, failedItems),
-			SVG: line("Deliveries per minute", "", 0, chart.Series{Name: "delivered", Values: delivered}, chart.Series{Name: "failed or retried", Values: failed})},
-		{Title: "Success rate", Summary: rateSummary,
-			SVG: line("Share of requests answered 2xx", "%", 100, chart.Series{Name: "answered 2xx", Values: rate})},
-		{Title: "Latency", Summary: latencySummary,
-			SVG: line("Request latency, p50 and p95", "ms", 0, chart.Series{Name: "p50", Values: p50}, chart.Series{Name: "p95", Values: p95})},
+		view("Deliveries per minute", fmt.Sprintf("%d delivered, %d failed or retried", items, failedItems), "Deliveries per minute", "", 0,
+			chart.Series{Name: "delivered", Values: delivered}, chart.Series{Name: "failed or retried", Values: failed}),
+		view("Success rate", rateSummary, "Share of requests answered 2xx", "%", 100, chart.Series{Name: "answered 2xx", Values: rate}),
+		view("Latency", latencySummary, "Request latency, p50 and p95", "ms", 0, chart.Series{Name: "p50", Values: p50}, chart.Series{Name: "p95", Values: p95}),
 	}
 }

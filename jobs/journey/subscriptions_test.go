@@ -3,6 +3,8 @@ package journey
 import (
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/models"
@@ -32,4 +34,20 @@ func TestSendsRaw(t *testing.T) {
 			require.Equal(t, tc.want, SendsRaw(&a, &models.Event{Raw: tc.raw}))
 		})
 	}
+}
+
+// Hashing a subscribed event's item leaves the event alone: the contact is
+// written from its attributes after the item is built, and journeys read
+// its properties.
+func TestSubscriptionItemHashesACopy(t *testing.T) {
+	t.Parallel()
+	ev := &models.Event{Name: "NEW_VISIT", User: &models.Identity{Email: "ann@example.com"},
+		UserAttributes: map[string]any{"FIRSTNAME": "Ann", "EMAIL": "ann@example.com"},
+		Properties:     map[string]any{"email": "ann@example.com", "nested": map[string]any{"to": "bob@example.com"}}}
+	item, err := SubscriptionItem(ev, uuid.New(), true)
+	require.NoError(t, err)
+	require.NotContains(t, string(item), "ann@example.com", "the item is hashed")
+	require.NotContains(t, string(item), "Ann")
+	require.Equal(t, map[string]any{"FIRSTNAME": "Ann", "EMAIL": "ann@example.com"}, ev.UserAttributes)
+	require.Equal(t, map[string]any{"email": "ann@example.com", "nested": map[string]any{"to": "bob@example.com"}}, ev.Properties)
 }

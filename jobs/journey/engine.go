@@ -138,9 +138,7 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 // transaction and says how many it took; held when another worker holds
 // the partition.
 func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (n int, held bool, err error) {
-	var fx *effects
-	err = e.Store.InTx(ctx, func(q models.Querier) error {
-		fx = newEffects(e.Store.Now())
+	err = e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		events, locked, err := e.Store.ClaimEvents(ctx, q, panelID, part, ingestBatch)
 		held = locked
 		if err != nil || locked || len(events) == 0 {
@@ -153,7 +151,6 @@ func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (n
 	if err != nil {
 		return 0, false, err
 	}
-	e.after(ctx, fx)
 	return n, held, nil
 }
 
@@ -191,6 +188,21 @@ type effects struct {
 	newRuns    map[uuid.UUID]bool
 	// counts are the steps' counters the runs moved.
 	counts []models.NodeCount
+}
+
+// inTx runs fn in one transaction with the effects it decides, and
+// carries them out (flushes, timers, outcome moves) once it has committed:
+// the enqueues only ever follow rows that are in PostgreSQL.
+func (e *Engine) inTx(ctx context.Context, fn func(q models.Querier, fx *effects) error) error {
+	var fx *effects
+	if err := e.Store.InTx(ctx, func(q models.Querier) error {
+		fx = newEffects(e.Store.Now())
+		return fn(q, fx)
+	}); err != nil {
+		return err
+	}
+	e.after(ctx, fx)
+	return nil
 }
 
 func newEffects(now time.Time) *effects {
@@ -240,12 +252,10 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 			named = append(named, ev)
 		}
 	}
-	if len(anonymous) > 0 {
+	if len(named) == 0 {
 		if err := w.e.Store.MarkProcessed(ctx, w.q, anonymous, make([]*int64, len(anonymous))); err != nil {
 			return err
 		}
-	}
-	if len(named) == 0 {
 		return w.save(ctx)
 	}
 	events = named
@@ -258,13 +268,15 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 	if err != nil {
 		return err
 	}
-	eventIDs := make([]uuid.UUID, len(events))
-	contactOf := make([]*int64, len(events))
+	// Every claimed event is marked in one statement: the anonymous ones
+	// with no contact, then the named ones with theirs.
+	eventIDs := append(make([]uuid.UUID, 0, len(anonymous)+len(events)), anonymous...)
+	contactOf := make([]*int64, len(anonymous), len(anonymous)+len(events))
 	var contactIDs []int64
 	seen := map[int64]bool{}
 	for i := range events {
 		c := changes[i].Contact
-		eventIDs[i], contactOf[i] = events[i].ID, &c.ID
+		eventIDs, contactOf = append(eventIDs, events[i].ID), append(contactOf, &c.ID)
 		if !seen[c.ID] {
 			seen[c.ID] = true
 			contactIDs = append(contactIDs, c.ID)

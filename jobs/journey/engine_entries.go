@@ -20,9 +20,7 @@ type Member struct {
 // segment-triggered journeys it enters by the change.
 func (e *Engine) UpsertContact(ctx context.Context, panel *models.Panel, m Member) (*models.Contact, error) {
 	var c *models.Contact
-	var fx *effects
-	err := e.Store.InTx(ctx, func(q models.Querier) error {
-		fx = newEffects(e.Store.Now())
+	err := e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		w := &work{e: e, q: q, panel: panel, fx: fx}
 		changes, err := e.Store.UpsertContacts(ctx, q, panel.ID, []models.Identity{m.User}, []map[string]any{m.Attributes})
 		if err != nil {
@@ -41,7 +39,6 @@ func (e *Engine) UpsertContact(ctx context.Context, panel *models.Panel, m Membe
 	if err != nil {
 		return nil, err
 	}
-	e.after(ctx, fx)
 	return c, nil
 }
 
@@ -50,9 +47,7 @@ func (e *Engine) UpsertContact(ctx context.Context, panel *models.Panel, m Membe
 // returns how many were added.
 func (e *Engine) AddToList(ctx context.Context, panel *models.Panel, listID int64, members []Member) (int, error) {
 	var added []int64
-	var fx *effects
-	err := e.Store.InTx(ctx, func(q models.Querier) error {
-		fx = newEffects(e.Store.Now())
+	err := e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		w := &work{e: e, q: q, panel: panel, fx: fx}
 		ids := make([]models.Identity, len(members))
 		attrs := make([]map[string]any, len(members))
@@ -93,7 +88,6 @@ func (e *Engine) AddToList(ctx context.Context, panel *models.Panel, listID int6
 	if err != nil {
 		return 0, err
 	}
-	e.after(ctx, fx)
 	return len(added), nil
 }
 

@@ -33,9 +33,7 @@ func (e *Engine) HandleOutcome(ctx context.Context, t *asynq.Task) error {
 // delivery still on its way, or a journey that is not live is left as it
 // is; the sweep looks again once the journey is live.
 func (e *Engine) AfterDelivery(ctx context.Context, runID, deliveryID uuid.UUID) error {
-	var fx *effects
-	err := e.Store.InTx(ctx, func(q models.Querier) error {
-		fx = newEffects(e.Store.Now())
+	return e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		r, c, err := e.Store.RunForTimer(ctx, q, runID)
 		if errors.Is(err, models.ErrNotFound) {
 			return nil
@@ -80,11 +78,6 @@ func (e *Engine) AfterDelivery(ctx context.Context, runID, deliveryID uuid.UUID)
 		w.apply(r, lj, st, step)
 		return w.save(ctx)
 	})
-	if err != nil {
-		return err
-	}
-	e.after(ctx, fx)
-	return nil
 }
 
 // saveAttributes writes attributes a response gave to the contact (locked

@@ -108,20 +108,13 @@ func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) error {
 // fireTimers moves, in one transaction, the runs among due that still
 // wait and are due.
 func (e *Engine) fireTimers(ctx context.Context, due []models.DueTimer) error {
-	var fx *effects
-	err := e.Store.InTx(ctx, func(q models.Querier) error {
-		fx = newEffects(e.Store.Now())
+	return e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		runs, contacts, err := e.Store.LockTimerRuns(ctx, q, due)
 		if err != nil {
 			return err
 		}
 		return e.resumeRuns(ctx, q, fx, runs, contacts)
 	})
-	if err != nil {
-		return err
-	}
-	e.after(ctx, fx)
-	return nil
 }
 
 // resumeRuns moves on the locked runs that are due: their wait ran out,
@@ -222,9 +215,7 @@ func (e *Engine) HandleTimer(ctx context.Context, t *asynq.Task) error {
 // is live again. A run that moved on meanwhile, or a journey that is not
 // live, is left as it is.
 func (e *Engine) Resume(ctx context.Context, runID uuid.UUID, node string) error {
-	var fx *effects
-	err := e.Store.InTx(ctx, func(q models.Querier) error {
-		fx = newEffects(e.Store.Now())
+	return e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		r, c, err := e.Store.RunForTimer(ctx, q, runID)
 		if errors.Is(err, models.ErrNotFound) {
 			return nil
@@ -237,11 +228,6 @@ func (e *Engine) Resume(ctx context.Context, runID uuid.UUID, node string) error
 		}
 		return e.resumeRuns(ctx, q, fx, []models.Run{*r}, map[int64]*models.Contact{c.ID: c})
 	})
-	if err != nil {
-		return err
-	}
-	e.after(ctx, fx)
-	return nil
 }
 
 // SweepRuns asks again for the timers Redis lost: those of waiting runs

@@ -273,9 +273,9 @@ func TestJourneyRunWaitsOnAHeldDelivery(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, raw)
 
 	ingestOK(t, env, env.IngestKey(), map[string]any{"event": "Signed Up", "user": map[string]any{"email": "ann@example.com"}})
-	run := waitRun(t, env, journeyID, "waiting at crm", func(r journeyRun) bool { return r.Status == "waiting" })
+	waitRun(t, env, journeyID, "waiting at crm", func(r journeyRun) bool { return r.Status == "waiting" })
 	env.WaitSettled(10 * time.Second)
-	run = waitRun(t, env, journeyID, "still waiting", func(r journeyRun) bool { return r.Status == "waiting" })
+	run := waitRun(t, env, journeyID, "still waiting", func(r journeyRun) bool { return r.Status == "waiting" })
 	require.Equal(t, journeyRun{Status: "waiting", Node: "crm", AwaitsDelivery: run.AwaitsDelivery, AwaitsStatus: "held"}, run)
 
 	env.User(uiEmail, uiPassword)

@@ -144,8 +144,8 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		case len(claim.Rows) == 0:
 			return nil
 		}
-		contacts, err := d.templateContacts(ctx, target.PanelID, &spec, claim.Rows)
-		if err != nil {
+		var contacts []map[string]any
+		if contacts, err = d.templateContacts(ctx, target.PanelID, &spec, claim.Rows); err != nil {
 			return err // the rows go back when their lease runs out
 		}
 		done, next, tr := d.sendBatch(ctx, target, &spec, claim, contacts, h, th)

@@ -18,6 +18,7 @@ type journeyRun struct {
 	Status         string `json:"status"`
 	Node           string `json:"node"`
 	AwaitsDelivery string `json:"awaits_delivery"`
+	AwaitsStatus   string `json:"awaits_delivery_status"`
 }
 
 // waitRun waits until the journey's only run satisfies cond, and returns it.
@@ -252,4 +253,39 @@ func refusals(t *testing.T, env *apptest.Env, journeyWith func(string) string, s
 			require.Equal(t, tc.field, out.Field, raw)
 		})
 	}
+}
+
+// A run at a webhook node whose delivery is held (its webhook out of
+// service) waits as long as it is held, shown so in the API and on the
+// runs page, and moves on once the webhook is back and the delivery goes.
+func TestJourneyRunWaitsOnAHeldDelivery(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	hook := env.ActiveWebhook("CRM", recv.URL, map[string]any{"batch_wait_ms": 0})
+	hookPath := "/api/v1/webhooks/" + strconv.FormatInt(hook, 10)
+	journeyID := env.LiveJourney(fmt.Sprintf(`{"name": "Held sync", "nodes": [
+	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
+	  {"id": "crm", "type": "webhook", "webhook_id": %d, "delivered": "synced", "failed": "gave_up"},
+	  {"id": "synced", "type": "stop"},
+	  {"id": "gave_up", "type": "stop"}]}`, hook))
+	code, raw := env.Call("POST", hookPath+"/deactivate", nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+
+	ingestOK(t, env, env.IngestKey(), map[string]any{"event": "Signed Up", "user": map[string]any{"email": "ann@example.com"}})
+	waitRun(t, env, journeyID, "waiting at crm", func(r journeyRun) bool { return r.Status == "waiting" })
+	env.WaitSettled(10 * time.Second)
+	run := waitRun(t, env, journeyID, "still waiting", func(r journeyRun) bool { return r.Status == "waiting" })
+	require.Equal(t, journeyRun{Status: "waiting", Node: "crm", AwaitsDelivery: run.AwaitsDelivery, AwaitsStatus: "held"}, run)
+
+	env.User(uiEmail, uiPassword)
+	page := env.SignIn(uiEmail, uiPassword).Get(fmt.Sprintf("/journeys/%d/runs", journeyID))
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, "on a held delivery")
+
+	code, raw = env.Call("POST", hookPath+"/activate", nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+	run = waitRun(t, env, journeyID, "completed", func(r journeyRun) bool { return r.Status == "completed" })
+	require.Equal(t, "synced", run.Node)
+	require.Empty(t, run.AwaitsStatus)
 }

@@ -107,3 +107,38 @@ func TestJourneyStatsAtScale(t *testing.T) {
 		coldTook, statsTook, pageTook)
 	require.Less(t, pageTook, 2*time.Second, "the builder page stays fast")
 }
+
+// A webhook node that branches on its delivery counts its outcome exits:
+// the endpoint answers 200 for one contact and 500 for the other (no
+// retries), and each run leaves by its exit.
+func TestJourneyStatsCountOutcomeExits(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	crm := apptest.NewReceiver(t)
+	crm.Answer = func(_ int, r *apptest.Request) apptest.Answer {
+		if !r.Test && len(r.Items) == 1 && r.Items[0]["att_params"].(map[string]any)["EMAIL"] == "down@example.com" {
+			return apptest.Answer{Status: http.StatusInternalServerError}
+		}
+		return apptest.Answer{Status: http.StatusOK}
+	}
+	hook := env.ActiveWebhook("CRM", crm.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1, "max_attempts": 1})
+	id := env.LiveJourney(fmt.Sprintf(`{"name": "Branch on outcome", "reentry": "always", "nodes": [
+	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
+	  {"id": "crm", "type": "webhook", "webhook_id": %d, "att_params": ["EMAIL"], "delivered": "synced", "failed": "gave_up"},
+	  {"id": "synced", "type": "stop"},
+	  {"id": "gave_up", "type": "stop"}]}`, hook))
+	require.Equal(t, nodeStats{Exits: map[string]int64{"delivered": 0, "failed": 0}}, journeyStats(t, env, id)["crm"],
+		"the outcome exits, zeros included, and no next")
+
+	key := env.IngestKey()
+	for _, email := range []string{"up@example.com", "down@example.com"} {
+		ingestOK(t, env, key, map[string]any{"event": "Signed Up", "user": map[string]any{"email": email}})
+	}
+	env.WaitRuns(id, "completed", 2)
+	require.Equal(t, map[string]nodeStats{
+		"start":   {Entered: 2, Exits: map[string]int64{"next": 2}},
+		"crm":     {Entered: 2, Sent: 1, Failed: 1, Exits: map[string]int64{"delivered": 1, "failed": 1}},
+		"synced":  {Entered: 1, Exits: map[string]int64{}},
+		"gave_up": {Entered: 1, Exits: map[string]int64{}},
+	}, journeyStats(t, env, id))
+}

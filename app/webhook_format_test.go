@@ -359,3 +359,45 @@ func TestPreviewRendersTheSampleEvent(t *testing.T) {
 	require.Equal(t, "body_template", e.Field)
 	require.Contains(t, e.Error, "line 2, column 1")
 }
+
+// A template whose loops multiply is refused when saved if the sample shows
+// it, and otherwise fails the delivery that makes it run too long, with
+// error class template, while the worker goes on delivering.
+func TestBodyTemplateLoopsAreBounded(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	var e struct{ Error, Field string }
+	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Split loops", "url": recv.URL,
+		"body_format": "template", "template_content_type": "application/x-www-form-urlencoded",
+		"body_template": "{% assign xs = '" + strings.Repeat("x,", 3000) + "' | split: ',' %}\n" +
+			"n={% for a in xs %}{% for b in xs %}{% endfor %}{% endfor %}"}, &e)
+	require.Equal(t, http.StatusBadRequest, code, raw)
+	require.Equal(t, "body_template", e.Field)
+	require.Contains(t, e.Error, "line 2, column 3: loops run too long")
+
+	hook := env.ActiveWebhook("Item loops", recv.URL, map[string]any{"batch_wait_ms": 0,
+		"body_format": "template", "template_content_type": "application/x-www-form-urlencoded",
+		"body_template": "id={{ delivery_id }}&n={% for a in item.xs %}{% for b in item.xs %}{% endfor %}{% endfor %}{{ item.xs | size }}"})
+	other := apptest.NewReceiver(t)
+	otherHook := env.ActiveWebhook("Other", other.URL, map[string]any{"batch_wait_ms": 0})
+	xs := make([]int, 2000)
+	bad := env.Deliver(hook, map[string]any{"xs": xs})
+	good := env.Deliver(otherHook, map[string]any{"event": "open"})
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, good...)
+	env.WaitStatus(10*time.Second, models.DeliveryFailed, bad...)
+	small := env.Deliver(hook, map[string]any{"xs": xs[:10]})
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, small...)
+	require.Equal(t, "id="+small[0]+"&n=10", string(realRequests(recv)[0].Body), "the one that ran too long never went out")
+	var attempts struct {
+		Attempts []struct {
+			ErrorClass string `json:"error_class"`
+			Error      string
+		}
+	}
+	code, raw = env.Call("GET", hookPath(hook, "/attempts?outcome=failed"), nil, &attempts)
+	require.Equal(t, http.StatusOK, code, raw)
+	require.Len(t, attempts.Attempts, 1, raw)
+	require.Equal(t, "template", attempts.Attempts[0].ErrorClass)
+	require.Contains(t, attempts.Attempts[0].Error, "loops run too long")
+}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -303,4 +304,47 @@ func (s *Store) FindContact(ctx context.Context, panelID int64, id Identity) (*C
 		c.Attributes = map[string]any{}
 	}
 	return &c, nil
+}
+
+// TemplateContacts loads contacts of the panel as a body template sees
+// them (README, "Body formats"): the current attributes by their
+// upper-case names, plus email, phone and external_id (nil when unknown).
+// Ids of another panel, or of deleted contacts, are absent. One query.
+func (s *Store) TemplateContacts(ctx context.Context, panelID int64, ids []int64) (map[int64]map[string]any, error) {
+	out := map[int64]map[string]any{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.sql.QueryContext(ctx, `SELECT id, email, phone, external_id, attributes FROM contacts
+		WHERE panel_id = $1 AND id = ANY($2)`, panelID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("models: template contacts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var email, phone, externalID sql.NullString
+		var raw []byte
+		if err := rows.Scan(&id, &email, &phone, &externalID, &raw); err != nil {
+			return nil, fmt.Errorf("models: template contacts: %w", err)
+		}
+		attrs := map[string]any{}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // numbers render with their digits
+		if err := dec.Decode(&attrs); err != nil {
+			return nil, fmt.Errorf("models: template contacts: contact %d: %w", id, err)
+		}
+		c := make(map[string]any, len(attrs)+3)
+		for k, v := range attrs {
+			c[strings.ToUpper(k)] = v
+		}
+		for k, v := range map[string]sql.NullString{"email": email, "phone": phone, "external_id": externalID} {
+			c[k] = nil
+			if v.Valid && v.String != "" {
+				c[k] = v.String
+			}
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
 }

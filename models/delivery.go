@@ -82,7 +82,10 @@ type Delivery struct {
 	KeepResponse bool
 	Response     *string
 	// JourneyNode is the webhook node of the journey that made it.
-	JourneyNode    string
+	JourneyNode string
+	// ContactID is the contact it is about: the run's, or the subscribed
+	// event's; nil for deliveries made through the API.
+	ContactID      *int64
 	Item           json.RawMessage `gorm:"type:json"`
 	Status         DeliveryStatus
 	Attempts       int
@@ -127,11 +130,13 @@ WITH w AS (
     SELECT id, status FROM webhooks WHERE id IN (SELECT DISTINCT unnest($3::bigint[])) FOR KEY SHARE
 )
 INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at,
-                        run_awaits, keep_response, journey_node)
+                        run_awaits, keep_response, journey_node, contact_id)
 SELECT v.id::uuid, v.panel_id, v.webhook_id, v.journey_id, v.run_id, v.item::json,
-       CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7, v.run_awaits, v.keep_response, v.journey_node
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], $8::bool[], $9::bool[], $10::text[])
-     AS v(id, panel_id, webhook_id, journey_id, run_id, item, run_awaits, keep_response, journey_node)
+       CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7, v.run_awaits, v.keep_response, v.journey_node,
+       v.contact_id
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], $8::bool[], $9::bool[], $10::text[],
+            $11::bigint[])
+     AS v(id, panel_id, webhook_id, journey_id, run_id, item, run_awaits, keep_response, journey_node, contact_id)
 JOIN w ON w.id = v.webhook_id
 RETURNING id, status`
 
@@ -153,19 +158,19 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 	now := s.Now()
 	ids := make([]string, len(rows))
 	panels, hooks := make([]int64, len(rows)), make([]int64, len(rows))
-	journeys, runs := make([]*int64, len(rows)), make([]*string, len(rows))
+	journeys, runs, contacts := make([]*int64, len(rows)), make([]*string, len(rows)), make([]*int64, len(rows))
 	items, nodes := make([]string, len(rows)), make([]string, len(rows))
 	awaits, keep := make([]bool, len(rows)), make([]bool, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		ids[i], panels[i], hooks[i], journeys[i], items[i] = r.ID.String(), r.PanelID, r.WebhookID, r.JourneyID, string(r.Item)
-		awaits[i], keep[i], nodes[i] = r.RunAwaits, r.KeepResponse, r.JourneyNode
+		awaits[i], keep[i], nodes[i], contacts[i] = r.RunAwaits, r.KeepResponse, r.JourneyNode, r.ContactID
 		if r.RunID != nil {
 			run := r.RunID.String()
 			runs[i] = &run
 		}
 	}
-	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, awaits, keep, nodes)
+	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, awaits, keep, nodes, contacts)
 	if err != nil {
 		return fmt.Errorf("models: enqueue deliveries: %w", err)
 	}

@@ -65,6 +65,8 @@ type ClaimedRow struct {
 	RunID        *uuid.UUID
 	RunAwaits    bool
 	KeepResponse bool
+	// ContactID is the contact the delivery is about (Delivery.ContactID).
+	ContactID *int64
 }
 
 // claimSQL takes the webhook's send lease and up to batch_size rows, in one
@@ -105,7 +107,7 @@ WITH w AS (
 UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1, updated_at = $2
 FROM (SELECT id FROM stale UNION ALL SELECT id FROM fresh) c
 WHERE d.id = c.id
-RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response`
+RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response, d.contact_id`
 
 // releaseSQL gives the lease back. A claimer turned away as busy left its
 // rows for the holder, so once the lease is free the holder looks for
@@ -181,7 +183,7 @@ func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
 	var out []ClaimedRow
 	for rows.Next() {
 		var r ClaimedRow
-		if err := rows.Scan(&r.ID, &r.Item, &r.Attempts, &r.CreatedAt, &r.RunID, &r.RunAwaits, &r.KeepResponse); err != nil {
+		if err := rows.Scan(&r.ID, &r.Item, &r.Attempts, &r.CreatedAt, &r.RunID, &r.RunAwaits, &r.KeepResponse, &r.ContactID); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -223,7 +225,7 @@ WITH a AS (
 )
 UPDATE deliveries d SET status = 'sending', lease_until = $12, attempts = d.attempts + 1, updated_at = $9
 FROM fresh WHERE d.id = fresh.id
-RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response`
+RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response, d.contact_id`
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the

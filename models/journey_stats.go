@@ -11,7 +11,7 @@ import (
 
 // NodeCount is an addition to one of a journey step's counters: runs that
 // entered it ("entered") or left it by an exit ("next", "happened",
-// "timeout").
+// "timeout", and a webhook node's "delivered" and "failed").
 type NodeCount struct {
 	JourneyID int64
 	Node      string
@@ -95,7 +95,7 @@ func (s *Store) JourneyStats(ctx context.Context, panelID, journeyID int64) (map
 	rows, err := s.sql.QueryContext(ctx, `SELECT node, counter, sum(n) FROM journey_node_counts WHERE journey_id = $1
 		GROUP BY node, counter
 		UNION ALL SELECT node, 'waiting', count(*) FROM journey_runs WHERE journey_id = $1 AND status = 'waiting' GROUP BY node
-		UNION ALL SELECT journey_node, status, count(*) FROM deliveries
+		UNION ALL SELECT journey_node, 'delivery ' || status, count(*) FROM deliveries
 			WHERE journey_id = $1 AND journey_node <> '' AND status IN ('delivered', 'failed', 'held') GROUP BY journey_node, status`,
 		journeyID)
 	if err != nil {
@@ -114,13 +114,13 @@ func (s *Store) JourneyStats(ctx context.Context, panelID, journeyID int64) (map
 			st.Entered = n
 		case "waiting":
 			st.Waiting = n
-		case "delivered":
+		case "delivery delivered":
 			st.Sent = n
-		case "failed":
+		case "delivery failed":
 			st.Failed = n
-		case "held":
+		case "delivery held":
 			st.Held = n
-		default:
+		default: // an exit: next, happened, timeout, delivered, failed
 			st.Exits[what] = n
 		}
 	}

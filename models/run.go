@@ -42,11 +42,15 @@ type Run struct {
 	// AwaitsDelivery is the delivery a run waiting at a webhook node waits
 	// for: it moves on once that delivery is delivered or failed for good.
 	AwaitsDelivery *uuid.UUID
-	State          json.RawMessage
-	EndReason      string
-	StartedAt      time.Time
-	UpdatedAt      time.Time
-	EndedAt        *time.Time
+	// AwaitedStatus is the status of that delivery (held while its webhook
+	// is out of service: the run waits until it is back); filled by
+	// ListRuns only, empty when the run awaits none or it is gone.
+	AwaitedStatus DeliveryStatus `gorm:"-"`
+	State         json.RawMessage
+	EndReason     string
+	StartedAt     time.Time
+	UpdatedAt     time.Time
+	EndedAt       *time.Time
 }
 
 // TableName pins the table name.
@@ -251,16 +255,31 @@ func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]
 
 // ListRuns lists a journey's runs, newest first: those at node (any when
 // empty) in status (any when empty).
+// A run waiting at a webhook node comes with the status of the delivery
+// it awaits (AwaitedStatus), read in the same panel.
 func (s *Store) ListRuns(ctx context.Context, panelID, journeyID int64, node string, status RunStatus, limit int) ([]Run, error) {
-	q := s.db.WithContext(ctx).Where("panel_id = ? AND journey_id = ?", panelID, journeyID)
-	if status != "" {
-		q = q.Where("status = ?", status)
+	rows, err := s.sql.QueryContext(ctx, `SELECT r.id, r.journey_id, r.panel_id, r.contact_id, r.status, r.node, r.wait_event,
+		       r.wait_until, r.happened, r.state, r.end_reason, r.started_at, r.updated_at, r.ended_at, r.awaits_delivery,
+		       COALESCE(d.status, '')
+		FROM journey_runs r
+		LEFT JOIN deliveries d ON d.id = r.awaits_delivery AND d.panel_id = r.panel_id AND r.status = 'waiting'
+		WHERE r.panel_id = $1 AND r.journey_id = $2 AND ($3 = '' OR r.status = $3) AND ($4 = '' OR r.node = $4)
+		ORDER BY r.started_at DESC, r.id DESC LIMIT $5`, panelID, journeyID, string(status), node, limit)
+	if err != nil {
+		return nil, fmt.Errorf("models: list runs: %w", err)
 	}
-	if node != "" {
-		q = q.Where("node = ?", node)
-	}
+	defer rows.Close()
 	var out []Run
-	if err := q.Order("started_at DESC, id DESC").Limit(limit).Find(&out).Error; err != nil {
+	for rows.Next() {
+		var r Run
+		if err := rows.Scan(&r.ID, &r.JourneyID, &r.PanelID, &r.ContactID, &r.Status, &r.Node, &r.WaitEvent,
+			&r.WaitUntil, &r.Happened, &r.State, &r.EndReason, &r.StartedAt, &r.UpdatedAt, &r.EndedAt, &r.AwaitsDelivery,
+			&r.AwaitedStatus); err != nil {
+			return nil, fmt.Errorf("models: list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("models: list runs: %w", err)
 	}
 	return out, nil

@@ -48,10 +48,10 @@ const (
 // max_body_bytes anyway, and a template is typed by hand.
 const maxTemplateBytes = 64 << 10
 
-// liquidEngine renders every body template. Liquid has no I/O, no
-// includes from disk in use and no loops without bounds over input other
-// than the batch, so a template cannot reach outside its variables.
-var liquidEngine = liquid.NewEngine()
+// liquidEngine renders every body template. Liquid has no I/O, include
+// is replaced by an error, and loops are bounded (webhook_template_budget.go),
+// so a template cannot reach outside its variables nor run without end.
+var liquidEngine, loopStep = newLiquidEngine()
 
 // SignatureHeaderName is the header of an hmac-sha256 signature.
 func (s *WebhookSpec) SignatureHeaderName() string {
@@ -108,11 +108,18 @@ func IteratesEvents(src string) bool {
 // TemplateVars are the Liquid variables of a batch (README, "Body
 // formats"): contact, event, journey, webhook, params, delivery_id, panel
 // and item of its first item, and events with the same for each item. Items
-// are the stored batch items; numbers keep their exact text.
-func TemplateVars(panel, webhookName string, items [][]byte) map[string]any {
+// are the stored batch items; numbers keep their exact text. contacts, when
+// not nil, holds for each item the contact it is about as TemplateContacts
+// loads it (nil for an item about none): its attributes and identity are
+// the item's contact, over what the item itself says.
+func TemplateVars(panel, webhookName string, items [][]byte, contacts []map[string]any) map[string]any {
 	events := make([]any, 0, len(items))
-	for _, it := range items {
-		events = append(events, itemVars(panel, webhookName, it))
+	for i, it := range items {
+		var c map[string]any
+		if i < len(contacts) {
+			c = contacts[i]
+		}
+		events = append(events, itemVars(panel, webhookName, it, c))
 	}
 	vars := map[string]any{"panel": panel, "webhook": map[string]any{"name": webhookName}}
 	if len(events) > 0 {
@@ -126,8 +133,9 @@ func TemplateVars(panel, webhookName string, items [][]byte) map[string]any {
 
 // itemVars maps one stored item onto the variables. Items written by a
 // journey carry the payload format's keys; items given to the deliveries
-// API may carry anything, and are all there under item.
-func itemVars(panel, webhookName string, raw []byte) map[string]any {
+// API may carry anything, and are all there under item. loaded is the
+// item's contact (TemplateContacts), or nil.
+func itemVars(panel, webhookName string, raw []byte, loaded map[string]any) map[string]any {
 	var it map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -139,9 +147,12 @@ func itemVars(panel, webhookName string, raw []byte) map[string]any {
 		return map[string]any{}
 	}
 	eventParams, attParams := obj("event_params"), obj("att_params")
-	contact := make(map[string]any, len(attParams)+3)
+	contact := make(map[string]any, len(attParams)+len(loaded)+3)
 	for k, v := range attParams {
 		contact[strings.ToUpper(k)] = v
+	}
+	for k, v := range loaded {
+		contact[k] = v
 	}
 	first := func(vals ...any) any {
 		for _, v := range vals {
@@ -151,9 +162,9 @@ func itemVars(panel, webhookName string, raw []byte) map[string]any {
 		}
 		return nil
 	}
-	contact["email"] = first(attParams["EMAIL"], eventParams["email"], it["email"])
-	contact["phone"] = first(attParams["PHONE"], attParams["MOBILE"], eventParams["phone"], it["phone"])
-	contact["external_id"] = first(attParams["EXTERNAL_ID"], eventParams["external_id"], it["external_id"])
+	contact["email"] = first(loaded["email"], attParams["EMAIL"], eventParams["email"], it["email"])
+	contact["phone"] = first(loaded["phone"], attParams["PHONE"], attParams["MOBILE"], eventParams["phone"], it["phone"])
+	contact["external_id"] = first(loaded["external_id"], attParams["EXTERNAL_ID"], eventParams["external_id"], it["external_id"])
 	return map[string]any{
 		"delivery_id": it["delivery_id"],
 		"panel":       panel,
@@ -177,7 +188,8 @@ func RenderBodyTemplate(src, contentType string, vars map[string]any) ([]byte, e
 	if perr != nil {
 		return nil, templateError(src, perr)
 	}
-	out, rerr := renderCapped(tpl, vars)
+	instrumentLoops(tpl.GetRoot(), loopStep)
+	out, rerr := renderCapped(tpl, budgeted(vars))
 	if rerr != nil {
 		return nil, templateError(src, rerr)
 	}
@@ -340,6 +352,16 @@ func SampleItem(webhookName string, now time.Time) []byte {
 	return bytes.TrimRight(buf.Bytes(), "\n")
 }
 
+// SampleContact is the contact of the sample event, as TemplateContacts
+// loads one: the sample's attributes and a few more, and its identity.
+func SampleContact() map[string]any {
+	return map[string]any{
+		"EMAIL": "test.user@example.com", "FIRSTNAME": "Test", "LASTNAME": "User", "CITY": "Pune", "COUNTRY": "India",
+		"MOBILE": "+919800000000", "SCORE": json.Number("42"), "PLAN": "gold",
+		"email": "test.user@example.com", "phone": "+919800000000", "external_id": "test-user-1",
+	}
+}
+
 // checkTemplate refuses a template that cannot render the sample event, or
 // renders invalid JSON for a JSON content type.
 func (s *WebhookSpec) checkTemplate() error {
@@ -352,7 +374,7 @@ func (s *WebhookSpec) checkTemplate() error {
 	if err := checkNoRange(s.BodyTemplate); err != nil {
 		return err
 	}
-	vars := TemplateVars("sample_panel", s.Label, [][]byte{SampleItem(s.Label, time.Now())})
+	vars := TemplateVars("sample_panel", s.Label, [][]byte{SampleItem(s.Label, time.Now())}, []map[string]any{SampleContact()})
 	_, err := RenderBodyTemplate(s.BodyTemplate, s.TemplateType(), vars)
 	return err
 }

@@ -43,6 +43,14 @@ func TestWebhookSpecValidateFormat(t *testing.T) {
 		{"no ranges", func(s *WebhookSpec) {
 			s.BodyFormat, s.BodyTemplate = BodyTemplate, "[\n  {% for i in (1..100000000) %}{{ i }},{% endfor %}0]"
 		}, "body_template", "line 2, column 15: ranges"},
+		{"loops nested over a split list", func(s *WebhookSpec) {
+			s.BodyFormat, s.TemplateContentType = BodyTemplate, ContentTypeForm
+			s.BodyTemplate = "{% assign xs = '" + strings.Repeat("a,", 2000) + "' | split: ',' %}\n" +
+				"x={% for a in xs %}{% for b in xs %}{% endfor %}{% endfor %}"
+		}, "body_template", "line 2, column 3: loops run too long"},
+		{"no include", func(s *WebhookSpec) {
+			s.BodyFormat, s.TemplateContentType, s.BodyTemplate = BodyTemplate, ContentTypeForm, `a={% include "/etc/hostname" %}`
+		}, "body_template", "line 1, column 3: include is not supported"},
 		{"unknown content type", func(s *WebhookSpec) { s.TemplateContentType = "text/plain" }, "template_content_type", ""},
 		{"hmac", func(s *WebhookSpec) { s.SignatureScheme = SignatureHMAC }, "", ""},
 		{"hmac with own header", func(s *WebhookSpec) { s.SignatureScheme, s.SignatureHeader = SignatureHMAC, "X-Hub-Signature-256" }, "", ""},
@@ -106,13 +114,29 @@ func TestTemplateVarsOfAJourneyItem(t *testing.T) {
 		` "f": {{ contact.FIRSTNAME | json }}, "x": {{ contact.external_id | json }}, "ev": {{ event.name | json }},`+
 		` "url": {{ event.properties.url | json }}, "ts": {{ event.timestamp | json }}, "m": {{ event.msgid | json }},`+
 		` "c": {{ event.channel | json }}, "a": {{ params.custom_params.Action | json }}, "n": {{ params.event_params.ts }},`+
-		` "count": {{ events | size }}}`, ContentTypeJSON, TemplateVars("acme", "Hook", [][]byte{item, item}))
+		` "count": {{ events | size }}}`, ContentTypeJSON, TemplateVars("acme", "Hook", [][]byte{item, item}, nil))
 	require.NoError(t, err)
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(out, &got))
 	require.Equal(t, map[string]any{"id": "dlv_1", "panel": "acme", "w": "Hook", "j": "Cart", "e": "a@b.com", "p": "+33612",
 		"f": "Ann", "x": nil, "ev": "open", "url": "https://x.example/", "ts": "2022-12-02T15:48:05", "m": "546", "c": "email",
 		"a": "Open", "n": float64(221202154805), "count": float64(2)}, got)
+}
+
+func TestTemplateVarsTakeTheLoadedContact(t *testing.T) {
+	t.Parallel()
+	item := []byte(`{"delivery_id":"dlv_1","event":"open","att_params":{"EMAIL":"old@b.com","FIRSTNAME":"Ann"},` +
+		`"event_params":{"email":"old@b.com"}}`)
+	loaded := map[string]any{"EMAIL": "a@b.com", "CITY": "Lyon", "SCORE": json.Number("7.50"),
+		"email": "a@b.com", "phone": nil, "external_id": "u-1"}
+	src := `{"e": {{ contact.email | json }}, "p": {{ contact.phone | json }}, "x": {{ contact.external_id | json }},` +
+		` "f": {{ contact.FIRSTNAME | json }}, "city": {{ contact.CITY | json }}, "score": {{ contact.SCORE }},` +
+		` "second": {{ events[1].contact.CITY | json }}}`
+	out, err := RenderBodyTemplate(src, ContentTypeJSON, TemplateVars("acme", "Hook", [][]byte{item, item}, []map[string]any{loaded, nil}))
+	require.NoError(t, err)
+	require.JSONEq(t, `{"e": "a@b.com", "p": null, "x": "u-1", "f": "Ann", "city": "Lyon", "score": 7.50, "second": null}`, string(out),
+		"the loaded contact over the item's att_params; an item without one keeps the item's")
+	require.Contains(t, string(out), `"score": 7.50`, "numbers keep their digits")
 }
 
 func TestSampleItemIsThePayloadFormat(t *testing.T) {
@@ -153,13 +177,59 @@ func TestFingerprintCoversFormatAndSignature(t *testing.T) {
 
 func TestRenderIsCapped(t *testing.T) {
 	t.Parallel()
-	list := make([]any, 200_000)
+	list := make([]any, 20_000)
 	for i := range list {
-		list[i] = strings.Repeat("x", 100)
+		list[i] = strings.Repeat("x", 1000)
 	}
 	_, err := RenderBodyTemplate(`{% for s in events %}{{ s }}{% endfor %}`, ContentTypeForm, map[string]any{"events": list})
 	require.ErrorContains(t, err, "renders more than 10485760 bytes")
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, "body_template", ve.Field)
+}
+
+func TestRenderIsBoundedInWork(t *testing.T) {
+	t.Parallel()
+	batch := func(n int) map[string]any {
+		items := make([][]byte, n)
+		for i := range items {
+			items[i] = SampleItem("Hook", time.Now())
+		}
+		return TemplateVars("acme", "Hook", items, nil)
+	}
+	tests := []struct {
+		name   string
+		src    string
+		events int
+		want   string // the rendering, when it renders
+		err    string // a part of the error, when refused
+	}{
+		{"a loop over 1000 events", `{% for e in events %}{{ e.contact.email | size }},{% endfor %}`, 1000,
+			strings.Repeat("21,", 1000), ""},
+		{"trimming and else as before", "{%- for e in events limit: 2 -%}\n [{{ forloop.index }}]\n{%- else -%}none{%- endfor -%}", 3,
+			"[1][2]", ""},
+		{"else of an empty loop", `{% for e in events %}x{% else %}none{% endfor %}`, 0, "none", ""},
+		{"a loop nested over events", "n=\n{% for a in events %}{% for b in events %}{% for c in events %}{% endfor %}{% endfor %}{% endfor %}", 200,
+			"", "line 2, column 1: loops run too long"},
+		{"the step tag typed by hand adds no budget",
+			"{% herald_loop_step -99999999 %}{% for a in events %}{% for b in events %}{% for c in events %}{% endfor %}{% endfor %}{% endfor %}", 200,
+			"", "loops run too long"},
+		{"tablerow is a loop too", `{% tablerow a in events %}{% tablerow b in events %}{% for c in events %}{% endfor %}{% endtablerow %}{% endtablerow %}`, 200,
+			"", "loops run too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := RenderBodyTemplate(tt.src, ContentTypeForm, batch(tt.events))
+			if tt.err == "" {
+				require.NoError(t, err)
+				require.Equal(t, tt.want, string(out))
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, "body_template", ve.Field)
+			require.Contains(t, ve.Message, tt.err)
+		})
+	}
 }

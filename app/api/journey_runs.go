@@ -21,11 +21,15 @@ type runJSON struct {
 	WaitEvent string           `json:"wait_event,omitempty"`
 	WaitUntil *time.Time       `json:"wait_until,omitempty"`
 	// AwaitsDelivery is the delivery a run waiting at a webhook node waits for.
-	AwaitsDelivery string          `json:"awaits_delivery,omitempty"`
-	State          json.RawMessage `json:"state"`
-	EndReason      string          `json:"end_reason,omitempty"`
-	StartedAt      time.Time       `json:"started_at"`
-	EndedAt        *time.Time      `json:"ended_at"`
+	AwaitsDelivery string `json:"awaits_delivery,omitempty"`
+	// AwaitsDeliveryStatus is that delivery's status: pending or sending
+	// on its way, held while its webhook is out of service (the run waits
+	// until the webhook is back, with no time limit).
+	AwaitsDeliveryStatus models.DeliveryStatus `json:"awaits_delivery_status,omitempty"`
+	State                json.RawMessage       `json:"state"`
+	EndReason            string                `json:"end_reason,omitempty"`
+	StartedAt            time.Time             `json:"started_at"`
+	EndedAt              *time.Time            `json:"ended_at"`
 }
 
 // JourneyRuns lists a journey's runs, newest first (?status=, ?node=, ?limit=):
@@ -58,7 +62,7 @@ func (s *Handlers) JourneyRuns(c *gin.Context) {
 		out[i] = runJSON{ID: r.ID, ContactID: r.ContactID, Status: r.Status, Node: r.Node, WaitEvent: r.WaitEvent,
 			WaitUntil: r.WaitUntil, State: r.State, EndReason: r.EndReason, StartedAt: r.StartedAt, EndedAt: r.EndedAt}
 		if r.AwaitsDelivery != nil {
-			out[i].AwaitsDelivery = models.DeliveryID(*r.AwaitsDelivery)
+			out[i].AwaitsDelivery, out[i].AwaitsDeliveryStatus = models.DeliveryID(*r.AwaitsDelivery), r.AwaitedStatus
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"runs": out})

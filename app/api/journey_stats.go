@@ -45,11 +45,13 @@ func (s *Handlers) NodeStats(c *gin.Context, j *models.Journey) (map[string]*mod
 			nodes[n.ID] = st
 		}
 		exits := []string{journey.ExitNext}
-		switch n.Type {
-		case journey.TypeWait:
+		switch {
+		case n.Type == journey.TypeWait:
 			exits = []string{journey.ExitHappened, journey.ExitTimeout}
-		case journey.TypeStop:
+		case n.Type == journey.TypeStop:
 			exits = nil
+		case n.AwaitsOutcome():
+			exits = n.OutcomeExitNames()
 		}
 		for _, e := range exits {
 			st.Exits[e] += 0 // present as 0 when none took it

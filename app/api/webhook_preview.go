@@ -53,7 +53,7 @@ func (s *Handlers) Preview(c *gin.Context, panel string, spec models.WebhookSpec
 
 // SamplePreview builds the sample body of a valid configuration.
 func SamplePreview(panel string, spec *models.WebhookSpec, now time.Time) (PreviewJSON, error) {
-	b := delivery.BuildFormatBody(panel, spec, [][]byte{models.SampleItem(spec.Label, now.UTC())})
+	b := delivery.SampleBody(panel, spec, now.UTC())
 	if b.N == 0 {
 		if b.Err != nil {
 			return PreviewJSON{}, httpx.BadRequest("body_template", b.Err.Error())

@@ -55,7 +55,8 @@ type canvasEdge struct {
 }
 
 // exitLabels name a step's exits on the canvas.
-var exitLabels = map[string]string{journey.ExitNext: "then", journey.ExitHappened: "happened", journey.ExitTimeout: "timed out"}
+var exitLabels = map[string]string{journey.ExitNext: "then", journey.ExitHappened: "happened", journey.ExitTimeout: "timed out",
+	journey.ExitDelivered: "delivered", journey.ExitFailed: "failed for good"}
 
 type canvasExit struct{ name, to string }
 
@@ -65,6 +66,16 @@ func nodeExits(n *journey.Node) []canvasExit {
 		return []canvasExit{{journey.ExitHappened, n.Happened}, {journey.ExitTimeout, n.Timeout}}
 	case journey.TypeStop:
 		return nil
+	}
+	if n.AwaitsOutcome() {
+		var out []canvasExit
+		for _, delivered := range []bool{true, false} {
+			e := canvasExit{n.OutcomeExitName(delivered), n.OutcomeExit(delivered)}
+			if len(out) == 0 || out[0] != e {
+				out = append(out, e)
+			}
+		}
+		return out
 	}
 	return []canvasExit{{journey.ExitNext, n.Next}}
 }

@@ -30,8 +30,9 @@ type Body struct {
 
 // BuildFormatBody builds the body of a request in the asset's body format
 // (README, "The payload a receiver gets") for as many of items as fit in
-// max_body_bytes.
-func BuildFormatBody(panel string, spec *models.WebhookSpec, items [][]byte) Body {
+// max_body_bytes. contacts are the items' contacts for a template
+// (models.TemplateVars); the other formats send the items alone.
+func BuildFormatBody(panel string, spec *models.WebhookSpec, items [][]byte, contacts []map[string]any) Body {
 	switch spec.BodyFormat {
 	case models.BodyJSON:
 		if spec.BatchSize == 1 {
@@ -44,28 +45,33 @@ func BuildFormatBody(panel string, spec *models.WebhookSpec, items [][]byte) Bod
 		b, n := joinItems([]byte("["), items, []byte(","), []byte("]"), spec.MaxBodyBytes, nil)
 		return Body{Bytes: b, ContentType: models.ContentTypeJSON, N: n}
 	case models.BodyTemplate:
-		return renderTemplate(panel, spec, items)
+		return renderTemplate(panel, spec, items, contacts)
 	}
 	b, n := BuildBody(panel, items, spec.MaxBodyBytes)
 	return Body{Bytes: b, ContentType: models.ContentTypeForm, N: n}
 }
 
 // renderTemplate renders one event, or for a template over events as many
-// events as fit: it halves the batch until the body fits.
-func renderTemplate(panel string, spec *models.WebhookSpec, items [][]byte) Body {
+// events as render and fit: it halves the batch until the body renders
+// within its bounds and fits. A batch that does not render is halved too,
+// so the event whose value breaks the template is the one that fails, and
+// a loop nested over events (whose work grows with the batch) sends
+// smaller batches: at most log2(batch_size) renderings fail on the way,
+// each bounded by the engine's step and time budget.
+func renderTemplate(panel string, spec *models.WebhookSpec, items [][]byte, contacts []map[string]any) Body {
 	n := 1
 	if !spec.PerEventTemplate() {
 		n = len(items)
 	}
 	for {
 		out, err := models.RenderBodyTemplate(spec.BodyTemplate, spec.TemplateType(),
-			models.TemplateVars(panel, spec.Label, items[:n]))
+			models.TemplateVars(panel, spec.Label, items[:n], contacts[:min(n, len(contacts))]))
 		switch {
-		case err != nil:
+		case err != nil && n == 1:
 			return Body{ContentType: spec.TemplateType(), Err: fmt.Errorf("the body template cannot render this event: %w", err)}
-		case len(out) <= spec.MaxBodyBytes:
+		case err == nil && len(out) <= spec.MaxBodyBytes:
 			return Body{Bytes: out, ContentType: spec.TemplateType(), N: n}
-		case n == 1:
+		case err == nil && n == 1:
 			return Body{ContentType: spec.TemplateType()}
 		}
 		n /= 2

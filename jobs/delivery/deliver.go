@@ -144,7 +144,11 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		case len(claim.Rows) == 0:
 			return nil
 		}
-		done, next, tr := d.sendBatch(ctx, target, &spec, claim, h, th)
+		var contacts []map[string]any
+		if contacts, err = d.templateContacts(ctx, target.PanelID, &spec, claim.Rows); err != nil {
+			return err // the rows go back when their lease runs out
+		}
+		done, next, tr := d.sendBatch(ctx, target, &spec, claim, contacts, h, th)
 		h = next
 		if ctx.Err() != nil {
 			// Shutting down mid-request: hand the rows and the webhook back.
@@ -224,14 +228,14 @@ func (d *Deliverer) disable(ctx context.Context, target *models.DeliveryTarget, 
 // sendBatch makes one request from a claim and says what became of each
 // row and of the webhook's health; the caller records it.
 func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget, spec *models.WebhookSpec, claim *models.Claim,
-	h health.Health, th health.Thresholds) (*models.Completion, health.Health, health.Transition) {
+	contacts []map[string]any, h health.Health, th health.Thresholds) (*models.Completion, health.Health, health.Transition) {
 	w := &target.Webhook
 	rows := claim.Rows
 	items := make([][]byte, len(rows))
 	for i := range rows {
 		items[i] = rows[i].Item
 	}
-	body := BuildFormatBody(target.PanelName, spec, items)
+	body := BuildFormatBody(target.PanelName, spec, items, contacts)
 	n := body.N
 	done := &models.Completion{WebhookID: w.ID, Lease: claim.Lease, Released: ids(rows[max(n, 1):])}
 	if n == 0 {

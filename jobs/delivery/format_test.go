@@ -62,16 +62,30 @@ func TestBuildFormatBody(t *testing.T) {
 			if tt.first > 0 {
 				in = items[:tt.first]
 			}
-			b := BuildFormatBody("acme", &tt.spec, in)
+			b := BuildFormatBody("acme", &tt.spec, in, nil)
 			require.Equal(t, tt.body, string(b.Bytes))
 			require.Equal(t, tt.contentType, b.ContentType)
 			require.Equal(t, tt.n, b.N)
 		})
 	}
+	t.Run("a batch that does not render is halved: the event at fault fails alone", func(t *testing.T) {
+		t.Parallel()
+		spec := models.WebhookSpec{BodyFormat: models.BodyTemplate, MaxBodyBytes: 1 << 20, BatchSize: 100,
+			BodyTemplate: `[{% for e in events %}"{{ e.item.q }}"{% unless forloop.last %},{% endunless %}{% endfor %}]`}
+		in := [][]byte{[]byte(`{"delivery_id":"dlv_1","q":"a"}`), []byte(`{"delivery_id":"dlv_2","q":"say \"hi\""}`),
+			[]byte(`{"delivery_id":"dlv_3","q":"c"}`)}
+		b := BuildFormatBody("acme", &spec, in, nil)
+		require.NoError(t, b.Err)
+		require.Equal(t, 1, b.N, "the first event goes out")
+		require.Equal(t, `["a"]`, string(b.Bytes))
+		b = BuildFormatBody("acme", &spec, in[1:], nil)
+		require.Zero(t, b.N, "then the one that breaks the JSON fails")
+		require.Equal(t, ClassTemplate, errClass(b))
+	})
 	t.Run("a value that breaks the JSON fails the event, with the place", func(t *testing.T) {
 		t.Parallel()
 		spec := models.WebhookSpec{BodyFormat: models.BodyTemplate, BodyTemplate: `{"e": "{{ item.q }}"}`, MaxBodyBytes: 1 << 20}
-		b := BuildFormatBody("acme", &spec, [][]byte{[]byte(`{"delivery_id":"dlv_1","q":"say \"hi\""}`)})
+		b := BuildFormatBody("acme", &spec, [][]byte{[]byte(`{"delivery_id":"dlv_1","q":"say \"hi\""}`)}, nil)
 		require.Zero(t, b.N)
 		require.ErrorContains(t, b.Err, "invalid JSON at line 1, column")
 		require.Equal(t, ClassTemplate, errClass(b))

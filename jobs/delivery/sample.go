@@ -15,12 +15,18 @@ func SamplePayload(panel, webhookName string, now time.Time) []byte {
 	return []byte(`{"` + panel + `":[` + string(models.SampleItem(webhookName, now)) + `]}`)
 }
 
+// SampleBody is the body of the sample event, and its contact (with some
+// attributes, for a template), in the asset's format.
+func SampleBody(panel string, spec *models.WebhookSpec, now time.Time) Body {
+	return BuildFormatBody(panel, spec, [][]byte{models.SampleItem(spec.Label, now)}, []map[string]any{models.SampleContact()})
+}
+
 // Test sends the sample event to a configuration in its body format, as the
 // "Test" button and the test API do. A template that cannot render the
 // sample sends nothing and fails with error class template.
 func (s *Sender) Test(ctx context.Context, panel string, spec *models.WebhookSpec) Response {
 	now := s.now()
-	body := BuildFormatBody(panel, spec, [][]byte{models.SampleItem(spec.Label, now)})
+	body := SampleBody(panel, spec, now)
 	if body.N == 0 {
 		err := body.Err
 		if err == nil {

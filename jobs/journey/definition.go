@@ -191,6 +191,28 @@ func (n *Node) AwaitsOutcome() bool {
 	return n.Type == TypeWebhook && (n.Delivered != "" || n.Failed != "" || len(n.Save) > 0)
 }
 
+// OutcomeExitName names the exit OutcomeExit takes, as the stats count it:
+// delivered or failed when the node has that exit, else next.
+func (n *Node) OutcomeExitName(delivered bool) string {
+	switch {
+	case delivered && n.Delivered != "":
+		return ExitDelivered
+	case !delivered && n.Failed != "":
+		return ExitFailed
+	}
+	return ExitNext
+}
+
+// OutcomeExitNames are the exits a run waiting at this webhook node may
+// take, once each.
+func (n *Node) OutcomeExitNames() []string {
+	a, b := n.OutcomeExitName(true), n.OutcomeExitName(false)
+	if a == b {
+		return []string{a}
+	}
+	return []string{a, b}
+}
+
 // OutcomeExit is where a run waiting at this webhook node goes once its
 // delivery was delivered (or failed for good): that exit, else next.
 func (n *Node) OutcomeExit(delivered bool) string {

@@ -142,6 +142,7 @@ func (d *Definition) AfterDelivery(st *State, node string, o Outcome, c *Contact
 		c = &cc
 	}
 	step := d.walk(st, n.OutcomeExit(o.Delivered), c, env)
+	step.Passes = append([]Pass{{Node: n.ID, Exit: n.OutcomeExitName(o.Delivered)}}, step.Passes...)
 	step.Saved, step.SaveNote = saved, note
 	return step
 }

@@ -30,6 +30,8 @@ func TestWalkWaitsAtWebhookNodeWithOutcome(t *testing.T) {
 	require.Len(t, step.Fires, 1)
 	require.True(t, step.Fires[0].Awaited)
 	require.True(t, step.Fires[0].KeepResponse)
+	require.Equal(t, []Pass{{Node: "start", Entered: true, Exit: ExitNext}, {Node: "score", Entered: true}}, step.Passes,
+		"the run stays at the node: no exit counted yet")
 }
 
 func TestAfterDelivery(t *testing.T) {
@@ -45,10 +47,12 @@ func TestAfterDelivery(t *testing.T) {
 		wantSent  any // SCORE as the next node's item carries it
 		wantNote  string
 		wantEnded string
+		wantExit  string // the webhook node's exit as counted
 	}{
 		{name: "delivered with a score", journey: scoringJourney, node: "score",
 			outcome:  Outcome{Delivered: true, Response: []byte(`{"data": {"score": 87}}`)},
-			wantNode: "end", wantSaved: map[string]any{"SCORE": jsonNumber("87")}, wantFires: 1, wantSent: jsonNumber("87")},
+			wantNode: "end", wantSaved: map[string]any{"SCORE": jsonNumber("87")}, wantFires: 1, wantSent: jsonNumber("87"),
+			wantExit: ExitDelivered},
 		{name: "delivered, field absent", journey: scoringJourney, node: "score",
 			outcome:  Outcome{Delivered: true, Response: []byte(`{"data": {}}`)},
 			wantNode: "end", wantFires: 1, wantNote: "data.score"},
@@ -58,12 +62,12 @@ func TestAfterDelivery(t *testing.T) {
 		{name: "delivered, no body kept", journey: scoringJourney, node: "score",
 			outcome: Outcome{Delivered: true}, wantNode: "end", wantFires: 1, wantNote: "no response body"},
 		{name: "failed for good", journey: scoringJourney, node: "score",
-			outcome: Outcome{Response: []byte(`{"data": {"score": 87}}`)}, wantNode: "end_failed"},
+			outcome: Outcome{Response: []byte(`{"data": {"score": 87}}`)}, wantNode: "end_failed", wantExit: ExitFailed},
 		{name: "failed, no failed exit: next", journey: `{"name": "j", "nodes": [
 		  {"id": "start", "type": "trigger", "event": "e", "next": "hook"},
 		  {"id": "hook", "type": "webhook", "webhook_id": 7, "delivered": "yes", "next": "no"},
 		  {"id": "yes", "type": "stop"}, {"id": "no", "type": "stop"}]}`, node: "hook",
-			outcome: Outcome{}, wantNode: "no"},
+			outcome: Outcome{}, wantNode: "no", wantExit: ExitNext},
 		{name: "node gone", journey: scoringJourney, node: "elsewhere", outcome: Outcome{Delivered: true},
 			wantNode: "elsewhere", wantEnded: "no longer has the webhook node"},
 	} {
@@ -84,6 +88,9 @@ func TestAfterDelivery(t *testing.T) {
 				require.Contains(t, step.SaveNote, tc.wantNote)
 			}
 			require.Contains(t, step.Reason, tc.wantEnded)
+			if tc.wantExit != "" {
+				require.Equal(t, Pass{Node: tc.node, Exit: tc.wantExit}, step.Passes[0])
+			}
 			require.NotContains(t, contact.Attributes, "SCORE", "the caller's contact is left alone")
 		})
 	}

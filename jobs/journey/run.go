@@ -100,6 +100,10 @@ const (
 	ExitNext     = "next"
 	ExitHappened = "happened"
 	ExitTimeout  = "timeout"
+	// ExitDelivered and ExitFailed are a webhook node's outcome exits
+	// (its delivered and failed fields).
+	ExitDelivered = "delivered"
+	ExitFailed    = "failed"
 )
 
 // Pass is one node a run went through. Entered says the run arrived at
@@ -225,7 +229,9 @@ func (d *Definition) walk(st *State, id string, c *Contact, env *Env) Step {
 			return step
 		}
 		pass := Pass{Node: n.ID, Entered: true}
-		if n.Type == TypeAction || n.Type == TypeWebhook {
+		if n.Type == TypeAction || n.Type == TypeWebhook && !n.AwaitsOutcome() {
+			// A webhook node that waits for its delivery is left later,
+			// by its outcome (AfterDelivery).
 			pass.Exit = ExitNext
 		}
 		step.Passes = append(step.Passes, pass)

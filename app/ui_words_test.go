@@ -41,6 +41,11 @@ func storedJourney(t *testing.T, env *apptest.Env, path, node string) (reentry, 
 	return j.Reentry, within
 }
 
+// nudge is a journey named name: open → send → wait for a click → stop.
+func nudge(name string) string {
+	return strings.Replace(nudgeJourney, "Nudge", name, 1)
+}
+
 const nudgeJourney = `{"name": "Nudge", "nodes": [
   {"id": "start", "type": "trigger", "event": "open", "channel": "email", "next": "a"},
   {"id": "a", "type": "action", "channel": "email", "message_name": "Welcome", "next": "w"},
@@ -54,10 +59,9 @@ func TestUIJourneyDurations(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})
 	env.User(uiEmail, uiPassword)
-	ui := env.SignIn(uiEmail, uiPassword)
-	path := uiJourney(t, env, nudgeJourney)
+	ui := env.SignIn(uiEmail, uiPassword) // each case has a journey, so a stash, of its own
 
-	page := ui.Get(path + "?step=w").Body
+	page := ui.Get(uiJourney(t, env, nudgeJourney) + "?step=w").Body
 	require.Contains(t, page, `id="within_number" name="within_number" inputmode="decimal" required value="1"`, "the stored 1h, pre-filled")
 	require.Contains(t, page, `<option value="hours" selected>hours</option>`)
 
@@ -65,65 +69,71 @@ func TestUIJourneyDurations(t *testing.T) {
 		return url.Values{"event": {"click"}, "channel": {"email"}, "of_node": {"a"}, "within_number": {number}, "within_unit": {unit},
 			"happened": {"s"}, "timeout": {"s"}}
 	}
-	t.Run("wait", func(t *testing.T) {
-		for _, tc := range []struct{ name, number, unit, stored, words string }{
-			{"minutes", "30", "minutes", "30m", "Wait up to 30 minutes for click on Email"},
-			{"decimal hours", "1.5", "hours", "1h30m", "Wait up to 90 minutes for click on Email"},
-			{"days", "2", "days", "48h", "Wait up to 2 days for click on Email"},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				res := ui.Submit(path+"/steps/w", wait(tc.number, tc.unit))
-				require.Equal(t, http.StatusOK, res.Status, res.Body)
-				_, within := storedJourney(t, env, path, "w")
-				require.Equal(t, tc.stored, within)
-				require.Contains(t, res.Body, tc.words)
-			})
-		}
-		for _, tc := range []struct{ name, number, unit, msg string }{
-			{"zero", "0", "minutes", "Must be more than 0 (at least 1 second)."},
-			{"negative", "-3", "hours", "Must be more than 0 (at least 1 second)."},
-			{"too large", "91", "days", "Must be at most 90 days."},
-			{"not a number", "abc", "minutes", "Must be a number, such as 30 or 1.5."},
-			{"no unit", "5", "fortnights", "Pick a unit: seconds, minutes, hours or days."},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				res := ui.Submit(path+"/steps/w", wait(tc.number, tc.unit))
-				require.Equal(t, http.StatusBadRequest, res.Status)
-				require.Contains(t, res.Body, `data-error-for="within" >`+tc.msg+`</p>`)
-				require.Contains(t, res.Body, `name="within_number" inputmode="decimal" required value="`+tc.number+`"`, "shown as typed")
-				_, within := storedJourney(t, env, path, "w")
-				require.Equal(t, "48h", within, "nothing stored")
-				require.Contains(t, res.Body, "Wait up to 2 days for click on Email", "the summary tells what is stored")
-			})
-		}
-	})
+	for _, tc := range []struct{ name, number, unit, stored, words string }{
+		{"wait in minutes", "30", "minutes", "30m", "Wait up to 30 minutes for click on Email"},
+		{"wait in decimal hours", "1.5", "hours", "1h30m", "Wait up to 90 minutes for click on Email"},
+		{"wait in days", "2", "days", "48h", "Wait up to 2 days for click on Email"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := uiJourney(t, env, nudge(tc.name))
+			res := ui.Submit(path+"/steps/w", wait(tc.number, tc.unit))
+			require.Equal(t, http.StatusOK, res.Status, res.Body)
+			_, within := storedJourney(t, env, path, "w")
+			require.Equal(t, tc.stored, within)
+			require.Contains(t, res.Body, tc.words)
+		})
+	}
+	for _, tc := range []struct{ name, number, unit, msg string }{
+		{"wait of zero", "0", "minutes", "Must be more than 0 (at least 1 second)."},
+		{"negative wait", "-3", "hours", "Must be more than 0 (at least 1 second)."},
+		{"too long a wait", "91", "days", "Must be at most 90 days."},
+		{"wait not a number", "abc", "minutes", "Must be a number, such as 30 or 1.5."},
+		{"wait in no unit", "5", "fortnights", "Pick a unit: seconds, minutes, hours or days."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := uiJourney(t, env, nudge(tc.name))
+			res := ui.Submit(path+"/steps/w", wait(tc.number, tc.unit))
+			require.Equal(t, http.StatusBadRequest, res.Status)
+			require.Contains(t, res.Body, `data-error-for="within" >`+tc.msg+`</p>`)
+			require.Contains(t, res.Body, `name="within_number" inputmode="decimal" required value="`+tc.number+`"`, "shown as typed")
+			_, within := storedJourney(t, env, path, "w")
+			require.Equal(t, "1h", within, "nothing stored")
+			require.Contains(t, res.Body, "Wait up to 1 hour for click on Email", "the summary tells what is stored")
+		})
+	}
 
-	t.Run("re-entry", func(t *testing.T) {
-		settings := func(number, unit string) url.Values {
-			return url.Values{"name": {"Nudge"}, "reentry": {"after"}, "reentry_after_number": {number}, "reentry_after_unit": {unit}}
-		}
-		res := ui.Submit(path, settings("2", "days"))
+	settings := func(name, number, unit string) url.Values {
+		return url.Values{"name": {name}, "reentry": {"after"}, "reentry_after_number": {number}, "reentry_after_unit": {unit}}
+	}
+	t.Run("re-entry in days", func(t *testing.T) {
+		t.Parallel()
+		path := uiJourney(t, env, nudge("re-entry in days"))
+		res := ui.Submit(path, settings("re-entry in days", "2", "days"))
 		require.Equal(t, http.StatusOK, res.Status, res.Body)
 		reentry, _ := storedJourney(t, env, path, "w")
 		require.Equal(t, "after:48h", reentry)
 		require.Contains(t, res.Body, `id="reentry_after_number" name="reentry_after_number" inputmode="decimal" required value="2"`)
 		require.Contains(t, res.Body, `<option value="days" selected>days</option>`)
-		for _, tc := range []struct{ name, number, unit, msg string }{
-			{"zero", "0", "days", "Must be more than 0 (at least 1 second)."},
-			{"negative", "-1", "hours", "Must be more than 0 (at least 1 second)."},
-			{"too large", "3651", "days", "Must be at most 3650 days."},
-			{"not a number", "a day", "days", "Must be a number, such as 30 or 1.5."},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				res := ui.Submit(path, settings(tc.number, tc.unit))
-				require.Equal(t, http.StatusBadRequest, res.Status)
-				require.Contains(t, res.Body, `data-error-for="reentry" >`+tc.msg+`</p>`)
-				require.Contains(t, res.Body, `name="reentry_after_number" inputmode="decimal" required value="`+tc.number+`"`)
-				reentry, _ := storedJourney(t, env, path, "w")
-				require.Equal(t, "after:48h", reentry, "nothing stored")
-			})
-		}
 	})
+	for _, tc := range []struct{ name, number, unit, msg string }{
+		{"re-entry of zero", "0", "days", "Must be more than 0 (at least 1 second)."},
+		{"negative re-entry", "-1", "hours", "Must be more than 0 (at least 1 second)."},
+		{"too long a re-entry", "3651", "days", "Must be at most 3650 days."},
+		{"re-entry not a number", "a day", "days", "Must be a number, such as 30 or 1.5."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := uiJourney(t, env, nudge(tc.name))
+			res := ui.Submit(path, settings(tc.name, tc.number, tc.unit))
+			require.Equal(t, http.StatusBadRequest, res.Status)
+			require.Contains(t, res.Body, `data-error-for="reentry" >`+tc.msg+`</p>`)
+			require.Contains(t, res.Body, `name="reentry_after_number" inputmode="decimal" required value="`+tc.number+`"`)
+			reentry, _ := storedJourney(t, env, path, "w")
+			require.Equal(t, "never", reentry, "nothing stored")
+		})
+	}
 }
 
 // Drop-downs and summaries name steps by what they do; the values sent
@@ -204,7 +214,6 @@ func TestUIWebhookBatchWaitInSeconds(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{NoWorker: true})
 	recv := apptest.NewReceiver(t)
 	env.User(uiEmail, uiPassword)
-	ui := env.SignIn(uiEmail, uiPassword)
 	asScript := http.Header{"Accept": {"application/json"}}
 
 	for _, tc := range []struct{ name, typed, msg string }{
@@ -215,6 +224,8 @@ func TestUIWebhookBatchWaitInSeconds(t *testing.T) {
 		{"empty", "", "Type a number of seconds (0 sends at once)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ui := env.SignIn(uiEmail, uiPassword) // a session, so a stashed form, of its own
 			form := webhookForm("Waits", recv.URL)
 			form.Set("batch_wait", tc.typed)
 			res := ui.Submit("/webhooks", form)
@@ -227,6 +238,7 @@ func TestUIWebhookBatchWaitInSeconds(t *testing.T) {
 		})
 	}
 
+	ui := env.SignIn(uiEmail, uiPassword)
 	form := webhookForm("Waits", recv.URL)
 	form.Set("batch_wait", "0.5")
 	require.Equal(t, http.StatusOK, ui.Post("/webhooks/test", form, asScript).Status)

@@ -139,7 +139,7 @@ func TestJourneyWebhookAnswerForm(t *testing.T) {
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`.step-form button[type=submit]`)))
 	waitText(t, ctx, ".flash", "Saved.")
 	waitText(t, ctx, "#step-hook .exits", "if delivered → Stop (end2)")
-	waitText(t, ctx, "#step-hook .exits", "if it fails for good → end")
+	waitText(t, ctx, "#step-hook .exits", "if it fails for good → Stop (end)")
 	waitText(t, ctx, "#step-hook .step-summary", "waits for the answer and saves SCORE, TIER")
 	shot(t, ctx, "journey-webhook-answer")
 
@@ -186,6 +186,8 @@ func TestJourneyWaitInWords(t *testing.T) {
 	waitText(t, ctx, ".flash", "Saved.")
 	waitText(t, ctx, "#step-w .step-summary", "Wait up to 30 minutes for click on Email")
 	shot(t, ctx, "journey-wait-in-words")
+	do(t, ctx, chromedp.EmulateViewport(tablet[0], tablet[1]))
+	shot(t, ctx, "journey-wait-in-words-tablet")
 	j, err := env.Store.Journey(t.Context(), env.Panel.ID, created.ID)
 	require.NoError(t, err)
 	var def journey.Definition

@@ -59,7 +59,7 @@ func TestUIJourneyDurations(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})
 	env.User(uiEmail, uiPassword)
-	ui := env.SignIn(uiEmail, uiPassword) // each case has a journey, so a stash, of its own
+	ui := env.SignIn(uiEmail, uiPassword)
 
 	page := ui.Get(uiJourney(t, env, nudgeJourney) + "?step=w").Body
 	require.Contains(t, page, `id="within_number" name="within_number" inputmode="decimal" required value="1"`, "the stored 1h, pre-filled")
@@ -76,6 +76,7 @@ func TestUIJourneyDurations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			ui := env.SignIn(uiEmail, uiPassword) // a session, so a stashed form, of its own
 			path := uiJourney(t, env, nudge(tc.name))
 			res := ui.Submit(path+"/steps/w", wait(tc.number, tc.unit))
 			require.Equal(t, http.StatusOK, res.Status, res.Body)
@@ -93,6 +94,7 @@ func TestUIJourneyDurations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			ui := env.SignIn(uiEmail, uiPassword) // a session, so a stashed form, of its own
 			path := uiJourney(t, env, nudge(tc.name))
 			res := ui.Submit(path+"/steps/w", wait(tc.number, tc.unit))
 			require.Equal(t, http.StatusBadRequest, res.Status)
@@ -109,6 +111,7 @@ func TestUIJourneyDurations(t *testing.T) {
 	}
 	t.Run("re-entry in days", func(t *testing.T) {
 		t.Parallel()
+		ui := env.SignIn(uiEmail, uiPassword)
 		path := uiJourney(t, env, nudge("re-entry in days"))
 		res := ui.Submit(path, settings("re-entry in days", "2", "days"))
 		require.Equal(t, http.StatusOK, res.Status, res.Body)
@@ -125,11 +128,13 @@ func TestUIJourneyDurations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			ui := env.SignIn(uiEmail, uiPassword) // a session, so a stashed form, of its own
 			path := uiJourney(t, env, nudge(tc.name))
 			res := ui.Submit(path, settings(tc.name, tc.number, tc.unit))
 			require.Equal(t, http.StatusBadRequest, res.Status)
 			require.Contains(t, res.Body, `data-error-for="reentry" >`+tc.msg+`</p>`)
 			require.Contains(t, res.Body, `name="reentry_after_number" inputmode="decimal" required value="`+tc.number+`"`)
+			require.Contains(t, res.Body, `<option value="after" selected>after a while</option>`, "the choice stays as made")
 			reentry, _ := storedJourney(t, env, path, "w")
 			require.Equal(t, "never", reentry, "nothing stored")
 		})
@@ -199,6 +204,10 @@ func TestUIJourneyRecentEventPicker(t *testing.T) {
 		require.NotContains(t, page, "Rival Secret", "another panel's events are never offered")
 		require.NotContains(t, page, "rival_prop")
 	}
+	list := ui.Get("/journeys").Body
+	require.True(t, strings.HasPrefix(datalist(list, "events"), `<option value="Added to Cart"><option value="Viewed Pricing">`),
+		"the new journey's trigger too")
+	require.NotContains(t, list, "Rival Secret")
 
 	env.Store.Clock.Advance(8 * 24 * time.Hour)
 	ui = env.SignIn(uiEmail, uiPassword)

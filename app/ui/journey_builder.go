@@ -54,7 +54,6 @@ type journeyPage struct {
 	// (the trigger and the actions).
 	StepIDs, Origins []string
 	Channels         []string
-	Events           []string
 	Ops              []string
 	EventChoices     []string
 	AttChoices       []string
@@ -207,7 +206,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 	}
 	p := &journeyPage{Journey: j, Def: def, Runs: counts[j.ID], Errors: errs, Segments: segments, Lists: lists,
 		Editable: j.Status == models.JourneyDraft || j.Status == models.JourneyPaused,
-		Channels: journey.Channels, Events: eventSuggestions, Ops: journey.Ops, Units: durationUnits,
+		Channels: journey.Channels, Ops: journey.Ops, Units: durationUnits,
 		Activities: offered(activities, eventSuggestions), Properties: offered(properties, attParamChoices),
 		EventChoices: eventParamChoices, AttChoices: attParamChoices, Reentry: newReentryForm(def.Reentry),
 		StepTypes: []stepType{{journey.TypeAction, "Send a message"}, {journey.TypeWait, "Wait for event"},
@@ -229,6 +228,9 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 		p.Durations["within"] = splitStored(n.Within)
 	}
 	maps.Copy(p.Durations, typed) // a refused value shows as it was typed
+	if _, ok := typed["reentry_after"]; ok {
+		p.Reentry.Mode = "after" // typed only with "after a while" chosen
+	}
 	byNode := map[string][]string{}
 	for _, pr := range problems {
 		msg := sentence(pr.Message)

@@ -208,3 +208,24 @@ func TestStepsOnWebhookOutcome(t *testing.T) {
 	require.Equal(t, []stepExit{{Label: "if delivered", To: "end"}, {Label: "if it fails for good", To: "end"}}, webhookExits(d.Node("hook")))
 	require.Equal(t, []stepExit{{Label: "then", To: "end"}}, webhookExits(cart(t).Node("hook")))
 }
+
+// Steps are named by what they do; twins get their ids.
+func TestStepLabels(t *testing.T) {
+	t.Parallel()
+	d := &journey.Definition{Nodes: []journey.Node{
+		{ID: "start", Type: journey.TypeTrigger, Event: "open", Channel: "email"},
+		{ID: "seg", Type: journey.TypeTrigger, Segment: 4},
+		{ID: "a", Type: journey.TypeAction, Channel: "sms", MessageName: "Welcome"},
+		{ID: "w", Type: journey.TypeWait, Event: "Placed Order"},
+		{ID: "h", Type: journey.TypeWebhook, WebhookID: 7},
+		{ID: "h2", Type: journey.TypeWebhook, WebhookID: 9},
+		{ID: "end", Type: journey.TypeStop},
+		{ID: "end2", Type: journey.TypeStop},
+	}}
+	names := stepNames{assets: map[int64]string{7: "CRM"}, segments: map[int64]string{4: "VIPs"}}
+	require.Equal(t, map[string]string{
+		"start": "Trigger: Email open", "seg": "Trigger: joins “VIPs”", "a": "Send a message: “Welcome” by SMS",
+		"w": "Wait for event: Placed Order", "h": "Webhook: “CRM”", "h2": "Webhook: webhook 9 (missing)",
+		"end": "Stop (end)", "end2": "Stop (end2)",
+	}, stepLabels(d, names))
+}

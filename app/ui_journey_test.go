@@ -56,14 +56,15 @@ func TestUIJourneyBuilder(t *testing.T) {
 	require.Equal(t, hook, def.Node("hook").WebhookID)
 
 	// A bad waiting period is refused next to its field, and not stored.
-	wait := url.Values{"event": {"Placed Order"}, "channel": {""}, "within": {"soon"}, "happened": {"end"}, "timeout": {"hook"}}
+	wait := url.Values{"event": {"Placed Order"}, "channel": {""}, "within_number": {"soon"}, "within_unit": {"minutes"},
+		"happened": {"end"}, "timeout": {"hook"}}
 	res = ui.Submit(path+"/steps/wait", wait)
 	require.Equal(t, http.StatusBadRequest, res.Status)
-	require.Contains(t, res.Body, `data-error-for="within" >Must be a duration such as 30m or 24h.</p>`)
+	require.Contains(t, res.Body, `data-error-for="within" >Must be a number, such as 30 or 1.5.</p>`)
 	require.Contains(t, res.Body, `value="Placed Order"`, "what was typed stays in the form")
 	require.NotContains(t, res.Body, "Wait up to soon", "the refused value is not in the step's summary")
 	require.Equal(t, "open", load().Node("wait").Event)
-	wait.Set("within", "30m")
+	wait.Set("within_number", "30")
 	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/steps/wait", wait, nil).Status)
 
 	// The webhook step, with a filter on the trigger.
@@ -89,10 +90,12 @@ func TestUIJourneyBuilder(t *testing.T) {
 	require.Equal(t, []string{"EMAIL", "LOYALTY_TIER"}, def.Node("hook").AttParams)
 
 	// Settings: a reentry that cannot be read is refused.
-	res = ui.Submit(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after": {"a day"}})
+	res = ui.Submit(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after_number": {"a day"},
+		"reentry_after_unit": {"days"}})
 	require.Equal(t, http.StatusBadRequest, res.Status)
-	require.Contains(t, res.Body, `data-error-for="reentry" >After: wants a positive duration such as after:24h.</p>`)
-	require.Equal(t, http.StatusSeeOther, ui.Post(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"}, "reentry_after": {"24h"}}, nil).Status)
+	require.Contains(t, res.Body, `data-error-for="reentry" >Must be a number, such as 30 or 1.5.</p>`)
+	require.Equal(t, http.StatusSeeOther, ui.Post(path, url.Values{"name": {"Cart recovery"}, "reentry": {"after"},
+		"reentry_after_number": {"24"}, "reentry_after_unit": {"hours"}}, nil).Status)
 
 	// Deleting the wait joins the trigger to what the wait led on to.
 	require.Equal(t, http.StatusConflict, ui.Submit(path+"/steps/end/delete", url.Values{}).Status, "steps lead to the stop")
@@ -210,10 +213,10 @@ func TestUIJourneyWebhookAnswer(t *testing.T) {
 
 	page := ui.Get(path + "?step=hook")
 	require.Equal(t, http.StatusOK, page.Status)
-	require.Contains(t, page.Body, `<span>if delivered → <a class="mono" href="#step-end2">end2</a></span>`)
-	require.Contains(t, page.Body, `<span>if it fails for good → <a class="mono" href="#step-end">end</a></span>`)
+	require.Contains(t, page.Body, `<span>if delivered → <a href="#step-end2">Stop (end2)</a></span>`)
+	require.Contains(t, page.Body, `<span>if it fails for good → <a href="#step-end">Stop (end)</a></span>`)
 	require.Contains(t, page.Body, "waits for the answer and saves SCORE")
-	require.Contains(t, page.Body, `<option value="end" selected>end</option>`)
+	require.Contains(t, page.Body, `<option value="end" selected>Stop (end)</option>`)
 	require.Contains(t, page.Body, `name="save_path" aria-label="Response field (dotted path)" placeholder="data.score" value="data.score"`)
 }
 
@@ -241,7 +244,7 @@ func TestUIJourneyWaitFiltersAndUDTParams(t *testing.T) {
 	page := ui.Get(path + "?step=wait")
 	require.Contains(t, page.Body, `<option value="property" selected>property</option>`, "a wait's new filter row filters properties")
 
-	wait := url.Values{"event": {"click"}, "channel": {"email"}, "within": {"1h"}, "happened": {"hook"}, "timeout": {"end"},
+	wait := url.Values{"event": {"click"}, "channel": {"email"}, "within_number": {"1"}, "within_unit": {"hours"}, "happened": {"hook"}, "timeout": {"end"},
 		"filter_kind": {"attribute", ""}, "filter_name": {"country", ""}, "filter_op": {"eq", "eq"}, "filter_value": {"Canada", ""}}
 	res = ui.Submit(path+"/steps/wait", wait)
 	require.Equal(t, http.StatusBadRequest, res.Status, res.Body)
@@ -264,8 +267,8 @@ func TestUIJourneyWaitFiltersAndUDTParams(t *testing.T) {
 	require.Equal(t, []journey.Filter{{Property: "url", Op: "eq", Value: "https://shop.example/offer"}}, def.Node("wait").Filters)
 	require.Equal(t, []string{"orders", "loyalty"}, def.Node("hook").UDTParams)
 	page = ui.Get(path + "?step=wait")
-	require.Contains(t, page.Body, "Wait up to 1h for click on Email where url eq https://shop.example/offer")
-	require.Contains(t, page.Body, `name="filter_name" aria-label="Name" placeholder="COUNTRY" value="url"`)
+	require.Contains(t, page.Body, "Wait up to 1 hour for click on Email where url eq https://shop.example/offer")
+	require.Contains(t, page.Body, `name="filter_name" list="filter-names" aria-label="Name" placeholder="COUNTRY" value="url"`)
 	require.Contains(t, page.Body, "data tables orders, loyalty")
 	page = ui.Get(path + "?step=hook")
 	require.Contains(t, page.Body, `name="udt_params" value="orders, loyalty"`)

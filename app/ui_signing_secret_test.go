@@ -22,7 +22,7 @@ func TestUISigningSecretKeepsAWebhookWithoutHeadersActive(t *testing.T) {
 	env.User(uiEmail, uiPassword)
 	ui := env.SignIn(uiEmail, uiPassword)
 	form := url.Values{"label": {"No headers"}, "description": {""}, "url": {recv.URL + "/hook"}, "method": {"POST"},
-		"basic_auth_username": {""}, "basic_auth_password": {""}, "batch_size": {"100"}, "batch_wait_ms": {"1000"}}
+		"basic_auth_username": {""}, "basic_auth_password": {""}, "batch_size": {"100"}, "batch_wait": {"1"}}
 	asScript := http.Header{"Accept": {"application/json"}}
 	res := ui.Post("/webhooks/test", form, asScript)
 	require.Equal(t, http.StatusOK, res.Status, res.Body)

@@ -26,7 +26,7 @@ func webhookForm(label, target string) url.Values {
 		"label": {label}, "description": {""}, "url": {target}, "method": {"POST"},
 		"basic_auth_username": {"mkt"}, "basic_auth_password": {"pw-secret-1"},
 		"header_name": {"X-Api-Key", "X-Tenant"}, "header_value": {"hdr-secret-2", "acme"},
-		"batch_size": {"100"}, "batch_wait_ms": {"1000"},
+		"batch_size": {"100"}, "batch_wait": {"1"},
 	}
 }
 

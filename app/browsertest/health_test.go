@@ -68,7 +68,7 @@ func TestFailingEndpointRecoversInOneStep(t *testing.T) {
 	require.Equal(t, "1", text(t, ctx, "#health [data-consecutive]"))
 	require.Contains(t, text(t, ctx, "#health [data-last-answer]"), "HTTP 429")
 	require.Regexp(t, `^\d\d:\d\d UTC$`, text(t, ctx, "#health [data-next-retry]"))
-	require.Regexp(t, `^· next at \d\d:\d\d \(attempt 2 of 9\)$`, text(t, ctx, "table.log [data-retry]"))
+	require.Regexp(t, `^· next at \d\d:\d\d UTC \(attempt 2 of 9\)$`, text(t, ctx, "table.log [data-retry]"))
 	require.Contains(t, text(t, ctx, "table.log tbody"), "retrying")
 	shot(t, ctx, "health-card")
 

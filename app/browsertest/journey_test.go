@@ -138,8 +138,8 @@ func TestJourneyWebhookAnswerForm(t *testing.T) {
 	)
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`.step-form button[type=submit]`)))
 	waitText(t, ctx, ".flash", "Saved.")
-	waitText(t, ctx, "#step-hook .exits", "if delivered → end2")
-	waitText(t, ctx, "#step-hook .exits", "if it fails for good → end")
+	waitText(t, ctx, "#step-hook .exits", "if delivered → Stop (end2)")
+	waitText(t, ctx, "#step-hook .exits", "if it fails for good → Stop (end)")
 	waitText(t, ctx, "#step-hook .step-summary", "waits for the answer and saves SCORE, TIER")
 	shot(t, ctx, "journey-webhook-answer")
 
@@ -152,4 +152,45 @@ func TestJourneyWebhookAnswerForm(t *testing.T) {
 	require.Equal(t, "end", n.Failed)
 	require.Empty(t, n.Delivered)
 	require.Equal(t, []journey.SaveRule{{Path: "data.score", Attribute: "SCORE"}, {Path: "data.tier", Attribute: "TIER"}}, n.Save)
+}
+
+// A wait's period is typed as a number and a unit: the side form shows
+// the stored one that way, a zero is refused at the field, and "30
+// minutes" is saved as the API's "30m" and summarised in words, the steps
+// named by what they do rather than by id.
+func TestJourneyWaitInWords(t *testing.T) {
+	t.Parallel()
+	ctx := tab(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	env.User(email, password)
+	var created struct{ ID int64 }
+	code, raw := env.Call("POST", "/api/v1/journeys", `{"name": "Nudge", "nodes": [
+	  {"id": "start", "type": "trigger", "event": "open", "channel": "email", "next": "w"},
+	  {"id": "w", "type": "wait_for_event", "event": "click", "channel": "email", "within": "1h", "happened": "s", "timeout": "s"},
+	  {"id": "s", "type": "stop"}]}`, &created)
+	require.Equal(t, 201, code, raw)
+	signIn(t, ctx, env, email, password)
+	builder := env.URL + "/journeys/" + strconv.FormatInt(created.ID, 10)
+
+	do(t, ctx, chromedp.Navigate(builder+"?step=w"), chromedp.WaitVisible(chromedp.ID("within_number")))
+	shown := get(t, ctx, chromedp.Evaluate[[2]string](`[document.getElementById("within_number").value, document.getElementById("within_unit").value]`))
+	require.Equal(t, [2]string{"1", "hours"}, shown, "the stored 1h, as a number and a unit")
+	require.Contains(t, text(t, ctx, "#step-start .exits"), "then → Wait for event: Email click")
+
+	do(t, ctx, chromedp.SetValue(chromedp.ID("within_number"), "0"))
+	submit(t, ctx, chromedp.Click(chromedp.CSS(`.step-form button[type=submit]`)))
+	waitText(t, ctx, "#err-within", "Must be more than 0")
+
+	do(t, ctx, chromedp.SetValue(chromedp.ID("within_number"), "30"), chromedp.SetValue(chromedp.ID("within_unit"), "minutes"))
+	submit(t, ctx, chromedp.Click(chromedp.CSS(`.step-form button[type=submit]`)))
+	waitText(t, ctx, ".flash", "Saved.")
+	waitText(t, ctx, "#step-w .step-summary", "Wait up to 30 minutes for click on Email")
+	shot(t, ctx, "journey-wait-in-words")
+	do(t, ctx, chromedp.EmulateViewport(tablet[0], tablet[1]))
+	shot(t, ctx, "journey-wait-in-words-tablet")
+	j, err := env.Store.Journey(t.Context(), env.Panel.ID, created.ID)
+	require.NoError(t, err)
+	var def journey.Definition
+	require.NoError(t, json.Unmarshal(j.Definition, &def))
+	require.Equal(t, "30m", def.Node("w").Within, "the API's format is kept")
 }

@@ -35,6 +35,17 @@ type Line struct {
 	Max float64
 	// Empty is shown instead of lines when no series has a value.
 	Empty string
+	// Location is the time zone of the time labels (the panel's); nil is UTC.
+	Location *time.Location
+}
+
+// at is the time of bucket i in the chart's zone.
+func (c Line) at(i int) time.Time {
+	loc := c.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return c.Start.Add(time.Duration(i) * c.Step).In(loc)
 }
 
 // Geometry of the drawing, in viewBox units; the SVG scales to its box.
@@ -73,7 +84,7 @@ func (c Line) SVG() template.HTML {
 		fmt.Fprintf(&b, "\n"+`<text class="ylabel" x="%d" y="%s" text-anchor="end">%s</text>`, left-6, f1(y+5), html.EscapeString(Number(t)+c.Unit))
 	}
 	for _, i := range labelIndexes(n) {
-		at := c.Start.Add(time.Duration(i) * c.Step).UTC()
+		at := c.at(i)
 		anchor := "middle"
 		switch i {
 		case 0:
@@ -119,14 +130,14 @@ func (c Line) SVG() template.HTML {
 func (c Line) Table() template.HTML {
 	var b strings.Builder
 	b.WriteString(`<details class="chart-table"><summary>Show as a table</summary>`)
-	fmt.Fprintf(&b, "\n<table>\n<caption>%s</caption>\n<thead><tr><th scope=\"col\">Time (UTC)</th>", html.EscapeString(c.Title))
+	fmt.Fprintf(&b, "\n<table>\n<caption>%s</caption>\n<thead><tr><th scope=\"col\">Time (%s)</th>", html.EscapeString(c.Title),
+		html.EscapeString(c.at(0).Location().String()))
 	for _, s := range c.Series {
 		fmt.Fprintf(&b, `<th scope="col" class="num">%s</th>`, html.EscapeString(s.Name))
 	}
 	b.WriteString("</tr></thead>\n<tbody>")
 	for i := range c.buckets() {
-		at := c.Start.Add(time.Duration(i) * c.Step).UTC()
-		fmt.Fprintf(&b, "\n"+`<tr><th scope="row">%s</th>`, at.Format("15:04"))
+		fmt.Fprintf(&b, "\n"+`<tr><th scope="row">%s</th>`, c.at(i).Format("15:04"))
 		for _, s := range c.Series {
 			cell := "no data"
 			if i < len(s.Values) && !math.IsNaN(s.Values[i]) {

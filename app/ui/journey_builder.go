@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -35,7 +36,17 @@ type journeyPage struct {
 	// PreviewEvent says which event the preview (and a real run) sends.
 	PreviewEvent string
 	Reentry      reentryForm
-	Assets       []assetOption
+	// Durations are what the duration fields show (as typed, after a
+	// refused save), by field: within, reentry_after.
+	Durations typedDurations
+	Units     []durationUnit
+	// Labels name the steps for people ("Trigger: Email open"), by id:
+	// the drop-downs show them, their values stay ids.
+	Labels map[string]string
+	// Activities and Properties are offered as event names and filter
+	// names are typed: this panel's recent ones, then the channel events.
+	Activities, Properties []string
+	Assets                 []assetOption
 	// Segments and Lists are the panel's, for a trigger on joining one.
 	Segments []models.Segment
 	Lists    []models.List
@@ -43,7 +54,6 @@ type journeyPage struct {
 	// (the trigger and the actions).
 	StepIDs, Origins []string
 	Channels         []string
-	Events           []string
 	Ops              []string
 	EventChoices     []string
 	AttChoices       []string
@@ -64,7 +74,7 @@ type stepView struct {
 	AwaitsOutcome bool
 }
 
-type stepExit struct{ Label, To string }
+type stepExit struct{ Label, To, ToLabel string }
 
 type stepType struct{ Type, Label string }
 
@@ -76,7 +86,13 @@ type assetOption struct {
 	Status models.WebhookStatus
 }
 
-type reentryForm struct{ Mode, After string }
+type reentryForm struct {
+	Mode  string
+	After durationField
+}
+
+// maxOfferedNames bounds the recent activity and property names offered.
+const maxOfferedNames = 50
 
 // stepFieldLabels name a step's fields as its side form does.
 var stepFieldLabels = map[string]string{
@@ -91,9 +107,9 @@ var stepFieldLabels = map[string]string{
 // when the run waits for it, else "then".
 func webhookExits(n *journey.Node) []stepExit {
 	if !n.AwaitsOutcome() {
-		return []stepExit{{"then", n.Next}}
+		return []stepExit{{Label: "then", To: n.Next}}
 	}
-	return []stepExit{{"if delivered", n.OutcomeExit(true)}, {"if it fails for good", n.OutcomeExit(false)}}
+	return []stepExit{{Label: "if delivered", To: n.OutcomeExit(true)}, {Label: "if it fails for good", To: n.OutcomeExit(false)}}
 }
 
 // JourneyBuilder shows the builder; ?step= opens a step's side form.
@@ -114,7 +130,7 @@ func (s *Handlers) JourneyBuilder(c *gin.Context) {
 	if st.Selected != "" {
 		selected = st.Selected
 	}
-	s.renderBuilder(c, status, j, def, saved, selected, st.Errors, st.Problems)
+	s.renderBuilder(c, status, j, def, saved, selected, st.Errors, st.Problems, st.Typed)
 }
 
 // builderStash is what a refused post of the builder (a step that cannot
@@ -125,6 +141,7 @@ type builderStash struct {
 	Selected string
 	Errors   formErrors
 	Problems []journey.Problem
+	Typed    typedDurations
 }
 
 // builderAfterPost ends a refused post of the builder the
@@ -132,8 +149,12 @@ type builderStash struct {
 // selected, with the errors and problems, and answers with status.
 func (s *Handlers) builderAfterPost(c *gin.Context, status int, j *models.Journey, def *journey.Definition, selected string,
 	errs formErrors, problems []journey.Problem) {
-	s.redirectWith(c, "journey:"+strconv.FormatInt(j.ID, 10), status,
-		builderStash{Def: def, Selected: selected, Errors: errs, Problems: problems}, builderURL(j.ID, selected))
+	s.stashBuilder(c, status, j, builderStash{Def: def, Selected: selected, Errors: errs, Problems: problems})
+}
+
+// stashBuilder leaves st for the builder of j at st.Selected and redirects there.
+func (s *Handlers) stashBuilder(c *gin.Context, status int, j *models.Journey, st builderStash) {
+	s.redirectWith(c, "journey:"+strconv.FormatInt(j.ID, 10), status, st, builderURL(j.ID, st.Selected))
 }
 
 // loadJourneyDef loads the journey named by :id and its graph.
@@ -156,7 +177,7 @@ func (s *Handlers) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Def
 // after a refused save); saved what is stored, which the steps' summaries
 // tell, so a refused value never reads as if it were saved.
 func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def, saved *journey.Definition, selected string,
-	errs formErrors, problems []journey.Problem) {
+	errs formErrors, problems []journey.Problem, typed typedDurations) {
 	ctx := c.Request.Context()
 	hooks, err := s.store.ListWebhooks(ctx, j.PanelID)
 	if err != nil {
@@ -178,9 +199,15 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 		s.FailPage(c, err)
 		return
 	}
+	activities, properties, err := s.store.RecentEventVocabulary(ctx, j.PanelID, maxOfferedNames)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
 	p := &journeyPage{Journey: j, Def: def, Runs: counts[j.ID], Errors: errs, Segments: segments, Lists: lists,
 		Editable: j.Status == models.JourneyDraft || j.Status == models.JourneyPaused,
-		Channels: journey.Channels, Events: eventSuggestions, Ops: journey.Ops,
+		Channels: journey.Channels, Ops: journey.Ops, Units: durationUnits,
+		Activities: offered(activities, eventSuggestions), Properties: offered(properties, attParamChoices),
 		EventChoices: eventParamChoices, AttChoices: attParamChoices, Reentry: newReentryForm(def.Reentry),
 		StepTypes: []stepType{{journey.TypeAction, "Send a message"}, {journey.TypeWait, "Wait for event"},
 			{journey.TypeWebhook, "Webhook"}, {journey.TypeStop, "Stop"}}}
@@ -193,6 +220,16 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 	}
 	for _, l := range lists {
 		names.lists[l.ID] = l.Name
+	}
+	p.Labels = stepLabels(def, names)
+	names.steps = p.Labels
+	p.Durations = typedDurations{"reentry_after": p.Reentry.After}
+	if n := def.Node(selected); n != nil && n.Type == journey.TypeWait {
+		p.Durations["within"] = splitStored(n.Within)
+	}
+	maps.Copy(p.Durations, typed) // a refused value shows as it was typed
+	if _, ok := typed["reentry_after"]; ok {
+		p.Reentry.Mode = "after" // typed only with "after a while" chosen
 	}
 	byNode := map[string][]string{}
 	for _, pr := range problems {
@@ -217,12 +254,15 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 			AwaitsOutcome: n.AwaitsOutcome()}
 		switch n.Type {
 		case journey.TypeWait:
-			v.Exits = []stepExit{{"if it happens", n.Happened}, {"if the wait runs out", n.Timeout}}
+			v.Exits = []stepExit{{Label: "if it happens", To: n.Happened}, {Label: "if the wait runs out", To: n.Timeout}}
 		case journey.TypeWebhook:
 			v.Exits = webhookExits(n)
 		case journey.TypeStop:
 		default:
-			v.Exits = []stepExit{{"then", n.Next}}
+			v.Exits = []stepExit{{Label: "then", To: n.Next}}
+		}
+		for i := range v.Exits {
+			v.Exits[i].ToLabel = p.Labels[v.Exits[i].To]
 		}
 		p.Steps = append(p.Steps, v)
 		if n.Type != journey.TypeTrigger {
@@ -250,7 +290,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 	}
 	p.Canvas = canvasLayout(j.ID, saved, stats, names) // what runs follow, not a refused edit
 	if p.Selected != nil && p.Selected.Node.Type == journey.TypeWebhook {
-		p.PreviewEvent = previewEventText(def, p.Selected.Node.ID)
+		p.PreviewEvent = previewEventText(def, p.Selected.Node.ID, p.Labels)
 		p.Preview, err = s.previewItem(c, j, def, p.Selected.Node.ID, hooks)
 		if err != nil {
 			p.Preview = "The preview cannot be built: " + err.Error()
@@ -282,9 +322,9 @@ func (s *Handlers) previewItem(c *gin.Context, j *models.Journey, def *journey.D
 
 // previewEventText tells which event a webhook step sends: the awaited
 // one when runs reach it through a wait's "happened" exit, else the trigger.
-func previewEventText(def *journey.Definition, node string) string {
+func previewEventText(def *journey.Definition, node string, labels map[string]string) string {
 	if w := journey.PreviewEvent(def, node); w != nil {
-		return fmt.Sprintf("It sends the awaited event “%s”: runs reach this step when it happened (the wait step %s).", w.Event, w.ID)
+		return fmt.Sprintf("It sends the awaited event “%s”: runs reach this step when it happened (the step %s).", w.Event, labels[w.ID])
 	}
 	if t := def.Trigger(); t != nil && t.Event != "" {
 		return fmt.Sprintf("It sends the trigger “%s”: runs reach this step without an awaited event (from the trigger, or on a wait's timeout).", t.Event)
@@ -294,19 +334,20 @@ func previewEventText(def *journey.Definition, node string) string {
 
 func newReentryForm(r string) reentryForm {
 	if r == "always" {
-		return reentryForm{Mode: "always"}
+		return reentryForm{Mode: "always", After: splitStored("")}
 	}
 	if after, ok := strings.CutPrefix(r, "after:"); ok {
-		return reentryForm{Mode: "after", After: after}
+		return reentryForm{Mode: "after", After: splitStored(after)}
 	}
-	return reentryForm{Mode: "never"}
+	return reentryForm{Mode: "never", After: splitStored("")}
 }
 
 // saveJourney stores an edited graph when journey's Check passes, as the
 // API would, and returns to the builder at step selected. Problems are
 // shown next to their steps and fields, with what was typed still in the
 // form; a journey that cannot be edited now (it is live) says why.
-func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors) {
+func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors,
+	typed typedDurations) {
 	var he *httpx.Error
 	raw, err := s.admin.CheckDefinition(c.Request.Context(), j.PanelID, def)
 	if err == nil && len(errs) > 0 {
@@ -333,7 +374,7 @@ func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.D
 			errs[""] = sentence(he.Msg) + "."
 		}
 		status, _ := s.classify(c, err)
-		s.builderAfterPost(c, status, j, def, selected, errs, problems)
+		s.stashBuilder(c, status, j, builderStash{Def: def, Selected: selected, Errors: errs, Problems: problems, Typed: typed})
 		return
 	default:
 		s.FailPage(c, err)

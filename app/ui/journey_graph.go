@@ -163,17 +163,80 @@ func channelName(code string) string {
 }
 
 // stepNames are the names a summary gives the panel's webhooks,
-// segments and lists, by id.
-type stepNames struct{ assets, segments, lists map[int64]string }
+// segments and lists, by id, and the journey's steps (stepLabels).
+type stepNames struct {
+	assets, segments, lists map[int64]string
+	steps                   map[string]string
+}
+
+// stepLabels name each step for people, as the drop-downs and summaries
+// show it: its kind and what it acts on ("Trigger: Email open", "Webhook:
+// “CRM”"), with its id in brackets only where two would read the same.
+func stepLabels(d *journey.Definition, names stepNames) map[string]string {
+	labels := make(map[string]string, len(d.Nodes))
+	count := map[string]int{}
+	for _, n := range d.Nodes {
+		labels[n.ID] = stepLabel(&n, names)
+		count[labels[n.ID]]++
+	}
+	for id, l := range labels {
+		if count[l] > 1 {
+			labels[id] = l + " (" + id + ")"
+		}
+	}
+	return labels
+}
+
+// stepLabel is one step's label, before telling twins apart.
+func stepLabel(n *journey.Node, names stepNames) string {
+	kind := cmp.Or(stepKinds[n.Type], n.Type)
+	var what string
+	switch n.Type {
+	case journey.TypeTrigger, journey.TypeWait:
+		switch {
+		case n.Segment != 0:
+			what = "joins " + quoted(names.segments, "segment", n.Segment)
+		case n.List != 0:
+			what = "added to " + quoted(names.lists, "list", n.List)
+		case n.Channel != "":
+			what = channelName(n.Channel) + " " + n.Event
+		default:
+			what = n.Event
+		}
+	case journey.TypeAction:
+		what = "“" + n.MessageName + "” by " + channelName(n.Channel)
+	case journey.TypeWebhook:
+		what = quoted(names.assets, "webhook", n.WebhookID)
+	}
+	if what = strings.TrimSpace(what); what == "" {
+		return kind
+	}
+	return kind + ": " + what
+}
+
+// quoted is the name of a webhook, segment or list in quotes, or says it
+// is missing.
+func quoted(m map[int64]string, what string, id int64) string {
+	if name, ok := m[id]; ok {
+		return "“" + name + "”"
+	}
+	return fmt.Sprintf("%s %d (missing)", what, id)
+}
+
+// offered joins the panel's recent names (first, the most frequent
+// first) and the usual ones, each once.
+func offered(recent, usual []string) []string {
+	out := slices.Clone(recent)
+	for _, u := range usual {
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
 
 // stepSummary says in a line what a step does.
 func stepSummary(n *journey.Node, names stepNames) string {
-	named := func(m map[int64]string, what string, id int64) string {
-		if name, ok := m[id]; ok {
-			return "“" + name + "”"
-		}
-		return fmt.Sprintf("%s %d (missing)", what, id)
-	}
 	on := func(event, channel string) string {
 		if channel == "" {
 			return event
@@ -184,9 +247,9 @@ func stepSummary(n *journey.Node, names stepNames) string {
 	case journey.TypeTrigger:
 		switch {
 		case n.Segment != 0:
-			return "A contact comes to match the segment " + named(names.segments, "segment", n.Segment)
+			return "A contact comes to match the segment " + quoted(names.segments, "segment", n.Segment)
 		case n.List != 0:
-			return "A contact is added to the list " + named(names.lists, "list", n.List)
+			return "A contact is added to the list " + quoted(names.lists, "list", n.List)
 		}
 		s := "When " + on(n.Event, n.Channel) + " happens"
 		if len(n.Filters) > 0 {
@@ -196,13 +259,16 @@ func stepSummary(n *journey.Node, names stepNames) string {
 	case journey.TypeAction:
 		return fmt.Sprintf("Send “%s” by %s", n.MessageName, channelName(n.Channel))
 	case journey.TypeWait:
-		s := fmt.Sprintf("Wait up to %s for %s", n.Within, on(n.Event, n.Channel))
+		s := fmt.Sprintf("Wait up to %s for %s", storedWords(n.Within), on(n.Event, n.Channel))
+		if n.OfNode != "" {
+			s += " of the message sent by " + cmp.Or(names.steps[n.OfNode], n.OfNode)
+		}
 		if len(n.Filters) > 0 {
 			s += " where " + filtersText(n.Filters)
 		}
 		return s
 	case journey.TypeWebhook:
-		s := fmt.Sprintf("Send to %s: %d event params, %d attributes, %d custom", named(names.assets, "webhook", n.WebhookID),
+		s := fmt.Sprintf("Send to %s: %d event params, %d attributes, %d custom", quoted(names.assets, "webhook", n.WebhookID),
 			len(n.EventParams), len(n.AttParams), len(n.CustomParams))
 		if len(n.UDTParams) > 0 {
 			s += ", data tables " + strings.Join(n.UDTParams, ", ")

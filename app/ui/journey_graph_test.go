@@ -150,11 +150,16 @@ func TestStepFromForm(t *testing.T) {
 			form: url.Values{"trigger_kind": {"segment"}, "segment": {""}, "next": {"w"}},
 			want: journey.Node{ID: "t", Type: journey.TypeTrigger, Next: "w"}, errs: formErrors{"segment": "Pick a segment."}},
 		{name: "wait", in: journey.Node{ID: "w", Type: journey.TypeWait},
-			form: url.Values{"event": {"click"}, "channel": {""}, "within": {"2h"}, "of_node": {"t"}, "happened": {"h"}, "timeout": {"end"}},
+			form: url.Values{"event": {"click"}, "channel": {""}, "within_number": {"2"}, "within_unit": {"hours"}, "of_node": {"t"},
+				"happened": {"h"}, "timeout": {"end"}},
 			want: journey.Node{ID: "w", Type: journey.TypeWait, Event: "click", Within: "2h", OfNode: "t", Happened: "h", Timeout: "end"},
 			errs: formErrors{}},
+		{name: "a wait for zero days keeps its period", in: journey.Node{ID: "w", Type: journey.TypeWait, Within: "1h"},
+			form: url.Values{"event": {"click"}, "within_number": {"0"}, "within_unit": {"days"}, "happened": {"h"}, "timeout": {"end"}},
+			want: journey.Node{ID: "w", Type: journey.TypeWait, Event: "click", Within: "1h", Happened: "h", Timeout: "end"},
+			errs: formErrors{"within": "Must be more than 0 (at least 1 second)."}},
 	} {
-		got, errs := stepFromForm(tc.in, tc.form)
+		got, errs, _ := stepFromForm(tc.in, tc.form)
 		require.Equal(t, tc.want, got, tc.name)
 		require.Equal(t, tc.errs, errs, tc.name)
 	}
@@ -200,6 +205,27 @@ func TestStepsOnWebhookOutcome(t *testing.T) {
 		})
 	}
 	d := load()
-	require.Equal(t, []stepExit{{"if delivered", "end"}, {"if it fails for good", "end"}}, webhookExits(d.Node("hook")))
-	require.Equal(t, []stepExit{{"then", "end"}}, webhookExits(cart(t).Node("hook")))
+	require.Equal(t, []stepExit{{Label: "if delivered", To: "end"}, {Label: "if it fails for good", To: "end"}}, webhookExits(d.Node("hook")))
+	require.Equal(t, []stepExit{{Label: "then", To: "end"}}, webhookExits(cart(t).Node("hook")))
+}
+
+// Steps are named by what they do; twins get their ids.
+func TestStepLabels(t *testing.T) {
+	t.Parallel()
+	d := &journey.Definition{Nodes: []journey.Node{
+		{ID: "start", Type: journey.TypeTrigger, Event: "open", Channel: "email"},
+		{ID: "seg", Type: journey.TypeTrigger, Segment: 4},
+		{ID: "a", Type: journey.TypeAction, Channel: "sms", MessageName: "Welcome"},
+		{ID: "w", Type: journey.TypeWait, Event: "Placed Order"},
+		{ID: "h", Type: journey.TypeWebhook, WebhookID: 7},
+		{ID: "h2", Type: journey.TypeWebhook, WebhookID: 9},
+		{ID: "end", Type: journey.TypeStop},
+		{ID: "end2", Type: journey.TypeStop},
+	}}
+	names := stepNames{assets: map[int64]string{7: "CRM"}, segments: map[int64]string{4: "VIPs"}}
+	require.Equal(t, map[string]string{
+		"start": "Trigger: Email open", "seg": "Trigger: joins “VIPs”", "a": "Send a message: “Welcome” by SMS",
+		"w": "Wait for event: Placed Order", "h": "Webhook: “CRM”", "h2": "Webhook: webhook 9 (missing)",
+		"end": "Stop (end)", "end2": "Stop (end2)",
+	}, stepLabels(d, names))
 }

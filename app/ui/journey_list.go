@@ -45,7 +45,12 @@ func (s *Handlers) renderJourneyList(c *gin.Context, status int, form newJourney
 		s.FailPage(c, err)
 		return
 	}
-	p := journeyListPage{New: form, Channels: journey.Channels, Events: eventSuggestions}
+	recent, _, err := s.store.RecentEventVocabulary(c.Request.Context(), httpx.PanelOf(c).ID, maxOfferedNames)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	p := journeyListPage{New: form, Channels: journey.Channels, Events: offered(recent, eventSuggestions)}
 	for _, j := range js {
 		p.Journeys = append(p.Journeys, journeyListRow{Journey: j, Runs: counts[j.ID]})
 	}

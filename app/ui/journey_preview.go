@@ -23,7 +23,7 @@ func (s *Handlers) JourneyPreview(c *gin.Context) {
 		return
 	}
 	_ = c.Request.ParseForm()
-	*n, _ = stepFromForm(*n, c.Request.PostForm)
+	*n, _, _ = stepFromForm(*n, c.Request.PostForm)
 	hooks, err := s.store.ListWebhooks(c.Request.Context(), j.PanelID)
 	if err != nil {
 		s.fail(c, err)

@@ -52,5 +52,5 @@ func (s *Handlers) JourneyStepAdd(c *gin.Context) {
 		s.builderAfterPost(c, http.StatusBadRequest, j, def, "", formErrors{"": sentence(err.Error()) + "."}, nil)
 		return
 	}
-	s.saveJourney(c, j, def, n.ID, formErrors{})
+	s.saveJourney(c, j, def, n.ID, formErrors{}, nil)
 }

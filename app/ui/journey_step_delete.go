@@ -17,5 +17,5 @@ func (s *Handlers) JourneyStepDelete(c *gin.Context) {
 		s.builderAfterPost(c, http.StatusConflict, j, def, c.Param("node"), formErrors{"": sentence(err.Error()) + "."}, nil)
 		return
 	}
-	s.saveJourney(c, j, def, "", formErrors{})
+	s.saveJourney(c, j, def, "", formErrors{}, nil)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/heraldhq/herald/jobs/journey"
 )
@@ -22,9 +23,10 @@ var (
 
 // stepFromForm reads a step's side form onto the step as stored: only the
 // fields of its type change. What the form cannot even read is reported by
-// field; everything else is journey's Check to judge.
-func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
-	errs := formErrors{}
+// field, and the durations as typed are returned to show again with it;
+// everything else is journey's Check to judge.
+func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors, typedDurations) {
+	errs, typed := formErrors{}, typedDurations{}
 	get := func(k string) string { return strings.TrimSpace(form.Get(k)) }
 	switch n.Type {
 	case journey.TypeTrigger:
@@ -34,8 +36,11 @@ func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
 	case journey.TypeAction:
 		n.Channel, n.MessageName, n.Next = get("channel"), get("message_name"), get("next")
 	case journey.TypeWait:
-		n.Event, n.Channel, n.Within, n.OfNode = get("event"), get("channel"), get("within"), get("of_node")
+		n.Event, n.Channel, n.OfNode = get("event"), get("channel"), get("of_node")
 		n.Happened, n.Timeout = get("happened"), get("timeout")
+		if within, ok := typed.read(form, "within", journey.MinWait, journey.MaxWait, errs); ok {
+			n.Within = within
+		}
 		n.Filters = filtersFromForm(form)
 	case journey.TypeWebhook:
 		id, err := strconv.ParseInt(get("webhook_id"), 10, 64)
@@ -70,7 +75,24 @@ func stepFromForm(n journey.Node, form url.Values) (journey.Node, formErrors) {
 		n.Delivered, n.Failed = get("delivered"), get("failed")
 		n.Save = saveRulesFromForm(form)
 	}
-	return n, errs
+	return n, errs, typed
+}
+
+// typedDurations are the duration fields of a form as typed, by field.
+type typedDurations map[string]durationField
+
+// read reads the duration field (its <field>_number and <field>_unit)
+// into the API's Go duration, between lo and hi; a refused one is
+// reported at the field and ok is false.
+func (t typedDurations) read(form url.Values, field string, lo, hi time.Duration, errs formErrors) (string, bool) {
+	f := durationField{Number: strings.TrimSpace(form.Get(field + "_number")), Unit: form.Get(field + "_unit")}
+	t[field] = f
+	d, err := parseDuration(f, lo, hi)
+	if err != nil {
+		errs[field] = sentence(err.Error()) + "."
+		return "", false
+	}
+	return goDuration(d), true
 }
 
 // saveRulesFromForm reads the rows of fields to save from the response;

@@ -20,6 +20,7 @@ func (s *Handlers) JourneyStepSave(c *gin.Context) {
 	}
 	_ = c.Request.ParseForm()
 	var errs formErrors
-	*n, errs = stepFromForm(*n, c.Request.PostForm)
-	s.saveJourney(c, j, def, n.ID, errs)
+	var typed typedDurations
+	*n, errs, typed = stepFromForm(*n, c.Request.PostForm)
+	s.saveJourney(c, j, def, n.ID, errs, typed)
 }

@@ -75,13 +75,13 @@ func (s *Handlers) parsePages() map[string]*template.Template {
 		},
 		"add":         func(a, b int64) int64 { return a + b },
 		"channelName": channelName,
-		// local and zone are the panel's time zone; render binds them to
-		// the panel of each request.
+		// local, clock and zone are the panel's time zone; render binds
+		// them to the panel of each request.
 		"local": func(t time.Time) string { return localTime(t, time.UTC) },
 		"zone":  func() string { return "UTC" },
 		"inc":   func(n int) int { return n + 1 },
 		"int":   func(n int64) int { return int(n) },
-		"clock": func(t time.Time) string { return t.UTC().Format("15:04") },
+		"clock": func(t time.Time) string { return clockTime(t, time.UTC) },
 	}
 	out := make(map[string]*template.Template, len(pageFiles))
 	for name, files := range pageFiles {
@@ -110,6 +110,7 @@ func (s *Handlers) render(c *gin.Context, status int, page, title, nav string, d
 		if clone, err := s.zonedPages[page].Clone(); err == nil {
 			tmpl = clone.Funcs(template.FuncMap{
 				"local": func(t time.Time) string { return localTime(t, loc) },
+				"clock": func(t time.Time) string { return clockTime(t, loc) },
 				"zone":  loc.String,
 			})
 		}
@@ -226,6 +227,11 @@ func dict(kv ...any) (map[string]any, error) {
 // localTime writes t in loc, with the zone's abbreviation.
 func localTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04:05 MST")
+}
+
+// clockTime writes t's time of day in loc, with the zone's abbreviation.
+func clockTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("15:04 MST")
 }
 
 // panelLocation is the time zone of the request's panel (UTC signed out).

@@ -49,9 +49,9 @@ type chartView struct {
 
 // webhookCharts turns buckets of requests into the page's three charts:
 // deliveries per minute, the share of requests answered 2xx, and request
-// latency. Buckets without requests are gaps in the rate and latency
-// lines, not zeros: nothing was measured there.
-func webhookCharts(buckets []models.AttemptBucket, step time.Duration) []chartView {
+// latency, their times in loc (the panel's zone). Buckets without requests
+// are gaps in the rate and latency lines, not zeros: nothing was measured there.
+func webhookCharts(buckets []models.AttemptBucket, step time.Duration, loc *time.Location) []chartView {
 	n := len(buckets)
 	perMin := step.Minutes()
 	delivered, failed := make([]float64, n), make([]float64, n)
@@ -78,7 +78,7 @@ func webhookCharts(buckets []models.AttemptBucket, step time.Duration) []chartVi
 	}
 	empty := "No requests in this period"
 	view := func(title, summary, longTitle, unit string, maxY float64, series ...chart.Series) chartView {
-		c := chart.Line{Title: longTitle, Unit: unit, Start: start, Step: step, Max: maxY, Empty: empty, Series: series}
+		c := chart.Line{Title: longTitle, Unit: unit, Start: start, Step: step, Max: maxY, Empty: empty, Series: series, Location: loc}
 		return chartView{Title: title, Summary: summary, SVG: c.SVG(), Table: c.Table()}
 	}
 	rateSummary, latencySummary := "no requests", "no requests"

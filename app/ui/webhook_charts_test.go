@@ -52,7 +52,7 @@ func TestWebhookCharts(t *testing.T) {
 				{`<th scope="row">12:00</th><td class="num">40ms</td><td class="num">90ms</td>`, `<th scope="row">12:30</th><td class="num">30ms</td><td class="num">120ms</td>`},
 			}},
 	} {
-		got := webhookCharts(tc.buckets, tc.step)
+		got := webhookCharts(tc.buckets, tc.step, time.UTC)
 		require.Len(t, got, 3, tc.name)
 		for i, want := range tc.summaries {
 			require.Equal(t, want, got[i].Summary, tc.name)

@@ -15,17 +15,20 @@ import (
 // webhookForm is the webhook form as a page shows it. Secrets are never
 // put back into the page: only whether they are set.
 type webhookForm struct {
-	ID               int64 // 0 for a new webhook
-	Status           models.WebhookStatus
-	Label            string
-	Description      string
-	URL              string
-	Method           string
-	Username         string
-	PasswordSet      bool
-	Headers          []headerRow
-	BatchSize        int
-	BatchWaitMS      int
+	ID          int64 // 0 for a new webhook
+	Status      models.WebhookStatus
+	Label       string
+	Description string
+	URL         string
+	Method      string
+	Username    string
+	PasswordSet bool
+	Headers     []headerRow
+	BatchSize   int
+	BatchWaitMS int
+	// BatchWait is the batch wait in seconds as the form shows it ("0.5"),
+	// or as typed when it was refused.
+	BatchWait        string
 	HashPII          bool
 	HashedFields     []string // what HashPII hashes, shown on the webhook's page
 	StrictDisable    bool
@@ -92,7 +95,7 @@ func (s *Handlers) WebhookEdit(c *gin.Context) {
 
 func newWebhookForm(id int64, status models.WebhookStatus, spec *models.WebhookSpec, verified bool) *webhookForm {
 	f := &webhookForm{ID: id, Status: status, Label: spec.Label, Description: spec.Description, URL: spec.URL, Method: spec.Method,
-		BatchSize: spec.BatchSize, BatchWaitMS: spec.BatchWaitMS, HashPII: spec.HashPII, StrictDisable: spec.StrictDisable,
+		BatchSize: spec.BatchSize, BatchWaitMS: spec.BatchWaitMS, BatchWait: secondsText(spec.BatchWaitMS), HashPII: spec.HashPII, StrictDisable: spec.StrictDisable,
 		SigningSecretSet: spec.SigningSecret != "", Subscriptions: spec.Subscriptions, Verified: verified, Errors: formErrors{},
 		BodyFormat: spec.BodyFormat, BodyTemplate: spec.BodyTemplate, TemplateContentType: spec.TemplateType(),
 		SignatureScheme: spec.SignatureScheme, SignatureHeader: spec.SignatureHeaderName()}
@@ -237,16 +240,16 @@ func webhookInputForm(c *gin.Context) (models.WebhookInput, error) {
 		headers = append(headers, h)
 	}
 	in.Headers = &headers
-	for _, n := range []struct {
-		field string
-		dst   **int
-	}{{"batch_size", &in.BatchSize}, {"batch_wait_ms", &in.BatchWaitMS}} {
-		v, err := strconv.Atoi(strings.TrimSpace(c.PostForm(n.field)))
-		if err != nil {
-			return in, httpx.BadRequest(n.field, "must be a whole number")
-		}
-		*n.dst = &v
+	size, err := strconv.Atoi(strings.TrimSpace(c.PostForm("batch_size")))
+	if err != nil {
+		return in, httpx.BadRequest("batch_size", "must be a whole number")
 	}
+	// The form says the batch wait in seconds; the API keeps milliseconds.
+	wait, err := parseSeconds(c.PostForm("batch_wait"), models.MaxBatchWaitMS)
+	if err != nil {
+		return in, httpx.BadRequest("batch_wait", err.Error())
+	}
+	in.BatchSize, in.BatchWaitMS = &size, &wait
 	hashPII, strict := c.PostForm("hash_pii") != "", c.PostForm("strict_disable") != ""
 	in.HashPII, in.StrictDisable = &hashPII, &strict
 	// A textarea submits its lines ending in CR LF; the template is kept

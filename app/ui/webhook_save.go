@@ -124,6 +124,9 @@ func (s *Handlers) webhookSaveFailed(c *gin.Context, w *models.Webhook, spec *mo
 	if spec.BasicAuth != nil || len(f.Headers) > 0 {
 		errs["secrets"] = "Passwords and header values are never sent back to the page: type new ones again, or leave them blank to keep the saved ones."
 	}
+	if typed, ok := c.GetPostForm("batch_wait"); ok {
+		f.BatchWait = typed // shown as typed, refused or not
+	}
 	f.Errors = errs
 	status, _ := s.classify(c, err)
 	target := "/webhooks/new"

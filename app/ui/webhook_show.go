@@ -110,7 +110,7 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 		s.FailPage(c, err)
 		return
 	}
-	p.Charts = webhookCharts(buckets, p.Range.Step)
+	p.Charts = webhookCharts(buckets, p.Range.Step, panelLocation(c))
 	if p.Counts, err = s.store.CountDeliveries(ctx, w.ID); err != nil {
 		s.FailPage(c, err)
 		return

@@ -100,9 +100,13 @@ func (p Problem) String() string {
 // Limits of a journey.
 const (
 	maxNodes     = 100
-	maxWait      = 90 * 24 * time.Hour
-	minWait      = time.Second
 	maxNameBytes = 200
+	// MinWait and MaxWait bound a wait's within.
+	MinWait = time.Second
+	MaxWait = 90 * 24 * time.Hour
+	// MaxReentryAfter bounds re-entry's after: ten years, far past any
+	// campaign, and well inside what a duration holds.
+	MaxReentryAfter = 3650 * 24 * time.Hour
 )
 
 var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -124,6 +128,9 @@ func ParseReentry(s string) (Reentry, error) {
 		d, err := time.ParseDuration(strings.TrimPrefix(s, "after:"))
 		if err != nil || d <= 0 {
 			return Reentry{}, fmt.Errorf("after: wants a positive duration such as after:24h")
+		}
+		if d > MaxReentryAfter {
+			return Reentry{}, fmt.Errorf("after: at most %v (ten years)", MaxReentryAfter)
 		}
 		return Reentry{After: d}, nil
 	}

@@ -266,6 +266,10 @@ func TestReentry(t *testing.T) {
 	require.True(t, daily.Allows(t0, t0.Add(24*time.Hour)))
 	_, err := ParseReentry("after:soon")
 	require.Error(t, err)
+	_, err = ParseReentry("after:87601h")
+	require.ErrorContains(t, err, "at most", "longer than ten years is refused")
+	_, err = ParseReentry("after:87600h")
+	require.NoError(t, err)
 }
 
 func TestTS(t *testing.T) {

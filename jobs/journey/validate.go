@@ -85,8 +85,8 @@ func (d *Definition) Check() []Problem {
 			switch {
 			case err != nil:
 				add(id, "within", "must be a duration such as 30m or 24h")
-			case d < minWait || d > maxWait:
-				add(id, "within", "must be between %v and %v", minWait, maxWait)
+			case d < MinWait || d > MaxWait:
+				add(id, "within", "must be between %v and %v", MinWait, MaxWait)
 			}
 			for j, f := range n.Filters {
 				if err := f.check(); err != nil {

@@ -101,6 +101,20 @@ const deliveryIDPrefix = "dlv_"
 // DeliveryID is the public id of a delivery, the delivery_id of its item.
 func DeliveryID(id uuid.UUID) string { return deliveryIDPrefix + ulid.ULID(id).String() }
 
+// ParseDeliveryIDs reads public delivery ids; the first that is not one
+// is a ValidationError on delivery_id.
+func ParseDeliveryIDs(in []string) ([]uuid.UUID, error) {
+	out := make([]uuid.UUID, len(in))
+	for i, s := range in {
+		id, err := ParseDeliveryID(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = id
+	}
+	return out, nil
+}
+
 // ParseDeliveryID reads a public delivery id.
 func ParseDeliveryID(s string) (uuid.UUID, error) {
 	raw, ok := strings.CutPrefix(s, deliveryIDPrefix)

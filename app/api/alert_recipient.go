@@ -3,12 +3,10 @@ package api
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // time zone names known wherever Herald runs
 
 	"github.com/gin-gonic/gin"
 
@@ -122,17 +120,6 @@ func (s *Handlers) SettingsGet(c *gin.Context) {
 	c.JSON(http.StatusOK, s.settingsJSON(p))
 }
 
-// CheckTimeZone accepts an IANA time zone name (Europe/Paris, UTC).
-func CheckTimeZone(zone string) error {
-	if zone == "" || zone == "Local" {
-		return httpx.BadRequest("time_zone", "must be an IANA time zone name such as Europe/Paris or UTC")
-	}
-	if _, err := time.LoadLocation(zone); err != nil {
-		return httpx.BadRequest("time_zone", fmt.Sprintf("%q is not a known IANA time zone (such as Europe/Paris or UTC)", zone))
-	}
-	return nil
-}
-
 func (s *Handlers) settingsJSON(p *models.Panel) gin.H {
 	limit := s.ingestRateLimit
 	if p.IngestRateLimit != nil {
@@ -167,7 +154,7 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 		return
 	}
 	if in.TimeZone != nil {
-		if err := CheckTimeZone(*in.TimeZone); err != nil {
+		if err := models.CheckTimeZone(*in.TimeZone); err != nil {
 			s.fail(c, err)
 			return
 		}

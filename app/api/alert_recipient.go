@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -33,21 +32,9 @@ func (s *Handlers) AlertRecipientAdd(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	in.Email = strings.TrimSpace(in.Email)
-	if !models.LooksLikeEmail(in.Email) || len(in.Email) > 320 {
-		s.fail(c, httpx.BadRequest("email", "is not an e-mail address"))
-		return
-	}
-	ctx := c.Request.Context()
-	if in.WebhookID != nil {
-		if _, err := s.store.Webhook(ctx, httpx.PanelOf(c).ID, *in.WebhookID); err != nil {
-			s.fail(c, httpx.NotFoundAs(err, "webhook not found"))
-			return
-		}
-	}
-	r, err := s.store.AddRecipient(ctx, httpx.PanelOf(c).ID, in.WebhookID, in.Email)
+	r, err := s.store.AddRecipient(c.Request.Context(), httpx.PanelOf(c).ID, in.WebhookID, in.Email)
 	if err != nil {
-		s.fail(c, err)
+		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
 	c.JSON(http.StatusCreated, recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt})

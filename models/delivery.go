@@ -212,7 +212,8 @@ type DeliveryFilter struct {
 	Limit  int
 }
 
-// ListDeliveries lists a webhook's deliveries, newest first.
+// ListDeliveries lists a webhook's deliveries, newest first, without
+// their kept response bodies (Response is nil).
 func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f DeliveryFilter) ([]Delivery, error) {
 	q := s.db.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
 	if f.Status != "" {
@@ -228,7 +229,10 @@ func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f 
 		q = q.Where("id < ?", f.Before)
 	}
 	var out []Delivery
-	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+	// A kept response body (up to a 2xx body of a journey's step that
+	// saves from it) is for the run alone: no list shows it, so it is not
+	// read here.
+	if err := q.Omit("response").Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list deliveries: %w", err)
 	}
 	return out, nil

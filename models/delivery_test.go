@@ -1,6 +1,8 @@
 package models_test
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modeltest"
 )
 
 func TestParseDeliveryIDs(t *testing.T) {
@@ -39,4 +42,29 @@ func TestParseDeliveryIDs(t *testing.T) {
 			require.Equal(t, tc.bad, ve.Message)
 		})
 	}
+}
+
+// A list of deliveries never carries the response bodies kept for journey
+// runs: the row has one, the listed delivery does not.
+func TestListDeliveriesLeavesTheKeptResponseOut(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, err := store.EnsurePanel(ctx, "kept_response")
+	require.NoError(t, err)
+	w, err := store.CreateWebhook(ctx, panel.ID, newSpec("Scoring"))
+	require.NoError(t, err)
+	body := `{"score": 87}`
+	now := time.Now()
+	d := models.Delivery{ID: models.NewID(now), PanelID: panel.ID, WebhookID: w.ID, Item: json.RawMessage(`{}`),
+		Status: models.DeliveryDelivered, KeepResponse: true, Response: &body, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	require.NoError(t, store.DBForTest().Create(&d).Error)
+
+	got, err := store.ListDeliveries(ctx, panel.ID, w.ID, models.DeliveryFilter{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, d.ID, got[0].ID)
+	require.Equal(t, models.DeliveryDelivered, got[0].Status)
+	require.True(t, got[0].KeepResponse)
+	require.Nil(t, got[0].Response)
 }

@@ -159,39 +159,6 @@ func waitProcessed(t *testing.T, env *apptest.Env) {
 	}
 }
 
-// The move of a run is not lost with its task: a delivery that settled
-// (here failed, written as a completion would, with no task enqueued, as
-// when the worker dies between its commit and the enqueue) is found by the
-// journey sweep, which moves the waiting run along "failed".
-func TestJourneyWebhookOutcomeSurvivesLostTask(t *testing.T) {
-	t.Parallel()
-	env := apptest.Start(t, apptest.Options{})
-	recv := apptest.NewReceiver(t)
-	hook := env.ActiveWebhook("CRM", recv.URL, map[string]any{"batch_wait_ms": 0})
-	key := env.IngestKey()
-	journeyID := env.LiveJourney(fmt.Sprintf(`{"name": "Sign-up sync", "nodes": [
-	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
-	  {"id": "crm", "type": "webhook", "webhook_id": %d, "delivered": "synced", "failed": "gave_up"},
-	  {"id": "synced", "type": "stop"},
-	  {"id": "gave_up", "type": "stop"}]}`, hook))
-	// Out of service: the delivery is held and the run waits for it.
-	code, raw := env.Call("POST", "/api/v1/webhooks/"+strconv.FormatInt(hook, 10)+"/deactivate", nil, nil)
-	require.Equal(t, http.StatusOK, code, raw)
-
-	ingestOK(t, env, key, map[string]any{"event": "Signed Up", "user": map[string]any{"email": "ann@example.com"}})
-	run := waitRun(t, env, journeyID, "waiting at crm", func(r journeyRun) bool { return r.Status == "waiting" })
-	require.Equal(t, "crm", run.Node)
-	env.WaitStatus(5*time.Second, models.DeliveryHeld, run.AwaitsDelivery)
-
-	id, err := models.ParseDeliveryID(run.AwaitsDelivery)
-	require.NoError(t, err)
-	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE deliveries SET status = 'failed', updated_at = now() - interval '1 second'
-		WHERE id = $1`, id).Error)
-	env.SweepEvery(50 * time.Millisecond)
-	run = waitRun(t, env, journeyID, "completed", func(r journeyRun) bool { return r.Status == "completed" })
-	require.Equal(t, "gave_up", run.Node)
-}
-
 // What a webhook node's outcome exits and save rules may be: each fault is
 // a 400 naming the field, and nothing is stored.
 func TestJourneyWebhookOutcomeValidation(t *testing.T) {

@@ -13,30 +13,6 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// journeyRun is a run as GET /journeys/{id}/runs shows it.
-type journeyRun struct {
-	Status         string `json:"status"`
-	Node           string `json:"node"`
-	AwaitsDelivery string `json:"awaits_delivery"`
-}
-
-// waitRun waits until the journey's only run satisfies cond, and returns it.
-func waitRun(t *testing.T, env *apptest.Env, journeyID int64, what string, cond func(journeyRun) bool) journeyRun {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var out struct{ Runs []journeyRun }
-		env.Call("GET", "/api/v1/journeys/"+strconv.FormatInt(journeyID, 10)+"/runs", nil, &out)
-		if len(out.Runs) == 1 && cond(out.Runs[0]) {
-			return out.Runs[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for the run to be %s; runs: %+v", what, out.Runs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // A webhook node with delivered and failed exits: the endpoint answers 500
 // until the delivery is out of attempts, and the run, which waited at the
 // node meanwhile, takes the failed exit (here another webhook, an alert).
@@ -66,7 +42,7 @@ func TestJourneyWebhookFailedExit(t *testing.T) {
 	require.Len(t, crm.Requests(), 2, "the CRM got the delivery and its one retry, both answered 500")
 	it := alerts.Requests()[0].Items[0]
 	require.Equal(t, map[string]any{"Action": "CRM sync failed"}, it["custom_params"])
-	run := waitRun(t, env, journeyID, "completed at gave_up", func(r journeyRun) bool { return r.Status == "completed" })
+	run := env.WaitRun(journeyID, "completed at gave_up", func(r apptest.Run) bool { return r.Status == "completed" })
 	require.Equal(t, "gave_up", run.Node)
 	require.Empty(t, run.AwaitsDelivery)
 	env.WaitStatus(time.Second, models.DeliveryFailed, crm.Requests()[0].DeliveryIDs()...)
@@ -109,7 +85,7 @@ func TestJourneyWebhookResponseSetsAttribute(t *testing.T) {
 	it := crm.Requests()[0].Items[0]
 	require.Equal(t, "Scored", it["custom_params"].(map[string]any)["Action"])
 	require.Equal(t, map[string]any{"SCORE": float64(87), "TIER": "gold"}, it["att_params"], "the next step sees what the response set")
-	run := waitRun(t, env, scoring, "completed", func(r journeyRun) bool { return r.Status == "completed" })
+	run := env.WaitRun(scoring, "completed", func(r apptest.Run) bool { return r.Status == "completed" })
 	require.Equal(t, "end", run.Node)
 
 	var contact struct{ Attributes map[string]any }
@@ -133,30 +109,13 @@ func TestJourneyWebhookResponseSetsAttribute(t *testing.T) {
 
 	// The other journey's filter on SCORE: bob (no score) stays out, ann is in.
 	ingestOK(t, env, key, map[string]any{"event": "Purchased", "user": map[string]any{"email": "bob@example.com"}})
-	waitProcessed(t, env)
+	env.WaitProcessed()
 	ingestOK(t, env, key, map[string]any{"event": "Purchased", "user": map[string]any{"email": "ann@example.com"}})
 	crm.WaitFor(t, 15*time.Second, "the VIP purchase", func() bool { return len(crm.Delivered()) == 2 })
 	it = crm.Requests()[1].Items[0]
 	require.Equal(t, map[string]any{"Action": "VIP purchase"}, it["custom_params"])
 	require.Equal(t, map[string]any{"SCORE": float64(87)}, it["att_params"])
 	env.WaitRuns(vip, "completed", 1)
-}
-
-// waitProcessed waits until every ingested event was processed.
-func waitProcessed(t *testing.T, env *apptest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var n int64
-		require.NoError(t, env.Store.DBForTest().Raw(`SELECT count(*) FROM events WHERE processed_at IS NULL`).Scan(&n).Error)
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %d events unprocessed", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // What a webhook node's outcome exits and save rules may be: each fault is

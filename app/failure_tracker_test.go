@@ -147,28 +147,6 @@ func TestDegradedWarning(t *testing.T) {
 	require.Equal(t, `[Herald] Webhook "Flaky Hook" has recovered`, m.Subject)
 }
 
-func TestAlertThrottle(t *testing.T) {
-	t.Parallel()
-	env, smtp := trackerEnv(t)
-	recv := apptest.NewReceiver(t)
-	id := env.ActiveWebhook("Quiet Hook", recv.URL, nil)
-	ctx := context.Background()
-	first, err := env.Store.QueueAlert(ctx, env.Panel.ID, id, "degraded", map[string]any{"label": "Quiet Hook"})
-	require.NoError(t, err)
-	require.NotZero(t, first)
-	again, err := env.Store.QueueAlert(ctx, env.Panel.ID, id, "degraded", map[string]any{"label": "Quiet Hook"})
-	require.NoError(t, err)
-	require.Zero(t, again, "a second alert of the same state within the hour is not written")
-	other, err := env.Store.QueueAlert(ctx, env.Panel.ID, id, "disabled", map[string]any{"label": "Quiet Hook"})
-	require.NoError(t, err)
-	require.NotZero(t, other, "another state is another alert")
-
-	// A sweep sends what was written (nothing was enqueued here).
-	env.Store.Clock.Advance(time.Minute)
-	require.NoError(t, env.Tracker.SweepAlerts(ctx))
-	smtp.WaitFor(t, 10*time.Second, 2)
-}
-
 // Strict mode disables on the first 5xx, without retrying; the batch is held.
 func TestStrictDisable(t *testing.T) {
 	t.Parallel()

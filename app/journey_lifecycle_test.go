@@ -40,44 +40,6 @@ func TestTimerSurvivesRedisFlush(t *testing.T) {
 	recv.WaitFor(t, 10*time.Second, "the webhook after the sweep", func() bool { return len(recv.Delivered()) == 1 })
 }
 
-func TestReentryRules(t *testing.T) {
-	t.Parallel()
-	env, recv, key, hook := journeyEnv(t, apptest.Options{})
-	for _, tc := range []struct{ event, reentry string }{{"never", "never"}, {"always", "always"}, {"after", "after:1s"}} {
-		env.LiveJourney(fmt.Sprintf(`{"name": "%s", "reentry": "%s", "nodes": [
-		  {"id": "t", "type": "trigger", "event": "%s", "next": "h"},
-		  {"id": "h", "type": "webhook", "webhook_id": %d, "custom_params": {"rule": "%s"}, "next": "s"},
-		  {"id": "s", "type": "stop"}]}`, tc.event, tc.reentry, tc.event, hook, tc.event))
-	}
-	user := map[string]any{"email": "again@x.com"}
-	send := func() {
-		for _, ev := range []string{"never", "always", "after"} {
-			ingestOK(t, env, key, map[string]any{"event": ev, "user": user})
-		}
-	}
-	count := func(rule string) int {
-		n := 0
-		for _, r := range recv.Requests() {
-			for _, it := range r.Items {
-				if it["custom_params"].(map[string]any)["rule"] == rule {
-					n++
-				}
-			}
-		}
-		return n
-	}
-	send()
-	send() // at once: only "always" enters again
-	recv.WaitFor(t, 10*time.Second, "4 webhooks", func() bool { return len(recv.Delivered()) == 4 })
-	env.Store.Clock.Advance(2 * time.Second) // past the cool-down
-	send()                                   // "after" enters again too
-	recv.WaitFor(t, 10*time.Second, "6 webhooks", func() bool { return len(recv.Delivered()) == 6 })
-	env.WaitSettled(10 * time.Second)
-	require.Equal(t, 1, count("never"))
-	require.Equal(t, 3, count("always"))
-	require.Equal(t, 2, count("after"))
-}
-
 func TestPausedJourneyFiresNothingAndResumes(t *testing.T) {
 	t.Parallel()
 	env, recv, key, hook := journeyEnv(t, apptest.Options{})

@@ -13,31 +13,6 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// journeyRun is a run as GET /journeys/{id}/runs shows it.
-type journeyRun struct {
-	Status         string `json:"status"`
-	Node           string `json:"node"`
-	AwaitsDelivery string `json:"awaits_delivery"`
-	AwaitsStatus   string `json:"awaits_delivery_status"`
-}
-
-// waitRun waits until the journey's only run satisfies cond, and returns it.
-func waitRun(t *testing.T, env *apptest.Env, journeyID int64, what string, cond func(journeyRun) bool) journeyRun {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var out struct{ Runs []journeyRun }
-		env.Call("GET", "/api/v1/journeys/"+strconv.FormatInt(journeyID, 10)+"/runs", nil, &out)
-		if len(out.Runs) == 1 && cond(out.Runs[0]) {
-			return out.Runs[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for the run to be %s; runs: %+v", what, out.Runs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // A webhook node with delivered and failed exits: the endpoint answers 500
 // until the delivery is out of attempts, and the run, which waited at the
 // node meanwhile, takes the failed exit (here another webhook, an alert).
@@ -67,7 +42,7 @@ func TestJourneyWebhookFailedExit(t *testing.T) {
 	require.Len(t, crm.Requests(), 2, "the CRM got the delivery and its one retry, both answered 500")
 	it := alerts.Requests()[0].Items[0]
 	require.Equal(t, map[string]any{"Action": "CRM sync failed"}, it["custom_params"])
-	run := waitRun(t, env, journeyID, "completed at gave_up", func(r journeyRun) bool { return r.Status == "completed" })
+	run := env.WaitRun(journeyID, "completed at gave_up", func(r apptest.Run) bool { return r.Status == "completed" })
 	require.Equal(t, "gave_up", run.Node)
 	require.Empty(t, run.AwaitsDelivery)
 	env.WaitStatus(time.Second, models.DeliveryFailed, crm.Requests()[0].DeliveryIDs()...)
@@ -110,7 +85,7 @@ func TestJourneyWebhookResponseSetsAttribute(t *testing.T) {
 	it := crm.Requests()[0].Items[0]
 	require.Equal(t, "Scored", it["custom_params"].(map[string]any)["Action"])
 	require.Equal(t, map[string]any{"SCORE": float64(87), "TIER": "gold"}, it["att_params"], "the next step sees what the response set")
-	run := waitRun(t, env, scoring, "completed", func(r journeyRun) bool { return r.Status == "completed" })
+	run := env.WaitRun(scoring, "completed", func(r apptest.Run) bool { return r.Status == "completed" })
 	require.Equal(t, "end", run.Node)
 
 	var contact struct{ Attributes map[string]any }
@@ -134,63 +109,13 @@ func TestJourneyWebhookResponseSetsAttribute(t *testing.T) {
 
 	// The other journey's filter on SCORE: bob (no score) stays out, ann is in.
 	ingestOK(t, env, key, map[string]any{"event": "Purchased", "user": map[string]any{"email": "bob@example.com"}})
-	waitProcessed(t, env)
+	env.WaitProcessed()
 	ingestOK(t, env, key, map[string]any{"event": "Purchased", "user": map[string]any{"email": "ann@example.com"}})
 	crm.WaitFor(t, 15*time.Second, "the VIP purchase", func() bool { return len(crm.Delivered()) == 2 })
 	it = crm.Requests()[1].Items[0]
 	require.Equal(t, map[string]any{"Action": "VIP purchase"}, it["custom_params"])
 	require.Equal(t, map[string]any{"SCORE": float64(87)}, it["att_params"])
 	env.WaitRuns(vip, "completed", 1)
-}
-
-// waitProcessed waits until every ingested event was processed.
-func waitProcessed(t *testing.T, env *apptest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var n int64
-		require.NoError(t, env.Store.DBForTest().Raw(`SELECT count(*) FROM events WHERE processed_at IS NULL`).Scan(&n).Error)
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %d events unprocessed", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// The move of a run is not lost with its task: a delivery that settled
-// (here failed, written as a completion would, with no task enqueued, as
-// when the worker dies between its commit and the enqueue) is found by the
-// journey sweep, which moves the waiting run along "failed".
-func TestJourneyWebhookOutcomeSurvivesLostTask(t *testing.T) {
-	t.Parallel()
-	env := apptest.Start(t, apptest.Options{})
-	recv := apptest.NewReceiver(t)
-	hook := env.ActiveWebhook("CRM", recv.URL, map[string]any{"batch_wait_ms": 0})
-	key := env.IngestKey()
-	journeyID := env.LiveJourney(fmt.Sprintf(`{"name": "Sign-up sync", "nodes": [
-	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
-	  {"id": "crm", "type": "webhook", "webhook_id": %d, "delivered": "synced", "failed": "gave_up"},
-	  {"id": "synced", "type": "stop"},
-	  {"id": "gave_up", "type": "stop"}]}`, hook))
-	// Out of service: the delivery is held and the run waits for it.
-	code, raw := env.Call("POST", "/api/v1/webhooks/"+strconv.FormatInt(hook, 10)+"/deactivate", nil, nil)
-	require.Equal(t, http.StatusOK, code, raw)
-
-	ingestOK(t, env, key, map[string]any{"event": "Signed Up", "user": map[string]any{"email": "ann@example.com"}})
-	run := waitRun(t, env, journeyID, "waiting at crm", func(r journeyRun) bool { return r.Status == "waiting" })
-	require.Equal(t, "crm", run.Node)
-	env.WaitStatus(5*time.Second, models.DeliveryHeld, run.AwaitsDelivery)
-
-	id, err := models.ParseDeliveryID(run.AwaitsDelivery)
-	require.NoError(t, err)
-	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE deliveries SET status = 'failed', updated_at = now() - interval '1 second'
-		WHERE id = $1`, id).Error)
-	env.SweepEvery(50 * time.Millisecond)
-	run = waitRun(t, env, journeyID, "completed", func(r journeyRun) bool { return r.Status == "completed" })
-	require.Equal(t, "gave_up", run.Node)
 }
 
 // What a webhook node's outcome exits and save rules may be: each fault is
@@ -273,10 +198,10 @@ func TestJourneyRunWaitsOnAHeldDelivery(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, raw)
 
 	ingestOK(t, env, env.IngestKey(), map[string]any{"event": "Signed Up", "user": map[string]any{"email": "ann@example.com"}})
-	waitRun(t, env, journeyID, "waiting at crm", func(r journeyRun) bool { return r.Status == "waiting" })
+	env.WaitRun(journeyID, "waiting at crm", func(r apptest.Run) bool { return r.Status == "waiting" })
 	env.WaitSettled(10 * time.Second)
-	run := waitRun(t, env, journeyID, "still waiting", func(r journeyRun) bool { return r.Status == "waiting" })
-	require.Equal(t, journeyRun{Status: "waiting", Node: "crm", AwaitsDelivery: run.AwaitsDelivery, AwaitsStatus: "held"}, run)
+	run := env.WaitRun(journeyID, "still waiting", func(r apptest.Run) bool { return r.Status == "waiting" })
+	require.Equal(t, apptest.Run{Status: "waiting", Node: "crm", AwaitsDelivery: run.AwaitsDelivery, AwaitsStatus: "held"}, run)
 
 	env.User(uiEmail, uiPassword)
 	page := env.SignIn(uiEmail, uiPassword).Get(fmt.Sprintf("/journeys/%d/runs", journeyID))
@@ -285,7 +210,7 @@ func TestJourneyRunWaitsOnAHeldDelivery(t *testing.T) {
 
 	code, raw = env.Call("POST", hookPath+"/activate", nil, nil)
 	require.Equal(t, http.StatusOK, code, raw)
-	run = waitRun(t, env, journeyID, "completed", func(r journeyRun) bool { return r.Status == "completed" })
+	run = env.WaitRun(journeyID, "completed", func(r apptest.Run) bool { return r.Status == "completed" })
 	require.Equal(t, "synced", run.Node)
 	require.Empty(t, run.AwaitsStatus)
 }

@@ -4,8 +4,9 @@
 // ingest API (app/ingest) and the marketer UI (app/ui). What every route
 // shares stays here: middleware (request log, panic recovery, admin token,
 // rate limits), the body limit, the text rule's middleware, security
-// headers and the metrics endpoint. The audience packages import none of
-// this package; what they share sits below them in app/httpx.
+// headers and the metrics endpoint. The audience packages import neither
+// this package nor each other; what they share sits below them, in
+// app/httpx and the domain packages under jobs/ and models.
 package app
 
 import (
@@ -176,7 +177,7 @@ func New(p Params) *Server {
 		},
 		Store:   s.store,
 		Limiter: s.limiter,
-		Admin:   s.admin,
+		Engine:  s.engine,
 		Outbox:  s.outbox,
 		Mailer:  p.Mailer,
 		Logger:  s.log,

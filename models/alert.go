@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -135,9 +136,24 @@ func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]
 	return out, nil
 }
 
+// maxEmailBytes is the longest address an alert goes to (RFC 5321's 320).
+const maxEmailBytes = 320
+
 // AddRecipient adds an alert recipient to a panel, or to one of its
-// webhooks.
+// webhooks: the address (trimmed) must look like one, else a
+// ValidationError on email; the webhook must be the panel's, else
+// ErrNotFound.
 func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int64, email string) (*AlertRecipient, error) {
+	email = strings.TrimSpace(email)
+	if !LooksLikeEmail(email) || len(email) > maxEmailBytes {
+		return nil, invalid("email", "is not an e-mail address")
+	}
+	if webhookID != nil {
+		// Only the panel's own webhook: another panel's is "not found".
+		if _, err := s.Webhook(ctx, panelID, *webhookID); err != nil {
+			return nil, fmt.Errorf("models: add recipient: %w", err)
+		}
+	}
 	r := AlertRecipient{PanelID: panelID, WebhookID: webhookID, Email: email, CreatedAt: s.Now()}
 	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
 		if uniqueViolation(err, "alert_recipients_unique") {

@@ -104,6 +104,20 @@ const deliveryIDPrefix = "dlv_"
 // DeliveryID is the public id of a delivery, the delivery_id of its item.
 func DeliveryID(id uuid.UUID) string { return deliveryIDPrefix + ulid.ULID(id).String() }
 
+// ParseDeliveryIDs reads public delivery ids; the first that is not one
+// is a ValidationError on delivery_id.
+func ParseDeliveryIDs(in []string) ([]uuid.UUID, error) {
+	out := make([]uuid.UUID, len(in))
+	for i, s := range in {
+		id, err := ParseDeliveryID(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = id
+	}
+	return out, nil
+}
+
 // ParseDeliveryID reads a public delivery id.
 func ParseDeliveryID(s string) (uuid.UUID, error) {
 	raw, ok := strings.CutPrefix(s, deliveryIDPrefix)
@@ -203,7 +217,8 @@ type DeliveryFilter struct {
 	Limit  int
 }
 
-// ListDeliveries lists a webhook's deliveries, newest first.
+// ListDeliveries lists a webhook's deliveries, newest first, without
+// their kept response bodies (Response is nil).
 func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f DeliveryFilter) ([]Delivery, error) {
 	q := s.db.WithContext(ctx).Where("webhook_id = ? AND panel_id = ?", webhookID, panelID)
 	if f.Status != "" {
@@ -219,7 +234,10 @@ func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f 
 		q = q.Where("id < ?", f.Before)
 	}
 	var out []Delivery
-	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+	// A kept response body (up to a 2xx body of a journey's step that
+	// saves from it) is for the run alone: no list shows it, so it is not
+	// read here.
+	if err := q.Omit("response").Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list deliveries: %w", err)
 	}
 	return out, nil

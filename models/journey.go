@@ -193,6 +193,22 @@ func (s *Store) LiveJourneys(ctx context.Context, q Querier, panelID int64) ([]J
 	return out, rows.Err()
 }
 
+// JourneysWithRuns lists a panel's journeys by name (ListJourneys) and
+// counts their runs by status (JourneyCounts), for the admin API's list and
+// the UI's alike.
+func (s *Store) JourneysWithRuns(ctx context.Context, panelID int64) ([]Journey, map[int64]map[string]int64, error) {
+	js, err := s.ListJourneys(ctx, panelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int64, len(js))
+	for i := range js {
+		ids[i] = js[i].ID
+	}
+	counts, err := s.JourneyCounts(ctx, ids)
+	return js, counts, err
+}
+
 // JourneyCounts counts a journey's runs by status.
 func (s *Store) JourneyCounts(ctx context.Context, journeyIDs []int64) (map[int64]map[string]int64, error) {
 	out := map[int64]map[string]int64{}

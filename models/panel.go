@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	_ "time/tzdata" // time zone names known wherever Herald runs
 
 	"gorm.io/gorm/clause"
 )
@@ -31,7 +32,20 @@ func (p *Panel) Location() *time.Location {
 	return time.UTC
 }
 
-// SetPanelTimeZone sets the panel's time zone, an IANA name the caller checked.
+// CheckTimeZone accepts an IANA time zone name (Europe/Paris, UTC); anything
+// else is a ValidationError on time_zone.
+func CheckTimeZone(zone string) error {
+	if zone == "" || zone == "Local" {
+		return invalid("time_zone", "must be an IANA time zone name such as Europe/Paris or UTC")
+	}
+	if _, err := time.LoadLocation(zone); err != nil {
+		return invalid("time_zone", "%q is not a known IANA time zone (such as Europe/Paris or UTC)", zone)
+	}
+	return nil
+}
+
+// SetPanelTimeZone sets the panel's time zone, an IANA name the caller
+// checked (CheckTimeZone).
 func (s *Store) SetPanelTimeZone(ctx context.Context, id int64, zone string) error {
 	if err := s.db.WithContext(ctx).Model(&Panel{}).Where("id = ?", id).Update("time_zone", zone).Error; err != nil {
 		return fmt.Errorf("models: panel time zone: %w", err)

@@ -29,10 +29,21 @@ func TestTxRetriesDeadlock(t *testing.T) {
 	var runs atomic.Int32
 	var bothLocked sync.WaitGroup
 	bothLocked.Add(2)
-	lock := func(first, second int64) error {
+	// done[i] is closed once transaction i committed. The one PostgreSQL
+	// aborted runs again only then: were it to lock again at once, it could
+	// take the row back before the other's waiting lock is granted and
+	// deadlock a second time (it did, on a loaded machine).
+	done := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+	lock := func(me int, first, second int64) error {
+		defer close(done[me])
 		var once sync.Once
+		again := false
 		return store.Tx(ctx, func(tx *gorm.DB) error {
 			runs.Add(1)
+			if again {
+				<-done[1-me]
+			}
+			again = true
 			if err := tx.Exec(`SELECT id FROM panels WHERE id = $1 FOR UPDATE`, first).Error; err != nil {
 				return err
 			}
@@ -41,8 +52,8 @@ func TestTxRetriesDeadlock(t *testing.T) {
 		})
 	}
 	errs := make(chan error, 2)
-	go func() { errs <- lock(a.ID, b.ID) }()
-	go func() { errs <- lock(b.ID, a.ID) }()
+	go func() { errs <- lock(0, a.ID, b.ID) }()
+	go func() { errs <- lock(1, b.ID, a.ID) }()
 	require.NoError(t, <-errs)
 	require.NoError(t, <-errs)
 	require.Equal(t, int32(3), runs.Load(), "one of the two ran again")

@@ -3,12 +3,9 @@ package api
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	_ "time/tzdata" // time zone names known wherever Herald runs
 
 	"github.com/gin-gonic/gin"
 
@@ -35,21 +32,9 @@ func (s *Handlers) AlertRecipientAdd(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	in.Email = strings.TrimSpace(in.Email)
-	if !models.LooksLikeEmail(in.Email) || len(in.Email) > 320 {
-		s.fail(c, httpx.BadRequest("email", "is not an e-mail address"))
-		return
-	}
-	ctx := c.Request.Context()
-	if in.WebhookID != nil {
-		if _, err := s.store.Webhook(ctx, httpx.PanelOf(c).ID, *in.WebhookID); err != nil {
-			s.fail(c, httpx.NotFoundAs(err, "webhook not found"))
-			return
-		}
-	}
-	r, err := s.store.AddRecipient(ctx, httpx.PanelOf(c).ID, in.WebhookID, in.Email)
+	r, err := s.store.AddRecipient(c.Request.Context(), httpx.PanelOf(c).ID, in.WebhookID, in.Email)
 	if err != nil {
-		s.fail(c, err)
+		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
 	c.JSON(http.StatusCreated, recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt})
@@ -122,17 +107,6 @@ func (s *Handlers) SettingsGet(c *gin.Context) {
 	c.JSON(http.StatusOK, s.settingsJSON(p))
 }
 
-// CheckTimeZone accepts an IANA time zone name (Europe/Paris, UTC).
-func CheckTimeZone(zone string) error {
-	if zone == "" || zone == "Local" {
-		return httpx.BadRequest("time_zone", "must be an IANA time zone name such as Europe/Paris or UTC")
-	}
-	if _, err := time.LoadLocation(zone); err != nil {
-		return httpx.BadRequest("time_zone", fmt.Sprintf("%q is not a known IANA time zone (such as Europe/Paris or UTC)", zone))
-	}
-	return nil
-}
-
 func (s *Handlers) settingsJSON(p *models.Panel) gin.H {
 	limit := s.ingestRateLimit
 	if p.IngestRateLimit != nil {
@@ -167,7 +141,7 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 		return
 	}
 	if in.TimeZone != nil {
-		if err := CheckTimeZone(*in.TimeZone); err != nil {
+		if err := models.CheckTimeZone(*in.TimeZone); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -13,7 +13,7 @@ import (
 // AttemptList lists a webhook's requests, newest first, filtered by outcome
 // and time, a page at a time.
 func (s *Handlers) AttemptList(c *gin.Context) {
-	w, err := s.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -21,7 +21,7 @@ const maxItemsPerRequest = 1000
 // 202 is sent; a webhook out of service holds them.
 func (s *Handlers) DeliveryCreate(c *gin.Context) {
 	ctx := c.Request.Context()
-	w, err := s.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
@@ -15,7 +14,7 @@ import (
 // DeliveryList lists a webhook's deliveries, newest first, filtered by
 // status and time, a page at a time (next_cursor feeds ?cursor=).
 func (s *Handlers) DeliveryList(c *gin.Context) {
-	w, err := s.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -82,17 +81,4 @@ func limitParam(c *gin.Context) (int, error) {
 		return 0, httpx.BadRequest("limit", "must be between 1 and 500")
 	}
 	return n, nil
-}
-
-// DeliveryIDs parses public delivery ids.
-func DeliveryIDs(in []string) ([]uuid.UUID, error) {
-	out := make([]uuid.UUID, len(in))
-	for i, s := range in {
-		id, err := models.ParseDeliveryID(s)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = id
-	}
-	return out, nil
 }

@@ -6,13 +6,14 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
 )
 
 // DeliveryReplay sends deliveries again from the first attempt: the ones
 // named in delivery_ids (failed or delivered), or all failed ones when the
 // body is empty or names none.
 func (s *Handlers) DeliveryReplay(c *gin.Context) {
-	w, err := s.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -26,7 +27,7 @@ func (s *Handlers) DeliveryReplay(c *gin.Context) {
 			return
 		}
 	}
-	ids, err := DeliveryIDs(in.DeliveryIDs)
+	ids, err := models.ParseDeliveryIDs(in.DeliveryIDs)
 	if err != nil {
 		s.fail(c, err)
 		return

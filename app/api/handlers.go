@@ -3,9 +3,10 @@
 // segments, alert recipients and settings, one handler per file. The route
 // table (package app) mounts it behind the admin token and the rate limit,
 // so every handler sees one panel's data only. Errors are answered through
-// package httpx, in one JSON shape. The few steps the marketer UI takes
-// the same way (loading a webhook or journey, publishing, testing an
-// unsaved configuration) are exported for it rather than written twice.
+// package httpx, in one JSON shape. What the marketer UI does the same way
+// lives below both, in the domain packages (delivery.Service, the journey
+// Engine, the models Store) and in httpx, so no other package imports this
+// one but app.
 package api
 
 import (

@@ -1,18 +1,16 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
-	"github.com/heraldhq/herald/models"
 )
 
 // JourneyGet shows one journey.
 func (s *Handlers) JourneyGet(c *gin.Context) {
-	j, err := s.LoadJourney(c)
+	j, err := s.loadJourney(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -22,7 +20,7 @@ func (s *Handlers) JourneyGet(c *gin.Context) {
 
 // JourneyList lists the panel's journeys with their run counts.
 func (s *Handlers) JourneyList(c *gin.Context) {
-	js, counts, err := s.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
+	js, counts, err := s.store.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -37,18 +35,4 @@ func (s *Handlers) JourneyList(c *gin.Context) {
 		out = append(out, j)
 	}
 	c.JSON(http.StatusOK, gin.H{"journeys": out})
-}
-
-// JourneysWithRuns lists a panel's journeys and counts their runs by status.
-func (s *Handlers) JourneysWithRuns(ctx context.Context, panelID int64) ([]models.Journey, map[int64]map[string]int64, error) {
-	js, err := s.store.ListJourneys(ctx, panelID)
-	if err != nil {
-		return nil, nil, err
-	}
-	ids := make([]int64, len(js))
-	for i := range js {
-		ids[i] = js[i].ID
-	}
-	counts, err := s.store.JourneyCounts(ctx, ids)
-	return js, counts, err
 }

@@ -1,13 +1,11 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
-	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -22,23 +20,12 @@ func (s *Handlers) JourneyPublish(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	j, err := s.Publish(c, httpx.PanelOf(c).ID, id)
+	j, err := s.engine.Publish(c.Request.Context(), httpx.PanelOf(c).ID, id)
 	if err != nil {
 		s.fail(c, httpx.NotFoundAs(err, "journey not found"))
 		return
 	}
 	s.respondJourney(c, http.StatusOK, j)
-}
-
-// Publish puts a journey live through the engine, for the API and the
-// builder alike; a graph that cannot go live is a 422 with its problems.
-func (s *Handlers) Publish(c *gin.Context, panelID, id int64) (*models.Journey, error) {
-	j, err := s.engine.Publish(c.Request.Context(), panelID, id)
-	var pe *journey.PublishError
-	if errors.As(err, &pe) {
-		return nil, problemsError(http.StatusUnprocessableEntity, "the journey cannot be published", pe.Problems)
-	}
-	return j, err
 }
 
 // JourneyPause stops new entries and holds the runs where they are.

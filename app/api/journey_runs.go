@@ -35,7 +35,7 @@ type runJSON struct {
 // JourneyRuns lists a journey's runs, newest first (?status=, ?node=, ?limit=):
 // where each is, and the messages it recorded (state.sent, with msgids).
 func (s *Handlers) JourneyRuns(c *gin.Context) {
-	j, err := s.LoadJourney(c)
+	j, err := s.loadJourney(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -18,7 +18,7 @@ func (s *Handlers) WebhookActivate(c *gin.Context) {
 	}
 	w, err := s.webhooks(c).Activate(c.Request.Context(), httpx.PanelOf(c).ID, id)
 	if err != nil {
-		s.fail(c, WebhookErr(err))
+		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
 	s.respondWebhook(c, http.StatusOK, w)
@@ -33,7 +33,7 @@ func (s *Handlers) WebhookDeactivate(c *gin.Context) {
 	}
 	w, err := s.store.DeactivateWebhook(c.Request.Context(), httpx.PanelOf(c).ID, id)
 	if err != nil {
-		s.fail(c, WebhookErr(err))
+		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
 	s.respondWebhook(c, http.StatusOK, w)

@@ -16,7 +16,7 @@ func (s *Handlers) WebhookDelete(c *gin.Context) {
 		return
 	}
 	if err := s.store.DeleteWebhook(c.Request.Context(), httpx.PanelOf(c).ID, id); err != nil {
-		s.fail(c, WebhookErr(err))
+		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
 	c.Status(http.StatusNoContent)

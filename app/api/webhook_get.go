@@ -8,7 +8,7 @@ import (
 
 // WebhookGet shows one asset of the panel.
 func (s *Handlers) WebhookGet(c *gin.Context) {
-	w, err := s.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/payload"
 	"github.com/heraldhq/herald/models"
@@ -41,7 +42,7 @@ type webhookJSON struct {
 	Health           healthJSON            `json:"health"`
 	DisabledAt       *time.Time            `json:"disabled_at"`
 	Status           models.WebhookStatus  `json:"status"`
-	LastTest         *testJSON             `json:"last_test"`
+	LastTest         *httpx.TestJSON       `json:"last_test"`
 	CreatedAt        time.Time             `json:"created_at"`
 	UpdatedAt        time.Time             `json:"updated_at"`
 }
@@ -77,23 +78,6 @@ func newHealthJSON(w *models.Webhook, now time.Time) healthJSON {
 		FailingSince: h.FailingSince, LastSuccessAt: h.LastSuccessAt, LastFailureAt: h.LastFailureAt, LastError: h.LastError}
 }
 
-// testJSON is the result of a test request.
-type testJSON struct {
-	Passed     bool      `json:"passed"`
-	StatusCode int       `json:"status_code"`
-	LatencyMS  int       `json:"latency_ms"`
-	Body       string    `json:"body"`
-	Error      string    `json:"error"`
-	ErrorClass string    `json:"error_class,omitempty"`
-	URL        string    `json:"url"`
-	TestedAt   time.Time `json:"tested_at"`
-}
-
-func newTestJSON(t *models.WebhookTest) *testJSON {
-	return &testJSON{Passed: t.Passed, StatusCode: t.StatusCode, LatencyMS: t.LatencyMS, Body: t.ResponseBody,
-		Error: t.Error, ErrorClass: t.ErrorClass, URL: t.URL, TestedAt: t.CreatedAt}
-}
-
 // presentWebhook renders an asset; lastTest may be nil.
 func (s *Handlers) presentWebhook(w *models.Webhook, lastTest *models.WebhookTest) (webhookJSON, error) {
 	spec, err := s.store.Spec(w)
@@ -126,7 +110,7 @@ func (s *Handlers) presentWebhook(w *models.Webhook, lastTest *models.WebhookTes
 		out.Headers = append(out.Headers, headerJSON{Name: h.Name, ValueSet: h.Value != ""})
 	}
 	if lastTest != nil {
-		out.LastTest = newTestJSON(lastTest)
+		out.LastTest = httpx.NewTestJSON(lastTest)
 	}
 	return out, nil
 }

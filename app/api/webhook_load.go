@@ -7,21 +7,17 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-var errWebhookNotFound = httpx.NotFound("webhook not found")
-
-// LoadWebhook loads the asset named by the :id parameter, in the caller's
-// panel only; another panel's asset is "not found", never "forbidden".
-func (s *Handlers) LoadWebhook(c *gin.Context) (*models.Webhook, error) {
-	id, err := httpx.IDParam(c, "webhook")
-	if err != nil {
-		return nil, err
-	}
-	w, err := s.store.Webhook(c.Request.Context(), httpx.PanelOf(c).ID, id)
-	return w, WebhookErr(err)
+// loadWebhook loads the webhook named by :id, in the caller's panel only
+// (httpx.LoadWebhook).
+func (s *Handlers) loadWebhook(c *gin.Context) (*models.Webhook, error) {
+	return httpx.LoadWebhook(c, s.store)
 }
 
-// WebhookErr words "not found" for a webhook.
-func WebhookErr(err error) error { return httpx.NotFoundAs(err, errWebhookNotFound.Error()) }
+// loadJourney loads the journey named by :id, in the caller's panel only
+// (httpx.LoadJourney).
+func (s *Handlers) loadJourney(c *gin.Context) (*models.Journey, error) {
+	return httpx.LoadJourney(c, s.store)
+}
 
 // respondWebhook answers with one asset and its latest test.
 func (s *Handlers) respondWebhook(c *gin.Context, status int, w *models.Webhook) {

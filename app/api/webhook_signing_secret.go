@@ -19,7 +19,7 @@ func (s *Handlers) WebhookRotateSigningSecret(c *gin.Context) {
 	}
 	secret := models.NewSigningSecret()
 	if _, err := s.store.UpdateWebhook(c.Request.Context(), httpx.PanelOf(c).ID, id, &models.WebhookInput{SigningSecret: &secret}); err != nil {
-		s.fail(c, WebhookErr(err))
+		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"signing_secret": secret})

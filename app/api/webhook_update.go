@@ -23,7 +23,7 @@ func (s *Handlers) WebhookUpdate(c *gin.Context) {
 	}
 	w, err := s.store.UpdateWebhook(c.Request.Context(), httpx.PanelOf(c).ID, id, in)
 	if err != nil {
-		s.fail(c, WebhookErr(err))
+		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
 	s.respondWebhook(c, http.StatusOK, w)

@@ -472,6 +472,51 @@ func (e *Env) WaitRuns(journeyID int64, status string, n int) {
 	}
 }
 
+// Run is a journey run as GET /api/v1/journeys/{id}/runs shows it.
+type Run struct {
+	Status         string `json:"status"`
+	Node           string `json:"node"`
+	AwaitsDelivery string `json:"awaits_delivery"`
+	AwaitsStatus   string `json:"awaits_delivery_status"`
+}
+
+// WaitRun waits until the journey's only run satisfies cond (what says
+// how, for the failure), and returns it.
+func (e *Env) WaitRun(journeyID int64, what string, cond func(Run) bool) Run {
+	e.T.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var out struct{ Runs []Run }
+		e.Call("GET", "/api/v1/journeys/"+strconv.FormatInt(journeyID, 10)+"/runs", nil, &out)
+		if len(out.Runs) == 1 && cond(out.Runs[0]) {
+			return out.Runs[0]
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("timed out waiting for the run to be %s; runs: %+v", what, out.Runs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitProcessed waits until every event ingested so far was processed.
+func (e *Env) WaitProcessed() {
+	e.T.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int64
+		if err := e.Store.DBForTest().Raw(`SELECT count(*) FROM events WHERE processed_at IS NULL`).Scan(&n).Error; err != nil {
+			e.T.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("timed out: %d events unprocessed", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // WaitSettled waits until the env's Herald has nothing left to do now:
 // every event is processed, no delivery is pending or being sent, no wait
 // of a live journey is overdue, and no task of the env's namespace is queued, running or

@@ -18,8 +18,6 @@ type Error struct {
 	Msg string
 	// Field names the request field at fault, if one is.
 	Field string
-	// Problems are a journey's problems, each on its node.
-	Problems []journey.Problem
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -46,16 +44,22 @@ func Fail(log *slog.Logger, c *gin.Context, err error) {
 }
 
 // Classify maps an error to its HTTP status and what the client is told:
-// the one place where errors of the models package become status codes,
-// for the API (Fail) and the UI (failPage) alike. Unexpected errors are
-// logged here and told as "internal error".
+// the one place where errors of the models and journey packages become
+// status codes, for the API (Fail) and the UI (failPage) alike. Unexpected
+// errors are logged here and told as "internal error".
 func Classify(log *slog.Logger, c *gin.Context, err error) (int, ErrorBody) {
 	var he *Error
 	var ve *models.ValidationError
 	var ce *models.ConflictError
+	var ie *journey.InvalidError
+	var pe *journey.PublishError
 	switch {
 	case errors.As(err, &he):
-		return he.Status, ErrorBody{Error: he.Msg, Field: he.Field, Problems: he.Problems}
+		return he.Status, ErrorBody{Error: he.Msg, Field: he.Field}
+	case errors.As(err, &ie):
+		return http.StatusBadRequest, problemsBody("the journey is not valid", ie.Problems)
+	case errors.As(err, &pe):
+		return http.StatusUnprocessableEntity, problemsBody("the journey cannot be published", pe.Problems)
 	case errors.As(err, &ve):
 		return http.StatusBadRequest, ErrorBody{Error: ve.Message, Field: ve.Field}
 	case errors.As(err, &ce):
@@ -78,6 +82,19 @@ func Classify(log *slog.Logger, c *gin.Context, err error) (int, ErrorBody) {
 	}
 	log.ErrorContext(c.Request.Context(), "request failed", "request_id", c.GetString(CtxRequestID), "error", err)
 	return http.StatusInternalServerError, ErrorBody{Error: "internal error"}
+}
+
+// problemsBody tells a journey's problems: the first in the message and
+// the field (nodes.<node>.<field>), all of them in problems.
+func problemsBody(msg string, ps []journey.Problem) ErrorBody {
+	field := ps[0].Field
+	if ps[0].Node != "" {
+		field = "nodes." + ps[0].Node
+		if ps[0].Field != "" {
+			field += "." + ps[0].Field
+		}
+	}
+	return ErrorBody{Error: msg + ": " + ps[0].String(), Field: field, Problems: ps}
 }
 
 // NotFoundAs words ErrNotFound for the thing at hand.

@@ -1,9 +1,14 @@
 // Package httpx is what Herald's route table (package app) and the
-// audience packages it mounts (app/api, app/ingest, …) share without
-// importing app, which imports them: the keys of the values middleware
-// leaves in the gin context and their accessors, the bearer token of a
-// request, strict request decoding (bind.go), and the HTTP errors with
-// the one mapping of errors to status codes (errors.go).
+// audience packages it mounts (app/api, app/ui, app/ingest) share. They
+// import neither app, which imports them, nor each other, so what they
+// have in common sits here: the keys of the values middleware leaves in
+// the gin context and their accessors, the bearer token of a request,
+// strict request decoding (bind.go), loading the webhook or journey a
+// request's :id names in its panel only (load.go), the JSON of a webhook
+// test (test_result.go), and the HTTP errors with the one mapping of
+// errors to status codes (errors.go): models' validation, conflict and
+// not-found errors and the journey package's InvalidError and
+// PublishError become 4xx there, and nowhere else.
 package httpx
 
 import (

@@ -39,10 +39,7 @@ func (s *Handlers) AlertRecipientNew(c *gin.Context) {
 		}
 		webhookID = &id
 	}
-	if err == nil && (!models.LooksLikeEmail(email) || len(email) > 320) {
-		err = &models.ValidationError{Field: "email", Message: "is not an e-mail address"}
-	}
-	if err == nil {
+	if err == nil { // the address is checked by AddRecipient, as for the API
 		_, err = s.store.AddRecipient(ctx, panel.ID, webhookID, email)
 	}
 	if err != nil {

@@ -8,14 +8,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/models"
 )
 
 // DeliveryReplayForm sends deliveries again from the first attempt: the
 // one named by delivery_id, or every failed one of the webhook.
 func (s *Handlers) DeliveryReplayForm(c *gin.Context) {
-	w, err := s.admin.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.FailPage(c, err)
 		return
@@ -24,7 +23,7 @@ func (s *Handlers) DeliveryReplayForm(c *gin.Context) {
 	if id := c.PostForm("delivery_id"); id != "" {
 		ids = []string{id}
 	}
-	parsed, err := api.DeliveryIDs(ids)
+	parsed, err := models.ParseDeliveryIDs(ids)
 	if err != nil {
 		s.FailPage(c, err)
 		return

@@ -2,10 +2,11 @@
 // webhooks, journeys (the builder) and settings, with sign-in, sessions,
 // invitations, the UI's rate limits and CSRF guard, one handler per file.
 // The route table (package app) mounts it; its pages are the templates of
-// templates/ and its static files those of web/. What it does the way the
-// admin API does (load a webhook or journey, publish, test an unsaved
-// configuration) it asks of package api, and what both do to webhooks and
-// their outbox of delivery.Service, so the two audiences cannot drift.
+// templates/ and its static files those of web/. It does not import the
+// admin API (app/api): what both do, they ask of the same code below them —
+// httpx (loading the :id resource, the error mapping), the journey Engine
+// (check, publish, counts), delivery.Service (test, preview, activate,
+// replay) and the models Store — so the two audiences cannot drift.
 package ui
 
 import (
@@ -17,9 +18,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/delivery"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
@@ -47,8 +48,8 @@ type Params struct {
 	Store  *models.Store
 	// Limiter spends the UI's rate limits; nil limits nothing.
 	Limiter *ratelimit.Limiter
-	// Admin is the admin API, whose shared steps the UI takes.
-	Admin *api.Handlers
+	// Engine checks, publishes and counts journeys, as for the admin API.
+	Engine *journey.Engine
 	// Outbox runs what the API and the UI both do to webhooks and their
 	// deliveries.
 	Outbox *delivery.Service
@@ -62,7 +63,7 @@ type Handlers struct {
 	cfg     Config
 	store   *models.Store
 	limiter *ratelimit.Limiter
-	admin   *api.Handlers
+	engine  *journey.Engine
 	outbox  *delivery.Service
 	mailer  *mail.Mailer
 	log     *slog.Logger
@@ -81,7 +82,7 @@ func New(p Params) *Handlers {
 		cfg:     p.Config,
 		store:   p.Store,
 		limiter: p.Limiter,
-		admin:   p.Admin,
+		engine:  p.Engine,
 		outbox:  p.Outbox,
 		mailer:  p.Mailer,
 		log:     cmp.Or(p.Logger, slog.Default()),
@@ -100,6 +101,12 @@ func (s *Handlers) fail(c *gin.Context, err error) { httpx.Fail(s.log, c, err) }
 // classify maps err to its status and message, as for the API.
 func (s *Handlers) classify(c *gin.Context, err error) (int, httpx.ErrorBody) {
 	return httpx.Classify(s.log, c, err)
+}
+
+// loadWebhook loads the webhook named by :id, in the session's panel only
+// (httpx.LoadWebhook, as for the admin API).
+func (s *Handlers) loadWebhook(c *gin.Context) (*models.Webhook, error) {
+	return httpx.LoadWebhook(c, s.store)
 }
 
 // webhooks is the delivery service for this request: what it logs (a

@@ -159,7 +159,7 @@ func (s *Handlers) stashBuilder(c *gin.Context, status int, j *models.Journey, s
 
 // loadJourneyDef loads the journey named by :id and its graph.
 func (s *Handlers) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Definition, error) {
-	j, err := s.admin.LoadJourney(c)
+	j, err := httpx.LoadJourney(c, s.store)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -283,7 +283,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 			p.Assets = append(p.Assets, assetOption{ID: w.ID, Label: w.Label, Status: w.Status})
 		}
 	}
-	stats, err := s.admin.NodeStats(c, j)
+	stats, err := s.engine.NodeStats(ctx, j)
 	if err != nil {
 		s.FailPage(c, err)
 		return
@@ -349,7 +349,7 @@ func newReentryForm(r string) reentryForm {
 func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.Definition, selected string, errs formErrors,
 	typed typedDurations) {
 	var he *httpx.Error
-	raw, err := s.admin.CheckDefinition(c.Request.Context(), j.PanelID, def)
+	raw, err := s.engine.CheckDefinition(c.Request.Context(), j.PanelID, def)
 	if err == nil && len(errs) > 0 {
 		err = httpx.BadRequest("", "the step cannot be saved")
 	}
@@ -357,21 +357,22 @@ func (s *Handlers) saveJourney(c *gin.Context, j *models.Journey, def *journey.D
 		_, err = s.store.UpdateJourney(c.Request.Context(), j.PanelID, j.ID, def.Name, raw)
 	}
 	var ce *models.ConflictError
+	problems := journey.ProblemsOf(err)
 	switch {
 	case err == nil:
 		s.setFlash(c, "ok", "Saved.")
 	case errors.As(err, &ce) && ce.Field == "":
 		s.setFlash(c, "error", sentence(ce.Message)+".")
-	case errors.As(err, &he) || errors.As(err, &ce):
-		var problems []journey.Problem
-		if he != nil {
-			problems = he.Problems
+	case len(problems) > 0 || errors.As(err, &he) || errors.As(err, &ce):
+		switch {
+		case len(problems) > 0:
 			problemErrors(err, selected, errs)
-		} else {
+		case he != nil:
+			if len(errs) == 0 {
+				errs[""] = sentence(he.Msg) + "."
+			}
+		default:
 			errs[ce.Field] = sentence(ce.Message) + "."
-		}
-		if len(errs) == 0 && he != nil && len(he.Problems) == 0 {
-			errs[""] = sentence(he.Msg) + "."
 		}
 		status, _ := s.classify(c, err)
 		s.stashBuilder(c, status, j, builderStash{Def: def, Selected: selected, Errors: errs, Problems: problems, Typed: typed})

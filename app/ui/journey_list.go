@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,7 +39,7 @@ func (s *Handlers) JourneyListPage(c *gin.Context) {
 }
 
 func (s *Handlers) renderJourneyList(c *gin.Context, status int, form newJourneyForm) {
-	js, counts, err := s.admin.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
+	js, counts, err := s.store.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
 	if err != nil {
 		s.FailPage(c, err)
 		return
@@ -66,7 +65,7 @@ func (s *Handlers) JourneyNew(c *gin.Context) {
 		{ID: "start", Type: journey.TypeTrigger, Event: form.Event, Channel: form.Channel, Next: "end"},
 		{ID: "end", Type: journey.TypeStop},
 	}}
-	raw, err := s.admin.CheckDefinition(c.Request.Context(), httpx.PanelOf(c).ID, def)
+	raw, err := s.engine.CheckDefinition(c.Request.Context(), httpx.PanelOf(c).ID, def)
 	var j *models.Journey
 	if err == nil {
 		j, err = s.store.CreateJourney(c.Request.Context(), httpx.PanelOf(c).ID, def.Name, raw)
@@ -92,11 +91,11 @@ func (s *Handlers) JourneyNew(c *gin.Context) {
 // step node by field ("filters[2]" under "filters"), the journey's own by
 // field too. It reports whether err carried problems.
 func problemErrors(err error, node string, errs formErrors) bool {
-	var he *httpx.Error
-	if !errors.As(err, &he) || len(he.Problems) == 0 {
+	problems := journey.ProblemsOf(err)
+	if len(problems) == 0 {
 		return false
 	}
-	for _, p := range he.Problems {
+	for _, p := range problems {
 		if p.Node != "" && p.Node != node {
 			continue
 		}

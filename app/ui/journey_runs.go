@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -21,7 +22,7 @@ const journeyRunsLimit = 100
 // JourneyRunsPage lists a journey's latest runs, narrowed by step (?node=,
 // the step a run is at now) and status (?status=).
 func (s *Handlers) JourneyRunsPage(c *gin.Context) {
-	j, err := s.admin.LoadJourney(c)
+	j, err := httpx.LoadJourney(c, s.store)
 	if err != nil {
 		s.FailPage(c, err)
 		return

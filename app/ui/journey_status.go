@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -18,12 +19,12 @@ func (s *Handlers) JourneyPublishForm(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
-	if _, err = s.admin.Publish(c, j.PanelID, j.ID); err != nil {
-		var he *httpx.Error
+	if _, err = s.engine.Publish(c.Request.Context(), j.PanelID, j.ID); err != nil {
 		var ce *models.ConflictError
 		switch {
-		case errors.As(err, &he) && len(he.Problems) > 0:
-			s.builderAfterPost(c, he.Status, j, def, "", formErrors{"": "The journey cannot be published yet: fix the problems marked below."}, he.Problems)
+		case len(journey.ProblemsOf(err)) > 0:
+			status, _ := s.classify(c, err)
+			s.builderAfterPost(c, status, j, def, "", formErrors{"": "The journey cannot be published yet: fix the problems marked below."}, journey.ProblemsOf(err))
 		case errors.As(err, &ce):
 			s.setFlash(c, "error", sentence(ce.Message)+".")
 			c.Redirect(http.StatusSeeOther, builderURL(j.ID, ""))

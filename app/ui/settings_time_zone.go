@@ -6,15 +6,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
 )
 
 // TimeZoneSave sets the panel's time zone, in which the pages show times
 // and read the dates of their filters.
 func (s *Handlers) TimeZoneSave(c *gin.Context) {
 	zone := strings.TrimSpace(c.PostForm("time_zone"))
-	if err := api.CheckTimeZone(zone); err != nil {
+	if err := models.CheckTimeZone(zone); err != nil {
 		s.renderSettings(c, http.StatusBadRequest, &settingsPage{ZoneTyped: zone, ZoneError: "Not a known time zone: use a name such as Europe/Paris, America/New_York or UTC."})
 		return
 	}

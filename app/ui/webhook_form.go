@@ -72,7 +72,7 @@ func (s *Handlers) WebhookNew(c *gin.Context) {
 
 // WebhookEdit shows the form for a saved webhook.
 func (s *Handlers) WebhookEdit(c *gin.Context) {
-	w, err := s.admin.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.FailPage(c, err)
 		return
@@ -287,5 +287,5 @@ func (s *Handlers) formWebhook(c *gin.Context) (*models.Webhook, error) {
 	if c.Param("id") == "" {
 		return nil, nil
 	}
-	return s.admin.LoadWebhook(c)
+	return s.loadWebhook(c)
 }

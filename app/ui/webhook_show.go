@@ -74,7 +74,7 @@ func webhookStashPage(id int64) string { return "webhook:" + strconv.FormatInt(i
 // WebhookShow shows a webhook's page, with a signing secret just
 // generated (by Generate or Save) shown once.
 func (s *Handlers) WebhookShow(c *gin.Context) {
-	w, err := s.admin.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.FailPage(c, err)
 		return

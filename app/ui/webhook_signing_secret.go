@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
+	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -15,7 +15,7 @@ import (
 // in the server-side stash, so it is in no URL or cookie, and a reload
 // neither shows it again nor rotates it again. remove=1 removes it.
 func (s *Handlers) WebhookSigningSecret(c *gin.Context) {
-	w, err := s.admin.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.FailPage(c, err)
 		return
@@ -26,7 +26,7 @@ func (s *Handlers) WebhookSigningSecret(c *gin.Context) {
 	}
 	w, err = s.store.UpdateWebhook(c.Request.Context(), w.PanelID, w.ID, &models.WebhookInput{SigningSecret: &secret})
 	if err != nil {
-		s.FailPage(c, api.WebhookErr(err))
+		s.FailPage(c, httpx.WebhookErr(err))
 		return
 	}
 	if secret == "" {

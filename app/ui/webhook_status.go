@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
@@ -44,7 +43,7 @@ func (s *Handlers) webhookSwitch(c *gin.Context, do func(panelID, id int64) (*mo
 	case errors.As(err, &ce):
 		s.setFlash(c, "error", sentence(ce.Message)+refusedEnd)
 	case err != nil:
-		s.FailPage(c, api.WebhookErr(err))
+		s.FailPage(c, httpx.WebhookErr(err))
 		return
 	default:
 		s.setFlash(c, "ok", fmt.Sprintf(done, w.Label))
@@ -58,7 +57,7 @@ func (s *Handlers) webhookSwitch(c *gin.Context, do func(panelID, id int64) (*mo
 // order, saying how many. A failed test says what the endpoint answered
 // and changes nothing else.
 func (s *Handlers) WebhookRecover(c *gin.Context) {
-	w, err := s.admin.LoadWebhook(c)
+	w, err := s.loadWebhook(c)
 	if err != nil {
 		s.FailPage(c, err)
 		return
@@ -75,7 +74,7 @@ func (s *Handlers) WebhookRecover(c *gin.Context) {
 	case errors.As(err, &ce):
 		s.setFlash(c, "error", sentence(ce.Message)+".")
 	case err != nil:
-		s.FailPage(c, api.WebhookErr(err))
+		s.FailPage(c, httpx.WebhookErr(err))
 		return
 	case !r.Test.Passed:
 		s.setFlash(c, "error", "Still failing: the test got "+testAnswer(r.Test)+

@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/delivery"
 )
 
 // WebhookTestForm is the form's Test button: it sends the sample batch to
@@ -20,13 +23,23 @@ func (s *Handlers) WebhookTestForm(c *gin.Context) {
 		return
 	}
 	_, spec, err := s.formSpec(c, w)
-	s.admin.TestUnsaved(c, spec, err)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	t, err := s.webhooks(c).TestUnsaved(c.Request.Context(), httpx.PanelOf(c), &spec)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, httpx.NewTestJSON(t))
 }
 
 // WebhookPreviewForm is the template editor's live preview: the body the
 // form's configuration, as typed, would send for the sample event, rendered
-// by the sender's own code. It answers the page's script in JSON; a
-// template that cannot render is a 400 naming the line and column.
+// by the sender's own code (delivery.SamplePreview, as the API's preview).
+// It answers the page's script in JSON; a template that cannot render is a
+// 400 naming the line and column.
 func (s *Handlers) WebhookPreviewForm(c *gin.Context) {
 	w, err := s.formWebhook(c)
 	if err != nil {
@@ -34,5 +47,14 @@ func (s *Handlers) WebhookPreviewForm(c *gin.Context) {
 		return
 	}
 	_, spec, err := s.formSpec(c, w)
-	s.admin.Preview(c, httpx.PanelOf(c).Name, spec, err)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := delivery.SamplePreview(httpx.PanelOf(c).Name, spec, s.now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }

@@ -294,14 +294,35 @@ func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget
 // that were delivered or failed for good to move on. The rows' new status
 // is committed, so a task lost here is found by the journey sweep.
 func (d *Deliverer) moveRuns(ctx context.Context, rows []models.ClaimedRow, done *models.Completion) {
-	for _, r := range rows {
-		if !r.RunAwaits || r.RunID == nil || !slices.Contains(done.Delivered, r.ID) && !slices.Contains(done.Failed, r.ID) {
-			continue
-		}
+	for _, r := range settledRuns(rows, done) {
 		if err := d.enqueuer.Outcome(ctx, *r.RunID, r.ID); err != nil {
 			d.log.WarnContext(ctx, "journey outcome not enqueued; the sweep will move the run", "run_id", *r.RunID, "error", err)
 		}
 	}
+}
+
+// settledRuns are the rows of a batch whose journey run awaits their
+// outcome and got one: delivered, or failed for good. A row to retry or
+// released keeps its run waiting. Most batches carry no awaited row, so
+// they cost one pass and no set.
+func settledRuns(rows []models.ClaimedRow, done *models.Completion) []models.ClaimedRow {
+	if !slices.ContainsFunc(rows, func(r models.ClaimedRow) bool { return r.RunAwaits && r.RunID != nil }) {
+		return nil
+	}
+	settled := make(map[uuid.UUID]struct{}, len(done.Delivered)+len(done.Failed))
+	for _, id := range done.Delivered {
+		settled[id] = struct{}{}
+	}
+	for _, id := range done.Failed {
+		settled[id] = struct{}{}
+	}
+	var out []models.ClaimedRow
+	for _, r := range rows {
+		if _, ok := settled[r.ID]; ok && r.RunAwaits && r.RunID != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // waitForRate blocks until the webhook's request rate allows one more. A

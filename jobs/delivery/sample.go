@@ -38,6 +38,36 @@ func (s *Sender) Test(ctx context.Context, panel string, spec *models.WebhookSpe
 		Body: body.Bytes, ContentType: body.ContentType})
 }
 
+// Preview is the body a configuration would send for the sample event,
+// built by the sender's own code: what the test request carries.
+type Preview struct {
+	ContentType string `json:"content_type"`
+	Body        string `json:"body"`
+}
+
+// SamplePreview checks spec and builds its sample body for panel, sending
+// nothing: the admin API's preview and the UI's live preview of a
+// template. A preview needs no URL yet; everything else must hold (the
+// batch size and body cap shape the body). A template that cannot render
+// is a ValidationError on body_template naming the line and column.
+func SamplePreview(panel string, spec models.WebhookSpec, now time.Time) (Preview, error) {
+	check := spec
+	if check.URL == "" {
+		check.URL = "https://example.invalid/"
+	}
+	if err := check.Validate(false); err != nil {
+		return Preview{}, err
+	}
+	b := SampleBody(panel, &spec, now.UTC())
+	if b.N == 0 {
+		if b.Err != nil {
+			return Preview{}, &models.ValidationError{Field: "body_template", Message: b.Err.Error()}
+		}
+		return Preview{}, &models.ValidationError{Field: "max_body_bytes", Message: "the sample event does not fit"}
+	}
+	return Preview{ContentType: b.ContentType, Body: string(b.Bytes)}, nil
+}
+
 var errSampleTooLarge = errors.New("the sample event does not fit max_body_bytes")
 
 // errClass is the error class of a body that could not be built.

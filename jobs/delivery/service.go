@@ -63,6 +63,16 @@ func (s *Service) Test(ctx context.Context, panel *models.Panel, webhookID *int6
 	return t, nil
 }
 
+// TestUnsaved checks a configuration that is not saved (or not as it
+// stands) and tests it (Test), for the admin API's POST /webhooks/test and
+// the UI's Test button alike.
+func (s *Service) TestUnsaved(ctx context.Context, panel *models.Panel, spec *models.WebhookSpec) (*models.WebhookTest, error) {
+	if err := spec.Validate(false); err != nil {
+		return nil, err
+	}
+	return s.Test(ctx, panel, nil, spec)
+}
+
 // Activate puts a webhook in service and flushes the deliveries it held.
 // Re-enabling an endpoint the failure tracker disabled resets its health
 // and tells the alert recipients; the webhook returned shows that.

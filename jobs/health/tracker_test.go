@@ -1,0 +1,86 @@
+package health_test
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/queue"
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modeltest"
+)
+
+// An alert of one state for one webhook silences the next of that state
+// for an hour (models' QueueAlert); the sweep sends what was written and
+// never enqueued, through the alert task, in order. (Moved from package
+// app: the tracker, the store and a real SMTP server, no HTTP; apptest is
+// only the SMTP server.)
+func TestAlertThrottle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	redisOpt, err := asynq.ParseRedisURI(modeltest.RedisURL())
+	require.NoError(t, err)
+	client, inspector := asynq.NewClient(redisOpt), asynq.NewInspector(redisOpt)
+	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
+	ns := modeltest.Namespace(t)
+	log := slog.New(slog.DiscardHandler)
+	tracker := &health.Tracker{Store: store, Log: log,
+		Enqueuer: &queue.Enqueuer{Client: client, Inspector: inspector, Namespace: ns, Now: store.Now}}
+	smtp := apptest.StartSMTP(t)
+	mailer, err := mail.New(smtp.Config)
+	require.NoError(t, err)
+	alerter := &health.Alerter{Store: store, Mailer: mailer, PublicURL: "http://herald.test", Log: log}
+
+	panel, err := store.EnsurePanel(ctx, "throttle")
+	require.NoError(t, err)
+	spec := models.DefaultWebhookSpec()
+	spec.Label, spec.URL = "Quiet Hook", "http://127.0.0.1:9/hook"
+	w, err := store.CreateWebhook(ctx, panel.ID, spec)
+	require.NoError(t, err)
+	for _, email := range []string{"ops@example.com", "marketing@example.com"} {
+		_, err := store.AddRecipient(ctx, panel.ID, nil, email)
+		require.NoError(t, err)
+	}
+
+	first, err := store.QueueAlert(ctx, panel.ID, w.ID, "degraded", map[string]any{"label": "Quiet Hook"})
+	require.NoError(t, err)
+	require.NotZero(t, first)
+	again, err := store.QueueAlert(ctx, panel.ID, w.ID, "degraded", map[string]any{"label": "Quiet Hook"})
+	require.NoError(t, err)
+	require.Zero(t, again, "a second alert of the same state within the hour is not written")
+	other, err := store.QueueAlert(ctx, panel.ID, w.ID, "disabled", map[string]any{"label": "Quiet Hook"})
+	require.NoError(t, err)
+	require.NotZero(t, other, "another state is another alert")
+
+	// A sweep enqueues what was written (nothing was enqueued here), and
+	// the alert tasks, run in order, mail both.
+	store.Clock.Advance(time.Minute)
+	require.NoError(t, tracker.SweepAlerts(ctx))
+	tasks, err := inspector.ListPendingTasks(ns + ":mail")
+	require.NoError(t, err)
+	var ids []int64
+	for _, task := range tasks {
+		require.Equal(t, queue.TypeAlert, task.Type)
+		id, err := strconv.ParseInt(string(task.Payload), 10, 64)
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	require.Equal(t, []int64{first, other}, ids)
+	for _, id := range ids {
+		require.NoError(t, alerter.HandleAlert(ctx, asynq.NewTask(queue.TypeAlert, []byte(strconv.FormatInt(id, 10)))))
+	}
+	mails := smtp.WaitFor(t, 10*time.Second, 2)
+	require.Contains(t, mails[0].Subject, "Quiet Hook")
+	require.Contains(t, mails[1].Subject, "Quiet Hook")
+}

@@ -30,6 +30,7 @@ func TestFillStats(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
+		def     *Definition // def above when nil
 		counted map[string]*models.NodeStats
 		want    map[string]*models.NodeStats
 	}{
@@ -55,6 +56,17 @@ func TestFillStats(t *testing.T) {
 			},
 		},
 		{
+			name: "a webhook step with outcome exits shows delivered and failed, not next",
+			counted: map[string]*models.NodeStats{},
+			def: parse(t, `{"name": "Outcome", "nodes": [
+			  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "hook"},
+			  {"id": "hook", "type": "webhook", "webhook_id": 7, "delivered": "end", "failed": "end"},
+			  {"id": "end", "type": "stop"}]}`),
+			want: map[string]*models.NodeStats{
+				"start": zero(ExitNext), "hook": zero(ExitDelivered, ExitFailed), "end": zero(),
+			},
+		},
+		{
 			name: "a step no longer in the graph keeps its counts",
 			counted: map[string]*models.NodeStats{
 				"gone": {Entered: 1, Exits: map[string]int64{ExitNext: 1}},
@@ -67,7 +79,11 @@ func TestFillStats(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			def.FillStats(tc.counted)
+			d := def
+			if tc.def != nil {
+				d = tc.def
+			}
+			d.FillStats(tc.counted)
 			require.Equal(t, tc.want, tc.counted)
 		})
 	}

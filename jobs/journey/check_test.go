@@ -56,7 +56,7 @@ func TestFillStats(t *testing.T) {
 			},
 		},
 		{
-			name: "a webhook step with outcome exits shows delivered and failed, not next",
+			name:    "a webhook step with outcome exits shows delivered and failed, not next",
 			counted: map[string]*models.NodeStats{},
 			def: parse(t, `{"name": "Outcome", "nodes": [
 			  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "hook"},

@@ -240,9 +240,7 @@ func parseJourney(j *models.Journey) (*liveJourney, error) {
 // before touching runs), marks the events processed, and starts and moves
 // runs. An event naming no user moves no journey.
 func (w *work) process(ctx context.Context, events []models.Event) error {
-	if err := w.deliverSubscribed(ctx, events); err != nil {
-		return err
-	}
+	all := events
 	var anonymous []uuid.UUID
 	named := events[:0:0]
 	for _, ev := range events {
@@ -253,6 +251,9 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 		}
 	}
 	if len(named) == 0 {
+		if err := w.deliverSubscribed(ctx, all, nil); err != nil {
+			return err
+		}
 		if err := w.e.Store.MarkProcessed(ctx, w.q, anonymous, make([]*int64, len(anonymous))); err != nil {
 			return err
 		}
@@ -281,6 +282,15 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 			seen[c.ID] = true
 			contactIDs = append(contactIDs, c.ID)
 		}
+	}
+	// Subscribed assets get every event, named or not, in event order;
+	// each delivery notes its event's contact for the delivery log.
+	contactOfEvent := make(map[uuid.UUID]*int64, len(eventIDs))
+	for i, id := range eventIDs {
+		contactOfEvent[id] = contactOf[i]
+	}
+	if err := w.deliverSubscribed(ctx, all, contactOfEvent); err != nil {
+		return err
 	}
 	if err := w.e.Store.MarkProcessed(ctx, w.q, eventIDs, contactOf); err != nil {
 		return err
@@ -448,8 +458,9 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 			continue
 		}
 		journeyID, runID := lj.row.ID, r.ID
+		contactID := r.ContactID
 		d := models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID, JourneyID: &journeyID, RunID: &runID,
-			JourneyNode: f.Node, RunAwaits: f.Awaited, KeepResponse: f.KeepResponse}
+			JourneyNode: f.Node, RunAwaits: f.Awaited, KeepResponse: f.KeepResponse, ContactID: &contactID, EventName: f.Item.Event}
 		if len(f.UDTTables) > 0 {
 			// The contact's data-table rows are read in save, which has
 			// the transaction; the item is encoded there.

@@ -15,8 +15,9 @@ import (
 // deliverSubscribed writes, for each event, a delivery to every asset of
 // the panel that subscribes to it, in the transaction that processes the
 // events: the outbox then holds them exactly when the events count as
-// processed. Deliveries leave in event order.
-func (w *work) deliverSubscribed(ctx context.Context, events []models.Event) error {
+// processed. Deliveries leave in event order. contactOf is the contact
+// each event named (none for an anonymous one).
+func (w *work) deliverSubscribed(ctx context.Context, events []models.Event, contactOf map[uuid.UUID]*int64) error {
 	assets, err := w.e.Store.SubscribedAssets(ctx, w.q, w.panel.ID)
 	if err != nil || len(assets) == 0 {
 		return err
@@ -36,7 +37,8 @@ func (w *work) deliverSubscribed(ctx context.Context, events []models.Event) err
 				w.e.Log.Error("subscribed event cannot be encoded; skipped", "webhook_id", a.ID, "event_id", ev.EventID, "error", err)
 				continue
 			}
-			w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: a.ID, Item: item})
+			w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: a.ID, Item: item,
+				ContactID: contactOf[ev.ID], EventName: ev.Name})
 			if a.Status == models.StatusActive {
 				w.fx.flush[a.ID] = a.BatchWaitMS
 			}

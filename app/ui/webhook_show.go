@@ -227,4 +227,3 @@ func (p *webhookPage) Back() string { return p.logURL(nil) }
 
 // Failed is how many deliveries wait for a replay.
 func (p *webhookPage) Failed() int64 { return p.Counts[models.DeliveryFailed] }
-

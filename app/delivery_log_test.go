@@ -110,6 +110,7 @@ func TestDeliveryLogSearch(t *testing.T) {
 		{"nothing", "", newestFirst},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			res := ui.Get(logPath(hook, url.Values{"q": {tc.q}}))
 			require.Equal(t, http.StatusOK, res.Status, res.Body)
 			require.Equal(t, tc.want, logRows(res.Body))
@@ -307,6 +308,7 @@ func TestDeliveryLogDrawerAndIsolation(t *testing.T) {
 		{"not a delivery id", "/webhooks/" + ours + "/deliveries/dlv_x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			res := ui.Get(tc.path)
 			require.Equal(t, http.StatusNotFound, res.Status)
 			require.NotContains(t, res.Body, "theirs")

@@ -184,6 +184,7 @@ func (p *webhookPage) ExportURL() string {
 // page's script to fetch again.
 func (p *webhookPage) PartURL() string {
 	q := p.logQuery()
+	q.Set("range", p.Range.Key) // for the rows' links back to the page
 	if p.cursor != "" {
 		q.Set("cursor", p.cursor)
 	}

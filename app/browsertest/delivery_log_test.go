@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -90,6 +93,15 @@ func TestDeliveryLogSearchTimelineReplay(t *testing.T) {
 	require.Equal(t, "Auto-refresh paused.", text(t, ctx, "[data-refresh-state]"))
 	require.Equal(t, "true", get(t, ctx, chromedp.Evaluate[string](`document.querySelector("[data-refresh-toggle]").getAttribute("aria-pressed")`)))
 	shot(t, ctx, "delivery-log")
+
+	// A browser that prefers reduced motion gets the log paused, until asked.
+	do(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}})
+		return err
+	}), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-refresh-toggle]")))
+	require.Equal(t, "Auto-refresh paused.", text(t, ctx, "[data-refresh-state]"))
+	require.Equal(t, "Resume auto-refresh", text(t, ctx, "[data-refresh-toggle]"))
 
 	// The same log on a tablet.
 	do(t, ctx, chromedp.EmulateViewport(tablet[0], tablet[1]), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("table.log")))

@@ -103,6 +103,9 @@ func (s *Server) routes(r *gin.Engine) {
 	page.POST("/webhooks/:id/delete", s.marketer.WebhookRemove)
 	page.POST("/webhooks/:id/signing-secret", s.marketer.WebhookSigningSecret)
 	page.POST("/webhooks/:id/replay", s.marketer.DeliveryReplayForm)
+	page.GET("/webhooks/:id/deliveries", s.marketer.DeliveryListPart)
+	page.GET("/webhooks/:id/deliveries.csv", s.marketer.DeliveryExport)
+	page.GET("/webhooks/:id/deliveries/:delivery", s.marketer.DeliveryShow)
 
 	page.GET("/journeys", s.marketer.JourneyListPage)
 	page.POST("/journeys", s.marketer.JourneyNew)

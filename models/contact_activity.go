@@ -33,11 +33,13 @@ func (s *Store) ContactRuns(ctx context.Context, panelID, contactID int64, journ
 	return out, nil
 }
 
-// DeliveryContact is the contact of a journey delivery of the panel.
+// DeliveryContact is the contact of a journey or subscription delivery of
+// the panel (deliveries.contact_id; migration 00022 filled it for the
+// journey deliveries written before it).
 func (s *Store) DeliveryContact(ctx context.Context, panelID int64, deliveryID uuid.UUID) (*Contact, error) {
 	var contactID int64
-	err := s.sql.QueryRowContext(ctx, `SELECT r.contact_id FROM deliveries d JOIN journey_runs r ON r.id = d.run_id
-		WHERE d.id = $1 AND d.panel_id = $2 AND r.panel_id = $2`, deliveryID, panelID).Scan(&contactID)
+	err := s.sql.QueryRowContext(ctx, `SELECT contact_id FROM deliveries
+		WHERE id = $1 AND panel_id = $2 AND contact_id IS NOT NULL`, deliveryID, panelID).Scan(&contactID)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			err = ErrNotFound

@@ -83,9 +83,11 @@ type Delivery struct {
 	Response     *string
 	// JourneyNode is the webhook node of the journey that made it.
 	JourneyNode string
-	// ContactID is the contact it is about: the run's, or the subscribed
-	// event's; nil for deliveries made through the API.
+	// ContactID is the contact a journey or subscription delivery is
+	// about; nil for an item posted to the deliveries API. EventName is
+	// the event it carries ("" when the item names none).
 	ContactID      *int64
+	EventName      string
 	Item           json.RawMessage `gorm:"type:json"`
 	Status         DeliveryStatus
 	Attempts       int
@@ -144,13 +146,13 @@ WITH w AS (
     SELECT id, status FROM webhooks WHERE id IN (SELECT DISTINCT unnest($3::bigint[])) FOR KEY SHARE
 )
 INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at,
-                        run_awaits, keep_response, journey_node, contact_id)
+                        run_awaits, keep_response, journey_node, contact_id, event_name)
 SELECT v.id::uuid, v.panel_id, v.webhook_id, v.journey_id, v.run_id, v.item::json,
        CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $7, $7, $7, v.run_awaits, v.keep_response, v.journey_node,
-       v.contact_id
+       v.contact_id, v.event_name
 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], $8::bool[], $9::bool[], $10::text[],
-            $11::bigint[])
-     AS v(id, panel_id, webhook_id, journey_id, run_id, item, run_awaits, keep_response, journey_node, contact_id)
+            $11::bigint[], $12::text[])
+     AS v(id, panel_id, webhook_id, journey_id, run_id, item, run_awaits, keep_response, journey_node, contact_id, event_name)
 JOIN w ON w.id = v.webhook_id
 RETURNING id, status`
 
@@ -172,19 +174,21 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 	now := s.Now()
 	ids := make([]string, len(rows))
 	panels, hooks := make([]int64, len(rows)), make([]int64, len(rows))
-	journeys, runs, contacts := make([]*int64, len(rows)), make([]*string, len(rows)), make([]*int64, len(rows))
+	journeys, runs := make([]*int64, len(rows)), make([]*string, len(rows))
 	items, nodes := make([]string, len(rows)), make([]string, len(rows))
 	awaits, keep := make([]bool, len(rows)), make([]bool, len(rows))
+	contacts, events := make([]*int64, len(rows)), make([]string, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		ids[i], panels[i], hooks[i], journeys[i], items[i] = r.ID.String(), r.PanelID, r.WebhookID, r.JourneyID, string(r.Item)
-		awaits[i], keep[i], nodes[i], contacts[i] = r.RunAwaits, r.KeepResponse, r.JourneyNode, r.ContactID
+		awaits[i], keep[i], nodes[i] = r.RunAwaits, r.KeepResponse, r.JourneyNode
+		contacts[i], events[i] = r.ContactID, eventNameOf(r.EventName)
 		if r.RunID != nil {
 			run := r.RunID.String()
 			runs[i] = &run
 		}
 	}
-	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, awaits, keep, nodes, contacts)
+	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, awaits, keep, nodes, contacts, events)
 	if err != nil {
 		return fmt.Errorf("models: enqueue deliveries: %w", err)
 	}
@@ -208,13 +212,29 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 	return nil
 }
 
+// maxEventName is how much of an event's name a delivery keeps for the log.
+const maxEventName = 200
+
+// eventNameOf is an event name as the log keeps it: valid text, cut at
+// maxEventName characters.
+func eventNameOf(name string) string {
+	if r := []rune(name); len(r) > maxEventName {
+		name = string(r[:maxEventName])
+	}
+	return CleanText([]byte(name))
+}
+
 // DeliveryFilter narrows a listing. Zero values do not filter.
 type DeliveryFilter struct {
 	Status DeliveryStatus
 	Since  time.Time
 	Until  time.Time
 	Before uuid.UUID // keyset cursor: rows older than this id
-	Limit  int
+	// ID is one delivery: the log searched by its delivery_id.
+	ID uuid.UUID
+	// ContactID is one contact's deliveries.
+	ContactID int64
+	Limit     int
 }
 
 // ListDeliveries lists a webhook's deliveries, newest first, without
@@ -232,6 +252,12 @@ func (s *Store) ListDeliveries(ctx context.Context, panelID, webhookID int64, f 
 	}
 	if f.Before != uuid.Nil {
 		q = q.Where("id < ?", f.Before)
+	}
+	if f.ID != uuid.Nil {
+		q = q.Where("id = ?", f.ID)
+	}
+	if f.ContactID != 0 {
+		q = q.Where("contact_id = ?", f.ContactID)
 	}
 	var out []Delivery
 	// A kept response body (up to a 2xx body of a journey's step that

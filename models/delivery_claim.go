@@ -202,8 +202,8 @@ func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
 const deliveredAndClaimSQL = `
 WITH a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
-	                      response_body, error, error_class, outcome, created_at)
-	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, '', '', 'delivered', $9)
+	                      response_body, error, error_class, outcome, created_at, delivery_ids)
+	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, '', '', 'delivered', $9, $10::uuid[])
 	RETURNING id
 ), done AS (
 	UPDATE deliveries SET status = 'delivered', delivered_at = $9, last_error = '', last_status_code = $6,
@@ -339,8 +339,9 @@ WITH h AS (
 	UPDATE webhooks SET health = $19::jsonb WHERE id = $2 AND send_lease_until = $18 AND $19::jsonb IS NOT NULL
 ), a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
-	                      response_body, error, error_class, outcome, created_at)
-	SELECT $1::bigint, $2::bigint, $3::text, $4::int, $5::jsonb, $6::int, $7::int, $8::text, $9::text, $10::text, $11::text, $12::timestamptz
+	                      response_body, error, error_class, outcome, created_at, delivery_ids)
+	SELECT $1::bigint, $2::bigint, $3::text, $4::int, $5::jsonb, $6::int, $7::int, $8::text, $9::text, $10::text, $11::text, $12::timestamptz,
+	       ARRAY(SELECT s.id FROM unnest($14::uuid[], $17::bool[]) AS s(id, sent) WHERE s.sent)
 	WHERE $13::bool
 	RETURNING id
 )

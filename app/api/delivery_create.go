@@ -61,7 +61,9 @@ func (s *Handlers) DeliveryCreate(c *gin.Context) {
 			s.fail(c, httpx.BadRequest(fmt.Sprintf("items[%d]", i), "cannot be encoded: "+err.Error()))
 			return
 		}
-		rows[i] = models.Delivery{ID: id, PanelID: w.PanelID, WebhookID: w.ID, Item: item}
+		// An item's "event", when it is text, names it in the delivery log.
+		name, _ := fields["event"].(string)
+		rows[i] = models.Delivery{ID: id, PanelID: w.PanelID, WebhookID: w.ID, Item: item, EventName: name}
 		out[i] = models.DeliveryID(id)
 	}
 	if err := s.webhooks(c).Create(ctx, w, rows); err != nil {

@@ -35,6 +35,7 @@ var pageFiles = map[string][]string{
 	"settings":     {"settings.html"},
 	"invitation":   {"invitation.html"},
 	"contact":      {"contact.html"},
+	"delivery":     {"delivery.html"},
 	"journey_runs": {"journey_runs.html"},
 }
 
@@ -91,8 +92,7 @@ func (s *Handlers) parsePages() map[string]*template.Template {
 	return out
 }
 
-// render writes a page. It renders into a buffer first, so a template
-// error becomes a clean 500 instead of half a page.
+// render writes a page in its frame.
 func (s *Handlers) render(c *gin.Context, status int, page, title, nav string, data any) {
 	v := view{Title: title, Nav: nav, Data: data, Flash: takeFlash(c)}
 	if sess, ok := c.Get(ctxSession); ok {
@@ -103,6 +103,19 @@ func (s *Handlers) render(c *gin.Context, status int, page, title, nav string, d
 		}
 		v.Panels = panels
 	}
+	s.execute(c, status, page, "layout", v)
+}
+
+// renderPart writes one template of a page without the frame: a part of
+// the page that its script fetches again (the delivery log's rows).
+func (s *Handlers) renderPart(c *gin.Context, page, name string, data any) {
+	s.execute(c, http.StatusOK, page, name, view{Data: data})
+}
+
+// execute renders template name of page with the times in the request
+// panel's zone. It renders into a buffer first, so a template error
+// becomes a clean 500 instead of half a page.
+func (s *Handlers) execute(c *gin.Context, status int, page, name string, v view) {
 	tmpl := s.pages[page]
 	if loc := panelLocation(c); loc != time.UTC {
 		// A copy whose times are in the panel's zone; parsed templates
@@ -116,7 +129,7 @@ func (s *Handlers) render(c *gin.Context, status int, page, title, nav string, d
 		}
 	}
 	var buf bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := tmpl.ExecuteTemplate(&buf, name, v); err != nil {
 		s.log.ErrorContext(c.Request.Context(), "page not rendered", "request_id", c.GetString(httpx.CtxRequestID), "page", page, "error", err)
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error: the page could not be rendered.\n"))
 		c.Abort()

@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/health"
@@ -45,12 +45,8 @@ type webhookPage struct {
 	// Older is the next page's URL when there is one; Newest the first page's
 	// when this is not it.
 	Older, Newest string
-}
-
-// deliveryRow is a delivery with the request that last carried it.
-type deliveryRow struct {
-	models.Delivery
-	Last *models.Attempt
+	// cursor is this page's (?cursor=), "" for the newest.
+	cursor string
 }
 
 // logFilter is the filter form of the logs, as typed.
@@ -59,7 +55,14 @@ type logFilter struct {
 	Outcome string
 	Since   string
 	Until   string
-	Errors  formErrors
+	// Q searches the deliveries: a contact's e-mail, phone or external
+	// id, or a delivery_id.
+	Q      string
+	Errors formErrors
+	// Contact is the contact Q found; NoMatch says Q found nothing of
+	// this panel's (webhook's), so the log is empty.
+	Contact *models.Contact
+	NoMatch bool
 }
 
 // webhookStash is what a post on the webhook's page leaves for it.
@@ -157,7 +160,7 @@ func (s *Handlers) healthCardOf(c *gin.Context, w *models.Webhook, counts map[mo
 // reported next to its field and not applied.
 func readLogFilter(c *gin.Context) (f logFilter, since, until time.Time) {
 	f = logFilter{Status: c.Query("status"), Outcome: c.Query("outcome"),
-		Since: c.Query("since"), Until: c.Query("until"), Errors: formErrors{}}
+		Since: c.Query("since"), Until: c.Query("until"), Q: strings.TrimSpace(c.Query("q")), Errors: formErrors{}}
 	loc := httpx.PanelOf(c).Location()
 	since, until = uiTime(f.Since, "since", f.Errors, loc), uiTime(f.Until, "until", f.Errors, loc)
 	return f, since, until
@@ -176,53 +179,6 @@ func uiTime(v, field string, errs formErrors, loc *time.Location) time.Time {
 	}
 	errs[field] = "Not a time: use 2025-01-31T14:05 (" + loc.String() + ")."
 	return time.Time{}
-}
-
-func (s *Handlers) listDeliveries(c *gin.Context, p *webhookPage) error {
-	var since, until time.Time
-	p.Filter, since, until = readLogFilter(c)
-	f := models.DeliveryFilter{Since: since, Until: until, Limit: uiPageSize}
-	switch st := models.DeliveryStatus(p.Filter.Status); st {
-	case "", models.DeliveryPending, models.DeliverySending, models.DeliveryDelivered, models.DeliveryFailed, models.DeliveryHeld:
-		f.Status = st
-	default:
-		p.Filter.Errors["status"] = "Pick a status from the list."
-	}
-	if cur := c.Query("cursor"); cur != "" {
-		id, err := models.ParseDeliveryID(cur)
-		if err != nil {
-			return httpx.BadRequest("cursor", "this page link is broken; start from the newest")
-		}
-		f.Before = id
-		p.Newest = p.logURL(nil)
-	}
-	rows, err := s.store.ListDeliveries(c.Request.Context(), p.Webhook.PanelID, p.Webhook.ID, f)
-	if err != nil {
-		return err
-	}
-	var ids []int64
-	for _, d := range rows {
-		if d.LastAttemptID != nil {
-			ids = append(ids, *d.LastAttemptID)
-		}
-	}
-	last, err := s.store.AttemptsByID(c.Request.Context(), p.Webhook.PanelID, ids)
-	if err != nil {
-		return err
-	}
-	for _, d := range rows {
-		row := deliveryRow{Delivery: d}
-		if d.LastAttemptID != nil {
-			if a, ok := last[*d.LastAttemptID]; ok {
-				row.Last = &a
-			}
-		}
-		p.Deliveries = append(p.Deliveries, row)
-	}
-	if len(rows) == uiPageSize {
-		p.Older = p.logURL(url.Values{"cursor": {models.DeliveryID(rows[len(rows)-1].ID)}})
-	}
-	return nil
 }
 
 func (s *Handlers) listAttempts(c *gin.Context, p *webhookPage) error {
@@ -256,12 +212,9 @@ func (s *Handlers) listAttempts(c *gin.Context, p *webhookPage) error {
 
 // logURL is this page's URL with its tab, range and filter, plus extra.
 func (p *webhookPage) logURL(extra url.Values) string {
-	q := url.Values{"tab": {p.Tab}, "range": {p.Range.Key}}
-	for k, v := range map[string]string{"status": p.Filter.Status, "outcome": p.Filter.Outcome, "since": p.Filter.Since, "until": p.Filter.Until} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
+	q := p.logQuery()
+	q.Set("tab", p.Tab)
+	q.Set("range", p.Range.Key)
 	for k, v := range extra {
 		q[k] = v
 	}
@@ -274,20 +227,3 @@ func (p *webhookPage) Back() string { return p.logURL(nil) }
 
 // Failed is how many deliveries wait for a replay.
 func (p *webhookPage) Failed() int64 { return p.Counts[models.DeliveryFailed] }
-
-// Replayable says whether a delivery can be sent again by hand.
-func (r deliveryRow) Replayable() bool {
-	return r.Status == models.DeliveryFailed || r.Status == models.DeliveryDelivered
-}
-
-// Retrying says whether a delivery failed and waits for another attempt.
-func (r deliveryRow) Retrying() bool { return r.Status == models.DeliveryPending && r.Attempts > 0 }
-
-// PublicID is the delivery_id receivers see.
-func (r deliveryRow) PublicID() string { return models.DeliveryID(r.ID) }
-
-// shortID abbreviates a delivery id for a table cell; the full one is in its title.
-func shortID(id uuid.UUID) string {
-	s := models.DeliveryID(id)
-	return s[:4] + "…" + s[len(s)-8:]
-}

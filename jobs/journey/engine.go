@@ -283,11 +283,11 @@ func (w *work) process(ctx context.Context, events []models.Event) error {
 			contactIDs = append(contactIDs, c.ID)
 		}
 	}
-	// Subscribed assets get each event, named or not, in order, with the
-	// contact it named (a template shows its attributes).
-	contactOfEvent := make(map[uuid.UUID]int64, len(events))
-	for i := range events {
-		contactOfEvent[events[i].ID] = changes[i].Contact.ID
+	// Subscribed assets get every event, named or not, in event order;
+	// each delivery notes its event's contact for the delivery log.
+	contactOfEvent := make(map[uuid.UUID]*int64, len(eventIDs))
+	for i, id := range eventIDs {
+		contactOfEvent[id] = contactOf[i]
 	}
 	if err := w.deliverSubscribed(ctx, all, contactOfEvent); err != nil {
 		return err
@@ -457,9 +457,10 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 			w.unsent(r, f, id)
 			continue
 		}
-		journeyID, runID, contactID := lj.row.ID, r.ID, r.ContactID
+		journeyID, runID := lj.row.ID, r.ID
+		contactID := r.ContactID
 		d := models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: f.WebhookID, JourneyID: &journeyID, RunID: &runID,
-			JourneyNode: f.Node, RunAwaits: f.Awaited, KeepResponse: f.KeepResponse, ContactID: &contactID}
+			JourneyNode: f.Node, RunAwaits: f.Awaited, KeepResponse: f.KeepResponse, ContactID: &contactID, EventName: f.Item.Event}
 		if len(f.UDTTables) > 0 {
 			// The contact's data-table rows are read in save, which has
 			// the transaction; the item is encoded there.

@@ -15,9 +15,9 @@ import (
 // deliverSubscribed writes, for each event, a delivery to every asset of
 // the panel that subscribes to it, in the transaction that processes the
 // events: the outbox then holds them exactly when the events count as
-// processed. Deliveries leave in event order. contactOf gives the contact
-// each event that named a user was written to.
-func (w *work) deliverSubscribed(ctx context.Context, events []models.Event, contactOf map[uuid.UUID]int64) error {
+// processed. Deliveries leave in event order. contactOf is the contact
+// each event named (none for an anonymous one).
+func (w *work) deliverSubscribed(ctx context.Context, events []models.Event, contactOf map[uuid.UUID]*int64) error {
 	assets, err := w.e.Store.SubscribedAssets(ctx, w.q, w.panel.ID)
 	if err != nil || len(assets) == 0 {
 		return err
@@ -37,11 +37,8 @@ func (w *work) deliverSubscribed(ctx context.Context, events []models.Event, con
 				w.e.Log.Error("subscribed event cannot be encoded; skipped", "webhook_id", a.ID, "event_id", ev.EventID, "error", err)
 				continue
 			}
-			d := models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: a.ID, Item: item}
-			if c, ok := contactOf[ev.ID]; ok {
-				d.ContactID = &c
-			}
-			w.fx.deliveries = append(w.fx.deliveries, d)
+			w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: a.ID, Item: item,
+				ContactID: contactOf[ev.ID], EventName: ev.Name})
 			if a.Status == models.StatusActive {
 				w.fx.flush[a.ID] = a.BatchWaitMS
 			}

@@ -1,0 +1,101 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
+)
+
+// deliveryPage is one delivery of a webhook: what it carries, for whom,
+// and the timeline of the requests that carried it.
+type deliveryPage struct {
+	Webhook  *models.Webhook
+	Delivery deliveryRow
+	Contact  *models.Contact
+	Timeline []timelineEntry
+	// Back is the log this page was opened from, as filtered.
+	Back string
+}
+
+// timelineEntry is one request that carried the delivery.
+type timelineEntry struct {
+	models.Attempt
+	// Excerpt is the start of the response body; Cut says there was more.
+	Excerpt string
+	Cut     bool
+}
+
+// excerptRunes is how much of a response body the timeline shows.
+const excerptRunes = 1000
+
+// DeliveryShow shows one delivery of a webhook with its attempt timeline.
+// Another panel's or webhook's delivery is not found.
+func (s *Handlers) DeliveryShow(c *gin.Context) {
+	w, err := s.loadWebhook(c)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	id, err := models.ParseDeliveryID(c.Param("delivery"))
+	if err != nil {
+		s.FailPage(c, httpx.NotFound("delivery not found"))
+		return
+	}
+	ctx := c.Request.Context()
+	d, err := s.store.WebhookDelivery(ctx, w.PanelID, w.ID, id)
+	if err != nil {
+		s.FailPage(c, httpx.NotFoundAs(err, "delivery not found"))
+		return
+	}
+	home := "/webhooks/" + strconv.FormatInt(w.ID, 10)
+	p := &deliveryPage{Webhook: w, Delivery: deliveryRow{Delivery: *d}, Back: backTo(c.Query("back"), home)}
+	if d.JourneyID != nil {
+		names, err := s.journeyNames(c)
+		if err != nil {
+			s.FailPage(c, err)
+			return
+		}
+		p.Delivery.Journey = names[*d.JourneyID]
+	}
+	if d.ContactID != nil {
+		if p.Contact, err = s.store.ContactByID(ctx, w.PanelID, *d.ContactID); err != nil && !errors.Is(err, models.ErrNotFound) {
+			s.FailPage(c, err)
+			return
+		}
+	}
+	attempts, err := s.store.DeliveryTimeline(ctx, d)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	for _, a := range attempts {
+		e := timelineEntry{Attempt: a, Excerpt: a.ResponseBody}
+		if utf8.RuneCountInString(a.ResponseBody) > excerptRunes {
+			e.Excerpt, e.Cut = string([]rune(a.ResponseBody)[:excerptRunes]), true
+		}
+		p.Timeline = append(p.Timeline, e)
+		if a.ID == derefID(d.LastAttemptID) {
+			p.Delivery.Last = &a
+		}
+	}
+	s.render(c, http.StatusOK, "delivery", models.DeliveryID(d.ID), "webhooks", p)
+}
+
+// derefID is an optional id, 0 for none.
+func derefID(id *int64) int64 {
+	if id == nil {
+		return 0
+	}
+	return *id
+}
+
+// ReplayBack is where a replay posted from this page returns: here.
+func (p *deliveryPage) ReplayBack() string {
+	return "/webhooks/" + strconv.FormatInt(p.Webhook.ID, 10) + "/deliveries/" + p.Delivery.PublicID()
+}

@@ -1,0 +1,61 @@
+package models_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modeltest"
+)
+
+// Migration 00022 gives the deliveries written before it what the log
+// shows: a journey delivery its run's contact, and each its event when the
+// item names one as text. It goes down and up again cleanly.
+func TestMigrationFillsTheDeliveryLog(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := modeltest.Store(t)
+	db := store.DBForTest()
+	sqlDB, err := db.DB()
+	require.NoError(t, err)
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, models.Migrations(), goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = provider.DownTo(ctx, 19)
+	require.NoError(t, err)
+
+	now := time.Now()
+	run, journeyRow, apiRow, oddRow := models.NewID(now), models.NewID(now), models.NewID(now), models.NewID(now)
+	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, state, started_at, updated_at)
+		VALUES (?, 7, 1, 42, 'completed', 'end', '{}', now(), now())`, run).Error)
+	for _, r := range []struct {
+		id   any
+		run  any
+		item string
+	}{
+		{journeyRow, run, `{"delivery_id": "x", "event": "Added to Cart"}`},
+		{apiRow, nil, `{"order": 1, "event": "order_paid"}`},
+		{oddRow, nil, `{"event": {"name": "not text"}}`},
+	} {
+		require.NoError(t, db.Exec(`INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at)
+			VALUES (?, 1, 1, 7, ?, ?::json, 'delivered', now(), now(), now())`, r.id, r.run, r.item).Error)
+	}
+	_, err = provider.Up(ctx)
+	require.NoError(t, err)
+
+	var rows []models.Delivery
+	require.NoError(t, db.Order("id").Find(&rows).Error)
+	require.Len(t, rows, 3)
+	got := map[uuid.UUID]models.Delivery{}
+	for _, d := range rows {
+		got[d.ID] = d
+	}
+	require.Equal(t, int64(42), *got[journeyRow].ContactID, "the run's contact")
+	require.Equal(t, "Added to Cart", got[journeyRow].EventName)
+	require.Nil(t, got[apiRow].ContactID, "no run, no contact")
+	require.Equal(t, "order_paid", got[apiRow].EventName)
+	require.Empty(t, got[oddRow].EventName, "an event that is not text names none")
+}

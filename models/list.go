@@ -147,3 +147,57 @@ func (s *Store) PanelOwns(ctx context.Context, q Querier, panelID int64, table s
 	}
 	return out, nil
 }
+
+// ListMembers pages through a list's members, latest added first.
+func (s *Store) ListMembers(ctx context.Context, listID int64, offset, limit int) ([]Contact, error) {
+	var out []Contact
+	err := s.db.WithContext(ctx).Table("contacts c").Select("c.*").
+		Joins("JOIN list_members m ON m.contact_id = c.id AND m.list_id = ?", listID).
+		Order("m.added_at DESC, c.id DESC").Offset(offset).Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: members of list %d: %w", listID, err)
+	}
+	return out, nil
+}
+
+// RemoveListMember takes a contact off a list; ErrNotFound when it was not
+// on it. Journeys it entered by joining go on.
+func (s *Store) RemoveListMember(ctx context.Context, listID, contactID int64) error {
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM list_members WHERE list_id = ? AND contact_id = ?`, listID, contactID)
+	if res.Error != nil {
+		return fmt.Errorf("models: remove list member: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("models: remove list member: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// SegmentByID loads one segment of a panel.
+func (s *Store) SegmentByID(ctx context.Context, panelID, id int64) (*Segment, error) {
+	var seg Segment
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Take(&seg, id).Error; err != nil {
+		return nil, fmt.Errorf("models: segment %d: %w", id, notFound(err))
+	}
+	return &seg, nil
+}
+
+// ContactsAfter reads a panel's contacts in id order from after id, a
+// window of a scan (a segment's members are found by matching each).
+func (s *Store) ContactsAfter(ctx context.Context, panelID, after int64, limit int) ([]Contact, error) {
+	var out []Contact
+	err := s.db.WithContext(ctx).Where("panel_id = ? AND id > ?", panelID, after).Order("id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: contacts: %w", err)
+	}
+	return out, nil
+}
+
+// ListMemberCount counts a list's members.
+func (s *Store) ListMemberCount(ctx context.Context, listID int64) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM list_members WHERE list_id = ?`, listID).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("models: members of list %d: %w", listID, err)
+	}
+	return n, nil
+}

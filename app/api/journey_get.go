@@ -20,9 +20,19 @@ func (s *Handlers) JourneyGet(c *gin.Context) {
 	s.respondJourney(c, http.StatusOK, j)
 }
 
-// JourneyList lists the panel's journeys with their run counts.
+// JourneyList lists the panel's journeys with their run counts: those not
+// archived, or with ?archived=true the archived ones.
 func (s *Handlers) JourneyList(c *gin.Context) {
-	js, counts, err := s.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
+	shelf := models.JourneysShown
+	switch c.Query("archived") {
+	case "", "false":
+	case "true":
+		shelf = models.JourneysArchived
+	default:
+		s.fail(c, httpx.BadRequest("archived", "must be true or false"))
+		return
+	}
+	js, counts, err := s.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID, shelf)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -40,8 +50,8 @@ func (s *Handlers) JourneyList(c *gin.Context) {
 }
 
 // JourneysWithRuns lists a panel's journeys and counts their runs by status.
-func (s *Handlers) JourneysWithRuns(ctx context.Context, panelID int64) ([]models.Journey, map[int64]map[string]int64, error) {
-	js, err := s.store.ListJourneys(ctx, panelID)
+func (s *Handlers) JourneysWithRuns(ctx context.Context, panelID int64, shelf models.JourneyShelf) ([]models.Journey, map[int64]map[string]int64, error) {
+	js, err := s.store.ListJourneys(ctx, panelID, shelf)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
 )
 
 // ListCreate makes a static list; adding contacts to it can start journeys.
@@ -21,11 +23,7 @@ func (s *Handlers) ListCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
-		s.fail(c, httpx.BadRequest("name", "is required, up to 200 bytes"))
-		return
-	}
-	l, err := s.store.CreateList(c.Request.Context(), httpx.PanelOf(c).ID, in.Name)
+	l, err := s.NewList(c.Request.Context(), httpx.PanelOf(c).ID, in.Name)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -97,20 +95,7 @@ func (s *Handlers) SegmentCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
-		s.fail(c, httpx.BadRequest("name", "is required, up to 200 bytes"))
-		return
-	}
-	if len(in.Filters) == 0 {
-		s.fail(c, httpx.BadRequest("filters", "a segment needs at least one filter"))
-		return
-	}
-	if err := journey.CheckFilters(in.Filters); err != nil {
-		s.fail(c, httpx.BadRequest("filters", err.Error()))
-		return
-	}
-	raw, _ := json.Marshal(in.Filters)
-	seg, err := s.store.CreateSegment(c.Request.Context(), httpx.PanelOf(c).ID, in.Name, raw)
+	seg, err := s.NewSegment(c.Request.Context(), httpx.PanelOf(c).ID, in.Name, in.Filters)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -130,4 +115,32 @@ func (s *Handlers) SegmentList(c *gin.Context) {
 		out[i] = gin.H{"id": seg.ID, "name": seg.Name, "filters": seg.Filters, "created_at": seg.CreatedAt}
 	}
 	c.JSON(http.StatusOK, gin.H{"segments": out})
+}
+
+// NewList checks a list's name and stores the list, for the API and the
+// UI alike.
+func (s *Handlers) NewList(ctx context.Context, panelID int64, name string) (*models.List, error) {
+	if name = strings.TrimSpace(name); name == "" || len(name) > 200 {
+		return nil, httpx.BadRequest("name", "is required, up to 200 bytes")
+	}
+	return s.store.CreateList(ctx, panelID, name)
+}
+
+// NewSegment checks a segment's name and filters (contact attributes
+// only) and stores it, for the API and the UI alike.
+func (s *Handlers) NewSegment(ctx context.Context, panelID int64, name string, filters []journey.Filter) (*models.Segment, error) {
+	if name = strings.TrimSpace(name); name == "" || len(name) > 200 {
+		return nil, httpx.BadRequest("name", "is required, up to 200 bytes")
+	}
+	if len(filters) == 0 {
+		return nil, httpx.BadRequest("filters", "a segment needs at least one filter")
+	}
+	if err := journey.CheckFilters(filters); err != nil {
+		return nil, httpx.BadRequest("filters", err.Error())
+	}
+	raw, err := json.Marshal(filters)
+	if err != nil {
+		return nil, fmt.Errorf("segment filters: %w", err)
+	}
+	return s.store.CreateSegment(ctx, panelID, name, raw)
 }

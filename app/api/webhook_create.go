@@ -52,14 +52,25 @@ func decodeWebhookInput(c *gin.Context) (*models.WebhookInput, error) {
 		return nil, err
 	}
 	if in.HealthSettings != nil {
-		th, err := parseThresholds(*in.HealthSettings)
+		raw, err := Thresholds(*in.HealthSettings)
 		if err != nil {
-			return nil, httpx.BadRequest("health_settings", err.Error())
+			return nil, err
 		}
-		raw, _ := json.Marshal(th)
-		in.HealthSettings = (*json.RawMessage)(&raw)
+		in.HealthSettings = &raw
 	}
 	return &in, nil
+}
+
+// Thresholds checks a webhook's failure-tracker thresholds, for the API
+// and the UI's form alike, and returns them as stored; a 400 naming
+// health_settings when they are not valid.
+func Thresholds(raw json.RawMessage) (json.RawMessage, error) {
+	th, err := parseThresholds(raw)
+	if err != nil {
+		return nil, httpx.BadRequest("health_settings", err.Error())
+	}
+	out, err := json.Marshal(th)
+	return out, err
 }
 
 // parseThresholds reads failure-tracker thresholds strictly.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldhq/herald/app/api"
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
@@ -32,6 +33,9 @@ type journeyPage struct {
 	// General are problems of the journey as a whole (from Publish or Save).
 	General []string
 	Preview string
+	// TestContact and TestSend are the selected step's last test-send.
+	TestContact string
+	TestSend    *api.StepTest
 	// PreviewEvent says which event the preview (and a real run) sends.
 	PreviewEvent string
 	Reentry      reentryForm
@@ -114,7 +118,7 @@ func (s *Handlers) JourneyBuilder(c *gin.Context) {
 	if st.Selected != "" {
 		selected = st.Selected
 	}
-	s.renderBuilder(c, status, j, def, saved, selected, st.Errors, st.Problems)
+	s.renderBuilder(c, status, j, def, saved, selected, st)
 }
 
 // builderStash is what a refused post of the builder (a step that cannot
@@ -125,6 +129,10 @@ type builderStash struct {
 	Selected string
 	Errors   formErrors
 	Problems []journey.Problem
+	// TestContact and TestSend are a step's test-send: the contact as
+	// typed and the endpoint's answer.
+	TestContact string
+	TestSend    *api.StepTest
 }
 
 // builderAfterPost ends a refused post of the builder the
@@ -156,7 +164,8 @@ func (s *Handlers) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Def
 // after a refused save); saved what is stored, which the steps' summaries
 // tell, so a refused value never reads as if it were saved.
 func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def, saved *journey.Definition, selected string,
-	errs formErrors, problems []journey.Problem) {
+	st builderStash) {
+	errs, problems := st.Errors, st.Problems
 	ctx := c.Request.Context()
 	hooks, err := s.store.ListWebhooks(ctx, j.PanelID)
 	if err != nil {
@@ -179,6 +188,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 		return
 	}
 	p := &journeyPage{Journey: j, Def: def, Runs: counts[j.ID], Errors: errs, Segments: segments, Lists: lists,
+		TestContact: st.TestContact, TestSend: st.TestSend,
 		Editable: j.Status == models.JourneyDraft || j.Status == models.JourneyPaused,
 		Channels: journey.Channels, Events: eventSuggestions, Ops: journey.Ops,
 		EventChoices: eventParamChoices, AttChoices: attParamChoices, Reentry: newReentryForm(def.Reentry),

@@ -26,6 +26,14 @@ type webhookForm struct {
 	Headers          []headerRow
 	BatchSize        int
 	BatchWaitMS      int
+	// Delivery settings: retries, give-up time, rate and body limits, the
+	// failure tracker's thresholds (blank: the panel's) and the probe.
+	MaxAttempts      int
+	GiveUpAfter      string
+	RateLimitPerS    int
+	MaxBodyBytes     int
+	AutoProbeMinutes int
+	Health           healthFields
 	HashPII          bool
 	HashedFields     []string // what HashPII hashes, shown on the webhook's page
 	StrictDisable    bool
@@ -99,6 +107,9 @@ func newWebhookForm(id int64, status models.WebhookStatus, spec *models.WebhookS
 	if spec.HashPII {
 		f.HashedFields = payload.HashedFields()
 	}
+	f.MaxAttempts, f.GiveUpAfter, f.RateLimitPerS = spec.MaxAttempts, shortDuration(spec.GiveUpAfter), spec.RateLimitPerS
+	f.MaxBodyBytes, f.AutoProbeMinutes = spec.MaxBodyBytes, spec.AutoProbeMinutes
+	f.Health = newHealthFields(spec.HealthSettings)
 	if spec.BasicAuth != nil {
 		f.Username, f.PasswordSet = spec.BasicAuth.Username, spec.BasicAuth.Password != ""
 	}
@@ -246,6 +257,9 @@ func webhookInputForm(c *gin.Context) (models.WebhookInput, error) {
 			return in, httpx.BadRequest(n.field, "must be a whole number")
 		}
 		*n.dst = &v
+	}
+	if err := deliverySettingsForm(c, &in); err != nil {
+		return in, err
 	}
 	hashPII, strict := c.PostForm("hash_pii") != "", c.PostForm("strict_disable") != ""
 	in.HashPII, in.StrictDisable = &hashPII, &strict

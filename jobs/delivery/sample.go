@@ -19,8 +19,16 @@ func SamplePayload(panel, webhookName string, now time.Time) []byte {
 // "Test" button and the test API do. A template that cannot render the
 // sample sends nothing and fails with error class template.
 func (s *Sender) Test(ctx context.Context, panel string, spec *models.WebhookSpec) Response {
+	return s.SendOne(ctx, panel, spec, models.SampleItem(spec.Label, s.now()))
+}
+
+// SendOne sends one item to a webhook as a batch of one, in its body
+// format, with its auth, headers and signature, through the sender's
+// egress client: the sample of a test, or a journey step's test-send. It
+// writes nothing: the caller records what it needs.
+func (s *Sender) SendOne(ctx context.Context, panel string, spec *models.WebhookSpec, item []byte) Response {
 	now := s.now()
-	body := BuildFormatBody(panel, spec, [][]byte{models.SampleItem(spec.Label, now)})
+	body := BuildFormatBody(panel, spec, [][]byte{item})
 	if body.N == 0 {
 		err := body.Err
 		if err == nil {
@@ -32,7 +40,7 @@ func (s *Sender) Test(ctx context.Context, panel string, spec *models.WebhookSpe
 		Body: body.Bytes, ContentType: body.ContentType})
 }
 
-var errSampleTooLarge = errors.New("the sample event does not fit max_body_bytes")
+var errSampleTooLarge = errors.New("the event does not fit max_body_bytes")
 
 // errClass is the error class of a body that could not be built.
 func errClass(b Body) string {

@@ -136,7 +136,9 @@ func readImport(c *gin.Context, res *importResult) ([]importRow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
+		if res.Rows++; res.Rows > maxImportRows {
+			return nil, fmt.Errorf("the file has more than %d rows; split it", maxImportRows)
+		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			// The reader goes on after the line it could not read.
@@ -146,9 +148,7 @@ func readImport(c *gin.Context, res *importResult) ([]importRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the file could not be read: %v", err)
 		}
-		if res.Rows++; res.Rows > maxImportRows {
-			return nil, fmt.Errorf("the file has more than %d rows; split it", maxImportRows)
-		}
+		line, _ := r.FieldPos(0)
 		m, why := cols.member(record)
 		if why != "" {
 			res.refuse(line, why)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -44,10 +45,7 @@ func (s *Handlers) ListMemberAdd(c *gin.Context) {
 		s.redirectWith(c, listStashPage(l.ID), status, listStash{Add: &form}, target+"#add-member")
 		return
 	}
-	who := form.Email + form.Phone + form.ExternalID
-	if form.Email != "" {
-		who = form.Email
-	}
+	who := cmp.Or(m.User.Email, m.User.Phone, m.User.ExternalID)
 	if added == 0 {
 		s.setFlash(c, "ok", fmt.Sprintf("%s was already on the list.", who))
 	} else {

@@ -15,17 +15,17 @@ import (
 // webhookForm is the webhook form as a page shows it. Secrets are never
 // put back into the page: only whether they are set.
 type webhookForm struct {
-	ID               int64 // 0 for a new webhook
-	Status           models.WebhookStatus
-	Label            string
-	Description      string
-	URL              string
-	Method           string
-	Username         string
-	PasswordSet      bool
-	Headers          []headerRow
-	BatchSize        int
-	BatchWaitMS      int
+	ID          int64 // 0 for a new webhook
+	Status      models.WebhookStatus
+	Label       string
+	Description string
+	URL         string
+	Method      string
+	Username    string
+	PasswordSet bool
+	Headers     []headerRow
+	BatchSize   int
+	BatchWaitMS int
 	// Delivery settings: retries, give-up time, rate and body limits, the
 	// failure tracker's thresholds (blank: the panel's) and the probe.
 	MaxAttempts      int

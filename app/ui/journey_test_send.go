@@ -58,7 +58,11 @@ func (s *Handlers) JourneyTestSend(c *gin.Context) {
 				s.FailPage(c, err)
 				return
 			}
-			st.Errors["contact"] = errs[""] + errs["node"] + errs["webhook_id"]
+			if errs["node"] != "" { // not a webhook step: it has no test-send form to show it at
+				st.Errors[""] = errs["node"]
+			} else {
+				st.Errors["contact"] = errs[""] + errs["webhook_id"]
+			}
 			status, _ = s.classify(c, err)
 		}
 		st.TestSend = res

@@ -49,6 +49,8 @@ func idOf(t *testing.T, location string) int64 {
 
 // A list is made, filled one by one and from a CSV file, paged and
 // emptied through the UI, by the API's rules.
+//
+//nolint:paralleltest // the subtests post with one session, whose stash holds one refused form at a time
 func TestUIListMembers(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})
@@ -167,6 +169,8 @@ func TestUIListMembers(t *testing.T) {
 }
 
 // A segment is saved from filter rows and shows the contacts matching it now.
+//
+//nolint:paralleltest // the subtests post with one session, whose stash holds one refused form at a time
 func TestUISegments(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})

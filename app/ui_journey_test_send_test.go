@@ -15,11 +15,15 @@ import (
 // endpoint gets the step's item with the contact's real data, marked as a
 // test; no delivery, run or stat counts it; the answer is shown; refused
 // input is named at the field, and a panel may send only so many a minute.
+//
+//nolint:paralleltest // the subtests post with one session and spend the panel's test-send budget, counted after them
 func TestUIJourneyTestSend(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})
 	recv := apptest.NewReceiver(t)
-	recv.Answer = func(int, *apptest.Request) apptest.Answer { return apptest.Answer{Status: 200, Body: `{"ok": "received"}`} }
+	recv.Answer = func(int, *apptest.Request) apptest.Answer {
+		return apptest.Answer{Status: 200, Body: `{"ok": "received"}`}
+	}
 	env.User(uiEmail, uiPassword)
 	ui := env.SignIn(uiEmail, uiPassword)
 	hook := env.ActiveWebhook("CRM", recv.URL, nil)

@@ -27,6 +27,8 @@ func deliveryForm(label, target string) url.Values {
 // The webhook form edits the delivery settings the API accepts, by the
 // API's rules: a refused value is named at its field with the API's words,
 // and nothing changes.
+//
+//nolint:paralleltest // the subtests post with one session, whose stash holds one refused form at a time
 func TestUIWebhookDeliverySettings(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{NoWorker: true})

@@ -1,6 +1,7 @@
 // Package ui is Herald's marketer UI: server-rendered pages and forms for
-// webhooks, journeys (the builder) and settings, with sign-in, sessions,
-// invitations, the UI's rate limits and CSRF guard, one handler per file.
+// webhooks, journeys (the builder), lists and segments, and settings, with
+// sign-in, sessions, invitations, the UI's rate limits and CSRF guard, one
+// handler per file.
 // The route table (package app) mounts it; its pages are the templates of
 // templates/ and its static files those of web/. What it does the way the
 // admin API does (load a webhook or journey, publish, test an unsaved

@@ -18,7 +18,7 @@ import (
 )
 
 // Bounds of a CSV import. The request body is capped too (the server's
-// HERALD_MAX_BODY_BYTES, 1 MiB by default: a 413 page past it).
+// MaxBodyBytes, 1 MiB: a 413 page past it).
 const (
 	maxImportBytes = 512 << 10
 	maxImportRows  = 5000
@@ -116,7 +116,7 @@ func readImport(c *gin.Context, res *importResult) ([]importRow, error) {
 	}
 	f, err := fh.Open()
 	if err != nil {
-		return nil, fmt.Errorf("the file could not be read: %v", err)
+		return nil, fmt.Errorf("the file could not be read: %w", err)
 	}
 	defer func() { _ = f.Close() }()
 	r := csv.NewReader(io.LimitReader(f, maxImportBytes))
@@ -146,7 +146,7 @@ func readImport(c *gin.Context, res *importResult) ([]importRow, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("the file could not be read: %v", err)
+			return nil, fmt.Errorf("the file could not be read: %w", err)
 		}
 		line, _ := r.FieldPos(0)
 		m, why := cols.member(record)

@@ -28,6 +28,15 @@ func newContactJSON(c *models.Contact) contactJSON {
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
+// contactsJSON shows contacts (a page of members) as the API does.
+func contactsJSON(cs []models.Contact) []contactJSON {
+	out := make([]contactJSON, len(cs))
+	for i := range cs {
+		out[i] = newContactJSON(&cs[i])
+	}
+	return out
+}
+
 // memberInput names a contact (external_id, email or phone) and attributes
 // to merge into it; keys are upper-cased.
 type memberInput struct {

@@ -35,11 +35,7 @@ func (s *Handlers) ListMembers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]contactJSON, len(cs))
-	for i := range cs {
-		out[i] = newContactJSON(&cs[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"members": out, "page": page, "per_page": MembersPerPage})
+	c.JSON(http.StatusOK, gin.H{"members": contactsJSON(cs), "page": page, "per_page": MembersPerPage})
 }
 
 // ListRemoveMember takes a contact off a list: 204; 404 when the list or

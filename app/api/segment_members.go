@@ -35,11 +35,7 @@ func (s *Handlers) SegmentMembersList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]contactJSON, len(cs))
-	for i := range cs {
-		out[i] = newContactJSON(&cs[i])
-	}
-	body := gin.H{"members": out, "next_after": nil}
+	body := gin.H{"members": contactsJSON(cs), "next_after": nil}
 	if next != 0 {
 		body["next_after"] = next
 	}

@@ -1,13 +1,9 @@
 package ui
 
 import (
-	"errors"
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
-	"github.com/heraldhq/herald/models"
 )
 
 // JourneyArchiveForm hides a stopped or paused journey from the journey
@@ -28,15 +24,5 @@ func (s *Handlers) journeyArchiveForm(c *gin.Context, archived bool, done string
 		return
 	}
 	_, err = s.store.SetJourneyArchived(c.Request.Context(), httpx.PanelOf(c).ID, id, archived)
-	var ce *models.ConflictError
-	switch {
-	case errors.As(err, &ce):
-		s.setFlash(c, "error", sentence(ce.Message)+".")
-	case err != nil:
-		s.FailPage(c, httpx.NotFoundAs(err, "journey not found"))
-		return
-	default:
-		s.setFlash(c, "ok", done)
-	}
-	c.Redirect(http.StatusSeeOther, builderURL(id, ""))
+	s.journeyChanged(c, id, err, done)
 }

@@ -129,6 +129,7 @@ func TestUIListMembers(t *testing.T) {
 		{"no identity column", "name,city\nAnn,Lyon\n", "among them email, phone or external_id"},
 		{"header only", "email\n", "The file has no rows under its header."},
 		{"too large", "email\n" + strings.Repeat("x@example.com\n", 40000), "import at most 512 KiB at a time"},
+		{"too many rows", "email\n" + strings.Repeat("x@example.com\n", 5001), "The file has more than 5000 rows; split it."},
 		{"not UTF-8", "email,city\nzed@example.com,\xff\xfe\n", "column 2 holds bytes that are not UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,7 +37,7 @@ func (s *Handlers) ListMemberAdd(c *gin.Context) {
 			s.FailPage(c, err)
 			return
 		}
-		if errs[""] != "" { // "name the contact by …" is about the form as a whole
+		if errs[""] != "" { // "name the contact by …" names no field: shown at the first one
 			errs["email"], errs[""] = errs[""], ""
 		}
 		form.Errors = errs

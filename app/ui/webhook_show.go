@@ -45,6 +45,8 @@ type webhookPage struct {
 	// Older is the next page's URL when there is one; Newest the first page's
 	// when this is not it.
 	Older, Newest string
+	// UsedIn are the journeys with a webhook step on this webhook.
+	UsedIn []models.Journey
 }
 
 // deliveryRow is a delivery with the request that last carried it.
@@ -104,6 +106,10 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 		return
 	}
 	p.TestBeforeOutage = testBeforeOutage(w, p.LastTest)
+	if p.UsedIn, err = s.store.JourneysUsingWebhook(ctx, w.PanelID, w.ID); err != nil {
+		s.FailPage(c, err)
+		return
+	}
 	from, to := p.Range.bounds(s.now())
 	buckets, err := s.store.AttemptSeries(ctx, w.PanelID, w.ID, from, to, p.Range.Step)
 	if err != nil {

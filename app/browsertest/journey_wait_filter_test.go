@@ -37,7 +37,7 @@ func TestJourneyWaitStepAddFilter(t *testing.T) {
 		return get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-rows=filter] .filter-row").length`))
 	}
 
-	do(t, ctx, chromedp.Navigate(page+"?step=wait"), chromedp.WaitVisible(chromedp.ID("within")))
+	do(t, ctx, chromedp.Navigate(page+"?step=wait"), chromedp.WaitVisible(chromedp.ID("within_number")))
 	require.Equal(t, 1, rows(), "one empty row to start with")
 	require.Equal(t, "property", get(t, ctx, chromedp.Value(chromedp.CSS(row(1, "filter_kind")))), "a wait's row filters properties")
 	do(t, ctx,
@@ -53,13 +53,13 @@ func TestJourneyWaitStepAddFilter(t *testing.T) {
 	shot(t, ctx, "wait-filters-form")
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`.step-form button[type=submit]`)))
 	waitText(t, ctx, ".flash", "Saved.")
-	waitText(t, ctx, "#step-wait .step-summary", "Wait up to 1h for click where url eq https://shop.example/offer and linkid exists")
+	waitText(t, ctx, "#step-wait .step-summary", "Wait up to 1 hour for click where url eq https://shop.example/offer and linkid exists")
 	shot(t, ctx, "wait-filters-saved")
 	want := []journey.Filter{{Property: "url", Op: "eq", Value: "https://shop.example/offer"}, {Property: "linkid", Op: "exists"}}
 	require.Equal(t, want, waitFilters(t, env, created.ID))
 
 	// A filter on an attribute is refused at the filters; the row typed stays.
-	do(t, ctx, chromedp.Navigate(page+"?step=wait"), chromedp.WaitVisible(chromedp.ID("within")))
+	do(t, ctx, chromedp.Navigate(page+"?step=wait"), chromedp.WaitVisible(chromedp.ID("within_number")))
 	do(t, ctx, chromedp.Click(chromedp.CSS(`button[data-add-row=filter]`)))
 	n := rows()
 	do(t, ctx,

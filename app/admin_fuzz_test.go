@@ -24,9 +24,10 @@ import (
 )
 
 // adminRoute is an admin API route as FuzzAdminRoutes calls it, with a
-// valid body. In paths, {webhook}, {journey}, {list} and {contact} stand
-// for rows made once; {new-webhook}, {new-key} and {new-recipient} for a
-// row made for each call (DELETE removes it). In bodies, $RECV stands for
+// valid body. In paths, {webhook}, {journey}, {list}, {segment} and
+// {contact} stand for rows made once ({member}: the contact, as a list's
+// member); {new-webhook}, {new-key}, {new-recipient} and {new-journey}
+// for a row made for each call (DELETE removes it). In bodies, $RECV stands for
 // the loopback receiver's URL, $DELIVERY for a delivery's id and the
 // number 999000001 for the webhook's id.
 type adminRoute struct{ method, path, body string }
@@ -63,6 +64,10 @@ var adminRoutes = []adminRoute{
 	{"POST", "/api/v1/journeys/{journey}/stop", ""},
 	{"GET", "/api/v1/journeys/{journey}/runs", ""},
 	{"GET", "/api/v1/journeys/{journey}/stats", ""},
+	{"POST", "/api/v1/journeys/{journey}/clone", ""},
+	{"POST", "/api/v1/journeys/{journey}/archive", ""},
+	{"POST", "/api/v1/journeys/{journey}/unarchive", ""},
+	{"DELETE", "/api/v1/journeys/{new-journey}", ""},
 	{"POST", "/api/v1/contacts", `{"email": "c@example.com", "attributes": {"CITY": "Pune", "SCORE": 5, "VIP": true}}`},
 	{"GET", "/api/v1/contacts?email=c%40example.com", ""},
 	{"GET", "/api/v1/contacts/{contact}", ""},
@@ -72,8 +77,11 @@ var adminRoutes = []adminRoute{
 	{"GET", "/api/v1/lists", ""},
 	{"POST", "/api/v1/lists", `{"name": "Fuzz list"}`},
 	{"POST", "/api/v1/lists/{list}/members", `{"members": [{"email": "m@example.com", "attributes": {"PLAN": "gold"}}, {"external_id": "u-9"}]}`},
+	{"GET", "/api/v1/lists/{list}/members?page=2", ""},
+	{"DELETE", "/api/v1/lists/{list}/members/{member}", ""},
 	{"GET", "/api/v1/segments", ""},
 	{"POST", "/api/v1/segments", `{"name": "Fuzz segment", "filters": [{"attribute": "CITY", "op": "eq", "value": "Pune"}]}`},
+	{"GET", "/api/v1/segments/{segment}/members?after=0", ""},
 	{"GET", "/api/v1/alert-recipients", ""},
 	{"POST", "/api/v1/alert-recipients", `{"email": "ops@example.com", "webhook_id": 999000001}`},
 	{"DELETE", "/api/v1/alert-recipients/{new-recipient}", ""},
@@ -132,6 +140,7 @@ func newAdminFuzz(f *testing.F, env *apptest.Env) *adminFuzz {
 		"{journey}": {"/api/v1/journeys", `{"name": "Fuzzed", "nodes": [{"id": "t", "type": "trigger", "event": "open", "next": "s"}, {"id": "s", "type": "stop"}]}`},
 		"{list}":    {"/api/v1/lists", `{"name": "Fuzzed"}`},
 		"{contact}": {"/api/v1/contacts", `{"email": "fuzzed@example.com"}`},
+		"{segment}": {"/api/v1/segments", `{"name": "Fuzzed", "filters": [{"attribute": "CITY", "op": "exists"}]}`},
 	} {
 		var row struct{ ID int64 }
 		code, raw := env.Call("POST", c.path, c.body, &row)
@@ -140,6 +149,7 @@ func newAdminFuzz(f *testing.F, env *apptest.Env) *adminFuzz {
 		}
 		fz.ids[placeholder] = itoa(row.ID)
 	}
+	fz.ids["{member}"] = fz.ids["{contact}"]
 	return fz
 }
 
@@ -151,6 +161,8 @@ func routePattern(path string) string {
 		switch {
 		case p == "{table}":
 			parts[i] = ":table" // a contact's data table, by name
+		case p == "{member}":
+			parts[i] = ":contact" // a list's member
 		case strings.HasPrefix(p, "{"):
 			parts[i] = ":id"
 		}
@@ -188,6 +200,8 @@ func (fz *adminFuzz) send(t *testing.T, r adminRoute, body []byte) {
 		"{new-webhook}":   {"/api/v1/webhooks", `{"label": "Doomed ` + strconv.FormatInt(time.Now().UnixNano(), 36) + `", "url": "` + fz.recv + `"}`},
 		"{new-key}":       {"/api/v1/ingest-keys", `{"label": "doomed"}`},
 		"{new-recipient}": {"/api/v1/alert-recipients", `{"email": "doomed-` + strconv.FormatInt(time.Now().UnixNano(), 36) + `@example.com"}`},
+		"{new-journey}": {"/api/v1/journeys", `{"name": "Doomed ` + strconv.FormatInt(time.Now().UnixNano(), 36) +
+			`", "nodes": [{"id": "t", "type": "trigger", "event": "open", "next": "s"}, {"id": "s", "type": "stop"}]}`},
 	} {
 		if strings.Contains(path, placeholder) {
 			var row struct{ ID int64 }

@@ -55,6 +55,7 @@ func TestAdminRoutesRefuseUnstorableText(t *testing.T) {
 		{"POST", "/api/v1/alert-recipients", `{"email": "aBAD@example.com"}`, "email"},
 		{"PATCH", "/api/v1/settings", `{"health": {"window": "BAD"}}`, "health.window"},
 		{"GET", "/api/v1/contacts?email=BAD", "", "email"},
+		{"GET", "/api/v1/lists/" + itoa(l.ID) + "/members?page=BAD", "", "page"},
 	} {
 		for _, text := range unstorableText {
 			t.Run(tc.method+" "+tc.path+" "+text.name, func(t *testing.T) {
@@ -104,6 +105,9 @@ func TestUIFormsRefuseUnstorableText(t *testing.T) {
 		{journey + "/steps", url.Values{"type": {"wait"}, "after": {"BAD"}}},
 		{journey + "/steps/t", url.Values{"event": {"BAD"}}},
 		{journey + "/steps/t/preview", url.Values{"event": {"BAD"}}},
+		{journey + "/steps/t/test-send", url.Values{"contact": {"BAD"}}},
+		{"/lists", url.Values{"name": {"BAD"}}},
+		{"/segments", url.Values{"name": {"S"}, "filter_kind": {"attribute"}, "filter_name": {"CITY"}, "filter_op": {"eq"}, "filter_value": {"BAD"}}},
 		{"/settings/ingest-keys", url.Values{"label": {"BAD"}}},
 		{"/settings/users", url.Values{"email": {"BAD"}, "password": {uiPassword}}},
 		{"/settings/alert-recipients", url.Values{"email": {"BAD"}}},

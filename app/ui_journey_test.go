@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/jobs/journey"
+	"github.com/heraldhq/herald/models"
 )
 
 // The builder edits journeys by the API's rules: what Check refuses is
@@ -115,7 +116,7 @@ func TestUIJourneyBuilder(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/pause", url.Values{}, nil).Status)
 	require.Contains(t, ui.Get(path).Body, ">paused<")
 	require.Equal(t, http.StatusSeeOther, ui.Post(path+"/stop", url.Values{}, nil).Status)
-	j, err := env.Store.ListJourneys(context.Background(), env.Panel.ID)
+	j, err := env.Store.ListJourneys(context.Background(), env.Panel.ID, models.JourneysAll)
 	require.NoError(t, err)
 	require.Equal(t, "stopped", string(j[0].Status))
 }

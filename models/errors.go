@@ -38,6 +38,17 @@ func invalid(field, format string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// NotFoundError is an ErrNotFound with a message meant for the user, when
+// saying which thing is missing helps ("the contact is not on this list").
+type NotFoundError struct {
+	Message string
+}
+
+func (e *NotFoundError) Error() string { return e.Message }
+
+// Unwrap lets errors.Is(err, ErrNotFound) match.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
 // ConflictError is an ErrConflict with a message meant for the user and,
 // when one field is at fault, its name.
 type ConflictError struct {

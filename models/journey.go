@@ -51,6 +51,8 @@ type Journey struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	PublishedAt *time.Time
+	// ArchivedAt hides a stopped or paused journey from the list.
+	ArchivedAt *time.Time
 }
 
 var journeyNameTaken = &ConflictError{Field: "name", Message: "a journey with this name already exists"}
@@ -77,10 +79,31 @@ func (s *Store) Journey(ctx context.Context, panelID, id int64) (*Journey, error
 	return &j, nil
 }
 
-// ListJourneys lists a panel's journeys by name.
-func (s *Store) ListJourneys(ctx context.Context, panelID int64) ([]Journey, error) {
+// JourneyShelf picks journeys by whether they are archived.
+type JourneyShelf int
+
+// The journeys a list shows.
+const (
+	// JourneysShown are those not archived: the journey list's default.
+	JourneysShown JourneyShelf = iota
+	// JourneysArchived are the archived ones only.
+	JourneysArchived
+	// JourneysAll are both.
+	JourneysAll
+)
+
+// ListJourneys lists a panel's journeys of a shelf by name.
+func (s *Store) ListJourneys(ctx context.Context, panelID int64, shelf JourneyShelf) ([]Journey, error) {
 	var js []Journey
-	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(name), id").Find(&js).Error; err != nil {
+	q := s.db.WithContext(ctx).Where("panel_id = ?", panelID)
+	switch shelf {
+	case JourneysShown:
+		q = q.Where("archived_at IS NULL")
+	case JourneysArchived:
+		q = q.Where("archived_at IS NOT NULL")
+	case JourneysAll:
+	}
+	if err := q.Order("lower(name), id").Find(&js).Error; err != nil {
 		return nil, fmt.Errorf("models: list journeys: %w", err)
 	}
 	return js, nil
@@ -133,8 +156,11 @@ func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to Jour
 		if to == JourneyLive && j.Status != JourneyLive {
 			j.PublishedAt = &now
 		}
+		if to == JourneyLive {
+			j.ArchivedAt = nil // a journey that takes entries is on the list
+		}
 		j.Status, j.UpdatedAt = to, now
-		if err := tx.Model(&j).Select("status", "updated_at", "published_at").Updates(&j).Error; err != nil {
+		if err := tx.Model(&j).Select("status", "updated_at", "published_at", "archived_at").Updates(&j).Error; err != nil {
 			return err
 		}
 		if to == JourneyStopped {
@@ -195,9 +221,9 @@ func (s *Store) LiveJourneys(ctx context.Context, q Querier, panelID int64) ([]J
 
 // JourneysWithRuns lists a panel's journeys by name (ListJourneys) and
 // counts their runs by status (JourneyCounts), for the admin API's list and
-// the UI's alike.
-func (s *Store) JourneysWithRuns(ctx context.Context, panelID int64) ([]Journey, map[int64]map[string]int64, error) {
-	js, err := s.ListJourneys(ctx, panelID)
+// the UI's alike; shelf picks archived journeys or not.
+func (s *Store) JourneysWithRuns(ctx context.Context, panelID int64, shelf JourneyShelf) ([]Journey, map[int64]map[string]int64, error) {
+	js, err := s.ListJourneys(ctx, panelID, shelf)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,9 @@ package models
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,8 +28,26 @@ type Segment struct {
 	CreatedAt time.Time
 }
 
-// CreateList stores a list; names are unique per panel, ignoring case.
+// MembersPerPage is how many members a page of a list or segment shows,
+// in the admin API and the UI alike.
+const MembersPerPage = 50
+
+// AudienceName checks the name of a list or segment: trimmed, 1 to 200
+// bytes.
+func AudienceName(name string) (string, error) {
+	if name = strings.TrimSpace(name); name == "" || len(name) > 200 {
+		return "", invalid("name", "is required, up to 200 bytes")
+	}
+	return name, nil
+}
+
+// CreateList stores a list; names (AudienceName) are unique per panel,
+// ignoring case.
 func (s *Store) CreateList(ctx context.Context, panelID int64, name string) (*List, error) {
+	name, err := AudienceName(name)
+	if err != nil {
+		return nil, err
+	}
 	l := List{PanelID: panelID, Name: name, CreatedAt: s.Now()}
 	if err := s.db.WithContext(ctx).Omit("Members").Create(&l).Error; err != nil {
 		if uniqueViolation(err, "lists_panel_name") {
@@ -81,6 +101,10 @@ func (s *Store) AddListMembers(ctx context.Context, q Querier, listID int64, con
 
 // CreateSegment stores a segment.
 func (s *Store) CreateSegment(ctx context.Context, panelID int64, name string, filters json.RawMessage) (*Segment, error) {
+	name, err := AudienceName(name)
+	if err != nil {
+		return nil, err
+	}
 	seg := Segment{PanelID: panelID, Name: name, Filters: filters, CreatedAt: s.Now()}
 	if err := s.db.WithContext(ctx).Create(&seg).Error; err != nil {
 		if uniqueViolation(err, "segments_panel_name") {
@@ -146,4 +170,65 @@ func (s *Store) PanelOwns(ctx context.Context, q Querier, panelID int64, table s
 		return nil, fmt.Errorf("models: %s of panel: %w", table, err)
 	}
 	return out, nil
+}
+
+// ListMembers pages through a list's members, latest added first.
+func (s *Store) ListMembers(ctx context.Context, listID int64, offset, limit int) ([]Contact, error) {
+	var out []Contact
+	err := s.db.WithContext(ctx).Table("contacts c").Select("c.*").
+		Joins("JOIN list_members m ON m.contact_id = c.id AND m.list_id = ?", listID).
+		Order("m.added_at DESC, c.id DESC").Offset(offset).Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: members of list %d: %w", listID, err)
+	}
+	return out, nil
+}
+
+// RemoveListMember takes a contact of the list's panel off the list, for
+// the admin API and the UI alike: a NotFoundError when the contact is not
+// the panel's or not on the list. Journeys it entered by joining go on.
+func (s *Store) RemoveListMember(ctx context.Context, l *List, contactID int64) error {
+	if _, err := s.ContactByID(ctx, l.PanelID, contactID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return &NotFoundError{Message: "contact not found"}
+		}
+		return err
+	}
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM list_members WHERE list_id = ? AND contact_id = ?`, l.ID, contactID)
+	if res.Error != nil {
+		return fmt.Errorf("models: remove list member: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return &NotFoundError{Message: "the contact is not on this list"}
+	}
+	return nil
+}
+
+// SegmentByID loads one segment of a panel.
+func (s *Store) SegmentByID(ctx context.Context, panelID, id int64) (*Segment, error) {
+	var seg Segment
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Take(&seg, id).Error; err != nil {
+		return nil, fmt.Errorf("models: segment %d: %w", id, notFound(err))
+	}
+	return &seg, nil
+}
+
+// ContactsAfter reads a panel's contacts in id order from after id, a
+// window of a scan (a segment's members are found by matching each).
+func (s *Store) ContactsAfter(ctx context.Context, panelID, after int64, limit int) ([]Contact, error) {
+	var out []Contact
+	err := s.db.WithContext(ctx).Where("panel_id = ? AND id > ?", panelID, after).Order("id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: contacts: %w", err)
+	}
+	return out, nil
+}
+
+// ListMemberCount counts a list's members.
+func (s *Store) ListMemberCount(ctx context.Context, listID int64) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM list_members WHERE list_id = ?`, listID).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("models: members of list %d: %w", listID, err)
+	}
+	return n, nil
 }

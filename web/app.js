@@ -255,6 +255,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (b) copyFrom(b);
   });
   document.querySelectorAll("form[data-webhook-form]").forEach((form) => { webhookForm(form); templateEditor(form); });
+  document.querySelectorAll("form[data-rows-form]").forEach((form) => wireRows(form, () => {}));
   document.querySelectorAll("form.step-form").forEach((form) => {
     const refresh = form.dataset.previewUrl ? previewForm(form) : () => {};
     wireRows(form, refresh);

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -127,14 +128,13 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var health json.RawMessage
+	var thresholds json.RawMessage
 	if in.Health != nil {
-		th, err := parseThresholds(*in.Health)
-		if err != nil {
-			s.fail(c, httpx.BadRequest("health", err.Error()))
+		var err error
+		if thresholds, err = health.ParseThresholds("health", *in.Health); err != nil {
+			s.fail(c, err)
 			return
 		}
-		health, _ = json.Marshal(th)
 	}
 	if in.IngestRateLimit != nil && (*in.IngestRateLimit < 1 || *in.IngestRateLimit > 10_000_000) {
 		s.fail(c, httpx.BadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
@@ -150,7 +150,7 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 			return
 		}
 	}
-	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, health)
+	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, thresholds)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,49 +27,24 @@ func newContactJSON(c *models.Contact) contactJSON {
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
-// memberInput names a contact (external_id, email or phone) and attributes
-// to merge into it; keys are upper-cased.
-type memberInput struct {
-	ExternalID string         `json:"external_id"`
-	Email      string         `json:"email"`
-	Phone      string         `json:"phone"`
-	Attributes map[string]any `json:"attributes"`
-}
-
-func (in memberInput) member(field string) (journey.Member, error) {
-	m := journey.Member{
-		User: models.Identity{ExternalID: strings.TrimSpace(in.ExternalID), Email: models.NormalizeEmail(in.Email),
-			Phone: models.NormalizePhone(in.Phone)},
-		Attributes: map[string]any{},
+// contactsJSON shows contacts (a page of members) as the API does.
+func contactsJSON(cs []models.Contact) []contactJSON {
+	out := make([]contactJSON, len(cs))
+	for i := range cs {
+		out[i] = newContactJSON(&cs[i])
 	}
-	if m.User.Empty() {
-		return m, httpx.BadRequest(field, "name the contact by external_id, email or phone")
-	}
-	if m.User.Email != "" && !models.LooksLikeEmail(m.User.Email) {
-		return m, httpx.BadRequest(field+"email", "is not an e-mail address")
-	}
-	for k, v := range in.Attributes {
-		if k = strings.ToUpper(strings.TrimSpace(k)); k != "" {
-			m.Attributes[k] = v
-		}
-	}
-	for key, v := range map[string]string{"EXTERNAL_ID": m.User.ExternalID, "EMAIL": m.User.Email, "MOBILE": m.User.Phone} {
-		if _, set := m.Attributes[key]; !set && v != "" {
-			m.Attributes[key] = v
-		}
-	}
-	return m, nil
+	return out
 }
 
 // ContactUpsert creates or updates a contact; segment-triggered journeys
 // it now enters start.
 func (s *Handlers) ContactUpsert(c *gin.Context) {
-	var in memberInput
+	var in journey.MemberInput
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	m, err := in.member("")
+	m, err := in.Member("")
 	if err != nil {
 		s.fail(c, err)
 		return

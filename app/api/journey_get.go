@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
 )
 
 // JourneyGet shows one journey.
@@ -18,9 +19,19 @@ func (s *Handlers) JourneyGet(c *gin.Context) {
 	s.respondJourney(c, http.StatusOK, j)
 }
 
-// JourneyList lists the panel's journeys with their run counts.
+// JourneyList lists the panel's journeys with their run counts: those not
+// archived, or with ?archived=true the archived ones.
 func (s *Handlers) JourneyList(c *gin.Context) {
-	js, counts, err := s.store.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
+	shelf := models.JourneysShown
+	switch c.Query("archived") {
+	case "", "false":
+	case "true":
+		shelf = models.JourneysArchived
+	default:
+		s.fail(c, httpx.BadRequest("archived", "must be true or false"))
+		return
+	}
+	js, counts, err := s.store.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID, shelf)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -24,6 +24,7 @@ type journeyJSON struct {
 	CreatedAt   time.Time            `json:"created_at"`
 	UpdatedAt   time.Time            `json:"updated_at"`
 	PublishedAt *time.Time           `json:"published_at"`
+	ArchivedAt  *time.Time           `json:"archived_at"`
 }
 
 func newJourneyJSON(j *models.Journey, counts map[string]int64) (journeyJSON, error) {
@@ -35,7 +36,7 @@ func newJourneyJSON(j *models.Journey, counts map[string]int64) (journeyJSON, er
 		counts = map[string]int64{}
 	}
 	return journeyJSON{ID: j.ID, Name: j.Name, Status: j.Status, Reentry: def.Reentry, Nodes: def.Nodes, Runs: counts,
-		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, PublishedAt: j.PublishedAt}, nil
+		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, PublishedAt: j.PublishedAt, ArchivedAt: j.ArchivedAt}, nil
 }
 
 // decodeDefinition reads and checks a journey body (the engine's

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,10 +17,6 @@ func (s *Handlers) ListCreate(c *gin.Context) {
 	}
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
-		return
-	}
-	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
-		s.fail(c, httpx.BadRequest("name", "is required, up to 200 bytes"))
 		return
 	}
 	l, err := s.store.CreateList(c.Request.Context(), httpx.PanelOf(c).ID, in.Name)
@@ -50,18 +44,14 @@ func (s *Handlers) ListList(c *gin.Context) {
 // ListAddMembers adds contacts (created or updated on the way); those that
 // were not members yet enter the list-triggered journeys.
 func (s *Handlers) ListAddMembers(c *gin.Context) {
-	id, err := httpx.IDParam(c, "list")
+	l, err := httpx.LoadList(c, s.store)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := s.store.ListByID(ctx, httpx.PanelOf(c).ID, id); err != nil {
-		s.fail(c, httpx.NotFoundAs(err, "list not found"))
-		return
-	}
 	var in struct {
-		Members []memberInput `json:"members"`
+		Members []journey.MemberInput `json:"members"`
 	}
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		s.fail(c, err)
@@ -73,12 +63,12 @@ func (s *Handlers) ListAddMembers(c *gin.Context) {
 	}
 	members := make([]journey.Member, len(in.Members))
 	for i, m := range in.Members {
-		if members[i], err = m.member(fmt.Sprintf("members[%d].", i)); err != nil {
+		if members[i], err = m.Member(fmt.Sprintf("members[%d].", i)); err != nil {
 			s.fail(c, err)
 			return
 		}
 	}
-	added, err := s.engine.AddToList(ctx, httpx.PanelOf(c), id, members)
+	added, err := s.engine.AddToList(ctx, httpx.PanelOf(c), l.ID, members)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -97,20 +87,7 @@ func (s *Handlers) SegmentCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if in.Name = strings.TrimSpace(in.Name); in.Name == "" || len(in.Name) > 200 {
-		s.fail(c, httpx.BadRequest("name", "is required, up to 200 bytes"))
-		return
-	}
-	if len(in.Filters) == 0 {
-		s.fail(c, httpx.BadRequest("filters", "a segment needs at least one filter"))
-		return
-	}
-	if err := journey.CheckFilters(in.Filters); err != nil {
-		s.fail(c, httpx.BadRequest("filters", err.Error()))
-		return
-	}
-	raw, _ := json.Marshal(in.Filters)
-	seg, err := s.store.CreateSegment(c.Request.Context(), httpx.PanelOf(c).ID, in.Name, raw)
+	seg, err := s.engine.CreateSegment(c.Request.Context(), httpx.PanelOf(c).ID, in.Name, in.Filters)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,9 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -52,24 +49,11 @@ func decodeWebhookInput(c *gin.Context) (*models.WebhookInput, error) {
 		return nil, err
 	}
 	if in.HealthSettings != nil {
-		th, err := parseThresholds(*in.HealthSettings)
+		raw, err := health.ParseThresholds("health_settings", *in.HealthSettings)
 		if err != nil {
-			return nil, httpx.BadRequest("health_settings", err.Error())
+			return nil, err
 		}
-		raw, _ := json.Marshal(th)
-		in.HealthSettings = (*json.RawMessage)(&raw)
+		in.HealthSettings = &raw
 	}
 	return &in, nil
-}
-
-// parseThresholds reads failure-tracker thresholds strictly.
-func parseThresholds(raw json.RawMessage) (health.Thresholds, error) {
-	var th health.Thresholds
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&th); err != nil {
-		return th, fmt.Errorf("must be an object of degraded_failure_rate, degraded_min_attempts, window, "+
-			"pause_after_failures, disable_after: %v", err)
-	}
-	return th, th.Check()
 }

@@ -1,8 +1,10 @@
 package apptest
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -94,6 +96,35 @@ func (u *UI) Do(method, path string, form url.Values, header http.Header) Result
 	for k, v := range header {
 		req.Header[k] = v
 	}
+	return u.send(req)
+}
+
+// Upload posts a file as a multipart form's field, as a browser's file
+// input does.
+func (u *UI) Upload(path, field, filename string, content []byte) Result {
+	u.e.T.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	part, err := mw.CreateFormFile(field, filename)
+	if err == nil {
+		_, err = part.Write(content)
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		u.e.T.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, u.e.URL+path, &buf)
+	if err != nil {
+		u.e.T.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return u.send(req)
+}
+
+func (u *UI) send(req *http.Request) Result {
+	u.e.T.Helper()
 	resp, err := u.Client.Do(req)
 	if err != nil {
 		u.e.T.Fatal(err)

@@ -53,6 +53,7 @@ func Classify(log *slog.Logger, c *gin.Context, err error) (int, ErrorBody) {
 	var ce *models.ConflictError
 	var ie *journey.InvalidError
 	var pe *journey.PublishError
+	var ne *models.NotFoundError
 	switch {
 	case errors.As(err, &he):
 		return he.Status, ErrorBody{Error: he.Msg, Field: he.Field}
@@ -64,6 +65,8 @@ func Classify(log *slog.Logger, c *gin.Context, err error) (int, ErrorBody) {
 		return http.StatusBadRequest, ErrorBody{Error: ve.Message, Field: ve.Field}
 	case errors.As(err, &ce):
 		return http.StatusConflict, ErrorBody{Error: ce.Message, Field: ce.Field}
+	case errors.As(err, &ne):
+		return http.StatusNotFound, ErrorBody{Error: ne.Message}
 	case errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, ErrorBody{Error: "not found"}
 	}

@@ -42,6 +42,8 @@ func TestClassify(t *testing.T) {
 			ErrorBody{Error: "bad", Field: "time_zone"}},
 		{"http error", BadRequest("limit", "too big"), http.StatusBadRequest, ErrorBody{Error: "too big", Field: "limit"}},
 		{"not found", fmt.Errorf("x: %w", models.ErrNotFound), http.StatusNotFound, ErrorBody{Error: "not found"}},
+		{"not found, saying what", fmt.Errorf("x: %w", &models.NotFoundError{Message: "step not found"}), http.StatusNotFound,
+			ErrorBody{Error: "step not found"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

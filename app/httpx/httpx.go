@@ -3,8 +3,9 @@
 // import neither app, which imports them, nor each other, so what they
 // have in common sits here: the keys of the values middleware leaves in
 // the gin context and their accessors, the bearer token of a request,
-// strict request decoding (bind.go), loading the webhook or journey a
-// request's :id names in its panel only (load.go), the JSON of a webhook
+// strict request decoding (bind.go), loading the webhook, journey, list
+// or segment a request's :id names in its panel only and reading its
+// ?page= or ?after= (load.go), the JSON of a webhook
 // test (test_result.go), and the HTTP errors with the one mapping of
 // errors to status codes (errors.go): models' validation, conflict and
 // not-found errors and the journey package's InvalidError and

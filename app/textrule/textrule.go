@@ -168,6 +168,11 @@ func hex4(doc []byte, at int) (rune, bool) {
 	return rune(n), err == nil
 }
 
+// Problem says how s breaks the rule ("holds a NUL character"), or ""
+// when it does not: for text that comes neither as JSON nor as a form (an
+// uploaded file's).
+func Problem(s string) string { return checkText(s) }
+
 // checkText reports whether s breaks the rule, and how.
 func checkText(s string) string {
 	switch {

@@ -131,7 +131,7 @@ func (s *Handlers) contactHistory(c *gin.Context, panelID int64, p *contactPage)
 		props, _ := json.Marshal(ev.Properties)
 		p.Events = append(p.Events, contactEvent{Event: ev, Properties: string(props)})
 	}
-	journeys, err := s.store.ListJourneys(ctx, panelID)
+	journeys, err := s.store.ListJourneys(ctx, panelID, models.JourneysAll)
 	if err != nil {
 		return err
 	}

@@ -125,7 +125,7 @@ func (s *Handlers) deliveryRows(c *gin.Context, w *models.Webhook, f models.Deli
 
 // journeyNames are the names of the panel's journeys by id.
 func (s *Handlers) journeyNames(c *gin.Context) (map[int64]string, error) {
-	js, err := s.store.ListJourneys(c.Request.Context(), httpx.PanelOf(c).ID)
+	js, err := s.store.ListJourneys(c.Request.Context(), httpx.PanelOf(c).ID, models.JourneysAll)
 	if err != nil {
 		return nil, err
 	}

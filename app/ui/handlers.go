@@ -1,6 +1,7 @@
 // Package ui is Herald's marketer UI: server-rendered pages and forms for
-// webhooks, journeys (the builder) and settings, with sign-in, sessions,
-// invitations, the UI's rate limits and CSRF guard, one handler per file.
+// webhooks, journeys (the builder), lists and segments, and settings, with
+// sign-in, sessions, invitations, the UI's rate limits and CSRF guard, one
+// handler per file.
 // The route table (package app) mounts it; its pages are the templates of
 // templates/ and its static files those of web/. It does not import the
 // admin API (app/api): what both do, they ask of the same code below them —

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/delivery"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -33,6 +34,9 @@ type journeyPage struct {
 	// General are problems of the journey as a whole (from Publish or Save).
 	General []string
 	Preview string
+	// TestContact and TestSend are the selected step's last test-send.
+	TestContact string
+	TestSend    *delivery.StepTest
 	// PreviewEvent says which event the preview (and a real run) sends.
 	PreviewEvent string
 	Reentry      reentryForm
@@ -130,7 +134,7 @@ func (s *Handlers) JourneyBuilder(c *gin.Context) {
 	if st.Selected != "" {
 		selected = st.Selected
 	}
-	s.renderBuilder(c, status, j, def, saved, selected, st.Errors, st.Problems, st.Typed)
+	s.renderBuilder(c, status, j, def, saved, selected, st)
 }
 
 // builderStash is what a refused post of the builder (a step that cannot
@@ -142,6 +146,10 @@ type builderStash struct {
 	Errors   formErrors
 	Problems []journey.Problem
 	Typed    typedDurations
+	// TestContact and TestSend are a step's test-send: the contact as
+	// typed and the endpoint's answer.
+	TestContact string
+	TestSend    *delivery.StepTest
 }
 
 // builderAfterPost ends a refused post of the builder the
@@ -177,7 +185,8 @@ func (s *Handlers) loadJourneyDef(c *gin.Context) (*models.Journey, *journey.Def
 // after a refused save); saved what is stored, which the steps' summaries
 // tell, so a refused value never reads as if it were saved.
 func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, def, saved *journey.Definition, selected string,
-	errs formErrors, problems []journey.Problem, typed typedDurations) {
+	st builderStash) {
+	errs, problems, typed := st.Errors, st.Problems, st.Typed
 	ctx := c.Request.Context()
 	hooks, err := s.store.ListWebhooks(ctx, j.PanelID)
 	if err != nil {
@@ -205,6 +214,7 @@ func (s *Handlers) renderBuilder(c *gin.Context, status int, j *models.Journey, 
 		return
 	}
 	p := &journeyPage{Journey: j, Def: def, Runs: counts[j.ID], Errors: errs, Segments: segments, Lists: lists,
+		TestContact: st.TestContact, TestSend: st.TestSend,
 		Editable: j.Status == models.JourneyDraft || j.Status == models.JourneyPaused,
 		Channels: journey.Channels, Ops: journey.Ops, Units: durationUnits,
 		Activities: offered(activities, eventSuggestions), Properties: offered(properties, attParamChoices),

@@ -15,6 +15,8 @@ import (
 // JourneyListPage is the list of journeys with the form that starts one.
 type journeyListPage struct {
 	Journeys []journeyListRow
+	// Archived: the list shows the archived journeys (?archived=1).
+	Archived bool
 	// New is the new-journey form as typed, with its errors.
 	New      newJourneyForm
 	Channels []string
@@ -39,7 +41,12 @@ func (s *Handlers) JourneyListPage(c *gin.Context) {
 }
 
 func (s *Handlers) renderJourneyList(c *gin.Context, status int, form newJourneyForm) {
-	js, counts, err := s.store.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID)
+	archived := c.Query("archived") == "1"
+	shelf := models.JourneysShown
+	if archived {
+		shelf = models.JourneysArchived
+	}
+	js, counts, err := s.store.JourneysWithRuns(c.Request.Context(), httpx.PanelOf(c).ID, shelf)
 	if err != nil {
 		s.FailPage(c, err)
 		return
@@ -49,7 +56,7 @@ func (s *Handlers) renderJourneyList(c *gin.Context, status int, form newJourney
 		s.FailPage(c, err)
 		return
 	}
-	p := journeyListPage{New: form, Channels: journey.Channels, Events: offered(recent, eventSuggestions)}
+	p := journeyListPage{New: form, Channels: journey.Channels, Events: offered(recent, eventSuggestions), Archived: archived}
 	for _, j := range js {
 		p.Journeys = append(p.Journeys, journeyListRow{Journey: j, Runs: counts[j.ID]})
 	}

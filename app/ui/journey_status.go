@@ -54,6 +54,13 @@ func (s *Handlers) journeyMoveForm(c *gin.Context, to models.JourneyStatus, done
 		return
 	}
 	_, err = s.store.SetJourneyStatus(c.Request.Context(), httpx.PanelOf(c).ID, id, to, nil)
+	s.journeyChanged(c, id, err, done)
+}
+
+// journeyChanged ends a post that changed journey id (or could not) back
+// in the builder: done, or why the change was refused, in the flash. An
+// error that is no refusal (the journey not found) is an error page.
+func (s *Handlers) journeyChanged(c *gin.Context, id int64, err error, done string) {
 	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &ce):

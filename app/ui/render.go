@@ -37,6 +37,9 @@ var pageFiles = map[string][]string{
 	"contact":      {"contact.html"},
 	"delivery":     {"delivery.html"},
 	"journey_runs": {"journey_runs.html"},
+	"audiences":    {"audiences.html"},
+	"list":         {"list.html"},
+	"segment":      {"segment.html"},
 }
 
 // view is what every page template gets: the frame's data and the page's own.

@@ -28,7 +28,15 @@ type webhookForm struct {
 	BatchWaitMS int
 	// BatchWait is the batch wait in seconds as the form shows it ("0.5"),
 	// or as typed when it was refused.
-	BatchWait        string
+	BatchWait string
+	// Delivery settings: retries, give-up time, rate and body limits, the
+	// failure tracker's thresholds (blank: the panel's) and the probe.
+	MaxAttempts      int
+	GiveUpAfter      string
+	RateLimitPerS    int
+	MaxBodyBytes     int
+	AutoProbeMinutes int
+	Health           healthFields
 	HashPII          bool
 	HashedFields     []string // what HashPII hashes, shown on the webhook's page
 	StrictDisable    bool
@@ -102,6 +110,9 @@ func newWebhookForm(id int64, status models.WebhookStatus, spec *models.WebhookS
 	if spec.HashPII {
 		f.HashedFields = payload.HashedFields()
 	}
+	f.MaxAttempts, f.GiveUpAfter, f.RateLimitPerS = spec.MaxAttempts, goDuration(spec.GiveUpAfter), spec.RateLimitPerS
+	f.MaxBodyBytes, f.AutoProbeMinutes = spec.MaxBodyBytes, spec.AutoProbeMinutes
+	f.Health = newHealthFields(spec.HealthSettings)
 	if spec.BasicAuth != nil {
 		f.Username, f.PasswordSet = spec.BasicAuth.Username, spec.BasicAuth.Password != ""
 	}
@@ -250,6 +261,9 @@ func webhookInputForm(c *gin.Context) (models.WebhookInput, error) {
 		return in, httpx.BadRequest("batch_wait", err.Error())
 	}
 	in.BatchSize, in.BatchWaitMS = &size, &wait
+	if err := deliverySettingsForm(c, &in); err != nil {
+		return in, err
+	}
 	hashPII, strict := c.PostForm("hash_pii") != "", c.PostForm("strict_disable") != ""
 	in.HashPII, in.StrictDisable = &hashPII, &strict
 	// A textarea submits its lines ending in CR LF; the template is kept

@@ -47,6 +47,8 @@ type webhookPage struct {
 	Older, Newest string
 	// cursor is this page's (?cursor=), "" for the newest.
 	cursor string
+	// UsedIn are the journeys with a webhook step on this webhook.
+	UsedIn []models.Journey
 }
 
 // logFilter is the filter form of the logs, as typed.
@@ -107,6 +109,10 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 		return
 	}
 	p.TestBeforeOutage = testBeforeOutage(w, p.LastTest)
+	if p.UsedIn, err = s.store.JourneysUsingWebhook(ctx, w.PanelID, w.ID); err != nil {
+		s.FailPage(c, err)
+		return
+	}
 	from, to := p.Range.bounds(s.now())
 	buckets, err := s.store.AttemptSeries(ctx, w.PanelID, w.ID, from, to, p.Range.Step)
 	if err != nil {

@@ -25,8 +25,18 @@ func SampleBody(panel string, spec *models.WebhookSpec, now time.Time) Body {
 // "Test" button and the test API do. A template that cannot render the
 // sample sends nothing and fails with error class template.
 func (s *Sender) Test(ctx context.Context, panel string, spec *models.WebhookSpec) Response {
+	return s.SendOne(ctx, panel, spec, models.SampleItem(spec.Label, s.now()), models.SampleContact())
+}
+
+// SendOne sends one item to a webhook as a batch of one, in its body
+// format, with its auth, headers and signature, through the sender's
+// egress client: the sample of a test, or a journey step's test-send.
+// contact is what a body template sees as the item's contact (the sample
+// contact, or the real one's attributes, hashed as the asset asks). It
+// writes nothing: the caller records what it needs.
+func (s *Sender) SendOne(ctx context.Context, panel string, spec *models.WebhookSpec, item []byte, contact map[string]any) Response {
 	now := s.now()
-	body := SampleBody(panel, spec, now)
+	body := BuildFormatBody(panel, spec, [][]byte{item}, []map[string]any{contact})
 	if body.N == 0 {
 		err := body.Err
 		if err == nil {
@@ -68,7 +78,7 @@ func SamplePreview(panel string, spec models.WebhookSpec, now time.Time) (Previe
 	return Preview{ContentType: b.ContentType, Body: string(b.Bytes)}, nil
 }
 
-var errSampleTooLarge = errors.New("the sample event does not fit max_body_bytes")
+var errSampleTooLarge = errors.New("the event does not fit max_body_bytes")
 
 // errClass is the error class of a body that could not be built.
 func errClass(b Body) string {

@@ -30,14 +30,9 @@ func (d *Deliverer) templateContacts(ctx context.Context, panelID int64, spec *m
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	byID, err := d.store.TemplateContacts(ctx, panelID, ids)
+	byID, err := templateContacts(ctx, d.store, panelID, spec, ids)
 	if err != nil {
 		return nil, err
-	}
-	if spec.HashPII {
-		for _, c := range byID {
-			payload.HashPII(c)
-		}
 	}
 	out := make([]map[string]any, len(rows))
 	for i, r := range rows {
@@ -46,4 +41,20 @@ func (d *Deliverer) templateContacts(ctx context.Context, panelID int64, spec *m
 		}
 	}
 	return out, nil
+}
+
+// templateContacts loads the contacts (by id) of the panel as a template
+// sees them, their attributes hashed when the asset hashes PII: for a
+// batch (Deliverer.templateContacts) and a journey step's test-send alike.
+func templateContacts(ctx context.Context, store *models.Store, panelID int64, spec *models.WebhookSpec, ids []int64) (map[int64]map[string]any, error) {
+	byID, err := store.TemplateContacts(ctx, panelID, ids)
+	if err != nil {
+		return nil, err
+	}
+	if spec.HashPII {
+		for _, c := range byID {
+			payload.HashPII(c)
+		}
+	}
+	return byID, nil
 }

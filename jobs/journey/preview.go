@@ -80,31 +80,13 @@ func PreviewEvent(def *Definition, nodeID string) (wait *Node) {
 func PreviewBatch(panel, journeyName string, def *Definition, nodeID string, asset models.AssetInfo, now time.Time) ([]byte, error) {
 	// Copies of the samples, so hashing the preview's PII never touches them.
 	ev := &Event{ID: "evt_preview", Name: "open", Channel: "email", MsgID: "546", Properties: maps.Clone(previewProperties), At: now}
-	if t := def.Trigger(); t != nil && t.Event != "" {
-		ev.Name, ev.Channel = t.Event, t.Channel
-	}
-	st := &State{Trigger: ev, Last: ev}
-	if w := PreviewEvent(def, nodeID); w != nil && w.Event != "" {
-		awaited := *ev
-		awaited.ID, awaited.Name, awaited.Properties = "evt_preview_awaited", w.Event, maps.Clone(previewProperties)
-		if w.Channel != "" {
-			awaited.Channel = w.Channel
-		}
-		st.Last = &awaited
-	}
-	for _, n := range def.Nodes {
-		if n.Type == TypeAction {
-			st.Sent = append(st.Sent, Sent{Node: n.ID, MsgID: models.NewULID(now).String(), Channel: n.Channel, MessageName: n.MessageName})
-		}
-	}
 	contact := previewContact
 	contact.Attributes = maps.Clone(previewContact.Attributes)
-	env := &Env{JourneyName: journeyName, Labels: map[int64]string{asset.ID: asset.Label}, Now: now}
-	it, ok := def.ItemFor(nodeID, st, &contact, env)
-	if !ok {
-		return nil, fmt.Errorf("jobs: preview: %q is not a webhook node", nodeID)
+	it, err := sampleItem(journeyName, def, nodeID, asset, ev, &contact, now)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: preview: %w", err)
 	}
-	item, err := encodeJourneyItem(&it, models.NewID(now), asset.HashPII)
+	item, err := encodeJourneyItem(it, models.NewID(now), asset.HashPII)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: preview: %w", err)
 	}
@@ -117,4 +99,64 @@ func PreviewBatch(panel, journeyName string, def *Definition, nodeID string, ass
 		return nil, fmt.Errorf("jobs: preview: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// sampleItem is the item of webhook node nodeID for a run of contact that
+// entered on ev (renamed for the trigger's event): the actions before have
+// sent their messages, and the event the node sends is the one a run
+// carries there (PreviewEvent).
+func sampleItem(journeyName string, def *Definition, nodeID string, asset models.AssetInfo, ev *Event, contact *Contact, now time.Time) (*Item, error) {
+	if t := def.Trigger(); t != nil && t.Event != "" {
+		ev.Name, ev.Channel = t.Event, t.Channel
+	}
+	st := &State{Trigger: ev, Last: ev}
+	if w := PreviewEvent(def, nodeID); w != nil && w.Event != "" {
+		awaited := *ev
+		awaited.ID, awaited.Name, awaited.Properties = ev.ID+"_awaited", w.Event, maps.Clone(ev.Properties)
+		if w.Channel != "" {
+			awaited.Channel = w.Channel
+		}
+		st.Last = &awaited
+	}
+	for _, n := range def.Nodes {
+		if n.Type == TypeAction {
+			st.Sent = append(st.Sent, Sent{Node: n.ID, MsgID: models.NewULID(now).String(), Channel: n.Channel, MessageName: n.MessageName})
+		}
+	}
+	env := &Env{JourneyName: journeyName, Labels: map[int64]string{asset.ID: asset.Label}, Now: now}
+	it, ok := def.ItemFor(nodeID, st, contact, env)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a webhook step", nodeID)
+	}
+	return &it, nil
+}
+
+// TestItem is the item the webhook node nodeID would send for a real
+// contact, marked "test": true, for the builder's test-send: the contact's
+// attributes and data-table rows (data, by table) as stored, and its
+// latest event as the trigger's (properties as received; nil: none yet).
+// It is encoded as the outbox row would be, PII hashed when the asset
+// asks, but never stored: no run moves and no journey stat counts it.
+func TestItem(journeyName string, def *Definition, nodeID string, asset models.AssetInfo, c *models.Contact,
+	latest *models.Event, data map[string]json.RawMessage, now time.Time) ([]byte, error) {
+	ev := &Event{ID: "evt_test", Properties: map[string]any{}, At: now}
+	if latest != nil {
+		ev = EventOf(latest)
+		ev.Properties = maps.Clone(ev.Properties)
+	}
+	contact := toJourneyContact(c)
+	contact.Attributes = maps.Clone(contact.Attributes)
+	it, err := sampleItem(journeyName, def, nodeID, asset, ev, contact, now)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: test item: %w", err)
+	}
+	it.Test = true
+	if len(it.UDTParams) > 0 {
+		it = withUDT(*it, data)
+	}
+	item, err := encodeJourneyItem(it, models.NewID(now), asset.HashPII)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: test item: %w", err)
+	}
+	return item, nil
 }

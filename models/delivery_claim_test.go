@@ -153,7 +153,7 @@ func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
 	require.True(t, late.Busy, "the late worker neither records nor claims")
 	counts, err := store.CountDeliveries(ctx, w.ID)
 	require.NoError(t, err)
-	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2, models.DeliverySending: 2}, counts)
+	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2, models.DeliveryPending: 2}, counts, "the taken-over batch stays pending with its new holder")
 }
 
 // The hand-over between a holder and the claimers it turns away: each
@@ -195,4 +195,102 @@ func TestBusyClaimersLeaveNothingBehind(t *testing.T) {
 	counts, err := store.CountDeliveries(ctx, w.ID)
 	require.NoError(t, err)
 	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 400}, counts)
+}
+
+// rowState is a delivery's status, stored attempts and row version (xmin
+// changes with every write of the row).
+type rowState struct {
+	Status   models.DeliveryStatus
+	Attempts int
+	Xmin     string
+}
+
+func stateOf(t *testing.T, store *models.Store, id uuid.UUID) rowState {
+	t.Helper()
+	var st rowState
+	require.NoError(t, store.DBForTest().Raw(`SELECT status, attempts, xmin::text AS xmin FROM deliveries WHERE id = ?`, id).
+		Scan(&st).Error)
+	return st
+}
+
+// Issue 15: the lease on the webhook is the claim; its rows are written
+// once, by their outcome, not by the claim too.
+func TestClaimWritesNoDeliveryRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 10)
+	ids := enqueue(t, store, panel, w, 3)
+	before := stateOf(t, store, ids[0])
+
+	c, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, c.Rows, 3)
+	require.Equal(t, 1, c.Rows[0].Attempts, "the request about to be made counts")
+	require.Equal(t, before, stateOf(t, store, ids[0]), "the claim left the row as it was")
+
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease,
+		Delivered: ids[:1], Retry: ids[1:2], RetryAt: time.Now().Add(time.Hour), Released: ids[2:]}))
+	got := stateOf(t, store, ids[0])
+	require.Equal(t, models.DeliveryDelivered, got.Status)
+	require.Equal(t, 1, got.Attempts)
+	got = stateOf(t, store, ids[1])
+	require.Equal(t, models.DeliveryPending, got.Status)
+	require.Equal(t, 1, got.Attempts, "a retry counts its attempt")
+	require.Equal(t, rowState{Status: models.DeliveryPending, Xmin: before.Xmin}, stateOf(t, store, ids[2]),
+		"a released row is not written at all")
+}
+
+// A worker that dies mid-request leaves its batch pending at the head of
+// the line; the next claim takes it first and counts the dead request, so
+// a batch that kills its workers still runs out of attempts.
+func TestClaimAfterADeadWorkerCountsItsAttempt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 2)
+	ids := enqueue(t, store, panel, w, 3)
+	dead, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, dead.Rows, 2)
+	store.Clock.Advance(time.Second) // its lease runs out, never released
+
+	next, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []uuid.UUID{ids[0], ids[1]}, []uuid.UUID{next.Rows[0].ID, next.Rows[1].ID}, "the dead batch goes first")
+	require.Equal(t, 2, next.Rows[0].Attempts)
+	require.Equal(t, 1, stateOf(t, store, ids[0]).Attempts, "the dead request is counted")
+
+	attempt := &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "msg_1", ItemCount: 2,
+		RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}
+	last, err := store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: next.Lease,
+		Attempt: attempt, Delivered: ids[:2]}, 2, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, last.Rows, 1)
+	require.Equal(t, ids[2], last.Rows[0].ID)
+	require.Equal(t, 1, last.Rows[0].Attempts, "a renewed lease is not a dead one")
+	require.Equal(t, rowState{Status: models.DeliveryDelivered, Attempts: 2}, withoutXmin(stateOf(t, store, ids[0])))
+}
+
+func withoutXmin(st rowState) rowState { st.Xmin = ""; return st }
+
+// A person deactivates the webhook while its batch is in flight: the rows
+// are held with the others, and the request's outcome still counts.
+func TestCompleteAfterDeactivation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 10)
+	ids := enqueue(t, store, panel, w, 3)
+	c, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, c.Rows, 3)
+	_, err = store.DeactivateWebhook(ctx, panel.ID, w.ID)
+	require.NoError(t, err)
+
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease,
+		Delivered: ids[:1], Failed: ids[1:2], Retry: ids[2:], RetryAt: time.Now().Add(time.Hour)}))
+	require.Equal(t, models.DeliveryDelivered, stateOf(t, store, ids[0]).Status)
+	require.Equal(t, models.DeliveryFailed, stateOf(t, store, ids[1]).Status)
+	require.Equal(t, models.DeliveryHeld, stateOf(t, store, ids[2]).Status, "a retry waits until the webhook is back")
 }

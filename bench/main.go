@@ -60,6 +60,9 @@ type result struct {
 	// and deleted (pg_stat_user_tables) per delivered event over the same
 	// span: unlike CPU time, the machine's other load does not move it.
 	RowWritesPerEvent float64 `json:"pg_row_writes_per_event"`
+	// XactsPerEvent is the transactions Herald's database ran per
+	// delivered event (pg_stat_database): its round trips, mostly.
+	XactsPerEvent float64 `json:"pg_xacts_per_event"`
 	// RSSGrowthMiB is resident memory at the end of the load minus at a
 	// quarter of it: memory that grows with events delivered shows here.
 	RSSGrowthMiB float64 `json:"herald_rss_growth_mib"`
@@ -361,9 +364,12 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		}
 		writes := rig.WritesSince(writesBefore, writesAfter)
 		var total int64
-		for _, w := range writes {
-			total += w.Total()
+		for name, w := range writes {
+			if name != rig.Transactions {
+				total += w.Total()
+			}
 		}
+		res.XactsPerEvent = round(float64(writes[rig.Transactions].Inserted) / float64(res.Delivered))
 		res.RowWritesPerEvent = round(float64(total) / float64(res.Delivered))
 		fmt.Fprintf(os.Stderr, "bench: %s row writes per event: %s\n", sc.name, rig.FormatWrites(writes, res.Delivered))
 	}

@@ -19,6 +19,11 @@ type TableWrites struct {
 // deletes.
 func (w TableWrites) Total() int64 { return w.Inserted + w.Updated + w.Deleted }
 
+// Transactions is the key under which RowWrites reports the database's
+// transactions (committed or rolled back) as Inserted: most of Herald's
+// statements are transactions of their own, so this counts round trips.
+const Transactions = "(transactions)"
+
 // RowWrites reads the row-write counters of every table of the database at
 // dbURL. The counters lag a backend's commits by up to a second (a backend
 // reports them when it goes idle), so read them after a pause.
@@ -34,6 +39,12 @@ func RowWrites(ctx context.Context, dbURL string) (map[string]TableWrites, error
 	}
 	defer func() { _ = rows.Close() }() // rows.Err reports what matters
 	out := map[string]TableWrites{}
+	var xacts int64
+	if err := db.QueryRowContext(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).
+		Scan(&xacts); err != nil {
+		return nil, fmt.Errorf("rig: read pg_stat_database: %w", err)
+	}
+	out[Transactions] = TableWrites{Inserted: xacts}
 	for rows.Next() {
 		var name string
 		var w TableWrites
@@ -71,6 +82,10 @@ func FormatWrites(w map[string]TableWrites, events int64) string {
 	parts := make([]string, 0, len(names))
 	for _, name := range names {
 		t := w[name]
+		if name == Transactions {
+			parts = append(parts, fmt.Sprintf("%s %.2f", name, per(t.Inserted)))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s ins %.2f upd %.2f (hot %.2f) del %.2f",
 			name, per(t.Inserted), per(t.Updated), per(t.HOTUpdated), per(t.Deleted)))
 	}

@@ -294,3 +294,55 @@ func TestCompleteAfterDeactivation(t *testing.T) {
 	require.Equal(t, models.DeliveryFailed, stateOf(t, store, ids[1]).Status)
 	require.Equal(t, models.DeliveryHeld, stateOf(t, store, ids[2]).Status, "a retry waits until the webhook is back")
 }
+
+// With nothing more to send, the statement that records the last batch
+// also lets the webhook go: one write of the webhook row, no release
+// round trip; the head of the line is still reported.
+func TestDeliveredAndClaimLetsGoInTheSameStatement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 1)
+	ids := enqueue(t, store, panel, w, 2)
+	c, err := store.ClaimBatch(ctx, w.ID, 1, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	retryAt := time.Now().Add(time.Hour)
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease, Retry: ids[:1], RetryAt: retryAt}))
+	c, err = store.ClaimBatch(ctx, w.ID, 1, c.Lease, time.Minute)
+	require.NoError(t, err)
+	require.True(t, c.NotBefore.After(time.Now()), "the newer row waits behind the retry")
+
+	store.Clock.Advance(2 * time.Hour)
+	c, err = store.ClaimBatch(ctx, w.ID, 1, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, ids[0], c.Rows[0].ID)
+	seq := func() (n int64) {
+		require.NoError(t, store.DBForTest().Raw(`SELECT send_seq FROM webhooks WHERE id = ?`, w.ID).Scan(&n).Error)
+		return n
+	}
+	before := seq()
+	attempt := func(batch string) *models.Attempt {
+		return &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: batch, ItemCount: 1,
+			RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}
+	}
+	c, err = store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease, Attempt: attempt("msg_1"),
+		Delivered: ids[:1]}, 1, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []uuid.UUID{ids[1]}, []uuid.UUID{c.Rows[0].ID}, "the next batch, the lease renewed")
+	require.Equal(t, before+1, seq())
+
+	last, err := store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease, Attempt: attempt("msg_2"),
+		Delivered: ids[1:]}, 1, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, last.Rows)
+	require.False(t, last.Busy)
+	require.True(t, last.NotBefore.IsZero())
+	require.Equal(t, before+2, seq(), "recorded and let go in one write of the webhook row")
+	var free int64
+	require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM webhooks WHERE id = ? AND send_lease_until IS NULL`, w.ID).
+		Scan(&free).Error)
+	require.EqualValues(t, 1, free, "the lease is free")
+	counts, err := store.CountDeliveries(ctx, w.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2}, counts)
+}

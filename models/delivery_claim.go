@@ -116,8 +116,7 @@ WITH old AS (
 	UPDATE deliveries d SET attempts = d.attempts + 1
 	FROM batch b WHERE d.id = b.id AND (SELECT stale FROM w)
 )
-SELECT id, item, attempts + 1 + CASE WHEN (SELECT stale FROM w) THEN 1 ELSE 0 END, created_at, run_id, run_awaits, keep_response,
-       false AS released
+SELECT id, item, attempts + 1 + CASE WHEN (SELECT stale FROM w) THEN 1 ELSE 0 END, created_at, run_id, run_awaits, keep_response
 FROM batch`
 
 // releaseSQL gives the lease back. A claimer turned away as busy left its
@@ -160,9 +159,8 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		// PostgreSQL keeps microseconds; the token must compare equal.
 		c := &Claim{Lease: now.Add(lease).Truncate(time.Microsecond)}
 		rows, err := query(now, c.Lease)
-		var released bool
 		if err == nil {
-			c.Rows, released, err = scanClaimed(rows)
+			c.Rows, err = scanClaimed(rows)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("models: claim batch of webhook %d: %w", webhookID, err)
@@ -170,12 +168,7 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		if len(c.Rows) > 0 {
 			return c, nil
 		}
-		var headAt *time.Time
-		if released { // the statement let the webhook go already
-			headAt, err = s.head(ctx, webhookID)
-		} else {
-			released, headAt, err = s.release(ctx, webhookID, c.Lease)
-		}
+		released, headAt, err := s.release(ctx, webhookID, c.Lease)
 		switch {
 		case err != nil:
 			return nil, err
@@ -195,41 +188,30 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 	}
 }
 
-// scanClaimed reads a claim's rows; released says that the statement let
-// the webhook go itself (a row marked released, not a delivery).
-func scanClaimed(rows *sql.Rows) (out []ClaimedRow, released bool, err error) {
+func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
 	defer rows.Close()
+	var out []ClaimedRow
 	for rows.Next() {
 		var r ClaimedRow
-		var item []byte
-		var created sql.NullTime
-		var marker bool
-		if err := rows.Scan(&r.ID, &item, &r.Attempts, &created, &r.RunID, &r.RunAwaits, &r.KeepResponse, &marker); err != nil {
-			return nil, false, err
+		if err := rows.Scan(&r.ID, &r.Item, &r.Attempts, &r.CreatedAt, &r.RunID, &r.RunAwaits, &r.KeepResponse); err != nil {
+			return nil, err
 		}
-		if marker {
-			released = true
-			continue
-		}
-		r.Item, r.CreatedAt = item, created.Time
 		out = append(out, r)
 	}
 	// RETURNING does not keep the subqueries' order.
 	slices.SortFunc(out, func(a, b ClaimedRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	return out, released, rows.Err()
+	return out, rows.Err()
 }
 
 // deliveredAndClaimSQL is the steady state of a busy webhook in one
 // statement: the batch just accepted is marked delivered with its attempt,
-// and the next batch is claimed with the lease renewed, or, when there is
-// none (or the webhook left service), the lease is let go in the same
-// statement, which then returns one row marked released and no batch. The
-// claim reads the table as it was when the statement began, when the rows
-// just delivered were still pending: it leaves them out by id. Nothing
-// else can have moved this webhook's pending rows meanwhile, as the lease
-// was held. The rows are marked delivered while the claim's lease holds,
-// even if the webhook left service during the request (a person
-// deactivated it, which held them): they were delivered.
+// the webhook's lease is renewed, and the next batch is claimed. The claim
+// reads the table as it was when the statement began, when the rows just
+// delivered were still pending: it leaves them out by id. Nothing else can
+// have moved this webhook's pending rows meanwhile, as the lease was held.
+// The rows are marked delivered while the claim's lease holds, even if the
+// webhook left service during the request (a person deactivated it, which
+// held them): they were delivered.
 const deliveredAndClaimSQL = `
 WITH a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
@@ -242,21 +224,17 @@ WITH a AS (
 	       response = CASE WHEN keep_response THEN $15::text END
 	WHERE id = ANY($10::uuid[]) AND webhook_id = $2 AND status IN ('pending', 'held')
 	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
-), next AS (
-	SELECT id, item, attempts, created_at, run_id, run_awaits, keep_response FROM deliveries
-	WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at <= $9 AND id <> ALL($10::uuid[])
-	  AND (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $2 AND h.status = 'pending'
-	       AND h.id <> ALL($10::uuid[]) ORDER BY h.id LIMIT 1) <= $9
-	ORDER BY id LIMIT $13
 ), w AS (
-	UPDATE webhooks SET send_lease_until = CASE WHEN status = 'active' AND EXISTS (SELECT 1 FROM next) THEN $12::timestamptz END,
-	       send_seq = send_seq + 1, health = COALESCE($14::jsonb, health)
-	WHERE id = $2 AND send_lease_until = $11
-	RETURNING send_lease_until IS NOT NULL AS held
+	UPDATE webhooks SET send_lease_until = $12, send_seq = send_seq + 1, health = COALESCE($14::jsonb, health)
+	WHERE id = $2 AND status = 'active' AND send_lease_until = $11
+	RETURNING id
 )
-SELECT id, item, attempts + 1, created_at, run_id, run_awaits, keep_response, false FROM next WHERE (SELECT held FROM w)
-UNION ALL
-SELECT '00000000-0000-0000-0000-000000000000'::uuid, NULL, 0, NULL, NULL, false, false, true WHERE NOT (SELECT held FROM w)`
+SELECT id, item, attempts + 1, created_at, run_id, run_awaits, keep_response FROM deliveries
+WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at <= $9 AND id <> ALL($10::uuid[])
+  AND EXISTS (SELECT 1 FROM w)
+  AND (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $2 AND h.status = 'pending'
+       AND h.id <> ALL($10::uuid[]) ORDER BY h.id LIMIT 1) <= $9
+ORDER BY id LIMIT $13`
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the
@@ -287,19 +265,11 @@ func (s *Store) release(ctx context.Context, webhookID int64, lease time.Time) (
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil, nil
 	}
-	headAt, err = s.head(ctx, webhookID)
-	return true, headAt, err
-}
-
-// head says when the webhook's oldest pending row is due (nil: none), in
-// a statement of its own, run after the lease was let go (see releaseSQL).
-func (s *Store) head(ctx context.Context, webhookID int64) (*time.Time, error) {
-	var headAt *time.Time
-	err := s.sql.QueryRowContext(ctx, headSQL, webhookID).Scan(&headAt)
+	err = s.sql.QueryRowContext(ctx, headSQL, webhookID).Scan(&headAt)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("models: pending head of webhook %d: %w", webhookID, err)
+		return true, nil, fmt.Errorf("models: pending head of webhook %d: %w", webhookID, err)
 	}
-	return headAt, nil
+	return true, headAt, nil
 }
 
 // ReleaseWebhook gives a webhook's send lease back, for a worker that

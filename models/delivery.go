@@ -80,11 +80,13 @@ type Delivery struct {
 	KeepResponse bool
 	Response     *string
 	// JourneyNode is the webhook node of the journey that made it.
-	JourneyNode    string
-	Item           json.RawMessage `gorm:"type:json"`
-	Status         DeliveryStatus
-	Attempts       int
-	NextAttemptAt  time.Time
+	JourneyNode   string
+	Item          json.RawMessage `gorm:"type:json"`
+	Status        DeliveryStatus
+	Attempts      int
+	NextAttemptAt time.Time
+	// LeaseUntil is always NULL since migration 00028: the claim is the
+	// webhook's send lease now (issue 15).
 	LeaseUntil     *time.Time
 	LastError      string
 	LastStatusCode int

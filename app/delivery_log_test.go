@@ -323,3 +323,39 @@ func TestDeliveryLogDrawerAndIsolation(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, records, 1, "the header alone")
 }
+
+// Issue 15: a delivery whose request is out stays pending until its
+// answer is written. The log lists it under pending, offers no "sending"
+// (it would always be empty), and says so when a link still asks for it.
+func TestDeliveryLogInFlightIsPending(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{HTTPTimeout: 10 * time.Second})
+	env.User(uiEmail, uiPassword)
+	recv := apptest.NewReceiver(t)
+	started := make(chan struct{}, 1)
+	recv.Answer = func(n int, r *apptest.Request) apptest.Answer {
+		if !r.Test && n == 1 {
+			started <- struct{}{}
+			return apptest.Answer{Status: 200, Delay: 5 * time.Second} // in flight until the test ends
+		}
+		return apptest.Answer{Status: 200}
+	}
+	hook := env.ActiveWebhook("Slow", recv.URL, map[string]any{"batch_wait_ms": 0})
+	ids := env.Deliver(hook, items(1, "in-flight")...)
+	<-started
+
+	ui := env.SignIn(uiEmail, uiPassword)
+	res := ui.Get(logPath(hook, url.Values{"status": {"pending"}}))
+	require.Equal(t, http.StatusOK, res.Status)
+	require.Equal(t, ids, logRows(res.Body), "the delivery in flight is pending")
+	require.Contains(t, res.Body, `<option value="pending" selected>`)
+	require.NotContains(t, res.Body, `<option value="sending"`)
+
+	const why = "A delivery on its way is pending until its answer: pick pending."
+	res = ui.Get(logPath(hook, url.Values{"status": {"sending"}}))
+	require.Equal(t, http.StatusOK, res.Status)
+	require.Contains(t, res.Body, why)
+	res = ui.Get("/webhooks/" + strconv.FormatInt(hook, 10) + "/deliveries.csv?status=sending")
+	require.Equal(t, http.StatusBadRequest, res.Status)
+	require.Contains(t, res.Body, strings.TrimSuffix(why, "."))
+}

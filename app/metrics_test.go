@@ -70,6 +70,7 @@ func TestMetrics(t *testing.T) {
 		metric(body, `herald_attempt_duration_seconds_count{outcome="delivered"}`))
 	require.Equal(t, 2.0, metric(body, `herald_deliveries{status="held"}`))
 	require.Equal(t, 0.0, metric(body, `herald_deliveries{status="pending"}`))
+	require.Equal(t, 0.0, metric(body, `herald_deliveries{status="sending"}`), "kept for dashboards, never stored (issue 15)")
 	require.Equal(t, 1.0, metric(body, `herald_webhooks{health="healthy",status="inactive"}`))
 	require.Equal(t, 0.0, metric(body, `herald_events_unprocessed`))
 	require.GreaterOrEqual(t, metric(body, `herald_queue_depth{queue="`+env.Namespace+`:deliver",state="pending"}`), 0.0)

@@ -56,6 +56,13 @@ type result struct {
 	// the outbox drained: Herald's process, and the machine's PostgreSQL.
 	HeraldCPUPer1k   float64 `json:"herald_cpu_s_per_1k"`
 	PostgresCPUPer1k float64 `json:"postgres_cpu_s_per_1k"`
+	// RowWritesPerEvent is the rows Herald's database inserted, updated
+	// and deleted (pg_stat_user_tables) per delivered event over the same
+	// span: unlike CPU time, the machine's other load does not move it.
+	RowWritesPerEvent float64 `json:"pg_row_writes_per_event"`
+	// XactsPerEvent is the transactions Herald's database ran per
+	// delivered event (pg_stat_database): its round trips, mostly.
+	XactsPerEvent float64 `json:"pg_xacts_per_event"`
 	// RSSGrowthMiB is resident memory at the end of the load minus at a
 	// quarter of it: memory that grows with events delivered shows here.
 	RSSGrowthMiB float64 `json:"herald_rss_growth_mib"`
@@ -110,11 +117,13 @@ const (
 	baseFor   = 5 * time.Second        // how long each baseline runs, at most
 	slowEvent = "Bench Event for slow" // the slow endpoint's journey's event
 	hangFor   = 2 * time.Minute        // beyond Herald's HTTP timeout (30 s): a hanging endpoint
+	statsLag  = 3 * time.Second        // the last completions commit after the receiver has their items; counters follow within a second
 )
 
 // config is the bench's environment.
 type config struct {
 	bin, adminURL, redisURL string
+	db                      string // the database each scenario recreates
 	dur                     time.Duration
 }
 
@@ -127,7 +136,8 @@ func main() {
 	}
 	cfg := config{bin: rig.EnvOr("HERALD_BIN", "bin/herald"),
 		adminURL: rig.EnvOr("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
-		redisURL: rig.EnvOr("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"), dur: time.Duration(seconds) * time.Second}
+		redisURL: rig.EnvOr("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"), db: rig.EnvOr("BENCH_DB", "herald_bench"),
+		dur: time.Duration(seconds) * time.Second}
 	want := map[string]bool{}
 	for _, s := range strings.Split(os.Getenv("BENCH_SCENARIOS"), ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -244,7 +254,7 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		return res, err
 	}
 	defer slow.Close()
-	d, herald, _, stop, err := startHerald(ctx, cfg, strings.ReplaceAll(sc.name, "-", "_"), sc.env)
+	d, herald, dbURL, stop, err := startHerald(ctx, cfg, strings.ReplaceAll(sc.name, "-", "_"), sc.env)
 	if err != nil {
 		return res, err
 	}
@@ -287,6 +297,10 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		res.NoisyWebhooks = sc.noisy
 	}
 
+	writesBefore, err := rig.RowWrites(ctx, dbURL)
+	if err != nil {
+		return res, err
+	}
 	mem := watchRSS(herald)
 	heraldCPU, pgCPU := herald.CPUSeconds(), rig.PostgresCPUSeconds()
 	start := time.Now()
@@ -343,17 +357,32 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		per1k := 1000 / float64(res.Delivered)
 		res.HeraldCPUPer1k = round((herald.CPUSeconds() - heraldCPU) * per1k)
 		res.PostgresCPUPer1k = round((rig.PostgresCPUSeconds() - pgCPU) * per1k)
+		time.Sleep(statsLag) // the backends report their counters when idle
+		writesAfter, err := rig.RowWrites(ctx, dbURL)
+		if err != nil {
+			return res, err
+		}
+		writes := rig.WritesSince(writesBefore, writesAfter)
+		var total int64
+		for name, w := range writes {
+			if name != rig.Transactions {
+				total += w.Total()
+			}
+		}
+		res.XactsPerEvent = round(float64(writes[rig.Transactions].Inserted) / float64(res.Delivered))
+		res.RowWritesPerEvent = round(float64(total) / float64(res.Delivered))
+		fmt.Fprintf(os.Stderr, "bench: %s row writes per event: %s\n", sc.name, rig.FormatWrites(writes, res.Delivered))
 	}
 	res.PeakRSSMiB = round(herald.PeakRSS())
 	res.RSSGrowthMiB = round(growth)
 	return res, nil
 }
 
-// startHerald runs `herald all` on a fresh database herald_bench, in the
+// startHerald runs `herald all` on a fresh database cfg.db, in the
 // Redis namespace bench_<name>, with env added to its environment, and waits
 // until it answers. stop ends it; dbURL is its database.
 func startHerald(ctx context.Context, cfg config, name string, env []string) (d *rig.Deployment, herald *rig.Proc, dbURL string, stop func(), err error) {
-	dbURL, err = rig.RecreateDB(ctx, cfg.adminURL, "herald_bench")
+	dbURL, err = rig.RecreateDB(ctx, cfg.adminURL, cfg.db)
 	if err != nil {
 		return nil, nil, "", nil, err
 	}

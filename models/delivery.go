@@ -18,21 +18,19 @@ import (
 //
 //   - pending: waits in the outbox, due at next_attempt_at. Moved in by
 //     EnqueueDeliveries, for an active webhook; by the completion
-//     (CompleteBatch), for a batch to retry (due at RetryAt) or one
-//     released unsent (due now, the attempt not counted); by
+//     (CompleteBatch), for a batch to retry (due at RetryAt); by
 //     ActivateWebhook, releasing the held rows (due now, attempts counted
 //     afresh); by ReplayDeliveries, for an active webhook (attempts counted
-//     afresh). Moved out by the claim (ClaimBatch, DeliveredAndClaim) to
-//     sending, oldest first and only once the oldest is due; by
-//     DeactivateWebhook and DisableWebhook to held.
-//   - sending: claimed by the worker holding the webhook's send lease;
-//     lease_until is the claim's token. Moved in by the claim, which counts
-//     the attempt. Moved out by the completion (CompleteBatch, or
-//     DeliveredAndClaim for a batch accepted whole) to delivered, pending
-//     or failed, only while the row still carries the claim's token; by
-//     DisableWebhook to held. A row whose lease ran out (its worker died)
-//     stays sending until the next claim takes it over, before anything
-//     newer, with a new token.
+//     afresh). A claim (ClaimBatch, DeliveredAndClaim) does not move it: the
+//     webhook's send lease says which rows are in flight, the oldest due
+//     pending ones, and only the lease's holder completes them, to
+//     delivered, pending (a retry) or failed (CompleteBatch, or
+//     DeliveredAndClaim for a batch accepted whole). A batch claimed but
+//     not sent (released), or whose worker died, simply stays pending, at
+//     the head of the line. Moved out by DeactivateWebhook and
+//     DisableWebhook to held.
+//   - sending: no longer written (the claim writes no row, see claimSQL);
+//     kept as a value so that listings that filter on it still parse.
 //   - delivered: answered with a 2xx. Moved in by the completion. Moved out
 //     by ReplayDeliveries (named rows) to pending or held; deleted by the
 //     retention (PruneHistory) once older than the retention period.
@@ -42,22 +40,22 @@ import (
 //     retention keeps it: someone still has to decide about it.
 //   - held: waits, in order, while its webhook is out of service (inactive,
 //     disabled or untested). Moved in by EnqueueDeliveries and
-//     ReplayDeliveries for a webhook not active; by DeactivateWebhook
-//     (pending rows); by DisableWebhook (pending and sending rows, the
-//     batch that disabled the webhook among them). Moved out by
+//     ReplayDeliveries for a webhook not active; by DeactivateWebhook and
+//     DisableWebhook (pending rows, a batch in flight among them). Moved out by
 //     ActivateWebhook (a person, or the automatic probe) to pending. The
 //     retention keeps it.
 //
-// A row sending when a person deactivates its webhook is completed as
-// usual; a retry of it then waits as pending, unclaimed (the claim takes
-// only an active webhook's rows), until the webhook is active again.
+// A row in flight when a person deactivates its webhook is held with the
+// others and then completed as usual: delivered or failed, or, for a
+// retry, left held until the webhook is active again.
 type DeliveryStatus string
 
 // Delivery statuses.
 const (
 	// DeliveryPending waits in the outbox for a flush.
 	DeliveryPending DeliveryStatus = "pending"
-	// DeliverySending is claimed by a worker, which holds it until lease_until.
+	// DeliverySending is no longer stored: a batch in flight stays pending
+	// under its webhook's send lease. Listings still accept it as a filter.
 	DeliverySending DeliveryStatus = "sending"
 	// DeliveryDelivered was answered with a 2xx.
 	DeliveryDelivered DeliveryStatus = "delivered"
@@ -86,12 +84,14 @@ type Delivery struct {
 	// ContactID is the contact a journey or subscription delivery is
 	// about; nil for an item posted to the deliveries API. EventName is
 	// the event it carries ("" when the item names none).
-	ContactID      *int64
-	EventName      string
-	Item           json.RawMessage `gorm:"type:json"`
-	Status         DeliveryStatus
-	Attempts       int
-	NextAttemptAt  time.Time
+	ContactID     *int64
+	EventName     string
+	Item          json.RawMessage `gorm:"type:json"`
+	Status        DeliveryStatus
+	Attempts      int
+	NextAttemptAt time.Time
+	// LeaseUntil is always NULL since migration 00028: the claim is the
+	// webhook's send lease now (issue 15).
 	LeaseUntil     *time.Time
 	LastError      string
 	LastStatusCode int

@@ -70,44 +70,56 @@ type ClaimedRow struct {
 }
 
 // claimSQL takes the webhook's send lease and up to batch_size rows, in one
-// statement.
+// statement, without writing the rows: the lease on the webhook row is the
+// claim. While it holds, the batch is the webhook's oldest due pending
+// rows, and only the holder moves them (the completion checks the lease);
+// the rows stay pending until their outcome is known, so a delivery is
+// written twice in all (inserted, then completed), not four times.
 //
 // The lease is taken by an UPDATE of the webhook row. When two claimers
 // meet, the second waits for the first's row lock and PostgreSQL re-checks
 // its condition against the row as the first left it (a live lease), so the
 // second gets nothing: one request per webhook is in flight at a time, and
-// a webhook receives its batches in order. Rows still "sending" when the
-// lease is taken belong to a holder whose lease ran out (it died): they go
-// first, before anything newer. Pending rows are taken only when the
-// oldest pending row is due, so nothing overtakes a batch that waits out a
-// retry backoff. Rows are locked FOR UPDATE SKIP LOCKED.
+// a webhook receives its batches in order. The lease must also be the one
+// this statement's snapshot saw: the rows are read in that snapshot, and a
+// holder that completed rows and let go since would have them sent again.
+// send_seq tells: every statement that takes, renews or releases the lease
+// or completes a batch under it adds one, so a lease that went from free to
+// held and back to free in between does not look unchanged (NULL again).
+// Such a claimer gets nothing and reports Busy; the holder that let go
+// looks again for pending rows after its release (releaseSQL, headSQL), so
+// nothing is left behind.
+//
+// Pending rows are taken only when the oldest pending row is due, so
+// nothing overtakes a batch that waits out a retry backoff. A holder that
+// died mid-request left its batch pending, at the head of the line: the
+// next claim takes it first, as the oldest rows. Its lease ran out
+// without being released (stale), so its request counts as an attempt
+// (dead), which keeps a batch that kills its workers within max_attempts.
 //
 // The lease is a one-time filter of the row scans rather than a join, so
 // each scan walks the pending index in id order and stops after @n rows.
 const claimSQL = `
-WITH w AS (
-	UPDATE webhooks SET send_lease_until = $3
-	WHERE id = $1 AND status = 'active'
+WITH old AS (
+	SELECT send_lease_until AS was, send_seq AS seq FROM webhooks WHERE id = $1
+), w AS (
+	UPDATE webhooks SET send_lease_until = $3, send_seq = send_seq + 1
+	WHERE id = $1 AND status = 'active' AND send_seq = (SELECT seq FROM old)
 	  AND (send_lease_until IS NULL OR send_lease_until <= $2 OR send_lease_until = $4)
-	RETURNING id
-), stale AS (
-	SELECT id FROM deliveries
-	WHERE webhook_id = $1 AND status = 'sending' AND EXISTS (SELECT 1 FROM w)
-	ORDER BY id LIMIT $5
-	FOR UPDATE SKIP LOCKED
-), fresh AS (
-	SELECT id FROM deliveries
+	RETURNING id, (SELECT was FROM old) IS NOT NULL AND (SELECT was FROM old) IS DISTINCT FROM $4 AS stale
+), batch AS (
+	SELECT id, item, attempts, created_at, run_id, run_awaits, keep_response, contact_id FROM deliveries
 	WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2
-	  AND EXISTS (SELECT 1 FROM w) AND NOT EXISTS (SELECT 1 FROM stale)
+	  AND EXISTS (SELECT 1 FROM w)
 	  AND (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending'
 	       ORDER BY h.id LIMIT 1) <= $2
 	ORDER BY id LIMIT $5
-	FOR UPDATE SKIP LOCKED
+), dead AS (
+	UPDATE deliveries d SET attempts = d.attempts + 1
+	FROM batch b WHERE d.id = b.id AND (SELECT stale FROM w)
 )
-UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1, updated_at = $2
-FROM (SELECT id FROM stale UNION ALL SELECT id FROM fresh) c
-WHERE d.id = c.id
-RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response, d.contact_id`
+SELECT id, item, attempts + 1 + CASE WHEN (SELECT stale FROM w) THEN 1 ELSE 0 END, created_at, run_id, run_awaits, keep_response, contact_id
+FROM batch`
 
 // releaseSQL gives the lease back. A claimer turned away as busy left its
 // rows for the holder, so once the lease is free the holder looks for
@@ -115,16 +127,16 @@ RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep
 // taken after the webhook row was locked here, so after every claim that
 // found the lease held. (A RETURNING subquery would use a snapshot from
 // before the lock and could miss a row committed in between.)
-const releaseSQL = `UPDATE webhooks SET send_lease_until = NULL WHERE id = $1 AND send_lease_until = $2`
+const releaseSQL = `UPDATE webhooks SET send_lease_until = NULL, send_seq = send_seq + 1 WHERE id = $1 AND send_lease_until = $2`
 
 // headSQL says when the webhook's oldest pending row is due.
 const headSQL = `SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending'
 ORDER BY h.id LIMIT 1`
 
 // ClaimBatch takes the webhook's next batch: up to batchSize due
-// deliveries, oldest first, marked sending until now+lease. held is the
-// lease of this worker's previous claim in the same run (zero at first),
-// which renews the webhook's lease instead of waiting it out.
+// deliveries, oldest first, this worker's to send until now+lease. held is
+// the lease of this worker's previous claim in the same run (zero at
+// first), which renews the webhook's lease instead of waiting it out.
 //
 // With nothing to send it lets the webhook go and reports why: Busy
 // (another worker holds it), NotBefore (the oldest row waits out a
@@ -188,7 +200,7 @@ func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
 		}
 		out = append(out, r)
 	}
-	// RETURNING does not keep the subqueries' order.
+	// The statements do not promise the batch's order.
 	slices.SortFunc(out, func(a, b ClaimedRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	return out, rows.Err()
 }
@@ -196,9 +208,12 @@ func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
 // deliveredAndClaimSQL is the steady state of a busy webhook in one
 // statement: the batch just accepted is marked delivered with its attempt,
 // the webhook's lease is renewed, and the next batch is claimed. The claim
-// sees the table as it was when the statement began, which is exact here:
-// the rows it marks delivered were "sending", so they cannot be claimed
-// again, and nothing it writes should be claimed now.
+// reads the table as it was when the statement began, when the rows just
+// delivered were still pending: it leaves them out by id. Nothing else can
+// have moved this webhook's pending rows meanwhile, as the lease was held.
+// The rows are marked delivered while the claim's lease holds, even if the
+// webhook left service during the request (a person deactivated it, which
+// held them): they were delivered.
 const deliveredAndClaimSQL = `
 WITH a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
@@ -206,26 +221,22 @@ WITH a AS (
 	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, '', '', 'delivered', $9, $10::uuid[])
 	RETURNING id
 ), done AS (
-	UPDATE deliveries SET status = 'delivered', delivered_at = $9, last_error = '', last_status_code = $6,
-	       last_attempt_id = (SELECT id FROM a), lease_until = NULL, updated_at = $9,
+	UPDATE deliveries SET status = 'delivered', delivered_at = $9, attempts = attempts + 1, last_error = '',
+	       last_status_code = $6, last_attempt_id = (SELECT id FROM a), updated_at = $9,
 	       response = CASE WHEN keep_response THEN $15::text END
-	WHERE id = ANY($10::uuid[]) AND webhook_id = $2 AND status = 'sending' AND lease_until = $11
+	WHERE id = ANY($10::uuid[]) AND webhook_id = $2 AND status IN ('pending', 'held')
+	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
 ), w AS (
-	UPDATE webhooks SET send_lease_until = $12, health = COALESCE($14::jsonb, health)
+	UPDATE webhooks SET send_lease_until = $12, send_seq = send_seq + 1, health = COALESCE($14::jsonb, health)
 	WHERE id = $2 AND status = 'active' AND send_lease_until = $11
 	RETURNING id
-), fresh AS (
-	SELECT id FROM deliveries
-	WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at <= $9
-	  AND EXISTS (SELECT 1 FROM w)
-	  AND (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $2 AND h.status = 'pending'
-	       ORDER BY h.id LIMIT 1) <= $9
-	ORDER BY id LIMIT $13
-	FOR UPDATE SKIP LOCKED
 )
-UPDATE deliveries d SET status = 'sending', lease_until = $12, attempts = d.attempts + 1, updated_at = $9
-FROM fresh WHERE d.id = fresh.id
-RETURNING d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response, d.contact_id`
+SELECT id, item, attempts + 1, created_at, run_id, run_awaits, keep_response, contact_id FROM deliveries
+WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at <= $9 AND id <> ALL($10::uuid[])
+  AND EXISTS (SELECT 1 FROM w)
+  AND (SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $2 AND h.status = 'pending'
+       AND h.id <> ALL($10::uuid[]) ORDER BY h.id LIMIT 1) <= $9
+ORDER BY id LIMIT $13`
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the
@@ -331,51 +342,57 @@ func keptResponse(c *Completion) *string {
 }
 
 // completeSQL logs the attempt and moves every row of the batch on, in one
-// statement. Each row's new state comes in as parallel arrays. Rows whose
-// claim was voided (the lease ran out and another worker took them) no
-// longer carry the lease and are left to their new owner.
+// statement. Each row's new state comes in as parallel arrays. Only the
+// holder of the claim's lease moves them: a worker whose lease ran out and
+// was taken over leaves them to the new holder. A row a person held during
+// the request (its webhook deactivated) is delivered or failed all the
+// same; a retry of it stays held until the webhook is back.
 const completeSQL = `
 WITH h AS (
-	UPDATE webhooks SET health = $19::jsonb WHERE id = $2 AND send_lease_until = $18 AND $19::jsonb IS NOT NULL
+	UPDATE webhooks SET health = COALESCE($18::jsonb, health), send_seq = send_seq + 1 WHERE id = $2 AND send_lease_until = $17
 ), a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
 	                      response_body, error, error_class, outcome, created_at, delivery_ids)
 	SELECT $1::bigint, $2::bigint, $3::text, $4::int, $5::jsonb, $6::int, $7::int, $8::text, $9::text, $10::text, $11::text, $12::timestamptz,
-	       ARRAY(SELECT s.id FROM unnest($14::uuid[], $17::bool[]) AS s(id, sent) WHERE s.sent)
+	       $14::uuid[]
 	WHERE $13::bool
 	RETURNING id
 )
 UPDATE deliveries d SET
-	status           = v.status,
-	next_attempt_at  = COALESCE(v.next_at, d.next_attempt_at),
-	attempts         = d.attempts - CASE WHEN v.sent THEN 0 ELSE 1 END,
-	last_error       = CASE WHEN v.sent THEN $9 ELSE d.last_error END,
-	last_status_code = CASE WHEN v.sent THEN $6 ELSE d.last_status_code END,
-	last_attempt_id  = CASE WHEN v.sent THEN (SELECT id FROM a) ELSE d.last_attempt_id END,
+	status           = CASE WHEN d.status = 'held' AND v.status = 'pending' THEN 'held' ELSE v.status END,
+	next_attempt_at  = v.next_at,
+	attempts         = d.attempts + 1,
+	last_error       = $9,
+	last_status_code = $6,
+	last_attempt_id  = (SELECT id FROM a),
 	delivered_at     = CASE WHEN v.status = 'delivered' THEN $12 END,
-	response         = CASE WHEN v.status = 'delivered' AND d.keep_response THEN $20::text END,
-	lease_until      = NULL,
+	response         = CASE WHEN v.status = 'delivered' AND d.keep_response THEN $19::text END,
 	updated_at       = $12
-FROM unnest($14::uuid[], $15::text[], $16::timestamptz[], $17::bool[]) AS v(id, status, next_at, sent)
-WHERE d.id = v.id AND d.webhook_id = $2 AND d.status = 'sending' AND d.lease_until = $18
+FROM unnest($14::uuid[], $15::text[], $16::timestamptz[]) AS v(id, status, next_at)
+WHERE d.id = v.id AND d.webhook_id = $2 AND d.status IN ('pending', 'held')
+  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $17)
 RETURNING (SELECT id FROM a)`
 
-// CompleteBatch records a request and moves its rows on.
+// CompleteBatch records a request and moves its rows on. Released rows
+// were never written by the claim and are left as they are: pending, due,
+// their attempt not counted.
 func (s *Store) CompleteBatch(ctx context.Context, c *Completion) error {
 	now := s.Now()
-	n := len(c.Delivered) + len(c.Retry) + len(c.Failed) + len(c.Released)
+	n := len(c.Delivered) + len(c.Retry) + len(c.Failed)
 	ids, statuses := make([]string, 0, n), make([]string, 0, n)
-	next, sent := make([]*time.Time, 0, n), make([]bool, 0, n)
-	add := func(rows []uuid.UUID, status DeliveryStatus, at *time.Time, wasSent bool) {
+	next := make([]*time.Time, 0, n)
+	add := func(rows []uuid.UUID, status DeliveryStatus, at *time.Time) {
 		for _, id := range rows {
 			ids, statuses = append(ids, id.String()), append(statuses, string(status))
-			next, sent = append(next, at), append(sent, wasSent)
+			next = append(next, at)
 		}
 	}
-	add(c.Delivered, DeliveryDelivered, nil, true)
-	add(c.Retry, DeliveryPending, &c.RetryAt, true)
-	add(c.Failed, DeliveryFailed, nil, true)
-	add(c.Released, DeliveryPending, &now, false)
+	add(c.Delivered, DeliveryDelivered, &now)
+	add(c.Retry, DeliveryPending, &c.RetryAt)
+	add(c.Failed, DeliveryFailed, &now)
+	if n == 0 && c.Attempt == nil && c.Health == nil {
+		return nil // only released rows: nothing to write
+	}
 
 	a := c.Attempt
 	if a == nil {
@@ -384,7 +401,7 @@ func (s *Store) CompleteBatch(ctx context.Context, c *Completion) error {
 	rows, err := s.sql.QueryContext(ctx, completeSQL,
 		a.PanelID, c.WebhookID, a.BatchID, a.ItemCount, string(a.RequestHeaders), a.StatusCode, a.LatencyMS,
 		CleanText([]byte(a.ResponseBody)), CleanText([]byte(a.Error)), a.ErrorClass, a.Outcome, now, c.Attempt != nil,
-		ids, statuses, next, sent, c.Lease, nullJSON(c.Health), keptResponse(c))
+		ids, statuses, next, c.Lease, nullJSON(c.Health), keptResponse(c))
 	if err != nil {
 		return fmt.Errorf("models: complete batch of webhook %d: %w", c.WebhookID, err)
 	}
@@ -422,7 +439,7 @@ func (s *Store) DisableWebhook(ctx context.Context, webhookID int64, lease time.
 	var held int64
 	err := s.InTx(ctx, func(q Querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_at = $2, health = $3::jsonb,
-			send_lease_until = NULL, updated_at = $2 WHERE id = $1 AND status = 'active' AND send_lease_until = $4`,
+			send_lease_until = NULL, send_seq = send_seq + 1, updated_at = $2 WHERE id = $1 AND status = 'active' AND send_lease_until = $4`,
 			webhookID, now, string(health), lease)
 		if err != nil {
 			return err
@@ -430,8 +447,8 @@ func (s *Store) DisableWebhook(ctx context.Context, webhookID int64, lease time.
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // no longer ours, or no longer active
 		}
-		if _, err := q.ExecContext(ctx, `UPDATE deliveries SET status = 'held', lease_until = NULL, updated_at = $2
-			WHERE webhook_id = $1 AND status IN ('pending', 'sending')`, webhookID, now); err != nil {
+		if _, err := q.ExecContext(ctx, `UPDATE deliveries SET status = 'held', updated_at = $2
+			WHERE webhook_id = $1 AND status = 'pending'`, webhookID, now); err != nil {
 			return err
 		}
 		return q.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'held'`, webhookID).Scan(&held)

@@ -3,6 +3,8 @@ package models_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,7 +155,7 @@ func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
 	require.True(t, late.Busy, "the late worker neither records nor claims")
 	counts, err := store.CountDeliveries(ctx, w.ID)
 	require.NoError(t, err)
-	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2, models.DeliverySending: 2}, counts)
+	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2, models.DeliveryPending: 2}, counts, "the taken-over batch stays pending with its new holder")
 }
 
 // The hand-over between a holder and the claimers it turns away: each
@@ -195,4 +197,199 @@ func TestBusyClaimersLeaveNothingBehind(t *testing.T) {
 	counts, err := store.CountDeliveries(ctx, w.ID)
 	require.NoError(t, err)
 	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 400}, counts)
+}
+
+// rowState is a delivery's status, stored attempts and row version (xmin
+// changes with every write of the row).
+type rowState struct {
+	Status   models.DeliveryStatus
+	Attempts int
+	Xmin     string
+}
+
+func stateOf(t *testing.T, store *models.Store, id uuid.UUID) rowState {
+	t.Helper()
+	var st rowState
+	require.NoError(t, store.DBForTest().Raw(`SELECT status, attempts, xmin::text AS xmin FROM deliveries WHERE id = ?`, id).
+		Scan(&st).Error)
+	return st
+}
+
+// Issue 15: the lease on the webhook is the claim; its rows are written
+// once, by their outcome, not by the claim too.
+func TestClaimWritesNoDeliveryRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 10)
+	ids := enqueue(t, store, panel, w, 3)
+	before := stateOf(t, store, ids[0])
+
+	c, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, c.Rows, 3)
+	require.Equal(t, 1, c.Rows[0].Attempts, "the request about to be made counts")
+	require.Equal(t, before, stateOf(t, store, ids[0]), "the claim left the row as it was")
+
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease,
+		Delivered: ids[:1], Retry: ids[1:2], RetryAt: time.Now().Add(time.Hour), Released: ids[2:]}))
+	got := stateOf(t, store, ids[0])
+	require.Equal(t, models.DeliveryDelivered, got.Status)
+	require.Equal(t, 1, got.Attempts)
+	got = stateOf(t, store, ids[1])
+	require.Equal(t, models.DeliveryPending, got.Status)
+	require.Equal(t, 1, got.Attempts, "a retry counts its attempt")
+	require.Equal(t, rowState{Status: models.DeliveryPending, Xmin: before.Xmin}, stateOf(t, store, ids[2]),
+		"a released row is not written at all")
+}
+
+// A worker that dies mid-request leaves its batch pending at the head of
+// the line; the next claim takes it first and counts the dead request, so
+// a batch that kills its workers still runs out of attempts.
+func TestClaimAfterADeadWorkerCountsItsAttempt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 2)
+	ids := enqueue(t, store, panel, w, 3)
+	dead, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, dead.Rows, 2)
+	store.Clock.Advance(time.Second) // its lease runs out, never released
+
+	next, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []uuid.UUID{ids[0], ids[1]}, []uuid.UUID{next.Rows[0].ID, next.Rows[1].ID}, "the dead batch goes first")
+	require.Equal(t, 2, next.Rows[0].Attempts)
+	require.Equal(t, 1, stateOf(t, store, ids[0]).Attempts, "the dead request is counted")
+
+	attempt := &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "msg_1", ItemCount: 2,
+		RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}
+	last, err := store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: next.Lease,
+		Attempt: attempt, Delivered: ids[:2]}, 2, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, last.Rows, 1)
+	require.Equal(t, ids[2], last.Rows[0].ID)
+	require.Equal(t, 1, last.Rows[0].Attempts, "a renewed lease is not a dead one")
+	require.Equal(t, rowState{Status: models.DeliveryDelivered, Attempts: 2}, withoutXmin(stateOf(t, store, ids[0])))
+}
+
+func withoutXmin(st rowState) rowState { st.Xmin = ""; return st }
+
+// A person deactivates the webhook while its batch is in flight: the rows
+// are held with the others, and the request's outcome still counts.
+func TestCompleteAfterDeactivation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 10)
+	ids := enqueue(t, store, panel, w, 3)
+	c, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, c.Rows, 3)
+	_, err = store.DeactivateWebhook(ctx, panel.ID, w.ID)
+	require.NoError(t, err)
+
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: c.Lease,
+		Delivered: ids[:1], Failed: ids[1:2], Retry: ids[2:], RetryAt: time.Now().Add(time.Hour)}))
+	require.Equal(t, models.DeliveryDelivered, stateOf(t, store, ids[0]).Status)
+	require.Equal(t, models.DeliveryFailed, stateOf(t, store, ids[1]).Status)
+	require.Equal(t, models.DeliveryHeld, stateOf(t, store, ids[2]).Status, "a retry waits until the webhook is back")
+}
+
+// carried lists, per attempt of the webhook (oldest first), the deliveries
+// it records as carried.
+func carried(t *testing.T, store *models.Store, webhookID int64) [][]string {
+	t.Helper()
+	var lists []string
+	require.NoError(t, store.DBForTest().Raw(`SELECT array_to_string(ARRAY(SELECT u::text FROM unnest(delivery_ids) u ORDER BY u), ',')
+		FROM attempts WHERE webhook_id = ? ORDER BY id`, webhookID).Scan(&lists).Error)
+	out := make([][]string, len(lists))
+	for i, l := range lists {
+		out[i] = strings.Split(l, ",")
+	}
+	return out
+}
+
+// idStrings are ids as text, sorted as PostgreSQL sorts uuids.
+func idStrings(ids ...uuid.UUID) []string {
+	out := pluck(ids, uuid.UUID.String)
+	slices.Sort(out)
+	return out
+}
+
+// pluck is f of each of in.
+func pluck[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// Issue 15 with the delivery log (issue 14) and contact templates (issue
+// 12): a claim that writes no row still returns each row's contact, and
+// every attempt records exactly the rows its request carried: not a row
+// released unsent, whichever statement completes it.
+func TestClaimsReturnContactsAndAttemptsRecordWhatTheyCarried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 3)
+	contacts := []*int64{ptr(int64(41)), nil, ptr(int64(43)), ptr(int64(44)), nil}
+	rows := make([]models.Delivery, len(contacts))
+	ids := make([]uuid.UUID, len(contacts))
+	for i := range rows {
+		ids[i] = models.NewID(time.Now())
+		rows[i] = models.Delivery{ID: ids[i], PanelID: panel.ID, WebhookID: w.ID, ContactID: contacts[i], Item: json.RawMessage(`{"n":1}`)}
+	}
+	require.NoError(t, store.EnqueueDeliveries(ctx, rows))
+	idsOf := func(rows []models.ClaimedRow) []uuid.UUID {
+		return pluck(rows, func(r models.ClaimedRow) uuid.UUID { return r.ID })
+	}
+	contactsOf := func(rows []models.ClaimedRow) []*int64 {
+		return pluck(rows, func(r models.ClaimedRow) *int64 { return r.ContactID })
+	}
+	attempt := func(outcome string, n int) *models.Attempt {
+		return &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "msg_" + outcome, ItemCount: n,
+			RequestHeaders: json.RawMessage(`{}`), StatusCode: 500, Outcome: outcome}
+	}
+
+	first, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, ids[:3], idsOf(first.Rows))
+	require.Equal(t, contacts[:3], contactsOf(first.Rows), "ClaimBatch returns each row's contact")
+	// The request carried the first two; the third did not fit and was released.
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: first.Lease,
+		Attempt: attempt(models.OutcomeFailed, 2), Delivered: ids[:1], Failed: ids[1:2], Released: ids[2:3]}))
+
+	second, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, first.Lease, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, ids[2:], idsOf(second.Rows))
+	require.Equal(t, contacts[2:], contactsOf(second.Rows))
+	require.Equal(t, 1, second.Rows[0].Attempts, "the released row's first request is this one")
+	// The receiver took two; the third is retried, due again at once.
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: second.Lease,
+		Attempt: attempt(models.OutcomeRetry, 3), Delivered: ids[2:4], Retry: ids[4:], RetryAt: store.Now()}))
+
+	store.Clock.Advance(time.Second)
+	third, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, second.Lease, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, third.Rows, 1)
+	require.Equal(t, contacts[4:], contactsOf(third.Rows))
+	a := attempt(models.OutcomeDelivered, 1)
+	a.StatusCode = 200
+	last, err := store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: third.Lease,
+		Attempt: a, Delivered: ids[4:]}, w.BatchSize, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, last.Rows)
+
+	require.Equal(t, [][]string{idStrings(ids[:2]...), idStrings(ids[2:]...), idStrings(ids[4:]...)},
+		carried(t, store, w.ID), "each attempt records the rows its request carried")
+	d, err := store.WebhookDelivery(ctx, panel.ID, w.ID, ids[2])
+	require.NoError(t, err)
+	timeline, err := store.DeliveryTimeline(ctx, d)
+	require.NoError(t, err)
+	require.Len(t, timeline, 1, "the request that left the released row out is not on its timeline")
+	require.Equal(t, models.OutcomeRetry, timeline[0].Outcome)
 }

@@ -85,7 +85,10 @@ type Gauges struct {
 // Gauges reads them. Every count uses a partial index or a small table.
 func (s *Store) Gauges(ctx context.Context) (*Gauges, error) {
 	g := &Gauges{Deliveries: map[string]int64{}, Webhooks: map[[2]string]int64{}}
-	for _, st := range []string{"pending", "sending", "failed", "held"} {
+	// No row is stored as sending since migration 00028 (issue 15): its
+	// gauge stays for dashboards and reads 0 without a scan of the table.
+	g.Deliveries[string(DeliverySending)] = 0
+	for _, st := range []string{"pending", "failed", "held"} {
 		var n int64
 		if err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE status = $1`, st).Scan(&n); err != nil {
 			return nil, fmt.Errorf("models: gauges: %w", err)

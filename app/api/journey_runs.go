@@ -22,8 +22,8 @@ type runJSON struct {
 	WaitUntil *time.Time       `json:"wait_until,omitempty"`
 	// AwaitsDelivery is the delivery a run waiting at a webhook node waits for.
 	AwaitsDelivery string `json:"awaits_delivery,omitempty"`
-	// AwaitsDeliveryStatus is that delivery's status: pending or sending
-	// on its way, held while its webhook is out of service (the run waits
+	// AwaitsDeliveryStatus is that delivery's status: pending on its
+	// way (in flight too, since issue 15), held while its webhook is out of service (the run waits
 	// until the webhook is back, with no time limit).
 	AwaitsDeliveryStatus models.DeliveryStatus `json:"awaits_delivery_status,omitempty"`
 	State                json.RawMessage       `json:"state"`

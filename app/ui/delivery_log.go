@@ -43,8 +43,12 @@ func (s *Handlers) deliveryQuery(c *gin.Context, limit int) (logFilter, models.D
 	fl, since, until := readLogFilter(c)
 	f := models.DeliveryFilter{Since: since, Until: until, Limit: limit}
 	switch st := models.DeliveryStatus(fl.Status); st {
-	case "", models.DeliveryPending, models.DeliverySending, models.DeliveryDelivered, models.DeliveryFailed, models.DeliveryHeld:
+	case "", models.DeliveryPending, models.DeliveryDelivered, models.DeliveryFailed, models.DeliveryHeld:
 		f.Status = st
+	case models.DeliverySending:
+		// No row is stored as sending since issue 15: listing it would
+		// always be empty, as if nothing were on its way.
+		fl.Errors["status"] = "A delivery on its way is pending until its answer: pick pending."
 	default:
 		fl.Errors["status"] = "Pick a status from the list."
 	}

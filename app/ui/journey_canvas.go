@@ -35,7 +35,7 @@ type canvasNode struct {
 	// Label names the step as the builder's drop-downs do; Head is it
 	// clipped to the box. The id stays in element ids and links only.
 	ID, Label, Head, Summary, Type string
-	X, Y                    int
+	X, Y                           int
 	// TextX, HeadY and SummaryY place the step's texts.
 	TextX, HeadY, SummaryY int
 	// Href opens the step's side form.

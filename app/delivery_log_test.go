@@ -3,8 +3,10 @@ package app_test
 import (
 	"encoding/csv"
 	"fmt"
+	stdhtml "html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,6 +40,26 @@ func logRows(page string) []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// drawerOf is the delivery drawer of a log page.
+func drawerOf(t *testing.T, page string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(page, `<aside class="drawer"`)
+	require.True(t, ok, "the page has a drawer")
+	drawer, _, ok := strings.Cut(rest, "</aside>")
+	require.True(t, ok)
+	return drawer
+}
+
+// linkOf is the address of the first link in html with attribute attr.
+func linkOf(t *testing.T, html, attr string) *url.URL {
+	t.Helper()
+	m := regexp.MustCompile(`href="([^"]*)"[^>]*\b` + regexp.QuoteMeta(attr) + `\b`).FindStringSubmatch(html)
+	require.NotNil(t, m, "a link marked %s", attr)
+	u, err := url.Parse(stdhtml.UnescapeString(m[1]))
+	require.NoError(t, err)
+	return u
 }
 
 // otherPanelDelivery writes a delivery of a webhook of another panel
@@ -284,17 +306,58 @@ func TestDeliveryLogDrawerAndIsolation(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond)
 
 	ui := env.SignIn(uiEmail, uiPassword)
-	drawer := "/webhooks/" + strconv.FormatInt(hook, 10) + "/deliveries/" + ids[0]
-	res := ui.Get(drawer)
-	require.Equal(t, http.StatusOK, res.Status, res.Body)
-	require.Equal(t, 1, strings.Count(res.Body, "data-attempt>"), "one attempt on the timeline")
-	require.Contains(t, res.Body, "HTTP 503")
-	require.Contains(t, res.Body, "(the first 1,000 characters)")
-	require.Contains(t, res.Body, "order_paid")
-	require.Contains(t, res.Body, "X-Api-Key")
-	require.NotContains(t, res.Body, "key-secret-123", "request headers are redacted")
-	require.Contains(t, res.Body, `data-next>Next attempt`)
-	require.Contains(t, res.Body, "(attempt 2 of 9)")
+	// The delivery's page and the log's drawer show the same timeline.
+	filtered := url.Values{"status": {"pending"}, "q": {ids[0]}, "since": {"2020-01-01T00:00"},
+		"cursor": {models.DeliveryID(models.NewID(time.Now().Add(time.Hour)))}}
+	withDrawer := url.Values{"delivery": {ids[0]}}
+	for k, v := range filtered {
+		withDrawer[k] = v
+	}
+	for _, tc := range []struct{ name, path string }{
+		{"page", "/webhooks/" + strconv.FormatInt(hook, 10) + "/deliveries/" + ids[0]},
+		{"drawer", logPath(hook, withDrawer)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := ui.Get(tc.path)
+			require.Equal(t, http.StatusOK, res.Status, res.Body)
+			body := res.Body
+			if tc.name == "drawer" {
+				body = drawerOf(t, res.Body)
+				require.Contains(t, body, `<h2 id="delivery-h" tabindex="-1">Delivery <span class="mono wrap">`+ids[0])
+			}
+			require.Equal(t, 1, strings.Count(body, "data-attempt>"), "one attempt on the timeline")
+			require.Contains(t, body, "HTTP 503")
+			require.Contains(t, body, "(the first 1,000 characters)")
+			require.Contains(t, body, "order_paid")
+			require.Contains(t, body, "X-Api-Key")
+			require.NotContains(t, res.Body, "key-secret-123", "request headers are redacted")
+			require.Contains(t, body, `data-next>Next attempt`)
+			require.Contains(t, body, "(attempt 2 of 9)")
+		})
+	}
+
+	// The drawer keeps the log as it was: its row's link and its Close
+	// carry the filter, search and page; Close drops the drawer and goes
+	// back to the row.
+	res := ui.Get(logPath(hook, withDrawer))
+	require.Equal(t, []string{ids[0]}, logRows(res.Body))
+	open := linkOf(t, res.Body, "data-open-drawer")
+	require.Equal(t, "delivery-h", open.Fragment)
+	want := url.Values{"tab": {"deliveries"}, "range": {"1h"}, "delivery": {ids[0]}}
+	for k, v := range filtered {
+		want[k] = v
+	}
+	require.Equal(t, want, open.Query())
+	closing := linkOf(t, drawerOf(t, res.Body), "data-drawer-close")
+	require.Equal(t, "row-"+ids[0], closing.Fragment)
+	want.Del("delivery")
+	require.Equal(t, want, closing.Query())
+	require.Contains(t, res.Body, `id="row-`+ids[0]+`"`, "Close lands on the row")
+	res = ui.Get(closing.String())
+	require.Equal(t, http.StatusOK, res.Status)
+	require.NotContains(t, res.Body, "data-drawer>", "closed")
+	require.Equal(t, []string{ids[0]}, logRows(res.Body))
 
 	// Another panel's webhook with a delivery.
 	otherHook, otherRow := otherPanelDelivery(t, env, "drawer_other")
@@ -312,6 +375,38 @@ func TestDeliveryLogDrawerAndIsolation(t *testing.T) {
 			res := ui.Get(tc.path)
 			require.Equal(t, http.StatusNotFound, res.Status)
 			require.NotContains(t, res.Body, "theirs")
+		})
+	}
+	// A delivery of our panel's other webhook.
+	var ourHook models.Webhook
+	require.NoError(t, env.Store.DBForTest().Take(&ourHook, hook).Error)
+	spec := models.DefaultWebhookSpec()
+	spec.Label, spec.URL = "Sibling", "http://127.0.0.1:9/sibling"
+	sibling, err := env.Store.CreateWebhook(t.Context(), ourHook.PanelID, spec)
+	require.NoError(t, err)
+	siblingRow := models.Delivery{ID: models.NewID(time.Now()), PanelID: ourHook.PanelID, WebhookID: sibling.ID,
+		Item: []byte(`{"event": "sibling_event"}`), EventName: "sibling_event"}
+	require.NoError(t, env.Store.EnqueueDeliveries(t.Context(), []models.Delivery{siblingRow}))
+	for _, tc := range []struct{ name, delivery string }{
+		{"their delivery", otherID},
+		{"our other webhook's delivery", models.DeliveryID(siblingRow.ID)},
+		{"not a delivery id", "dlv_x"},
+		{"no such delivery", models.DeliveryID(models.NewID(time.Now()))},
+	} {
+		t.Run("drawer: "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := ui.Get(logPath(hook, url.Values{"delivery": {tc.delivery}, "status": {"pending"}}))
+			require.Equal(t, http.StatusNotFound, res.Status)
+			drawer := drawerOf(t, res.Body)
+			require.Contains(t, drawer, `<h2 id="delivery-h" tabindex="-1">Delivery not found</h2>`)
+			require.Contains(t, drawer, "This webhook's log has no such delivery.")
+			require.NotContains(t, drawer, "data-attempt")
+			require.NotContains(t, res.Body, "theirs")
+			require.NotContains(t, res.Body, "sibling_event")
+			require.Equal(t, []string{ids[0]}, logRows(res.Body), "our log, as filtered, still shows")
+			closing := linkOf(t, drawer, "data-drawer-close")
+			require.Equal(t, "logs", closing.Fragment)
+			require.Equal(t, url.Values{"tab": {"deliveries"}, "range": {"1h"}, "status": {"pending"}}, closing.Query())
 		})
 	}
 	res = ui.Get(logPath(hook, url.Values{"q": {otherID}}))

@@ -377,11 +377,19 @@ func TestUIInvitationMailed(t *testing.T) {
 	smtp := apptest.StartSMTP(t)
 	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
 	env.User(uiEmail, uiPassword)
+	code, raw := env.Call("PATCH", "/api/v1/settings", map[string]any{"time_zone": "Europe/Berlin"}, nil)
+	require.Equal(t, http.StatusOK, code, raw)
 	ana := env.SignIn(uiEmail, uiPassword)
 
 	res := ana.Submit("/settings/users", url.Values{"email": {"Jo@Example.com"}})
 	require.Equal(t, http.StatusOK, res.Status)
 	require.Contains(t, res.Body, "Invitation e-mailed to jo@example.com.")
+	var inv models.Invitation
+	require.NoError(t, env.Store.DBForTest().Take(&inv, "email = ?", "jo@example.com").Error)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	expires := inv.ExpiresAt.In(berlin).Format("2 Jan 2006 15:04 MST") + " (Europe/Berlin)"
+	require.NotContains(t, expires, "UTC")
 	require.Empty(t, invitationLinkPattern.FindString(res.Body), "with mail, the inviter never holds the link")
 	mails := smtp.WaitFor(t, 10*time.Second, 1)
 	require.Equal(t, []string{"jo@example.com"}, mails[0].To)
@@ -390,6 +398,9 @@ func TestUIInvitationMailed(t *testing.T) {
 	require.NotEmpty(t, link)
 	require.Contains(t, mails[0].HTML, link)
 	require.Contains(t, mails[0].Text, "only for jo@example.com")
+	require.Contains(t, mails[0].Text, "until "+expires+",", "the expiry in the panel's zone, named")
+	require.Contains(t, mails[0].HTML, "until "+expires+",")
+	require.NotContains(t, mails[0].Text, " UTC")
 }
 
 // The password form of an invitation is no way around sign-in's limits: it

@@ -66,16 +66,46 @@ func TestDeliveryLogSearchTimelineReplay(t *testing.T) {
 	require.Contains(t, text(t, ctx, "table.log tbody"), "order_paid")
 	shot(t, ctx, "delivery-log-search")
 
-	// The failed one's timeline: the receiver's answer, keyboard-reachable.
+	// The failed one's timeline in the log's drawer: opened from its row
+	// with the keyboard, the search kept, focus on the drawer's heading.
 	row := `tr[data-delivery="` + failedID + `"]`
-	do(t, ctx, chromedp.Focus(chromedp.CSS(row+` a[href*="/deliveries/"]`)))
+	do(t, ctx, chromedp.Focus(chromedp.CSS(row+` a[data-open-drawer]`)))
 	submit(t, ctx, chromedp.KeyEvent("\r"))
+	waitText(t, ctx, "aside.drawer #timeline", "HTTP 422")
+	require.Contains(t, text(t, ctx, "aside.drawer #timeline"), `{"error": "unknown order"}`)
+	require.Contains(t, text(t, ctx, "#delivery-h"), failedID)
+	loc := get(t, ctx, chromedp.Location())
+	require.Contains(t, loc, "q=ann%40example.com", "the search is kept")
+	require.Contains(t, loc, "delivery="+failedID)
+	require.Equal(t, "delivery-h", get(t, ctx, chromedp.Evaluate[string](`document.activeElement.id`)), "focus on the drawer's heading")
+	require.Len(t, get(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-delivery]")].map((r) => r.dataset.delivery)`)),
+		2, "the log behind the drawer, as searched")
+	box := get(t, ctx, chromedp.Evaluate[[2]float64](`(() => { const r = document.querySelector("aside.drawer").getBoundingClientRect(); return [r.left, r.width]; })()`))
+	require.Greater(t, box[0], 0.0, "a side panel on a laptop")
+	require.Less(t, box[1], float64(laptop[0])/2)
+	shot(t, ctx, "delivery-drawer")
+	do(t, ctx, chromedp.EmulateViewport(tablet[0], tablet[1]))
+	box = get(t, ctx, chromedp.Evaluate[[2]float64](`(() => { const r = document.querySelector("aside.drawer").getBoundingClientRect(); return [r.left, r.width]; })()`))
+	require.Equal(t, [2]float64{0, float64(tablet[0])}, box, "the full width on a tablet")
+	shot(t, ctx, "delivery-drawer-tablet")
+	do(t, ctx, chromedp.EmulateViewport(laptop[0], laptop[1]))
+
+	// Tab from the heading reaches Close; it closes the drawer, back at the row.
+	do(t, ctx, chromedp.KeyEvent("\t"))
+	require.Equal(t, "Close the delivery", get(t, ctx, chromedp.Evaluate[string](`document.activeElement.textContent`)))
+	submit(t, ctx, chromedp.KeyEvent("\r"))
+	waitText(t, ctx, "[data-search-result]", "ann@example.com")
+	require.Zero(t, get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("aside.drawer").length`)), "closed")
+	require.NotContains(t, get(t, ctx, chromedp.Location()), "delivery=")
+	require.True(t, strings.HasSuffix(get(t, ctx, chromedp.Location()), "#row-"+failedID))
+
+	// The delivery's own page still shows the same timeline.
+	do(t, ctx, chromedp.Navigate(page+"/deliveries/"+failedID), chromedp.WaitVisible(chromedp.CSS("h1")))
 	waitText(t, ctx, "#timeline", "HTTP 422")
-	require.Contains(t, text(t, ctx, "#timeline"), `{"error": "unknown order"}`)
 	require.Contains(t, text(t, ctx, "h1"), failedID)
 	shot(t, ctx, "delivery-timeline")
 	submit(t, ctx, chromedp.Click(chromedp.CSS(`.page-head a.button`)))
-	waitText(t, ctx, "[data-search-result]", "ann@example.com")
+	do(t, ctx, chromedp.Navigate(page+"?q=ann%40example.com#logs"), chromedp.WaitVisible(chromedp.CSS("[data-search-result]")))
 
 	// Tick it and replay the selection.
 	fixed.Store(true)

@@ -65,6 +65,9 @@ func TestJourneyCanvasAndWhyNot(t *testing.T) {
 	require.Contains(t, labels, "happened · 1")
 	require.Contains(t, labels, "timed out · 1")
 	require.Contains(t, svgText(t, ctx, "#node-h"), "1 sent")
+	// Steps are headed by their label, as in the builder's drop-downs; the id stays in element ids.
+	require.Equal(t, "Webhook: “Cart Webhook”", svgText(t, ctx, "#node-h .node-kind"))
+	require.Equal(t, "Wait for event: Placed Order", svgText(t, ctx, "#node-w .node-kind"))
 	require.Contains(t, svgText(t, ctx, "#node-h"), "0 failed · 0 held")
 	shot(t, ctx, "canvas-desktop")
 	do(t, ctx, chromedp.EmulateViewport(tablet[0], tablet[1]))

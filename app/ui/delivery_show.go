@@ -7,13 +7,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/models"
 )
 
 // deliveryPage is one delivery of a webhook: what it carries, for whom,
-// and the timeline of the requests that carried it.
+// and the timeline of the requests that carried it. Its page and the
+// delivery log's drawer show it alike (templates/delivery_detail.html).
 type deliveryPage struct {
 	Webhook  *models.Webhook
 	Delivery deliveryRow
@@ -47,32 +49,40 @@ func (s *Handlers) DeliveryShow(c *gin.Context) {
 		s.FailPage(c, httpx.NotFound("delivery not found"))
 		return
 	}
-	ctx := c.Request.Context()
-	d, err := s.store.WebhookDelivery(ctx, w.PanelID, w.ID, id)
+	p, err := s.deliveryDetail(c, w, id)
 	if err != nil {
 		s.FailPage(c, httpx.NotFoundAs(err, "delivery not found"))
 		return
 	}
-	home := "/webhooks/" + strconv.FormatInt(w.ID, 10)
-	p := &deliveryPage{Webhook: w, Delivery: deliveryRow{Delivery: *d}, Back: backTo(c.Query("back"), home)}
+	p.Back = backTo(c.Query("back"), "/webhooks/"+strconv.FormatInt(w.ID, 10))
+	s.render(c, http.StatusOK, "delivery", models.DeliveryID(id), "webhooks", p)
+}
+
+// deliveryDetail gathers delivery id of webhook w with its contact,
+// journey name and attempt timeline; models.ErrNotFound when w has no
+// such delivery.
+func (s *Handlers) deliveryDetail(c *gin.Context, w *models.Webhook, id uuid.UUID) (*deliveryPage, error) {
+	ctx := c.Request.Context()
+	d, err := s.store.WebhookDelivery(ctx, w.PanelID, w.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	p := &deliveryPage{Webhook: w, Delivery: deliveryRow{Delivery: *d}}
 	if d.JourneyID != nil {
 		names, err := s.journeyNames(c)
 		if err != nil {
-			s.FailPage(c, err)
-			return
+			return nil, err
 		}
 		p.Delivery.Journey = names[*d.JourneyID]
 	}
 	if d.ContactID != nil {
 		if p.Contact, err = s.store.ContactByID(ctx, w.PanelID, *d.ContactID); err != nil && !errors.Is(err, models.ErrNotFound) {
-			s.FailPage(c, err)
-			return
+			return nil, err
 		}
 	}
 	attempts, err := s.store.DeliveryTimeline(ctx, d)
 	if err != nil {
-		s.FailPage(c, err)
-		return
+		return nil, err
 	}
 	for _, a := range attempts {
 		e := timelineEntry{Attempt: a, Excerpt: a.ResponseBody}
@@ -84,7 +94,7 @@ func (s *Handlers) DeliveryShow(c *gin.Context) {
 			p.Delivery.Last = &a
 		}
 	}
-	s.render(c, http.StatusOK, "delivery", models.DeliveryID(d.ID), "webhooks", p)
+	return p, nil
 }
 
 // derefID is an optional id, 0 for none.

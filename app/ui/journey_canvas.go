@@ -32,10 +32,12 @@ type canvas struct {
 }
 
 type canvasNode struct {
-	ID, Kind, Summary, Type string
-	X, Y                    int
-	// TextX, KindY and SummaryY place the step's texts.
-	TextX, KindY, SummaryY int
+	// Label names the step as the builder's drop-downs do; Head is it
+	// clipped to the box. The id stays in element ids and links only.
+	ID, Label, Head, Summary, Type string
+	X, Y                           int
+	// TextX, HeadY and SummaryY place the step's texts.
+	TextX, HeadY, SummaryY int
 	// Href opens the step's side form.
 	Href  string
 	Lines []canvasLine
@@ -159,6 +161,7 @@ func canvasLayout(journeyID int64, d *journey.Definition, stats map[string]*mode
 	var cv canvas
 	pos := map[string][2]int{}
 	base := "/journeys/" + strconv.FormatInt(journeyID, 10)
+	labels := stepLabels(d, names)
 	runs := func(v url.Values) string { return base + "/runs?" + v.Encode() }
 	for _, id := range stepOrder(d) {
 		n := d.Node(id)
@@ -170,8 +173,8 @@ func canvasLayout(journeyID int64, d *journey.Definition, stats map[string]*mode
 		if st == nil {
 			st = &models.NodeStats{}
 		}
-		cn := canvasNode{ID: id, Kind: stepKinds[n.Type], Summary: clip(stepSummary(n, names), 30), Type: n.Type, X: x, Y: y,
-			TextX: x + 16, KindY: y + 22, SummaryY: y + 42, Href: builderURL(journeyID, id)}
+		cn := canvasNode{ID: id, Label: labels[id], Head: clip(labels[id], 28), Summary: clip(stepSummary(n, names), 30), Type: n.Type,
+			X: x, Y: y, TextX: x + 16, HeadY: y + 22, SummaryY: y + 42, Href: builderURL(journeyID, id)}
 		if n.Type == journey.TypeStop {
 			cn.Href = base + "#step-" + url.PathEscape(id)
 		}

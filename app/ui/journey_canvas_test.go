@@ -40,7 +40,13 @@ func TestCanvasLayoutCounts(t *testing.T) {
 		"wait": {Entered: 2, Waiting: 1, Exits: map[string]int64{"happened": 1, "timeout": 0}},
 		"hook": {Entered: 1, Sent: 1, Failed: 2, Held: 3, Exits: map[string]int64{"next": 1}},
 	}
-	cv := canvasLayout(9, cart(t), stats, stepNames{})
+	cv := canvasLayout(9, cart(t), stats, stepNames{assets: map[int64]string{7: "CRM"}})
+	heads := map[string]string{}
+	for _, n := range cv.Nodes {
+		heads[n.ID] = n.Head
+	}
+	require.Equal(t, map[string]string{"start": "Trigger: Added to Cart", "wait": "Wait for event: Placed Order",
+		"hook": "Webhook: “CRM”", "end": "Stop", "orphan": "Send a message: “x” by SMS"}, heads, "steps named as the drop-downs name them, not by id")
 	texts := map[string][]string{}
 	for _, n := range cv.Nodes {
 		for _, l := range n.Lines {

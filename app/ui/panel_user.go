@@ -66,7 +66,7 @@ func (s *Handlers) PanelUserAdd(c *gin.Context) {
 		// create an account in someone else's name or learn whether the
 		// address has one.
 		res.Link, res.Mail = "", "sent"
-		err := s.mailInvitation(ctx, sess.Email, panel.Name, inv, link)
+		err := s.mailInvitation(ctx, sess.Email, panel, inv, link)
 		if err == nil {
 			err = s.store.MarkInvitationMailed(ctx, token)
 		}
@@ -110,10 +110,11 @@ func parseInviteMail() inviteMail {
 }
 
 // mailInvitation e-mails the link to the invited address, waiting for the
-// mail server at most 20 s.
-func (s *Handlers) mailInvitation(ctx context.Context, inviter, panel string, inv *models.Invitation, link string) error {
-	v := map[string]string{"Inviter": inviter, "Panel": panel, "Email": inv.Email, "Link": link,
-		"Expires": inv.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")}
+// mail server at most 20 s. The expiry is in the inviting panel's time
+// zone, as its pages show times.
+func (s *Handlers) mailInvitation(ctx context.Context, inviter string, panel *models.Panel, inv *models.Invitation, link string) error {
+	v := map[string]string{"Inviter": inviter, "Panel": panel.Name, "Email": inv.Email, "Link": link,
+		"Expires": mailTime(inv.ExpiresAt, panel.Location())}
 	var text, html bytes.Buffer
 	if err := s.invite.text.Execute(&text, v); err != nil {
 		return err
@@ -123,7 +124,19 @@ func (s *Handlers) mailInvitation(ctx context.Context, inviter, panel string, in
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
-	return s.mailer.Send(ctx, []string{inv.Email}, "[Herald] "+inviter+" invited you to panel "+panel, text.String(), html.String())
+	return s.mailer.Send(ctx, []string{inv.Email}, "[Herald] "+inviter+" invited you to panel "+panel.Name, text.String(), html.String())
+}
+
+// mailTime writes t for an e-mail, read away from Herald's pages: the
+// date in words and the time in loc with the zone's abbreviation, and
+// its name where that is not UTC ("6 Dec 2026 14:00 CET (Europe/Berlin)"),
+// as an abbreviation alone can be ambiguous or a bare offset.
+func mailTime(t time.Time, loc *time.Location) string {
+	s := t.In(loc).Format("2 Jan 2006 15:04 MST")
+	if name := loc.String(); name != "UTC" {
+		s += " (" + name + ")"
+	}
+	return s
 }
 
 // InvitationRevokeForm revokes a pending invitation of this panel: its

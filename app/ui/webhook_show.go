@@ -49,6 +49,8 @@ type webhookPage struct {
 	cursor string
 	// UsedIn are the journeys with a webhook step on this webhook.
 	UsedIn []models.Journey
+	// Drawer is the delivery the URL opens beside the log (?delivery=).
+	Drawer *deliveryDrawer
 }
 
 // logFilter is the filter form of the logs, as typed.
@@ -137,7 +139,16 @@ func (s *Handlers) showWebhook(c *gin.Context, w *models.Webhook, secretOnce str
 		s.FailPage(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "webhook", w.Label, "webhooks", p)
+	found, err := s.openDrawer(c, p)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	status := http.StatusOK
+	if !found {
+		status = http.StatusNotFound // the page, its drawer saying so
+	}
+	s.render(c, status, "webhook", w.Label, "webhooks", p)
 }
 
 // healthCardOf gathers the health card of w.
@@ -224,7 +235,12 @@ func (p *webhookPage) logURL(extra url.Values) string {
 	for k, v := range extra {
 		q[k] = v
 	}
-	return "/webhooks/" + strconv.FormatInt(p.Webhook.ID, 10) + "?" + q.Encode() + "#logs"
+	return p.pageURL(q, "logs")
+}
+
+// pageURL is this page with query q, at element id fragment.
+func (p *webhookPage) pageURL(q url.Values, fragment string) string {
+	return "/webhooks/" + strconv.FormatInt(p.Webhook.ID, 10) + "?" + q.Encode() + "#" + fragment
 }
 
 // Back is this page's log as filtered, for a post from it (a replay) to

@@ -379,7 +379,13 @@ func (e *Env) WaitStatus(timeout time.Duration, status models.DeliveryStatus, id
 }
 
 // AlignToWindow sleeps until just after the start of a batch window, so a
-// test's events fall in one window whatever the time it starts at.
+// test's events fall in one window whatever the time it starts at. It is
+// the one sleep tests keep (less than one window, 500 ms in its test):
+// the test asserts, on the receiver's wall-clock arrival times, that no
+// batch leaves before its window ends, so its events must start early in
+// a window of the wall clock; moving the store's clock would not move the
+// receiver's. The other waits in this package poll the state a test waits
+// for (PostgreSQL rows, Redis queues, the receiver), every 20 ms.
 func AlignToWindow(window time.Duration) {
 	into := time.Duration(time.Now().UnixNano()) % window
 	if into > 10*time.Millisecond {

@@ -188,6 +188,9 @@ func RenderBodyTemplate(src, contentType string, vars map[string]any) ([]byte, e
 	if perr != nil {
 		return nil, templateError(src, perr)
 	}
+	if err := checkNoCapture(src, tpl.GetRoot()); err != nil {
+		return nil, err
+	}
 	instrumentLoops(tpl.GetRoot(), loopStep)
 	out, rerr := renderCapped(tpl, budgeted(vars))
 	if rerr != nil {

@@ -49,13 +49,16 @@ var (
 type renderBudget struct {
 	steps    int
 	deadline time.Time
+	// bytes are what assign stored (webhook_template_values.go).
+	bytes int
 }
 
-// newLiquidEngine is the engine of body templates, with the step tag and
-// without include (which reads files from the disk), and the step node
-// instrumentLoops copies.
+// newLiquidEngine is the engine of body templates, with the step tag,
+// without include (which reads files from the disk), with its values
+// bounded (boundValues), and the step node instrumentLoops copies.
 func newLiquidEngine() (*liquid.Engine, *render.TagNode) {
 	e := liquid.NewEngine()
+	boundValues(e)
 	e.RegisterTag("include", func(render.Context) (string, error) { return "", errInclude })
 	e.RegisterTag(stepTag, func(ctx render.Context) (string, error) {
 		b, ok := ctx.Get(budgetVar).(*renderBudget)

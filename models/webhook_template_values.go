@@ -1,0 +1,230 @@
+package models
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/render"
+)
+
+// What a template holds in memory is bounded too, not only what it writes
+// out: without a loop, `{% assign a = a | append: a %}` doubles a string
+// each time it is typed, `{% capture %}` does the same, and one chain of
+// replace, join or json filters multiplies its input. A rendering runs in
+// the process that serves every panel (a save renders the sample), so a
+// few hundred bytes of template could take that process's memory.
+//
+// So the filters that can grow a value refuse a result larger than
+// maxRenderBytes before building it, split and concat refuse more than
+// maxListItems items, assign charges what it stores to the rendering's
+// budget (renderBudget.bytes), so all the values one rendering stores add
+// up to at most maxRenderBytes, and capture is refused (checkNoCapture):
+// its text is rendered into memory the engine does not let us bound.
+const maxListItems = 100_000
+
+var (
+	errValueTooLarge = fmt.Errorf("a value grows past %d bytes (append, replace, join or json): build less", maxRenderBytes)
+	errListTooLong   = fmt.Errorf("a list grows past %d items", maxListItems)
+	errStoredTooMuch = fmt.Errorf("the values assigned grow past %d bytes in all", maxRenderBytes)
+	errCapture       = errors.New("capture is not supported (it builds text without bound): use assign")
+)
+
+// boundValues replaces the growing filters and the assign tag of e with
+// bounded ones.
+func boundValues(e *liquid.Engine) {
+	fits := func(n int) error {
+		if n > maxRenderBytes {
+			return errValueTooLarge
+		}
+		return nil
+	}
+	e.RegisterFilter("append", func(s, suffix string) (string, error) {
+		if err := fits(len(s) + len(suffix)); err != nil {
+			return "", err
+		}
+		return s + suffix, nil
+	})
+	e.RegisterFilter("prepend", func(s, prefix string) (string, error) {
+		if err := fits(len(s) + len(prefix)); err != nil {
+			return "", err
+		}
+		return prefix + s, nil
+	})
+	replaced := func(s, old, repl string, n int) (string, error) {
+		count := strings.Count(s, old)
+		if old == "" {
+			count = utf8.RuneCountInString(s) + 1
+		}
+		if n >= 0 {
+			count = min(count, n)
+		}
+		if err := fits(len(s) + count*(len(repl)-len(old))); err != nil {
+			return "", err
+		}
+		return strings.Replace(s, old, repl, n), nil
+	}
+	e.RegisterFilter("replace", func(s, old, repl string) (string, error) { return replaced(s, old, repl, -1) })
+	e.RegisterFilter("replace_first", func(s, old, repl string) (string, error) { return replaced(s, old, repl, 1) })
+	e.RegisterFilter("join", func(a []any, sep func(string) string) (string, error) {
+		sp := sep(" ")
+		parts := make([]string, 0, len(a))
+		size := 0
+		for i, x := range a {
+			if x == nil {
+				continue
+			}
+			p := fmt.Sprint(x)
+			if i > 0 {
+				size += len(sp)
+			}
+			size += len(p)
+			if err := fits(size); err != nil {
+				return "", err
+			}
+			parts = append(parts, p)
+		}
+		return strings.Join(parts, sp), nil
+	})
+	e.RegisterFilter("split", func(s, sep string) ([]string, error) {
+		n := strings.Count(s, sep) + 1
+		if sep == "" {
+			n = utf8.RuneCountInString(s)
+		}
+		if n > maxListItems {
+			return nil, errListTooLong
+		}
+		return strings.Split(s, sep), nil
+	})
+	e.RegisterFilter("concat", func(a, b []any) ([]any, error) {
+		if len(a)+len(b) > maxListItems {
+			return nil, errListTooLong
+		}
+		return append(append(make([]any, 0, len(a)+len(b)), a...), b...), nil
+	})
+	marshal := func(v any) ([]byte, error) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return b, fits(len(b))
+	}
+	e.RegisterFilter("json", func(v any) (any, error) {
+		b, err := marshal(v)
+		if err != nil && !errors.Is(err, errValueTooLarge) {
+			return nil, nil //nolint:nilerr // as the library's json filter: a value JSON cannot hold renders empty
+		}
+		return b, err
+	})
+	e.RegisterFilter("inspect", func(v any) (string, error) {
+		b, err := marshal(v)
+		if errors.Is(err, errValueTooLarge) {
+			return "", err
+		}
+		if err != nil {
+			return fmt.Sprintf("%#v", v), nil
+		}
+		return string(b), nil
+	})
+	e.RegisterTag("assign", func(ctx render.Context) (string, error) {
+		name, expr, ok := strings.Cut(ctx.TagArgs(), "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " .[]") {
+			return "", ctx.Errorf("assign needs a name, = and a value: {%% assign name = value %%}")
+		}
+		v, err := ctx.EvaluateString(strings.TrimSpace(expr))
+		if err != nil {
+			return "", err
+		}
+		if err := charge(ctx, v); err != nil {
+			return "", err
+		}
+		ctx.Set(name, v)
+		return "", nil
+	})
+}
+
+// charge counts a stored value against the rendering's budget.
+func charge(ctx render.Context, v any) error {
+	b, ok := ctx.Get(budgetVar).(*renderBudget)
+	if !ok {
+		return nil
+	}
+	b.bytes += sizeOfValue(v, 0)
+	if b.bytes > maxRenderBytes {
+		return errStoredTooMuch
+	}
+	return nil
+}
+
+// sizeOfValue is about what v holds in memory: its strings' bytes and a
+// word or two per item.
+func sizeOfValue(v any, depth int) int {
+	if depth > 8 {
+		return 16
+	}
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case []byte:
+		return len(v)
+	case []string:
+		n := 0
+		for _, s := range v {
+			n += 16 + len(s)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, x := range v {
+			n += 16 + sizeOfValue(x, depth+1)
+		}
+		return n
+	case map[string]any:
+		n := 0
+		for k, x := range v {
+			n += 16 + len(k) + sizeOfValue(x, depth+1)
+		}
+		return n
+	}
+	return 16
+}
+
+// checkNoCapture refuses a template with a capture block, naming its line
+// and column.
+func checkNoCapture(src string, n render.Node) error {
+	switch n := n.(type) {
+	case *render.SeqNode:
+		for _, c := range n.Children {
+			if err := checkNoCapture(src, c); err != nil {
+				return err
+			}
+		}
+	case *render.BlockNode:
+		if n.Name == "capture" {
+			line, col := n.SourceLoc.LineNo, 1
+			if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
+				if at := strings.Index(lines[line-1], n.Source); at >= 0 {
+					col = utf8.RuneCountInString(lines[line-1][:at]) + 1
+				}
+			} else {
+				line = 1
+			}
+			return invalid("body_template", "line %d, column %d: %v", line, col, errCapture)
+		}
+		for _, c := range n.Body {
+			if err := checkNoCapture(src, c); err != nil {
+				return err
+			}
+		}
+		for _, c := range n.Clauses {
+			if err := checkNoCapture(src, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -43,6 +43,21 @@ type Identity struct {
 	Phone      string
 }
 
+// MaxIdentifierBytes bounds each identifier of a contact: they are indexed,
+// and PostgreSQL refuses an index entry of a few kilobytes.
+const MaxIdentifierBytes = 255
+
+// TooLong names the first identifier longer than MaxIdentifierBytes
+// ("external_id", "email" or "phone"), or is "".
+func (i Identity) TooLong() string {
+	for _, f := range []struct{ name, v string }{{"external_id", i.ExternalID}, {"email", i.Email}, {"phone", i.Phone}} {
+		if len(f.v) > MaxIdentifierBytes {
+			return f.name
+		}
+	}
+	return ""
+}
+
 // NormalizeEmail trims and lower-cases an e-mail address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

@@ -297,6 +297,9 @@ func parseEvent(m map[string]any, now time.Time) (parsedEvent, error) {
 			}
 		}
 	}
+	if f := ev.User.TooLong(); f != "" {
+		return ev, badPayload("user.%s is longer than %d bytes", f, models.MaxIdentifierBytes)
+	}
 	if ev.User.Email != "" && !models.LooksLikeEmail(ev.User.Email) {
 		return ev, badPayload("user.email %q is not an e-mail address", ev.User.Email)
 	}

@@ -231,3 +231,26 @@ func FuzzParseIngest(f *testing.F) {
 		}
 	})
 }
+
+// An identifier PostgreSQL could not index is refused with the request,
+// not left to fail the event's processing for ever.
+func TestParseIngestRefusesLongIdentifiers(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", models.MaxIdentifierBytes+1)
+	for _, field := range []string{"external_id", "phone", "email"} {
+		t.Run(field, func(t *testing.T) {
+			t.Parallel()
+			v := long
+			if field == "phone" {
+				v = strings.Repeat("1", models.MaxIdentifierBytes+1)
+			}
+			if field == "email" {
+				v = long + "@example.com"
+			}
+			body, err := json.Marshal(map[string]any{"event": "x", "user": map[string]any{field: v}})
+			require.NoError(t, err)
+			_, err = Parse("application/json", body, parseNow)
+			require.ErrorContains(t, err, "user."+field+" is longer than 255 bytes")
+		})
+	}
+}

@@ -33,6 +33,9 @@ func (in MemberInput) Member(prefix string) (Member, error) {
 	if m.User.Empty() {
 		return m, &models.ValidationError{Field: prefix, Message: "name the contact by external_id, email or phone"}
 	}
+	if f := m.User.TooLong(); f != "" {
+		return m, &models.ValidationError{Field: prefix + f, Message: fmt.Sprintf("is longer than %d bytes", models.MaxIdentifierBytes)}
+	}
 	if m.User.Email != "" && !models.LooksLikeEmail(m.User.Email) {
 		return m, &models.ValidationError{Field: prefix + "email", Message: "is not an e-mail address"}
 	}

@@ -524,11 +524,13 @@ func (w *work) fillUDT(ctx context.Context) error {
 	}
 	drop := map[int]bool{}
 	for _, f := range w.fx.udt {
-		data, err := w.e.Store.ContactDataIn(ctx, w.q, w.panel.ID, f.contactID, f.tables)
+		// The delivery's own panel: a timer's save carries several panels'
+		// effects and has no panel of its own.
+		d := &w.fx.deliveries[f.at]
+		data, err := w.e.Store.ContactDataIn(ctx, w.q, d.PanelID, f.contactID, f.tables)
 		if err != nil {
 			return err
 		}
-		d := &w.fx.deliveries[f.at]
 		item, err := encodeJourneyItem(withUDT(f.item, data), d.ID, f.hashPII)
 		if err != nil {
 			w.e.Log.Error("journey item cannot be encoded; skipped", "webhook_id", d.WebhookID, "error", err)

@@ -243,3 +243,34 @@ func TestTimerTasksMoveARunOnce(t *testing.T) {
 	require.Len(t, b.deliveries(t), 1)
 	require.Equal(t, 1, b.runs(t, "completed"))
 }
+
+// A run a timer moves on can reach a webhook step with udt_params: the
+// step's item gets the contact's data-table rows there too (the timer's
+// save works across panels, so the rows are read in each delivery's own).
+func TestTimerReachesAWebhookStepWithDataTables(t *testing.T) {
+	t.Parallel()
+	b := setupEngine(t)
+	b.live(t, `{"name": "Cart recovery", "nodes": [
+	  {"id": "start", "type": "trigger", "event": "Added to Cart", "next": "wait"},
+	  {"id": "wait", "type": "wait_for_event", "event": "Placed Order", "within": "1h", "happened": "end", "timeout": "hook"},
+	  {"id": "hook", "type": "webhook", "webhook_id": %d, "udt_params": ["orders"], "next": "end"},
+	  {"id": "end", "type": "stop"}]}`)
+	b.ingest(t, "Added to Cart", "udt@example.com")
+	require.Equal(t, 1, b.runs(t, "waiting"))
+	ctx := context.Background()
+	c, err := b.store.FindContact(ctx, b.panel.ID, models.Identity{Email: "udt@example.com"})
+	require.NoError(t, err)
+	_, err = b.store.PutContactData(ctx, b.panel.ID, c.ID, "orders", json.RawMessage(`[{"sku": "A1", "qty": 2}]`))
+	require.NoError(t, err)
+
+	var until time.Time
+	require.NoError(t, b.store.DBForTest().Raw(`UPDATE journey_runs SET wait_until = now() - interval '1 second'
+		WHERE journey_id = $1 RETURNING wait_until`, b.journeyID).Scan(&until).Error)
+	second := until.Truncate(time.Second)
+	require.NoError(t, b.engine.HandleTimers(ctx, asynq.NewTask(queue.TypeTimers,
+		fmt.Appendf(nil, `{"from_ms": %d, "to_ms": %d}`, second.UnixMilli(), second.Add(time.Second).UnixMilli()))))
+	require.Equal(t, 1, b.runs(t, "completed"))
+	items := b.deliveries(t)
+	require.Len(t, items, 1)
+	require.Equal(t, map[string]any{"orders": []any{map[string]any{"sku": "A1", "qty": float64(2)}}}, items[0]["udt_params"])
+}

@@ -90,9 +90,8 @@ type Delivery struct {
 	Status        DeliveryStatus
 	Attempts      int
 	NextAttemptAt time.Time
-	// LeaseUntil is always NULL since migration 00028: the claim is the
-	// webhook's send lease now (issue 15).
-	LeaseUntil     *time.Time
+	// (deliveries.lease_until is always NULL since migration 00028: the
+	// claim is the webhook's send lease now, so no field reads it.)
 	LastError      string
 	LastStatusCode int
 	LastAttemptID  *int64

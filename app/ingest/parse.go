@@ -313,12 +313,17 @@ func parseEvent(m map[string]any, now time.Time) (parsedEvent, error) {
 // the same property) is refused rather than one of them silently lost. It
 // reports whether properties gained keys.
 func flatFields(m, props, user map[string]any) (bool, error) {
-	keys := slices.Sorted(maps.Keys(m)) // the same body gives the same error
+	// Most events hold event fields only: sort just the others, so the
+	// same body gives the same error.
+	var keys []string
+	for k := range m {
+		if !eventField[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
 	extra := false
 	for _, k := range keys {
-		if eventField[k] {
-			continue
-		}
 		v := m[k]
 		if field := topLevelUserField[strings.ToLower(k)]; field != "" {
 			if err := putOnce(user, field, v, k, "user."+field); err != nil {

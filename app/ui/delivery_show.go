@@ -69,11 +69,15 @@ func (s *Handlers) deliveryDetail(c *gin.Context, w *models.Webhook, id uuid.UUI
 	}
 	p := &deliveryPage{Webhook: w, Delivery: deliveryRow{Delivery: *d}}
 	if d.JourneyID != nil {
-		names, err := s.journeyNames(c)
-		if err != nil {
+		// One journey's name, not every journey of the panel; a deleted
+		// journey leaves it blank.
+		j, err := s.store.Journey(ctx, w.PanelID, *d.JourneyID)
+		switch {
+		case err == nil:
+			p.Delivery.Journey = j.Name
+		case !errors.Is(err, models.ErrNotFound):
 			return nil, err
 		}
-		p.Delivery.Journey = names[*d.JourneyID]
 	}
 	if d.ContactID != nil {
 		if p.Contact, err = s.store.ContactByID(ctx, w.PanelID, *d.ContactID); err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -90,19 +94,11 @@ func (s *Handlers) deliveryDetail(c *gin.Context, w *models.Webhook, id uuid.UUI
 			e.Excerpt, e.Cut = string([]rune(a.ResponseBody)[:excerptRunes]), true
 		}
 		p.Timeline = append(p.Timeline, e)
-		if a.ID == derefID(d.LastAttemptID) {
+		if d.LastAttemptID != nil && a.ID == *d.LastAttemptID {
 			p.Delivery.Last = &a
 		}
 	}
 	return p, nil
-}
-
-// derefID is an optional id, 0 for none.
-func derefID(id *int64) int64 {
-	if id == nil {
-		return 0
-	}
-	return *id
 }
 
 // ReplayBack is where a replay posted from this page returns: here.

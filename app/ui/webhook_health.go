@@ -19,9 +19,6 @@ type healthCard struct {
 	Alerts    []alertRow
 }
 
-// Trouble says whether the card has an outage to tell about.
-func (h *healthCard) Trouble() bool { return h.ConsecutiveFailures > 0 || h.FailingSince != nil }
-
 // alertRow is one alert of the history: what, when, to whom, and whether
 // it went out or why not.
 type alertRow struct {

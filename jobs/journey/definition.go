@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/models"
 )
 
 // Node types.
@@ -27,8 +29,10 @@ const (
 	TypeStop    = "stop"
 )
 
-// Channels a message can go out on (action nodes) and events can come from.
-var Channels = []string{"email", "sms", "apn", "bpn", "whatsapp", "rcs", "web", "app"}
+// Channels a message can go out on (action nodes) and events can come from:
+// the list subscriptions check too, kept in models, which cannot import
+// this package.
+var Channels = models.EventChannels
 
 // Definition is a journey as the API takes it (the format in the README's "Journeys").
 type Definition struct {

@@ -44,14 +44,11 @@ func CheckTimeZone(zone string) error {
 	return nil
 }
 
-// SetPanelTimeZone sets the panel's time zone, an IANA name the caller
-// checked (CheckTimeZone).
+// SetPanelTimeZone sets the panel's time zone, an IANA name
+// (CheckTimeZone, else a ValidationError).
 func (s *Store) SetPanelTimeZone(ctx context.Context, id int64, zone string) error {
-	if err := s.db.WithContext(ctx).Model(&Panel{}).Where("id = ?", id).Update("time_zone", zone).Error; err != nil {
-		return fmt.Errorf("models: panel time zone: %w", err)
-	}
-	s.forgetPanel(id)
-	return nil
+	_, err := s.UpdatePanelSettings(ctx, id, nil, nil, &zone)
+	return err
 }
 
 var panelNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -89,10 +86,17 @@ func (s *Store) PanelByID(ctx context.Context, id int64) (*Panel, error) {
 	return &p, nil
 }
 
-// UpdatePanelSettings sets the panel's ingest rate limit and failure-tracker
-// thresholds; nil leaves a setting as it is.
-func (s *Store) UpdatePanelSettings(ctx context.Context, id int64, ingestRateLimit *int, health json.RawMessage) (*Panel, error) {
+// UpdatePanelSettings sets the panel's ingest rate limit, failure-tracker
+// thresholds and time zone (checked: CheckTimeZone) in one statement; nil
+// leaves a setting as it is.
+func (s *Store) UpdatePanelSettings(ctx context.Context, id int64, ingestRateLimit *int, health json.RawMessage, timeZone *string) (*Panel, error) {
 	set := map[string]any{}
+	if timeZone != nil {
+		if err := CheckTimeZone(*timeZone); err != nil {
+			return nil, err
+		}
+		set["time_zone"] = *timeZone
+	}
 	if ingestRateLimit != nil {
 		set["ingest_rate_limit"] = *ingestRateLimit
 	}

@@ -140,17 +140,7 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 		s.fail(c, httpx.BadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
 		return
 	}
-	if in.TimeZone != nil {
-		if err := models.CheckTimeZone(*in.TimeZone); err != nil {
-			s.fail(c, err)
-			return
-		}
-		if err := s.store.SetPanelTimeZone(c.Request.Context(), httpx.PanelOf(c).ID, *in.TimeZone); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, thresholds)
+	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, thresholds, in.TimeZone)
 	if err != nil {
 		s.fail(c, err)
 		return

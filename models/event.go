@@ -172,17 +172,6 @@ func (s *Store) ClaimEvents(ctx context.Context, q Querier, panelID int64, part 
 	return events, false, rows.Err()
 }
 
-// HasUnprocessedEvents reports whether a partition has events waiting.
-func (s *Store) HasUnprocessedEvents(ctx context.Context, panelID int64, part int16) (bool, error) {
-	var waiting bool
-	err := s.sql.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events
-		WHERE panel_id = $1 AND part = $2 AND processed_at IS NULL)`, panelID, part).Scan(&waiting)
-	if err != nil {
-		return false, fmt.Errorf("models: unprocessed events of panel %d part %d: %w", panelID, part, err)
-	}
-	return waiting, nil
-}
-
 // MarkProcessed records that events were processed, with the contacts they
 // named, and drops what was kept only for processing.
 func (s *Store) MarkProcessed(ctx context.Context, q Querier, ids []uuid.UUID, contactIDs []*int64) error {

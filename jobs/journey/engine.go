@@ -102,13 +102,16 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 // ingestBatch is how many events one transaction processes.
 const ingestBatch = 500
 
-// HandleIngest processes a partition's events, batch after batch, until
-// none is left or another worker holds the partition.
+// HandleIngest processes a partition's events once its window has ended:
+// batch after batch while batches come full, then it stops. Events that
+// commit after its last claim belong to later windows, whose requests
+// enqueued their own tasks; so under steady load each window's events are
+// processed in one batch, not one transaction per event.
 //
-// A task that finds the partition held leaves its events to the holder,
-// so the holder must see them. Its last, empty transaction looked at a
-// snapshot that may predate them; it looks again once it has let the
-// partition go, which is after every task it turned away.
+// A task that finds the partition held leaves its events to a later task:
+// the holder may have claimed before they committed. It enqueues the
+// task of the current window, which claims after that window ends, when
+// the events of this task's window are long committed.
 func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	var p queue.IngestPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -121,15 +124,13 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	}
 	for {
 		n, held, err := e.processBatch(ctx, p.PanelID, p.Part)
-		if err != nil || held {
+		switch {
+		case err != nil:
 			return err
-		}
-		if n > 0 {
-			continue
-		}
-		waiting, err := e.Store.HasUnprocessedEvents(ctx, p.PanelID, p.Part)
-		if err != nil || !waiting {
-			return err
+		case held:
+			return e.Enqueuer.Ingest(ctx, p.PanelID, p.Part)
+		case n < ingestBatch:
+			return nil
 		}
 	}
 }

@@ -35,8 +35,11 @@ type insertReq struct {
 }
 
 const (
-	// maxInFlight bounds the insert statements of one process.
-	maxInFlight = 4
+	// maxInFlight bounds the insert statements of one process. One at a
+	// time groups best: with four, 16 clients of one event each formed
+	// groups of two (0.53 transactions per event); with one, 0.23, and
+	// single-event delivered 11 % more with less CPU in both processes.
+	maxInFlight = 1
 	// maxGroupEvents bounds one statement (a request may bring up to
 	// 1000 events alone; it then goes by itself).
 	maxGroupEvents = 1000

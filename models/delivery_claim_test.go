@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -392,4 +393,44 @@ func TestClaimsReturnContactsAndAttemptsRecordWhatTheyCarried(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, timeline, 1, "the request that left the released row out is not on its timeline")
 	require.Equal(t, models.OutcomeRetry, timeline[0].Outcome)
+}
+
+// A claim reads about a batch of rows, not the webhook's whole backlog,
+// even when PostgreSQL's statistics were taken while the outbox was empty
+// (a burst after a quiet spell): planned from those, "ORDER BY id LIMIT n"
+// became a bitmap scan and sort of every pending row.
+func TestClaimReadsABatchNotTheBacklog(t *testing.T) {
+	t.Parallel()
+	store := modeltest.Store(t)
+	ctx := context.Background()
+	panel, w := activeHook(t, store, 100)
+	// Ten webhooks' rows interleaved, as a busy panel's outbox is: one
+	// webhook's rows are spread over the table, not side by side.
+	hooks := []int64{w.ID}
+	for i := range 9 {
+		other, err := store.CreateWebhook(ctx, panel.ID, newSpec(fmt.Sprintf("Other %d", i)))
+		require.NoError(t, err)
+		hooks = append(hooks, other.ID)
+	}
+	rows := make([]models.Delivery, 30000)
+	for i := range rows {
+		rows[i] = models.Delivery{ID: models.NewID(time.Now()), PanelID: panel.ID, WebhookID: hooks[i%len(hooks)],
+			Item: json.RawMessage(`{"n":1}`)}
+	}
+	require.NoError(t, store.EnqueueDeliveries(ctx, rows))
+	db := store.DBForTest()
+	// The test's own statistics: no autoanalyze may refresh them midway.
+	require.NoError(t, db.Exec(`ALTER TABLE deliveries SET (autovacuum_enabled = off)`).Error)
+	// Statistics taken when a few rows were pending, after a quiet spell.
+	require.NoError(t, db.Exec(`UPDATE deliveries SET status = 'delivered' WHERE id NOT IN
+		(SELECT id FROM deliveries WHERE webhook_id = ? ORDER BY id LIMIT 30)`, w.ID).Error)
+	require.NoError(t, db.Exec(`ANALYZE deliveries`).Error)
+	require.NoError(t, db.Exec(`UPDATE deliveries SET status = 'pending' WHERE webhook_id = ?`, w.ID).Error)
+	first, next, err := store.ClaimRowsReadForTest(ctx, w.ID, 100)
+	require.NoError(t, err)
+	t.Logf("rows read: claim %d, delivered-and-claim %d", first, next)
+	require.Positive(t, first, "the claim found its batch")
+	require.LessOrEqual(t, first, 300, "a claim of 100 rows read %d rows of a 3,000-row backlog", first)
+	require.Positive(t, next, "the next claim found its batch")
+	require.LessOrEqual(t, next, 600, "a delivered-and-claim of 100 rows read %d rows of a 3,000-row backlog", next)
 }

@@ -103,12 +103,14 @@ func (s *Server) adminRateLimit(c *gin.Context) {
 		httpx.ErrorBody{Error: "rate limit exceeded"})
 }
 
+// rateLimit takes a request from the budget named key in this replica's
+// share of it: a busy panel costs one Redis call a grant, not one a request.
 func (s *Server) rateLimit(c *gin.Context, key string, perMinute int, refusal any) {
-	if s.limiter == nil {
+	if s.shares == nil {
 		c.Next()
 		return
 	}
-	ok, wait, err := s.limiter.Allow(c.Request.Context(), key, perMinute, time.Minute)
+	ok, wait, err := s.shares.Allow(c.Request.Context(), key, perMinute, time.Minute)
 	if err != nil {
 		s.log.WarnContext(c.Request.Context(), "rate limiter unavailable; request allowed", "error", err)
 	}

@@ -87,6 +87,11 @@ type Params struct {
 	Store   *models.Store
 	Sender  *delivery.Sender
 	Limiter *ratelimit.Limiter
+	// Shares spends the ingest and admin API budgets of Limiter in local
+	// grants; whoever runs the server sweeps it (Shares.Run) and gives its
+	// grants back on the way out. When nil the server makes its own, whose
+	// leftovers are given back by the key's next request only.
+	Shares *ratelimit.Shares
 	// Enqueuer hands new work to the worker; it may be nil in tests that
 	// need no worker, and the reconciler finds the work all the same.
 	Enqueuer *queue.Enqueuer
@@ -110,6 +115,7 @@ type Server struct {
 	store    *models.Store
 	sender   *delivery.Sender
 	limiter  *ratelimit.Limiter
+	shares   *ratelimit.Shares
 	enqueuer *queue.Enqueuer
 	engine   *journey.Engine
 	tracker  *health.Tracker
@@ -135,6 +141,7 @@ func New(p Params) *Server {
 		store:    p.Store,
 		sender:   p.Sender,
 		limiter:  p.Limiter,
+		shares:   p.Shares,
 		enqueuer: p.Enqueuer,
 		engine:   p.Engine,
 		tracker:  p.Tracker,
@@ -142,6 +149,9 @@ func New(p Params) *Server {
 		gatherer: p.Gatherer,
 		log:      cmp.Or(p.Logger, slog.Default()),
 		now:      p.Store.Now,
+	}
+	if s.shares == nil && s.limiter != nil {
+		s.shares = &ratelimit.Shares{Limiter: s.limiter}
 	}
 	s.outbox = &delivery.Service{
 		Store:    s.store,

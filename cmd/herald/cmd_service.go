@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/metrics"
+	"github.com/heraldhq/herald/jobs/ratelimit"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -115,6 +116,12 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 	if rt.cfg.MetricsListen != "" {
 		gatherer = nil
 	}
+	// The ingest and admin API budgets are spent in local grants; the sweep
+	// gives back those of panels gone quiet, and shutdown gives back the rest.
+	shares := &ratelimit.Shares{Limiter: rt.limiter}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go shares.Run(sweepCtx, rt.log)
 	server := app.New(app.Params{
 		Config: app.Config{AdminRateLimit: rt.cfg.AdminRateLimit, IngestRateLimit: rt.cfg.IngestRateLimit,
 			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://"),
@@ -125,6 +132,7 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 		Store:    rt.store,
 		Sender:   rt.sender,
 		Limiter:  rt.limiter,
+		Shares:   shares,
 		Enqueuer: rt.enqueuer,
 		Engine:   &journey.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters},
 		Tracker:  &health.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log},
@@ -151,6 +159,9 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if err := shares.Close(shutdownCtx); err != nil {
+		rt.log.Warn("rate limit grants not given back", "error", err)
 	}
 	return nil
 }

@@ -1,0 +1,210 @@
+package ratelimit_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/jobs/ratelimit"
+)
+
+// Two replicas hammering one budget hand out no more than it holds, and
+// once their grants are given back the rest of it is still there.
+func TestSharesNeverExceedTheBudget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	first := newLimiter(t)
+	second := newLimiter(t)
+	second.Namespace = first.Namespace
+	clock := newClock()
+	replicas := []*ratelimit.Shares{
+		{Limiter: first, Now: clock.Now},
+		{Limiter: second, Now: clock.Now},
+	}
+
+	var allowed [2]atomic.Int64
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, shares := range replicas {
+		for range 8 {
+			wg.Go(func() {
+				<-start
+				for range 60 {
+					ok, _, err := shares.Allow(ctx, "k", 200, time.Hour)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						allowed[i].Add(1)
+					}
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	total := allowed[0].Load() + allowed[1].Load()
+	require.LessOrEqual(t, total, int64(200))
+	require.Positive(t, allowed[0].Load(), "the first replica got some")
+	require.Positive(t, allowed[1].Load(), "the second replica got some")
+
+	clock.Add(time.Second)
+	for _, shares := range replicas {
+		require.NoError(t, shares.Sweep(ctx))
+	}
+	left := 0
+	for range 200 {
+		ok, _, err := first.Allow(ctx, "k", 200, time.Hour)
+		require.NoError(t, err)
+		if ok {
+			left++
+		}
+	}
+	require.EqualValues(t, 200, total+int64(left), "nothing lost to the grants")
+}
+
+// A key asked one request at a time behaves as Limiter.Allow.
+func TestSharesQuietKeyIsExact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	shares := &ratelimit.Shares{Limiter: newLimiter(t)}
+	for i := range 3 {
+		ok, _, err := shares.Allow(ctx, "k", 3, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok, "request %d", i)
+	}
+	ok, wait, err := shares.Allow(ctx, "k", 3, time.Hour)
+	require.NoError(t, err)
+	require.False(t, ok, "the budget is spent")
+	require.Positive(t, wait)
+}
+
+// A busy key asks Redis once or twice a period, not once a request.
+func TestSharesBatchRedisCalls(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := newLimiter(t)
+	calls := &countCalls{}
+	l.Redis.AddHook(calls)
+	clock := newClock()
+	shares := &ratelimit.Shares{Limiter: l, Now: clock.Now}
+
+	for range 100 {
+		ok, _, err := shares.Allow(ctx, "k", 100_000, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	clock.Add(100 * time.Millisecond)
+	calls.n.Store(0)
+	for range 100 {
+		ok, _, err := shares.Allow(ctx, "k", 100_000, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	require.LessOrEqual(t, calls.n.Load(), int64(5), "Redis calls for 100 requests")
+}
+
+// What a burst's last grant did not hand out goes back to the budget once
+// its period is over, for the other replicas to take.
+func TestSharesGiveBackLeftovers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newClock()
+	first := &ratelimit.Shares{Limiter: newLimiter(t), Now: clock.Now}
+	second := &ratelimit.Shares{Limiter: newLimiter(t), Now: clock.Now}
+	second.Limiter.Namespace = first.Limiter.Namespace
+
+	for i := range 60 {
+		ok, _, err := first.Allow(ctx, "k", 100, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok, "request %d of the burst", i)
+	}
+	clock.Add(time.Second)
+	require.NoError(t, first.Sweep(ctx))
+
+	taken := 0
+	for range 100 {
+		ok, wait, err := second.Allow(ctx, "k", 100, time.Hour)
+		require.NoError(t, err)
+		if !ok {
+			require.Positive(t, wait)
+			break
+		}
+		taken++
+	}
+	require.Equal(t, 40, taken, "all the budget the burst did not use")
+}
+
+// Keys without requests for a minute are forgotten, their tokens given
+// back; a forgotten key starts afresh.
+func TestSharesForgetIdleKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newClock()
+	shares := &ratelimit.Shares{Limiter: newLimiter(t), Now: clock.Now}
+	for range 10 {
+		ok, _, err := shares.Allow(ctx, "k", 100, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	require.Equal(t, 1, shares.Keys())
+	clock.Add(2 * time.Minute)
+	require.NoError(t, shares.Sweep(ctx))
+	require.Zero(t, shares.Keys())
+
+	taken := 0
+	for range 100 {
+		ok, _, err := shares.Allow(ctx, "k", 100, time.Hour)
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+		taken++
+	}
+	require.Equal(t, 90, taken, "the forgotten key's tokens were given back")
+}
+
+// clock is a settable clock, safe for concurrent use.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// countCalls counts the commands sent to Redis.
+type countCalls struct{ n atomic.Int64 }
+
+func (*countCalls) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *countCalls) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *countCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}

@@ -72,6 +72,7 @@ func TestIngestTaskTurnedAwayEnqueuesALaterOne(t *testing.T) {
 // insertEvent stores one event of the contact email in partition part, as
 // the ingest API would (without enqueueing its task).
 func (b *engineBundle) insertEvent(t *testing.T, part int16, eventID, email string) {
+	t.Helper()
 	now := time.Now()
 	ev := models.Event{ID: models.NewID(now), PanelID: b.panel.ID, EventID: eventID,
 		Source: "test", Name: "open", Properties: map[string]any{}, OccurredAt: now, ReceivedAt: now,

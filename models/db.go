@@ -28,13 +28,9 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -75,37 +71,7 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("models: connect to PostgreSQL: %w", err)
 	}
-	claims, err := openClaimPool(cfg.URL, max(maxOpen/2, 2))
-	if err != nil {
-		_ = sqlDB.Close()
-		return nil, err
-	}
-	claimPools.Store(sqlDB, claims)
 	return db, nil
-}
-
-// claimPools holds, by the main pool of each open database, the pool its
-// Store sends the delivery claims through (see openClaimPool).
-var claimPools sync.Map
-
-// openClaimPool opens the pool for the claim statements (claimSQL,
-// deliveredAndClaimSQL): sessions that plan prepared statements once
-// (plan_cache_mode = force_generic_plan). Left to choose, PostgreSQL
-// planned them afresh on every execution, 0.6 ms of its CPU each, more
-// than running them; their plan is index probes whatever the parameters
-// (they walk the pending index a row at a time), so a generic plan is as
-// good. Other statements keep choosing: a generic plan is not safe for all.
-func openClaimPool(url string, maxOpen int) (*sql.DB, error) {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("models: open claim pool: %w", err)
-	}
-	cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
-	pool := stdlib.OpenDB(*cfg)
-	pool.SetMaxOpenConns(maxOpen)
-	pool.SetMaxIdleConns(maxOpen)
-	pool.SetConnMaxIdleTime(time.Minute)
-	return pool, nil
 }
 
 // Close closes the pool behind db.
@@ -113,9 +79,6 @@ func Close(db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
-	}
-	if claims, ok := claimPools.LoadAndDelete(sqlDB); ok {
-		_ = claims.(*sql.DB).Close()
 	}
 	return sqlDB.Close()
 }

@@ -160,7 +160,7 @@ func (s *Store) ClaimBatch(ctx context.Context, webhookID int64, batchSize int, 
 		heldArg = &held
 	}
 	return s.claim(ctx, webhookID, lease, func(now, newLease time.Time) (*sql.Rows, error) {
-		return s.claims.QueryContext(ctx, claimSQL, webhookID, now, newLease, heldArg, batchSize)
+		return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, heldArg, batchSize)
 	}, batchSize)
 }
 
@@ -198,7 +198,7 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		}
 		// Rows came in after the claim looked: claim afresh.
 		query = func(now, newLease time.Time) (*sql.Rows, error) {
-			return s.claims.QueryContext(ctx, claimSQL, webhookID, now, newLease, nil, batchSize)
+			return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, nil, batchSize)
 		}
 	}
 }
@@ -271,7 +271,7 @@ func (s *Store) DeliveredAndClaim(ctx context.Context, c *Completion, batchSize 
 	}
 	a := c.Attempt
 	return s.claim(ctx, c.WebhookID, lease, func(now, newLease time.Time) (*sql.Rows, error) {
-		return s.claims.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, c.WebhookID, a.BatchID, a.ItemCount,
+		return s.sql.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, c.WebhookID, a.BatchID, a.ItemCount,
 			string(a.RequestHeaders), a.StatusCode, a.LatencyMS, CleanText([]byte(a.ResponseBody)), now,
 			ids, c.Lease, newLease, batchSize, nullJSON(c.Health), keptResponse(c))
 	}, batchSize)
@@ -599,12 +599,4 @@ func (n explainNode) rowsRead(table string) int {
 		total += c.rowsRead(table)
 	}
 	return total
-}
-
-// ClaimPlanModeForTest is plan_cache_mode in the sessions the claim
-// statements run in (see openClaimPool). For tests only.
-func (s *Store) ClaimPlanModeForTest(ctx context.Context) (string, error) {
-	var mode string
-	err := s.claims.QueryRowContext(ctx, `SHOW plan_cache_mode`).Scan(&mode)
-	return mode, err
 }

@@ -434,26 +434,3 @@ func TestClaimReadsABatchNotTheBacklog(t *testing.T) {
 	require.Positive(t, next, "the next claim found its batch")
 	require.LessOrEqual(t, next, 600, "a delivered-and-claim of 100 rows read %d rows of a 3,000-row backlog", next)
 }
-
-// The claim statements run in sessions that plan them once: left to
-// choose, PostgreSQL planned them afresh on every execution (0.6 ms each,
-// more than running them), and their plan is the same index probes
-// whatever the parameters. The other statements keep the default.
-func TestClaimsArePlannedOnce(t *testing.T) {
-	t.Parallel()
-	store := modeltest.Store(t)
-	ctx := context.Background()
-	mode, err := store.ClaimPlanModeForTest(ctx)
-	require.NoError(t, err)
-	require.Equal(t, "force_generic_plan", mode)
-	var other string
-	require.NoError(t, store.DBForTest().Raw(`SHOW plan_cache_mode`).Scan(&other).Error)
-	require.Equal(t, "auto", other, "only the claims are planned generically")
-	// A claim and a delivered-and-claim work on that pool.
-	panel, w := activeHook(t, store, 2)
-	ids := enqueue(t, store, panel, w, 3)
-	c, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
-	require.NoError(t, err)
-	require.Len(t, c.Rows, 2)
-	require.Equal(t, ids[:2], []uuid.UUID{c.Rows[0].ID, c.Rows[1].ID})
-}

@@ -31,9 +31,6 @@ type Store struct {
 	// copy of every statement and re-parsed named parameters, a fifth of a
 	// worker's CPU in profiles.
 	sql *sql.DB
-	// claims is the pool of the delivery claim statements (openClaimPool);
-	// the main pool when the database was not opened by Open.
-	claims *sql.DB
 	// auth remembers tokens for a few seconds (see Authenticate).
 	auth *authCache
 }
@@ -41,11 +38,7 @@ type Store struct {
 // NewStore builds a Store on an open database.
 func NewStore(db *gorm.DB, c *Cipher) *Store {
 	sqlDB, _ := db.DB() // gorm.Open with a driver always has one
-	claims := sqlDB
-	if pool, ok := claimPools.Load(sqlDB); ok {
-		claims = pool.(*sql.DB)
-	}
-	return &Store{db: db, Cipher: c, Clock: &Clock{}, sql: sqlDB, claims: claims, auth: &authCache{}}
+	return &Store{db: db, Cipher: c, Clock: &Clock{}, sql: sqlDB, auth: &authCache{}}
 }
 
 // Now is the store's clock reading, in UTC.

@@ -120,8 +120,10 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 	// gives back those of panels gone quiet, and shutdown gives back the rest.
 	shares := &ratelimit.Shares{Limiter: rt.limiter}
 	sweepCtx, stopSweep := context.WithCancel(ctx)
-	defer stopSweep()
-	go shares.Run(sweepCtx, rt.log)
+	swept := make(chan struct{})
+	go func() { defer close(swept); shares.Run(sweepCtx, rt.log) }()
+	// The sweep ends before the grants are given back and the clients close.
+	defer func() { stopSweep(); <-swept }()
 	server := app.New(app.Params{
 		Config: app.Config{AdminRateLimit: rt.cfg.AdminRateLimit, IngestRateLimit: rt.cfg.IngestRateLimit,
 			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://"),
@@ -160,6 +162,8 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopSweep()
+	<-swept
 	if err := shares.Close(shutdownCtx); err != nil {
 		rt.log.Warn("rate limit grants not given back", "error", err)
 	}

@@ -6,3 +6,6 @@ func (s *Shares) Keys() int {
 	defer s.mu.Unlock()
 	return len(s.keys)
 }
+
+// Undecayed exposes undecayed to the external tests.
+var Undecayed = undecayed

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,10 @@ type Shares struct {
 	// Now is the local clock of grants; Redis's own clock governs the
 	// budget. time.Now when nil.
 	Now func() time.Time
+	// RedisTimeout bounds each Redis call; 250 ms when zero. A request
+	// whose grant Redis does not answer in time fails open, as one whose
+	// Redis call fails.
+	RedisTimeout time.Duration
 
 	mu   sync.Mutex
 	keys map[string]*share
@@ -36,12 +41,16 @@ const idleShare = time.Minute
 
 // share is what one replica holds of one budget.
 type share struct {
-	mu          sync.Mutex
+	// lock is held across the Redis call: requests of the key wait for
+	// the one refill instead of all asking Redis. A channel, so that a
+	// waiting request can give up when its context ends.
+	lock        chan struct{}
 	forgotten   bool // dropped from the map: look the key up again
 	key         string
 	limit       int
 	per         time.Duration
 	tokens      int       // taken from Redis and not handed out yet
+	grantedAt   time.Time // when tokens were last taken from Redis
 	size        int       // the last grant asked for
 	ends        time.Time // end of the current period
 	seen        int       // requests in the current period
@@ -53,21 +62,25 @@ type share struct {
 // period per, as Limiter.Allow), from this replica's grant when it has one.
 // A Redis failure is returned with ok true, so the caller can fail open.
 func (s *Shares) Allow(ctx context.Context, key string, limit int, per time.Duration) (bool, time.Duration, error) {
-	if limit <= 0 {
+	if limit <= 0 || s.Limiter == nil {
 		return true, 0, nil
 	}
 	now := s.now()
 	for {
 		sh := s.share(key, limit, per)
-		sh.mu.Lock()
+		select {
+		case sh.lock <- struct{}{}:
+		case <-ctx.Done():
+			// The request is gone or out of time while another of its
+			// panel waits on Redis: it fails open, as on a Redis error.
+			return true, 0, fmt.Errorf("ratelimit: %w", ctx.Err())
+		}
 		if sh.forgotten {
-			sh.mu.Unlock()
+			<-sh.lock
 			continue
 		}
-		// Held across the Redis call: requests of the key wait for the one
-		// refill instead of all asking Redis.
 		ok, wait, err := s.take(ctx, sh, now)
-		sh.mu.Unlock()
+		<-sh.lock
 		return ok, wait, err
 	}
 }
@@ -85,7 +98,7 @@ func (s *Shares) take(ctx context.Context, sh *share, now time.Time) (bool, time
 		}
 		sh.ends, sh.seen, sh.oneByOne = now.Add(s.period()), 1, false
 		sh.size = grantSize(demand, sh.limit)
-		return s.refill(ctx, sh)
+		return s.refill(ctx, sh, now)
 	}
 	sh.seen++
 	if sh.tokens > 0 {
@@ -97,7 +110,7 @@ func (s *Shares) take(ctx context.Context, sh *share, now time.Time) (bool, time
 	if sh.oneByOne {
 		sh.size = 1
 	}
-	return s.refill(ctx, sh)
+	return s.refill(ctx, sh, now)
 }
 
 // grantSize is demand bounded by a tenth of the budget, so no replica can
@@ -109,11 +122,11 @@ func grantSize(demand, limit int) int {
 // refill brings sh's grant to sh.size tokens (asking Redis only for what
 // the leftover lacks, or giving back the surplus) and hands out one. When
 // Redis refuses the grant it answers for this one request exactly.
-func (s *Shares) refill(ctx context.Context, sh *share) (bool, time.Duration, error) {
+func (s *Shares) refill(ctx context.Context, sh *share, now time.Time) (bool, time.Duration, error) {
 	need := sh.size - sh.tokens
 	switch {
 	case need < 0:
-		err := s.giveBack(ctx, sh, -need)
+		err := s.giveBack(ctx, sh, -need, now)
 		sh.tokens = sh.size // a failed give-back is lost, not handed out
 		if err != nil {
 			sh.tokens--
@@ -126,7 +139,7 @@ func (s *Shares) refill(ctx context.Context, sh *share) (bool, time.Duration, er
 		}
 		switch {
 		case res.Allowed > 0:
-			sh.tokens = sh.size
+			sh.tokens, sh.grantedAt = sh.size, now
 		case sh.tokens > 0:
 			sh.oneByOne = true // the leftover is still ours to hand out
 		default:
@@ -139,7 +152,7 @@ func (s *Shares) refill(ctx context.Context, sh *share) (bool, time.Duration, er
 			if res.Allowed <= 0 {
 				return false, max(res.RetryAfter, 0), nil
 			}
-			sh.tokens = 1
+			sh.tokens, sh.grantedAt = 1, now
 		}
 	}
 	sh.tokens--
@@ -151,8 +164,14 @@ func (s *Shares) refill(ctx context.Context, sh *share) (bool, time.Duration, er
 // keep all n taken: then only the whole tokens still counted are given
 // back, which leaves less than one token's interval behind. Resetting the
 // key instead (as Limiter.Refund does) could erase another replica's grant
-// taken in between.
-func (s *Shares) giveBack(ctx context.Context, sh *share, n int) error {
+// taken in between. Tokens held longer than their interval have decayed in
+// Redis already: giving them back would credit the budget with other
+// replicas' fresh charges, so only those still counted go back.
+func (s *Shares) giveBack(ctx context.Context, sh *share, n int, now time.Time) error {
+	n = undecayed(n, now.Sub(sh.grantedAt), sh.per, sh.limit)
+	if n <= 0 {
+		return nil
+	}
 	res, err := s.allowN(ctx, sh, -n)
 	if err != nil || res.ResetAfter > 0 {
 		return err
@@ -166,7 +185,22 @@ func (s *Shares) giveBack(ctx context.Context, sh *share, n int) error {
 	return err
 }
 
+// undecayed is how many of n tokens taken held ago still weigh on a
+// budget of limit per period: each interval (per/limit) one has decayed.
+func undecayed(n int, held, per time.Duration, limit int) int {
+	if held <= 0 {
+		return n
+	}
+	interval := per / time.Duration(limit)
+	if interval <= 0 {
+		return 0
+	}
+	return max(0, n-int(held/interval))
+}
+
 func (s *Shares) allowN(ctx context.Context, sh *share, n int) (*redis_rate.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(s.RedisTimeout, 250*time.Millisecond))
+	defer cancel()
 	l := s.Limiter
 	res, err := redis_rate.NewLimiter(l.Redis).AllowN(ctx, l.key(sh.key, sh.limit, sh.per), budget(sh.limit, sh.per), n)
 	if err != nil {
@@ -185,7 +219,7 @@ func (s *Shares) share(key string, limit int, per time.Duration) *share {
 		if s.keys == nil {
 			s.keys = make(map[string]*share)
 		}
-		sh = &share{key: key, limit: limit, per: per}
+		sh = &share{lock: make(chan struct{}, 1), key: key, limit: limit, per: per}
 		s.keys[id] = sh
 	}
 	return sh
@@ -214,9 +248,24 @@ func (s *Shares) sweep(ctx context.Context, all bool) error {
 
 	var errs []error
 	for id, sh := range shares {
-		sh.mu.Lock()
+		// A key busy with a request is left to it (its next grant takes
+		// the leftover into account): one panel's queue on Redis must
+		// not hold up the sweep of the others. Close waits for it.
+		if all {
+			select {
+			case sh.lock <- struct{}{}:
+			case <-ctx.Done():
+				return errors.Join(append(errs, ctx.Err())...)
+			}
+		} else {
+			select {
+			case sh.lock <- struct{}{}:
+			default:
+				continue
+			}
+		}
 		if sh.tokens > 0 && (all || !now.Before(sh.ends)) {
-			if err := s.giveBack(ctx, sh, sh.tokens); err != nil {
+			if err := s.giveBack(ctx, sh, sh.tokens, now); err != nil {
 				errs = append(errs, err)
 			} else {
 				sh.tokens = 0
@@ -233,13 +282,14 @@ func (s *Shares) sweep(ctx context.Context, all bool) error {
 			}
 			s.mu.Unlock()
 		}
-		sh.mu.Unlock()
+		<-sh.lock
 	}
 	return errors.Join(errs...)
 }
 
 // Run sweeps every period until ctx ends.
 func (s *Shares) Run(ctx context.Context, log *slog.Logger) {
+	log = cmp.Or(log, slog.Default())
 	tick := time.NewTicker(s.period())
 	defer tick.Stop()
 	for {

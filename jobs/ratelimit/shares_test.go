@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -148,8 +149,10 @@ func TestSharesForgetIdleKeys(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock()
 	shares := &ratelimit.Shares{Limiter: newLimiter(t), Now: clock.Now}
+	// A budget whose tokens take ten hours each to come back: the two
+	// minutes the local clock skips (Redis's does not) decay none of them.
 	for range 10 {
-		ok, _, err := shares.Allow(ctx, "k", 100, time.Hour)
+		ok, _, err := shares.Allow(ctx, "k", 100, 1000*time.Hour)
 		require.NoError(t, err)
 		require.True(t, ok)
 	}
@@ -160,7 +163,7 @@ func TestSharesForgetIdleKeys(t *testing.T) {
 
 	taken := 0
 	for range 100 {
-		ok, _, err := shares.Allow(ctx, "k", 100, time.Hour)
+		ok, _, err := shares.Allow(ctx, "k", 100, 1000*time.Hour)
 		require.NoError(t, err)
 		if !ok {
 			break
@@ -207,4 +210,65 @@ func (c *countCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 		c.n.Add(int64(len(cmds)))
 		return next(ctx, cmds)
 	}
+}
+
+// Tokens held longer than their interval have decayed in Redis already:
+// only those still counted are given back.
+func TestUndecayedTokens(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		n     int
+		held  time.Duration
+		limit int
+		want  int
+	}{
+		{n: 5, held: 0, limit: 60, want: 5},                      // given back at once
+		{n: 5, held: 999 * time.Millisecond, limit: 60, want: 5}, // under one interval (1 s)
+		{n: 5, held: time.Second, limit: 60, want: 4},
+		{n: 5, held: 3500 * time.Millisecond, limit: 60, want: 2},
+		{n: 5, held: time.Hour, limit: 60, want: 0}, // all decayed
+	} {
+		require.Equal(t, c.want, ratelimit.Undecayed(c.n, c.held, time.Minute, c.limit), "%+v", c)
+	}
+}
+
+// While one request of a panel waits on a Redis that does not answer,
+// another of the same panel gives up when its context ends (failing open,
+// as on a Redis error) instead of queueing behind it, and the sweep skips
+// the busy key instead of waiting for it.
+func TestSharesWaitersFollowTheirContext(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // read nothing, answer nothing
+		}
+	}()
+	rdb := redis.NewClient(&redis.Options{Addr: l.Addr().String(), MaxRetries: -1, ReadTimeout: -1,
+		ContextTimeoutEnabled: true, Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { _ = rdb.Close(); _ = l.Close() })
+	shares := &ratelimit.Shares{Limiter: &ratelimit.Limiter{Redis: rdb, Namespace: "hang"}, RedisTimeout: time.Hour}
+
+	firstDone := make(chan error, 1)
+	go func() {
+		_, _, err := shares.Allow(context.Background(), "k", 100, time.Minute)
+		firstDone <- err
+	}()
+	conn := <-accepted // the first request holds the key and waits on Redis
+
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	ok, _, err := shares.Allow(gone, "k", 100, time.Minute)
+	require.True(t, ok, "fails open")
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, shares.Sweep(context.Background()), "the sweep skips the busy key")
+	require.Empty(t, firstDone, "the first request should still be waiting on Redis")
+	_ = conn.Close()
+	require.Error(t, <-firstDone, "the first request fails open once Redis hangs up")
 }

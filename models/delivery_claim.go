@@ -124,21 +124,26 @@ WITH RECURSIVE old AS (
 	  AND (send_lease_until IS NULL OR send_lease_until <= (SELECT $2::timestamptz) OR send_lease_until = $4)
 	RETURNING id, (SELECT was FROM old) IS NOT NULL AND (SELECT was FROM old) IS DISTINCT FROM $4 AS stale
 ), walk AS (
-	(SELECT id, item, attempts, created_at, run_id, run_awaits, keep_response, contact_id, next_attempt_at, 1 AS n
+	(SELECT id, item, attempts, created_at, run_id, run_awaits, keep_response, contact_id, next_attempt_at, ctid AS tid, 1 AS n
 	 FROM deliveries WHERE webhook_id = (SELECT $1::bigint) AND status = 'pending' AND EXISTS (SELECT 1 FROM w)
 	 ORDER BY id LIMIT 1)
 	UNION ALL
-	SELECT nx.*, walk.n + 1 FROM walk CROSS JOIN LATERAL (
-		SELECT d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response, d.contact_id, d.next_attempt_at
+	SELECT nx.id, nx.item, nx.attempts, nx.created_at, nx.run_id, nx.run_awaits, nx.keep_response, nx.contact_id,
+	       nx.next_attempt_at, nx.tid, walk.n + 1
+	FROM walk CROSS JOIN LATERAL (
+		SELECT d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response, d.contact_id, d.next_attempt_at,
+		       d.ctid AS tid
 		FROM deliveries d WHERE d.webhook_id = (SELECT $1::bigint) AND d.status = 'pending' AND d.id > walk.id
 		ORDER BY d.id LIMIT 1) nx
 	WHERE walk.n < $5
 ), batch AS (
-	SELECT id, item, attempts, created_at, run_id, run_awaits, keep_response, contact_id FROM walk
+	SELECT id, item, attempts, created_at, run_id, run_awaits, keep_response, contact_id, tid FROM walk
 	WHERE next_attempt_at <= (SELECT $2::timestamptz) AND (SELECT h.next_attempt_at FROM walk h WHERE h.n = 1) <= (SELECT $2::timestamptz)
 ), dead AS (
+	-- By the rows' addresses (with their ids, should one have moved): a
+	-- plan made on an empty table would find them by ids with a scan.
 	UPDATE deliveries SET attempts = attempts + 1
-	WHERE id = ANY(ARRAY(SELECT id FROM batch)) AND (SELECT stale FROM w)
+	WHERE ctid = ANY(ARRAY(SELECT tid FROM batch)) AND id = ANY(ARRAY(SELECT id FROM batch)) AND (SELECT stale FROM w)
 )
 SELECT id, item, attempts + 1 + CASE WHEN (SELECT stale FROM w) THEN 1 ELSE 0 END, created_at, run_id, run_awaits, keep_response, contact_id
 FROM batch`
@@ -246,7 +251,7 @@ WITH RECURSIVE a AS (
 	UPDATE deliveries SET status = 'delivered', delivered_at = $9, attempts = attempts + 1, last_error = '',
 	       last_status_code = $6, last_attempt_id = (SELECT id FROM a), updated_at = $9,
 	       response = CASE WHEN keep_response THEN $15::text END
-	WHERE id = ANY($10::uuid[]) AND webhook_id = (SELECT $2::bigint) AND status IN ('pending', 'held')
+	WHERE id = ANY((SELECT $10::uuid[])::uuid[]) AND webhook_id = (SELECT $2::bigint) AND status IN ('pending', 'held')
 	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
 ), w AS (
 	UPDATE webhooks SET send_lease_until = $12, send_seq = send_seq + 1, health = COALESCE($14::jsonb, health)
@@ -257,16 +262,18 @@ WITH RECURSIVE a AS (
 	 FROM deliveries WHERE webhook_id = (SELECT $2::bigint) AND status = 'pending' AND EXISTS (SELECT 1 FROM w)
 	 ORDER BY id LIMIT 1)
 	UNION ALL
-	SELECT nx.*, walk.n + 1 FROM walk CROSS JOIN LATERAL (
+	SELECT nx.id, nx.item, nx.attempts, nx.created_at, nx.run_id, nx.run_awaits, nx.keep_response, nx.contact_id,
+	       nx.next_attempt_at, walk.n + 1
+	FROM walk CROSS JOIN LATERAL (
 		SELECT d.id, d.item, d.attempts, d.created_at, d.run_id, d.run_awaits, d.keep_response, d.contact_id, d.next_attempt_at
 		FROM deliveries d WHERE d.webhook_id = (SELECT $2::bigint) AND d.status = 'pending' AND d.id > walk.id
 		ORDER BY d.id LIMIT 1) nx
-	WHERE walk.n < $13 + cardinality($10::uuid[])
+	WHERE walk.n < (SELECT $13::int + cardinality($10::uuid[]))
 )
 SELECT id, item, attempts + 1, created_at, run_id, run_awaits, keep_response, contact_id FROM walk
-WHERE next_attempt_at <= (SELECT $9::timestamptz) AND id <> ALL($10::uuid[])
-  AND (SELECT h.next_attempt_at FROM walk h WHERE h.id <> ALL($10::uuid[]) ORDER BY h.n LIMIT 1) <= (SELECT $9::timestamptz)
-ORDER BY n LIMIT $13`
+WHERE next_attempt_at <= (SELECT $9::timestamptz) AND id <> ALL((SELECT $10::uuid[])::uuid[])
+  AND (SELECT h.next_attempt_at FROM walk h WHERE h.id <> ALL((SELECT $10::uuid[])::uuid[]) ORDER BY h.n LIMIT 1) <= (SELECT $9::timestamptz)
+ORDER BY n LIMIT (SELECT $13::int)`
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the
@@ -616,8 +623,9 @@ func (n explainNode) rowsRead(table string) int {
 // settles on a generic plan made for an empty table (as on a new
 // deployment; it keeps such a plan until the table is analyzed), then lets
 // fill add rows and returns how many rows of deliveries that plan reads
-// to claim batchSize of them. All in a transaction it rolls back. For
-// tests only.
+// to claim batchSize of them, the more of a claim and of one after a dead
+// worker's lease ran out. All in a transaction it rolls back. For tests
+// only.
 func (s *Store) ClaimRowsReadPlannedEmptyForTest(ctx context.Context, webhookID int64, batchSize int,
 	fill func(q Querier) error) (int, error) {
 	var read int
@@ -637,11 +645,22 @@ func (s *Store) ClaimRowsReadPlannedEmptyForTest(ctx context.Context, webhookID 
 			return err
 		}
 		var plan explainNode
-		var err error
-		read, err = explainRowsRead(ctx, q, &plan, execute)
+		fresh, err := explainRowsRead(ctx, q, &plan, execute)
 		if err != nil {
 			return err
 		}
+		// And a claim after a dead worker: its lease ran out, so the
+		// statement also counts the batch's attempt (dead).
+		if _, err := q.ExecContext(ctx, `UPDATE webhooks SET send_lease_until = now() - interval '1 minute'
+			WHERE id = $1`, webhookID); err != nil {
+			return err
+		}
+		stale, err := explainRowsRead(ctx, q, &plan,
+			fmt.Sprintf(`EXECUTE claim_for_test(%d, now(), '%s', NULL, %d)`, webhookID, lease, batchSize))
+		if err != nil {
+			return err
+		}
+		read = max(fresh, stale)
 		return errRollback
 	})
 	if errors.Is(err, errRollback) {

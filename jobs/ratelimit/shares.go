@@ -58,6 +58,28 @@ type share struct {
 	lastRequest time.Time
 }
 
+// acquire takes the key's lock, or gives up when ctx ends first.
+func (sh *share) acquire(ctx context.Context) bool {
+	select {
+	case sh.lock <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// tryAcquire takes the key's lock if nobody holds it.
+func (sh *share) tryAcquire() bool {
+	select {
+	case sh.lock <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (sh *share) release() { <-sh.lock }
+
 // Allow takes one request from the budget named key (limit requests per
 // period per, as Limiter.Allow), from this replica's grant when it has one.
 // A Redis failure is returned with ok true, so the caller can fail open.
@@ -68,19 +90,17 @@ func (s *Shares) Allow(ctx context.Context, key string, limit int, per time.Dura
 	now := s.now()
 	for {
 		sh := s.share(key, limit, per)
-		select {
-		case sh.lock <- struct{}{}:
-		case <-ctx.Done():
+		if !sh.acquire(ctx) {
 			// The request is gone or out of time while another of its
 			// panel waits on Redis: it fails open, as on a Redis error.
 			return true, 0, fmt.Errorf("ratelimit: %w", ctx.Err())
 		}
 		if sh.forgotten {
-			<-sh.lock
+			sh.release()
 			continue
 		}
 		ok, wait, err := s.take(ctx, sh, now)
-		<-sh.lock
+		sh.release()
 		return ok, wait, err
 	}
 }
@@ -251,18 +271,11 @@ func (s *Shares) sweep(ctx context.Context, all bool) error {
 		// A key busy with a request is left to it (its next grant takes
 		// the leftover into account): one panel's queue on Redis must
 		// not hold up the sweep of the others. Close waits for it.
-		if all {
-			select {
-			case sh.lock <- struct{}{}:
-			case <-ctx.Done():
-				return errors.Join(append(errs, ctx.Err())...)
-			}
-		} else {
-			select {
-			case sh.lock <- struct{}{}:
-			default:
-				continue
-			}
+		if all && !sh.acquire(ctx) {
+			return errors.Join(append(errs, ctx.Err())...)
+		}
+		if !all && !sh.tryAcquire() {
+			continue
 		}
 		if sh.tokens > 0 && (all || !now.Before(sh.ends)) {
 			if err := s.giveBack(ctx, sh, sh.tokens, now); err != nil {
@@ -282,7 +295,7 @@ func (s *Shares) sweep(ctx context.Context, all bool) error {
 			}
 			s.mu.Unlock()
 		}
-		<-sh.lock
+		sh.release()
 	}
 	return errors.Join(errs...)
 }

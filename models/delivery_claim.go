@@ -249,7 +249,8 @@ WITH RECURSIVE a AS (
 	RETURNING id
 ), done AS (
 	UPDATE deliveries SET status = 'delivered', delivered_at = $9, attempts = attempts + 1, last_error = '',
-	       last_status_code = $6, last_attempt_id = (SELECT id FROM a), updated_at = $9,
+	       last_status_code = $6, last_attempt_id = (SELECT id FROM a), attempt_ids = attempt_ids || ARRAY(SELECT id FROM a),
+	       updated_at = $9,
 	       response = CASE WHEN keep_response THEN $15::text END
 	WHERE id = ANY((SELECT $10::uuid[])::uuid[]) AND webhook_id = (SELECT $2::bigint) AND status IN ('pending', 'held')
 	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
@@ -402,6 +403,7 @@ UPDATE deliveries d SET
 	last_error       = $9,
 	last_status_code = $6,
 	last_attempt_id  = (SELECT id FROM a),
+	attempt_ids      = d.attempt_ids || ARRAY(SELECT id FROM a),
 	delivered_at     = CASE WHEN v.status = 'delivered' THEN $12 END,
 	response         = CASE WHEN v.status = 'delivered' AND d.keep_response THEN $19::text END,
 	updated_at       = $12

@@ -393,6 +393,14 @@ func TestClaimsReturnContactsAndAttemptsRecordWhatTheyCarried(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, timeline, 1, "the request that left the released row out is not on its timeline")
 	require.Equal(t, models.OutcomeRetry, timeline[0].Outcome)
+	// The retried row's timeline holds both its requests: the one
+	// CompleteBatch recorded and the one DeliveredAndClaim did.
+	d, err = store.WebhookDelivery(ctx, panel.ID, w.ID, ids[4])
+	require.NoError(t, err)
+	timeline, err = store.DeliveryTimeline(ctx, d)
+	require.NoError(t, err)
+	require.Equal(t, []string{models.OutcomeRetry, models.OutcomeDelivered},
+		pluck(timeline, func(a models.Attempt) string { return a.Outcome }))
 }
 
 // A claim reads about a batch of rows, not the webhook's whole backlog,

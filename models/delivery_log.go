@@ -23,16 +23,18 @@ func (s *Store) WebhookDelivery(ctx context.Context, panelID, webhookID int64, i
 }
 
 // DeliveryTimeline is every request that carried delivery d, oldest first:
-// the attempts whose delivery_ids hold it, and its last attempt (which an
-// attempt logged before those ids were kept may be the only trace of).
+// the attempts the delivery lists (attempt_ids, appended as each request
+// is recorded), and its last attempt (which an attempt logged before those
+// ids were kept may be the only trace of).
 func (s *Store) DeliveryTimeline(ctx context.Context, d *Delivery) ([]Attempt, error) {
 	last := int64(0)
 	if d.LastAttemptID != nil {
 		last = *d.LastAttemptID
 	}
 	var out []Attempt
-	err := s.db.WithContext(ctx).Where("webhook_id = ? AND panel_id = ? AND (delivery_ids @> ARRAY[?]::uuid[] OR id = ?)",
-		d.WebhookID, d.PanelID, d.ID, last).Order("id").Limit(maxTimeline).Find(&out).Error
+	err := s.db.WithContext(ctx).Where(`webhook_id = ? AND panel_id = ? AND (id = ANY(ARRAY(
+			SELECT unnest(attempt_ids) FROM deliveries WHERE id = ? AND panel_id = ?)) OR id = ?)`,
+		d.WebhookID, d.PanelID, d.ID, d.PanelID, last).Order("id").Limit(maxTimeline).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: timeline of %s: %w", DeliveryID(d.ID), err)
 	}

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +59,56 @@ func TestMigrationFillsTheDeliveryLog(t *testing.T) {
 	require.Nil(t, got[apiRow].ContactID, "no run, no contact")
 	require.Equal(t, "order_paid", got[apiRow].EventName)
 	require.Empty(t, got[oddRow].EventName, "an event that is not text names none")
+}
+
+// Migration 00029 gives each delivery written before it the ids of the
+// requests that carried it, read from attempts.delivery_ids before their
+// index goes, so a timeline reads the same after it.
+func TestMigrationKeepsEachDeliverysAttempts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := modeltest.Store(t)
+	db := store.DBForTest()
+	sqlDB, err := db.DB()
+	require.NoError(t, err)
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, models.Migrations(), goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = provider.DownTo(ctx, 28)
+	require.NoError(t, err)
+
+	panel, err := store.EnsurePanel(ctx, "acme")
+	require.NoError(t, err)
+	w, err := store.CreateWebhook(ctx, panel.ID, newSpec("Orders"))
+	require.NoError(t, err)
+	now := time.Now()
+	retried, once, never := models.NewID(now), models.NewID(now), models.NewID(now)
+	for _, id := range []uuid.UUID{retried, once, never} {
+		require.NoError(t, db.Exec(`INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at, created_at, updated_at)
+			VALUES (?, ?, ?, '{}', 'pending', now(), now(), now())`, id, panel.ID, w.ID).Error)
+	}
+	attempt := func(ids ...uuid.UUID) int64 {
+		var id int64
+		require.NoError(t, db.Raw(`INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, outcome,
+				created_at, delivery_ids) VALUES (?, ?, 'b', ?, '{}', 'retry', now(), ?::uuid[]) RETURNING id`,
+			panel.ID, w.ID, len(ids), "{"+strings.Join(idStrings(ids...), ",")+"}").Scan(&id).Error)
+		return id
+	}
+	first, second := attempt(retried, once), attempt(retried)
+	_, err = provider.Up(ctx)
+	require.NoError(t, err)
+
+	timeline := func(id uuid.UUID) []int64 {
+		d, err := store.WebhookDelivery(ctx, panel.ID, w.ID, id)
+		require.NoError(t, err)
+		as, err := store.DeliveryTimeline(ctx, d)
+		require.NoError(t, err)
+		out := []int64{}
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	require.Equal(t, []int64{first, second}, timeline(retried))
+	require.Equal(t, []int64{first}, timeline(once))
+	require.Empty(t, timeline(never))
 }

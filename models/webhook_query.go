@@ -192,9 +192,10 @@ func (s *Store) UpdateWebhook(ctx context.Context, panelID, id int64, in *Webhoo
 }
 
 // DeleteWebhook removes an asset with its tests, attempts and deliveries.
-// Deliveries carry no foreign key (see migration 00008), so they are
-// deleted here; writers of deliveries lock the webhook first, so the
-// delete waits for them and then takes their rows too.
+// Deliveries and attempts carry no foreign key (see migrations 00008 and
+// 00029), so they are deleted here; writers of deliveries lock the webhook
+// first, and writers of attempts update it, so the delete waits for them
+// and then takes their rows too.
 func (s *Store) DeleteWebhook(ctx context.Context, panelID, id int64) error {
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("panel_id = ?", panelID).Delete(&Webhook{}, id)
@@ -204,7 +205,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, panelID, id int64) error {
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return tx.Exec(`DELETE FROM deliveries WHERE webhook_id = $1`, id).Error
+		if err := tx.Exec(`DELETE FROM deliveries WHERE webhook_id = $1`, id).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM attempts WHERE webhook_id = $1`, id).Error
 	})
 	if err != nil {
 		return fmt.Errorf("models: delete webhook %d: %w", id, err)

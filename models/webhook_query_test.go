@@ -148,9 +148,15 @@ func TestWebhookPanelIsolationAndLabels(t *testing.T) {
 	list, err := store.ListWebhooks(ctx, acme.ID)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
+	db := store.DBForTest()
+	require.NoError(t, db.Exec(`INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, outcome, created_at)
+		VALUES (?, ?, 'b', 1, '{}', 'delivered', now())`, acme.ID, w.ID).Error)
 	require.NoError(t, store.DeleteWebhook(ctx, acme.ID, w.ID))
 	_, err = store.Webhook(ctx, acme.ID, w.ID)
 	require.ErrorIs(t, err, models.ErrNotFound)
+	var attempts int64
+	require.NoError(t, db.Raw(`SELECT count(*) FROM attempts WHERE webhook_id = ?`, w.ID).Scan(&attempts).Error)
+	require.Zero(t, attempts, "deleting a webhook deletes its attempts (they have no foreign key)")
 }
 
 func TestTokens(t *testing.T) {

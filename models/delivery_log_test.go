@@ -19,14 +19,8 @@ import (
 func TestMigrationFillsTheDeliveryLog(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	store := modeltest.Store(t)
+	store, provider := migratedDownTo(t, 19)
 	db := store.DBForTest()
-	sqlDB, err := db.DB()
-	require.NoError(t, err)
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, models.Migrations(), goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	_, err = provider.DownTo(ctx, 19)
-	require.NoError(t, err)
 
 	now := time.Now()
 	run, journeyRow, apiRow, oddRow := models.NewID(now), models.NewID(now), models.NewID(now), models.NewID(now)
@@ -44,7 +38,7 @@ func TestMigrationFillsTheDeliveryLog(t *testing.T) {
 		require.NoError(t, db.Exec(`INSERT INTO deliveries (id, panel_id, webhook_id, journey_id, run_id, item, status, next_attempt_at, created_at, updated_at)
 			VALUES (?, 1, 1, 7, ?, ?::json, 'delivered', now(), now(), now())`, r.id, r.run, r.item).Error)
 	}
-	_, err = provider.Up(ctx)
+	_, err := provider.Up(ctx)
 	require.NoError(t, err)
 
 	var rows []models.Delivery
@@ -67,14 +61,8 @@ func TestMigrationFillsTheDeliveryLog(t *testing.T) {
 func TestMigrationKeepsEachDeliverysAttempts(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	store := modeltest.Store(t)
+	store, provider := migratedDownTo(t, 28)
 	db := store.DBForTest()
-	sqlDB, err := db.DB()
-	require.NoError(t, err)
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, models.Migrations(), goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	_, err = provider.DownTo(ctx, 28)
-	require.NoError(t, err)
 
 	panel, err := store.EnsurePanel(ctx, "acme")
 	require.NoError(t, err)
@@ -111,4 +99,18 @@ func TestMigrationKeepsEachDeliverysAttempts(t *testing.T) {
 	require.Equal(t, []int64{first, second}, timeline(retried))
 	require.Equal(t, []int64{first}, timeline(once))
 	require.Empty(t, timeline(never))
+}
+
+// migratedDownTo is a test database with the migrations after version
+// undone, and the provider that applies them again.
+func migratedDownTo(t *testing.T, version int64) (*models.Store, *goose.Provider) {
+	t.Helper()
+	store := modeltest.Store(t)
+	sqlDB, err := store.DBForTest().DB()
+	require.NoError(t, err)
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, models.Migrations(), goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = provider.DownTo(t.Context(), version)
+	require.NoError(t, err)
+	return store, provider
 }

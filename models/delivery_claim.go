@@ -241,6 +241,24 @@ func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
 // The rows are marked delivered while the claim's lease holds, even if the
 // webhook left service during the request (a person deactivated it, which
 // held them): they were delivered.
+//
+// The statements that record a request (this one and completeSQL) find
+// the batch's rows by address: each id is looked up in the primary key, one
+// probe per id (a unique lookup every plan makes through the index), and
+// the rows are updated by the addresses the probes return (a TID scan). Found by "id = ANY(ids)"
+// instead, the rows were read the way a plan made while the outbox was
+// empty chose, which kept that plan until the table was analyzed: through
+// deliveries_webhook, which holds every delivery the webhook ever had, or
+// by a scan of the table, so each recorded batch read the webhook's whole
+// history (5,050 rows for a batch of 10 after 5,000 deliveries, see
+// TestRecordingABatchPlannedOnAnEmptyOutboxReadsTheBatch). "webhook_id + 0"
+// keeps the webhook check out of index conditions for the same reason.
+//
+// A row rewritten after the probes read it (a person held it while the
+// request ran, and the statement waited for that) is not at its address
+// any more, and PostgreSQL does not follow an address to the new version:
+// the second update (moved) finds the rows the first one missed by id.
+// It reads the table only when a row was missed, which is rare.
 const deliveredAndClaimSQL = `
 WITH RECURSIVE a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
@@ -248,12 +266,16 @@ WITH RECURSIVE a AS (
 	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, '', '', 'delivered', $9, $10::uuid[])
 	RETURNING id
 ), done AS (
-	UPDATE deliveries SET status = 'delivered', delivered_at = $9, attempts = attempts + 1, last_error = '',
-	       last_status_code = $6, last_attempt_id = (SELECT id FROM a), attempt_ids = attempt_ids || ARRAY(SELECT id FROM a),
-	       updated_at = $9,
-	       response = CASE WHEN keep_response THEN $15::text END
-	WHERE id = ANY((SELECT $10::uuid[])::uuid[]) AND webhook_id = (SELECT $2::bigint) AND status IN ('pending', 'held')
+	UPDATE deliveries SET ` + deliveredSet + `
+	WHERE ctid = ANY(ARRAY(SELECT (SELECT d.ctid FROM deliveries d WHERE d.id = x.id) FROM unnest((SELECT $10::uuid[])::uuid[]) x(id)))
+	  AND id = ANY((SELECT $10::uuid[])::uuid[]) AND webhook_id + 0 = $2 AND status IN ('pending', 'held')
 	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
+	RETURNING id
+), moved AS (
+	UPDATE deliveries SET ` + deliveredSet + `
+	WHERE (SELECT count(*) FROM done) < cardinality($10::uuid[])
+	  AND id = ANY((SELECT $10::uuid[])::uuid[]) AND id NOT IN (SELECT id FROM done) AND webhook_id = $2
+	  AND status IN ('pending', 'held') AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
 ), w AS (
 	UPDATE webhooks SET send_lease_until = $12, send_seq = send_seq + 1, health = COALESCE($14::jsonb, health)
 	WHERE id = $2 AND status = 'active' AND send_lease_until = $11
@@ -379,12 +401,18 @@ func keptResponse(c *Completion) *string {
 	return &s
 }
 
+// deliveredSet is what recording a delivered row writes.
+const deliveredSet = `status = 'delivered', delivered_at = $9, attempts = attempts + 1, last_error = '',
+	       last_status_code = $6, last_attempt_id = (SELECT id FROM a), attempt_ids = attempt_ids || ARRAY(SELECT id FROM a),
+	       updated_at = $9, response = CASE WHEN keep_response THEN $15::text END`
+
 // completeSQL logs the attempt and moves every row of the batch on, in one
 // statement. Each row's new state comes in as parallel arrays. Only the
 // holder of the claim's lease moves them: a worker whose lease ran out and
 // was taken over leaves them to the new holder. A row a person held during
 // the request (its webhook deactivated) is delivered or failed all the
-// same; a retry of it stays held until the webhook is back.
+// same; a retry of it stays held until the webhook is back. The rows are
+// found as deliveredAndClaimSQL's are.
 const completeSQL = `
 WITH h AS (
 	UPDATE webhooks SET health = COALESCE($18::jsonb, health), send_seq = send_seq + 1 WHERE id = $2 AND send_lease_until = $17
@@ -395,8 +423,25 @@ WITH h AS (
 	       $14::uuid[]
 	WHERE $13::bool
 	RETURNING id
+), done AS (
+	UPDATE deliveries d SET ` + completedSet + `
+	FROM unnest($14::uuid[], $15::text[], $16::timestamptz[]) AS v(id, status, next_at)
+	WHERE d.ctid = ANY(ARRAY(SELECT (SELECT r.ctid FROM deliveries r WHERE r.id = x.id) FROM unnest($14::uuid[]) x(id)))
+	  AND d.id = v.id AND d.webhook_id + 0 = $2 AND d.status IN ('pending', 'held')
+	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $17)
+	RETURNING d.id
+), moved AS (
+	UPDATE deliveries d SET ` + completedSet + `
+	FROM unnest($14::uuid[], $15::text[], $16::timestamptz[]) AS v(id, status, next_at)
+	WHERE (SELECT count(*) FROM done) < cardinality($14::uuid[])
+	  AND d.id = v.id AND d.id NOT IN (SELECT id FROM done) AND d.webhook_id = $2 AND d.status IN ('pending', 'held')
+	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $17)
+	RETURNING d.id
 )
-UPDATE deliveries d SET
+SELECT (SELECT id FROM a) FROM (SELECT id FROM done UNION ALL SELECT id FROM moved) recorded`
+
+// completedSet is what recording a row's outcome writes (completeSQL).
+const completedSet = `
 	status           = CASE WHEN d.status = 'held' AND v.status = 'pending' THEN 'held' ELSE v.status END,
 	next_attempt_at  = v.next_at,
 	attempts         = d.attempts + 1,
@@ -406,11 +451,7 @@ UPDATE deliveries d SET
 	attempt_ids      = d.attempt_ids || ARRAY(SELECT id FROM a),
 	delivered_at     = CASE WHEN v.status = 'delivered' THEN $12 END,
 	response         = CASE WHEN v.status = 'delivered' AND d.keep_response THEN $19::text END,
-	updated_at       = $12
-FROM unnest($14::uuid[], $15::text[], $16::timestamptz[]) AS v(id, status, next_at)
-WHERE d.id = v.id AND d.webhook_id = $2 AND d.status IN ('pending', 'held')
-  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $17)
-RETURNING (SELECT id FROM a)`
+	updated_at       = $12`
 
 // CompleteBatch records a request and moves its rows on. Released rows
 // were never written by the claim and are left as they are: pending, due,

@@ -156,3 +156,72 @@ func (s *Store) ClaimRowsReadPlannedEmptyForTest(ctx context.Context, webhookID 
 	})
 	return read, err
 }
+
+// CompletionRowsReadPlannedEmptyForTest is ClaimRowsReadPlannedEmptyForTest
+// for the statements that record a batch: it prepares deliveredAndClaimSQL
+// and completeSQL in one session, runs each a few times while the webhook's
+// outbox is empty (they write nothing: no rows named, no lease matches),
+// lets fill add rows, and then records two batches of batchSize pending
+// rows, one with each statement, under EXPLAIN ANALYZE. It returns how many
+// rows of deliveries each read. All in a transaction it rolls back. For
+// tests only.
+func (s *Store) CompletionRowsReadPlannedEmptyForTest(ctx context.Context, panelID, webhookID int64, batchSize int,
+	fill func(q Querier) error) (deliveredAndClaim, complete int, err error) {
+	err = s.rolledBack(ctx, func(q Querier) error {
+		if _, err := q.ExecContext(ctx, `PREPARE delivered_for_test AS `+deliveredAndClaimSQL); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `PREPARE complete_for_test AS `+completeSQL); err != nil {
+			return err
+		}
+		stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+		lease, renewed := s.Now().Add(time.Hour).Truncate(time.Microsecond), s.Now().Add(2*time.Hour).Truncate(time.Microsecond)
+		delivered := func(ids string) string {
+			return fmt.Sprintf(`EXECUTE delivered_for_test(%d, %d, 'b', 1, '{}', 200, 1, '', now(), '%s', '%s', '%s', %d, NULL, NULL)`,
+				panelID, webhookID, ids, stamp(lease), stamp(renewed), batchSize)
+		}
+		completed := func(ids, statuses, times string) string {
+			return fmt.Sprintf(`EXECUTE complete_for_test(%d, %d, 'b', 1, '{}', 200, 1, '', '', '', 'delivered', now(), true,
+				'%s', '%s', '%s', '%s', NULL, NULL)`, panelID, webhookID, ids, statuses, times, stamp(renewed))
+		}
+		for range 8 {
+			if _, err := q.ExecContext(ctx, delivered("{}")); err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, completed("{}", "{}", "{}")); err != nil {
+				return err
+			}
+		}
+		if err := fill(q); err != nil {
+			return err
+		}
+		batch := func() (ids, statuses, times string, err error) {
+			var n int
+			err = q.QueryRowContext(ctx, `SELECT '{' || string_agg(id::text, ',') || '}', count(*),
+					'{' || string_agg('delivered', ',') || '}', '{' || string_agg('"' || now()::text || '"', ',') || '}'
+				FROM (SELECT id FROM deliveries WHERE webhook_id = $1 AND status = 'pending' ORDER BY id LIMIT $2) b`,
+				webhookID, batchSize).Scan(&ids, &n, &statuses, &times)
+			if err == nil && n < batchSize {
+				err = fmt.Errorf("models: %d pending rows, want %d", n, batchSize)
+			}
+			return ids, statuses, times, err
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE webhooks SET send_lease_until = $2 WHERE id = $1`, webhookID, lease); err != nil {
+			return err
+		}
+		ids, _, _, err := batch()
+		if err != nil {
+			return err
+		}
+		if deliveredAndClaim, err = explainRowsRead(ctx, q, delivered(ids)); err != nil {
+			return err
+		}
+		ids, statuses, times, err := batch()
+		if err != nil {
+			return err
+		}
+		complete, err = explainRowsRead(ctx, q, completed(ids, statuses, times))
+		return err
+	})
+	return deliveredAndClaim, complete, err
+}

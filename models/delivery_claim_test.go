@@ -466,3 +466,81 @@ func TestClaimPlannedOnAnEmptyOutboxStaysSmall(t *testing.T) {
 	require.Positive(t, read, "the claim found its batch")
 	require.LessOrEqual(t, read, 40, "a claim of 10 rows planned on an empty outbox read %d of 5,000 rows", read)
 }
+
+// Recording a batch reads the batch, not the webhook's history, under a
+// plan made while the outbox was empty. Such a plan found the delivered
+// rows by the webhook (its index holds every delivery it ever had) and
+// filtered them by id: under load each one-row delivered-and-claim read
+// the webhook's whole history, growing with every delivery.
+func TestRecordingABatchPlannedOnAnEmptyOutboxReadsTheBatch(t *testing.T) {
+	t.Parallel()
+	store := modeltest.Store(t)
+	ctx := context.Background()
+	panel, w := activeHook(t, store, 10)
+	dac, complete, err := store.CompletionRowsReadPlannedEmptyForTest(ctx, panel.ID, w.ID, 10, func(q models.Querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at,
+				created_at, updated_at)
+			SELECT gen_random_uuid(), $1, $2, '{}', CASE WHEN g <= 5000 THEN 'delivered' ELSE 'pending' END,
+			       now() - interval '1 minute', now(), now()
+			FROM generate_series(1, 5030) g`, panel.ID, w.ID)
+		return err
+	})
+	require.NoError(t, err)
+	t.Logf("rows read: delivered-and-claim %d, complete %d", dac, complete)
+	require.Positive(t, dac, "delivered-and-claim found its batch")
+	require.LessOrEqual(t, dac, 60, "delivered-and-claim of 10 rows read %d rows of a webhook with 5,000 delivered", dac)
+	require.Positive(t, complete, "complete found its batch")
+	require.LessOrEqual(t, complete, 40, "complete of 10 rows read %d rows of a webhook with 5,000 delivered", complete)
+}
+
+// A row a person held while its request ran (the webhook deactivated) is
+// recorded all the same, even when the hold commits while the recording
+// statement waits for the row: the statement finds such a row by id once
+// its address no longer leads to it.
+func TestRecordingABatchFollowsARowHeldMeanwhile(t *testing.T) {
+	t.Parallel()
+	record := map[string]func(store *models.Store, c *models.Completion) error{
+		"delivered-and-claim": func(store *models.Store, c *models.Completion) error {
+			_, err := store.DeliveredAndClaim(context.Background(), c, 10, time.Minute)
+			return err
+		},
+		"complete": func(store *models.Store, c *models.Completion) error {
+			return store.CompleteBatch(context.Background(), c)
+		},
+	}
+	for name, record := range record {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			store := modeltest.Store(t)
+			ctx := context.Background()
+			panel, w := activeHook(t, store, 10)
+			ids := enqueue(t, store, panel, w, 2)
+			claim, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
+			require.NoError(t, err)
+			require.Len(t, claim.Rows, 2)
+
+			db := store.DBForTest()
+			hold := db.Begin()
+			require.NoError(t, hold.Exec(`UPDATE deliveries SET status = 'held' WHERE id = ?`, ids[0]).Error)
+			done := make(chan error, 1)
+			go func() {
+				done <- record(store, &models.Completion{WebhookID: w.ID, Lease: claim.Lease, Delivered: ids,
+					Attempt: &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "b", ItemCount: 2,
+						RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}})
+			}()
+			// The recording statement waits for the held row's lock.
+			require.Eventually(t, func() bool {
+				var waiting int
+				db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+					AND query LIKE '%INSERT INTO attempts%'`).Scan(&waiting)
+				return waiting > 0
+			}, 10*time.Second, 5*time.Millisecond)
+			require.NoError(t, hold.Commit().Error)
+			require.NoError(t, <-done)
+			var statuses []string
+			require.NoError(t, db.Raw(`SELECT status FROM deliveries WHERE id IN (?, ?) ORDER BY id`, ids[0], ids[1]).
+				Scan(&statuses).Error)
+			require.Equal(t, []string{"delivered", "delivered"}, statuses)
+		})
+	}
+}

@@ -145,8 +145,18 @@ WITH RECURSIVE old AS (
 	UPDATE deliveries SET attempts = attempts + 1
 	WHERE ctid = ANY(ARRAY(SELECT tid FROM batch)) AND id = ANY(ARRAY(SELECT id FROM batch)) AND (SELECT stale FROM w)
 )
-SELECT id, item, attempts + 1 + CASE WHEN (SELECT stale FROM w) THEN 1 ELSE 0 END, created_at, run_id, run_awaits, keep_response, contact_id
-FROM batch`
+SELECT true, id, item, attempts + 1 + CASE WHEN (SELECT stale FROM w) THEN 1 ELSE 0 END, created_at, run_id, run_awaits, keep_response,
+       contact_id
+FROM batch
+UNION ALL ` + leaseNotTaken
+
+// leaseNotTaken ends both claiming statements: a row that says the
+// statement did not take the lease (w updated nothing): another worker
+// holds it, or the webhook left service. Without it an empty answer was
+// ambiguous, and every claim turned away cost a second statement (a
+// release that found nothing to release) to tell.
+const leaseNotTaken = `SELECT false, NULL::uuid, 'null'::json, 0, now(), NULL::uuid, false, false, NULL::bigint
+WHERE NOT EXISTS (SELECT 1 FROM w)`
 
 // releaseSQL gives the lease back. A claimer turned away as busy left its
 // rows for the holder, so once the lease is free the holder looks for
@@ -188,13 +198,18 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		// PostgreSQL keeps microseconds; the token must compare equal.
 		c := &Claim{Lease: now.Add(lease).Truncate(time.Microsecond)}
 		rows, err := query(now, c.Lease)
+		taken := false
 		if err == nil {
-			c.Rows, err = scanClaimed(rows)
+			c.Rows, taken, err = scanClaimed(rows)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("models: claim batch of webhook %d: %w", webhookID, err)
 		}
 		if len(c.Rows) > 0 {
+			return c, nil
+		}
+		if !taken {
+			c.Busy = true
 			return c, nil
 		}
 		released, headAt, err := s.release(ctx, webhookID, c.Lease)
@@ -217,19 +232,29 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 	}
 }
 
-func scanClaimed(rows *sql.Rows) ([]ClaimedRow, error) {
+// scanClaimed reads a claiming statement's rows, and whether it took the
+// lease (it sent no leaseNotTaken row).
+func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, err error) {
 	defer rows.Close()
-	var out []ClaimedRow
+	taken = true
 	for rows.Next() {
 		var r ClaimedRow
-		if err := rows.Scan(&r.ID, &r.Item, &r.Attempts, &r.CreatedAt, &r.RunID, &r.RunAwaits, &r.KeepResponse, &r.ContactID); err != nil {
-			return nil, err
+		var claimed bool
+		var id uuid.NullUUID
+		if err := rows.Scan(&claimed, &id, &r.Item, &r.Attempts, &r.CreatedAt, &r.RunID, &r.RunAwaits, &r.KeepResponse,
+			&r.ContactID); err != nil {
+			return nil, false, err
 		}
+		if !claimed {
+			taken = false
+			continue
+		}
+		r.ID = id.UUID
 		out = append(out, r)
 	}
 	// The statements do not promise the batch's order.
 	slices.SortFunc(out, func(a, b ClaimedRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	return out, rows.Err()
+	return out, taken, rows.Err()
 }
 
 // deliveredAndClaimSQL is the steady state of a busy webhook in one
@@ -293,10 +318,11 @@ WITH RECURSIVE a AS (
 		ORDER BY d.id LIMIT 1) nx
 	WHERE walk.n < (SELECT $13::int + cardinality($10::uuid[]))
 )
-SELECT id, item, attempts + 1, created_at, run_id, run_awaits, keep_response, contact_id FROM walk
-WHERE next_attempt_at <= (SELECT $9::timestamptz) AND id <> ALL((SELECT $10::uuid[])::uuid[])
-  AND (SELECT h.next_attempt_at FROM walk h WHERE h.id <> ALL((SELECT $10::uuid[])::uuid[]) ORDER BY h.n LIMIT 1) <= (SELECT $9::timestamptz)
-ORDER BY n LIMIT (SELECT $13::int)`
+(SELECT true, id, item, attempts + 1, created_at, run_id, run_awaits, keep_response, contact_id FROM walk
+ WHERE next_attempt_at <= (SELECT $9::timestamptz) AND id <> ALL((SELECT $10::uuid[])::uuid[])
+   AND (SELECT h.next_attempt_at FROM walk h WHERE h.id <> ALL((SELECT $10::uuid[])::uuid[]) ORDER BY h.n LIMIT 1) <= (SELECT $9::timestamptz)
+ ORDER BY n LIMIT (SELECT $13::int))
+UNION ALL ` + leaseNotTaken
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the

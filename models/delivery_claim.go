@@ -270,7 +270,9 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, err error) {
 // The statements that record a request (this one and completeSQL) find
 // the batch's rows by address: each id is looked up in the primary key, one
 // probe per id (a unique lookup every plan makes through the index), and
-// the rows are updated by the addresses the probes return (a TID scan). Found by "id = ANY(ids)"
+// the rows are updated by the addresses the probes return (a TID scan once
+// the table has statistics; on a table of a few pages never analyzed, a
+// plan may read those pages and filter them by address). Found by "id = ANY(ids)"
 // instead, the rows were read the way a plan made while the outbox was
 // empty chose, which kept that plan until the table was analyzed: through
 // deliveries_webhook, which holds every delivery the webhook ever had, or
@@ -283,7 +285,10 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, err error) {
 // request ran, and the statement waited for that) is not at its address
 // any more, and PostgreSQL does not follow an address to the new version:
 // the second update (moved) finds the rows the first one missed by id.
-// It reads the table only when a row was missed, which is rare.
+// It reads the table only when a row was missed, which is rare. A row
+// neither records (the lease was taken over, or the row moved on) was
+// still carried by the request: the third update (carried) adds the
+// attempt to its timeline (attempt_ids) and changes nothing else.
 const deliveredAndClaimSQL = `
 WITH RECURSIVE a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
@@ -301,6 +306,12 @@ WITH RECURSIVE a AS (
 	WHERE (SELECT count(*) FROM done) < cardinality($10::uuid[])
 	  AND id = ANY((SELECT $10::uuid[])::uuid[]) AND id NOT IN (SELECT id FROM done) AND webhook_id = $2
 	  AND status IN ('pending', 'held') AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
+	RETURNING id
+), carried AS (
+	UPDATE deliveries SET attempt_ids = attempt_ids || ARRAY(SELECT id FROM a)
+	WHERE (SELECT count(*) FROM done) + (SELECT count(*) FROM moved) < cardinality($10::uuid[])
+	  AND id = ANY((SELECT $10::uuid[])::uuid[]) AND id NOT IN (SELECT id FROM done) AND id NOT IN (SELECT id FROM moved)
+	  AND webhook_id = $2
 ), w AS (
 	UPDATE webhooks SET send_lease_until = $12, send_seq = send_seq + 1, health = COALESCE($14::jsonb, health)
 	WHERE id = $2 AND status = 'active' AND send_lease_until = $11
@@ -463,6 +474,10 @@ WITH h AS (
 	  AND d.id = v.id AND d.id NOT IN (SELECT id FROM done) AND d.webhook_id = $2 AND d.status IN ('pending', 'held')
 	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $17)
 	RETURNING d.id
+), carried AS (
+	UPDATE deliveries SET attempt_ids = attempt_ids || ARRAY(SELECT id FROM a)
+	WHERE (SELECT count(*) FROM done) + (SELECT count(*) FROM moved) < cardinality($14::uuid[])
+	  AND id = ANY($14::uuid[]) AND id NOT IN (SELECT id FROM done) AND id NOT IN (SELECT id FROM moved) AND webhook_id = $2
 )
 SELECT (SELECT id FROM a) FROM (SELECT id FROM done UNION ALL SELECT id FROM moved) recorded`
 

@@ -157,6 +157,54 @@ func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
 	counts, err := store.CountDeliveries(ctx, w.ID)
 	require.NoError(t, err)
 	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryDelivered: 2, models.DeliveryPending: 2}, counts, "the taken-over batch stays pending with its new holder")
+	requireTimeline(t, store, panel.ID, w.ID, ids[2], "msg_2")
+}
+
+// requireTimeline checks the batch ids of the requests on a delivery's
+// timeline, oldest first.
+func requireTimeline(t *testing.T, store *models.Store, panelID, webhookID int64, id uuid.UUID, batches ...string) {
+	t.Helper()
+	d, err := store.WebhookDelivery(context.Background(), panelID, webhookID, id)
+	require.NoError(t, err)
+	timeline, err := store.DeliveryTimeline(context.Background(), d)
+	require.NoError(t, err)
+	require.Equal(t, batches, pluck(timeline, func(a models.Attempt) string { return a.BatchID }),
+		"the timeline lists every request that carried the delivery")
+}
+
+// A request whose lease ran out and was taken over records nothing of its
+// rows, but it carried them: it is on their timelines.
+func TestCompletionAfterATakeOverJoinsTheTimeline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 2)
+	ids := enqueue(t, store, panel, w, 2)
+	first, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, first.Rows, 2)
+	store.Clock.Advance(time.Second)
+	second, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, second.Rows, 2, "another worker took the batch over")
+	attempts := func() []int {
+		var out []int
+		require.NoError(t, store.DBForTest().Raw(`SELECT attempts FROM deliveries WHERE webhook_id = ? ORDER BY id`, w.ID).
+			Scan(&out).Error)
+		return out
+	}
+	before := attempts()
+
+	require.NoError(t, store.CompleteBatch(ctx, &models.Completion{WebhookID: w.ID, Lease: first.Lease, Retry: ids,
+		RetryAt: store.Now().Add(time.Minute), Attempt: &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "late",
+			ItemCount: 2, RequestHeaders: json.RawMessage(`{}`), StatusCode: 500, Outcome: models.OutcomeRetry}}))
+	counts, err := store.CountDeliveries(ctx, w.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[models.DeliveryStatus]int64{models.DeliveryPending: 2}, counts)
+	for _, id := range ids {
+		requireTimeline(t, store, panel.ID, w.ID, id, "late")
+	}
+	require.Equal(t, before, attempts(), "the late request moved nothing else of the rows")
 }
 
 // The hand-over between a holder and the claimers it turns away: each

@@ -194,8 +194,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, panelID, id int64, in *Webhoo
 // DeleteWebhook removes an asset with its tests, attempts and deliveries.
 // Deliveries and attempts carry no foreign key (see migrations 00008 and
 // 00029), so they are deleted here; writers of deliveries lock the webhook
-// first, and writers of attempts update it, so the delete waits for them
-// and then takes their rows too.
+// first, so the delete waits for them and then takes their rows too. A
+// request recorded while the delete runs may leave its attempt behind,
+// for the retention sweep: no webhook, and so no page, shows it.
 func (s *Store) DeleteWebhook(ctx context.Context, panelID, id int64) error {
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("panel_id = ?", panelID).Delete(&Webhook{}, id)

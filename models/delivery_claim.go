@@ -19,13 +19,17 @@ type DeliveryTarget struct {
 	PanelName string
 	// PanelHealthSettings are the panel's failure-tracker thresholds.
 	PanelHealthSettings json.RawMessage
+	// LeaseUntil is the webhook's send lease as read: while it lasts,
+	// another worker holds the webhook (see ClaimBatch).
+	LeaseUntil *time.Time
 }
 
 // DeliveryTarget loads a webhook with its panel's name; ErrNotFound when it
 // was deleted.
 func (s *Store) DeliveryTarget(ctx context.Context, webhookID int64) (*DeliveryTarget, error) {
 	var t DeliveryTarget
-	res := s.db.WithContext(ctx).Raw(`SELECT w.*, p.name AS panel_name, p.health_settings AS panel_health_settings
+	res := s.db.WithContext(ctx).Raw(`SELECT w.*, p.name AS panel_name, p.health_settings AS panel_health_settings,
+			w.send_lease_until AS lease_until
 		FROM webhooks w JOIN panels p ON p.id = w.panel_id
 		WHERE w.id = $1`, webhookID).Scan(&t)
 	if res.Error != nil {

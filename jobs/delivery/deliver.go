@@ -113,6 +113,14 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	if target.Status != models.StatusActive {
 		return nil // its deliveries are held until it is back
 	}
+	if target.LeaseUntil != nil && target.LeaseUntil.After(d.store.Now()) {
+		// Another worker holds the webhook, as a claim would find: that
+		// worker looks for pending rows again after it lets go, in a
+		// snapshot taken after this read, so this task's rows (committed
+		// before its window ended) are its to send. Leaving now saves
+		// the claim statement.
+		return nil
+	}
 	spec, err := d.store.Spec(&target.Webhook)
 	if err != nil {
 		return fmt.Errorf("flush: %w: %w", err, asynq.SkipRetry)

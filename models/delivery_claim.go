@@ -271,8 +271,7 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, err error) {
 // webhook left service during the request (a person deactivated it, which
 // held them): they were delivered.
 //
-// The statements that record a request (this one and completeSQL) find
-// the batch's rows by address: each id is looked up in the primary key, one
+// This statement finds the batch's rows by address: each id is looked up in the primary key, one
 // probe per id (a unique lookup every plan makes through the index), and
 // the rows are updated by the addresses the probes return (a TID scan once
 // the table has statistics; on a table of a few pages never analyzed, a
@@ -292,7 +291,11 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, err error) {
 // It reads the table only when a row was missed, which is rare. A row
 // neither records (the lease was taken over, or the row moved on) was
 // still carried by the request: the third update (carried) adds the
-// attempt to its timeline (attempt_ids) and changes nothing else.
+// attempt to its timeline (attempt_ids) and changes nothing else. It
+// skips a row another statement has locked (the worker that took the
+// lease over, recording the same row): waiting for it could deadlock
+// with that worker, which locks the rows in its own order, and that
+// worker's record matters more than this late request's line in the log.
 const deliveredAndClaimSQL = `
 WITH RECURSIVE a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
@@ -314,8 +317,10 @@ WITH RECURSIVE a AS (
 ), carried AS (
 	UPDATE deliveries SET attempt_ids = attempt_ids || ARRAY(SELECT id FROM a)
 	WHERE (SELECT count(*) FROM done) + (SELECT count(*) FROM moved) < cardinality($10::uuid[])
-	  AND id = ANY((SELECT $10::uuid[])::uuid[]) AND id NOT IN (SELECT id FROM done) AND id NOT IN (SELECT id FROM moved)
-	  AND webhook_id = $2
+	  AND id IN (SELECT c.id FROM deliveries c
+	             WHERE c.id = ANY((SELECT $10::uuid[])::uuid[]) AND c.id NOT IN (SELECT id FROM done)
+	               AND c.id NOT IN (SELECT id FROM moved) AND c.webhook_id = $2
+	             FOR UPDATE SKIP LOCKED)
 ), w AS (
 	UPDATE webhooks SET send_lease_until = $12, send_seq = send_seq + 1, health = COALESCE($14::jsonb, health)
 	WHERE id = $2 AND status = 'active' AND send_lease_until = $11
@@ -452,8 +457,13 @@ const deliveredSet = `status = 'delivered', delivered_at = $9, attempts = attemp
 // holder of the claim's lease moves them: a worker whose lease ran out and
 // was taken over leaves them to the new holder. A row a person held during
 // the request (its webhook deactivated) is delivered or failed all the
-// same; a retry of it stays held until the webhook is back. The rows are
-// found as deliveredAndClaimSQL's are.
+// same; a retry of it stays held until the webhook is back. Rows the
+// request carried but this statement does not record are handled as in
+// deliveredAndClaimSQL (carried). The rows are found by id, through a join
+// with the arrays: it records only batches not wholly delivered, and a
+// plan made on an empty outbox may read the table here (see
+// TestRecordingABatchPlannedOnAnEmptyOutboxReadsTheBatch), which the
+// steady state's statement, deliveredAndClaimSQL, avoids.
 const completeSQL = `
 WITH h AS (
 	UPDATE webhooks SET health = COALESCE($18::jsonb, health), send_seq = send_seq + 1 WHERE id = $2 AND send_lease_until = $17
@@ -467,23 +477,17 @@ WITH h AS (
 ), done AS (
 	UPDATE deliveries d SET ` + completedSet + `
 	FROM unnest($14::uuid[], $15::text[], $16::timestamptz[]) AS v(id, status, next_at)
-	WHERE d.ctid = ANY(ARRAY(SELECT (SELECT r.ctid FROM deliveries r WHERE r.id = x.id) FROM unnest($14::uuid[]) x(id)))
-	  AND d.id = v.id AND d.webhook_id + 0 = $2 AND d.status IN ('pending', 'held')
-	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $17)
-	RETURNING d.id
-), moved AS (
-	UPDATE deliveries d SET ` + completedSet + `
-	FROM unnest($14::uuid[], $15::text[], $16::timestamptz[]) AS v(id, status, next_at)
-	WHERE (SELECT count(*) FROM done) < cardinality($14::uuid[])
-	  AND d.id = v.id AND d.id NOT IN (SELECT id FROM done) AND d.webhook_id = $2 AND d.status IN ('pending', 'held')
+	WHERE d.id = v.id AND d.webhook_id = $2 AND d.status IN ('pending', 'held')
 	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $17)
 	RETURNING d.id
 ), carried AS (
 	UPDATE deliveries SET attempt_ids = attempt_ids || ARRAY(SELECT id FROM a)
-	WHERE (SELECT count(*) FROM done) + (SELECT count(*) FROM moved) < cardinality($14::uuid[])
-	  AND id = ANY($14::uuid[]) AND id NOT IN (SELECT id FROM done) AND id NOT IN (SELECT id FROM moved) AND webhook_id = $2
+	WHERE (SELECT count(*) FROM done) < cardinality($14::uuid[]) AND EXISTS (SELECT 1 FROM a)
+	  AND id IN (SELECT c.id FROM deliveries c
+	             WHERE c.id = ANY($14::uuid[]) AND c.id NOT IN (SELECT id FROM done) AND c.webhook_id = $2
+	             FOR UPDATE SKIP LOCKED)
 )
-SELECT (SELECT id FROM a) FROM (SELECT id FROM done UNION ALL SELECT id FROM moved) recorded`
+SELECT (SELECT id FROM a) FROM done`
 
 // completedSet is what recording a row's outcome writes (completeSQL).
 const completedSet = `

@@ -180,16 +180,7 @@ func requireTimeline(t *testing.T, store *models.Store, panelID, webhookID int64
 func TestCompletionAfterATakeOverJoinsTheTimeline(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := modeltest.Store(t)
-	panel, w := activeHook(t, store, 2)
-	ids := enqueue(t, store, panel, w, 2)
-	first, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Millisecond)
-	require.NoError(t, err)
-	require.Len(t, first.Rows, 2)
-	store.Clock.Advance(time.Second)
-	second, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
-	require.NoError(t, err)
-	require.Len(t, second.Rows, 2, "another worker took the batch over")
+	store, panel, w, ids, first := takenOver(t)
 	attempts := func() []int {
 		var out []int
 		require.NoError(t, store.DBForTest().Raw(`SELECT attempts FROM deliveries WHERE webhook_id = ? ORDER BY id`, w.ID).
@@ -604,16 +595,7 @@ func TestRecordingABatchFollowsARowHeldMeanwhile(t *testing.T) {
 func TestALateRequestSkipsRowsTheNewHolderHolds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := modeltest.Store(t)
-	panel, w := activeHook(t, store, 2)
-	ids := enqueue(t, store, panel, w, 2)
-	first, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Millisecond)
-	require.NoError(t, err)
-	require.Len(t, first.Rows, 2)
-	store.Clock.Advance(time.Second)
-	second, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
-	require.NoError(t, err)
-	require.Len(t, second.Rows, 2)
+	store, panel, w, ids, first := takenOver(t)
 
 	// The new holder is recording ids[1]: its statement holds the row.
 	db := store.DBForTest()
@@ -629,4 +611,23 @@ func TestALateRequestSkipsRowsTheNewHolderHolds(t *testing.T) {
 			ItemCount: 2, RequestHeaders: json.RawMessage(`{}`), StatusCode: 500, Outcome: models.OutcomeRetry}}))
 	requireTimeline(t, store, panel.ID, w.ID, ids[0], "late")
 	requireTimeline(t, store, panel.ID, w.ID, ids[1])
+}
+
+// takenOver is a webhook whose batch of two rows a first worker claimed
+// and, once that lease ran out, a second worker took over: it returns
+// the first worker's (stale) claim.
+func takenOver(t *testing.T) (*models.Store, *models.Panel, *models.Webhook, []uuid.UUID, *models.Claim) {
+	t.Helper()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 2)
+	ids := enqueue(t, store, panel, w, 2)
+	first, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, first.Rows, 2)
+	store.Clock.Advance(time.Second)
+	second, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, second.Rows, 2, "another worker took the batch over")
+	return store, panel, w, ids, first
 }

@@ -271,13 +271,14 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, err error) {
 // webhook left service during the request (a person deactivated it, which
 // held them): they were delivered.
 //
-// This statement finds the batch's rows by address: each id is looked up in the primary key, one
-// probe per id (a unique lookup every plan makes through the index), and
-// the rows are updated by the addresses the probes return (a TID scan once
-// the table has statistics; on a table of a few pages never analyzed, a
-// plan may read those pages and filter them by address). Found by "id = ANY(ids)"
-// instead, the rows were read the way a plan made while the outbox was
-// empty chose, which kept that plan until the table was analyzed: through
+// This statement finds the batch's rows by address: each id is looked up
+// in the primary key, one probe per id (a unique lookup every plan makes
+// through the index), and the rows are updated by the addresses the probes
+// return (a TID scan once the table has statistics; on a table of a few
+// pages never analyzed, a plan may read those pages and filter them by
+// address). Found by "id = ANY(ids)" instead, the rows were read the way a
+// plan made while the outbox was empty chose, which kept that plan until
+// the table was analyzed: through
 // deliveries_webhook, which holds every delivery the webhook ever had, or
 // by a scan of the table, so each recorded batch read the webhook's whole
 // history (5,050 rows for a batch of 10 after 5,000 deliveries, see

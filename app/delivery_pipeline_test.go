@@ -141,3 +141,30 @@ func TestZeroWaitSendsAtOnce(t *testing.T) {
 	}
 	require.Len(t, recv.Delivered(), 5)
 }
+
+// A delivery written while the webhook's holder is finishing its claim is
+// sent at once, not left for the reconciler. Right after a re-test and
+// activation, the activation's flush holds the webhook while the next
+// item is written; that holder found the new row "not due yet" against
+// the time its claim began (the row is due from its insert, a moment
+// later), handed it to a flush task of a window that had already run,
+// and the row waited: half of the runs of this test before the fix.
+func TestADeliveryWrittenAsTheHolderFinishesGoesOut(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Re-tested", recv.URL, map[string]any{"batch_wait_ms": 0})
+	retest := func(hashPII bool) {
+		code, raw := env.Call("PATCH", hookPath(id, ""), map[string]any{"hash_pii": hashPII}, nil)
+		require.Equal(t, http.StatusOK, code, raw)
+		code, raw = env.Call("POST", hookPath(id, "/test"), nil, nil)
+		require.Equal(t, http.StatusOK, code, raw)
+		code, raw = env.Call("POST", hookPath(id, "/activate"), nil, nil)
+		require.Equal(t, http.StatusOK, code, raw)
+	}
+	recv.WaitDelivered(t, 10*time.Second, env.Deliver(id, map[string]any{"n": 0}))
+	for n := range 4 {
+		retest(n%2 == 0)
+		recv.WaitDelivered(t, 10*time.Second, env.Deliver(id, map[string]any{"n": n + 1}))
+	}
+}

@@ -225,7 +225,12 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 			return c, nil
 		case headAt == nil:
 			return c, nil
-		case headAt.After(now):
+		case headAt.After(s.Now()):
+			// Compared with the time now, not when the claim began: a row
+			// written while the claim ran is due from its insert, which
+			// may be later than that start, and taking it for a retry not
+			// yet due would hand it to a flush task (FlushAt) whose window
+			// may have run already, leaving it until the reconciler.
 			c.NotBefore = *headAt
 			return c, nil
 		}

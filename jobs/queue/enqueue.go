@@ -143,7 +143,11 @@ func (e *Enqueuer) flushAt(ctx context.Context, webhookID int64, batchWait time.
 	window := max(batchWait, minFlushWindow)
 	start := at.Truncate(window)
 	end := start.Add(window)
-	id := fmt.Sprintf("flush:%d:%d", webhookID, start.UnixMilli())
+	// The id names the window by its start and its length: a retry's
+	// FlushAt (10 ms) and a batch wait's window that start together are
+	// different windows, and the shorter one's task may have run before
+	// the longer one's rows were written.
+	id := fmt.Sprintf("flush:%d:%d:%d", webhookID, start.UnixMilli(), window.Milliseconds())
 	if e.recent.seen(id) {
 		return nil
 	}

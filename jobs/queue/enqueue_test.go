@@ -59,3 +59,35 @@ func TestTimerWakesNoEarlierThanTheWait(t *testing.T) {
 		require.Less(t, wake.Sub(at), time.Millisecond)
 	}
 }
+
+// Two flush windows of one webhook that start at the same moment but end
+// at different ones (a retry's FlushAt and a batch wait) are two tasks:
+// sharing an id, the later window's rows were left to the earlier
+// window's task, which may have run before they were written.
+func TestFlushWindowsOfDifferentLengthsAreDifferentTasks(t *testing.T) {
+	t.Parallel()
+	opt, err := asynq.ParseRedisURI(modeltest.RedisURL())
+	require.NoError(t, err)
+	client, inspector := asynq.NewClient(opt), asynq.NewInspector(opt)
+	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
+	ns := modeltest.Namespace(t)
+	start := time.Now().Truncate(time.Second).Add(time.Hour)
+	e := &Enqueuer{Client: client, Inspector: inspector, Namespace: ns, Now: func() time.Time { return start }}
+	queue := ns + ":" + queueDeliver
+	t.Cleanup(func() { _ = inspector.DeleteQueue(queue, true) })
+
+	ctx := context.Background()
+	require.NoError(t, e.FlushAt(ctx, 7, start))
+	require.NoError(t, e.Flush(ctx, 7, time.Second))
+	pending, err := inspector.ListPendingTasks(queue)
+	require.NoError(t, err)
+	scheduled, err := inspector.ListScheduledTasks(queue)
+	require.NoError(t, err)
+	var ends []int64
+	for _, task := range append(pending, scheduled...) {
+		var p FlushPayload
+		require.NoError(t, json.Unmarshal(task.Payload, &p))
+		ends = append(ends, p.WindowEnd)
+	}
+	require.ElementsMatch(t, []int64{start.Add(10 * time.Millisecond).UnixMilli(), start.Add(time.Second).UnixMilli()}, ends)
+}

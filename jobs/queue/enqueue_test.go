@@ -18,11 +18,7 @@ import (
 // take the id conflict for "already queued". A live task is left as it is.
 func TestSweepRevivesAnArchivedTask(t *testing.T) {
 	t.Parallel()
-	opt, err := asynq.ParseRedisURI(modeltest.RedisURL())
-	require.NoError(t, err)
-	client, inspector := asynq.NewClient(opt), asynq.NewInspector(opt)
-	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
-	ns := modeltest.Namespace(t)
+	client, inspector, ns := testQueue(t)
 	e := &Enqueuer{Client: client, Inspector: inspector, Namespace: ns}
 	queue := ns + ":" + queueJourney
 	t.Cleanup(func() { _ = inspector.DeleteQueue(queue, true) })
@@ -66,11 +62,7 @@ func TestTimerWakesNoEarlierThanTheWait(t *testing.T) {
 // window's task, which may have run before they were written.
 func TestFlushWindowsOfDifferentLengthsAreDifferentTasks(t *testing.T) {
 	t.Parallel()
-	opt, err := asynq.ParseRedisURI(modeltest.RedisURL())
-	require.NoError(t, err)
-	client, inspector := asynq.NewClient(opt), asynq.NewInspector(opt)
-	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
-	ns := modeltest.Namespace(t)
+	client, inspector, ns := testQueue(t)
 	start := time.Now().Truncate(time.Second).Add(time.Hour)
 	e := &Enqueuer{Client: client, Inspector: inspector, Namespace: ns, Now: func() time.Time { return start }}
 	queue := ns + ":" + queueDeliver
@@ -90,4 +82,15 @@ func TestFlushWindowsOfDifferentLengthsAreDifferentTasks(t *testing.T) {
 		ends = append(ends, p.WindowEnd)
 	}
 	require.ElementsMatch(t, []int64{start.Add(10 * time.Millisecond).UnixMilli(), start.Add(time.Second).UnixMilli()}, ends)
+}
+
+// testQueue is an asynq client and inspector on the test Redis, and a
+// namespace of the test's own.
+func testQueue(t *testing.T) (*asynq.Client, *asynq.Inspector, string) {
+	t.Helper()
+	opt, err := asynq.ParseRedisURI(modeltest.RedisURL())
+	require.NoError(t, err)
+	client, inspector := asynq.NewClient(opt), asynq.NewInspector(opt)
+	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
+	return client, inspector, modeltest.Namespace(t)
 }

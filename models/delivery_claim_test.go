@@ -496,13 +496,7 @@ func TestClaimPlannedOnAnEmptyOutboxStaysSmall(t *testing.T) {
 	store := modeltest.Store(t)
 	ctx := context.Background()
 	panel, w := activeHook(t, store, 10)
-	read, err := store.ClaimRowsReadPlannedEmptyForTest(ctx, w.ID, 10, func(q models.Querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at,
-				created_at, updated_at)
-			SELECT gen_random_uuid(), $1, $2, '{}', 'pending', now() - interval '1 minute', now(), now()
-			FROM generate_series(1, 5000)`, panel.ID, w.ID)
-		return err
-	})
+	read, err := store.ClaimRowsReadPlannedEmptyForTest(ctx, w.ID, 10, outboxOf(panel.ID, w.ID, 0, 5000))
 	require.NoError(t, err)
 	t.Logf("rows read: %d", read)
 	require.Positive(t, read, "the claim found its batch")
@@ -519,14 +513,7 @@ func TestRecordingABatchPlannedOnAnEmptyOutboxReadsTheBatch(t *testing.T) {
 	store := modeltest.Store(t)
 	ctx := context.Background()
 	panel, w := activeHook(t, store, 10)
-	dac, complete, err := store.CompletionRowsReadPlannedEmptyForTest(ctx, panel.ID, w.ID, 10, func(q models.Querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at,
-				created_at, updated_at)
-			SELECT gen_random_uuid(), $1, $2, '{}', CASE WHEN g <= 5000 THEN 'delivered' ELSE 'pending' END,
-			       now() - interval '1 minute', now(), now()
-			FROM generate_series(1, 5030) g`, panel.ID, w.ID)
-		return err
-	})
+	dac, complete, err := store.CompletionRowsReadPlannedEmptyForTest(ctx, panel.ID, w.ID, 10, outboxOf(panel.ID, w.ID, 5000, 30))
 	require.NoError(t, err)
 	t.Logf("rows read: delivered-and-claim %d, complete %d", dac, complete)
 	require.Positive(t, dac, "delivered-and-claim found its batch")
@@ -630,4 +617,17 @@ func takenOver(t *testing.T) (*models.Store, *models.Panel, *models.Webhook, []u
 	require.NoError(t, err)
 	require.Len(t, second.Rows, 2, "another worker took the batch over")
 	return store, panel, w, ids, first
+}
+
+// outboxOf fills a webhook's outbox inside a measuring transaction:
+// delivered rows first (its history), then pending ones, all due.
+func outboxOf(panelID, webhookID int64, delivered, pending int) func(q models.Querier) error {
+	return func(q models.Querier) error {
+		_, err := q.ExecContext(context.Background(), `INSERT INTO deliveries (id, panel_id, webhook_id, item, status,
+				next_attempt_at, created_at, updated_at)
+			SELECT gen_random_uuid(), $1, $2, '{}', CASE WHEN g <= $3::int THEN 'delivered' ELSE 'pending' END,
+			       now() - interval '1 minute', now(), now()
+			FROM generate_series(1, $3::int + $4::int) g`, panelID, webhookID, delivered, pending)
+		return err
+	}
 }

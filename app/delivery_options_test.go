@@ -3,6 +3,7 @@ package app_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -215,4 +216,30 @@ func TestDeliveryListPagination(t *testing.T) {
 		cursor = *page.NextCursor
 	}
 	require.Equal(t, []string{ids[4], ids[3], ids[2], ids[1], ids[0]}, seen, "newest first, each once")
+}
+
+// The deliveries API does not load the webhook for every request: it
+// prepares items as it last read hash_pii, and PostgreSQL checks that. A
+// setting switched between two requests reaches the very next one, both
+// ways, and an item is never written unhashed on the stale reading.
+func TestHashPIISwitchedReachesTheNextRequest(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Switched", recv.URL, map[string]any{"batch_wait_ms": 0})
+	for n, hashPII := range []bool{false, true, true, false} {
+		var got map[string]any
+		code, raw := env.Call("PATCH", hookPath(id, ""), map[string]any{"hash_pii": hashPII}, &got)
+		require.Equal(t, http.StatusOK, code, raw)
+		require.Equal(t, "active", got["status"], "hash_pii is not part of what a test verified")
+		email := fmt.Sprintf("n%d@example.com", n)
+		ids := env.Deliver(id, map[string]any{"email": email})
+		recv.WaitDelivered(t, 10*time.Second, ids)
+		want := email
+		if hashPII {
+			want = sha(email)
+		}
+		reqs := recv.Requests()
+		require.Equal(t, want, reqs[len(reqs)-1].Items[0]["email"], "request %d, hash_pii %v", n, hashPII)
+	}
 }

@@ -168,3 +168,31 @@ func TestADeliveryWrittenAsTheHolderFinishesGoesOut(t *testing.T) {
 		recv.WaitDelivered(t, 10*time.Second, env.Deliver(id, map[string]any{"n": n + 1}))
 	}
 }
+
+// An item written while a worker holds its webhook is sent by that worker,
+// with no flush task of its own. With one worker slot, held by the request
+// in flight, a flush task enqueued for the second item would wait in
+// Redis, so the count of tasks shows whether one was enqueued.
+func TestAnItemWrittenWhileTheWebhookIsHeldGoesWithItsHolder(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{WorkerConcurrency: 1})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Held", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
+	hold := make(chan struct{})
+	recv.Answer = func(_ int, r *apptest.Request) apptest.Answer {
+		if r.Test {
+			return apptest.Answer{Status: http.StatusOK}
+		}
+		return apptest.Answer{Status: http.StatusOK, Hold: hold}
+	}
+	first := env.Deliver(id, items(1, "first")...)
+	recv.WaitFor(t, 10*time.Second, "the first item in flight", func() bool { return len(recv.Requests()) == 1 })
+	require.Equal(t, 1, env.QueuedTasks(), "the flush sending the first item")
+
+	second := env.Deliver(id, items(1, "second")...)
+	require.Equal(t, 1, env.QueuedTasks(), "no flush task for an item whose webhook a worker holds")
+	close(hold)
+	recv.WaitDelivered(t, 10*time.Second, append(first, second...))
+	require.Equal(t, append(first, second...), recv.Delivered(), "in order, one request each")
+	require.Len(t, recv.Requests(), 2)
+}

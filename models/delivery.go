@@ -2,7 +2,9 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -209,6 +211,96 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 		r.Status, r.NextAttemptAt, r.CreatedAt, r.UpdatedAt = status[r.ID], now, now, now
 	}
 	return nil
+}
+
+// WebhookExpectation is what a writer of a webhook's deliveries assumed
+// about it when it prepared the items: the webhook, its panel, and whether
+// it hashes PII (the items were hashed, or not, accordingly).
+type WebhookExpectation struct {
+	PanelID, WebhookID int64
+	HashPII            bool
+}
+
+// OutboxWrite is what EnqueueForWebhook wrote and found.
+type OutboxWrite struct {
+	// Status is the rows' status: pending, or held for a webhook out of
+	// service.
+	Status DeliveryStatus
+	// BatchWaitMS is the webhook's batch window.
+	BatchWaitMS int
+	// Leased: a worker held the webhook's send lease when the rows were
+	// written, so that worker sends them (see enqueueForWebhookSQL) and no
+	// flush is needed.
+	Leased bool
+}
+
+// enqueueForWebhookSQL writes one webhook's deliveries, all or none, and
+// only while the webhook is as its caller expected: in that panel, with
+// that hash_pii setting, and tested. That check is what lets the
+// deliveries API skip loading the webhook before each request (it keeps
+// what it last read): a webhook deleted, moved out of reach, re-configured
+// to untested or switched to hashing PII meanwhile writes nothing, and the
+// caller loads it again, so an item never goes out unhashed on a stale
+// assumption.
+//
+// The webhook row is read under a SHARE lock, which also answers whether a
+// worker holds the webhook's send lease. The lock matters for that answer:
+// a holder lets go by updating the row (releaseSQL), which waits for this
+// statement's transaction, and then looks for pending rows in a statement
+// of its own, whose snapshot sees these. So while the lease is live at the
+// lock, the holder sends these rows and the caller need not enqueue a
+// flush: the same guarantee a flush task has when it finds the lease held
+// (HandleFlush), without the task. KEY SHARE (what enqueueSQL takes) would
+// not wait for the release.
+const enqueueForWebhookSQL = `
+WITH w AS (
+    SELECT status, batch_wait_ms, coalesce(send_lease_until > $5, false) AS leased FROM webhooks
+    WHERE id = $2 AND panel_id = $1 AND hash_pii = $3 AND status <> 'untested' FOR SHARE
+), ins AS (
+    INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at, created_at, updated_at, event_name)
+    SELECT v.id::uuid, $1, $2, v.item::json, CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $5, $5, $5, v.event_name
+    FROM unnest($4::text[], $6::text[], $7::text[]) AS v(id, item, event_name), w
+    RETURNING 1
+)
+SELECT CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, w.batch_wait_ms, w.leased, (SELECT count(*) FROM ins)
+FROM w`
+
+// EnqueueForWebhook writes rows to one webhook's outbox, as
+// EnqueueDeliveries does, provided the webhook is as expected (see
+// enqueueForWebhookSQL). ok is false when it is not (deleted, another
+// panel's, untested, or hash_pii otherwise): nothing was written. The
+// rows must carry their ids and items; their panel and webhook are
+// expect's.
+func (s *Store) EnqueueForWebhook(ctx context.Context, expect WebhookExpectation, rows []Delivery) (w OutboxWrite, ok bool, err error) {
+	return s.EnqueueForWebhookIn(ctx, s.sql, expect, rows)
+}
+
+// EnqueueForWebhookIn is EnqueueForWebhook within a transaction.
+func (s *Store) EnqueueForWebhookIn(ctx context.Context, q Querier, expect WebhookExpectation, rows []Delivery) (w OutboxWrite, ok bool, err error) {
+	if len(rows) == 0 {
+		return w, false, fmt.Errorf("models: enqueue for webhook %d: no rows", expect.WebhookID)
+	}
+	now := s.Now()
+	ids, items, events := make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows))
+	for i := range rows {
+		ids[i], items[i], events[i] = rows[i].ID.String(), string(rows[i].Item), eventNameOf(rows[i].EventName)
+	}
+	var written int
+	err = q.QueryRowContext(ctx, enqueueForWebhookSQL, expect.PanelID, expect.WebhookID, expect.HashPII, ids, now, items, events).
+		Scan(&w.Status, &w.BatchWaitMS, &w.Leased, &written)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return w, false, nil
+	case err != nil:
+		return w, false, fmt.Errorf("models: enqueue for webhook %d: %w", expect.WebhookID, err)
+	case written != len(rows):
+		return w, false, fmt.Errorf("models: enqueue for webhook %d: wrote %d of %d rows", expect.WebhookID, written, len(rows))
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.PanelID, r.WebhookID, r.Status, r.NextAttemptAt, r.CreatedAt, r.UpdatedAt = expect.PanelID, expect.WebhookID, w.Status, now, now, now
+	}
+	return w, true, nil
 }
 
 // maxEventName is how much of an event's name a delivery keeps for the log.

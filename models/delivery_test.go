@@ -68,3 +68,126 @@ func TestListDeliveriesLeavesTheKeptResponseOut(t *testing.T) {
 	require.True(t, got[0].KeepResponse)
 	require.Nil(t, got[0].Response)
 }
+
+// hookRows are n API rows for w, not yet written.
+func hookRows(w *models.Webhook, n int) []models.Delivery {
+	rows := make([]models.Delivery, n)
+	for i := range rows {
+		rows[i] = models.Delivery{ID: models.NewID(time.Now()), Item: json.RawMessage(`{"n":1}`), EventName: "open"}
+	}
+	return rows
+}
+
+// A webhook's rows are written only while it is as the writer expected:
+// the deliveries API prepares items from what it last read of the webhook,
+// and this check is what keeps a stale read from writing anything.
+func TestEnqueueForWebhookWritesOnlyForTheWebhookExpected(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		change string // run on the webhook row ($1: its id) before writing
+		expect func(panel *models.Panel, w *models.Webhook) models.WebhookExpectation
+		want   *models.OutboxWrite // nil: nothing written
+	}{
+		{name: "as expected", want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000}},
+		{name: "out of service", change: `UPDATE webhooks SET status = 'inactive' WHERE id = $1`,
+			want: &models.OutboxWrite{Status: models.DeliveryHeld, BatchWaitMS: 1000}},
+		{name: "held by a worker", change: `UPDATE webhooks SET send_lease_until = now() + interval '1 minute' WHERE id = $1`,
+			want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000, Leased: true}},
+		{name: "lease run out", change: `UPDATE webhooks SET send_lease_until = now() - interval '1 second' WHERE id = $1`,
+			want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000}},
+		{name: "now hashing PII", change: `UPDATE webhooks SET hash_pii = true WHERE id = $1`},
+		{name: "untested again", change: `UPDATE webhooks SET status = 'untested' WHERE id = $1`},
+		{name: "deleted", change: `DELETE FROM webhooks WHERE id = $1`},
+		{name: "another panel's", expect: func(_ *models.Panel, w *models.Webhook) models.WebhookExpectation {
+			return models.WebhookExpectation{PanelID: w.PanelID + 1000, WebhookID: w.ID}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := modeltest.Store(t)
+			panel, w := activeHook(t, store, 1)
+			if tc.change != "" {
+				require.NoError(t, store.DBForTest().Exec(tc.change, w.ID).Error)
+			}
+			expect := models.WebhookExpectation{PanelID: panel.ID, WebhookID: w.ID}
+			if tc.expect != nil {
+				expect = tc.expect(panel, w)
+			}
+			rows := hookRows(w, 2)
+			got, ok, err := store.EnqueueForWebhook(ctx, expect, rows)
+			require.NoError(t, err)
+			var written int64
+			require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM deliveries WHERE id IN (?, ?)`, rows[0].ID, rows[1].ID).
+				Scan(&written).Error)
+			if tc.want == nil {
+				require.False(t, ok)
+				require.Zero(t, written)
+				return
+			}
+			require.True(t, ok)
+			require.Equal(t, *tc.want, got)
+			require.EqualValues(t, 2, written)
+			listed, err := store.ListDeliveries(ctx, panel.ID, w.ID, models.DeliveryFilter{Limit: 10})
+			require.NoError(t, err)
+			require.Len(t, listed, 2)
+			for _, d := range listed {
+				require.Equal(t, tc.want.Status, d.Status)
+				require.Equal(t, "open", d.EventName)
+				require.JSONEq(t, `{"n":1}`, string(d.Item))
+			}
+		})
+	}
+}
+
+// Rows written while a worker holds the webhook need no flush because the
+// holder, letting go, waits for them and then finds them: its release
+// waits for the write's lock, and its look for pending rows comes after.
+func TestAReleaseFindsRowsWrittenUnderTheLease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 1)
+	lease := store.Now().Add(time.Minute).Truncate(time.Microsecond)
+	require.NoError(t, store.DBForTest().Exec(`UPDATE webhooks SET send_lease_until = ? WHERE id = ?`, lease, w.ID).Error)
+
+	type released struct {
+		pending bool
+		err     error
+	}
+	done := make(chan released, 1)
+	err := store.InTx(ctx, func(q models.Querier) error {
+		got, ok, err := store.EnqueueForWebhookIn(ctx, q, models.WebhookExpectation{PanelID: panel.ID, WebhookID: w.ID}, hookRows(w, 1))
+		if err != nil {
+			return err
+		}
+		require.True(t, ok)
+		require.True(t, got.Leased, "the writer sees the holder")
+		go func() {
+			pending, err := store.ReleaseWebhook(ctx, w.ID, lease)
+			done <- released{pending, err}
+		}()
+		// The holder's release waits for the write to commit, or it
+		// finished without waiting, which is the failure.
+		for {
+			select {
+			case r := <-done:
+				done <- r
+				return nil
+			default:
+			}
+			var waiting int
+			require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+				AND wait_event_type = 'Lock' AND query LIKE 'UPDATE webhooks SET send_lease_until = NULL%'`).Scan(&waiting).Error)
+			if waiting > 0 {
+				return nil
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	require.NoError(t, err)
+	r := <-done
+	require.NoError(t, r.err)
+	require.True(t, r.pending, "the holder, letting go, finds the row written under its lease")
+}

@@ -45,6 +45,9 @@ type Handlers struct {
 	ingestRateLimit int
 	log             *slog.Logger
 	now             func() time.Time
+	// hashPII is what the deliveries API last read of each webhook's
+	// hash_pii, so a request need not load the webhook (DeliveryCreate).
+	hashPII hashSettings
 }
 
 // New builds the admin API's handlers.

@@ -39,6 +39,9 @@ type Answer struct {
 	Delay      time.Duration
 	RetryAfter string
 	Body       string
+	// Hold, when set, keeps the request waiting until it is closed: a
+	// request in flight for as long as the test needs.
+	Hold <-chan struct{}
 }
 
 // Receiver is a loopback endpoint. Answer decides the reply to the n-th
@@ -103,6 +106,12 @@ func (rc *Receiver) serve(w http.ResponseWriter, hr *http.Request) {
 		rc.inFlight--
 		rc.mu.Unlock()
 	}()
+	if answer.Hold != nil {
+		select {
+		case <-answer.Hold:
+		case <-hr.Context().Done():
+		}
+	}
 	if answer.Delay > 0 {
 		select {
 		case <-time.After(answer.Delay):

@@ -140,21 +140,22 @@ func (s *Service) Replay(ctx context.Context, w *models.Webhook, ids []uuid.UUID
 	return n, err
 }
 
-// Create writes rows to w's outbox, counts them and, when they are
-// pending, flushes w after its batch window. The status the rows got is
-// in rows[0].Status; models.ErrNotFound means w was deleted meanwhile.
-func (s *Service) Create(ctx context.Context, w *models.Webhook, rows []models.Delivery) error {
-	if err := s.Store.EnqueueDeliveries(ctx, rows); err != nil {
-		return err
+// Create writes rows to the outbox of the webhook expect names, counts
+// them and, when they are pending, flushes the webhook after its batch
+// window, unless a worker held it as they were written: that worker sends
+// them (models.EnqueueForWebhook). ok is false when the webhook is not as
+// expected (models.EnqueueForWebhook): nothing was written. The status the
+// rows got is in the answer's Status.
+func (s *Service) Create(ctx context.Context, expect models.WebhookExpectation, rows []models.Delivery) (w models.OutboxWrite, ok bool, err error) {
+	w, ok, err = s.Store.EnqueueForWebhook(ctx, expect, rows)
+	if !ok || err != nil {
+		return w, ok, err
 	}
-	if rows[0].Status == "" {
-		return models.ErrNotFound // deleted while this request ran
+	metrics.OrNop(s.Metrics).DeliveriesCreated.WithLabelValues(string(w.Status)).Add(float64(len(rows)))
+	if w.Status == models.DeliveryPending && !w.Leased {
+		s.Flush(ctx, expect.WebhookID, time.Duration(w.BatchWaitMS)*time.Millisecond)
 	}
-	metrics.OrNop(s.Metrics).DeliveriesCreated.WithLabelValues(string(rows[0].Status)).Add(float64(len(rows)))
-	if rows[0].Status == models.DeliveryPending {
-		s.Flush(ctx, w.ID, time.Duration(w.BatchWaitMS)*time.Millisecond)
-	}
-	return nil
+	return w, true, nil
 }
 
 // Flush asks the worker to send a webhook's pending deliveries after

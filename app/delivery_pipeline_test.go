@@ -175,7 +175,9 @@ func TestADeliveryWrittenAsTheHolderFinishesGoesOut(t *testing.T) {
 // Redis, so the count of tasks shows whether one was enqueued.
 func TestAnItemWrittenWhileTheWebhookIsHeldGoesWithItsHolder(t *testing.T) {
 	t.Parallel()
-	env := apptest.Start(t, apptest.Options{WorkerConcurrency: 1})
+	// The first request is held for as long as the test needs: neither
+	// the lease nor the HTTP timeout may run out meanwhile.
+	env := apptest.Start(t, apptest.Options{WorkerConcurrency: 1, Lease: time.Minute, HTTPTimeout: time.Minute})
 	recv := apptest.NewReceiver(t)
 	id := env.ActiveWebhook("Held", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
 	hold := make(chan struct{})

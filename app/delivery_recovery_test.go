@@ -102,29 +102,3 @@ func TestRedisFlushedMidRunLosesNothing(t *testing.T) {
 	env.WaitStatus(20*time.Second, models.DeliveryDelivered, ids...)
 	recv.WaitDelivered(t, 10*time.Second, ids)
 }
-
-// An item written while a worker held its webhook has no flush task of
-// its own; a worker stopped in the middle of that webhook's request still
-// leaves nothing behind. asynq lets the handler finish (here the request
-// times out and is recorded as a retry, which schedules its flush) or, past
-// its shutdown timeout, puts the task back. The next worker sends both
-// items without the reconciler.
-func TestAnItemWrittenUnderAHoldOutlivesTheWorkerStopping(t *testing.T) {
-	t.Parallel()
-	env := apptest.Start(t, apptest.Options{})
-	recv := apptest.NewReceiver(t)
-	never := make(chan struct{}) // the first request hangs past Herald's HTTP timeout
-	recv.Answer = func(n int, r *apptest.Request) apptest.Answer {
-		if !r.Test && n == 1 {
-			return apptest.Answer{Status: 200, Hold: never}
-		}
-		return apptest.Answer{Status: 200}
-	}
-	id := env.ActiveWebhook("Stopped", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
-	first := env.Deliver(id, items(1, "first")...)
-	recv.WaitFor(t, 10*time.Second, "the first item in flight", func() bool { return len(recv.Requests()) == 1 })
-	second := env.Deliver(id, items(1, "second")...)
-	env.StopWorker()
-	env.StartWorker()
-	recv.WaitDelivered(t, 10*time.Second, append(first, second...))
-}

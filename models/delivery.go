@@ -243,19 +243,28 @@ type OutboxWrite struct {
 // caller loads it again, so an item never goes out unhashed on a stale
 // assumption.
 //
-// The webhook row is read under a SHARE lock, which also answers whether a
-// worker holds the webhook's send lease. The lock matters for that answer:
-// a holder lets go by updating the row (releaseSQL), which waits for this
-// statement's transaction, and then looks for pending rows in a statement
-// of its own, whose snapshot sees these. So while the lease is live at the
-// lock, the holder sends these rows and the caller need not enqueue a
-// flush: the same guarantee a flush task has when it finds the lease held
-// (HandleFlush), without the task. KEY SHARE (what enqueueSQL takes) would
-// not wait for the release.
-const enqueueForWebhookSQL = `
+// The statement also answers whether a worker holds the webhook's send
+// lease, and while it does the caller need not enqueue a flush: the holder
+// sends these rows, the guarantee a flush task has when it finds the lease
+// held (HandleFlush), without the task. What makes it hold is a lock pair:
+// this statement takes the webhook's send lock (sendLockKey) shared, before
+// it reads the lease, and a holder letting go (releaseSQL) takes it
+// exclusively, so the release waits for every write that saw the lease
+// live, and the holder's look for pending rows, a statement of its own,
+// sees them. A write that comes after a release reads the released lease:
+// its row lock (KEY SHARE) reads the row's newest version. The lock is an
+// advisory one rather than a stronger row lock because PostgreSQL grants
+// advisory locks in order: with FOR SHARE on the row, overlapping writes to
+// a busy webhook kept its holder's every UPDATE (each batch renews the
+// lease) waiting behind them, for seconds. KEY SHARE itself is what every
+// writer of deliveries takes: a concurrent delete of the webhook waits and
+// then deletes these rows too.
+var enqueueForWebhookSQL = `
 WITH w AS (
     SELECT status, batch_wait_ms, coalesce(send_lease_until > $5, false) AS leased FROM webhooks
-    WHERE id = $2 AND panel_id = $1 AND hash_pii = $3 AND status <> 'untested' FOR SHARE
+    WHERE id = $2 AND panel_id = $1 AND hash_pii = $3 AND status <> 'untested'
+      AND (SELECT pg_advisory_xact_lock_shared(` + sendLockKey("$2") + `)) IS NOT NULL
+    FOR KEY SHARE
 ), ins AS (
     INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at, created_at, updated_at, event_name)
     SELECT v.id::uuid, $1, $2, v.item::json, CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $5, $5, $5, v.event_name

@@ -168,7 +168,18 @@ WHERE NOT EXISTS (SELECT 1 FROM w)`
 // taken after the webhook row was locked here, so after every claim that
 // found the lease held. (A RETURNING subquery would use a snapshot from
 // before the lock and could miss a row committed in between.)
-const releaseSQL = `UPDATE webhooks SET send_lease_until = NULL, send_seq = send_seq + 1 WHERE id = $1 AND send_lease_until = $2`
+//
+// It takes the webhook's send lock exclusively first, so it waits for the
+// deliveries API's writes that saw the lease held and therefore enqueued
+// no flush (enqueueForWebhookSQL): headSQL, after it, sees their rows.
+var releaseSQL = `UPDATE webhooks SET send_lease_until = NULL, send_seq = send_seq + 1
+WHERE id = $1 AND send_lease_until = $2 AND (SELECT pg_advisory_xact_lock(` + sendLockKey("$1") + `)) IS NOT NULL`
+
+// sendLockKey is the advisory lock key of the send lease of the webhook
+// whose id is the parameter webhookID (see enqueueForWebhookSQL): the id
+// negated, which keeps it apart from the scheduler leader's key (positive)
+// and from the ingest partitions' locks (two-key ones, a space of their own).
+func sendLockKey(webhookID string) string { return `-(` + webhookID + `::bigint)` }
 
 // headSQL says when the webhook's oldest pending row is due.
 const headSQL = `SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = $1 AND h.status = 'pending'

@@ -158,36 +158,123 @@ func TestAReleaseFindsRowsWrittenUnderTheLease(t *testing.T) {
 	}
 	done := make(chan released, 1)
 	err := store.InTx(ctx, func(q models.Querier) error {
-		got, ok, err := store.EnqueueForWebhookIn(ctx, q, models.WebhookExpectation{PanelID: panel.ID, WebhookID: w.ID}, hookRows(w, 1))
-		if err != nil {
-			return err
-		}
-		require.True(t, ok)
-		require.True(t, got.Leased, "the writer sees the holder")
+		writeUnderLease(t, store, q, panel, w)
 		go func() {
 			pending, err := store.ReleaseWebhook(ctx, w.ID, lease)
 			done <- released{pending, err}
 		}()
 		// The holder's release waits for the write to commit, or it
 		// finished without waiting, which is the failure.
-		for {
-			select {
-			case r := <-done:
-				done <- r
-				return nil
-			default:
-			}
-			var waiting int
-			require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-				AND wait_event_type = 'Lock' AND query LIKE 'UPDATE webhooks SET send_lease_until = NULL%'`).Scan(&waiting).Error)
-			if waiting > 0 {
-				return nil
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		require.True(t, waitingOrDone(t, store, "UPDATE webhooks SET send_lease_until = NULL", done),
+			"the release did not wait for the write")
+		return nil
 	})
 	require.NoError(t, err)
 	r := <-done
 	require.NoError(t, r.err)
 	require.True(t, r.pending, "the holder, letting go, finds the row written under its lease")
+}
+
+// waitingOrDone waits until a statement starting with prefix waits for a
+// lock, and reports true; or until done has a value first, which it puts
+// back, and reports false.
+func waitingOrDone[T any](t *testing.T, store *models.Store, prefix string, done chan T) bool {
+	t.Helper()
+	for {
+		select {
+		case r := <-done:
+			done <- r
+			return false
+		default:
+		}
+		var waiting int
+		require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND ltrim(query) LIKE ?`, prefix+"%").Scan(&waiting).Error)
+		if waiting > 0 {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// holding is a webhook with pending one-row batches, the first of them
+// claimed: its holder's claim.
+func holding(t *testing.T, pending int) (*models.Store, *models.Panel, *models.Webhook, *models.Claim) {
+	t.Helper()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 1)
+	enqueue(t, store, panel, w, pending)
+	first, err := store.ClaimBatch(context.Background(), w.ID, 1, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, first.Rows, 1)
+	return store, panel, w, first
+}
+
+// writeUnderLease writes one row through q, the deliveries API's way, and
+// checks that it saw the webhook held.
+func writeUnderLease(t *testing.T, store *models.Store, q models.Querier, panel *models.Panel, w *models.Webhook) []models.Delivery {
+	t.Helper()
+	rows := hookRows(w, 1)
+	got, ok, err := store.EnqueueForWebhookIn(context.Background(), q, models.WebhookExpectation{PanelID: panel.ID, WebhookID: w.ID}, rows)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.True(t, got.Leased, "the writer sees the holder")
+	return rows
+}
+
+// deliveredOne is the completion of a one-row batch the receiver took.
+func deliveredOne(panel *models.Panel, w *models.Webhook, c *models.Claim) *models.Completion {
+	return &models.Completion{WebhookID: w.ID, Lease: c.Lease, Delivered: []uuid.UUID{c.Rows[0].ID},
+		Attempt: &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "b", ItemCount: 1,
+			RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}}
+}
+
+// A write under the lease does not hold up the holder: recording a batch
+// and claiming the next (which renews the lease, an UPDATE of the webhook
+// row) goes on while the write is in flight. A share lock on the webhook
+// row made it wait for every such write, and overlapping writes to a busy
+// webhook kept it waiting for seconds.
+func TestAWriteUnderTheLeaseDoesNotHoldUpTheHolder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, panel, w, first := holding(t, 2)
+	require.NoError(t, store.InTx(ctx, func(q models.Querier) error {
+		writeUnderLease(t, store, q, panel, w)
+		// The write stays open until the holder is through.
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		next, err := store.DeliveredAndClaim(hctx, deliveredOne(panel, w, first), 1, time.Minute)
+		require.NoError(t, err, "the holder waited for the write")
+		require.Len(t, next.Rows, 1)
+		return nil
+	}))
+}
+
+// A holder with nothing left to send lets go only after the writes that
+// saw its lease (and so enqueued no flush) are in: its release waits for
+// them, and it finds their rows and claims them.
+func TestAHolderLettingGoClaimsAWriteInFlight(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, panel, w, first := holding(t, 1)
+	type claimed struct {
+		c   *models.Claim
+		err error
+	}
+	done := make(chan claimed, 1)
+	var written []models.Delivery
+	require.NoError(t, store.InTx(ctx, func(q models.Querier) error {
+		written = writeUnderLease(t, store, q, panel, w)
+		go func() {
+			c, err := store.DeliveredAndClaim(ctx, deliveredOne(panel, w, first), 1, time.Minute)
+			done <- claimed{c, err}
+		}()
+		require.True(t, waitingOrDone(t, store, "UPDATE webhooks SET send_lease_until = NULL", done),
+			"the holder let go without waiting for the write")
+		return nil
+	}))
+	r := <-done
+	require.NoError(t, r.err)
+	require.Len(t, r.c.Rows, 1, "the holder claims the row written under its lease")
+	require.Equal(t, written[0].ID, r.c.Rows[0].ID)
 }

@@ -52,8 +52,9 @@ func (s *Handlers) DeliveryCreate(c *gin.Context) {
 		s.fail(c, httpx.BadRequest("items", fmt.Sprintf("send 1 to %d items", maxItemsPerRequest)))
 		return
 	}
-	// Two reads of the webhook at most: one when the remembered setting
-	// was stale, one more if it changed again while this request ran.
+	// A write that finds the webhook other than assumed reads it again,
+	// which answers for a webhook gone or untested; twice at most, then
+	// the webhook keeps changing under this request.
 	for reads := 0; ; reads++ {
 		rows, out, err := s.deliveryRows(expect, in.Items)
 		if err != nil {
@@ -68,12 +69,13 @@ func (s *Handlers) DeliveryCreate(c *gin.Context) {
 		case ok:
 			c.JSON(http.StatusAccepted, gin.H{"delivery_ids": out, "status": written.Status})
 			return
-		case reads == 2:
-			s.fail(c, &models.ConflictError{Message: "webhook changed while this request ran; nothing was written, send it again"})
-			return
 		}
 		if expect.HashPII, err = s.readHashPII(c); err != nil {
 			s.fail(c, err)
+			return
+		}
+		if reads == 2 {
+			s.fail(c, &models.ConflictError{Message: "webhook changed while this request ran; nothing was written, send it again"})
 			return
 		}
 	}

@@ -198,3 +198,33 @@ func TestAnItemWrittenWhileTheWebhookIsHeldGoesWithItsHolder(t *testing.T) {
 	require.Equal(t, append(first, second...), recv.Delivered(), "in order, one request each")
 	require.Len(t, recv.Requests(), 2)
 }
+
+// A webhook deactivated while its request is out, and activated again
+// after the request ended, takes deliveries at once: the worker found it
+// out of service when it recorded the request, and let it go then. It kept
+// the webhook until its lease ran out before, so the activation's flush and
+// every later item waited for the reconciler.
+func TestAWebhookPausedDuringARequestResumesAtOnce(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Paused", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
+	hold := make(chan struct{})
+	recv.Answer = func(n int, r *apptest.Request) apptest.Answer {
+		if !r.Test && n == 1 { // after the activation's test request
+			return apptest.Answer{Status: http.StatusOK, Hold: hold}
+		}
+		return apptest.Answer{Status: http.StatusOK}
+	}
+	first := env.Deliver(id, items(1, "first")...)
+	recv.WaitFor(t, 10*time.Second, "the first item in flight", func() bool { return len(recv.Requests()) == 1 })
+	code, raw := env.Call("POST", hookPath(id, "/deactivate"), nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+	close(hold)
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, first...)
+
+	code, raw = env.Call("POST", hookPath(id, "/activate"), nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+	next := env.Deliver(id, items(1, "next")...)
+	recv.WaitDelivered(t, 10*time.Second, append(first, next...))
+}

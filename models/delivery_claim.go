@@ -198,7 +198,7 @@ func (s *Store) ClaimBatch(ctx context.Context, webhookID int64, batchSize int, 
 	if !held.IsZero() {
 		heldArg = &held
 	}
-	return s.claim(ctx, webhookID, lease, func(now, newLease time.Time) (*sql.Rows, error) {
+	return s.claim(ctx, webhookID, lease, held, func(now, newLease time.Time) (*sql.Rows, error) {
 		return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, heldArg, batchSize)
 	}, nil, batchSize)
 }
@@ -207,8 +207,16 @@ func (s *Store) ClaimBatch(ctx context.Context, webhookID int64, batchSize int, 
 // webhook go and says why (see Claim). If rows came in while it looked, it
 // claims again with claimSQL. missed, when the statement recorded a batch
 // and says it missed rows of it, records them, before anything else can
-// let the lease go; nil for a statement that records nothing.
-func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
+// let the lease go; nil for a statement that records nothing. held is the
+// lease this worker holds, which the statement renews (zero: none).
+//
+// A statement turned away while this worker held the webhook found it out
+// of service (a claim renews only an active webhook's lease), or its lease
+// taken over. The first still leaves the lease this worker's, so it lets
+// it go like any holder with nothing to send: kept, it would turn away the
+// flush of an activation that follows, and every write that saw it would
+// wait for the reconciler, until the lease ran out.
+func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration, held time.Time,
 	query func(now, lease time.Time) (*sql.Rows, error), missed func(attemptID int64, now, lease time.Time) error,
 	batchSize int) (*Claim, error) {
 	for {
@@ -232,11 +240,16 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		if len(c.Rows) > 0 {
 			return c, nil
 		}
+		ours := c.Lease
 		if !taken {
-			c.Busy = true
-			return c, nil
+			if held.IsZero() {
+				c.Busy = true
+				return c, nil
+			}
+			ours = held
 		}
-		released, headAt, err := s.release(ctx, webhookID, c.Lease)
+		held = time.Time{} // a claim afresh renews nothing
+		released, headAt, err := s.release(ctx, webhookID, ours)
 		switch {
 		case err != nil:
 			return nil, err
@@ -410,7 +423,7 @@ func (s *Store) DeliveredAndClaim(ctx context.Context, c *Completion, batchSize 
 		}
 		return nil
 	}
-	return s.claim(ctx, c.WebhookID, lease, func(now, newLease time.Time) (*sql.Rows, error) {
+	return s.claim(ctx, c.WebhookID, lease, c.Lease, func(now, newLease time.Time) (*sql.Rows, error) {
 		return s.sql.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, c.WebhookID, a.BatchID, a.ItemCount,
 			string(a.RequestHeaders), a.StatusCode, a.LatencyMS, CleanText([]byte(a.ResponseBody)), now,
 			ids, c.Lease, newLease, batchSize, nullJSON(c.Health), keptResponse(c))

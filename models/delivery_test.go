@@ -278,3 +278,30 @@ func TestAHolderLettingGoClaimsAWriteInFlight(t *testing.T) {
 	require.Len(t, r.c.Rows, 1, "the holder claims the row written under its lease")
 	require.Equal(t, written[0].ID, r.c.Rows[0].ID)
 }
+
+// A holder that finds its webhook out of service when it records a batch
+// lets the webhook go; another worker's lease it leaves alone.
+func TestAHolderTurnedAwayByDeactivationLetsGo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		change   string // run on the webhook row ($1: its id) while the request is out
+		wantFree bool
+	}{
+		{name: "deactivated", change: `UPDATE webhooks SET status = 'inactive' WHERE id = $1`, wantFree: true},
+		{name: "taken over", change: `UPDATE webhooks SET send_lease_until = now() + interval '5 minutes', send_seq = send_seq + 1 WHERE id = $1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store, panel, w, first := holding(t, 2)
+			require.NoError(t, store.DBForTest().Exec(tc.change, w.ID).Error)
+			next, err := store.DeliveredAndClaim(ctx, deliveredOne(panel, w, first), 1, time.Minute)
+			require.NoError(t, err)
+			require.Empty(t, next.Rows)
+			var free bool
+			require.NoError(t, store.DBForTest().Raw(`SELECT send_lease_until IS NULL FROM webhooks WHERE id = ?`, w.ID).Scan(&free).Error)
+			require.Equal(t, tc.wantFree, free)
+		})
+	}
+}

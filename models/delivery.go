@@ -247,24 +247,26 @@ type OutboxWrite struct {
 // lease, and while it does the caller need not enqueue a flush: the holder
 // sends these rows, the guarantee a flush task has when it finds the lease
 // held (HandleFlush), without the task. What makes it hold is a lock pair:
-// this statement takes the webhook's send lock (sendLockKey) shared, before
-// it reads the lease, and a holder letting go (releaseSQL) takes it
+// the write takes the webhook's send lock (sendLockKey) shared before it
+// reads the lease, and a holder letting go (releaseSQL) takes it
 // exclusively, so the release waits for every write that saw the lease
 // live, and the holder's look for pending rows, a statement of its own,
-// sees them. A write that comes after a release reads the released lease:
-// its row lock (KEY SHARE) reads the row's newest version. The lock is an
-// advisory one rather than a stronger row lock because PostgreSQL grants
-// advisory locks in order: with FOR SHARE on the row, overlapping writes to
-// a busy webhook kept its holder's every UPDATE (each batch renews the
-// lease) waiting behind them, for seconds. KEY SHARE itself is what every
-// writer of deliveries takes: a concurrent delete of the webhook waits and
-// then deletes these rows too.
-var enqueueForWebhookSQL = `
+// sees their rows. The read after the lock is the function
+// webhook_for_write (migration 00030): its statements take fresh
+// snapshots, so a write that queued behind a release reads the released
+// lease, where this statement's own snapshot, taken before it waited,
+// would show it held. The lock is an advisory one rather than a row lock
+// because PostgreSQL grants advisory locks in order: with FOR SHARE on the
+// row, overlapping writes to a busy webhook kept its holder's every UPDATE
+// (each batch renews the lease) waiting behind them, for seconds.
+//
+// A person's change of the webhook (UpdateWebhook, ActivateWebhook,
+// DeactivateWebhook) locks its row FOR UPDATE before writing it, so the
+// function's FOR KEY SHARE waits for it and reads what it wrote: a plain
+// UPDATE of hash_pii, status or panel_id would not make it wait.
+const enqueueForWebhookSQL = `
 WITH w AS (
-    SELECT status, batch_wait_ms, coalesce(send_lease_until > $5, false) AS leased FROM webhooks
-    WHERE id = $2 AND panel_id = $1 AND hash_pii = $3 AND status <> 'untested'
-      AND (SELECT pg_advisory_xact_lock_shared(` + sendLockKey("$2") + `)) IS NOT NULL
-    FOR KEY SHARE
+    SELECT * FROM webhook_for_write($1, $2, $3, $5)
 ), ins AS (
     INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at, created_at, updated_at, event_name)
     SELECT v.id::uuid, $1, $2, v.item::json, CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $5, $5, $5, v.event_name

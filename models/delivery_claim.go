@@ -176,7 +176,8 @@ var releaseSQL = `UPDATE webhooks SET send_lease_until = NULL, send_seq = send_s
 WHERE id = $1 AND send_lease_until = $2 AND (SELECT pg_advisory_xact_lock(` + sendLockKey("$1") + `)) IS NOT NULL`
 
 // sendLockKey is the advisory lock key of the send lease of the webhook
-// whose id is the parameter webhookID (see enqueueForWebhookSQL): the id
+// whose id is the parameter webhookID (see enqueueForWebhookSQL; the
+// function webhook_for_write, migration 00030, takes the same key): the id
 // negated, which keeps it apart from the scheduler leader's key (positive)
 // and from the ingest partitions' locks (two-key ones, a space of their own).
 func sendLockKey(webhookID string) string { return `-(` + webhookID + `::bigint)` }
@@ -638,6 +639,12 @@ func (s *Store) DisableWebhook(ctx context.Context, webhookID int64, lease time.
 	now := s.Now()
 	var held int64
 	err := s.InTx(ctx, func(q Querier) error {
+		// Disabling lets the lease go too: like a release, it waits for
+		// the deliveries API's writes that saw the lease held, so it holds
+		// their rows, and a write after it finds the webhook disabled.
+		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+sendLockKey("$1")+`)`, webhookID); err != nil {
+			return err
+		}
 		res, err := q.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_at = $2, health = $3::jsonb,
 			send_lease_until = NULL, send_seq = send_seq + 1, updated_at = $2 WHERE id = $1 AND status = 'active' AND send_lease_until = $4`,
 			webhookID, now, string(health), lease)

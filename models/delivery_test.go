@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -222,6 +223,23 @@ func writeUnderLease(t *testing.T, store *models.Store, q models.Querier, panel 
 	return rows
 }
 
+// claimed is what a claiming call returned.
+type claimed struct {
+	c   *models.Claim
+	err error
+}
+
+// recordAside records the one-row batch of claim c as delivered, and
+// claims the next, on another goroutine; the channel gets the answer.
+func recordAside(store *models.Store, panel *models.Panel, w *models.Webhook, c *models.Claim) chan claimed {
+	out := make(chan claimed, 1)
+	go func() {
+		next, err := store.DeliveredAndClaim(context.Background(), deliveredOne(panel, w, c), 1, time.Minute)
+		out <- claimed{next, err}
+	}()
+	return out
+}
+
 // deliveredOne is the completion of a one-row batch the receiver took.
 func deliveredOne(panel *models.Panel, w *models.Webhook, c *models.Claim) *models.Completion {
 	return &models.Completion{WebhookID: w.ID, Lease: c.Lease, Delivered: []uuid.UUID{c.Rows[0].ID},
@@ -257,18 +275,11 @@ func TestAHolderLettingGoClaimsAWriteInFlight(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store, panel, w, first := holding(t, 1)
-	type claimed struct {
-		c   *models.Claim
-		err error
-	}
-	done := make(chan claimed, 1)
 	var written []models.Delivery
+	var done chan claimed
 	require.NoError(t, store.InTx(ctx, func(q models.Querier) error {
 		written = writeUnderLease(t, store, q, panel, w)
-		go func() {
-			c, err := store.DeliveredAndClaim(ctx, deliveredOne(panel, w, first), 1, time.Minute)
-			done <- claimed{c, err}
-		}()
+		done = recordAside(store, panel, w, first)
 		require.True(t, waitingOrDone(t, store, "UPDATE webhooks SET send_lease_until = NULL", done),
 			"the holder let go without waiting for the write")
 		return nil
@@ -304,4 +315,124 @@ func TestAHolderTurnedAwayByDeactivationLetsGo(t *testing.T) {
 			require.Equal(t, tc.wantFree, free)
 		})
 	}
+}
+
+// waitForLock waits until n sessions wait for a lock in a statement that
+// contains what.
+func waitForLock(t *testing.T, store *models.Store, what string, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var waiting int
+		require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE ?`, "%"+what+"%").Scan(&waiting).Error)
+		return waiting >= n
+	}, 10*time.Second, 5*time.Millisecond, "no statement with %q waits for a lock", what)
+}
+
+// A write that began while the holder was letting go, and queued behind
+// its release for the send lock, reads the lease as released: the holder
+// has looked for pending rows already, so the write must enqueue a flush.
+// (Read in the statement's own snapshot, taken before it waited, the lease
+// still looked held.) Found by review.
+func TestAWriteQueuedBehindAReleaseSeesItReleased(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, panel, w, first := holding(t, 1)
+
+	// A write on a stale assumption (hash_pii) takes the send lock shared,
+	// writes nothing, and stays open until released.
+	stale, staleGo, staleErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		staleErr <- store.InTx(ctx, func(q models.Querier) error {
+			_, ok, err := store.EnqueueForWebhookIn(ctx, q, models.WebhookExpectation{PanelID: panel.ID, WebhookID: w.ID, HashPII: true}, hookRows(w, 1))
+			if err == nil && ok {
+				err = errors.New("the stale write wrote")
+			}
+			close(stale)
+			<-staleGo
+			return err
+		})
+	}()
+	<-stale
+
+	// The holder's last batch is delivered; nothing is left, so it lets go
+	// (waiting for the stale write) and looks for pending rows.
+	holder := recordAside(store, panel, w, first)
+	waitForLock(t, store, "UPDATE webhooks SET send_lease_until = NULL", 1)
+
+	// A write arriving now queues behind the release.
+	written := make(chan models.OutboxWrite, 1)
+	writeErr := make(chan error, 1)
+	go func() {
+		got, ok, err := store.EnqueueForWebhook(ctx, models.WebhookExpectation{PanelID: panel.ID, WebhookID: w.ID}, hookRows(w, 1))
+		if err == nil && !ok {
+			err = errors.New("the write wrote nothing")
+		}
+		written <- got
+		writeErr <- err
+	}()
+	waitForLock(t, store, "webhook_for_write", 1)
+
+	close(staleGo)
+	require.NoError(t, <-staleErr)
+	h := <-holder
+	require.NoError(t, h.err) // it may have found the write's row too, if that came in before it looked
+	require.NoError(t, <-writeErr)
+	require.False(t, (<-written).Leased, "the write saw the lease its holder had let go")
+}
+
+// Writes and a holder letting go at about the same time, many times over:
+// no write reports the webhook held once its holder has let go. Each round
+// starts the two together, the write a little later each time, to land on
+// every part of the release; the count of rounds is what finds a window.
+func TestWritesRacingAReleaseLeaveNothingBehind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, panel, w, c := holding(t, 1)
+	expect := models.WebhookExpectation{PanelID: panel.ID, WebhookID: w.ID}
+	left := 0
+	for i := range 400 {
+		holder := recordAside(store, panel, w, c)
+		time.Sleep(time.Duration(i%20) * 50 * time.Microsecond) // the offset, not a wait for anything
+		got, ok, err := store.EnqueueForWebhook(ctx, expect, hookRows(w, 1))
+		require.NoError(t, err)
+		require.True(t, ok)
+		h := <-holder
+		require.NoError(t, h.err)
+		if len(h.c.Rows) > 0 { // the holder took the written row: it sends that next
+			c = h.c
+			continue
+		}
+		var held bool
+		require.NoError(t, store.DBForTest().Raw(`SELECT send_lease_until IS NOT NULL FROM webhooks WHERE id = ?`, w.ID).Scan(&held).Error)
+		if got.Leased && !held {
+			left++
+		}
+		c, err = store.ClaimBatch(ctx, w.ID, 1, time.Time{}, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, c.Rows, 1)
+	}
+	require.Zero(t, left, "rounds whose write saw the webhook held after its holder let go, so no flush was enqueued")
+}
+
+// Disabling a webhook lets its lease go, and so it waits, like a release,
+// for the writes that saw the lease held: it holds their rows with the
+// others. Found by review: it left them pending on a disabled webhook.
+func TestDisablingWaitsForAWriteUnderTheLease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, panel, w, first := holding(t, 1)
+	disabled := make(chan error, 1)
+	var written []models.Delivery
+	require.NoError(t, store.InTx(ctx, func(q models.Querier) error {
+		written = writeUnderLease(t, store, q, panel, w)
+		go func() {
+			_, err := store.DisableWebhook(ctx, w.ID, first.Lease, json.RawMessage(`{}`))
+			disabled <- err
+		}()
+		require.True(t, waitingOrDone(t, store, "SELECT pg_advisory_xact_lock(", disabled), "disabling did not wait for the write")
+		return nil
+	}))
+	require.NoError(t, <-disabled)
+	require.Equal(t, models.DeliveryHeld, stateOf(t, store, written[0].ID).Status)
 }

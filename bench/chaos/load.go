@@ -21,7 +21,14 @@ type load struct {
 	api    *rig.API
 	key    string
 	events []string // one event name per journey
-	next   atomic.Int64
+	// apiHooks take every other request through the deliveries API, one
+	// item per call to each in turn: with batch_size 1 and no batch wait,
+	// most items are written while a worker holds their webhook, so they
+	// rely on that worker rather than on a flush task of their own. Their
+	// receiver knows them by delivery id.
+	apiHooks []int64
+	next     atomic.Int64
+	requests atomic.Int64 // requests started, to take turns
 
 	mu       sync.Mutex
 	accepted []string
@@ -42,7 +49,33 @@ func (l *load) run(ctx, retryCtx context.Context, rate int) {
 			return
 		case <-t.C:
 		}
+		if len(l.apiHooks) > 0 && l.requests.Add(1)%2 == 0 {
+			l.deliver(retryCtx)
+			continue
+		}
 		l.send(retryCtx, l.batch())
+	}
+}
+
+// deliver sends perRequest items through the deliveries API, one per
+// request, each to the next API webhook; a refused request is sent again.
+// (Unlike ingest, a request whose answer was lost cannot be told from a
+// new one: its items, if written, arrive as extra ones, never counted as
+// accepted.)
+func (l *load) deliver(ctx context.Context) {
+	for range perRequest {
+		n := l.next.Add(1)
+		hook := l.apiHooks[n%int64(len(l.apiHooks))]
+		item := map[string]any{"event": "open", "sent_ns": time.Now().UnixNano(), "n": n}
+		l.retry(ctx, func() error {
+			ids, err := l.api.DeliverItems(hook, []map[string]any{item})
+			if err == nil {
+				l.mu.Lock()
+				l.accepted = append(l.accepted, ids...)
+				l.mu.Unlock()
+			}
+			return err
+		})
 	}
 }
 
@@ -60,7 +93,7 @@ func (l *load) batch() []rig.Event {
 }
 
 func (l *load) send(ctx context.Context, evs []rig.Event) {
-	for ctx.Err() == nil {
+	l.retry(ctx, func() error {
 		err := l.api.Ingest(l.key, evs)
 		if err == nil {
 			l.mu.Lock()
@@ -68,6 +101,16 @@ func (l *load) send(ctx context.Context, evs []rig.Event) {
 				l.accepted = append(l.accepted, ev.EventID)
 			}
 			l.mu.Unlock()
+		}
+		return err
+	})
+}
+
+// retry calls do until it succeeds or ctx ends, counting why it failed.
+func (l *load) retry(ctx context.Context, do func() error) {
+	for ctx.Err() == nil {
+		err := do()
+		if err == nil {
 			return
 		}
 		reason := "connection error"

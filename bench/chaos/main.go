@@ -1,7 +1,8 @@
 // Command chaos is a bounded fault-injection run on loopback. It starts a
 // private PostgreSQL and Redis, Herald as separate serve, worker (two) and
 // scheduler processes, and a receiver; sends a steady stream of events
-// through the ingest API for CHAOS_SECONDS; and meanwhile kills workers
+// through the ingest API and, every other request, items through the
+// deliveries API (one per call) for CHAOS_SECONDS; and meanwhile kills workers
 // with SIGKILL, restarts Redis empty, crashes and restarts PostgreSQL, and
 // makes the receiver answer 500 and then time out for a while. Then it
 // waits for the outbox to drain and checks that every event Herald
@@ -19,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,21 +29,27 @@ import (
 
 // summary is the run's outcome; its JSON is the last line of make chaos.
 type summary struct {
-	Seconds    int            `json:"seconds"`
-	Faults     int            `json:"faults"`
-	Accepted   int            `json:"accepted"`
-	Delivered  int            `json:"delivered"`
-	Duplicated int64          `json:"duplicated"`
-	Lost       int            `json:"lost"`
-	Refused    map[string]int `json:"refused_requests"`
-	DrainS     float64        `json:"drain_s"`
+	Seconds  int `json:"seconds"`
+	Faults   int `json:"faults"`
+	Accepted int `json:"accepted"`
+	// AcceptedAPI are the accepted items that came through the deliveries
+	// API (the rest are events through ingest and journeys).
+	AcceptedAPI int            `json:"accepted_api"`
+	Delivered   int            `json:"delivered"`
+	Duplicated  int64          `json:"duplicated"`
+	Lost        int            `json:"lost"`
+	Refused     map[string]int `json:"refused_requests"`
+	DrainS      float64        `json:"drain_s"`
 }
 
 const (
-	rate      = 400 // events a second, from all clients
-	clients   = 4
-	webhooks  = 4
-	httpLimit = 2 * time.Second // Herald's outbound timeout; the receiver's hang outlasts it
+	rate     = 400 // events a second, from all clients
+	clients  = 4
+	webhooks = 4
+	// apiWebhooks get every other request's items through the deliveries
+	// API, one item per call.
+	apiWebhooks = 4
+	httpLimit   = 2 * time.Second // Herald's outbound timeout; the receiver's hang outlasts it
 )
 
 func main() {
@@ -114,6 +122,13 @@ func run(ctx context.Context, dur, drainFor time.Duration, bin string) error {
 		}
 		l.events = append(l.events, name)
 	}
+	for i := range apiWebhooks {
+		id, err := api.ActiveWebhook(fmt.Sprintf("chaos api %d", i), recv.URL, 1, 0, nil)
+		if err != nil {
+			return err
+		}
+		l.apiHooks = append(l.apiHooks, id)
+	}
 	if l.key, err = d.Run(ctx, "ingest-key", "create", "--panel", "bench"); err != nil {
 		return err
 	}
@@ -164,11 +179,17 @@ func run(ctx context.Context, dur, drainFor time.Duration, bin string) error {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	s := summary{Seconds: int(dur.Seconds()), Faults: len(faults), Accepted: len(accepted),
+	apiItems := 0
+	for _, id := range accepted {
+		if strings.HasPrefix(id, "dlv_") {
+			apiItems++
+		}
+	}
+	s := summary{Seconds: int(dur.Seconds()), Faults: len(faults), Accepted: len(accepted), AcceptedAPI: apiItems,
 		Delivered: len(accepted) - len(missing), Duplicated: recv.Duplicates(), Lost: len(missing),
 		Refused: l.refusals, DrainS: round(time.Since(drainStart).Seconds())}
-	fmt.Printf("\nevents accepted   %d\ndelivered         %d\nduplicated        %d\nlost              %d\n",
-		s.Accepted, s.Delivered, s.Duplicated, s.Lost)
+	fmt.Printf("\nevents accepted   %d (%d through the deliveries API)\ndelivered         %d\nduplicated        %d\nlost              %d\n",
+		s.Accepted, s.AcceptedAPI, s.Delivered, s.Duplicated, s.Lost)
 	fmt.Printf("drained in        %.1fs after the load\nrefused requests  %v (each sent again until accepted)\n", s.DrainS, s.Refused)
 	if s.Lost > 0 {
 		explain(dbURL, missing)

@@ -85,6 +85,16 @@ func (a *API) Deliver(webhookID int64, n int) error {
 	return a.post(fmt.Sprintf("/api/v1/webhooks/%d/deliveries", webhookID), a.token, map[string]any{"items": items}, nil)
 }
 
+// DeliverItems creates one delivery per item and returns their delivery
+// ids, which a receiver knows them by.
+func (a *API) DeliverItems(webhookID int64, items []map[string]any) ([]string, error) {
+	var out struct {
+		DeliveryIDs []string `json:"delivery_ids"`
+	}
+	err := a.post(fmt.Sprintf("/api/v1/webhooks/%d/deliveries", webhookID), a.token, map[string]any{"items": items}, &out)
+	return out.DeliveryIDs, err
+}
+
 // Publish creates a journey from its definition and publishes it; it
 // returns the journey's id.
 func (a *API) Publish(def map[string]any) (int64, error) {

@@ -286,7 +286,11 @@ func (s *Store) EnqueueForWebhook(ctx context.Context, expect WebhookExpectation
 	return s.EnqueueForWebhookIn(ctx, s.sql, expect, rows)
 }
 
-// EnqueueForWebhookIn is EnqueueForWebhook within a transaction.
+// EnqueueForWebhookIn is EnqueueForWebhook within a transaction, which
+// must be READ COMMITTED (the default): webhook_for_write reads the lease
+// in a fresh snapshot, which a REPEATABLE READ transaction would not give
+// it. The send lock is held until the transaction ends, so a holder
+// letting go waits for all of it.
 func (s *Store) EnqueueForWebhookIn(ctx context.Context, q Querier, expect WebhookExpectation, rows []Delivery) (w OutboxWrite, ok bool, err error) {
 	if len(rows) == 0 {
 		return w, false, fmt.Errorf("models: enqueue for webhook %d: no rows", expect.WebhookID)

@@ -125,12 +125,7 @@ func TestClaimWaitsForTheHeadOfTheLine(t *testing.T) {
 func TestDeliveredAndClaimNeedsTheLease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := modeltest.Store(t)
-	panel, w := activeHook(t, store, 2)
-	ids := enqueue(t, store, panel, w, 4)
-	first, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
-	require.NoError(t, err)
-	require.Len(t, first.Rows, 2)
+	store, panel, w, ids, first := claimedHook(t, 2, 4, time.Minute)
 
 	// The batch went through: record it and take the next two in one go.
 	attempt := &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "msg_1", ItemCount: 2,
@@ -600,20 +595,27 @@ func TestALateRequestSkipsRowsTheNewHolderHolds(t *testing.T) {
 	requireTimeline(t, store, panel.ID, w.ID, ids[1])
 }
 
+// claimedHook is a webhook of batch_size batch with pending rows (their
+// ids), whose first batch a worker claimed for lease: that claim.
+func claimedHook(t *testing.T, batch, pending int, lease time.Duration) (*models.Store, *models.Panel, *models.Webhook, []uuid.UUID, *models.Claim) {
+	t.Helper()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, batch)
+	ids := enqueue(t, store, panel, w, pending)
+	first, err := store.ClaimBatch(context.Background(), w.ID, batch, time.Time{}, lease)
+	require.NoError(t, err)
+	require.Len(t, first.Rows, min(batch, pending))
+	return store, panel, w, ids, first
+}
+
 // takenOver is a webhook whose batch of two rows a first worker claimed
 // and, once that lease ran out, a second worker took over: it returns
 // the first worker's (stale) claim.
 func takenOver(t *testing.T) (*models.Store, *models.Panel, *models.Webhook, []uuid.UUID, *models.Claim) {
 	t.Helper()
-	ctx := context.Background()
-	store := modeltest.Store(t)
-	panel, w := activeHook(t, store, 2)
-	ids := enqueue(t, store, panel, w, 2)
-	first, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Millisecond)
-	require.NoError(t, err)
-	require.Len(t, first.Rows, 2)
+	store, panel, w, ids, first := claimedHook(t, 2, 2, time.Millisecond)
 	store.Clock.Advance(time.Second)
-	second, err := store.ClaimBatch(ctx, w.ID, 2, time.Time{}, time.Minute)
+	second, err := store.ClaimBatch(context.Background(), w.ID, 2, time.Time{}, time.Minute)
 	require.NoError(t, err)
 	require.Len(t, second.Rows, 2, "another worker took the batch over")
 	return store, panel, w, ids, first

@@ -202,12 +202,7 @@ func waitingOrDone[T any](t *testing.T, store *models.Store, prefix string, done
 // claimed: its holder's claim.
 func holding(t *testing.T, pending int) (*models.Store, *models.Panel, *models.Webhook, *models.Claim) {
 	t.Helper()
-	store := modeltest.Store(t)
-	panel, w := activeHook(t, store, 1)
-	enqueue(t, store, panel, w, pending)
-	first, err := store.ClaimBatch(context.Background(), w.ID, 1, time.Time{}, time.Minute)
-	require.NoError(t, err)
-	require.Len(t, first.Rows, 1)
+	store, panel, w, _, first := claimedHook(t, 1, pending, time.Minute)
 	return store, panel, w, first
 }
 

@@ -1,12 +1,14 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,4 +229,133 @@ func TestAWebhookPausedDuringARequestResumesAtOnce(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, raw)
 	next := env.Deliver(id, items(1, "next")...)
 	recv.WaitDelivered(t, 10*time.Second, append(first, next...))
+}
+
+// deliveryOf reads one delivery of the webhook and the batch ids of the
+// requests that carried it, oldest first.
+func deliveryOf(t *testing.T, env *apptest.Env, webhookID int64, id string) (*models.Delivery, []string) {
+	t.Helper()
+	uid, err := models.ParseDeliveryID(id)
+	require.NoError(t, err)
+	d, err := env.Store.WebhookDelivery(context.Background(), env.Panel.ID, webhookID, uid)
+	require.NoError(t, err)
+	timeline, err := env.Store.DeliveryTimeline(context.Background(), d)
+	require.NoError(t, err)
+	var batches []string
+	for _, a := range timeline {
+		batches = append(batches, a.BatchID)
+	}
+	return d, batches
+}
+
+// oneRowBatchesHeldAt is a webhook of one-row batches, sent at once, whose
+// receiver holds the request carrying the item with ref until release is
+// called (at the latest when the test ends, before the receiver closes).
+// Requests made from one claim may go unrecorded for as long as the test
+// needs.
+func oneRowBatchesHeldAt(t *testing.T, ref string) (env *apptest.Env, recv *apptest.Receiver, id int64, release func()) {
+	t.Helper()
+	env = apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute, HoldUnrecorded: time.Minute})
+	recv = apptest.NewReceiver(t)
+	id = env.ActiveWebhook("One row each", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
+	hold := make(chan struct{})
+	release = sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release)
+	recv.Answer = func(_ int, r *apptest.Request) apptest.Answer {
+		if !r.Test && len(r.Items) == 1 && r.Items[0]["ref"] == ref {
+			return apptest.Answer{Status: http.StatusOK, Hold: hold}
+		}
+		return apptest.Answer{Status: http.StatusOK}
+	}
+	return env, recv, id, release
+}
+
+// Batches of one row claimed together go out one request after another,
+// and the requests the receiver took are recorded together, after the
+// last: while the third request is out, the first two are answered but
+// their rows still read as pending. Each row ends with its own attempt.
+func TestSmallBatchesFromOneClaimAreRecordedTogether(t *testing.T) {
+	t.Parallel()
+	env, recv, id, release := oneRowBatchesHeldAt(t, "item-2")
+	sent := env.Deliver(id, items(4, "item")...)
+	recv.WaitFor(t, 10*time.Second, "the third request in flight", func() bool { return len(recv.Requests()) == 3 })
+	for _, d := range sent[:2] {
+		row, _ := deliveryOf(t, env, id, d)
+		require.Equal(t, models.DeliveryPending, row.Status, "answered, not recorded yet")
+	}
+	release()
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
+	require.Equal(t, sent, recv.Delivered(), "in order, one request each")
+	seen := map[string]bool{}
+	for _, d := range sent {
+		row, batches := deliveryOf(t, env, id, d)
+		require.Equal(t, 1, row.Attempts)
+		require.Len(t, batches, 1, "one request carried it")
+		require.False(t, seen[batches[0]], "each row has an attempt of its own")
+		seen[batches[0]] = true
+	}
+}
+
+// A request that fails among those made from one claim records the ones
+// before it, as delivered, and its own, for a retry; the rows after it
+// wait behind it: they go out only after its retry.
+func TestAFailureAmongSmallBatchesRecordsTheOnesBefore(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute, HoldUnrecorded: time.Minute,
+		RetrySchedule: []time.Duration{time.Minute}})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Failing third", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
+	recv.Answer = func(_ int, r *apptest.Request) apptest.Answer {
+		if !r.Test && len(r.Items) == 1 && r.Items[0]["ref"] == "item-2" {
+			return apptest.Answer{Status: http.StatusInternalServerError}
+		}
+		return apptest.Answer{Status: http.StatusOK}
+	}
+	sent := env.Deliver(id, items(4, "item")...)
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent[:2]...)
+	recv.WaitFor(t, 10*time.Second, "the failed request recorded", func() bool {
+		row, _ := deliveryOf(t, env, id, sent[2])
+		return row.Attempts == 1
+	})
+	for i, d := range sent[:2] {
+		row, batches := deliveryOf(t, env, id, d)
+		require.Equal(t, models.DeliveryDelivered, row.Status, "row %d", i)
+		require.Len(t, batches, 1)
+	}
+	third, batches := deliveryOf(t, env, id, sent[2])
+	require.Equal(t, models.DeliveryPending, third.Status)
+	require.Equal(t, http.StatusInternalServerError, third.LastStatusCode)
+	require.Len(t, batches, 1)
+	fourth, batches := deliveryOf(t, env, id, sent[3])
+	require.Equal(t, models.DeliveryPending, fourth.Status)
+	require.Zero(t, fourth.Attempts, "not sent ahead of the row waiting for its retry")
+	require.Empty(t, batches)
+	require.Len(t, recv.Requests(), 3, "three requests: the fourth row waits")
+}
+
+// A webhook deactivated while requests made from one claim go out holds
+// its rows, those requests' rows among them; the ones that went out are
+// recorded as delivered all the same, so the activation does not send
+// them again.
+func TestAWebhookPausedAmongSmallBatchesKeepsWhatWentOut(t *testing.T) {
+	t.Parallel()
+	env, recv, id, release := oneRowBatchesHeldAt(t, "item-1")
+	sent := env.Deliver(id, items(2, "item")...)
+	recv.WaitFor(t, 10*time.Second, "the second request in flight", func() bool { return len(recv.Requests()) == 2 })
+	code, raw := env.Call("POST", hookPath(id, "/deactivate"), nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+	row, _ := deliveryOf(t, env, id, sent[0])
+	require.Equal(t, models.DeliveryHeld, row.Status, "answered but not recorded yet: held with the rest")
+	release()
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
+	for _, d := range sent {
+		_, batches := deliveryOf(t, env, id, d)
+		require.Len(t, batches, 1)
+	}
+
+	code, raw = env.Call("POST", hookPath(id, "/activate"), nil, nil)
+	require.Equal(t, http.StatusOK, code, raw)
+	next := env.Deliver(id, items(1, "next")...)
+	recv.WaitDelivered(t, 10*time.Second, append(sent, next...))
+	require.Equal(t, append(sent, next...), recv.Delivered(), "nothing sent twice")
 }

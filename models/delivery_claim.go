@@ -2,6 +2,7 @@ package models
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -218,21 +219,21 @@ func (s *Store) ClaimBatch(ctx context.Context, webhookID int64, batchSize int, 
 // flush of an activation that follows, and every write that saw it would
 // wait for the reconciler, until the lease ran out.
 func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration, held time.Time,
-	query func(now, lease time.Time) (*sql.Rows, error), missed func(attemptID int64, now, lease time.Time) error,
+	query func(now, lease time.Time) (*sql.Rows, error), missed func(attempts map[string]int64, now, lease time.Time) error,
 	batchSize int) (*Claim, error) {
 	for {
 		now := s.Now()
 		// PostgreSQL keeps microseconds; the token must compare equal.
 		c := &Claim{Lease: now.Add(lease).Truncate(time.Microsecond)}
 		rows, err := query(now, c.Lease)
-		taken, missedBy := false, int64(0)
+		taken, missedBy := false, map[string]int64(nil)
 		if err == nil {
 			c.Rows, taken, missedBy, err = scanClaimed(rows)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("models: claim batch of webhook %d: %w", webhookID, err)
 		}
-		if missedBy != 0 && missed != nil {
+		if len(missedBy) != 0 && missed != nil {
 			if err := missed(missedBy, now, c.Lease); err != nil {
 				return nil, err
 			}
@@ -277,8 +278,9 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 
 // scanClaimed reads a claiming statement's rows: the rows claimed, whether
 // it took the lease (it sent no leaseNotTaken row), and, when it recorded
-// a batch and missed rows of it, that batch's attempt (deliveredAndClaimSQL).
-func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, missedBy int64, err error) {
+// requests and missed rows of them, their attempts by batch id
+// (deliveredAndClaimSQL).
+func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, missedBy map[string]int64, err error) {
 	defer rows.Close()
 	taken = true
 	for rows.Next() {
@@ -288,11 +290,18 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, missedBy int64, 
 		var attempt sql.NullInt64
 		if err := rows.Scan(&claimed, &id, &r.Item, &r.Attempts, &r.CreatedAt, &r.RunID, &r.RunAwaits, &r.KeepResponse,
 			&r.ContactID, &attempt); err != nil {
-			return nil, false, 0, err
+			return nil, false, nil, err
 		}
 		switch {
 		case !claimed.Valid:
-			missedBy = attempt.Int64
+			var batch string
+			if err := json.Unmarshal(r.Item, &batch); err != nil {
+				return nil, false, nil, fmt.Errorf("missed rows of an unnamed batch: %w", err)
+			}
+			if missedBy == nil {
+				missedBy = map[string]int64{}
+			}
+			missedBy[batch] = attempt.Int64
 		case !claimed.Bool:
 			taken = false
 		default:
@@ -306,8 +315,12 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, missedBy int64, 
 }
 
 // deliveredAndClaimSQL is the steady state of a busy webhook in one
-// statement: the batch just accepted is marked delivered with its attempt,
-// the webhook's lease is renewed, and the next batch is claimed. The claim
+// statement: the requests just accepted are logged as attempts and their
+// rows marked delivered, each with the attempt that carried it, the
+// webhook's lease is renewed, and the next rows are claimed. Usually that
+// is one request; DeliveredAllAndClaim says when it is several. The
+// per-request values come in as parallel arrays ($3 to $8, $15, $17), and
+// each row's request as $16, parallel to the rows' ids ($10). The claim
 // reads the table as it was when the statement began, when the rows just
 // delivered were still pending: it leaves them out by id. Nothing else can
 // have moved this webhook's pending rows meanwhile, as the lease was held.
@@ -333,10 +346,11 @@ func scanClaimed(rows *sql.Rows) (out []ClaimedRow, taken bool, missedBy int64, 
 // request ran, and the statement waited for that) is not at its address
 // any more, and PostgreSQL does not follow an address to the new version,
 // so the update misses it; so it does a row the lease no longer covers
-// (taken over). When it records fewer rows than the batch had, the
-// statement ends with a row saying so, with the attempt's id (first column
-// NULL), and DeliveredAndClaim records the rest with recordMissedSQL
-// before anything else. That is rare, and it is a statement of its own
+// (taken over). When it records fewer rows than the requests carried, the
+// statement ends with a row per attempt saying so (first column NULL),
+// with the attempt's id and its request's batch id, and
+// DeliveredAllAndClaim records the rest with recordMissedSQL before
+// anything else. That is rare, and it is a statement of its own
 // because the two updates it takes, part of this statement before, were
 // set up on every execution: starting them cost PostgreSQL about a tenth
 // of its CPU per delivery with one item per request.
@@ -344,10 +358,17 @@ var deliveredAndClaimSQL = `
 WITH RECURSIVE a AS (
 	INSERT INTO attempts (panel_id, webhook_id, batch_id, item_count, request_headers, status_code, latency_ms,
 	                      response_body, error, error_class, outcome, created_at, delivery_ids)
-	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, '', '', 'delivered', $9, $10::uuid[])
-	RETURNING id
+	SELECT $1::bigint, $2::bigint, u.batch_id, u.item_count, u.headers::jsonb, u.status_code, u.latency_ms, u.body, '', '',
+	       'delivered', u.at, ARRAY(SELECT r.id FROM unnest($10::uuid[], $16::int[]) r(id, k) WHERE r.k = u.k)
+	FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::text[], $17::timestamptz[])
+	     WITH ORDINALITY u(batch_id, item_count, headers, status_code, latency_ms, body, at, k)
+	ORDER BY u.k
+	RETURNING id, batch_id
 ), done AS (
-	UPDATE deliveries SET ` + deliveredSetOf("$9", "$6", "$15") + `
+	UPDATE deliveries SET status = 'delivered', delivered_at = ($17::timestamptz[])[` + requestOfRow + `], attempts = attempts + 1,
+	       last_error = '', last_status_code = ($6::int[])[` + requestOfRow + `], last_attempt_id = ` + attemptOfRow + `,
+	       attempt_ids = attempt_ids || ` + attemptOfRow + `, updated_at = $9,
+	       response = CASE WHEN keep_response THEN ($15::text[])[` + requestOfRow + `] END
 	WHERE ctid = ANY(ARRAY(SELECT (SELECT d.ctid FROM deliveries d WHERE d.id = x.id) FROM unnest((SELECT $10::uuid[])::uuid[]) x(id)))
 	  AND id = ANY((SELECT $10::uuid[])::uuid[]) AND webhook_id + 0 = $2 AND status IN ('pending', 'held')
 	  AND EXISTS (SELECT 1 FROM webhooks WHERE id = $2 AND send_lease_until = $11)
@@ -374,8 +395,18 @@ WITH RECURSIVE a AS (
    AND (SELECT h.next_attempt_at FROM walk h WHERE h.id <> ALL((SELECT $10::uuid[])::uuid[]) ORDER BY h.n LIMIT 1) <= (SELECT $9::timestamptz)
  ORDER BY n LIMIT (SELECT $13::int))
 UNION ALL ` + leaseNotTaken + `
-UNION ALL SELECT NULL, NULL, 'null', 0, now(), NULL, false, false, NULL, (SELECT id FROM a)
+UNION ALL SELECT NULL, NULL, to_json(a.batch_id), 0, now(), NULL, false, false, NULL, a.id FROM a
 WHERE (SELECT count(*) FROM done) < cardinality($10::uuid[])`
+
+// requestOfRow is, in deliveredAndClaimSQL's update, which of the recorded
+// requests carried the row (1-based, into the per-request arrays): always
+// the one when it records one request, which spares each row a search of
+// the batch's ids (a batch may hold a thousand rows; several requests are
+// recorded together only for small batches, see DeliveredAllAndClaim).
+const requestOfRow = `CASE WHEN cardinality($3::text[]) = 1 THEN 1 ELSE ($16::int[])[array_position($10::uuid[], deliveries.id)] END`
+
+// attemptOfRow is the id of the attempt that carried the row.
+const attemptOfRow = `(SELECT a.id FROM a WHERE a.batch_id = ($3::text[])[` + requestOfRow + `])`
 
 // recordMissedSQL records the rows of a delivered batch that
 // deliveredAndClaimSQL missed. A row rewritten meanwhile (held by a person
@@ -408,27 +439,66 @@ WHERE id IN (SELECT c.id FROM deliveries c
 // claims the next batch in the same statement; see ClaimBatch for what the
 // returned Claim means. c must hold delivered rows and an attempt only.
 func (s *Store) DeliveredAndClaim(ctx context.Context, c *Completion, batchSize int, lease time.Duration) (*Claim, error) {
-	if len(c.Retry)+len(c.Failed)+len(c.Released) > 0 || c.Attempt == nil {
-		return nil, errors.New("models: DeliveredAndClaim takes a wholly delivered batch")
+	return s.DeliveredAllAndClaim(ctx, []*Completion{c}, batchSize, lease)
+}
+
+// DeliveredAllAndClaim records requests the receiver accepted whole, made
+// one after another under one lease, and claims up to claimRows rows, all
+// in one statement. A worker sending small batches from one claim records
+// them together (jobs/delivery), which spares a statement, and its commit,
+// per request. Each attempt keeps its own time (Attempt.CreatedAt, when
+// set), status and response, and each row the attempt that carried it;
+// the last completion's health is the webhook's.
+func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, claimRows int, lease time.Duration) (*Claim, error) {
+	if len(cs) == 0 {
+		return nil, errors.New("models: DeliveredAllAndClaim takes at least one batch")
 	}
-	ids := make([]string, len(c.Delivered))
-	for i, id := range c.Delivered {
-		ids[i] = id.String()
+	last := cs[len(cs)-1]
+	var (
+		ids, batches, headers, bodies []string
+		request, items, statuses      []int
+		latencies                     []int
+		responses                     []*string
+		times                         []time.Time
+	)
+	now := s.Now()
+	for k, c := range cs {
+		if len(c.Retry)+len(c.Failed)+len(c.Released) > 0 || c.Attempt == nil || c.WebhookID != last.WebhookID || c.Lease != last.Lease {
+			return nil, errors.New("models: DeliveredAllAndClaim takes wholly delivered batches of one lease")
+		}
+		for _, id := range c.Delivered {
+			ids, request = append(ids, id.String()), append(request, k+1)
+		}
+		a := c.Attempt
+		batches, items, headers = append(batches, a.BatchID), append(items, a.ItemCount), append(headers, string(a.RequestHeaders))
+		statuses, latencies = append(statuses, a.StatusCode), append(latencies, a.LatencyMS)
+		bodies, responses = append(bodies, CleanText([]byte(a.ResponseBody))), append(responses, keptResponse(c))
+		times = append(times, cmp.Or(a.CreatedAt, now))
 	}
-	a := c.Attempt
-	missed := func(attemptID int64, now, newLease time.Time) error {
-		_, err := s.sql.ExecContext(ctx, recordMissedSQL, attemptID, ids, c.WebhookID, c.Lease, now, a.StatusCode,
-			keptResponse(c), newLease)
-		if err != nil {
-			return fmt.Errorf("models: record the rest of batch %s: %w", a.BatchID, err)
+	missed := func(attempts map[string]int64, now, newLease time.Time) error {
+		for k, c := range cs {
+			attemptID, ok := attempts[c.Attempt.BatchID]
+			if !ok {
+				continue
+			}
+			rows := make([]string, len(c.Delivered))
+			for i, id := range c.Delivered {
+				rows[i] = id.String()
+			}
+			_, err := s.sql.ExecContext(ctx, recordMissedSQL, attemptID, rows, c.WebhookID, c.Lease, times[k], statuses[k],
+				responses[k], newLease)
+			if err != nil {
+				return fmt.Errorf("models: record the rest of batch %s: %w", c.Attempt.BatchID, err)
+			}
 		}
 		return nil
 	}
-	return s.claim(ctx, c.WebhookID, lease, c.Lease, func(now, newLease time.Time) (*sql.Rows, error) {
-		return s.sql.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, c.WebhookID, a.BatchID, a.ItemCount,
-			string(a.RequestHeaders), a.StatusCode, a.LatencyMS, CleanText([]byte(a.ResponseBody)), now,
-			ids, c.Lease, newLease, batchSize, nullJSON(c.Health), keptResponse(c))
-	}, missed, batchSize)
+	a := last.Attempt
+	return s.claim(ctx, last.WebhookID, lease, last.Lease, func(now, newLease time.Time) (*sql.Rows, error) {
+		return s.sql.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, last.WebhookID, batches, items,
+			headers, statuses, latencies, bodies, now,
+			ids, last.Lease, newLease, claimRows, nullJSON(last.Health), responses, request, times)
+	}, missed, claimRows)
 }
 
 // release gives the webhook's send lease back if this lease holds it, and
@@ -579,6 +649,9 @@ const completedSet = `
 // their attempt not counted.
 func (s *Store) CompleteBatch(ctx context.Context, c *Completion) error {
 	now := s.Now()
+	if c.Attempt != nil && !c.Attempt.CreatedAt.IsZero() {
+		now = c.Attempt.CreatedAt // when the request was made: it may be recorded later (jobs/delivery)
+	}
 	n := len(c.Delivered) + len(c.Retry) + len(c.Failed)
 	ids, statuses := make([]string, 0, n), make([]string, 0, n)
 	next := make([]*time.Time, 0, n)

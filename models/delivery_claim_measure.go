@@ -46,8 +46,13 @@ func (s *Store) ClaimRowsReadForTest(ctx context.Context, webhookID int64, batch
 		if err := q.QueryRowContext(ctx, `SELECT panel_id FROM webhooks WHERE id = $1`, webhookID).Scan(&panelID); err != nil {
 			return err
 		}
-		next, err = explainRowsRead(ctx, q, deliveredAndClaimSQL, panelID, webhookID, "b", len(batch), "{}", 200, 1,
-			"", now, batch, lease, lease.Add(time.Second), batchSize, nil, nil)
+		request := make([]int, len(batch))
+		for i := range request {
+			request[i] = 1
+		}
+		next, err = explainRowsRead(ctx, q, deliveredAndClaimSQL, panelID, webhookID, []string{"b"}, []int{len(batch)},
+			[]string{"{}"}, []int{200}, []int{1}, []string{""}, now, batch, lease, lease.Add(time.Second), batchSize, nil,
+			[]*string{nil}, request, []time.Time{now})
 		return err
 	})
 	return first, next, err
@@ -177,7 +182,8 @@ func (s *Store) CompletionRowsReadPlannedEmptyForTest(ctx context.Context, panel
 		stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 		lease, renewed := s.Now().Add(time.Hour).Truncate(time.Microsecond), s.Now().Add(2*time.Hour).Truncate(time.Microsecond)
 		delivered := func(ids string) string {
-			return fmt.Sprintf(`EXECUTE delivered_for_test(%d, %d, 'b', 1, '{}', 200, 1, '', now(), '%s', '%s', '%s', %d, NULL, NULL)`,
+			return fmt.Sprintf(`EXECUTE delivered_for_test(%d, %d, '{b}', '{1}', '{"{}"}', '{200}', '{1}', '{""}', now(), '%s', '%s', '%s',
+				%d, NULL, '{NULL}', array_fill(1, ARRAY[cardinality('%[3]s'::uuid[])]), ARRAY[now()])`,
 				panelID, webhookID, ids, stamp(lease), stamp(renewed), batchSize)
 		}
 		completed := func(ids, statuses, times string) string {

@@ -532,6 +532,12 @@ func TestRecordingABatchFollowsARowHeldMeanwhile(t *testing.T) {
 		"complete": func(store *models.Store, c *models.Completion) error {
 			return store.CompleteBatch(context.Background(), c)
 		},
+		// The same rows carried by two requests recorded together: the
+		// held row is the first request's.
+		"delivered-all-and-claim": func(store *models.Store, c *models.Completion) error {
+			_, err := store.DeliveredAllAndClaim(context.Background(), splitDelivered(c), 10, time.Minute)
+			return err
+		},
 	}
 	for name, record := range record {
 		t.Run(name, func(t *testing.T) {
@@ -566,8 +572,88 @@ func TestRecordingABatchFollowsARowHeldMeanwhile(t *testing.T) {
 			require.NoError(t, db.Raw(`SELECT status FROM deliveries WHERE id IN (?, ?) ORDER BY id`, ids[0], ids[1]).
 				Scan(&statuses).Error)
 			require.Equal(t, []string{"delivered", "delivered"}, statuses)
+			if name == "delivered-all-and-claim" {
+				requireTimeline(t, store, panel.ID, w.ID, ids[0], "b1")
+				requireTimeline(t, store, panel.ID, w.ID, ids[1], "b2")
+			}
 		})
 	}
+}
+
+// splitDelivered makes one completion per row of c, as if each row had
+// gone in a request of its own: batch ids b1, b2, ...
+func splitDelivered(c *models.Completion) []*models.Completion {
+	out := make([]*models.Completion, len(c.Delivered))
+	for i, id := range c.Delivered {
+		a := *c.Attempt
+		a.BatchID, a.ItemCount = fmt.Sprintf("b%d", i+1), 1
+		out[i] = &models.Completion{WebhookID: c.WebhookID, Lease: c.Lease, Delivered: []uuid.UUID{id}, Attempt: &a}
+	}
+	return out
+}
+
+// Several requests made from one claim are recorded in one statement, each
+// row with the request that carried it: its attempt, status code, time and
+// kept response, and each attempt with its own rows. The next claim
+// follows, as with one request.
+func TestDeliveredAllAndClaimRecordsEachRequestWithItsOwn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 1)
+	ids := enqueue(t, store, panel, w, 5)
+	db := store.DBForTest()
+	require.NoError(t, db.Exec(`UPDATE deliveries SET keep_response = true WHERE id = ?`, ids[1]).Error)
+	claim, err := store.ClaimBatch(ctx, w.ID, 3, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, claim.Rows, 3)
+
+	sentAt := store.Now().Add(-time.Minute).Truncate(time.Microsecond)
+	var done []*models.Completion
+	for i, r := range claim.Rows {
+		done = append(done, &models.Completion{WebhookID: w.ID, Lease: claim.Lease, Delivered: []uuid.UUID{r.ID},
+			Response: []byte(fmt.Sprintf("answer %d", i+1)), Health: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i+1)),
+			Attempt: &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: fmt.Sprintf("b%d", i+1), ItemCount: 1,
+				RequestHeaders: json.RawMessage(`{}`), StatusCode: 200 + i, LatencyMS: 10 + i, Outcome: models.OutcomeDelivered,
+				CreatedAt: sentAt.Add(time.Duration(i) * time.Second)}})
+	}
+	next, err := store.DeliveredAllAndClaim(ctx, done, 3, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, ids[3:], pluck(next.Rows, func(r models.ClaimedRow) uuid.UUID { return r.ID }))
+
+	for i, id := range ids[:3] {
+		requireTimeline(t, store, panel.ID, w.ID, id, fmt.Sprintf("b%d", i+1))
+		var row struct {
+			Status         string
+			LastStatusCode int
+			DeliveredAt    time.Time
+			Response       *string
+			BatchID        string
+			CreatedAt      time.Time
+			LatencyMS      int
+			DeliveryIDs    string
+		}
+		require.NoError(t, db.Raw(`SELECT d.status, d.last_status_code, d.delivered_at, d.response, a.batch_id, a.created_at,
+				a.latency_ms, a.delivery_ids::text AS delivery_ids
+			FROM deliveries d JOIN attempts a ON a.id = d.last_attempt_id WHERE d.id = ?`, id).Scan(&row).Error)
+		require.Equal(t, "delivered", row.Status)
+		require.Equal(t, 200+i, row.LastStatusCode)
+		require.Equal(t, fmt.Sprintf("b%d", i+1), row.BatchID)
+		require.Equal(t, 10+i, row.LatencyMS)
+		require.Equal(t, "{"+id.String()+"}", row.DeliveryIDs, "each attempt lists the rows it carried")
+		when := sentAt.Add(time.Duration(i) * time.Second)
+		require.True(t, row.CreatedAt.Equal(when), "the attempt keeps the time of its request: %v", row.CreatedAt)
+		require.True(t, row.DeliveredAt.Equal(when), "delivered when its request was: %v", row.DeliveredAt)
+		if i == 1 {
+			require.NotNil(t, row.Response)
+			require.Equal(t, "answer 2", *row.Response, "a kept response is the one of the row's own request")
+		} else {
+			require.Nil(t, row.Response)
+		}
+	}
+	var health string
+	require.NoError(t, db.Raw(`SELECT health::text FROM webhooks WHERE id = ?`, w.ID).Scan(&health).Error)
+	require.JSONEq(t, `{"n":3}`, health, "the webhook's health is the last request's")
 }
 
 // A late request's record never waits for a row the worker that took the

@@ -49,6 +49,9 @@ type Options struct {
 	Lease time.Duration
 	// HTTPTimeout of outbound requests; default 2 s.
 	HTTPTimeout time.Duration
+	// HoldUnrecorded is how long requests made from one claim may go
+	// unrecorded (delivery.Config); default the worker's.
+	HoldUnrecorded time.Duration
 	// NoWorker starts no worker; call StartWorker when needed.
 	NoWorker bool
 	// AdminRateLimit is requests per minute per panel; default 600.
@@ -205,7 +208,7 @@ func (e *Env) StartWorker() {
 		Redis: e.redisO, Namespace: e.Namespace, Concurrency: cmp.Or(e.opts.WorkerConcurrency, 10),
 		PanelConcurrency: e.opts.PanelConcurrency, Store: e.Store, Sender: e.sender,
 		Enqueuer: e.Enqueuer, Limiter: &ratelimit.Limiter{Redis: e.Redis, Namespace: e.Namespace},
-		Deliver: delivery.Config{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease,
+		Deliver: delivery.Config{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease, HoldUnrecorded: e.opts.HoldUnrecorded,
 			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},
 		Mailer: mailer, PublicURL: "http://herald.test", Metrics: e.Metrics,
 		Logger: slog.New(slog.DiscardHandler),

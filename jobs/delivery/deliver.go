@@ -35,6 +35,9 @@ type Config struct {
 	// ProbeSchedule is the wait before each probe of an open circuit;
 	// default health.ProbeSchedule (30 s up to 30 min).
 	ProbeSchedule []time.Duration
+	// HoldUnrecorded bounds how long requests made from one claim go
+	// unrecorded (see claimRequests); default 500 ms.
+	HoldUnrecorded time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -43,6 +46,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.Lease = cmp.Or(c.Lease, 2*time.Minute)
 	c.Budget = cmp.Or(c.Budget, 10*time.Second)
+	c.HoldUnrecorded = cmp.Or(c.HoldUnrecorded, 500*time.Millisecond)
 	return c
 }
 
@@ -138,7 +142,8 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	h := health.Parse(target.Health).Resumed()
 	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
-	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, spec.SendBatchSize(), time.Time{}, d.cfg.Lease)
+	claimRows := claimRowsFor(spec.SendBatchSize())
+	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, claimRows, time.Time{}, d.cfg.Lease)
 	for {
 		if err != nil {
 			return err
@@ -152,39 +157,46 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		case len(claim.Rows) == 0:
 			return nil
 		}
-		var contacts []map[string]any
-		if contacts, err = d.templateContacts(ctx, target.PanelID, &spec, claim.Rows); err != nil {
-			return err // the rows go back when their lease runs out
+		var s sentFromClaim
+		s, h, err = d.sendClaimed(ctx, target, &spec, claim, h, th)
+		if err != nil {
+			// The rows not recorded go back when their lease runs out.
+			return errors.Join(err, d.recordAccepted(ctx, s))
 		}
-		done, next, tr := d.sendBatch(ctx, target, &spec, claim, contacts, h, th)
-		h = next
+		done := s.done
 		if ctx.Err() != nil {
 			// Shutting down mid-request: hand the rows and the webhook back.
 			// The receiver may have the batch already; delivery is at least once.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			done = &models.Completion{WebhookID: p.WebhookID, Lease: claim.Lease, Released: ids(claim.Rows)}
-			if err := d.store.CompleteBatch(cctx, done); err == nil {
+			done = &models.Completion{WebhookID: p.WebhookID, Lease: claim.Lease, Released: ids(s.rows)}
+			if err := d.recordAccepted(cctx, s); err == nil && d.store.CompleteBatch(cctx, done) == nil {
 				_, _ = d.store.ReleaseWebhook(cctx, p.WebhookID, claim.Lease)
 			}
 			return ctx.Err()
 		}
-		if tr.To == health.Disabled && tr.Changed() {
+		if s.tr.To == health.Disabled && s.tr.Changed() {
+			if err := d.recordAccepted(ctx, s); err != nil {
+				return err
+			}
 			return d.disable(ctx, target, done, h, th)
 		}
 		// An alert goes out once the batch that caused it is recorded.
 		alert := func() {
-			if tr.Alert != health.NoAlert {
-				d.tracker.Alert(ctx, &target.Webhook, tr.Alert, h, th, 0)
+			if s.tr.Alert != health.NoAlert {
+				d.tracker.Alert(ctx, &target.Webhook, s.tr.Alert, h, th, 0)
 			}
 		}
 		if time.Now().After(deadline) {
 			// Hand over to a fresh task so one busy webhook does not pin
 			// this worker; whatever is left is in the outbox.
+			if err := d.recordAccepted(ctx, s); err != nil {
+				return err
+			}
 			if err := d.store.CompleteBatch(ctx, done); err != nil {
 				return err
 			}
-			d.moveRuns(ctx, claim.Rows, done)
+			d.moveRuns(ctx, s.rows, done)
 			alert()
 			pending, err := d.store.ReleaseWebhook(ctx, p.WebhookID, claim.Lease)
 			if err != nil || !pending {
@@ -193,23 +205,102 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			return d.enqueuer.Flush(ctx, p.WebhookID, 0)
 		}
 		if wholly(done) {
-			// The steady state: one statement records this batch and
-			// claims the next.
-			sent := claim.Rows
-			claim, err = d.store.DeliveredAndClaim(ctx, done, spec.SendBatchSize(), d.cfg.Lease)
+			// The steady state: one statement records these requests
+			// and claims the next rows.
+			claim, err = d.store.DeliveredAllAndClaim(ctx, append(s.accepted, done), claimRows, d.cfg.Lease)
 			if err == nil {
-				d.moveRuns(ctx, sent, done)
+				for i, c := range s.accepted {
+					d.moveRuns(ctx, s.acceptedRows[i], c)
+				}
+				d.moveRuns(ctx, s.rows, done)
 				alert()
 			}
 			continue
 		}
+		if err := d.recordAccepted(ctx, s); err != nil {
+			return err
+		}
 		if err := d.store.CompleteBatch(ctx, done); err != nil {
 			return err
 		}
-		d.moveRuns(ctx, claim.Rows, done)
+		d.moveRuns(ctx, s.rows, done)
 		alert()
-		claim, err = d.store.ClaimBatch(ctx, p.WebhookID, spec.SendBatchSize(), claim.Lease, d.cfg.Lease)
+		claim, err = d.store.ClaimBatch(ctx, p.WebhookID, claimRows, claim.Lease, d.cfg.Lease)
 	}
+}
+
+// A claim of small batches takes several requests' worth of rows, which
+// go out one request after another: those the receiver takes whole are
+// recorded together after the last, in the statement that claims the
+// next rows (DeliveredAllAndClaim), instead of one statement and commit
+// per request. With a batch of one row that halves what PostgreSQL does
+// per delivery. Anything else (a failure, a change of health, the end of
+// the claim, the task's budget) records at once. Until recorded, a
+// delivered row still reads as pending, and a worker that dies before
+// recording sends it again (delivery is at least once; a receiver drops
+// duplicates by delivery id); Config.HoldUnrecorded bounds both. It also
+// bounds how long requests go on from a claim after the webhook was
+// deactivated, which the next claim would see.
+const (
+	// claimRequests is how many requests' worth of rows one claim takes
+	// at most, and claimRowsTarget how many rows that aims at: a claim
+	// of batches of 32 rows or more is one request, as before.
+	claimRequests   = 16
+	claimRowsTarget = 32
+)
+
+// claimRowsFor is how many rows a claim takes for batches of size rows.
+func claimRowsFor(size int) int {
+	return size * max(1, min(claimRequests, claimRowsTarget/max(size, 1)))
+}
+
+// sentFromClaim is what became of the requests made from one claim: those
+// the receiver took whole and that are not recorded yet (accepted, with
+// their rows), and the last one (done, its rows and what it did to the
+// webhook's health), which the caller records as it sees fit.
+type sentFromClaim struct {
+	accepted     []*models.Completion
+	acceptedRows [][]models.ClaimedRow
+	done         *models.Completion
+	rows         []models.ClaimedRow
+	tr           health.Transition
+}
+
+// sendClaimed sends a claim's rows, a batch per request, while the
+// receiver takes them whole and nothing calls for a record first (see
+// Config.HoldUnrecorded). It returns the health after the last request.
+func (d *Deliverer) sendClaimed(ctx context.Context, target *models.DeliveryTarget, spec *models.WebhookSpec, claim *models.Claim,
+	h health.Health, th health.Thresholds) (s sentFromClaim, _ health.Health, _ error) {
+	size, rows, start := spec.SendBatchSize(), claim.Rows, time.Now()
+	for {
+		batch := rows[:min(size, len(rows))]
+		rows = rows[len(batch):]
+		contacts, err := d.templateContacts(ctx, target.PanelID, spec, batch)
+		if err != nil {
+			return s, h, err
+		}
+		done, next, tr := d.sendBatch(ctx, target, spec, &models.Claim{Rows: batch, Lease: claim.Lease}, contacts, h, th)
+		h = next
+		s.done, s.rows, s.tr = done, batch, tr
+		if len(rows) == 0 || ctx.Err() != nil || !wholly(done) || tr.Changed() || tr.Alert != health.NoAlert ||
+			time.Since(start) >= d.cfg.HoldUnrecorded {
+			return s, h, nil
+		}
+		s.accepted, s.acceptedRows = append(s.accepted, done), append(s.acceptedRows, batch)
+	}
+}
+
+// recordAccepted records the requests of a claim that the receiver took
+// whole and that are not recorded yet, one statement each: the way out of
+// the steady state (a failure, shutting down, handing over), which is rare.
+func (d *Deliverer) recordAccepted(ctx context.Context, s sentFromClaim) error {
+	for i, c := range s.accepted {
+		if err := d.store.CompleteBatch(ctx, c); err != nil {
+			return err
+		}
+		d.moveRuns(ctx, s.acceptedRows[i], c)
+	}
+	return nil
 }
 
 // wholly reports a batch the receiver accepted whole, with nothing held back.
@@ -284,7 +375,7 @@ func (d *Deliverer) sendBatch(ctx context.Context, target *models.DeliveryTarget
 	done.Attempt = &models.Attempt{
 		PanelID: w.PanelID, WebhookID: w.ID, BatchID: batchID, ItemCount: n, RequestHeaders: headers,
 		StatusCode: res.StatusCode, LatencyMS: int(res.Latency.Milliseconds()), ResponseBody: string(res.Body),
-		Error: res.ErrorText(), ErrorClass: res.ErrClass, Outcome: attemptOutcome(done),
+		Error: res.ErrorText(), ErrorClass: res.ErrClass, Outcome: attemptOutcome(done), CreatedAt: now,
 	}
 	if ctx.Err() == nil {
 		d.metrics.Attempts.WithLabelValues(done.Attempt.Outcome, res.ErrClass).Inc()

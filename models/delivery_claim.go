@@ -95,12 +95,18 @@ type ClaimedRow struct {
 // looks again for pending rows after its release (releaseSQL, headSQL), so
 // nothing is left behind.
 //
-// Pending rows are taken only when the oldest pending row is due, so
-// nothing overtakes a batch that waits out a retry backoff at the head. A holder that
-// died mid-request left its batch pending, at the head of the line: the
-// next claim takes it first, as the oldest rows. Its lease ran out
-// without being released (stale), so its request counts as an attempt
+// The claim takes the due rows at the head of the line and stops at the
+// first row not due (a retry waiting out its backoff), so nothing
+// overtakes a row that waits, even when a claim holds several requests'
+// worth of rows ($6 is the rows of one request, $5 of the whole claim). A
+// holder that died mid-request left its rows pending, at the head of the
+// line: the next claim takes them first, as the oldest rows. Its lease ran
+// out without being released (stale), so its request counts as an attempt
 // (dead), which keeps a batch that kills its workers within max_attempts.
+// Which of its claim's requests was out is not known, so the claim after
+// it takes one request's rows and charges them: the line moves one
+// request at a time, each charged once, until the request that killed
+// the worker comes first and is charged alone at each death.
 //
 // Where a parameter decides a scan, it is read through a scalar subquery
 // ((SELECT $1::bigint)): the planner cannot see the value, so a custom
@@ -117,9 +123,8 @@ type ClaimedRow struct {
 // A plain "ORDER BY id LIMIT n" was planned from statistics taken when few
 // rows were pending, as a bitmap scan and sort of every pending row of the
 // webhook: under a backlog of 50,000 rows each one-row claim read them all.
-// The walk takes the first batch_size pending rows and keeps the due ones:
-// a row waiting out a backoff behind a due head shortens the batch rather
-// than letting rows further back overtake more of it.
+// The walk takes the first $5 pending rows and keeps them up to the first
+// that is not due.
 const claimSQL = `
 WITH RECURSIVE old AS (
 	SELECT send_lease_until AS was, send_seq AS seq FROM webhooks WHERE id = $1
@@ -143,7 +148,8 @@ WITH RECURSIVE old AS (
 	WHERE walk.n < $5
 ), batch AS (
 	SELECT id, item, attempts, created_at, run_id, run_awaits, keep_response, contact_id, tid FROM walk
-	WHERE next_attempt_at <= (SELECT $2::timestamptz) AND (SELECT h.next_attempt_at FROM walk h WHERE h.n = 1) <= (SELECT $2::timestamptz)
+	WHERE n < coalesce((SELECT min(h.n) FROM walk h WHERE h.next_attempt_at > (SELECT $2::timestamptz)), $5 + 1)
+	  AND (n <= $6 OR NOT (SELECT stale FROM w))
 ), dead AS (
 	-- By the rows' addresses (with their ids, should one have moved): a
 	-- plan made on an empty table would find them by ids with a scan.
@@ -196,13 +202,24 @@ ORDER BY h.id LIMIT 1`
 // (another worker holds it), NotBefore (the oldest row waits out a
 // backoff), or neither (the outbox is empty).
 func (s *Store) ClaimBatch(ctx context.Context, webhookID int64, batchSize int, held time.Time, lease time.Duration) (*Claim, error) {
+	return s.ClaimRequests(ctx, webhookID, Sizes{Batch: batchSize, Claim: batchSize}, held, lease)
+}
+
+// Sizes are how many rows one request carries at most (Batch) and how
+// many one claim takes (Claim, a multiple of Batch): a worker sending
+// small batches claims several requests' worth at once (jobs/delivery).
+type Sizes struct{ Batch, Claim int }
+
+// ClaimRequests is ClaimBatch for a claim of several requests' worth of
+// rows. After a holder died, it takes one request's (see claimSQL).
+func (s *Store) ClaimRequests(ctx context.Context, webhookID int64, size Sizes, held time.Time, lease time.Duration) (*Claim, error) {
 	var heldArg *time.Time
 	if !held.IsZero() {
 		heldArg = &held
 	}
 	return s.claim(ctx, webhookID, lease, held, func(now, newLease time.Time) (*sql.Rows, error) {
-		return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, heldArg, batchSize)
-	}, nil, batchSize)
+		return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, heldArg, size.Claim, size.Batch)
+	}, nil, size)
 }
 
 // claim runs a claiming statement and, when it returns nothing, lets the
@@ -220,7 +237,7 @@ func (s *Store) ClaimBatch(ctx context.Context, webhookID int64, batchSize int, 
 // wait for the reconciler, until the lease ran out.
 func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration, held time.Time,
 	query func(now, lease time.Time) (*sql.Rows, error), missed func(attempts map[string]int64, now, lease time.Time) error,
-	batchSize int) (*Claim, error) {
+	size Sizes) (*Claim, error) {
 	for {
 		now := s.Now()
 		// PostgreSQL keeps microseconds; the token must compare equal.
@@ -271,7 +288,7 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		}
 		// Rows came in after the claim looked: claim afresh.
 		query = func(now, newLease time.Time) (*sql.Rows, error) {
-			return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, nil, batchSize)
+			return s.sql.QueryContext(ctx, claimSQL, webhookID, now, newLease, nil, size.Claim, size.Batch)
 		}
 	}
 }
@@ -391,8 +408,9 @@ WITH RECURSIVE a AS (
 	WHERE walk.n < (SELECT $13::int + cardinality($10::uuid[]))
 )
 (SELECT true, id, item, attempts + 1, created_at, run_id, run_awaits, keep_response, contact_id, NULL::bigint FROM walk
- WHERE next_attempt_at <= (SELECT $9::timestamptz) AND id <> ALL((SELECT $10::uuid[])::uuid[])
-   AND (SELECT h.next_attempt_at FROM walk h WHERE h.id <> ALL((SELECT $10::uuid[])::uuid[]) ORDER BY h.n LIMIT 1) <= (SELECT $9::timestamptz)
+ WHERE id <> ALL((SELECT $10::uuid[])::uuid[])
+   AND n < coalesce((SELECT min(h.n) FROM walk h WHERE h.id <> ALL((SELECT $10::uuid[])::uuid[])
+                                                   AND h.next_attempt_at > (SELECT $9::timestamptz)), 2147483647)
  ORDER BY n LIMIT (SELECT $13::int))
 UNION ALL ` + leaseNotTaken + `
 UNION ALL SELECT NULL, NULL, to_json(a.batch_id), 0, now(), NULL, false, false, NULL, a.id FROM a
@@ -439,17 +457,17 @@ WHERE id IN (SELECT c.id FROM deliveries c
 // claims the next batch in the same statement; see ClaimBatch for what the
 // returned Claim means. c must hold delivered rows and an attempt only.
 func (s *Store) DeliveredAndClaim(ctx context.Context, c *Completion, batchSize int, lease time.Duration) (*Claim, error) {
-	return s.DeliveredAllAndClaim(ctx, []*Completion{c}, batchSize, lease)
+	return s.DeliveredAllAndClaim(ctx, []*Completion{c}, Sizes{Batch: batchSize, Claim: batchSize}, lease)
 }
 
 // DeliveredAllAndClaim records requests the receiver accepted whole, made
-// one after another under one lease, and claims up to claimRows rows, all
-// in one statement. A worker sending small batches from one claim records
+// one after another under one lease, and claims up to size.Claim rows,
+// all in one statement. A worker sending small batches from one claim records
 // them together (jobs/delivery), which spares a statement, and its commit,
 // per request. Each attempt keeps its own time (Attempt.CreatedAt, when
 // set), status and response, and each row the attempt that carried it;
 // the last completion's health is the webhook's.
-func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, claimRows int, lease time.Duration) (*Claim, error) {
+func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, size Sizes, lease time.Duration) (*Claim, error) {
 	if len(cs) == 0 {
 		return nil, errors.New("models: DeliveredAllAndClaim takes at least one batch")
 	}
@@ -497,8 +515,8 @@ func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, clai
 	return s.claim(ctx, last.WebhookID, lease, last.Lease, func(now, newLease time.Time) (*sql.Rows, error) {
 		return s.sql.QueryContext(ctx, deliveredAndClaimSQL, a.PanelID, last.WebhookID, batches, items,
 			headers, statuses, latencies, bodies, now,
-			ids, last.Lease, newLease, claimRows, nullJSON(last.Health), responses, request, times)
-	}, missed, claimRows)
+			ids, last.Lease, newLease, size.Claim, nullJSON(last.Health), responses, request, times)
+	}, missed, size)
 }
 
 // release gives the webhook's send lease back if this lease holds it, and

@@ -23,7 +23,7 @@ func (s *Store) ClaimRowsReadForTest(ctx context.Context, webhookID int64, batch
 		now := s.Now()
 		lease := now.Add(time.Minute).Truncate(time.Microsecond)
 		var batch []string
-		if first, err = explainRowsRead(ctx, q, claimSQL, webhookID, now, lease, nil, batchSize); err != nil {
+		if first, err = explainRowsRead(ctx, q, claimSQL, webhookID, now, lease, nil, batchSize, batchSize); err != nil {
 			return err
 		}
 		rows, err := q.QueryContext(ctx, `SELECT id FROM deliveries WHERE webhook_id = $1 AND status = 'pending'
@@ -127,12 +127,12 @@ func (s *Store) ClaimRowsReadPlannedEmptyForTest(ctx context.Context, webhookID 
 	fill func(q Querier) error) (int, error) {
 	var read int
 	err := s.rolledBack(ctx, func(q Querier) error {
-		if _, err := q.ExecContext(ctx, `PREPARE claim_for_test(bigint, timestamptz, timestamptz, timestamptz, int) AS `+
+		if _, err := q.ExecContext(ctx, `PREPARE claim_for_test(bigint, timestamptz, timestamptz, timestamptz, int, int) AS `+
 			claimSQL); err != nil {
 			return err
 		}
 		lease := s.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)
-		execute := fmt.Sprintf(`EXECUTE claim_for_test(%d, now(), '%s', '%s', %d)`, webhookID, lease, lease, batchSize)
+		execute := fmt.Sprintf(`EXECUTE claim_for_test(%d, now(), '%s', '%s', %[4]d, %[4]d)`, webhookID, lease, lease, batchSize)
 		for range 8 {
 			if _, err := q.ExecContext(ctx, execute); err != nil {
 				return err
@@ -152,7 +152,7 @@ func (s *Store) ClaimRowsReadPlannedEmptyForTest(ctx context.Context, webhookID 
 			return err
 		}
 		stale, err := explainRowsRead(ctx, q,
-			fmt.Sprintf(`EXECUTE claim_for_test(%d, now(), '%s', NULL, %d)`, webhookID, lease, batchSize))
+			fmt.Sprintf(`EXECUTE claim_for_test(%d, now(), '%s', NULL, %[3]d, %[3]d)`, webhookID, lease, batchSize))
 		if err != nil {
 			return err
 		}

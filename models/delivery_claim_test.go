@@ -535,7 +535,7 @@ func TestRecordingABatchFollowsARowHeldMeanwhile(t *testing.T) {
 		// The same rows carried by two requests recorded together: the
 		// held row is the first request's.
 		"delivered-all-and-claim": func(store *models.Store, c *models.Completion) error {
-			_, err := store.DeliveredAllAndClaim(context.Background(), splitDelivered(c), 10, time.Minute)
+			_, err := store.DeliveredAllAndClaim(context.Background(), splitDelivered(c), models.Sizes{Batch: 1, Claim: 10}, time.Minute)
 			return err
 		},
 	}
@@ -617,7 +617,7 @@ func TestDeliveredAllAndClaimRecordsEachRequestWithItsOwn(t *testing.T) {
 				RequestHeaders: json.RawMessage(`{}`), StatusCode: 200 + i, LatencyMS: 10 + i, Outcome: models.OutcomeDelivered,
 				CreatedAt: sentAt.Add(time.Duration(i) * time.Second)}})
 	}
-	next, err := store.DeliveredAllAndClaim(ctx, done, 3, time.Minute)
+	next, err := store.DeliveredAllAndClaim(ctx, done, models.Sizes{Batch: 1, Claim: 3}, time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, ids[3:], pluck(next.Rows, func(r models.ClaimedRow) uuid.UUID { return r.ID }))
 
@@ -718,4 +718,57 @@ func outboxOf(panelID, webhookID int64, delivered, pending int) func(q models.Qu
 			FROM generate_series(1, $3::int + $4::int) g`, panelID, webhookID, delivered, pending)
 		return err
 	}
+}
+
+// A claim of several requests' worth of rows takes the due rows at the
+// head and stops at the first row waiting out a backoff: the rows behind
+// it do not overtake it, whether the claim follows a record or not.
+func TestAClaimStopsAtARowWaitingOutItsBackoff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 1)
+	ids := enqueue(t, store, panel, w, 4)
+	waiting := store.Now().Add(time.Hour)
+	require.NoError(t, store.DBForTest().Exec(`UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`, waiting, ids[2]).Error)
+	size := models.Sizes{Batch: 1, Claim: 16}
+	claim, err := store.ClaimRequests(ctx, w.ID, size, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, ids[:2], pluck(claim.Rows, func(r models.ClaimedRow) uuid.UUID { return r.ID }))
+
+	next, err := store.DeliveredAllAndClaim(ctx, splitDelivered(&models.Completion{WebhookID: w.ID, Lease: claim.Lease,
+		Delivered: ids[:1], Attempt: &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, RequestHeaders: json.RawMessage(`{}`),
+			StatusCode: 200, Outcome: models.OutcomeDelivered}}), size, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, ids[1:2], pluck(next.Rows, func(r models.ClaimedRow) uuid.UUID { return r.ID }),
+		"after a record too, the claim stops at the waiting row")
+}
+
+// After a holder of several requests' worth of rows died, which of its
+// requests was out is not known: the next claim takes one request's rows
+// and charges them the dead request, not the whole claim's; the claim
+// after it takes several again, charging nothing.
+func TestAClaimAfterADeadHolderTakesOneRequest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 1)
+	ids := enqueue(t, store, panel, w, 5)
+	size := models.Sizes{Batch: 1, Claim: 16}
+	dead, err := store.ClaimRequests(ctx, w.ID, size, time.Time{}, time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, dead.Rows, 5)
+	store.Clock.Advance(time.Second)
+
+	first, err := store.ClaimRequests(ctx, w.ID, size, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, ids[:1], pluck(first.Rows, func(r models.ClaimedRow) uuid.UUID { return r.ID }))
+	require.Equal(t, 2, first.Rows[0].Attempts, "the dead request counts, and the one about to be made")
+	for i, id := range ids {
+		require.Equal(t, map[bool]int{true: 1, false: 0}[i == 0], stateOf(t, store, id).Attempts, "row %d charged only if first", i)
+	}
+	next, err := store.ClaimRequests(ctx, w.ID, size, first.Lease, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, next.Rows, 5, "the holder that follows claims several requests' worth again")
+	require.Equal(t, 1, next.Rows[1].Attempts, "charging nothing")
 }

@@ -142,8 +142,8 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	h := health.Parse(target.Health).Resumed()
 	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
-	claimRows := claimRowsFor(spec.SendBatchSize())
-	claim, err := d.store.ClaimBatch(ctx, p.WebhookID, claimRows, time.Time{}, d.cfg.Lease)
+	size := claimSizes(spec.SendBatchSize())
+	claim, err := d.store.ClaimRequests(ctx, p.WebhookID, size, time.Time{}, d.cfg.Lease)
 	for {
 		if err != nil {
 			return err
@@ -160,8 +160,12 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		var s sentFromClaim
 		s, h, err = d.sendClaimed(ctx, target, &spec, claim, h, th)
 		if err != nil {
-			// The rows not recorded go back when their lease runs out.
-			return errors.Join(err, d.recordAccepted(ctx, s))
+			// The rows not recorded go back when their lease runs out; the
+			// requests that went out are recorded even if the task is
+			// being cancelled, or they would be sent again.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			return errors.Join(err, d.recordAccepted(cctx, s))
 		}
 		done := s.done
 		if ctx.Err() != nil {
@@ -207,7 +211,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		if wholly(done) {
 			// The steady state: one statement records these requests
 			// and claims the next rows.
-			claim, err = d.store.DeliveredAllAndClaim(ctx, append(s.accepted, done), claimRows, d.cfg.Lease)
+			claim, err = d.store.DeliveredAllAndClaim(ctx, append(s.accepted, done), size, d.cfg.Lease)
 			if err == nil {
 				for i, c := range s.accepted {
 					d.moveRuns(ctx, s.acceptedRows[i], c)
@@ -225,7 +229,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		}
 		d.moveRuns(ctx, s.rows, done)
 		alert()
-		claim, err = d.store.ClaimBatch(ctx, p.WebhookID, claimRows, claim.Lease, d.cfg.Lease)
+		claim, err = d.store.ClaimRequests(ctx, p.WebhookID, size, claim.Lease, d.cfg.Lease)
 	}
 }
 
@@ -249,9 +253,9 @@ const (
 	claimRowsTarget = 32
 )
 
-// claimRowsFor is how many rows a claim takes for batches of size rows.
-func claimRowsFor(size int) int {
-	return size * max(1, min(claimRequests, claimRowsTarget/max(size, 1)))
+// claimSizes are the sizes of a claim for batches of batch rows.
+func claimSizes(batch int) models.Sizes {
+	return models.Sizes{Batch: batch, Claim: batch * max(1, min(claimRequests, claimRowsTarget/max(batch, 1)))}
 }
 
 // sentFromClaim is what became of the requests made from one claim: those

@@ -359,3 +359,66 @@ func TestAWebhookPausedAmongSmallBatchesKeepsWhatWentOut(t *testing.T) {
 	recv.WaitDelivered(t, 10*time.Second, append(sent, next...))
 	require.Equal(t, append(sent, next...), recv.Delivered(), "nothing sent twice")
 }
+
+// A worker that stops while its request is out cuts the request off after
+// its grace, hands the row back and lets the webhook go, with a flush task
+// for the next worker: the row goes out again at once, not when the send
+// lease runs out (a minute here).
+func TestAStoppingWorkerHandsItsWebhookOver(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute, StopGrace: 50 * time.Millisecond})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Deployed", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release)
+	recv.Answer = func(n int, r *apptest.Request) apptest.Answer {
+		if !r.Test && n == 1 { // the first request after the activation's test
+			return apptest.Answer{Status: http.StatusOK, Hold: hold}
+		}
+		return apptest.Answer{Status: http.StatusOK}
+	}
+	sent := env.Deliver(id, items(1, "item")...)
+	recv.WaitFor(t, 10*time.Second, "the request in flight", func() bool { return len(recv.Requests()) == 1 })
+	began := time.Now()
+	env.StopWorker()
+	// Not a speed target: asynq's shutdown timeout (30 s) is what a
+	// stopping worker waited for when its flushes did not hand over, and
+	// a process exits when that timeout ends.
+	require.Less(t, time.Since(began), 20*time.Second, "the flush handed over before asynq stopped waiting for it")
+	env.StartWorker()
+	recv.WaitFor(t, 10*time.Second, "the row sent again", func() bool { return len(recv.Requests()) == 2 })
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
+}
+
+// A worker that stops while a webhook has a backlog stops after the
+// request in flight: it records what went out and leaves the rest to the
+// next worker, which sends it without sending anything twice. It used to
+// go on until its task's budget ran out, and a request cut off by the
+// process's exit left the webhook to wait for its lease.
+func TestAStoppingWorkerLeavesTheBacklogToTheNext(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Backlog", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
+	recv.Answer = func(_ int, r *apptest.Request) apptest.Answer {
+		if r.Test {
+			return apptest.Answer{Status: http.StatusOK}
+		}
+		return apptest.Answer{Status: http.StatusOK, Delay: 20 * time.Millisecond}
+	}
+	sent := env.Deliver(id, items(100, "item")...)
+	recv.WaitFor(t, 10*time.Second, "the first request", func() bool { return len(recv.Requests()) >= 1 })
+	env.StopWorker()
+	pending := 0
+	for _, d := range sent {
+		if row, _ := deliveryOf(t, env, id, d); row.Status == models.DeliveryPending {
+			pending++
+		}
+	}
+	require.Positive(t, pending, "the stopping worker left the backlog")
+	require.Less(t, len(recv.Requests()), len(sent))
+	env.StartWorker()
+	recv.WaitDelivered(t, 20*time.Second, sent)
+	require.Equal(t, sent, recv.Delivered(), "in order, nothing twice")
+}

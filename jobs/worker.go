@@ -48,9 +48,10 @@ type WorkerParams struct {
 
 // Worker runs tasks until its context ends.
 type Worker struct {
-	srv *asynq.Server
-	mux *asynq.ServeMux
-	log *slog.Logger
+	srv       *asynq.Server
+	mux       *asynq.ServeMux
+	deliverer *delivery.Deliverer
+	log       *slog.Logger
 }
 
 // NewWorker builds a Worker.
@@ -82,7 +83,7 @@ func NewWorker(p WorkerParams) *Worker {
 	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
 	alerter := &health.Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
 	mux.HandleFunc(queue.TypeAlert, alerter.HandleAlert)
-	return &Worker{srv: srv, mux: mux, log: log}
+	return &Worker{srv: srv, mux: mux, deliverer: deliverer, log: log}
 }
 
 // Run serves tasks until ctx is done, then waits for running tasks.
@@ -91,6 +92,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	<-ctx.Done()
+	// Flushes hand their webhooks over before asynq stops waiting for
+	// them (ShutdownTimeout), so no send lease is left to run out.
+	w.deliverer.Stop()
 	w.srv.Shutdown()
 	return nil
 }

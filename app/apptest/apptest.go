@@ -50,8 +50,9 @@ type Options struct {
 	// HTTPTimeout of outbound requests; default 2 s.
 	HTTPTimeout time.Duration
 	// HoldUnrecorded is how long requests made from one claim may go
-	// unrecorded (delivery.Config); default the worker's.
-	HoldUnrecorded time.Duration
+	// unrecorded, and StopGrace how long a request in flight may go on
+	// once the worker stops (delivery.Config); default the worker's.
+	HoldUnrecorded, StopGrace time.Duration
 	// NoWorker starts no worker; call StartWorker when needed.
 	NoWorker bool
 	// AdminRateLimit is requests per minute per panel; default 600.
@@ -209,6 +210,7 @@ func (e *Env) StartWorker() {
 		PanelConcurrency: e.opts.PanelConcurrency, Store: e.Store, Sender: e.sender,
 		Enqueuer: e.Enqueuer, Limiter: &ratelimit.Limiter{Redis: e.Redis, Namespace: e.Namespace},
 		Deliver: delivery.Config{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease, HoldUnrecorded: e.opts.HoldUnrecorded,
+			StopGrace:     e.opts.StopGrace,
 			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},
 		Mailer: mailer, PublicURL: "http://herald.test", Metrics: e.Metrics,
 		Logger: slog.New(slog.DiscardHandler),
@@ -224,7 +226,8 @@ func (e *Env) StartWorker() {
 	e.stopWorker = func() { cancel(); <-done }
 }
 
-// StopWorker stops the worker, cancelling what it is doing.
+// StopWorker stops the worker as a deployment does: its flushes hand
+// their webhooks over (Options.StopGrace), then asynq's shutdown ends.
 func (e *Env) StopWorker() {
 	e.mu.Lock()
 	stop := e.stopWorker

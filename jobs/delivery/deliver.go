@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,11 @@ type Config struct {
 	// HoldUnrecorded bounds how long requests made from one claim go
 	// unrecorded (see claimRequests); default 500 ms.
 	HoldUnrecorded time.Duration
+	// StopGrace is how long a request in flight may still take once the
+	// worker stops (Stop) before it is cut off and its rows handed back;
+	// default 20 s, inside asynq's 30 s shutdown timeout with time left to
+	// record and let the webhook go.
+	StopGrace time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -47,6 +53,7 @@ func (c Config) withDefaults() Config {
 	c.Lease = cmp.Or(c.Lease, 2*time.Minute)
 	c.Budget = cmp.Or(c.Budget, 10*time.Second)
 	c.HoldUnrecorded = cmp.Or(c.HoldUnrecorded, 500*time.Millisecond)
+	c.StopGrace = cmp.Or(c.StopGrace, 20*time.Second)
 	return c
 }
 
@@ -70,8 +77,49 @@ type DelivererParams struct {
 // NewDeliverer builds a Deliverer, defaults filled in.
 func NewDeliverer(p DelivererParams) *Deliverer {
 	return &Deliverer{cfg: p.Config.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: p.Tracker, store: p.Store,
-		sender: p.Sender, enqueuer: p.Enqueuer, limiter: p.Limiter, log: p.Log,
+		sender: p.Sender, enqueuer: p.Enqueuer, limiter: p.Limiter, log: p.Log, stopping: make(chan struct{}),
 		share: &panelShare{slots: p.Concurrency, max: panelShareOf(p.Concurrency, p.PanelConcurrency)}}
+}
+
+// Stop tells the flushes running and to come that the worker is stopping:
+// each records what it sent, lets its webhook go and hands the rest to a
+// fresh flush task (another worker's, or this one's after a restart)
+// after the request in flight, which is cut off after Config.StopGrace.
+// asynq does not cancel a running task when it shuts down, until its
+// shutdown timeout ends, and the process exits then: a flush still
+// sending kept its webhook's send lease, and the webhook waited for the
+// lease to run out (the HTTP timeout + 90 s).
+func (d *Deliverer) Stop() { d.stopOnce.Do(func() { close(d.stopping) }) }
+
+// stopped reports whether Stop was called.
+func (d *Deliverer) stopped() bool {
+	select {
+	case <-d.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// sendContext is ctx, cut off Config.StopGrace after Stop: what a flush
+// sends with.
+func (d *Deliverer) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-d.stopping:
+		case <-sctx.Done():
+			return
+		}
+		grace := time.NewTimer(d.cfg.StopGrace)
+		defer grace.Stop()
+		select {
+		case <-grace.C:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	return sctx, cancel
 }
 
 // Deliverer runs flush tasks: claim a batch from the outbox, send it, record
@@ -86,6 +134,9 @@ type Deliverer struct {
 	limiter  *ratelimit.Limiter
 	share    *panelShare
 	log      *slog.Logger
+	// stopping is closed by Stop.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // panelBusyDelay is how long a webhook whose panel holds its whole share of
@@ -143,6 +194,8 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
 	size := claimSizes(spec.SendBatchSize())
+	sctx, cancel := d.sendContext(ctx)
+	defer cancel()
 	claim, err := d.store.ClaimRequests(ctx, p.WebhookID, size, time.Time{}, d.cfg.Lease)
 	for {
 		if err != nil {
@@ -158,7 +211,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			return nil
 		}
 		var s sentFromClaim
-		s, h, err = d.sendClaimed(ctx, target, &spec, claim, h, th)
+		s, h, err = d.sendClaimed(sctx, target, &spec, claim, h, th)
 		if err != nil {
 			// The rows not recorded go back when their lease runs out; the
 			// requests that went out are recorded even if the task is
@@ -168,14 +221,18 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			return errors.Join(err, d.recordAccepted(cctx, s))
 		}
 		done := s.done
-		if ctx.Err() != nil {
-			// Shutting down mid-request: hand the rows and the webhook back.
-			// The receiver may have the batch already; delivery is at least once.
+		if sctx.Err() != nil {
+			// Cut off mid-request (stopping, or the task cancelled): hand
+			// the rows and the webhook back, and, stopping, the rest to a
+			// fresh task. The receiver may have the batch already;
+			// delivery is at least once.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			done = &models.Completion{WebhookID: p.WebhookID, Lease: claim.Lease, Released: ids(s.rows)}
 			if err := d.recordAccepted(cctx, s); err == nil && d.store.CompleteBatch(cctx, done) == nil {
-				_, _ = d.store.ReleaseWebhook(cctx, p.WebhookID, claim.Lease)
+				if pending, err := d.store.ReleaseWebhook(cctx, p.WebhookID, claim.Lease); err == nil && pending && ctx.Err() == nil {
+					return d.enqueuer.Flush(cctx, p.WebhookID, 0)
+				}
 			}
 			return ctx.Err()
 		}
@@ -191,9 +248,10 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 				d.tracker.Alert(ctx, &target.Webhook, s.tr.Alert, h, th, 0)
 			}
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || d.stopped() {
 			// Hand over to a fresh task so one busy webhook does not pin
-			// this worker; whatever is left is in the outbox.
+			// this worker, nor keep it from stopping; whatever is left is
+			// in the outbox.
 			if err := d.recordAccepted(ctx, s); err != nil {
 				return err
 			}
@@ -287,7 +345,7 @@ func (d *Deliverer) sendClaimed(ctx context.Context, target *models.DeliveryTarg
 		h = next
 		s.done, s.rows, s.tr = done, batch, tr
 		if len(rows) == 0 || ctx.Err() != nil || !wholly(done) || tr.Changed() || tr.Alert != health.NoAlert ||
-			time.Since(start) >= d.cfg.HoldUnrecorded {
+			time.Since(start) >= d.cfg.HoldUnrecorded || d.stopped() {
 			return s, h, nil
 		}
 		s.accepted, s.acceptedRows = append(s.accepted, done), append(s.acceptedRows, batch)

@@ -409,7 +409,9 @@ func TestAStoppingWorkerLeavesTheBacklogToTheNext(t *testing.T) {
 	}
 	sent := env.Deliver(id, items(100, "item")...)
 	recv.WaitFor(t, 10*time.Second, "the first request", func() bool { return len(recv.Requests()) >= 1 })
+	before := len(recv.Requests())
 	env.StopWorker()
+	require.LessOrEqual(t, len(recv.Requests()), before+2, "the request in flight, and one begun before Stop at most")
 	pending := 0
 	for _, d := range sent {
 		if row, _ := deliveryOf(t, env, id, d); row.Status == models.DeliveryPending {
@@ -421,4 +423,52 @@ func TestAStoppingWorkerLeavesTheBacklogToTheNext(t *testing.T) {
 	env.StartWorker()
 	recv.WaitDelivered(t, 20*time.Second, sent)
 	require.Equal(t, sent, recv.Delivered(), "in order, nothing twice")
+}
+
+// A worker that stops while a flush reads the contacts for its template
+// (here a lock holds the read up) cuts the read off after its grace and
+// hands the webhook over, as it does a request: the next worker sends the
+// row at once, not when the send lease runs out.
+func TestAStopWhileReadingContactsHandsTheWebhookOver(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute, StopGrace: 50 * time.Millisecond,
+		RetrySchedule: []time.Duration{2 * time.Second}})
+	recv := apptest.NewReceiver(t)
+	hook := env.ActiveWebhook("Template", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1,
+		"subscriptions": []any{map[string]any{"event": "Bought"}},
+		"body_format":   "template", "body_template": `{"email": {{ contact.email | json }}, "id": {{ delivery_id | json }}}`})
+	recv.Answer = func(n int, r *apptest.Request) apptest.Answer {
+		if !r.Test && n == 1 { // the first request fails: its retry comes in 2 s
+			return apptest.Answer{Status: http.StatusServiceUnavailable}
+		}
+		return apptest.Answer{Status: http.StatusOK}
+	}
+	ingestOK(t, env, env.IngestKey(), map[string]any{"event": "Bought", "user": map[string]any{"email": "ann@example.com"}})
+	waitRequests(t, recv, 1)
+
+	ctx := context.Background()
+	db := env.Store.SQLDB()
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback() })
+	_, err = tx.ExecContext(ctx, `LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	recv.WaitFor(t, 10*time.Second, "the retry's flush waiting to read contacts", func() bool {
+		var n int
+		_ = db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = 'contacts' AND NOT l.granted
+			  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n)
+		return n > 0
+	})
+	leased := func() bool {
+		var held bool
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT send_lease_until IS NOT NULL FROM webhooks WHERE id = $1`, hook).Scan(&held))
+		return held
+	}
+	require.True(t, leased(), "the flush holds the webhook")
+	env.StopWorker()
+	require.NoError(t, tx.Rollback())
+	require.False(t, leased(), "the stopping worker let the webhook go")
+	env.StartWorker()
+	waitRequests(t, recv, 2)
 }

@@ -76,7 +76,8 @@ type DelivererParams struct {
 
 // NewDeliverer builds a Deliverer, defaults filled in.
 func NewDeliverer(p DelivererParams) *Deliverer {
-	return &Deliverer{cfg: p.Config.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: p.Tracker, store: p.Store,
+	cut, cutOff := context.WithCancel(context.Background())
+	return &Deliverer{cut: cut, cutOff: cutOff, cfg: p.Config.withDefaults(), metrics: metrics.OrNop(p.Metrics), tracker: p.Tracker, store: p.Store,
 		sender: p.Sender, enqueuer: p.Enqueuer, limiter: p.Limiter, log: p.Log, stopping: make(chan struct{}),
 		share: &panelShare{slots: p.Concurrency, max: panelShareOf(p.Concurrency, p.PanelConcurrency)}}
 }
@@ -89,7 +90,12 @@ func NewDeliverer(p DelivererParams) *Deliverer {
 // shutdown timeout ends, and the process exits then: a flush still
 // sending kept its webhook's send lease, and the webhook waited for the
 // lease to run out (the HTTP timeout + 90 s).
-func (d *Deliverer) Stop() { d.stopOnce.Do(func() { close(d.stopping) }) }
+func (d *Deliverer) Stop() {
+	d.stopOnce.Do(func() {
+		close(d.stopping)
+		time.AfterFunc(d.cfg.StopGrace, d.cutOff)
+	})
+}
 
 // stopped reports whether Stop was called.
 func (d *Deliverer) stopped() bool {
@@ -105,21 +111,8 @@ func (d *Deliverer) stopped() bool {
 // sends with.
 func (d *Deliverer) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	sctx, cancel := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-d.stopping:
-		case <-sctx.Done():
-			return
-		}
-		grace := time.NewTimer(d.cfg.StopGrace)
-		defer grace.Stop()
-		select {
-		case <-grace.C:
-			cancel()
-		case <-sctx.Done():
-		}
-	}()
-	return sctx, cancel
+	unhook := context.AfterFunc(d.cut, cancel)
+	return sctx, func() { unhook(); cancel() }
 }
 
 // Deliverer runs flush tasks: claim a batch from the outbox, send it, record
@@ -134,9 +127,11 @@ type Deliverer struct {
 	limiter  *ratelimit.Limiter
 	share    *panelShare
 	log      *slog.Logger
-	// stopping is closed by Stop.
+	// stopping is closed by Stop, and cut ends Config.StopGrace later.
 	stopping chan struct{}
 	stopOnce sync.Once
+	cut      context.Context
+	cutOff   context.CancelFunc
 }
 
 // panelBusyDelay is how long a webhook whose panel holds its whole share of
@@ -210,9 +205,17 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		case len(claim.Rows) == 0:
 			return nil
 		}
+		if d.stopped() {
+			// A claim writes no rows: letting the webhook go hands them back.
+			return d.handOver(ctx, p.WebhookID, claim.Lease, sentFromClaim{})
+		}
 		var s sentFromClaim
 		s, h, err = d.sendClaimed(sctx, target, &spec, claim, h, th)
 		if err != nil {
+			if sctx.Err() != nil && ctx.Err() == nil {
+				// Cut off by Stop before a request (reading contacts).
+				return errors.Join(err, d.handOver(ctx, p.WebhookID, claim.Lease, s))
+			}
 			// The rows not recorded go back when their lease runs out; the
 			// requests that went out are recorded even if the task is
 			// being cancelled, or they would be sent again.
@@ -222,19 +225,14 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		}
 		done := s.done
 		if sctx.Err() != nil {
-			// Cut off mid-request (stopping, or the task cancelled): hand
-			// the rows and the webhook back, and, stopping, the rest to a
-			// fresh task. The receiver may have the batch already;
-			// delivery is at least once.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			done = &models.Completion{WebhookID: p.WebhookID, Lease: claim.Lease, Released: ids(s.rows)}
-			if err := d.recordAccepted(cctx, s); err == nil && d.store.CompleteBatch(cctx, done) == nil {
-				if pending, err := d.store.ReleaseWebhook(cctx, p.WebhookID, claim.Lease); err == nil && pending && ctx.Err() == nil {
-					return d.enqueuer.Flush(cctx, p.WebhookID, 0)
-				}
+			// Cut off mid-request (stopping, or the task cancelled): the
+			// rows of that request go back, due at once, their attempt not
+			// counted (the receiver may have them already; delivery is at
+			// least once), unless its answer came in whole before the cut.
+			if wholly(done) {
+				s.accepted, s.acceptedRows = append(s.accepted, done), append(s.acceptedRows, s.rows)
 			}
-			return ctx.Err()
+			return errors.Join(ctx.Err(), d.handOver(ctx, p.WebhookID, claim.Lease, s))
 		}
 		if s.tr.To == health.Disabled && s.tr.Changed() {
 			if err := d.recordAccepted(ctx, s); err != nil {
@@ -350,6 +348,23 @@ func (d *Deliverer) sendClaimed(ctx context.Context, target *models.DeliveryTarg
 		}
 		s.accepted, s.acceptedRows = append(s.accepted, done), append(s.acceptedRows, batch)
 	}
+}
+
+// handOver is how a flush stops before its work is done: it records the
+// requests that went out (s.accepted), lets the webhook go and leaves the
+// rows that remain to a fresh flush task. It writes with a context of its
+// own, as the task's may be ending.
+func (d *Deliverer) handOver(ctx context.Context, webhookID int64, lease time.Time, s sentFromClaim) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.recordAccepted(cctx, s); err != nil {
+		return err
+	}
+	pending, err := d.store.ReleaseWebhook(cctx, webhookID, lease)
+	if err != nil || !pending {
+		return err
+	}
+	return d.enqueuer.Flush(cctx, webhookID, 0)
 }
 
 // recordAccepted records the requests of a claim that the receiver took

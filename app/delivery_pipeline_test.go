@@ -472,3 +472,23 @@ func TestAStopWhileReadingContactsHandsTheWebhookOver(t *testing.T) {
 	env.StartWorker()
 	waitRequests(t, recv, 2)
 }
+
+// A request that gets its webhook disabled, among those made from one
+// claim, records the ones before it as delivered before it holds the rest:
+// they are not sent again when the webhook is back.
+func TestADisablingFailureAmongSmallBatchesKeepsTheOnesBefore(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute, HoldUnrecorded: time.Minute})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Strict", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1, "strict_disable": true})
+	recv.Answer = func(_ int, r *apptest.Request) apptest.Answer {
+		if !r.Test && len(r.Items) == 1 && r.Items[0]["ref"] == "item-2" {
+			return apptest.Answer{Status: http.StatusServiceUnavailable}
+		}
+		return apptest.Answer{Status: http.StatusOK}
+	}
+	sent := env.Deliver(id, items(4, "item")...)
+	env.WaitStatus(10*time.Second, models.DeliveryHeld, sent[2:]...)
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent[:2]...)
+	require.Len(t, recv.Requests(), 3)
+}

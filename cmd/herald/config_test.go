@@ -193,3 +193,20 @@ func TestProductionMetricsNeedTokenOrLoopback(t *testing.T) {
 		})
 	}
 }
+
+func TestGCPercentDefaultsOnlyWhenGOGCIsUnset(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		gogc    string
+		percent int
+		ok      bool
+	}{
+		{gogc: "", percent: defaultGCPercent, ok: true},
+		{gogc: "100", ok: false},
+		{gogc: "off", ok: false},
+	} {
+		percent, ok := gcPercent(tc.gogc)
+		require.Equal(t, tc.ok, ok, "GOGC=%q", tc.gogc)
+		require.Equal(t, tc.percent, percent, "GOGC=%q", tc.gogc)
+	}
+}

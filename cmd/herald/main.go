@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -47,6 +48,9 @@ Run "herald <command> --help" for a command's flags.
 `
 
 func main() {
+	if percent, ok := gcPercent(os.Getenv("GOGC")); ok {
+		debug.SetGCPercent(percent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -63,6 +67,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "herald: "+err.Error())
 		os.Exit(1)
 	}
+}
+
+// defaultGCPercent is the garbage collector's target when GOGC is not set:
+// the heap may grow to four times what is live (Go's default is twice).
+// Herald allocates a great deal per event for little it keeps, so the
+// collector ran often: at 300, make bench's batched scenario spent about a
+// fifth less of Herald's CPU per event (0.073-0.077 s per 1,000 against
+// 0.057-0.058 s, two runs each) for 165-176 MiB of peak memory instead of
+// 98-101 MiB. GOGC, and GOMEMLIMIT for a ceiling, still decide when set.
+const defaultGCPercent = 300
+
+// gcPercent says what to set the garbage collector's target to, given
+// the GOGC environment variable: Herald's default when it is unset, and
+// nothing (ok false) when it is set, as the Go runtime reads it itself.
+func gcPercent(gogc string) (percent int, ok bool) {
+	if gogc != "" {
+		return 0, false
+	}
+	return defaultGCPercent, true
 }
 
 var errUsage = errors.New("usage")

@@ -318,6 +318,100 @@ func (s *Store) EnqueueForWebhookIn(ctx context.Context, q Querier, expect Webho
 	return w, true, nil
 }
 
+// enqueueForWebhooksSQL is enqueueForWebhookSQL for the writes of several
+// requests of one panel at once ($8: each row's write, 1-based, into the
+// per-write arrays $2 and $3), one statement and one commit for all of
+// them (see jobs/delivery's write groups). Each write is checked on its
+// own: one whose webhook is not as its caller expected writes nothing and
+// gets no row in the answer, while the others are written. The webhooks'
+// locks are taken in the order of their ids, so two groups that share
+// webhooks cannot each hold one the other waits for.
+const enqueueForWebhooksSQL = `
+WITH w AS (
+    SELECT x.k, x.webhook, f.status, f.batch_wait_ms, f.leased
+    FROM (SELECT * FROM unnest($2::bigint[], $3::bool[]) WITH ORDINALITY AS x(webhook, hash_pii, k) ORDER BY webhook, k) x
+    CROSS JOIN LATERAL webhook_for_write($1, x.webhook, x.hash_pii, $5) f
+), ins AS (
+    INSERT INTO deliveries (id, panel_id, webhook_id, item, status, next_attempt_at, created_at, updated_at, event_name)
+    SELECT v.id::uuid, $1, w.webhook, v.item::json, CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, $5, $5, $5,
+           v.event_name
+    FROM unnest($4::text[], $6::text[], $7::text[], $8::int[]) AS v(id, item, event_name, k) JOIN w ON w.k = v.k
+    -- (a data-modifying CTE runs whether or not the answer reads it)
+)
+SELECT w.k, CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, w.batch_wait_ms, w.leased FROM w`
+
+// WebhookWrite is one request's rows for one webhook's outbox, and what
+// the request expects of the webhook (EnqueueForWebhook).
+type WebhookWrite struct {
+	Expect WebhookExpectation
+	Rows   []Delivery
+}
+
+// WrittenFor is what became of one WebhookWrite: what EnqueueForWebhook
+// answers for it alone.
+type WrittenFor struct {
+	Write OutboxWrite
+	OK    bool
+}
+
+// EnqueueForWebhooks is EnqueueForWebhook for several writes of one panel
+// in one statement: each is written only if its webhook is as it expects,
+// independently of the others. An error means none was written.
+func (s *Store) EnqueueForWebhooks(ctx context.Context, writes []WebhookWrite) ([]WrittenFor, error) {
+	return s.EnqueueForWebhooksIn(ctx, s.sql, writes)
+}
+
+// EnqueueForWebhooksIn is EnqueueForWebhooks within a transaction, which
+// must be READ COMMITTED (see EnqueueForWebhookIn).
+func (s *Store) EnqueueForWebhooksIn(ctx context.Context, q Querier, writes []WebhookWrite) ([]WrittenFor, error) {
+	if len(writes) == 0 {
+		return nil, nil
+	}
+	now := s.Now()
+	panel := writes[0].Expect.PanelID
+	webhooks, hashes := make([]int64, len(writes)), make([]bool, len(writes))
+	var ids, items, events []string
+	var of []int
+	for k, wr := range writes {
+		if wr.Expect.PanelID != panel || len(wr.Rows) == 0 {
+			return nil, errors.New("models: enqueue for webhooks: writes of one panel, each with rows")
+		}
+		webhooks[k], hashes[k] = wr.Expect.WebhookID, wr.Expect.HashPII
+		for i := range wr.Rows {
+			ids, items = append(ids, wr.Rows[i].ID.String()), append(items, string(wr.Rows[i].Item))
+			events, of = append(events, eventNameOf(wr.Rows[i].EventName)), append(of, k+1)
+		}
+	}
+	rows, err := q.QueryContext(ctx, enqueueForWebhooksSQL, panel, webhooks, hashes, ids, now, items, events, of)
+	if err != nil {
+		return nil, fmt.Errorf("models: enqueue for webhooks of panel %d: %w", panel, err)
+	}
+	defer rows.Close()
+	out := make([]WrittenFor, len(writes))
+	for rows.Next() {
+		var k int
+		var w OutboxWrite
+		if err := rows.Scan(&k, &w.Status, &w.BatchWaitMS, &w.Leased); err != nil {
+			return nil, fmt.Errorf("models: enqueue for webhooks of panel %d: %w", panel, err)
+		}
+		out[k-1] = WrittenFor{Write: w, OK: true}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("models: enqueue for webhooks of panel %d: %w", panel, err)
+	}
+	for k := range writes {
+		if !out[k].OK {
+			continue
+		}
+		for i := range writes[k].Rows {
+			r := &writes[k].Rows[i]
+			r.PanelID, r.WebhookID, r.Status = panel, writes[k].Expect.WebhookID, out[k].Write.Status
+			r.NextAttemptAt, r.CreatedAt, r.UpdatedAt = now, now, now
+		}
+	}
+	return out, nil
+}
+
 // maxEventName is how much of an event's name a delivery keeps for the log.
 const maxEventName = 200
 

@@ -160,7 +160,6 @@ func New(p Params) *Server {
 		Tracker:  s.tracker,
 		Metrics:  s.metrics,
 		Log:      s.log,
-		Writes:   &delivery.WriteGroups{},
 	}
 	s.admin = api.New(api.Params{
 		Store:           s.store,

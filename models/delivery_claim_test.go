@@ -26,7 +26,12 @@ func activeHook(t *testing.T, store *models.Store, batch int) (*models.Panel, *m
 	require.NoError(t, err)
 	spec := newSpec("Orders")
 	spec.BatchSize = batch
-	return panel, modeltest.ActiveWebhook(t, store, panel, spec)
+	w, err := store.CreateWebhook(ctx, panel.ID, spec)
+	require.NoError(t, err)
+	require.NoError(t, store.RecordTest(ctx, &models.WebhookTest{PanelID: panel.ID, WebhookID: &w.ID, ConfigFP: w.ConfigFP, URL: w.URL, Passed: true, StatusCode: 200}))
+	w, _, err = store.ActivateWebhook(ctx, panel.ID, w.ID)
+	require.NoError(t, err)
+	return panel, w
 }
 
 func enqueue(t *testing.T, store *models.Store, panel *models.Panel, w *models.Webhook, n int) []uuid.UUID {

@@ -30,9 +30,6 @@ type Service struct {
 	// Metrics counts the deliveries created; nil counts nothing.
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
-	// Writes groups Create's concurrent writes of a panel into one
-	// statement; nil writes each alone.
-	Writes *WriteGroups
 }
 
 // WithLog returns a copy of s that logs to l: the HTTP side passes a
@@ -150,13 +147,7 @@ func (s *Service) Replay(ctx context.Context, w *models.Webhook, ids []uuid.UUID
 // expected (models.EnqueueForWebhook): nothing was written. The status the
 // rows got is in the answer's Status.
 func (s *Service) Create(ctx context.Context, expect models.WebhookExpectation, rows []models.Delivery) (w models.OutboxWrite, ok bool, err error) {
-	if s.Writes != nil {
-		var written models.WrittenFor
-		written, err = s.Writes.write(ctx, s.Store, models.WebhookWrite{Expect: expect, Rows: rows})
-		w, ok = written.Write, written.OK
-	} else {
-		w, ok, err = s.Store.EnqueueForWebhook(ctx, expect, rows)
-	}
+	w, ok, err = s.Store.EnqueueForWebhook(ctx, expect, rows)
 	if !ok || err != nil {
 		return w, ok, err
 	}

@@ -102,25 +102,6 @@ func Store(t testing.TB) *models.Store {
 	return s
 }
 
-// ActiveWebhook creates a webhook of the panel from spec, records a passed
-// test of it and puts it in service, as a person does in the UI.
-func ActiveWebhook(t testing.TB, store *models.Store, panel *models.Panel, spec models.WebhookSpec) *models.Webhook {
-	t.Helper()
-	ctx := context.Background()
-	w, err := store.CreateWebhook(ctx, panel.ID, spec)
-	if err == nil {
-		err = store.RecordTest(ctx, &models.WebhookTest{PanelID: panel.ID, WebhookID: &w.ID, ConfigFP: w.ConfigFP, URL: w.URL,
-			Passed: true, StatusCode: 200})
-	}
-	if err == nil {
-		w, _, err = store.ActivateWebhook(ctx, panel.ID, w.ID)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
 // Namespace returns a Redis key prefix and queue name unique to this test.
 func Namespace(t testing.TB) string {
 	t.Helper()

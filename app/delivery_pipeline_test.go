@@ -492,3 +492,17 @@ func TestADisablingFailureAmongSmallBatchesKeepsTheOnesBefore(t *testing.T) {
 	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent[:2]...)
 	require.Len(t, recv.Requests(), 3)
 }
+
+// A flush whose budget ran out while it sent small batches from one claim
+// records the ones the receiver took before it hands over to a fresh
+// task: nothing goes out twice.
+func TestAFlushOutOfBudgetRecordsItsSmallBatches(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{Lease: time.Minute, HTTPTimeout: time.Minute, HoldUnrecorded: time.Minute,
+		Budget: time.Nanosecond})
+	recv := apptest.NewReceiver(t)
+	id := env.ActiveWebhook("Budget", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1})
+	sent := env.Deliver(id, items(6, "item")...)
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
+	require.Equal(t, sent, recv.Delivered(), "in order, nothing twice")
+}

@@ -53,6 +53,9 @@ type Options struct {
 	// unrecorded, and StopGrace how long a request in flight may go on
 	// once the worker stops (delivery.Config); default the worker's.
 	HoldUnrecorded, StopGrace time.Duration
+	// Budget bounds one flush task's loop (delivery.Config); default the
+	// worker's.
+	Budget time.Duration
 	// NoWorker starts no worker; call StartWorker when needed.
 	NoWorker bool
 	// AdminRateLimit is requests per minute per panel; default 600.
@@ -210,7 +213,7 @@ func (e *Env) StartWorker() {
 		PanelConcurrency: e.opts.PanelConcurrency, Store: e.Store, Sender: e.sender,
 		Enqueuer: e.Enqueuer, Limiter: &ratelimit.Limiter{Redis: e.Redis, Namespace: e.Namespace},
 		Deliver: delivery.Config{RetrySchedule: e.opts.RetrySchedule, Lease: e.opts.Lease, HoldUnrecorded: e.opts.HoldUnrecorded,
-			StopGrace:     e.opts.StopGrace,
+			StopGrace: e.opts.StopGrace, Budget: e.opts.Budget,
 			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},
 		Mailer: mailer, PublicURL: "http://herald.test", Metrics: e.Metrics,
 		Logger: slog.New(slog.DiscardHandler),

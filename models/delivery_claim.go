@@ -421,14 +421,17 @@ WHERE (SELECT count(*) FROM done) < cardinality($10::uuid[])`
 // the one when it records one request, which spares each row a search of
 // the batch's ids (a batch may hold a thousand rows; several requests are
 // recorded together only for small batches, see DeliveredAllAndClaim).
-const requestOfRow = `CASE WHEN cardinality($3::text[]) = 1 THEN 1 ELSE ($16::int[])[array_position($10::uuid[], deliveries.id)] END`
+const requestOfRow = `CASE WHEN cardinality($3::text[]) = 1 THEN 1 ELSE ` + rowsRequest + ` END`
+
+// rowsRequest looks the row's request up among the rows recorded.
+const rowsRequest = `($16::int[])[array_position($10::uuid[], deliveries.id)]`
 
 // attemptOfRow is the id of the attempt that carried the row. With one
 // request it is the one attempt, read once for the statement (an
 // uncorrelated subquery): read for each row, it cost a batch of 100 rows
 // about a tenth of the statement.
 const attemptOfRow = `CASE WHEN cardinality($3::text[]) = 1 THEN (SELECT min(id) FROM a)
-	ELSE (SELECT a.id FROM a WHERE a.batch_id = ($3::text[])[($16::int[])[array_position($10::uuid[], deliveries.id)]]) END`
+	ELSE (SELECT a.id FROM a WHERE a.batch_id = ($3::text[])[` + rowsRequest + `]) END`
 
 // recordMissedSQL records the rows of a delivered batch that
 // deliveredAndClaimSQL missed. A row rewritten meanwhile (held by a person

@@ -219,18 +219,18 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			// The rows not recorded go back when their lease runs out; the
 			// requests that went out are recorded even if the task is
 			// being cancelled, or they would be sent again.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			cctx, cancel := detached(ctx)
 			defer cancel()
 			return errors.Join(err, d.recordAccepted(cctx, s))
 		}
-		done := s.done
+		done := s.last.done
 		if sctx.Err() != nil {
 			// Cut off mid-request (stopping, or the task cancelled): the
 			// rows of that request go back, due at once, their attempt not
 			// counted (the receiver may have them already; delivery is at
 			// least once), unless its answer came in whole before the cut.
 			if wholly(done) {
-				s.accepted, s.acceptedRows = append(s.accepted, done), append(s.acceptedRows, s.rows)
+				s.accepted = append(s.accepted, s.last)
 			}
 			return errors.Join(ctx.Err(), d.handOver(ctx, p.WebhookID, claim.Lease, s))
 		}
@@ -256,7 +256,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			if err := d.store.CompleteBatch(ctx, done); err != nil {
 				return err
 			}
-			d.moveRuns(ctx, s.rows, done)
+			d.moveRuns(ctx, s.last.rows, done)
 			alert()
 			pending, err := d.store.ReleaseWebhook(ctx, p.WebhookID, claim.Lease)
 			if err != nil || !pending {
@@ -267,12 +267,12 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		if wholly(done) {
 			// The steady state: one statement records these requests
 			// and claims the next rows.
-			claim, err = d.store.DeliveredAllAndClaim(ctx, append(s.accepted, done), size, d.cfg.Lease)
+			s.accepted = append(s.accepted, s.last)
+			claim, err = d.store.DeliveredAllAndClaim(ctx, completions(s.accepted), size, d.cfg.Lease)
 			if err == nil {
-				for i, c := range s.accepted {
-					d.moveRuns(ctx, s.acceptedRows[i], c)
+				for _, r := range s.accepted {
+					d.moveRuns(ctx, r.rows, r.done)
 				}
-				d.moveRuns(ctx, s.rows, done)
 				alert()
 			}
 			continue
@@ -283,7 +283,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		if err := d.store.CompleteBatch(ctx, done); err != nil {
 			return err
 		}
-		d.moveRuns(ctx, s.rows, done)
+		d.moveRuns(ctx, s.last.rows, done)
 		alert()
 		claim, err = d.store.ClaimRequests(ctx, p.WebhookID, size, claim.Lease, d.cfg.Lease)
 	}
@@ -314,16 +314,36 @@ func claimSizes(batch int) models.Sizes {
 	return models.Sizes{Batch: batch, Claim: batch * max(1, min(claimRequests, claimRowsTarget/max(batch, 1)))}
 }
 
+// sentRequest is one request made from a claim: what became of it and
+// the rows it carried.
+type sentRequest struct {
+	done *models.Completion
+	rows []models.ClaimedRow
+}
+
 // sentFromClaim is what became of the requests made from one claim: those
-// the receiver took whole and that are not recorded yet (accepted, with
-// their rows), and the last one (done, its rows and what it did to the
-// webhook's health), which the caller records as it sees fit.
+// the receiver took whole and that are not recorded yet (accepted), and
+// the last one and what it did to the webhook's health, which the caller
+// records as it sees fit.
 type sentFromClaim struct {
-	accepted     []*models.Completion
-	acceptedRows [][]models.ClaimedRow
-	done         *models.Completion
-	rows         []models.ClaimedRow
-	tr           health.Transition
+	accepted []sentRequest
+	last     sentRequest
+	tr       health.Transition
+}
+
+// completions are the outcomes of requests, for the store.
+func completions(rs []sentRequest) []*models.Completion {
+	out := make([]*models.Completion, len(rs))
+	for i, r := range rs {
+		out[i] = r.done
+	}
+	return out
+}
+
+// detached is a context for writes that must land even as ctx ends: a
+// flush records what it sent whether or not its task is being cancelled.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
 // sendClaimed sends a claim's rows, a batch per request, while the
@@ -341,12 +361,12 @@ func (d *Deliverer) sendClaimed(ctx context.Context, target *models.DeliveryTarg
 		}
 		done, next, tr := d.sendBatch(ctx, target, spec, &models.Claim{Rows: batch, Lease: claim.Lease}, contacts, h, th)
 		h = next
-		s.done, s.rows, s.tr = done, batch, tr
+		s.last, s.tr = sentRequest{done: done, rows: batch}, tr
 		if len(rows) == 0 || ctx.Err() != nil || !wholly(done) || tr.Changed() || tr.Alert != health.NoAlert ||
 			time.Since(start) >= d.cfg.HoldUnrecorded || d.stopped() {
 			return s, h, nil
 		}
-		s.accepted, s.acceptedRows = append(s.accepted, done), append(s.acceptedRows, batch)
+		s.accepted = append(s.accepted, s.last)
 	}
 }
 
@@ -355,7 +375,7 @@ func (d *Deliverer) sendClaimed(ctx context.Context, target *models.DeliveryTarg
 // rows that remain to a fresh flush task. It writes with a context of its
 // own, as the task's may be ending.
 func (d *Deliverer) handOver(ctx context.Context, webhookID int64, lease time.Time, s sentFromClaim) error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	cctx, cancel := detached(ctx)
 	defer cancel()
 	if err := d.recordAccepted(cctx, s); err != nil {
 		return err
@@ -371,11 +391,11 @@ func (d *Deliverer) handOver(ctx context.Context, webhookID int64, lease time.Ti
 // whole and that are not recorded yet, one statement each: the way out of
 // the steady state (a failure, shutting down, handing over), which is rare.
 func (d *Deliverer) recordAccepted(ctx context.Context, s sentFromClaim) error {
-	for i, c := range s.accepted {
-		if err := d.store.CompleteBatch(ctx, c); err != nil {
+	for _, r := range s.accepted {
+		if err := d.store.CompleteBatch(ctx, r.done); err != nil {
 			return err
 		}
-		d.moveRuns(ctx, s.acceptedRows[i], c)
+		d.moveRuns(ctx, r.rows, r.done)
 	}
 	return nil
 }

@@ -296,6 +296,47 @@ func TestSmallBatchesFromOneClaimAreRecordedTogether(t *testing.T) {
 	}
 }
 
+// When the statement that records the requests made from one claim (and
+// claims the next rows) fails, the requests have gone out all the same:
+// the worker records them one by one and lets the webhook go, rather than
+// leave them to be sent again once its lease runs out (a minute here).
+func TestAFailedRecordOfSmallBatchesRecordsThemOneByOne(t *testing.T) {
+	t.Parallel()
+	env, recv, id, release := oneRowBatchesHeldAt(t, "item-3")
+	sent := env.Deliver(id, items(4, "item")...)
+	recv.WaitFor(t, 10*time.Second, "the last request in flight", func() bool { return len(recv.Requests()) == 4 })
+
+	// Hold the webhook's row so the recording statement waits, then
+	// cancel that statement: it fails and records nothing.
+	db := env.Store.DBForTest()
+	hold := db.Begin()
+	t.Cleanup(func() { hold.Rollback() })
+	require.NoError(t, hold.Exec(`SELECT 1 FROM webhooks WHERE id = ? FOR UPDATE`, id).Error)
+	release()
+	var pid int
+	recv.WaitFor(t, 10*time.Second, "the record statement waiting", func() bool {
+		require.NoError(t, db.Raw(`SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			  AND query LIKE '%WITH RECURSIVE a AS (%INSERT INTO attempts%'`).Scan(&pid).Error)
+		return pid != 0
+	})
+	var cancelled bool
+	require.NoError(t, db.Raw(`SELECT pg_cancel_backend(?)`, pid).Scan(&cancelled).Error)
+	require.True(t, cancelled)
+	require.NoError(t, hold.Rollback().Error)
+
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
+	for _, d := range sent {
+		row, batches := deliveryOf(t, env, id, d)
+		require.Equal(t, 1, row.Attempts)
+		require.Len(t, batches, 1, "one request carried it")
+	}
+	require.Equal(t, sent, recv.Delivered(), "each once, in order")
+	var free bool
+	require.NoError(t, db.Raw(`SELECT send_lease_until IS NULL FROM webhooks WHERE id = ?`, id).Scan(&free).Error)
+	require.True(t, free, "the webhook let go")
+}
+
 // A request that fails among those made from one claim records the ones
 // before it, as delivered, and its own, for a retry; the rows after it
 // wait behind it: they go out only after its retry.

@@ -268,13 +268,20 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			// The steady state: one statement records these requests
 			// and claims the next rows.
 			s.accepted = append(s.accepted, s.last)
+			held := claim.Lease
 			claim, err = d.store.DeliveredAllAndClaim(ctx, completions(s.accepted), size, d.cfg.Lease)
-			if err == nil {
-				for _, r := range s.accepted {
-					d.moveRuns(ctx, r.rows, r.done)
-				}
-				alert()
+			if err != nil {
+				// The statement failed (the database, or the task being
+				// cancelled) and recorded nothing. The requests went out
+				// all the same: record them one by one, as a way out,
+				// and let the webhook go, so they are not sent again once
+				// the lease runs out.
+				return errors.Join(err, d.handOver(ctx, p.WebhookID, held, s))
 			}
+			for _, r := range s.accepted {
+				d.moveRuns(ctx, r.rows, r.done)
+			}
+			alert()
 			continue
 		}
 		if err := d.recordAccepted(ctx, s); err != nil {

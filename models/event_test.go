@@ -1,0 +1,71 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modeltest"
+)
+
+// A partition's events are claimed under its advisory lock alone: a second
+// transaction is turned away from the partition, and the claim locks no
+// row (a row lock is a write of every claimed event, which the partition
+// lock makes redundant).
+func TestClaimEventsHoldsThePartitionAndWritesNoRow(t *testing.T) {
+	t.Parallel()
+	store := modeltest.Store(t)
+	ctx := context.Background()
+	panel, err := store.EnsurePanel(ctx, "acme")
+	require.NoError(t, err)
+	now := time.Now()
+	events := make([]models.Event, 3)
+	for i := range events {
+		events[i] = models.Event{ID: models.NewID(now), PanelID: panel.ID, EventID: modeltest.RandomID(), Source: "api",
+			Name: "open", Properties: map[string]any{"n": i}, OccurredAt: now, ReceivedAt: now, Part: 2}
+	}
+	fresh, err := store.InsertEvents(ctx, events)
+	require.NoError(t, err)
+	require.Equal(t, []bool{true, true, true}, fresh)
+
+	claimed := make(chan struct{})
+	finish := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- store.InTx(ctx, func(q models.Querier) error {
+			got, locked, err := store.ClaimEvents(ctx, q, panel.ID, 2, 10)
+			switch {
+			case err != nil:
+				return err
+			case locked || len(got) != 3 || got[0].ID != events[0].ID:
+				return fmt.Errorf("claimed %d events (locked %v), want the 3, oldest first", len(got), locked)
+			}
+			close(claimed)
+			<-finish
+			return nil
+		})
+	}()
+	select {
+	case <-claimed:
+	case err := <-done:
+		t.Fatalf("the claim ended early: %v", err)
+	}
+
+	err = store.InTx(ctx, func(q models.Querier) error {
+		got, locked, err := store.ClaimEvents(ctx, q, panel.ID, 2, 10)
+		require.True(t, locked, "the partition is held")
+		require.Empty(t, got)
+		return err
+	})
+	require.NoError(t, err)
+	var unlocked int
+	require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM events WHERE panel_id = ? AND xmax = 0`, panel.ID).
+		Scan(&unlocked).Error)
+	require.Equal(t, 3, unlocked, "no claimed row is locked (written)")
+	close(finish)
+	require.NoError(t, <-done)
+}

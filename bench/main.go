@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -63,6 +64,11 @@ type result struct {
 	// XactsPerEvent is the transactions Herald's database ran per
 	// delivered event (pg_stat_database): its round trips, mostly.
 	XactsPerEvent float64 `json:"pg_xacts_per_event"`
+	// WALBytesPerEvent is the WAL PostgreSQL wrote per delivered event over
+	// the same span: what the writes cost in the log (index entries, row
+	// versions, full-page images), which the machine's load does not move.
+	// It is the server's WAL, so other databases' writes count too.
+	WALBytesPerEvent float64 `json:"pg_wal_bytes_per_event"`
 	// RSSGrowthMiB is resident memory at the end of the load minus at a
 	// quarter of it: memory that grows with events delivered shows here.
 	RSSGrowthMiB float64 `json:"herald_rss_growth_mib"`
@@ -301,6 +307,10 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 	if err != nil {
 		return res, err
 	}
+	walBefore, err := rig.WALPosition(ctx, dbURL)
+	if err != nil {
+		return res, err
+	}
 	mem := watchRSS(herald)
 	heraldCPU, pgCPU := herald.CPUSeconds(), rig.PostgresCPUSeconds()
 	start := time.Now()
@@ -371,6 +381,11 @@ func runScenario(ctx context.Context, cfg config, sc scenario) (result, error) {
 		}
 		res.XactsPerEvent = round(float64(writes[rig.Transactions].Inserted) / float64(res.Delivered))
 		res.RowWritesPerEvent = round(float64(total) / float64(res.Delivered))
+		walAfter, err := rig.WALPosition(ctx, dbURL)
+		if err != nil {
+			return res, err
+		}
+		res.WALBytesPerEvent = math.Round(float64(walAfter-walBefore) / float64(res.Delivered))
 		fmt.Fprintf(os.Stderr, "bench: %s row writes per event: %s\n", sc.name, rig.FormatWrites(writes, res.Delivered))
 	}
 	res.PeakRSSMiB = round(herald.PeakRSS())

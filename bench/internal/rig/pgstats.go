@@ -24,6 +24,23 @@ func (w TableWrites) Total() int64 { return w.Inserted + w.Updated + w.Deleted }
 // statements are transactions of their own, so this counts round trips.
 const Transactions = "(transactions)"
 
+// WALPosition is how many bytes of WAL the PostgreSQL at dbURL has written
+// since it was created (pg_current_wal_lsn): the difference of two readings
+// is what every write in between cost in the log, whatever the machine's
+// load, though other databases' writes on the same server count too.
+func WALPosition(ctx context.Context, dbURL string) (int64, error) {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = db.Close() }() // a read only: nothing to lose
+	var pos int64
+	if err := db.QueryRowContext(ctx, `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint`).Scan(&pos); err != nil {
+		return 0, fmt.Errorf("rig: read the WAL position: %w", err)
+	}
+	return pos, nil
+}
+
 // RowWrites reads the row-write counters of every table of the database at
 // dbURL. The counters lag a backend's commits by up to a second (a backend
 // reports them when it goes idle), so read them after a pause.

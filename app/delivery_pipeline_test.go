@@ -14,6 +14,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 
 	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/models"
@@ -302,27 +303,11 @@ func TestSmallBatchesFromOneClaimAreRecordedTogether(t *testing.T) {
 // leave them to be sent again once its lease runs out (a minute here).
 func TestAFailedRecordOfSmallBatchesRecordsThemOneByOne(t *testing.T) {
 	t.Parallel()
-	env, recv, id, release := oneRowBatchesHeldAt(t, "item-3")
-	sent := env.Deliver(id, items(4, "item")...)
-	recv.WaitFor(t, 10*time.Second, "the last request in flight", func() bool { return len(recv.Requests()) == 4 })
-
 	// Hold the webhook's row so the recording statement waits, then
 	// cancel that statement: it fails and records nothing.
+	env, recv, id, sent, hold := fourRequestsOutUnder(t, `SELECT 1 FROM webhooks WHERE id = ? FOR UPDATE`)
 	db := env.Store.DBForTest()
-	hold := db.Begin()
-	t.Cleanup(func() { hold.Rollback() })
-	require.NoError(t, hold.Exec(`SELECT 1 FROM webhooks WHERE id = ? FOR UPDATE`, id).Error)
-	release()
-	var pid int
-	recv.WaitFor(t, 10*time.Second, "the record statement waiting", func() bool {
-		require.NoError(t, db.Raw(`SELECT coalesce(max(pid), 0) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'
-			  AND query LIKE '%WITH RECURSIVE a AS (%INSERT INTO attempts%'`).Scan(&pid).Error)
-		return pid != 0
-	})
-	var cancelled bool
-	require.NoError(t, db.Raw(`SELECT pg_cancel_backend(?)`, pid).Scan(&cancelled).Error)
-	require.True(t, cancelled)
+	cancelWaiting(t, env, recv, "the record statement", recordStatement)
 	require.NoError(t, hold.Rollback().Error)
 
 	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
@@ -335,6 +320,110 @@ func TestAFailedRecordOfSmallBatchesRecordsThemOneByOne(t *testing.T) {
 	var free bool
 	require.NoError(t, db.Raw(`SELECT send_lease_until IS NULL FROM webhooks WHERE id = ?`, id).Scan(&free).Error)
 	require.True(t, free, "the webhook let go")
+}
+
+// The recording statement may commit and a later step of the same call
+// fail: here letting the webhook go, after the claim found nothing more.
+// The requests are recorded then, and the worker does not record them a
+// second time (two attempts each in the log).
+func TestAFailureAfterTheRecordDoesNotRecordTwice(t *testing.T) {
+	t.Parallel()
+	// A deliveries-API write in progress holds the send lock shared, so
+	// the release that follows the record waits; cancel it.
+	env, recv, id, sent, hold := fourRequestsOutUnder(t, `SELECT pg_advisory_xact_lock_shared(-(?::bigint))`)
+	db := env.Store.DBForTest()
+	task := activeFlush(t, env, recv)
+	cancelWaiting(t, env, recv, "the release", `UPDATE webhooks SET send_lease_until = NULL%`)
+	require.NoError(t, hold.Rollback().Error)
+
+	require.Contains(t, env.WaitTaskError(task), models.ErrAfterRecord.Error())
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
+	for _, d := range sent {
+		row, batches := deliveryOf(t, env, id, d)
+		require.Equal(t, 1, row.Attempts)
+		require.Len(t, batches, 1, "one attempt in its log")
+	}
+	var attempts int
+	require.NoError(t, db.Raw(`SELECT count(*) FROM attempts WHERE webhook_id = ?`, id).Scan(&attempts).Error)
+	require.Equal(t, 4, attempts)
+}
+
+// A request that brings a degraded webhook back to health calls for the
+// "recovered" alert; when its record fails and the worker records it on
+// its own, the alert still goes out.
+func TestAFailedRecordStillSendsItsAlert(t *testing.T) {
+	t.Parallel()
+	env, recv, id, release := oneRowBatchesHeldAt(t, "item-0")
+	db := env.Store.DBForTest()
+	require.NoError(t, db.Exec(`UPDATE webhooks SET health = '{"state":"degraded","alerted":true}' WHERE id = ?`, id).Error)
+	sent := env.Deliver(id, items(1, "item")...)
+	recv.WaitFor(t, 10*time.Second, "the request in flight", func() bool { return len(recv.Requests()) == 1 })
+
+	hold := db.Begin()
+	t.Cleanup(func() { hold.Rollback() })
+	require.NoError(t, hold.Exec(`SELECT 1 FROM webhooks WHERE id = ? FOR UPDATE`, id).Error)
+	release()
+	cancelWaiting(t, env, recv, "the record statement", recordStatement)
+	require.NoError(t, hold.Rollback().Error)
+
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, sent...)
+	recv.WaitFor(t, 10*time.Second, "the recovered alert", func() bool {
+		var n int
+		require.NoError(t, db.Raw(`SELECT count(*) FROM alerts WHERE webhook_id = ? AND state = 'recovered'`, id).Scan(&n).Error)
+		return n > 0
+	})
+}
+
+// fourRequestsOutUnder sends four rows of a webhook one per request, from
+// one claim, and has the receiver answer the last once lock (SQL taking a
+// lock that names the webhook's id as ?) is held, in a transaction of the
+// test's that it returns.
+func fourRequestsOutUnder(t *testing.T, lock string) (env *apptest.Env, recv *apptest.Receiver, id int64, sent []string, hold *gorm.DB) {
+	t.Helper()
+	env, recv, id, release := oneRowBatchesHeldAt(t, "item-3")
+	sent = env.Deliver(id, items(4, "item")...)
+	recv.WaitFor(t, 10*time.Second, "the last request in flight", func() bool { return len(recv.Requests()) == 4 })
+	hold = env.Store.DBForTest().Begin()
+	t.Cleanup(func() { hold.Rollback() })
+	require.NoError(t, hold.Exec(lock, id).Error)
+	release()
+	return env, recv, id, sent, hold
+}
+
+// recordStatement matches the statement that records requests and claims
+// the next rows (deliveredAndClaimSQL) in pg_stat_activity.
+const recordStatement = `%WITH RECURSIVE a AS (%INSERT INTO attempts%`
+
+// cancelWaiting waits until a statement of this test's database matching
+// like waits for a lock, and cancels it (pg_cancel_backend): it fails as
+// a statement the database refused would.
+func cancelWaiting(t *testing.T, env *apptest.Env, recv *apptest.Receiver, what, like string) {
+	t.Helper()
+	db := env.Store.DBForTest()
+	var pid int
+	recv.WaitFor(t, 10*time.Second, what+" waiting", func() bool {
+		require.NoError(t, db.Raw(`SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE ?`, like).Scan(&pid).Error)
+		return pid != 0
+	})
+	var cancelled bool
+	require.NoError(t, db.Raw(`SELECT pg_cancel_backend(?)`, pid).Scan(&cancelled).Error)
+	require.True(t, cancelled)
+}
+
+// activeFlush is the id of the one flush task running.
+func activeFlush(t *testing.T, env *apptest.Env, recv *apptest.Receiver) string {
+	t.Helper()
+	var id string
+	recv.WaitFor(t, 10*time.Second, "the flush running", func() bool {
+		tasks, err := env.Enqueuer.Inspector.ListActiveTasks(env.Namespace + ":deliver")
+		require.NoError(t, err)
+		if len(tasks) == 1 {
+			id = tasks[0].ID
+		}
+		return id != ""
+	})
+	return id
 }
 
 // A request that fails among those made from one claim records the ones

@@ -237,7 +237,13 @@ func (s *Store) ClaimRequests(ctx context.Context, webhookID int64, size Sizes, 
 // wait for the reconciler, until the lease ran out.
 func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration, held time.Time,
 	query func(now, lease time.Time) (*sql.Rows, error), missed func(attempts map[string]int64, now, lease time.Time) error,
-	size Sizes) (*Claim, error) {
+	size Sizes) (_ *Claim, err error) {
+	recording, recorded := missed != nil, false
+	defer func() {
+		if err != nil && recorded {
+			err = fmt.Errorf("%w (%w)", err, ErrAfterRecord)
+		}
+	}()
 	for {
 		now := s.Now()
 		// PostgreSQL keeps microseconds; the token must compare equal.
@@ -250,6 +256,7 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		if err != nil {
 			return nil, fmt.Errorf("models: claim batch of webhook %d: %w", webhookID, err)
 		}
+		recorded = recorded || recording
 		if len(missedBy) != 0 && missed != nil {
 			if err := missed(missedBy, now, c.Lease); err != nil {
 				return nil, err
@@ -459,6 +466,12 @@ WHERE id IN (SELECT c.id FROM deliveries c
              WHERE c.id = ANY($2::uuid[]) AND c.id NOT IN (SELECT id FROM moved) AND c.webhook_id = $3
                AND NOT ($1 = ANY(c.attempt_ids))
              FOR UPDATE SKIP LOCKED)`
+
+// ErrAfterRecord marks an error of DeliveredAllAndClaim that came after its
+// statement had recorded the requests (and renewed the lease): what failed
+// was a later step (rows it missed, letting the webhook go, claiming
+// afresh). Recording those requests again would write their attempts twice.
+var ErrAfterRecord = errors.New("the requests were recorded before it")
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ func TestClaimEventsHoldsThePartitionAndWritesNoRow(t *testing.T) {
 
 	claimed := make(chan struct{})
 	finish := make(chan struct{})
+	let := sync.OnceFunc(func() { close(finish) })
+	t.Cleanup(let) // the holder ends even if a check below fails
 	done := make(chan error, 1)
 	go func() {
 		done <- store.InTx(ctx, func(q models.Querier) error {
@@ -66,6 +69,6 @@ func TestClaimEventsHoldsThePartitionAndWritesNoRow(t *testing.T) {
 	require.NoError(t, store.DBForTest().Raw(`SELECT count(*) FROM events WHERE panel_id = ? AND xmax = 0`, panel.ID).
 		Scan(&unlocked).Error)
 	require.Equal(t, 3, unlocked, "no claimed row is locked (written)")
-	close(finish)
+	let()
 	require.NoError(t, <-done)
 }

@@ -270,14 +270,23 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			s.accepted = append(s.accepted, s.last)
 			held := claim.Lease
 			claim, err = d.store.DeliveredAllAndClaim(ctx, completions(s.accepted), size, d.cfg.Lease)
-			if err != nil {
+			if err != nil && !errors.Is(err, models.ErrAfterRecord) {
 				// The statement failed (the database, or the task being
-				// cancelled) and recorded nothing. The requests went out
-				// all the same: record them one by one, as a way out,
-				// and let the webhook go, so they are not sent again once
-				// the lease runs out.
-				return errors.Join(err, d.handOver(ctx, p.WebhookID, held, s))
+				// cancelled) and, as far as the worker can tell, recorded
+				// nothing: a later step's failure says ErrAfterRecord. The
+				// requests went out all the same: record them one by one,
+				// as a way out, and let the webhook go, so they are not
+				// sent again once the lease runs out. (Were the connection
+				// lost just as the statement committed, the log would show
+				// a second attempt of each: a lesser harm than a resend.)
+				if herr := d.handOver(ctx, p.WebhookID, held, s); herr != nil {
+					return errors.Join(err, herr)
+				}
+				alert()
+				return err
 			}
+			// Recorded (a step after the record may still have failed,
+			// which the loop returns).
 			for _, r := range s.accepted {
 				d.moveRuns(ctx, r.rows, r.done)
 			}

@@ -325,7 +325,8 @@ func TestAFailedRecordOfSmallBatchesRecordsThemOneByOne(t *testing.T) {
 // The recording statement may commit and a later step of the same call
 // fail: here letting the webhook go, after the claim found nothing more.
 // The requests are recorded then, and the worker does not record them a
-// second time (two attempts each in the log).
+// second time (two attempts each in the log); it lets the webhook go
+// rather than leave it to wait out the lease (a minute here).
 func TestAFailureAfterTheRecordDoesNotRecordTwice(t *testing.T) {
 	t.Parallel()
 	// A deliveries-API write in progress holds the send lock shared, so
@@ -346,6 +347,9 @@ func TestAFailureAfterTheRecordDoesNotRecordTwice(t *testing.T) {
 	var attempts int
 	require.NoError(t, db.Raw(`SELECT count(*) FROM attempts WHERE webhook_id = ?`, id).Scan(&attempts).Error)
 	require.Equal(t, 4, attempts)
+	var free bool
+	require.NoError(t, db.Raw(`SELECT send_lease_until IS NULL FROM webhooks WHERE id = ?`, id).Scan(&free).Error)
+	require.True(t, free, "the webhook let go")
 }
 
 // A request that brings a degraded webhook back to health calls for the

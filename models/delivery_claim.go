@@ -238,10 +238,10 @@ func (s *Store) ClaimRequests(ctx context.Context, webhookID int64, size Sizes, 
 func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration, held time.Time,
 	query func(now, lease time.Time) (*sql.Rows, error), missed func(attempts map[string]int64, now, lease time.Time) error,
 	size Sizes) (_ *Claim, err error) {
-	recording, recorded := missed != nil, false
+	recording, recorded := missed != nil, time.Time{}
 	defer func() {
-		if err != nil && recorded {
-			err = fmt.Errorf("%w (%w)", err, ErrAfterRecord)
+		if err != nil && !recorded.IsZero() {
+			err = &AfterRecordError{Lease: recorded, Err: err}
 		}
 	}()
 	for {
@@ -256,7 +256,9 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		if err != nil {
 			return nil, fmt.Errorf("models: claim batch of webhook %d: %w", webhookID, err)
 		}
-		recorded = recorded || recording
+		if recording && recorded.IsZero() {
+			recorded = c.Lease
+		}
 		if len(missedBy) != 0 && missed != nil {
 			if err := missed(missedBy, now, c.Lease); err != nil {
 				return nil, err
@@ -471,7 +473,20 @@ WHERE id IN (SELECT c.id FROM deliveries c
 // statement had recorded the requests (and renewed the lease): what failed
 // was a later step (rows it missed, letting the webhook go, claiming
 // afresh). Recording those requests again would write their attempts twice.
+// The error is an *AfterRecordError.
 var ErrAfterRecord = errors.New("the requests were recorded before it")
+
+// AfterRecordError is an error of DeliveredAllAndClaim after its statement
+// recorded the requests; Lease is the lease that statement renewed, which
+// the worker may still hold and should let go.
+type AfterRecordError struct {
+	Lease time.Time
+	Err   error
+}
+
+func (e *AfterRecordError) Error() string { return e.Err.Error() + " (" + ErrAfterRecord.Error() + ")" }
+
+func (e *AfterRecordError) Unwrap() []error { return []error{e.Err, ErrAfterRecord} }
 
 // DeliveredAndClaim records a batch the receiver accepted, all of it, and
 // claims the next batch in the same statement; see ClaimBatch for what the

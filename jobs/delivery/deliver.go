@@ -270,7 +270,8 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			s.accepted = append(s.accepted, s.last)
 			held := claim.Lease
 			claim, err = d.store.DeliveredAllAndClaim(ctx, completions(s.accepted), size, d.cfg.Lease)
-			if err != nil && !errors.Is(err, models.ErrAfterRecord) {
+			var after *models.AfterRecordError
+			if err != nil && !errors.As(err, &after) {
 				// The statement failed (the database, or the task being
 				// cancelled) and, as far as the worker can tell, recorded
 				// nothing: a later step's failure says ErrAfterRecord. The
@@ -285,12 +286,17 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 				alert()
 				return err
 			}
-			// Recorded (a step after the record may still have failed,
-			// which the loop returns).
+			// Recorded.
 			for _, r := range s.accepted {
 				d.moveRuns(ctx, r.rows, r.done)
 			}
 			alert()
+			if after != nil {
+				// A step after the record failed (letting the webhook go,
+				// most often): try letting it go once more, so it does
+				// not wait out the lease the record renewed.
+				return errors.Join(err, d.handOver(ctx, p.WebhookID, after.Lease, sentFromClaim{}))
+			}
 			continue
 		}
 		if err := d.recordAccepted(ctx, s); err != nil {

@@ -238,10 +238,13 @@ func (s *Store) ClaimRequests(ctx context.Context, webhookID int64, size Sizes, 
 func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration, held time.Time,
 	query func(now, lease time.Time) (*sql.Rows, error), missed func(attempts map[string]int64, now, lease time.Time) error,
 	size Sizes) (_ *Claim, err error) {
-	recording, recorded := missed != nil, time.Time{}
+	// holding is the lease this worker holds after the last statement
+	// that ran: the one it took, or the one it held when the statement
+	// took none (a webhook out of service keeps it).
+	recording, recorded, holding := missed != nil, false, time.Time{}
 	defer func() {
-		if err != nil && !recorded.IsZero() {
-			err = &AfterRecordError{Lease: recorded, Err: err}
+		if err != nil && recorded {
+			err = &AfterRecordError{Lease: holding, Err: err}
 		}
 	}()
 	for {
@@ -256,8 +259,9 @@ func (s *Store) claim(ctx context.Context, webhookID int64, lease time.Duration,
 		if err != nil {
 			return nil, fmt.Errorf("models: claim batch of webhook %d: %w", webhookID, err)
 		}
-		if recording && recorded.IsZero() {
-			recorded = c.Lease
+		recorded = recorded || recording
+		if holding = c.Lease; !taken && !held.IsZero() {
+			holding = held
 		}
 		if len(missedBy) != 0 && missed != nil {
 			if err := missed(missedBy, now, c.Lease); err != nil {
@@ -477,8 +481,9 @@ WHERE id IN (SELECT c.id FROM deliveries c
 var ErrAfterRecord = errors.New("the requests were recorded before it")
 
 // AfterRecordError is an error of DeliveredAllAndClaim after its statement
-// recorded the requests; Lease is the lease that statement renewed, which
-// the worker may still hold and should let go.
+// recorded the requests; Lease is the lease the worker held after the last
+// statement that ran (the one it renewed, or kept when the webhook had
+// left service), which it should let go.
 type AfterRecordError struct {
 	Lease time.Time
 	Err   error

@@ -542,14 +542,7 @@ func TestRecordingABatchFollowsARowHeldMeanwhile(t *testing.T) {
 	for name, record := range record {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			store := modeltest.Store(t)
-			ctx := context.Background()
-			panel, w := activeHook(t, store, 10)
-			ids := enqueue(t, store, panel, w, 2)
-			claim, err := store.ClaimBatch(ctx, w.ID, w.BatchSize, time.Time{}, time.Minute)
-			require.NoError(t, err)
-			require.Len(t, claim.Rows, 2)
-
+			store, panel, w, ids, claim := twoClaimed(t)
 			db := store.DBForTest()
 			hold := db.Begin()
 			require.NoError(t, hold.Exec(`UPDATE deliveries SET status = 'held' WHERE id = ?`, ids[0]).Error)
@@ -771,4 +764,66 @@ func TestAClaimAfterADeadHolderTakesOneRequest(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, next.Rows, 5, "the holder that follows claims several requests' worth again")
 	require.Equal(t, 1, next.Rows[1].Attempts, "charging nothing")
+}
+
+// A record call that fails after its statement recorded says so, with the
+// lease the worker still holds: here the webhook left service during the
+// request, so the statement recorded the rows without renewing the lease,
+// and letting the old one go failed (cancelled while it waited for a
+// write under the send lock). Releasing the lease the error names frees
+// the webhook.
+func TestAFailureAfterTheRecordNamesTheLeaseStillHeld(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, panel, w, ids, claim := twoClaimed(t)
+	db := store.DBForTest()
+	require.NoError(t, db.Exec(`UPDATE webhooks SET status = 'inactive' WHERE id = ?`, w.ID).Error)
+	hold := db.Begin()
+	t.Cleanup(func() { hold.Rollback() })
+	require.NoError(t, hold.Exec(`SELECT pg_advisory_xact_lock_shared(-(?::bigint))`, w.ID).Error)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := store.DeliveredAndClaim(ctx, &models.Completion{WebhookID: w.ID, Lease: claim.Lease, Delivered: ids,
+			Attempt: &models.Attempt{PanelID: panel.ID, WebhookID: w.ID, BatchID: "b", ItemCount: 2,
+				RequestHeaders: json.RawMessage(`{}`), StatusCode: 200, Outcome: models.OutcomeDelivered}}, 10, time.Minute)
+		done <- err
+	}()
+	var pid int
+	require.Eventually(t, func() bool {
+		require.NoError(t, db.Raw(`SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			  AND query LIKE 'UPDATE webhooks SET send_lease_until = NULL%'`).Scan(&pid).Error)
+		return pid != 0
+	}, 10*time.Second, 5*time.Millisecond, "the release waiting")
+	require.NoError(t, db.Exec(`SELECT pg_cancel_backend(?)`, pid).Error)
+	err := <-done
+	require.NoError(t, hold.Rollback().Error)
+
+	var after *models.AfterRecordError
+	require.ErrorAs(t, err, &after)
+	require.ErrorIs(t, err, models.ErrAfterRecord)
+	require.True(t, claim.Lease.Equal(after.Lease), "the lease kept (%v), not the one the statement would have taken (%v)",
+		claim.Lease, after.Lease)
+	var statuses []string
+	require.NoError(t, db.Raw(`SELECT status FROM deliveries WHERE id IN (?, ?)`, ids[0], ids[1]).Scan(&statuses).Error)
+	require.Equal(t, []string{"delivered", "delivered"}, statuses, "recorded")
+	_, err = store.ReleaseWebhook(ctx, w.ID, after.Lease)
+	require.NoError(t, err)
+	var free bool
+	require.NoError(t, db.Raw(`SELECT send_lease_until IS NULL FROM webhooks WHERE id = ?`, w.ID).Scan(&free).Error)
+	require.True(t, free)
+}
+
+// twoClaimed is a store with an active webhook (batches of 10) and two of
+// its rows claimed under a lease of a minute.
+func twoClaimed(t *testing.T) (*models.Store, *models.Panel, *models.Webhook, []uuid.UUID, *models.Claim) {
+	t.Helper()
+	store := modeltest.Store(t)
+	panel, w := activeHook(t, store, 10)
+	ids := enqueue(t, store, panel, w, 2)
+	claim, err := store.ClaimBatch(context.Background(), w.ID, w.BatchSize, time.Time{}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, claim.Rows, 2)
+	return store, panel, w, ids, claim
 }

@@ -520,10 +520,13 @@ func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, size
 		times                         []time.Time
 	)
 	now := s.Now()
+	// from[k] is where request k's rows start in ids.
+	from := make([]int, len(cs)+1)
 	for k, c := range cs {
 		if len(c.Retry)+len(c.Failed)+len(c.Released) > 0 || c.Attempt == nil || c.WebhookID != last.WebhookID || c.Lease != last.Lease {
 			return nil, errors.New("models: DeliveredAllAndClaim takes wholly delivered batches of one lease")
 		}
+		from[k] = len(ids)
 		for _, id := range c.Delivered {
 			ids, request = append(ids, id.String()), append(request, k+1)
 		}
@@ -533,17 +536,14 @@ func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, size
 		bodies, responses = append(bodies, CleanText([]byte(a.ResponseBody))), append(responses, keptResponse(c))
 		times = append(times, cmp.Or(a.CreatedAt, now))
 	}
+	from[len(cs)] = len(ids)
 	missed := func(attempts map[string]int64, now, newLease time.Time) error {
 		for k, c := range cs {
 			attemptID, ok := attempts[c.Attempt.BatchID]
 			if !ok {
 				continue
 			}
-			rows := make([]string, len(c.Delivered))
-			for i, id := range c.Delivered {
-				rows[i] = id.String()
-			}
-			_, err := s.sql.ExecContext(ctx, recordMissedSQL, attemptID, rows, c.WebhookID, c.Lease, times[k], statuses[k],
+			_, err := s.sql.ExecContext(ctx, recordMissedSQL, attemptID, ids[from[k]:from[k+1]], c.WebhookID, c.Lease, times[k], statuses[k],
 				responses[k], newLease)
 			if err != nil {
 				return fmt.Errorf("models: record the rest of batch %s: %w", c.Attempt.BatchID, err)

@@ -250,13 +250,9 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			// Hand over to a fresh task so one busy webhook does not pin
 			// this worker, nor keep it from stopping; whatever is left is
 			// in the outbox.
-			if err := d.recordAccepted(ctx, s); err != nil {
+			if err := d.record(ctx, append(s.accepted, s.last)); err != nil {
 				return err
 			}
-			if err := d.store.CompleteBatch(ctx, done); err != nil {
-				return err
-			}
-			d.moveRuns(ctx, s.last.rows, done)
 			alert()
 			pending, err := d.store.ReleaseWebhook(ctx, p.WebhookID, claim.Lease)
 			if err != nil || !pending {
@@ -299,13 +295,9 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			}
 			continue
 		}
-		if err := d.recordAccepted(ctx, s); err != nil {
+		if err := d.record(ctx, append(s.accepted, s.last)); err != nil {
 			return err
 		}
-		if err := d.store.CompleteBatch(ctx, done); err != nil {
-			return err
-		}
-		d.moveRuns(ctx, s.last.rows, done)
 		alert()
 		claim, err = d.store.ClaimRequests(ctx, p.WebhookID, size, claim.Lease, d.cfg.Lease)
 	}
@@ -413,7 +405,13 @@ func (d *Deliverer) handOver(ctx context.Context, webhookID int64, lease time.Ti
 // whole and that are not recorded yet, one statement each: the way out of
 // the steady state (a failure, shutting down, handing over), which is rare.
 func (d *Deliverer) recordAccepted(ctx context.Context, s sentFromClaim) error {
-	for _, r := range s.accepted {
+	return d.record(ctx, s.accepted)
+}
+
+// record records requests made from a claim, in the order they were made,
+// one statement each, and moves the journey runs waiting for their rows.
+func (d *Deliverer) record(ctx context.Context, rs []sentRequest) error {
+	for _, r := range rs {
 		if err := d.store.CompleteBatch(ctx, r.done); err != nil {
 			return err
 		}

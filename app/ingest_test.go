@@ -211,3 +211,31 @@ func TestIngestRateLimit(t *testing.T) {
 	code, _ = env.Ingest(key, "crm", map[string]any{"event": "x", "event_id": 100}, "")
 	require.Equal(t, 200, code)
 }
+
+// An event naming a known contact by its external id, with an e-mail that
+// another contact holds, is processed: the e-mail stays with that other
+// contact. (The contact took the e-mail too, its save broke the e-mail's
+// uniqueness, and the event's batch failed on every retry, holding up its
+// partition's later events.)
+func TestIngestProcessesAnEventWhoseEmailAnotherContactHolds(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	key := env.IngestKey()
+	for _, ev := range []map[string]any{
+		{"event": "signup", "event_id": "h1", "user": map[string]any{"external_id": "ann"}},
+		{"event": "open", "event_id": "h2", "user": map[string]any{"email": "ann@example.com"}},
+	} {
+		code, raw := env.Ingest(key, "crm", ev, "")
+		require.Equal(t, 200, code, raw)
+		processedEvent(t, env, ev["event_id"].(string))
+	}
+	code, raw := env.Ingest(key, "crm", map[string]any{"event": "order", "event_id": "h3",
+		"user": map[string]any{"external_id": "ann", "email": "ann@example.com"}}, "")
+	require.Equal(t, 200, code, raw)
+	ev := processedEvent(t, env, "h3")
+	ann := processedEvent(t, env, "h1")
+	require.Equal(t, *ann.ContactID, *ev.ContactID, "matched by external id first")
+	c, err := env.Store.ContactByID(context.Background(), env.Panel.ID, *ev.ContactID)
+	require.NoError(t, err)
+	require.Nil(t, c.Email, "the e-mail stays with the contact that holds it")
+}

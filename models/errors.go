@@ -102,3 +102,25 @@ func DataError(err error) (reason string, ok bool) {
 	}
 	return reason, true
 }
+
+// RefusedByData reports whether err is PostgreSQL refusing the data it
+// was given: a DataError, a row breaking any integrity constraint (class
+// 23: unique, foreign key, check, not null), or a value past one of its
+// limits (class 54: an index entry over its row size, a jsonb value over
+// 256 MB); reason is PostgreSQL's words for it. The same statement fails
+// again with the same data, unless a concurrent writer caused it (a unique
+// violation of a row committed meanwhile), which a retry tells apart.
+func RefusedByData(err error) (reason string, ok bool) {
+	if reason, ok := DataError(err); ok {
+		return reason, true
+	}
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) || !strings.HasPrefix(pg.Code, "23") && !strings.HasPrefix(pg.Code, "54") {
+		return "", false
+	}
+	reason = pg.Message
+	if pg.Detail != "" {
+		reason += ": " + pg.Detail
+	}
+	return reason, true
+}

@@ -57,3 +57,19 @@ func TestDataError(t *testing.T) {
 	_, ok = DataError(nil)
 	require.False(t, ok)
 }
+
+// What the data's own fault is, to the processing of events: any refused
+// value or broken constraint, but not a failing connection or statement.
+func TestRefusedByData(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]bool{"22P05": true, "22003": true, "23502": true, "23514": true,
+		"23505": true, "23503": true, "54000": true, "42601": false, "08006": false, "57P01": false, "40001": false, "57014": false} {
+		_, ok := RefusedByData(fmt.Errorf("save: %w", &pgconn.PgError{Code: code}))
+		require.Equal(t, want, ok, code)
+	}
+	reason, ok := RefusedByData(&pgconn.PgError{Code: "23505", Message: "duplicate key", Detail: "Key (email)=(a@b.c) already exists."})
+	require.True(t, ok)
+	require.Equal(t, "duplicate key: Key (email)=(a@b.c) already exists.", reason)
+	_, ok = RefusedByData(errors.New("boom"))
+	require.False(t, ok)
+}

@@ -13,6 +13,27 @@ import (
 	"github.com/heraldhq/herald/models/modeltest"
 )
 
+// partitionEvents stores n unprocessed events, oldest first, in partition
+// part of a new panel.
+func partitionEvents(t *testing.T, store *models.Store, part int16, n int) (*models.Panel, []models.Event) {
+	t.Helper()
+	ctx := context.Background()
+	panel, err := store.EnsurePanel(ctx, "acme")
+	require.NoError(t, err)
+	now := time.Now()
+	events := make([]models.Event, n)
+	for i := range events {
+		events[i] = models.Event{ID: models.NewID(now), PanelID: panel.ID, EventID: modeltest.RandomID(), Source: "api",
+			Name: "open", Properties: map[string]any{"n": i}, OccurredAt: now, ReceivedAt: now, Part: part}
+	}
+	fresh, err := store.InsertEvents(ctx, events)
+	require.NoError(t, err)
+	for _, f := range fresh {
+		require.True(t, f)
+	}
+	return panel, events
+}
+
 // A partition's events are claimed under its advisory lock alone: a second
 // transaction is turned away from the partition, and the claim locks no
 // row (a row lock is a write of every claimed event, which the partition
@@ -21,17 +42,7 @@ func TestClaimEventsHoldsThePartitionAndWritesNoRow(t *testing.T) {
 	t.Parallel()
 	store := modeltest.Store(t)
 	ctx := context.Background()
-	panel, err := store.EnsurePanel(ctx, "acme")
-	require.NoError(t, err)
-	now := time.Now()
-	events := make([]models.Event, 3)
-	for i := range events {
-		events[i] = models.Event{ID: models.NewID(now), PanelID: panel.ID, EventID: modeltest.RandomID(), Source: "api",
-			Name: "open", Properties: map[string]any{"n": i}, OccurredAt: now, ReceivedAt: now, Part: 2}
-	}
-	fresh, err := store.InsertEvents(ctx, events)
-	require.NoError(t, err)
-	require.Equal(t, []bool{true, true, true}, fresh)
+	panel, events := partitionEvents(t, store, 2, 3)
 
 	claimed := make(chan struct{})
 	finish := make(chan struct{})
@@ -58,7 +69,7 @@ func TestClaimEventsHoldsThePartitionAndWritesNoRow(t *testing.T) {
 		t.Fatalf("the claim ended early: %v", err)
 	}
 
-	err = store.InTx(ctx, func(q models.Querier) error {
+	err := store.InTx(ctx, func(q models.Querier) error {
 		got, locked, err := store.ClaimEvents(ctx, q, panel.ID, 2, 10)
 		require.True(t, locked, "the partition is held")
 		require.Empty(t, got)

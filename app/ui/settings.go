@@ -41,6 +41,15 @@ type settingsPage struct {
 	Alerts []alertRow
 	// IngestURL is the ingest API's full address, with a sample source.
 	IngestURL string
+	// EventFailures are the latest events set aside unprocessed, of
+	// EventFailureCount in all (models.SetEventAside).
+	EventFailures     []models.EventFailure
+	EventFailureCount int64
+}
+
+// AllEventFailuresShown: the page lists every event set aside.
+func (p *settingsPage) AllEventFailuresShown() bool {
+	return int64(len(p.EventFailures)) >= p.EventFailureCount
 }
 
 // CurlLine is a ready command that sends one event with the key just made.
@@ -84,6 +93,9 @@ func (s *Handlers) renderSettings(c *gin.Context, status int, p *settingsPage) {
 	var alerts []models.AlertEntry
 	if err == nil {
 		alerts, err = s.store.AlertHistory(ctx, panel.ID, 0, 20)
+	}
+	if err == nil {
+		p.EventFailures, p.EventFailureCount, err = s.store.EventFailures(ctx, panel.ID, 20)
 	}
 	if err != nil {
 		s.FailPage(c, err)

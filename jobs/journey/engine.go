@@ -123,7 +123,10 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 		return ctx.Err()
 	}
 	for {
-		n, held, err := e.processBatch(ctx, p.PanelID, p.Part)
+		n, held, err := e.processBatch(ctx, p.PanelID, p.Part, ingestBatch)
+		if _, refused := models.RefusedByData(err); refused {
+			n, held, err = e.isolate(ctx, p.PanelID, p.Part)
+		}
 		switch {
 		case err != nil:
 			return err
@@ -135,12 +138,12 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	}
 }
 
-// processBatch processes up to ingestBatch events of a partition in one
+// processBatch processes up to limit events of a partition in one
 // transaction and says how many it took; held when another worker holds
 // the partition.
-func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (n int, held bool, err error) {
+func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16, limit int) (n int, held bool, err error) {
 	err = e.inTx(ctx, func(q models.Querier, fx *effects) error {
-		events, locked, err := e.Store.ClaimEvents(ctx, q, panelID, part, ingestBatch)
+		events, locked, err := e.Store.ClaimEvents(ctx, q, panelID, part, limit)
 		held = locked
 		if err != nil || locked || len(events) == 0 {
 			return err
@@ -153,6 +156,45 @@ func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16) (n
 		return 0, false, err
 	}
 	return n, held, nil
+}
+
+// isolate goes through the partition's next events one per transaction,
+// up to a batch's worth, after a batch failed because PostgreSQL refused
+// the data of some event in it, and says how many it went through. The
+// events before that one are processed as usual; the one whose own
+// transaction is refused twice (a unique violation may be a concurrent
+// writer's, gone on a retry) is set aside (setAside), so that it holds up
+// no later event: left in place, it failed its batch on every retry and
+// its partition's events, a share of the panel's, waited for good.
+func (e *Engine) isolate(ctx context.Context, panelID int64, part int16) (n int, held bool, err error) {
+	for n < ingestBatch {
+		one, locked, err := e.processBatch(ctx, panelID, part, 1)
+		if _, refused := models.RefusedByData(err); refused {
+			one, locked, err = e.processBatch(ctx, panelID, part, 1)
+		}
+		if reason, refused := models.RefusedByData(err); refused {
+			one, locked, err = e.setAside(ctx, panelID, part, reason)
+		}
+		if err != nil || locked || one == 0 {
+			return n, locked, err
+		}
+		n++
+	}
+	return n, false, nil
+}
+
+// setAside marks the partition's next event processed without processing
+// it (models.SetEventAside): the panel's settings page lists it with the
+// reason, the log says so and herald_events_set_aside_total counts it.
+func (e *Engine) setAside(ctx context.Context, panelID int64, part int16, reason string) (n int, held bool, err error) {
+	failed, held, err := e.Store.SetEventAside(ctx, panelID, part, reason)
+	if err != nil || failed == nil {
+		return 0, held, err
+	}
+	e.Log.ErrorContext(ctx, "event set aside: PostgreSQL refused its data", "panel_id", panelID, "event", failed.Event,
+		"event_id", failed.EventID, "reason", failed.Reason)
+	metrics.OrNop(e.Metrics).EventsSetAside.Inc()
+	return 1, false, nil
 }
 
 // SweepEvents enqueues processing for partitions whose events wait longer

@@ -22,6 +22,7 @@ import (
 // so any replica reports the same totals.
 type Metrics struct {
 	EventsIngested    *prometheus.CounterVec
+	EventsSetAside    prometheus.Counter
 	DeliveriesCreated *prometheus.CounterVec
 	Attempts          *prometheus.CounterVec
 	AttemptSeconds    *prometheus.HistogramVec
@@ -34,6 +35,8 @@ func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		EventsIngested: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "events_ingested_total",
 			Help: "Events accepted by the ingest API: stored, or duplicates of an event_id already stored."}, []string{"result"}),
+		EventsSetAside: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "herald", Name: "events_set_aside_total",
+			Help: "Events set aside unprocessed because PostgreSQL refused their data (listed on the panel's settings page)."}),
 		DeliveriesCreated: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "deliveries_created_total",
 			Help: "Deliveries written to the outbox, pending or held (webhook out of service)."}, []string{"status"}),
 		Attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "attempts_total",
@@ -46,7 +49,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		PeriodicRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "periodic_job_runs_total",
 			Help: "Periodic jobs this process ran (only the scheduler leader runs them)."}, []string{"job"}),
 	}
-	reg.MustRegister(m.EventsIngested, m.DeliveriesCreated, m.Attempts, m.AttemptSeconds, m.AlertsSent, m.PeriodicRuns)
+	reg.MustRegister(m.EventsIngested, m.EventsSetAside, m.DeliveriesCreated, m.Attempts, m.AttemptSeconds, m.AlertsSent, m.PeriodicRuns)
 	return m
 }
 

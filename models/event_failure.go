@@ -1,0 +1,81 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// EventFailure is an event set aside unprocessed (SetEventAside).
+type EventFailure struct {
+	Event    uuid.UUID
+	EventID  string
+	Source   string
+	Name     string
+	Reason   string
+	FailedAt time.Time
+}
+
+// maxFailureReason bounds the reason kept: PostgreSQL's message quotes
+// the value it refused, which may be long.
+const maxFailureReason = 1000
+
+// SetEventAside marks the partition's next unprocessed event processed
+// without processing it, and records why (reason). It is for an event
+// whose processing PostgreSQL refuses for the event's own data, which
+// would otherwise fail every batch it is in and hold up the partition's
+// later events for good. It takes the partition as ClaimEvents does:
+// locked means another worker holds it, and nothing was done. failed is
+// nil when the partition has no unprocessed event.
+func (s *Store) SetEventAside(ctx context.Context, panelID int64, part int16, reason string) (failed *EventFailure, locked bool, err error) {
+	if r := []rune(reason); len(r) > maxFailureReason {
+		reason = string(r[:maxFailureReason]) + "…"
+	}
+	reason = CleanText([]byte(reason))
+	err = s.InTx(ctx, func(q Querier) error {
+		events, held, err := s.ClaimEvents(ctx, q, panelID, part, 1)
+		if err != nil || held || len(events) == 0 {
+			locked = held
+			return err
+		}
+		ev := events[0]
+		f := &EventFailure{Event: ev.ID, EventID: ev.EventID, Source: ev.Source, Name: ev.Name, Reason: reason, FailedAt: s.Now()}
+		if _, err := q.ExecContext(ctx, `UPDATE events SET processed_at = $2 WHERE id = $1`, ev.ID, f.FailedAt); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO event_failures (panel_id, event, event_id, source, name, reason, failed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, panelID, f.Event, f.EventID, f.Source, f.Name, f.Reason, f.FailedAt); err != nil {
+			return err
+		}
+		failed = f
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("models: set event aside (panel %d part %d): %w", panelID, part, err)
+	}
+	return failed, locked, nil
+}
+
+// EventFailures lists the panel's events set aside, newest first, up to
+// limit, and how many there are in all.
+func (s *Store) EventFailures(ctx context.Context, panelID int64, limit int) (out []EventFailure, total int64, err error) {
+	if err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM event_failures WHERE panel_id = $1`, panelID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("models: event failures: %w", err)
+	}
+	rows, err := s.sql.QueryContext(ctx, `SELECT event, event_id, source, name, reason, failed_at FROM event_failures
+		WHERE panel_id = $1 ORDER BY id DESC LIMIT $2`, panelID, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("models: event failures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f EventFailure
+		if err := rows.Scan(&f.Event, &f.EventID, &f.Source, &f.Name, &f.Reason, &f.FailedAt); err != nil {
+			return nil, 0, fmt.Errorf("models: event failures: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, total, rows.Err()
+}

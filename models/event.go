@@ -49,6 +49,10 @@ type identityJSON struct {
 	Phone      string `json:"phone,omitempty"`
 }
 
+// MaxEventName is the most bytes an event's name may have: the ingest API
+// refuses a longer one, and journeys and subscriptions may not name one.
+const MaxEventName = 200
+
 // PartOf is the partition of events that name this user: by the identifier
 // a contact is matched by first.
 func PartOf(id Identity) int16 {

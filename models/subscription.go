@@ -28,8 +28,7 @@ var SourcePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // Limits of an asset's subscriptions.
 const (
-	MaxSubscriptions   = 100
-	maxEventNameLength = 200 // as the ingest API's event names
+	MaxSubscriptions = 100
 )
 
 // Matches reports whether an event of this name, source and channel is one
@@ -58,8 +57,8 @@ func normalizeSubscriptions(subs []Subscription) ([]Subscription, error) {
 		switch {
 		case s.Event == "":
 			return nil, invalid(field+".event", "is required: the name of the events to deliver, such as NEW_VISIT")
-		case len(s.Event) > maxEventNameLength:
-			return nil, invalid(field+".event", "is longer than %d bytes", maxEventNameLength)
+		case len(s.Event) > MaxEventName:
+			return nil, invalid(field+".event", "is longer than %d bytes", MaxEventName)
 		case hasControl(s.Event):
 			return nil, invalid(field+".event", "must not contain control characters")
 		case s.Source != "" && !SourcePattern.MatchString(s.Source):

@@ -210,8 +210,8 @@ func parseEvent(m map[string]any, now time.Time) (parsedEvent, error) {
 	if name = strings.TrimSpace(name); !ok || name == "" {
 		return ev, badPayload("event is required and must be a non-empty string")
 	}
-	if len(name) > 200 {
-		return ev, badPayload("event is longer than 200 bytes")
+	if len(name) > models.MaxEventName {
+		return ev, badPayload("event is longer than %d bytes", models.MaxEventName)
 	}
 	ev.Name = name
 	switch id := m["event_id"].(type) {

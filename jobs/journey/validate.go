@@ -45,6 +45,11 @@ func (d *Definition) Check() []Problem {
 			add(id, "id", "is used by two nodes")
 		}
 		seen[id] = true
+		if len(n.Event) > models.MaxEventName {
+			// No ingested event is named so (nothing could match it), and a
+			// wait keeps the name in an index, whose rows have a size limit.
+			add(id, "event", "is longer than %d bytes, as no event's name may be", models.MaxEventName)
+		}
 		switch n.Type {
 		case TypeTrigger:
 			triggers++

@@ -274,6 +274,16 @@ func (x *contactIndex) match(id Identity) *Contact {
 	return nil
 }
 
+// DecodeExact decodes JSON that Herald stored from a sender (event
+// properties, contact attributes, a run's state) with its numbers as
+// json.Number: their digits as sent. Into float64, a 20-digit id went out
+// rounded to 17 digits and a number past a float's range as null.
+func DecodeExact(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
 // jsonEqual reports whether two decoded JSON values encode alike. Most
 // attributes are scalars, compared as they are: encoding both, as any
 // other value is, cost processing more than the rest of the comparison.
@@ -285,6 +295,10 @@ func jsonEqual(a, b any) bool {
 		}
 	case bool:
 		if y, ok := b.(bool); ok {
+			return x == y
+		}
+	case json.Number: // its text is its encoding
+		if y, ok := b.(json.Number); ok {
 			return x == y
 		}
 	case float64: // equal bits, equal encoding (-0 is not 0 in JSON)
@@ -320,7 +334,7 @@ func scanContacts(rows *sql.Rows) ([]*Contact, error) {
 		if err := rows.Scan(&c.ID, &c.PanelID, &c.ExternalID, &c.Email, &c.Phone, &attrs, &c.CreatedAt, &c.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("models: scan contacts: %w", err)
 		}
-		if err := json.Unmarshal(attrs, &c.Attributes); err != nil || c.Attributes == nil {
+		if err := DecodeExact(attrs, &c.Attributes); err != nil || c.Attributes == nil {
 			c.Attributes = map[string]any{}
 		}
 		out = append(out, c)

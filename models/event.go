@@ -163,7 +163,7 @@ func (s *Store) ClaimEvents(ctx context.Context, q Querier, panelID int64, part 
 		}
 		e.RawProperties = props // the exact numbers, for subscribed deliveries
 		e.Raw = raw
-		_ = json.Unmarshal(props, &e.Properties)
+		_ = DecodeExact(props, &e.Properties)
 		if e.Properties == nil {
 			e.Properties = map[string]any{}
 		}
@@ -172,7 +172,7 @@ func (s *Store) ClaimEvents(ctx context.Context, q Querier, panelID int64, part 
 			u := Identity(id)
 			e.User = &u
 		}
-		_ = json.Unmarshal(attrs, &e.UserAttributes)
+		_ = DecodeExact(attrs, &e.UserAttributes)
 		events = append(events, e)
 	}
 	return events, false, rows.Err()

@@ -658,7 +658,7 @@ func (e *Engine) after(ctx context.Context, fx *effects) {
 
 func runState(r *models.Run) *State {
 	var st State
-	_ = json.Unmarshal(r.State, &st)
+	_ = models.DecodeExact(r.State, &st) // the event's numbers as sent
 	return &st
 }
 

@@ -1,0 +1,55 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+)
+
+// Numbers reach receivers and contacts with the digits they were sent
+// with, whether the webhook step comes at once or after a wait: an id of
+// 20 digits is not rounded to a float's 17, and a number too large for a
+// float is kept rather than turned into null. (Processing decoded events,
+// contacts and runs into float64: 12345678901234567890 went out as
+// 12345678901234567000, and 1e400 as null.)
+func TestNumbersKeepTheirDigitsThroughJourneys(t *testing.T) {
+	t.Parallel()
+	env, recv, key, hook := journeyEnv(t, apptest.Options{})
+	for _, j := range []struct{ name, event, path string }{
+		{"At once", "Placed Order", `{"id": "start", "type": "trigger", "event": "Placed Order", "next": "hook"}`},
+		{"After a wait", "Placed Order", `{"id": "start", "type": "trigger", "event": "Placed Order", "next": "wait"},
+		  {"id": "wait", "type": "wait_for_event", "event": "Never", "within": "2s", "happened": "end", "timeout": "hook"}`},
+	} {
+		env.LiveJourney(fmt.Sprintf(`{"name": %q, "nodes": [%s,
+		  {"id": "hook", "type": "webhook", "webhook_id": %d, "att_params": ["ACCOUNT", "HUGE"], "next": "end"},
+		  {"id": "end", "type": "stop"}]}`, j.name, j.path, hook))
+	}
+	code, raw := env.Ingest(key, "shop", `{"event": "Placed Order", "event_id": "o-1",
+	  "properties": {"order_id": 12345678901234567890, "huge": 1e400, "price": 19.90},
+	  "user": {"email": "ann@example.com", "account": 98765432109876543210, "huge": 2e400}}`, "application/json")
+	require.Equal(t, 200, code, raw)
+
+	// (The receiver's own decoding of items cannot hold 1e400: count requests.)
+	recv.WaitFor(t, 15*time.Second, "both journeys' webhooks", func() bool { return len(recv.Requests()) == 2 })
+	for _, req := range recv.Requests() {
+		form, err := url.ParseQuery(string(req.Body))
+		require.NoError(t, err)
+		data := form.Get("data")
+		// (PostgreSQL keeps 1e400 as the number it is, written out in full.)
+		for _, digits := range []string{`"order_id":12345678901234567890`, `"huge":1` + strings.Repeat("0", 400), `"price":19.90`,
+			`"ACCOUNT":98765432109876543210`, `"HUGE":2` + strings.Repeat("0", 400)} {
+			require.Contains(t, data, digits)
+		}
+	}
+	var attrs string
+	require.NoError(t, env.Store.SQLDB().QueryRowContext(context.Background(),
+		`SELECT attributes->>'ACCOUNT' || ' ' || (attributes->>'HUGE') FROM contacts WHERE email = 'ann@example.com'`).Scan(&attrs))
+	require.Equal(t, "98765432109876543210 2"+strings.Repeat("0", 400), attrs)
+}

@@ -111,31 +111,38 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 	}
 	index := indexContacts(found)
 
-	// Create the missing ones, then lock them like the others. A contact
-	// created concurrently by another request makes the insert skip it
-	// (ON CONFLICT DO NOTHING) and the second lookup find it. An input is
-	// matched after the inputs before it have filled the identifiers their
-	// contacts lacked, as below: one known only by an e-mail that an
-	// earlier input gave a known contact is that contact, not a new one
-	// (which would hold the e-mail too, and fail the batch's save).
-	var missing []Identity
-	seen := map[Identity]bool{}
-	filled := map[int64]bool{} // contacts filled here, saved whatever the final pass finds
-	for _, id := range ids {
-		c := index.match(id)
-		if c == nil {
-			if !seen[id] {
-				seen[id] = true
-				missing = append(missing, id)
+	// Each input is matched in order, after the inputs before it have
+	// filled the identifiers their contacts lacked (and no other contact
+	// holds): one known only by an e-mail that an earlier input gave a
+	// known contact is that contact, not a new one (which would hold the
+	// e-mail too, and fail the batch's save). An input is never matched by
+	// what a later input filled.
+	matched := make([]*Contact, len(ids))
+	filled := map[int64]bool{}
+	matchAll := func() (missing []Identity) {
+		seen := map[Identity]bool{}
+		for i, id := range ids {
+			c := index.match(id)
+			if c == nil {
+				if !seen[id] {
+					seen[id] = true
+					missing = append(missing, id)
+				}
+				continue
 			}
-			continue
+			if index.fill(c, id) {
+				filled[c.ID] = true
+			}
+			matched[i] = c
 		}
-		if index.fill(c, id) {
-			filled[c.ID] = true
-		}
+		return missing
 	}
+	// Create the missing ones, then lock them like the others and match
+	// again, on the contacts as read. A contact created concurrently by
+	// another request makes the insert skip it (ON CONFLICT DO NOTHING)
+	// and the second lookup find it.
 	created := map[int64]bool{}
-	if len(missing) > 0 {
+	if missing := matchAll(); len(missing) > 0 {
 		if created, err = s.insertContacts(ctx, q, panelID, missing, now); err != nil {
 			return nil, err
 		}
@@ -143,24 +150,20 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 		if err != nil {
 			return nil, err
 		}
-		index = indexContacts(found)
+		index, filled = indexContacts(found), map[int64]bool{}
+		if missing := matchAll(); len(missing) > 0 {
+			return nil, fmt.Errorf("models: upsert contacts: %+v was neither found nor created", missing[0])
+		}
 	}
 
 	out := make([]ContactChange, len(ids))
 	before := map[int64]map[string]any{}
 	dirty := map[int64]*Contact{}
-	for i, id := range ids {
-		c := index.match(id)
-		if c == nil {
-			return nil, fmt.Errorf("models: upsert contacts: %+v was neither found nor created", id)
-		}
+	for i, c := range matched {
 		if _, seen := before[c.ID]; !seen && !created[c.ID] {
 			before[c.ID] = maps.Clone(c.Attributes)
 		}
-		changed := filled[c.ID] // where no contact was missing, c is as the first pass left it
-		if index.fill(c, id) {
-			changed = true
-		}
+		changed := filled[c.ID]
 		for k, v := range attrs[i] {
 			if old, ok := c.Attributes[k]; !ok || !jsonEqual(old, v) {
 				c.Attributes[k] = v

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,29 @@ func TestUpsertContactsTakesNoIdentifierAnotherContactHolds(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ann@example.com", *other.Email)
 	require.Equal(t, "+100", *other.Phone)
+}
+
+// An input is matched as the contacts stood when its turn came: not by an
+// identifier a later input of the batch gave another contact. (Found by
+// review: X {bob, x@} matched c1 by e-mail, then Y {bob, y@} gave c2 the
+// external id bob, and X was re-matched to c2 by it.)
+func TestUpsertContactsMatchesNoInputByWhatALaterInputFilled(t *testing.T) {
+	t.Parallel()
+	store := modeltest.Store(t)
+	for i, batch := range [][]models.Identity{
+		{{ExternalID: "bob", Email: "x@example.com"}, {ExternalID: "bob", Email: "y@example.com"}},
+		// the same with a new contact in the batch, so the contacts are read again
+		{{ExternalID: "bob", Email: "x@example.com"}, {ExternalID: "bob", Email: "y@example.com"}, {ExternalID: "new"}},
+	} {
+		panel, err := store.EnsurePanel(context.Background(), fmt.Sprintf("upsert_later_%d", i))
+		require.NoError(t, err)
+		c1, err := upsert(t, store, panel.ID, models.Identity{ExternalID: "ann", Email: "x@example.com"})
+		require.NoError(t, err)
+		c2, err := upsert(t, store, panel.ID, models.Identity{Email: "y@example.com"})
+		require.NoError(t, err)
+		changes, err := upsert(t, store, panel.ID, batch...)
+		require.NoError(t, err)
+		require.Equal(t, c1[0].Contact.ID, changes[0].Contact.ID, "batch %d: by e-mail, as it stood", i)
+		require.Equal(t, c2[0].Contact.ID, changes[1].Contact.ID, "batch %d", i)
+	}
 }

@@ -22,27 +22,30 @@ type EventFailure struct {
 // the value it refused, which may be long.
 const maxFailureReason = 1000
 
-// SetEventAside marks the partition's next unprocessed event processed
-// without processing it, and records why (reason). It is for an event
-// whose processing PostgreSQL refuses for the event's own data, which
-// would otherwise fail every batch it is in and hold up the partition's
-// later events for good. It takes the partition as ClaimEvents does:
-// locked means another worker holds it, and nothing was done. failed is
-// nil when the partition has no unprocessed event.
-func (s *Store) SetEventAside(ctx context.Context, panelID int64, part int16, reason string) (failed *EventFailure, locked bool, err error) {
+// SetEventAside marks event, refused by PostgreSQL for its own data,
+// processed without processing it, and records why (reason). Left in
+// place, it would fail every batch it is in and hold up its partition's
+// later events for good. It acts only while that event is still the
+// partition's next (as ClaimEvents takes them): an event that committed
+// since with an earlier id, or a worker that set it aside meanwhile,
+// leaves failed nil and nothing done. locked means another worker holds
+// the partition. Like a processed event, the row keeps no more of what
+// the sender said about the user.
+func (s *Store) SetEventAside(ctx context.Context, panelID int64, part int16, event uuid.UUID, reason string) (failed *EventFailure, locked bool, err error) {
 	if r := []rune(reason); len(r) > maxFailureReason {
 		reason = string(r[:maxFailureReason]) + "…"
 	}
 	reason = CleanText([]byte(reason))
 	err = s.InTx(ctx, func(q Querier) error {
 		events, held, err := s.ClaimEvents(ctx, q, panelID, part, 1)
-		if err != nil || held || len(events) == 0 {
+		if err != nil || held || len(events) == 0 || events[0].ID != event {
 			locked = held
 			return err
 		}
 		ev := events[0]
 		f := &EventFailure{Event: ev.ID, EventID: ev.EventID, Source: ev.Source, Name: ev.Name, Reason: reason, FailedAt: s.Now()}
-		if _, err := q.ExecContext(ctx, `UPDATE events SET processed_at = $2 WHERE id = $1`, ev.ID, f.FailedAt); err != nil {
+		if _, err := q.ExecContext(ctx, `UPDATE events SET processed_at = $2, user_identity = NULL, user_attributes = NULL, raw = NULL
+			WHERE id = $1`, ev.ID, f.FailedAt); err != nil {
 			return err
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO event_failures (panel_id, event, event_id, source, name, reason, failed_at)

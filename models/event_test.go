@@ -24,7 +24,8 @@ func partitionEvents(t *testing.T, store *models.Store, part int16, n int) (*mod
 	events := make([]models.Event, n)
 	for i := range events {
 		events[i] = models.Event{ID: models.NewID(now), PanelID: panel.ID, EventID: modeltest.RandomID(), Source: "api",
-			Name: "open", Properties: map[string]any{"n": i}, OccurredAt: now, ReceivedAt: now, Part: part}
+			Name: "open", Properties: map[string]any{"n": i}, OccurredAt: now, ReceivedAt: now, Part: part,
+			User: &models.Identity{Email: fmt.Sprintf("u%d@example.com", i)}, UserAttributes: map[string]any{"CITY": "Pune"}}
 	}
 	fresh, err := store.InsertEvents(ctx, events)
 	require.NoError(t, err)

@@ -41,8 +41,8 @@ func (s *Store) OverdueWebhooks(ctx context.Context, grace time.Duration) ([]Ove
 	return out, nil
 }
 
-// PruneHistory deletes delivered deliveries, attempts and processed events
-// older than maxAge, in chunks so no statement holds locks for long. Failed
+// PruneHistory deletes delivered deliveries, attempts, processed events
+// and the records of events set aside older than maxAge, in chunks so no statement holds locks for long. Failed
 // and held deliveries are kept: someone still has to decide about them;
 // so are events not processed yet. Journey runs are kept: re-entry rules
 // read them.
@@ -59,6 +59,9 @@ func (s *Store) PruneHistory(ctx context.Context, maxAge time.Duration) (int64, 
 		// Events carry what senders said about people; past the window they
 		// are only a dedup record, and event_id dedup is promised for it.
 		{`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < $1 AND processed_at IS NOT NULL LIMIT 5000)`, minIDAt(cut)},
+		// An event set aside is gone with its reason, which may quote it
+		// (PostgreSQL's detail of a refused row shows the row).
+		{`DELETE FROM event_failures WHERE id IN (SELECT id FROM event_failures WHERE failed_at < $1 ORDER BY id LIMIT 5000)`, cut},
 	} {
 		for {
 			res := s.db.WithContext(ctx).Exec(step.query, step.cut)

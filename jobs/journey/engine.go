@@ -142,52 +142,66 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 // transaction and says how many it took; held when another worker holds
 // the partition.
 func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16, limit int) (n int, held bool, err error) {
+	n, _, held, err = e.processFirst(ctx, panelID, part, limit)
+	return n, held, err
+}
+
+// processFirst is processBatch, and also names the first event it claimed
+// (uuid.Nil when none), failed or not.
+func (e *Engine) processFirst(ctx context.Context, panelID int64, part int16, limit int) (n int, first uuid.UUID, held bool, err error) {
 	err = e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		events, locked, err := e.Store.ClaimEvents(ctx, q, panelID, part, limit)
 		held = locked
 		if err != nil || locked || len(events) == 0 {
 			return err
 		}
-		n = len(events)
+		n, first = len(events), events[0].ID
 		w := &work{e: e, q: q, panel: &models.Panel{ID: panelID}, fx: fx}
 		return w.process(ctx, events)
 	})
 	if err != nil {
-		return 0, false, err
+		return 0, first, false, err
 	}
-	return n, held, nil
+	return n, first, held, nil
 }
 
 // isolate goes through the partition's next events one per transaction,
 // up to a batch's worth, after a batch failed because PostgreSQL refused
 // the data of some event in it, and says how many it went through. The
-// events before that one are processed as usual; the one whose own
-// transaction is refused twice (a unique violation may be a concurrent
-// writer's, gone on a retry) is set aside (setAside), so that it holds up
-// no later event: left in place, it failed its batch on every retry and
-// its partition's events, a share of the panel's, waited for good.
+// events before that one are processed as usual; the one refused on two
+// tries running (a unique violation may be a concurrent writer's, gone on
+// a retry) is set aside (setAside), so that it holds up no later event:
+// left in place, it failed its batch on every retry and its partition's
+// events, a share of the panel's, waited for good. The tries are bounded,
+// so events that keep changing places under it cannot hold it.
 func (e *Engine) isolate(ctx context.Context, panelID int64, part int16) (n int, held bool, err error) {
-	for n < ingestBatch {
-		one, locked, err := e.processBatch(ctx, panelID, part, 1)
-		if _, refused := models.RefusedByData(err); refused {
-			one, locked, err = e.processBatch(ctx, panelID, part, 1)
-		}
-		if reason, refused := models.RefusedByData(err); refused {
-			one, locked, err = e.setAside(ctx, panelID, part, reason)
+	var refused uuid.UUID // the event the last try was refused, if it was
+	for tries := 0; n < ingestBatch && tries < 3*ingestBatch; tries++ {
+		one, first, locked, err := e.processFirst(ctx, panelID, part, 1)
+		if reason, ok := models.RefusedByData(err); ok {
+			if first != refused {
+				refused = first // once: try it again
+				continue
+			}
+			refused = uuid.Nil
+			if one, locked, err = e.setAside(ctx, panelID, part, first, reason); err == nil && !locked && one == 0 {
+				continue // it is not the next any more: look again
+			}
 		}
 		if err != nil || locked || one == 0 {
 			return n, locked, err
 		}
-		n++
+		n += one
 	}
 	return n, false, nil
 }
 
-// setAside marks the partition's next event processed without processing
-// it (models.SetEventAside): the panel's settings page lists it with the
+// setAside marks the refused event processed without processing it
+// (models.SetEventAside): the panel's settings page lists it with the
 // reason, the log says so and herald_events_set_aside_total counts it.
-func (e *Engine) setAside(ctx context.Context, panelID int64, part int16, reason string) (n int, held bool, err error) {
-	failed, held, err := e.Store.SetEventAside(ctx, panelID, part, reason)
+// n is 0 when the event was no longer the partition's next.
+func (e *Engine) setAside(ctx context.Context, panelID int64, part int16, event uuid.UUID, reason string) (n int, held bool, err error) {
+	failed, held, err := e.Store.SetEventAside(ctx, panelID, part, event, reason)
 	if err != nil || failed == nil {
 		return 0, held, err
 	}

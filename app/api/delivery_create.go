@@ -109,7 +109,7 @@ func (s *Handlers) deliveryRows(expect models.WebhookExpectation, items []json.R
 			return nil, nil, httpx.BadRequest(fmt.Sprintf("items[%d]", i), "must be a JSON object")
 		}
 		if expect.HashPII {
-			payload.HashPII(fields)
+			fields = payload.HashPIIMap(fields)
 		}
 		id := models.NewID(now)
 		item, err := payload.EncodeItem(models.DeliveryID(id), fields)

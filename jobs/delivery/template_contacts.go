@@ -52,8 +52,8 @@ func templateContacts(ctx context.Context, store *models.Store, panelID int64, s
 		return nil, err
 	}
 	if spec.HashPII {
-		for _, c := range byID {
-			payload.HashPII(c)
+		for id, c := range byID {
+			byID[id] = payload.HashPIIMap(c)
 		}
 	}
 	return byID, nil

@@ -17,12 +17,13 @@ import (
 // outbox: its delivery id, then PII hashing when the asset asks for it.
 func encodeJourneyItem(it *Item, id uuid.UUID, hashPII bool) ([]byte, error) {
 	it.DeliveryID = models.DeliveryID(id)
+	out := *it // hashed, the item sent is a copy: its maps share values with the event, the contact and the journey
 	if hashPII {
-		for _, m := range []map[string]any{it.EventParams, it.AttParams, it.CustomParams, it.PayloadParams, it.UDTParams} {
-			payload.HashPII(m)
-		}
+		out.EventParams, out.AttParams, out.CustomParams = payload.HashPIIMap(it.EventParams), payload.HashPIIMap(it.AttParams),
+			payload.HashPIIMap(it.CustomParams)
+		out.PayloadParams, out.UDTParams = payload.HashPIIMap(it.PayloadParams), payload.HashPIIMap(it.UDTParams)
 	}
-	return payload.MarshalPlain(*it)
+	return payload.MarshalPlain(out)
 }
 
 // Sample data of a preview: a contact with the usual attributes and the

@@ -105,26 +105,7 @@ func SubscriptionItem(ev *models.Event, deliveryID uuid.UUID, hashPII bool) ([]b
 		}
 	}
 	if hashPII {
-		// HashPII rewrites maps in place, and the properties and attributes
-		// here are the event's own, which the contact is written from next:
-		// hash a copy.
-		copied, err := copyFields(fields)
-		if err != nil {
-			return nil, err
-		}
-		fields = payload.HashPII(copied).(map[string]any)
+		fields = payload.HashPIIMap(fields) // a copy: the properties and attributes here are the event's own
 	}
 	return payload.EncodeItem(models.DeliveryID(deliveryID), fields)
-}
-
-// copyFields is a deep copy of an item's fields, numbers kept exact.
-func copyFields(fields map[string]any) (map[string]any, error) {
-	raw, err := json.Marshal(fields)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	out := map[string]any{}
-	return out, dec.Decode(&out)
 }

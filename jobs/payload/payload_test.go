@@ -14,8 +14,9 @@ func TestHashPIITable(t *testing.T) {
 		"email": "  Ann@Example.COM ", "Mobile": "+1 (555) 010-9999", "phone": "98450 12345",
 		"foreignkey": "ann@example.com", "name": "Ann", "count": json.Number("3"),
 		"nested": map[string]any{"E-Mail": "x@y.org", "list": []any{"b@c.io", "not an email"}},
+		"msisdn": json.Number("919800000000"), "mobile_number": json.Number("42"), "MOBILE": 919800000001.0,
 	}
-	HashPII(in)
+	in = HashPII(in).(map[string]any)
 	require.Equal(t, hashValue("ann@example.com"), in["email"])
 	require.Equal(t, hashValue("ann@example.com"), in["foreignkey"])
 	require.Equal(t, hashValue("+15550109999"), in["Mobile"])
@@ -26,6 +27,29 @@ func TestHashPIITable(t *testing.T) {
 	require.Equal(t, hashValue("x@y.org"), nested["E-Mail"])
 	require.Equal(t, []any{hashValue("b@c.io"), "not an email"}, nested["list"])
 	require.Len(t, in["email"], 64)
+	require.Equal(t, hashValue("919800000000"), in["msisdn"], "a phone sent as a number")
+	require.Equal(t, hashValue("919800000001"), in["MOBILE"])
+	require.Equal(t, json.Number("42"), in["mobile_number"], "not a phone key")
+}
+
+// HashPII hashes a copy: the value it is given, and whatever else shares
+// its nested maps and lists (the event, the contact, the journey, other
+// items), stay as they were. (In place, a webhook without hash_pii got
+// values another webhook had hashed, and a second step hashed them twice.)
+func TestHashPIIChangesNothingItIsGiven(t *testing.T) {
+	t.Parallel()
+	shared := map[string]any{"email": "ann@example.com", "list": []any{"b@c.io"}}
+	in := map[string]any{"customer": shared, "phone": "+1 555", "count": json.Number("3")}
+	first := HashPII(in).(map[string]any)
+	second := HashPII(in).(map[string]any)
+	require.Equal(t, map[string]any{"email": "ann@example.com", "list": []any{"b@c.io"}}, shared, "the nested values are untouched")
+	require.Equal(t, "+1 555", in["phone"])
+	require.Equal(t, first, second, "hashed once, however often")
+	require.Equal(t, hashValue("ann@example.com"), first["customer"].(map[string]any)["email"])
+
+	var none map[string]any
+	require.Nil(t, HashPIIMap(none), "a missing map stays missing (null, not {})")
+	require.Equal(t, "x", HashPII("x"))
 }
 
 // Names are hashed as ad platforms match them (trimmed, lower-case), under
@@ -35,8 +59,7 @@ func TestHashPIINames(t *testing.T) {
 	for _, key := range []string{"first_name", "FIRSTNAME", "firstName", "last_name", "LASTNAME", "lastName"} {
 		t.Run(key, func(t *testing.T) {
 			t.Parallel()
-			item := map[string]any{"att_params": map[string]any{key: "  John "}, "name": "John"}
-			HashPII(item)
+			item := HashPIIMap(map[string]any{"att_params": map[string]any{key: "  John "}, "name": "John"})
 			require.Equal(t, hashValue("john"), item["att_params"].(map[string]any)[key])
 			require.Equal(t, "John", item["name"], "a key that is not a name field stays")
 			require.Contains(t, HashedFields(), strings.ToLower(key))

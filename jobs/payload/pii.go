@@ -3,8 +3,10 @@ package payload
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -25,38 +27,73 @@ func HashedFields() []string {
 	return slices.Sorted(maps.Keys(piiKeys))
 }
 
-// HashPII replaces e-mail addresses, phone numbers and names in a batch item
-// with the SHA-256 hex of their normalised form (e-mail and names: trimmed,
-// lower-case; phone: digits with a leading +), wherever they sit in the
-// item: under a key of HashedFields such as email, EMAIL, mobile, phone,
-// first_name or FIRSTNAME, or as any string that is an e-mail address
-// (foreignkey often is, and so are lists of recipients). Receivers can still
-// match records by hashing their own copy the same way.
+// HashPII returns a copy of a batch item's value with e-mail addresses,
+// phone numbers and names replaced by the SHA-256 hex of their normalised
+// form (e-mail and names: trimmed, lower-case; phone: digits with a
+// leading +), wherever they sit in the item: under a key of HashedFields
+// such as email, EMAIL, mobile, phone, first_name or FIRSTNAME (a phone
+// given as a JSON number too), or as any string that is an e-mail address
+// (foreignkey often is, and so are lists of recipients). Receivers can
+// still match records by hashing their own copy the same way.
+//
+// It never changes v: an item's maps share their nested values with the
+// event, the contact, the journey's definition and the other items made
+// from them. Hashed in place, a webhook without hash_pii got values
+// another webhook had hashed, a run's saved state kept them hashed, and a
+// second webhook step hashed them again.
 func HashPII(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
+		if t == nil {
+			return t
+		}
+		out := make(map[string]any, len(t))
 		for k, val := range t {
-			if s, ok := val.(string); ok {
-				switch kind := piiKeys[strings.ToLower(k)]; {
-				case kind == "phone":
-					t[k] = hashValue(normalisePhone(s))
-				case kind == "email" || kind == "name" || looksLikeEmail(s):
-					t[k] = hashValue(strings.ToLower(strings.TrimSpace(s)))
-				}
-				continue
-			}
-			t[k] = HashPII(val)
+			out[k] = hashField(piiKeys[strings.ToLower(k)], val)
 		}
+		return out
 	case []any:
-		for i := range t {
-			if s, ok := t[i].(string); ok && looksLikeEmail(s) {
-				t[i] = hashValue(strings.ToLower(strings.TrimSpace(s)))
-				continue
-			}
-			t[i] = HashPII(t[i])
+		if t == nil {
+			return t
 		}
+		out := make([]any, len(t))
+		for i, val := range t {
+			out[i] = hashField("", val)
+		}
+		return out
 	}
 	return v
+}
+
+// HashPIIMap is HashPII of an item's map of parameters.
+func HashPIIMap(m map[string]any) map[string]any {
+	return HashPII(m).(map[string]any)
+}
+
+// hashField hashes one value held under a key of this kind ("" for none
+// or an element of a list).
+func hashField(kind string, val any) any {
+	switch v := val.(type) {
+	case string:
+		switch {
+		case kind == "phone":
+			return hashValue(normalisePhone(v))
+		case kind == "email" || kind == "name" || looksLikeEmail(v):
+			return hashValue(strings.ToLower(strings.TrimSpace(v)))
+		}
+		return v
+	case json.Number:
+		if kind == "phone" { // 919800000000, sent as a number
+			return hashValue(normalisePhone(v.String()))
+		}
+		return v
+	case float64:
+		if kind == "phone" {
+			return hashValue(normalisePhone(strconv.FormatFloat(v, 'f', -1, 64)))
+		}
+		return v
+	}
+	return HashPII(val)
 }
 
 func hashValue(s string) string {

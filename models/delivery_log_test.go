@@ -114,3 +114,38 @@ func migratedDownTo(t *testing.T, version int64) (*models.Store, *goose.Provider
 	require.NoError(t, err)
 	return store, provider
 }
+
+// Migration 00032 pauses the live journeys a step of which names an event
+// longer than any ingested event's name may be (every run reaching such a
+// wait failed); other journeys are left as they were.
+func TestMigrationPausesJourneysThatNameAnEventTooLong(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store, provider := migratedDownTo(t, 31)
+	db := store.DBForTest()
+	panel, err := store.EnsurePanel(ctx, "acme")
+	require.NoError(t, err)
+	long := strings.Repeat("y", models.MaxEventName+1)
+	def := func(wait string) string {
+		return `{"nodes": [{"id": "t", "type": "trigger", "event": "x", "next": "w"},
+			{"id": "w", "type": "wait_for_event", "event": "` + wait + `", "within": "1h", "happened": "s", "timeout": "s"},
+			{"id": "s", "type": "stop"}]}`
+	}
+	ids := map[string]int64{}
+	for name, j := range map[string]struct{ status, def string }{
+		"long live": {"live", def(long)}, "fine live": {"live", def("y")}, "long draft": {"draft", def(long)},
+		"no nodes": {"live", `{"nodes": "odd"}`},
+	} {
+		var id int64
+		require.NoError(t, db.Raw(`INSERT INTO journeys (panel_id, name, status, definition) VALUES (?, ?, ?, ?::jsonb) RETURNING id`,
+			panel.ID, name, j.status, j.def).Scan(&id).Error)
+		ids[name] = id
+	}
+	_, err = provider.Up(ctx)
+	require.NoError(t, err)
+	for name, want := range map[string]string{"long live": "paused", "fine live": "live", "long draft": "draft", "no nodes": "live"} {
+		var status string
+		require.NoError(t, db.Raw(`SELECT status FROM journeys WHERE id = ?`, ids[name]).Scan(&status).Error)
+		require.Equal(t, want, status, name)
+	}
+}

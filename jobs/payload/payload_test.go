@@ -32,6 +32,21 @@ func TestHashPIITable(t *testing.T) {
 	require.Equal(t, json.Number("42"), in["mobile_number"], "not a phone key")
 }
 
+// A phone sent as a number hashes as its digits however it is written: a
+// receiver hashes 919800000000 from its own records. (Found by review:
+// 9.198e11 hashed as "919811", 919800000000.0 with an extra 0.)
+func TestHashPIIPhoneNumberForms(t *testing.T) {
+	t.Parallel()
+	want := hashValue("919800000000")
+	for _, v := range []any{"919800000000", 919800000000.0, json.Number("919800000000"),
+		json.Number("9.198e11"), json.Number("919800000000.0"), json.Number("9198E8")} {
+		require.Equal(t, want, HashPIIMap(map[string]any{"phone": v})["phone"], "phone given as %T %v", v, v)
+	}
+	// A number no phone can be is hashed from its text's digits (and a huge
+	// exponent is not expanded).
+	require.Equal(t, hashValue("1999999999"), HashPIIMap(map[string]any{"phone": json.Number("1e999999999")})["phone"])
+}
+
 // HashPII hashes a copy: the value it is given, and whatever else shares
 // its nested maps and lists (the event, the contact, the journey, other
 // items), stay as they were. (In place, a webhook without hash_pii got

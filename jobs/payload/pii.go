@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,7 +85,7 @@ func hashField(kind string, val any) any {
 		return v
 	case json.Number:
 		if kind == "phone" { // 919800000000, sent as a number
-			return hashValue(normalisePhone(v.String()))
+			return hashValue(normalisePhone(integerText(v)))
 		}
 		return v
 	case float64:
@@ -94,6 +95,18 @@ func hashField(kind string, val any) any {
 		return v
 	}
 	return HashPII(val)
+}
+
+// integerText is a JSON number's digits as an integer when it is one,
+// however it was written (9.198e11 and 919800000000.0 are 919800000000):
+// a receiver hashes the phone number, not the sender's notation. A phone
+// number has at most 15 digits, which a float64 holds exactly; any other
+// number keeps its text.
+func integerText(n json.Number) string {
+	if f, err := strconv.ParseFloat(n.String(), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return n.String()
 }
 
 func hashValue(s string) string {

@@ -29,7 +29,9 @@ func journeyStats(t *testing.T, env *apptest.Env, id int64) map[string]nodeStats
 func TestJourneyStats(t *testing.T) {
 	t.Parallel()
 	env, recv, key, hook := journeyEnv(t, apptest.Options{})
-	id := env.LiveJourney(fmt.Sprintf(abandonedCart, "1s", hook))
+	// A wait of 3 s: the waiting runs are counted before it ends, which a
+	// wait of 1 s did not leave time for on a loaded machine (it flaked).
+	id := env.LiveJourney(fmt.Sprintf(abandonedCart, "3s", hook))
 	before := journeyStats(t, env, id)
 	require.Equal(t, nodeStats{Exits: map[string]int64{"happened": 0, "timeout": 0}}, before["wait"], "every step, zeros included")
 	require.Equal(t, nodeStats{Exits: map[string]int64{}}, before["end"])

@@ -20,7 +20,7 @@ type Contact struct {
 	ExternalID *string
 	Email      *string
 	Phone      *string
-	Attributes map[string]any `gorm:"serializer:json"`
+	Attributes map[string]any `gorm:"serializer:jsonexact"`
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }

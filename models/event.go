@@ -25,7 +25,7 @@ type Event struct {
 	ContactID  *int64
 	Channel    string
 	MsgID      string         `gorm:"column:msgid"`
-	Properties map[string]any `gorm:"serializer:json"`
+	Properties map[string]any `gorm:"serializer:jsonexact"`
 	// RawProperties, when set, is Properties as JSON text, stored as is.
 	RawProperties json.RawMessage `gorm:"-"`
 	// Raw is the event object as the sender wrote it (JSON ingest only),
@@ -38,7 +38,7 @@ type Event struct {
 	// User names the contact and UserAttributes are merged into it, until
 	// the event is processed.
 	User           *Identity      `gorm:"column:user_identity;serializer:json"`
-	UserAttributes map[string]any `gorm:"serializer:json"`
+	UserAttributes map[string]any `gorm:"serializer:jsonexact"`
 	ProcessedAt    *time.Time
 }
 

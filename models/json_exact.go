@@ -1,0 +1,40 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+
+	"gorm.io/gorm/schema"
+)
+
+// jsonExactSerializer is gorm's json serializer with numbers decoded as
+// json.Number (DecodeExact): what a sender's properties and attributes
+// hold keeps its digits wherever gorm loads them (a contact's page, a
+// journey step's test-send, its latest events), as in processing.
+type jsonExactSerializer struct{ schema.JSONSerializer }
+
+func init() { schema.RegisterSerializer("jsonexact", jsonExactSerializer{}) }
+
+// Scan decodes the column's JSON into the field, numbers exact.
+func (jsonExactSerializer) Scan(ctx context.Context, field *schema.Field, dst reflect.Value, dbValue any) error {
+	fieldValue := reflect.New(field.FieldType)
+	var raw []byte
+	var err error
+	switch v := dbValue.(type) {
+	case nil:
+	case []byte:
+		raw = v
+	case string:
+		raw = []byte(v)
+	default: // as gorm's json serializer: the value as JSON
+		if raw, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	if len(raw) > 0 {
+		err = DecodeExact(raw, fieldValue.Interface())
+	}
+	field.ReflectValueOf(ctx, dst).Set(fieldValue.Elem())
+	return err
+}

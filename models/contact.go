@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -181,21 +180,38 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 	return out, nil
 }
 
+// A contact is known by three kinds of identifier, matched in this order:
+// external id, e-mail, phone.
+const identifierKinds = 3
+
+// values are an identity's identifiers, by kind ("" where it has none).
+func (id Identity) values() [identifierKinds]string {
+	return [identifierKinds]string{id.ExternalID, id.Email, id.Phone}
+}
+
+// identifierSlots are a contact's identifiers, by kind, to read or fill.
+func (c *Contact) identifierSlots() [identifierKinds]**string {
+	return [identifierKinds]**string{&c.ExternalID, &c.Email, &c.Phone}
+}
+
 // identifiersOf lists the distinct external ids, e-mails and phones ids
 // name, each in the order of its first use.
 func identifiersOf(ids []Identity) (ext, emails, phones []string) {
-	seen := map[string]bool{} // the three kinds apart: "x" + kind + value
-	add := func(list []string, kind, v string) []string {
-		if v == "" || seen[kind+v] {
-			return list
-		}
-		seen[kind+v] = true
-		return append(list, v)
-	}
+	var lists [identifierKinds][]string
+	var seen [identifierKinds]map[string]bool
 	for _, id := range ids {
-		ext, emails, phones = add(ext, "e", id.ExternalID), add(emails, "m", id.Email), add(phones, "p", id.Phone)
+		for k, v := range id.values() {
+			if v == "" || seen[k][v] {
+				continue
+			}
+			if seen[k] == nil {
+				seen[k] = map[string]bool{}
+			}
+			seen[k][v] = true
+			lists[k] = append(lists[k], v)
+		}
 	}
-	return ext, emails, phones
+	return lists[0], lists[1], lists[2]
 }
 
 // contactIndex finds, for an identity, the contact UpsertContacts gives
@@ -205,14 +221,16 @@ func identifiersOf(ids []Identity) (ext, emails, phones []string) {
 // keeps a batch of n events O(n), where the walk was O(n²): a few
 // hundred events a transaction made it a tenth of processing's CPU.
 type contactIndex struct {
-	found                   []*Contact
-	pos                     map[*Contact]int
-	byExt, byEmail, byPhone map[string]int // identifier → position in found
+	found []*Contact
+	pos   map[*Contact]int
+	by    [identifierKinds]map[string]int // identifier → position in found, by kind
 }
 
 func indexContacts(found []*Contact) *contactIndex {
-	x := &contactIndex{found: found, pos: make(map[*Contact]int, len(found)),
-		byExt: map[string]int{}, byEmail: map[string]int{}, byPhone: map[string]int{}}
+	x := &contactIndex{found: found, pos: make(map[*Contact]int, len(found))}
+	for k := range x.by {
+		x.by[k] = map[string]int{}
+	}
 	for i, c := range found {
 		x.pos[c] = i
 		x.note(c)
@@ -225,15 +243,11 @@ func indexContacts(found []*Contact) *contactIndex {
 // where no contact before it in found holds them.
 func (x *contactIndex) note(c *Contact) {
 	i := x.pos[c]
-	for _, f := range []struct {
-		m map[string]int
-		v *string
-	}{{x.byExt, c.ExternalID}, {x.byEmail, c.Email}, {x.byPhone, c.Phone}} {
-		if f.v == nil || *f.v == "" {
-			continue
-		}
-		if j, ok := f.m[*f.v]; !ok || i < j {
-			f.m[*f.v] = i
+	for k, slot := range c.identifierSlots() {
+		if v := *slot; v != nil && *v != "" {
+			if j, ok := x.by[k][*v]; !ok || i < j {
+				x.by[k][*v] = i
+			}
 		}
 	}
 }
@@ -245,19 +259,15 @@ func (x *contactIndex) note(c *Contact) {
 // batch's save on every retry.
 func (x *contactIndex) fill(c *Contact, id Identity) bool {
 	gained := false
-	for _, f := range []struct {
-		m   map[string]int
-		dst **string
-		v   string
-	}{{x.byExt, &c.ExternalID, id.ExternalID}, {x.byEmail, &c.Email, id.Email}, {x.byPhone, &c.Phone, id.Phone}} {
-		if f.v == "" || (*f.dst != nil && **f.dst != "") {
+	slots := c.identifierSlots()
+	for k, v := range id.values() {
+		if v == "" || (*slots[k] != nil && **slots[k] != "") {
 			continue
 		}
-		if i, held := f.m[f.v]; held && x.found[i] != c {
+		if i, held := x.by[k][v]; held && x.found[i] != c {
 			continue
 		}
-		v := f.v
-		*f.dst, gained = &v, true
+		*slots[k], gained = &v, true
 	}
 	if gained {
 		x.note(c)
@@ -266,25 +276,12 @@ func (x *contactIndex) fill(c *Contact, id Identity) bool {
 }
 
 func (x *contactIndex) match(id Identity) *Contact {
-	for _, f := range []struct {
-		m map[string]int
-		v string
-	}{{x.byExt, id.ExternalID}, {x.byEmail, id.Email}, {x.byPhone, id.Phone}} {
-		if i, ok := f.m[f.v]; ok && f.v != "" {
+	for k, v := range id.values() {
+		if i, ok := x.by[k][v]; ok && v != "" {
 			return x.found[i]
 		}
 	}
 	return nil
-}
-
-// DecodeExact decodes JSON that Herald stored from a sender (event
-// properties, contact attributes, a run's state) with its numbers as
-// json.Number: their digits as sent. Into float64, a 20-digit id went out
-// rounded to 17 digits and a number past a float's range as null.
-func DecodeExact(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	return dec.Decode(v)
 }
 
 // jsonEqual reports whether two decoded JSON values encode alike. Most
@@ -459,9 +456,7 @@ func (s *Store) TemplateContacts(ctx context.Context, panelID int64, ids []int64
 			return nil, fmt.Errorf("models: template contacts: %w", err)
 		}
 		attrs := map[string]any{}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber() // numbers render with their digits
-		if err := dec.Decode(&attrs); err != nil {
+		if err := DecodeExact(raw, &attrs); err != nil { // numbers render with their digits
 			return nil, fmt.Errorf("models: template contacts: contact %d: %w", id, err)
 		}
 		c := make(map[string]any, len(attrs)+3)

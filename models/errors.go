@@ -89,18 +89,9 @@ func Unavailable(err error) bool {
 // words for it. Such an error is the data's fault: the same statement
 // fails again with the same data, and other rows are not to blame.
 func DataError(err error) (reason string, ok bool) {
-	var pg *pgconn.PgError
-	if !errors.As(err, &pg) {
-		return "", false
-	}
-	if !strings.HasPrefix(pg.Code, "22") && pg.Code != "23502" && pg.Code != "23514" {
-		return "", false
-	}
-	reason = pg.Message
-	if pg.Detail != "" {
-		reason += ": " + pg.Detail
-	}
-	return reason, true
+	return refusal(err, func(code string) bool {
+		return strings.HasPrefix(code, "22") || code == "23502" || code == "23514"
+	})
 }
 
 // RefusedByData reports whether err is PostgreSQL refusing the data it
@@ -111,11 +102,16 @@ func DataError(err error) (reason string, ok bool) {
 // again with the same data, unless a concurrent writer caused it (a unique
 // violation of a row committed meanwhile), which a retry tells apart.
 func RefusedByData(err error) (reason string, ok bool) {
-	if reason, ok := DataError(err); ok {
-		return reason, true
-	}
+	return refusal(err, func(code string) bool {
+		return strings.HasPrefix(code, "22") || strings.HasPrefix(code, "23") || strings.HasPrefix(code, "54")
+	})
+}
+
+// refusal is PostgreSQL's words for err when err is its error with a code
+// that refused says is a refusal.
+func refusal(err error, refused func(code string) bool) (reason string, ok bool) {
 	var pg *pgconn.PgError
-	if !errors.As(err, &pg) || !strings.HasPrefix(pg.Code, "23") && !strings.HasPrefix(pg.Code, "54") {
+	if !errors.As(err, &pg) || !refused(pg.Code) {
 		return "", false
 	}
 	reason = pg.Message

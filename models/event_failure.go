@@ -62,20 +62,18 @@ func (s *Store) SetEventAside(ctx context.Context, panelID int64, part int16, ev
 }
 
 // EventFailures lists the panel's events set aside, newest first, up to
-// limit, and how many there are in all.
+// limit, and how many there are in all (counted before the limit, in the
+// same read).
 func (s *Store) EventFailures(ctx context.Context, panelID int64, limit int) (out []EventFailure, total int64, err error) {
-	if err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM event_failures WHERE panel_id = $1`, panelID).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("models: event failures: %w", err)
-	}
-	rows, err := s.sql.QueryContext(ctx, `SELECT event, event_id, source, name, reason, failed_at FROM event_failures
-		WHERE panel_id = $1 ORDER BY id DESC LIMIT $2`, panelID, limit)
+	rows, err := s.sql.QueryContext(ctx, `SELECT event, event_id, source, name, reason, failed_at, count(*) OVER ()
+		FROM event_failures WHERE panel_id = $1 ORDER BY id DESC LIMIT $2`, panelID, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("models: event failures: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var f EventFailure
-		if err := rows.Scan(&f.Event, &f.EventID, &f.Source, &f.Name, &f.Reason, &f.FailedAt); err != nil {
+		if err := rows.Scan(&f.Event, &f.EventID, &f.Source, &f.Name, &f.Reason, &f.FailedAt, &total); err != nil {
 			return nil, 0, fmt.Errorf("models: event failures: %w", err)
 		}
 		out = append(out, f)

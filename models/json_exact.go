@@ -1,12 +1,23 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"reflect"
 
 	"gorm.io/gorm/schema"
 )
+
+// DecodeExact decodes JSON that Herald stored from a sender (event
+// properties, contact attributes, a run's state, an item) with its numbers
+// as json.Number: their digits as sent. Into float64, a 20-digit id went
+// out rounded to 17 digits and a number past a float's range as null.
+func DecodeExact(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
 
 // jsonExactSerializer is gorm's json serializer with numbers decoded as
 // json.Number (DecodeExact): what a sender's properties and attributes

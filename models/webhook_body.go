@@ -137,9 +137,7 @@ func TemplateVars(panel, webhookName string, items [][]byte, contacts []map[stri
 // item's contact (TemplateContacts), or nil.
 func itemVars(panel, webhookName string, raw []byte, loaded map[string]any) map[string]any {
 	var it map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	_ = dec.Decode(&it) // items are JSON objects written by Herald
+	_ = DecodeExact(raw, &it) // items are JSON objects written by Herald
 	obj := func(key string) map[string]any {
 		if m, ok := it[key].(map[string]any); ok {
 			return m

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -102,10 +101,8 @@ func (s *Handlers) deliveryRows(expect models.WebhookExpectation, items []json.R
 	rows := make([]models.Delivery, len(items))
 	out := make([]string, len(items))
 	for i, raw := range items {
-		var fields map[string]any
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber() // numbers reach the receiver exactly as written
-		if err := dec.Decode(&fields); err != nil || fields == nil {
+		var fields map[string]any // numbers reach the receiver exactly as written
+		if err := models.DecodeExact(raw, &fields); err != nil || fields == nil {
 			return nil, nil, httpx.BadRequest(fmt.Sprintf("items[%d]", i), "must be a JSON object")
 		}
 		if expect.HashPII {

@@ -142,10 +142,8 @@ func decodeEvent(raw json.RawMessage) (map[string]any, json.RawMessage, error) {
 	}
 	// One decoder for the whole object (a decoder per field cost more than
 	// the decoding), and the fields' text only to find the properties'.
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
 	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	if err := models.DecodeExact(raw, &m); err != nil {
 		return nil, nil, err
 	}
 	var props json.RawMessage

@@ -1,7 +1,6 @@
 package journey
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -123,7 +122,7 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 		return ctx.Err()
 	}
 	for {
-		n, held, err := e.processBatch(ctx, p.PanelID, p.Part, ingestBatch)
+		n, _, held, err := e.processBatch(ctx, p.PanelID, p.Part, ingestBatch)
 		if _, refused := models.RefusedByData(err); refused {
 			n, held, err = e.isolate(ctx, p.PanelID, p.Part)
 		}
@@ -139,16 +138,10 @@ func (e *Engine) HandleIngest(ctx context.Context, t *asynq.Task) error {
 }
 
 // processBatch processes up to limit events of a partition in one
-// transaction and says how many it took; held when another worker holds
+// transaction and says how many it took, and which it claimed first
+// (uuid.Nil when none), failed or not; held when another worker holds
 // the partition.
-func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16, limit int) (n int, held bool, err error) {
-	n, _, held, err = e.processFirst(ctx, panelID, part, limit)
-	return n, held, err
-}
-
-// processFirst is processBatch, and also names the first event it claimed
-// (uuid.Nil when none), failed or not.
-func (e *Engine) processFirst(ctx context.Context, panelID int64, part int16, limit int) (n int, first uuid.UUID, held bool, err error) {
+func (e *Engine) processBatch(ctx context.Context, panelID int64, part int16, limit int) (n int, first uuid.UUID, held bool, err error) {
 	err = e.inTx(ctx, func(q models.Querier, fx *effects) error {
 		events, locked, err := e.Store.ClaimEvents(ctx, q, panelID, part, limit)
 		held = locked
@@ -177,7 +170,7 @@ func (e *Engine) processFirst(ctx context.Context, panelID int64, part int16, li
 func (e *Engine) isolate(ctx context.Context, panelID int64, part int16) (n int, held bool, err error) {
 	var refused uuid.UUID // the event the last try was refused, if it was
 	for tries := 0; n < ingestBatch && tries < 3*ingestBatch; tries++ {
-		one, first, locked, err := e.processFirst(ctx, panelID, part, 1)
+		one, first, locked, err := e.processBatch(ctx, panelID, part, 1)
 		if reason, ok := models.RefusedByData(err); ok {
 			if first != refused {
 				refused = first // once: try it again
@@ -616,10 +609,8 @@ func withUDT(it Item, data map[string]json.RawMessage) *Item {
 	for table, empty := range it.UDTParams {
 		udt[table] = empty
 		if raw, ok := data[table]; ok {
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.UseNumber()
 			var rows []any
-			if dec.Decode(&rows) == nil {
+			if models.DecodeExact(raw, &rows) == nil {
 				udt[table] = rows
 			}
 		}

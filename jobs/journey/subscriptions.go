@@ -1,9 +1,7 @@
 package journey
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -74,9 +72,7 @@ func Subscribed(subs []models.Subscription, name, source, channel string) bool {
 func SubscriptionItem(ev *models.Event, deliveryID uuid.UUID, hashPII bool) ([]byte, error) {
 	props := map[string]any{}
 	if len(ev.RawProperties) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(ev.RawProperties))
-		dec.UseNumber()
-		if err := dec.Decode(&props); err != nil {
+		if err := models.DecodeExact(ev.RawProperties, &props); err != nil {
 			return nil, err
 		}
 	} else if ev.Properties != nil {

@@ -107,6 +107,19 @@ func RefusedByData(err error) (reason string, ok bool) {
 	})
 }
 
+// RefusalLogAttrs describes a refusal (RefusedByData) for a log line by
+// what it names in the schema alone: the SQLSTATE, the table, the column
+// and the constraint. PostgreSQL's message and detail may quote the value
+// or the whole row refused (a contact's e-mail address and phone), which
+// the panel's own pages may show but the shared log must not keep.
+func RefusalLogAttrs(err error) []any {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return nil
+	}
+	return []any{"sqlstate", pg.Code, "table", pg.TableName, "column", pg.ColumnName, "constraint", pg.ConstraintName}
+}
+
 // refusal is PostgreSQL's words for err when err is its error with a code
 // that refused says is a refusal.
 func refusal(err error, refused func(code string) bool) (reason string, ok bool) {

@@ -78,6 +78,8 @@ type Options struct {
 	// PanelConcurrency is the slots one panel may hold; 0 takes the
 	// worker's default (half of them).
 	PanelConcurrency int
+	// Log receives what Herald logs; nil discards it.
+	Log *slog.Logger
 }
 
 // Env is one running Herald.
@@ -133,7 +135,10 @@ func Start(t testing.TB, opts Options) *Env {
 	rdb := redis.NewClient(ropt)
 	client := asynq.NewClient(redisOpt)
 	t.Cleanup(func() { _ = client.Close(); _ = rdb.Close() })
-	log := slog.New(slog.DiscardHandler)
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	e := &Env{
 		T: t, Store: store, Namespace: ns, Redis: rdb, opts: opts, queue: client, redisO: redisOpt,
 		sender: &delivery.Sender{
@@ -216,7 +221,7 @@ func (e *Env) StartWorker() {
 			StopGrace: e.opts.StopGrace, Budget: e.opts.Budget,
 			ProbeSchedule: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}},
 		Mailer: mailer, PublicURL: "http://herald.test", Metrics: e.Metrics,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: e.Engine.Log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -177,7 +177,7 @@ func (e *Engine) isolate(ctx context.Context, panelID int64, part int16) (n int,
 				continue
 			}
 			refused = uuid.Nil
-			if one, locked, err = e.setAside(ctx, panelID, part, first, reason); err == nil && !locked && one == 0 {
+			if one, locked, err = e.setAside(ctx, panelID, part, first, reason, err); err == nil && !locked && one == 0 {
 				continue // it is not the next any more: look again
 			}
 		}
@@ -192,14 +192,17 @@ func (e *Engine) isolate(ctx context.Context, panelID int64, part int16) (n int,
 // setAside marks the refused event processed without processing it
 // (models.SetEventAside): the panel's settings page lists it with the
 // reason, the log says so and herald_events_set_aside_total counts it.
-// n is 0 when the event was no longer the partition's next.
-func (e *Engine) setAside(ctx context.Context, panelID int64, part int16, event uuid.UUID, reason string) (n int, held bool, err error) {
+// n is 0 when the event was no longer the partition's next. The log
+// names the refusal by SQLSTATE and constraint only (refused is the
+// error): the reason, which may quote the refused row, stays on the
+// panel's page.
+func (e *Engine) setAside(ctx context.Context, panelID int64, part int16, event uuid.UUID, reason string, refused error) (n int, held bool, err error) {
 	failed, held, err := e.Store.SetEventAside(ctx, panelID, part, event, reason)
 	if err != nil || failed == nil {
 		return 0, held, err
 	}
-	e.Log.ErrorContext(ctx, "event set aside: PostgreSQL refused its data", "panel_id", panelID, "event", failed.Event,
-		"event_id", failed.EventID, "reason", failed.Reason)
+	e.Log.ErrorContext(ctx, "event set aside: PostgreSQL refused its data",
+		append([]any{"panel_id", panelID, "event", failed.Event}, models.RefusalLogAttrs(refused)...)...)
 	metrics.OrNop(e.Metrics).EventsSetAside.Inc()
 	return 1, false, nil
 }

@@ -32,6 +32,24 @@ func TestHashPIITable(t *testing.T) {
 	require.Equal(t, json.Number("42"), in["mobile_number"], "not a phone key")
 }
 
+// Every value held under a PII key is hashed, in a list or an object
+// too: "phone": ["+1 555"] went out in clear.
+func TestHashPIIListsAndObjectsUnderAKey(t *testing.T) {
+	t.Parallel()
+	item := HashPIIMap(map[string]any{
+		"phone":      []any{"+1 (555) 010-9999", json.Number("919800000000"), 919800000001.0},
+		"first_name": []any{" John "},
+		"email":      []any{"Not-Quite-An-Address"},
+		"mobile":     map[string]any{"home": "+44 20 7946 0000", "email": "a@b.co", "verified": true},
+		"tags":       []any{"vip", json.Number("7")},
+	})
+	require.Equal(t, []any{hashValue("+15550109999"), hashValue("919800000000"), hashValue("919800000001")}, item["phone"])
+	require.Equal(t, []any{hashValue("john")}, item["first_name"])
+	require.Equal(t, []any{hashValue("not-quite-an-address")}, item["email"])
+	require.Equal(t, map[string]any{"home": hashValue("+442079460000"), "email": hashValue("a@b.co"), "verified": true}, item["mobile"])
+	require.Equal(t, []any{"vip", json.Number("7")}, item["tags"], "a list under no PII key keeps its values")
+}
+
 // A phone sent as a number hashes as its digits however it is written: a
 // receiver hashes 919800000000 from its own records. (Found by review:
 // 9.198e11 hashed as "919811", 919800000000.0 with an extra 0.)

@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -33,9 +34,11 @@ func HashedFields() []string {
 // form (e-mail and names: trimmed, lower-case; phone: digits with a
 // leading +), wherever they sit in the item: under a key of HashedFields
 // such as email, EMAIL, mobile, phone, first_name or FIRSTNAME (a phone
-// given as a JSON number too), or as any string that is an e-mail address
-// (foreignkey often is, and so are lists of recipients). Receivers can
-// still match records by hashing their own copy the same way.
+// given as a JSON number too, and every value of a list or object held
+// under such a key: "phone": ["+1 555", 919800000000]), or as any string
+// that is an e-mail address (foreignkey often is, and so are lists of
+// recipients). Receivers can still match records by hashing their own
+// copy the same way.
 //
 // It never changes v: an item's maps share their nested values with the
 // event, the contact, the journey's definition and the other items made
@@ -43,27 +46,7 @@ func HashedFields() []string {
 // another webhook had hashed, a run's saved state kept them hashed, and a
 // second webhook step hashed them again.
 func HashPII(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		if t == nil {
-			return t
-		}
-		out := make(map[string]any, len(t))
-		for k, val := range t {
-			out[k] = hashField(piiKeys[strings.ToLower(k)], val)
-		}
-		return out
-	case []any:
-		if t == nil {
-			return t
-		}
-		out := make([]any, len(t))
-		for i, val := range t {
-			out[i] = hashField("", val)
-		}
-		return out
-	}
-	return v
+	return hashField("", v)
 }
 
 // HashPIIMap is HashPII of an item's map of parameters.
@@ -71,10 +54,29 @@ func HashPIIMap(m map[string]any) map[string]any {
 	return HashPII(m).(map[string]any)
 }
 
-// hashField hashes one value held under a key of this kind ("" for none
-// or an element of a list).
+// hashField hashes one value held under a key of this kind ("" for none).
+// The values of a list or an object under a key of some kind are of that
+// kind too, unless a key of the object names another.
 func hashField(kind string, val any) any {
 	switch v := val.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		out := make(map[string]any, len(v))
+		for k, val := range v {
+			out[k] = hashField(cmp.Or(piiKeys[strings.ToLower(k)], kind), val)
+		}
+		return out
+	case []any:
+		if v == nil {
+			return v
+		}
+		out := make([]any, len(v))
+		for i, val := range v {
+			out[i] = hashField(kind, val)
+		}
+		return out
 	case string:
 		switch {
 		case kind == "phone":
@@ -94,7 +96,7 @@ func hashField(kind string, val any) any {
 		}
 		return v
 	}
-	return HashPII(val)
+	return val
 }
 
 // integerText is a JSON number's digits as an integer when it is one,

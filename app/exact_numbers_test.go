@@ -53,3 +53,24 @@ func TestNumbersKeepTheirDigitsThroughJourneys(t *testing.T) {
 		`SELECT attributes->>'ACCOUNT' || ' ' || (attributes->>'HUGE') FROM contacts WHERE email = 'ann@example.com'`).Scan(&attrs))
 	require.Equal(t, "98765432109876543210 2"+strings.Repeat("0", 400), attrs)
 }
+
+// The admin API keeps a contact attribute's digits as ingest does: it
+// decoded attributes into float64, so 12345678901234567890 was stored as
+// 12345678901234567000, over the exact value an event had set.
+func TestContactAPIKeepsAttributeDigits(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	code, raw := env.Call("POST", "/api/v1/contacts",
+		`{"email": "num@example.com", "attributes": {"account": 12345678901234567890, "huge": 1e400, "price": 19.90}}`, nil)
+	require.Equal(t, 200, code, raw)
+	for _, want := range []string{`"ACCOUNT":12345678901234567890`, `"HUGE":1e400`, `"PRICE":19.90`} {
+		require.Contains(t, raw, want)
+	}
+	code, raw = env.Call("GET", "/api/v1/contacts?email=num@example.com", nil, nil)
+	require.Equal(t, 200, code, raw)
+	require.Contains(t, raw, `"ACCOUNT":12345678901234567890`, "as stored")
+
+	code, raw = env.Call("POST", "/api/v1/contacts", `{"email": "num@example.com", "attributes": [1]}`, nil)
+	require.Equal(t, 400, code, raw)
+	require.Contains(t, raw, "attributes")
+}

@@ -19,6 +19,22 @@ func DecodeExact(raw []byte, v any) error {
 	return dec.Decode(v)
 }
 
+// ExactObject is a JSON object a request names (a contact's attributes)
+// decoded with DecodeExact, so its numbers keep their digits as processing
+// keeps them: through the admin API, a 20-digit attribute was rounded and
+// overwrote the exact one an event had set.
+type ExactObject map[string]any
+
+// UnmarshalJSON decodes an object (or null) with its numbers as json.Number.
+func (o *ExactObject) UnmarshalJSON(raw []byte) error {
+	var m map[string]any
+	if err := DecodeExact(raw, &m); err != nil {
+		return err
+	}
+	*o = m
+	return nil
+}
+
 // jsonExactSerializer is gorm's json serializer with numbers decoded as
 // json.Number (DecodeExact): what a sender's properties and attributes
 // hold keeps its digits wherever gorm loads them (a contact's page, a

@@ -13,10 +13,10 @@ import (
 // to merge into it, as the admin API's contacts and list members and the
 // UI's list forms and CSV import give them.
 type MemberInput struct {
-	ExternalID string         `json:"external_id"`
-	Email      string         `json:"email"`
-	Phone      string         `json:"phone"`
-	Attributes map[string]any `json:"attributes"`
+	ExternalID string             `json:"external_id"`
+	Email      string             `json:"email"`
+	Phone      string             `json:"phone"`
+	Attributes models.ExactObject `json:"attributes"`
 }
 
 // Member checks in and returns the member it names: identifiers

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -45,7 +46,8 @@ type DBConfig struct {
 
 // Open connects to PostgreSQL through gorm and checks the connection.
 func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
-	db, err := gorm.Open(postgres.Open(cfg.URL), &gorm.Config{
+	db, err := gorm.Open(postgres.New(postgres.Config{DSN: cfg.URL,
+		OptionOpenDB: []stdlib.OptionOpenDB{stdlib.OptionAfterConnect(registerTypes)}}), &gorm.Config{
 		Logger:                 logger.Discard, // errors are returned and logged by callers, with context
 		SkipDefaultTransaction: true,           // single statements need no wrapping transaction
 		NowFunc:                func() time.Time { return time.Now().UTC() },

@@ -175,7 +175,7 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 	now := s.Now()
 	ids := make([]string, len(rows))
 	panels, hooks := make([]int64, len(rows)), make([]int64, len(rows))
-	journeys, runs := make([]*int64, len(rows)), make([]*string, len(rows))
+	journeys, runs := make([]*int64, len(rows)), make([]*uuid.UUID, len(rows))
 	items, nodes := make([]string, len(rows)), make([]string, len(rows))
 	awaits, keep := make([]bool, len(rows)), make([]bool, len(rows))
 	contacts, events := make([]*int64, len(rows)), make([]string, len(rows))
@@ -184,10 +184,7 @@ func (s *Store) EnqueueDeliveriesIn(ctx context.Context, q Querier, rows []Deliv
 		ids[i], panels[i], hooks[i], journeys[i], items[i] = r.ID.String(), r.PanelID, r.WebhookID, r.JourneyID, string(r.Item)
 		awaits[i], keep[i], nodes[i] = r.RunAwaits, r.KeepResponse, r.JourneyNode
 		contacts[i], events[i] = r.ContactID, eventNameOf(r.EventName)
-		if r.RunID != nil {
-			run := r.RunID.String()
-			runs[i] = &run
-		}
+		runs[i] = r.RunID
 	}
 	res, err := q.QueryContext(ctx, enqueueSQL, ids, panels, hooks, journeys, runs, items, now, awaits, keep, nodes, contacts, events)
 	if err != nil {

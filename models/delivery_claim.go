@@ -513,11 +513,12 @@ func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, size
 	}
 	last := cs[len(cs)-1]
 	var (
-		ids, batches, headers, bodies []string
-		request, items, statuses      []int
-		latencies                     []int
-		responses                     []*string
-		times                         []time.Time
+		ids                      []uuid.UUID
+		batches, headers, bodies []string
+		request, items, statuses []int
+		latencies                []int
+		responses                []*string
+		times                    []time.Time
 	)
 	now := s.Now()
 	// from[k] is where request k's rows start in ids.
@@ -528,7 +529,7 @@ func (s *Store) DeliveredAllAndClaim(ctx context.Context, cs []*Completion, size
 		}
 		from[k] = len(ids)
 		for _, id := range c.Delivered {
-			ids, request = append(ids, id.String()), append(request, k+1)
+			ids, request = append(ids, id), append(request, k+1)
 		}
 		a := c.Attempt
 		batches, items, headers = append(batches, a.BatchID), append(items, a.ItemCount), append(headers, string(a.RequestHeaders))
@@ -711,11 +712,11 @@ func (s *Store) CompleteBatch(ctx context.Context, c *Completion) error {
 		now = c.Attempt.CreatedAt // when the request was made: it may be recorded later (jobs/delivery)
 	}
 	n := len(c.Delivered) + len(c.Retry) + len(c.Failed)
-	ids, statuses := make([]string, 0, n), make([]string, 0, n)
+	ids, statuses := make([]uuid.UUID, 0, n), make([]string, 0, n)
 	next := make([]*time.Time, 0, n)
 	add := func(rows []uuid.UUID, status DeliveryStatus, at *time.Time) {
 		for _, id := range rows {
-			ids, statuses = append(ids, id.String()), append(statuses, string(status))
+			ids, statuses = append(ids, id), append(statuses, string(status))
 			next = append(next, at)
 		}
 	}

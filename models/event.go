@@ -181,13 +181,9 @@ func (s *Store) ClaimEvents(ctx context.Context, q Querier, panelID int64, part 
 // MarkProcessed records that events were processed, with the contacts they
 // named, and drops what was kept only for processing.
 func (s *Store) MarkProcessed(ctx context.Context, q Querier, ids []uuid.UUID, contactIDs []*int64) error {
-	strs := make([]string, len(ids))
-	for i, id := range ids {
-		strs[i] = id.String()
-	}
 	_, err := q.ExecContext(ctx, `UPDATE events e SET processed_at = $3, contact_id = v.contact, user_identity = NULL,
 			user_attributes = NULL, raw = NULL
-		FROM unnest($1::uuid[], $2::bigint[]) AS v(id, contact) WHERE e.id = v.id`, strs, contactIDs, s.Now())
+		FROM unnest($1::uuid[], $2::bigint[]) AS v(id, contact) WHERE e.id = v.id`, ids, contactIDs, s.Now())
 	if err != nil {
 		return fmt.Errorf("models: mark events processed: %w", err)
 	}

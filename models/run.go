@@ -131,18 +131,15 @@ func (s *Store) SaveRuns(ctx context.Context, q Querier, runs []*Run, isNew func
 	}
 	cols := func(rs []*Run) []any {
 		n := len(rs)
-		ids, journeys, panels, contacts := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		ids, journeys, panels, contacts := make([]uuid.UUID, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		statuses, nodes, events, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		until, ended := make([]*time.Time, n), make([]*time.Time, n)
 		happened, states := make([]bool, n), make([]string, n)
 		started, updated := make([]time.Time, n), make([]time.Time, n)
-		awaits := make([]*string, n)
+		awaits := make([]*uuid.UUID, n)
 		for i, r := range rs {
-			if r.AwaitsDelivery != nil {
-				d := r.AwaitsDelivery.String()
-				awaits[i] = &d
-			}
-			ids[i], journeys[i], panels[i], contacts[i] = r.ID.String(), r.JourneyID, r.PanelID, r.ContactID
+			awaits[i] = r.AwaitsDelivery
+			ids[i], journeys[i], panels[i], contacts[i] = r.ID, r.JourneyID, r.PanelID, r.ContactID
 			statuses[i], nodes[i], events[i], reasons[i] = string(r.Status), r.Node, r.WaitEvent, r.EndReason
 			until[i], ended[i], happened[i], states[i] = r.WaitUntil, r.EndedAt, r.Happened, string(r.State)
 			started[i], updated[i] = r.StartedAt, r.UpdatedAt

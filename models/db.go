@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -46,14 +47,22 @@ type DBConfig struct {
 
 // Open connects to PostgreSQL through gorm and checks the connection.
 func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
-	db, err := gorm.Open(postgres.New(postgres.Config{DSN: cfg.URL,
-		OptionOpenDB: []stdlib.OptionOpenDB{stdlib.OptionAfterConnect(registerTypes)}}), &gorm.Config{
+	// The pool is opened here rather than by gorm's driver, which replaces
+	// the AfterConnect hook with its own when the URL names a time zone
+	// (Herald's columns are all timestamptz, which needs no such hook).
+	pgxConfig, err := pgx.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("models: database URL: %w", err)
+	}
+	pool := stdlib.OpenDB(*pgxConfig, stdlib.OptionAfterConnect(registerTypes))
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: pool}), &gorm.Config{
 		Logger:                 logger.Discard, // errors are returned and logged by callers, with context
 		SkipDefaultTransaction: true,           // single statements need no wrapping transaction
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		TranslateError:         true,
 	})
 	if err != nil {
+		_ = pool.Close()
 		return nil, fmt.Errorf("models: open database: %w", err)
 	}
 	sqlDB, err := db.DB()

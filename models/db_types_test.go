@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modeltest"
 )
 
@@ -20,7 +21,12 @@ import (
 // for one value, where this takes 2. And the values still arrive as they were.
 // (Not parallel: testing.AllocsPerRun refuses to run in a parallel test.)
 func TestConnectionsEncodeUUIDsDirectly(t *testing.T) { //nolint:paralleltest // testing.AllocsPerRun
-	db, _ := modeltest.DB(t)
+	_, url := modeltest.DB(t)
+	// A time zone in the URL made gorm's driver replace the hook with its
+	// own (found by review).
+	db, err := models.Open(context.Background(), models.DBConfig{URL: url + "&timezone=Europe/Berlin", MaxOpenConns: 1})
+	require.NoError(t, err)
+	defer func() { _ = models.Close(db) }()
 	sqlDB, err := db.DB()
 	require.NoError(t, err)
 	conn, err := sqlDB.Conn(context.Background())
@@ -54,4 +60,7 @@ func TestConnectionsEncodeUUIDsDirectly(t *testing.T) { //nolint:paralleltest //
 	require.Equal(t, ids[0], first)
 	require.Equal(t, ids[1].String()+",null", maybe)
 	require.True(t, secondIsNull, "a nil *uuid.UUID is NULL")
+	var zone string
+	require.NoError(t, conn.QueryRowContext(context.Background(), `SHOW TimeZone`).Scan(&zone))
+	require.Equal(t, "Europe/Berlin", zone, "the URL's time zone still applies")
 }

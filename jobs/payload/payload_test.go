@@ -48,6 +48,12 @@ func TestHashPIIListsAndObjectsUnderAKey(t *testing.T) {
 	require.Equal(t, []any{hashValue("not-quite-an-address")}, item["email"])
 	require.Equal(t, map[string]any{"home": hashValue("+442079460000"), "email": hashValue("a@b.co"), "verified": true}, item["mobile"])
 	require.Equal(t, []any{"vip", json.Number("7")}, item["tags"], "a list under no PII key keeps its values")
+
+	// An e-mail address under a phone key is hashed as an e-mail address:
+	// phone digits left nothing of it (found by review).
+	odd := HashPIIMap(map[string]any{"mobile": []any{"Ann@Example.com"}, "phone": "Ann@Example.com"})
+	require.Equal(t, []any{hashValue("ann@example.com")}, odd["mobile"])
+	require.Equal(t, hashValue("ann@example.com"), odd["phone"])
 }
 
 // A phone sent as a number hashes as its digits however it is written: a

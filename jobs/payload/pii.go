@@ -78,11 +78,13 @@ func hashField(kind string, val any) any {
 		}
 		return out
 	case string:
+		// An e-mail address is hashed as one under any key: under a phone
+		// key, phone digits would leave nothing of it.
 		switch {
-		case kind == "phone":
-			return hashValue(normalisePhone(v))
 		case kind == "email" || kind == "name" || looksLikeEmail(v):
 			return hashValue(strings.ToLower(strings.TrimSpace(v)))
+		case kind == "phone":
+			return hashValue(normalisePhone(v))
 		}
 		return v
 	case json.Number:

@@ -3,11 +3,14 @@ package models_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modeltest"
@@ -83,4 +86,45 @@ func TestClaimEventsHoldsThePartitionAndWritesNoRow(t *testing.T) {
 	require.Equal(t, 3, unlocked, "no claimed row is locked (written)")
 	let()
 	require.NoError(t, <-done)
+}
+
+// A contact's events are read, newest first, through an index that holds
+// processed events only (migration 00033): events are stored before
+// processing, with no contact, and an entry for each of them in
+// events_contact was written for nothing. The lookup, planned generically
+// as a prepared statement is, still takes the partial index.
+func TestContactEventsThroughTheIndexOfProcessedEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, events := partitionEvents(t, store, 0, 4)
+	contact := int64(7)
+	require.NoError(t, store.InTx(ctx, func(q models.Querier) error {
+		return store.MarkProcessed(ctx, q, []uuid.UUID{events[0].ID, events[2].ID}, []*int64{&contact, &contact})
+	}))
+	got, err := store.ContactEvents(ctx, panel.ID, contact, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, []uuid.UUID{events[2].ID, events[0].ID}, []uuid.UUID{got[0].ID, got[1].ID}, "newest first")
+
+	db := store.DBForTest()
+	var def string
+	require.NoError(t, db.Raw(`SELECT pg_get_indexdef('events_by_contact'::regclass)`).Scan(&def).Error)
+	require.Contains(t, def, "WHERE (contact_id IS NOT NULL)")
+	var old int
+	require.NoError(t, db.Raw(`SELECT count(*) FROM pg_indexes WHERE indexname = 'events_contact'`).Scan(&old).Error)
+	require.Zero(t, old, "the index of every event is gone")
+
+	var plan []string
+	require.NoError(t, db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`SET LOCAL plan_cache_mode = force_generic_plan`).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`PREPARE contact_events(bigint, bigint) AS
+			SELECT * FROM events WHERE contact_id = $1 AND panel_id = $2 ORDER BY id DESC LIMIT 10`).Error; err != nil {
+			return err
+		}
+		return tx.Raw(`EXPLAIN EXECUTE contact_events(7, 1)`).Scan(&plan).Error
+	}))
+	require.Contains(t, strings.Join(plan, "\n"), "events_by_contact", strings.Join(plan, "\n"))
 }

@@ -89,5 +89,5 @@ func IDParam(c *gin.Context, what string) (int64, error) {
 // TextError is the admin API's 400 for text that breaks the text rule:
 // the message, and the field.
 func TextError(u *textrule.Unstorable) error {
-	return BadRequest(u.Path, u.What+": "+textrule.Rule)
+	return BadRequest(u.Path, u.Message())
 }

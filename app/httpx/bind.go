@@ -62,16 +62,22 @@ func jsonError(err error) error {
 	}
 }
 
+// typeName says in words what a Go type of a request's field takes.
+// (Matching "int" anywhere called an object, map[string]interface {}, a
+// whole number.)
 func typeName(goType string) string {
+	t := strings.TrimPrefix(goType, "*")
 	switch {
-	case strings.Contains(goType, "int"):
-		return "a whole number"
-	case strings.Contains(goType, "bool"):
-		return "true or false"
-	case strings.Contains(goType, "string"):
-		return "a string"
-	case strings.HasPrefix(goType, "[]"), strings.HasPrefix(goType, "*[]"):
+	case strings.HasPrefix(t, "[]"):
 		return "a list"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
 	default:
 		return "an object"
 	}

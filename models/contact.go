@@ -151,7 +151,9 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 		}
 		index, filled = indexContacts(found), map[int64]bool{}
 		if missing := matchAll(); len(missing) > 0 {
-			return nil, fmt.Errorf("models: upsert contacts: %+v was neither found nor created", missing[0])
+			// Not named by its identifiers: the error reaches the shared
+			// log, and they are a person's.
+			return nil, fmt.Errorf("models: upsert contacts: %d of %d inputs were neither found nor created", len(missing), len(ids))
 		}
 	}
 

@@ -52,7 +52,7 @@ func (s *Server) checkRequestText(c *gin.Context) {
 			name = strconv.Quote(bad.Path)
 		}
 		s.marketer.FailPage(c, &httpx.Error{Status: http.StatusBadRequest, Field: bad.Path,
-			Msg: fmt.Sprintf("%s %s", name, bad.Message())})
+			Msg: fmt.Sprintf("%s %s: %s", name, bad.What, textrule.Rule)})
 	}
 }
 

@@ -25,11 +25,15 @@ func DecodeExact(raw []byte, v any) error {
 // overwrote the exact one an event had set.
 type ExactObject map[string]any
 
-// UnmarshalJSON decodes an object (or null) with its numbers as json.Number.
+// UnmarshalJSON decodes an object (or null) with its numbers as
+// json.Number, within CheckNumbers' bounds (a *NumberError otherwise).
 func (o *ExactObject) UnmarshalJSON(raw []byte) error {
 	var m map[string]any
 	if err := DecodeExact(raw, &m); err != nil {
 		return err
+	}
+	if bad := CheckNumbers(m, len(raw)); bad != nil {
+		return bad
 	}
 	*o = m
 	return nil

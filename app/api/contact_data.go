@@ -40,9 +40,13 @@ func checkContactRows(rows []json.RawMessage) (json.RawMessage, error) {
 		return nil, httpx.BadRequest("rows", fmt.Sprintf("at most %d rows, not %d", models.MaxContactDataRows, len(rows)))
 	}
 	for i, r := range rows {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(r, &obj) != nil || obj == nil {
+		var obj map[string]any
+		if models.DecodeExact(r, &obj) != nil || obj == nil {
 			return nil, httpx.BadRequest(fmt.Sprintf("rows[%d]", i), "must be an object")
+		}
+		// Stored as jsonb, which writes numbers out in full on every read.
+		if bad := models.CheckNumbers(obj, len(r)); bad != nil {
+			return nil, httpx.BadRequest(fmt.Sprintf("rows[%d]", i), bad.Error())
 		}
 	}
 	raw, _ := json.Marshal(rows)

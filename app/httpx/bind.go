@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/textrule"
+	"github.com/heraldhq/herald/models"
 )
 
 // DecodeJSON reads the request body into v strictly: unknown fields,
@@ -42,6 +43,7 @@ func DecodeJSON(c *gin.Context, v any) error {
 func jsonError(err error) error {
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
+	var numbers *models.NumberError
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -52,6 +54,8 @@ func jsonError(err error) error {
 		return BadRequest("", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, err))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return BadRequest("", "malformed JSON: the body ends early")
+	case errors.As(err, &numbers):
+		return BadRequest("", numbers.Error())
 	case errors.As(err, &typeErr):
 		return BadRequest(typeErr.Field, fmt.Sprintf("must be %s, not JSON %s", typeName(typeErr.Type.String()), typeErr.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -95,5 +99,5 @@ func IDParam(c *gin.Context, what string) (int64, error) {
 // TextError is the admin API's 400 for text that breaks the text rule:
 // the message, and the field.
 func TextError(u *textrule.Unstorable) error {
-	return BadRequest(u.Path, u.Message())
+	return BadRequest(u.Path, u.What+": "+textrule.Rule)
 }

@@ -111,7 +111,15 @@ func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, 
 		// decoder's repairs (U+FFFD for bad UTF-8 and lone surrogates)
 		// do not reach them, and a lone surrogate there would fail the
 		// insert.
-		if bad := textrule.CheckJSON(o); bad != nil {
+		// And jsonb writes numbers out in full on every read: 1e131000 is
+		// 131,001 digits (models.CheckNumbers).
+		var bad error
+		if u := textrule.CheckJSON(o); u != nil {
+			bad = u
+		} else if n := models.CheckNumbers(m, len(o)); n != nil {
+			bad = n
+		}
+		if bad != nil {
 			if len(objs) > 1 {
 				return nil, badPayload("event %d: %v", i, bad)
 			}

@@ -8,9 +8,6 @@
 // surrogates into U+FFFD, while a document stored verbatim (jsonb) would
 // fail at insert, so both are refused before either can happen.
 //
-// JSON numbers have a rule of their own (NumberRule): an exponent of at
-// most 1000, as jsonb writes a number out digit by digit on every read.
-//
 // The rule is pure and lives apart from the middleware that applies it
 // (app, text_rule.go) so that the ingest parser (app/ingest) and the JSON
 // decoding of every audience check text the same way.
@@ -29,15 +26,6 @@ import (
 // Rule is the rule in a sentence, for error messages.
 const Rule = "text must be UTF-8 without NUL characters or unpaired UTF-16 surrogates"
 
-// NumberRule is the rule for JSON numbers, which jsonb keeps as numeric:
-// 1e131000 is a few bytes to send and to store, but PostgreSQL writes it
-// out as 131,001 digits on every read, so a 3 KB event made a contact of
-// 26 MB that every later event, page and template read again.
-const NumberRule = "a number's exponent may be at most 1000 (1e1000 is written out as 1,001 digits)"
-
-// maxExponent bounds a JSON number's exponent (NumberRule).
-const maxExponent = 1000
-
 // Unstorable is text that breaks the rule, and where it is.
 type Unstorable struct {
 	// Path names the field: a JSON path (user.email, items[2].note), a
@@ -45,23 +33,13 @@ type Unstorable struct {
 	Path string
 	// What says what is wrong, as in "holds a NUL character (\u0000)".
 	What string
-	// Number: a number breaks NumberRule, rather than text Rule.
-	Number bool
-}
-
-// Message is what is wrong and the rule it breaks, without the path.
-func (u *Unstorable) Message() string {
-	if u.Number {
-		return u.What + ": " + NumberRule
-	}
-	return u.What + ": " + Rule
 }
 
 func (u *Unstorable) Error() string {
 	if u.Path == "" {
-		return u.Message()
+		return u.What + ": " + Rule
 	}
-	return u.Path + ": " + u.Message()
+	return u.Path + ": " + u.What + ": " + Rule
 }
 
 // jsonFrame is an object or array open where CheckJSON is.
@@ -73,15 +51,12 @@ type jsonFrame struct {
 }
 
 // CheckJSON finds the first key or string of a JSON document that
-// breaks the rule, or the first number that breaks NumberRule. The
-// document is expected to be well-formed; on one that is not it still
-// finds what it can, and never fails otherwise.
+// breaks the rule. The document is expected to be well-formed; on one that
+// is not it still finds what it can, and never fails otherwise.
 func CheckJSON(doc []byte) *Unstorable {
-	// The common case costs a few quick passes: valid UTF-8, no 0 byte, no
-	// \u escape, and no exponent over the bound. The walk below, which
-	// names the field, runs only when something is wrong (or an escape
-	// needs a closer look).
-	if utf8.Valid(doc) && bytes.IndexByte(doc, 0) < 0 && !bytes.Contains(doc, []byte(`\u`)) && !holdsLargeExponent(doc) {
+	// The common case costs one pass: valid UTF-8, no 0 byte and no \u
+	// escape at all.
+	if utf8.Valid(doc) && bytes.IndexByte(doc, 0) < 0 && !bytes.Contains(doc, []byte(`\u`)) {
 		return nil
 	}
 	var stack []jsonFrame
@@ -119,70 +94,9 @@ func CheckJSON(doc []byte) *Unstorable {
 				stack[n-1].key, stack[n-1].wantKey = key, false
 			}
 			i = end
-		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-			end := numberEnd(doc, i)
-			if exponentTooLarge(doc[i:end]) {
-				return &Unstorable{Path: jsonPath(stack), What: "is a number with an exponent over 1000", Number: true}
-			}
-			i = end - 1
 		}
 	}
 	return nil
-}
-
-// holdsLargeExponent reports whether a number of doc, outside its
-// strings, breaks NumberRule. Most documents have no digit followed by an
-// e at all and cost one pass.
-func holdsLargeExponent(doc []byte) bool {
-	maybe := false
-	for i := 1; i < len(doc) && !maybe; i++ {
-		maybe = doc[i]|0x20 == 'e' && (doc[i-1] >= '0' && doc[i-1] <= '9' || doc[i-1] == '.')
-	}
-	if !maybe {
-		return false
-	}
-	for i := 0; i < len(doc); i++ {
-		switch c := doc[i]; {
-		case c == '"':
-			for i++; i < len(doc) && doc[i] != '"'; i++ {
-				if doc[i] == '\\' {
-					i++
-				}
-			}
-		case c == '-' || c >= '0' && c <= '9':
-			end := numberEnd(doc, i)
-			if exponentTooLarge(doc[i:end]) {
-				return true
-			}
-			i = end - 1
-		}
-	}
-	return false
-}
-
-// numberEnd is where the number that starts at doc[start] ends.
-func numberEnd(doc []byte, start int) int {
-	end := start
-	for end < len(doc) && strings.IndexByte("0123456789+-.eE", doc[end]) >= 0 {
-		end++
-	}
-	return end
-}
-
-// exponentTooLarge reports whether a JSON number's exponent is over
-// maxExponent either way (1e-2000 is written out with 2,000 zeros).
-func exponentTooLarge(num []byte) bool {
-	at := bytes.IndexAny(num, "eE")
-	if at < 0 {
-		return false
-	}
-	exp := bytes.TrimLeft(num[at+1:], "+-")
-	exp = bytes.TrimLeft(exp, "0")
-	if len(exp) > 4 {
-		return true
-	}
-	n, err := strconv.Atoi(string(exp))
-	return err == nil && n > maxExponent
 }
 
 // jsonPath names where the frames lead: keys joined by dots, indexes in

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"regexp"
 	"strings"
+
+	"github.com/heraldhq/herald/models"
 )
 
 // SaveRule copies one field of a webhook's JSON response into a contact
@@ -150,7 +152,9 @@ func (d *Definition) AfterDelivery(st *State, node string, o Outcome, c *Contact
 // SaveFromResponse reads the save rules' fields from a JSON response. It
 // returns the attributes to set and, when some could not be, why (for the
 // log). Numbers keep their exact text; a field holding a NUL character
-// (which PostgreSQL cannot store) is not saved.
+// (which PostgreSQL cannot store) or a number over models.CheckNumbers'
+// bounds (which jsonb would write out far longer on every read) is not
+// saved.
 func SaveFromResponse(rules []SaveRule, body []byte) (map[string]any, string) {
 	if body == nil {
 		return nil, fmt.Sprintf("no response body was kept (empty, or over %d KiB, or the request carried several events)", MaxResponseBytes>>10)
@@ -169,7 +173,8 @@ func SaveFromResponse(rules []SaveRule, body []byte) (map[string]any, string) {
 	var missing []string
 	for _, r := range rules {
 		v, ok := lookup(root, r.Path)
-		if !ok || !storable(v) {
+		// Each value may add as many digits written out as the body has.
+		if !ok || !storable(v) || models.CheckNumbers(v, len(body)) != nil {
 			missing = append(missing, r.Path)
 			continue
 		}
@@ -177,7 +182,8 @@ func SaveFromResponse(rules []SaveRule, body []byte) (map[string]any, string) {
 	}
 	note := ""
 	if len(missing) > 0 {
-		note = "not in the response (or holding a NUL character): " + strings.Join(missing, ", ")
+		note = "not in the response (or holding a NUL character, or a number far longer written out than sent): " +
+			strings.Join(missing, ", ")
 	}
 	return saved, note
 }

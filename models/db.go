@@ -60,6 +60,9 @@ func Open(ctx context.Context, cfg DBConfig) (*gorm.DB, error) {
 		SkipDefaultTransaction: true,           // single statements need no wrapping transaction
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		TranslateError:         true,
+		// gorm's own ping has no deadline: a server that accepts and never
+		// answers held Open for good. The ping below has one.
+		DisableAutomaticPing: true,
 	})
 	if err != nil {
 		_ = pool.Close()

@@ -2,7 +2,9 @@ package models_test
 
 import (
 	"context"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -63,4 +65,43 @@ func TestConnectionsEncodeUUIDsDirectly(t *testing.T) { //nolint:paralleltest //
 	var zone string
 	require.NoError(t, conn.QueryRowContext(context.Background(), `SHOW TimeZone`).Scan(&zone))
 	require.Equal(t, "Europe/Berlin", zone, "the URL's time zone still applies")
+}
+
+// Open gives up with the caller's context on a server that accepts the
+// connection and never answers (a hung PostgreSQL, a proxy whose backend
+// is gone): gorm's own first ping had no deadline and held it for good
+// (found by review).
+func TestOpenGivesUpOnAServerThatNeverAnswers(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = ln.Close() }()
+	go func() {
+		var held []net.Conn // kept open, never answered
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := models.Open(ctx, models.DBConfig{URL: "postgres://postgres@" + ln.Addr().String() + "/postgres?sslmode=disable"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("models.Open still waits 30 s after its context ended")
+	}
 }

@@ -128,3 +128,27 @@ func TestContactEventsThroughTheIndexOfProcessedEvents(t *testing.T) {
 	}))
 	require.Contains(t, strings.Join(plan, "\n"), "events_by_contact", strings.Join(plan, "\n"))
 }
+
+// Migration 00033's Down can run again after stopping half way: a failed
+// CREATE INDEX CONCURRENTLY leaves an invalid events_contact, which
+// IF NOT EXISTS skipped before the valid index was dropped (found by
+// review), leaving a contact's events to a scan of the table.
+func TestMigration33DownRerunLeavesAValidIndex(t *testing.T) {
+	t.Parallel()
+	store, provider := migratedDownTo(t, 33)
+	db := store.DBForTest()
+	// What a failed CREATE INDEX CONCURRENTLY leaves behind.
+	require.NoError(t, db.Exec(`CREATE INDEX events_contact ON events (contact_id, id)`).Error)
+	require.NoError(t, db.Exec(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'events_contact'::regclass`).Error)
+	_, err := provider.DownTo(t.Context(), 32)
+	require.NoError(t, err)
+	var valid []string
+	require.NoError(t, db.Raw(`SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'events'::regclass AND indisvalid
+		AND pg_get_indexdef(indexrelid) LIKE '%(contact_id, id)%'`).Scan(&valid).Error)
+	require.Equal(t, []string{"events_contact"}, valid)
+	_, err = provider.Up(t.Context())
+	require.NoError(t, err)
+	require.NoError(t, db.Raw(`SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'events'::regclass AND indisvalid
+		AND pg_get_indexdef(indexrelid) LIKE '%(contact_id, id)%'`).Scan(&valid).Error)
+	require.Equal(t, []string{"events_by_contact"}, valid)
+}

@@ -15,5 +15,6 @@ CREATE INDEX CONCURRENTLY events_by_contact ON events (contact_id, id) WHERE con
 DROP INDEX CONCURRENTLY IF EXISTS events_contact;
 
 -- +goose Down
-CREATE INDEX CONCURRENTLY IF NOT EXISTS events_contact ON events (contact_id, id);
+DROP INDEX CONCURRENTLY IF EXISTS events_contact;
+CREATE INDEX CONCURRENTLY events_contact ON events (contact_id, id);
 DROP INDEX CONCURRENTLY IF EXISTS events_by_contact;

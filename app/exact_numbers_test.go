@@ -107,4 +107,9 @@ func TestNumbersWrittenOutTooLongAreRefused(t *testing.T) {
 	code, raw = env.Call("PUT", fmt.Sprintf("/api/v1/contacts/%d/data/orders", contact.ID), `{"rows": [{"n": `+many+`}]}`, nil)
 	require.Equal(t, 400, code, raw)
 	require.Contains(t, raw, "rows[0]")
+	// The table is one value: its rows share the budget.
+	code, raw = env.Call("PUT", fmt.Sprintf("/api/v1/contacts/%d/data/orders", contact.ID),
+		`{"rows": [{"n": 1e1000}, {"n": 1e1000}, {"n": 1e1000}]}`, nil)
+	require.Equal(t, 400, code, raw)
+	require.Contains(t, raw, "rows[1]")
 }

@@ -16,9 +16,23 @@ import (
 // page and template read again.
 const MaxNumberExponent = 1000
 
-// minNumberGrowth is how many digits a document's numbers may add when
-// written out, however short the document (see CheckNumbers).
-const minNumberGrowth = 4096
+// numberGrowthFactor and minNumberGrowth bound how many characters a
+// document's numbers may add, together, when PostgreSQL writes them out:
+// 8 times the document's length, 1 KiB at least. A bound per number alone
+// let 1e1000s, 7 bytes each, read back 143 times larger; a larger floor
+// let many small events add up on one contact.
+const (
+	numberGrowthFactor = 8
+	minNumberGrowth    = 1024
+)
+
+// PostgreSQL's numeric holds at most this many digits before the decimal
+// point and after it; a number past either is refused at insert, which
+// for a value saved from a receiver's answer held its run for good.
+const (
+	maxNumericIntDigits  = 131072
+	maxNumericFracDigits = 16383
+)
 
 // NumberError is a JSON number over the bounds, and where it is.
 type NumberError struct {
@@ -30,7 +44,7 @@ type NumberError struct {
 }
 
 func (e *NumberError) Error() string {
-	what := fmt.Sprintf("is a number with an exponent over %d", MaxNumberExponent)
+	what := fmt.Sprintf("is a number with an exponent over %d, or more digits than PostgreSQL keeps", MaxNumberExponent)
 	if e.Growth {
 		what = "is one number too many with a large exponent: written out, the numbers would be far longer than the document"
 	}
@@ -40,25 +54,38 @@ func (e *NumberError) Error() string {
 	return e.Path + ": " + what
 }
 
-// CheckNumbers checks the numbers of a decoded JSON value (numbers as
-// json.Number, as DecodeExact gives them) that came from a document of
-// size bytes, before it is stored as jsonb: no exponent over
-// MaxNumberExponent, and no more digits added by writing them all out
-// than the document's own size (4 KiB at least). A per-number bound
-// alone let 1e1000, 7 bytes each, read back 143 times larger.
-func CheckNumbers(v any, size int) *NumberError {
-	budget := max(size, minNumberGrowth)
-	return checkNumbers(v, "", &budget)
+// NumberBudget is what the numbers of one stored value may add written
+// out; the values checked against one budget share it.
+type NumberBudget struct{ left int }
+
+// NewNumberBudget is the budget of a value that came as a document of
+// size bytes (see numberGrowthFactor).
+func NewNumberBudget(size int) *NumberBudget {
+	return &NumberBudget{left: max(numberGrowthFactor*size, minNumberGrowth)}
 }
 
-func checkNumbers(v any, path string, budget *int) *NumberError {
+// CheckNumbers checks the numbers of a decoded JSON value (numbers as
+// json.Number, as DecodeExact gives them) that came as a document of size
+// bytes, before it is stored as jsonb (NewNumberBudget).
+func CheckNumbers(v any, size int) *NumberError {
+	return NewNumberBudget(size).Check(v)
+}
+
+// Check spends the budget on v's numbers: none may have an exponent over
+// MaxNumberExponent or more digits than numeric keeps, and together they
+// may not add more than is left.
+func (b *NumberBudget) Check(v any) *NumberError {
+	return b.check(v, "")
+}
+
+func (b *NumberBudget) check(v any, path string) *NumberError {
 	switch x := v.(type) {
 	case json.Number:
-		growth, ok := numberGrowth(string(x))
+		written, ok := writtenOut(string(x))
 		if !ok {
 			return &NumberError{Path: path}
 		}
-		if *budget -= growth; *budget < 0 {
+		if b.left -= max(0, written-len(x)); b.left < 0 {
 			return &NumberError{Path: path, Growth: true}
 		}
 	case map[string]any:
@@ -68,13 +95,13 @@ func checkNumbers(v any, path string, budget *int) *NumberError {
 		}
 		sort.Strings(keys) // the same document names the same field
 		for _, k := range keys {
-			if err := checkNumbers(x[k], joinPath(path, k), budget); err != nil {
+			if err := b.check(x[k], joinPath(path, k)); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, e := range x {
-			if err := checkNumbers(e, path+"["+strconv.Itoa(i)+"]", budget); err != nil {
+			if err := b.check(e, path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
@@ -89,21 +116,33 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-// numberGrowth is about how many characters writing a JSON number out in
-// full adds to its text (1e1000: 1,001 digits for 6 bytes), and ok false
-// when its exponent is over MaxNumberExponent either way.
-func numberGrowth(n string) (growth int, ok bool) {
-	at := strings.IndexAny(n, "eE")
-	if at < 0 {
-		return 0, true
+// writtenOut is about how long PostgreSQL writes a JSON number out
+// (1e1000: 1,001 digits; 1.5e-30: 0.0…015, 33 characters), and ok false
+// when its exponent is over MaxNumberExponent either way or numeric
+// cannot hold it.
+func writtenOut(n string) (length int, ok bool) {
+	s := strings.TrimPrefix(n, "-")
+	mantissa, exp := s, 0
+	if at := strings.IndexAny(s, "eE"); at >= 0 {
+		mantissa = s[:at]
+		digits := strings.TrimLeft(strings.TrimLeft(s[at+1:], "+-"), "0")
+		if len(digits) > 4 {
+			return 0, false
+		}
+		e, err := strconv.Atoi(cmp.Or(digits, "0"))
+		if err != nil || e > MaxNumberExponent {
+			return 0, false
+		}
+		if strings.HasPrefix(s[at+1:], "-") {
+			e = -e
+		}
+		exp = e
 	}
-	digits := strings.TrimLeft(strings.TrimLeft(n[at+1:], "+-"), "0")
-	if len(digits) > 4 {
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	intDigits := max(1, len(strings.TrimLeft(whole, "0"))+exp)
+	fracDigits := max(0, len(frac)-exp)
+	if intDigits > maxNumericIntDigits || fracDigits > maxNumericFracDigits {
 		return 0, false
 	}
-	exp, err := strconv.Atoi(cmp.Or(digits, "0"))
-	if err != nil || exp > MaxNumberExponent {
-		return 0, false
-	}
-	return max(0, exp-len(n)), true
+	return len(n) - len(s) + intDigits + min(fracDigits, 1) + fracDigits, true
 }

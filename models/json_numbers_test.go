@@ -11,26 +11,31 @@ import (
 
 // Numbers that jsonb would write out far longer than they were sent are
 // refused, one by its exponent and many by what they add together (found
-// by review: 1e131000 read back as 131,001 digits, and a body of 1e1000s,
-// each under the bound, read back 143 times larger).
+// by review: 1e131000 read back as 131,001 digits, a body of 1e1000s,
+// each under the bound, read back 143 times larger, and 16,401 fraction
+// digits could not be stored at all).
 func TestCheckNumbers(t *testing.T) {
 	t.Parallel()
 	many := func(n int, num string) string { return "[" + strings.Repeat(num+",", n-1) + num + "]" }
+	long := "0." + strings.Repeat("0", 16400) + "1"
 	for _, tc := range []struct {
 		name, doc, path string
 		growth, bad     bool
 	}{
 		{name: "ordinary", doc: `{"a": 1, "b": -2.5, "c": [0, 1e3, 2E-7, 12345678901234567890]}`},
-		{name: "one at the bound", doc: `{"a": 1e1000, "b": -2.5e-1000, "c": 1E+01000}`},
+		{name: "one at the bound", doc: `{"a": 1e1000}`},
+		{name: "negative at the bound", doc: `{"a": -2.5e-1000}`},
 		{name: "text is not a number", doc: `{"e": "1e99999"}`},
 		{name: "over the bound", doc: `{"user": {"score": 1e1001}}`, path: "user.score", bad: true},
 		{name: "negative over", doc: `{"a": [1, -5.5e-131000]}`, path: "a[1]", bad: true},
 		{name: "long exponent", doc: `{"a": 1e000000000000002000}`, path: "a", bad: true},
 		{name: "long exponent, small", doc: `{"a": 1e0000000000000000999}`},
+		{name: "more fraction digits than numeric keeps", doc: `{"a": ` + long + `}`, path: "a", bad: true},
 		{name: "small exponents, many", doc: many(5000, "1e-7")},
-		{name: "four at the bound", doc: many(4, "1e1000")},
-		{name: "five at the bound", doc: many(5, "1e1000"), path: "[4]", growth: true, bad: true},
-		{name: "a long document may", doc: many(20, "1e1000") + strings.Repeat(" ", 20_000)},
+		{name: "scientific data", doc: `{"a": ` + many(600, "6.02e23") + `, "b": ` + many(400, "3.2e-20") + `, "c": ` + many(300, "1.5e+21") + `}`},
+		{name: "two at the bound", doc: many(2, "1e1000"), path: "[1]", growth: true, bad: true},
+		{name: "a long document may", doc: many(20, "1e1000") + strings.Repeat(" ", 3000)},
+		{name: "many fraction digits, negative exponent", doc: "0." + strings.Repeat("1", 992) + "e-1000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -46,7 +51,7 @@ func TestCheckNumbers(t *testing.T) {
 			require.Equal(t, tc.growth, bad.Growth)
 		})
 	}
-	require.Equal(t, "user.score: is a number with an exponent over 1000",
+	require.Equal(t, "user.score: is a number with an exponent over 1000, or more digits than PostgreSQL keeps",
 		models.CheckNumbers(map[string]any{"user": map[string]any{"score": json1e("1e2000")}}, 100).Error())
 }
 

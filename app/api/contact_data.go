@@ -39,13 +39,19 @@ func checkContactRows(rows []json.RawMessage) (json.RawMessage, error) {
 	if len(rows) > models.MaxContactDataRows {
 		return nil, httpx.BadRequest("rows", fmt.Sprintf("at most %d rows, not %d", models.MaxContactDataRows, len(rows)))
 	}
+	size := 0
+	for _, r := range rows {
+		size += len(r)
+	}
+	// The table is one jsonb value, which writes numbers out in full on
+	// every read: its rows share one budget.
+	numbers := models.NewNumberBudget(size)
 	for i, r := range rows {
 		var obj map[string]any
 		if models.DecodeExact(r, &obj) != nil || obj == nil {
 			return nil, httpx.BadRequest(fmt.Sprintf("rows[%d]", i), "must be an object")
 		}
-		// Stored as jsonb, which writes numbers out in full on every read.
-		if bad := models.CheckNumbers(obj, len(r)); bad != nil {
+		if bad := numbers.Check(obj); bad != nil {
 			return nil, httpx.BadRequest(fmt.Sprintf("rows[%d]", i), bad.Error())
 		}
 	}

@@ -171,10 +171,12 @@ func SaveFromResponse(rules []SaveRule, body []byte) (map[string]any, string) {
 	}
 	saved := map[string]any{}
 	var missing []string
+	// The values saved share one budget for what their numbers add
+	// written out: twenty rules naming one field were twenty budgets.
+	numbers := models.NewNumberBudget(len(body))
 	for _, r := range rules {
 		v, ok := lookup(root, r.Path)
-		// Each value may add as many digits written out as the body has.
-		if !ok || !storable(v) || models.CheckNumbers(v, len(body)) != nil {
+		if !ok || !storable(v) || numbers.Check(v) != nil {
 			missing = append(missing, r.Path)
 			continue
 		}

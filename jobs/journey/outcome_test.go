@@ -2,6 +2,7 @@ package journey
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -127,6 +128,20 @@ func TestSaveFromResponse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The values saved from one answer share one budget for what their
+// numbers add written out: each rule had its own, so twenty rules naming
+// one field saved twenty times as much (found by review).
+func TestSaveFromResponseSharesOneNumberBudget(t *testing.T) {
+	t.Parallel()
+	var rules []SaveRule
+	for i := range 20 {
+		rules = append(rules, SaveRule{Path: "a", Attribute: fmt.Sprintf("A%d", i)})
+	}
+	saved, note := SaveFromResponse(rules, []byte(`{"a": [1e1000]}`))
+	require.Equal(t, map[string]any{"A0": []any{jsonNumber("1e1000")}}, saved)
+	require.Contains(t, note, "a, a")
 }
 
 func TestCheckOutcome(t *testing.T) {

@@ -113,3 +113,21 @@ func TestNumbersWrittenOutTooLongAreRefused(t *testing.T) {
 	require.Equal(t, 400, code, raw)
 	require.Contains(t, raw, "rows[1]")
 }
+
+// A journey's definition is bounded the same way: its numbers go through
+// float64, and 1e308 is stored as 1e+308 and read back as 309 digits on
+// every load of the journey (found by review: 3,000 filter values, 18 KB
+// sent, 933 KB read back). Ordinary numbers pass.
+func TestJourneyDefinitionNumbersAreBounded(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	journey := func(name, values string) string {
+		return `{"name": "` + name + `", "nodes": [{"id": "start", "type": "trigger", "event": "x",
+		  "filters": [{"property": "p", "op": "in", "value": [` + values + `]}], "next": "end"}, {"id": "end", "type": "stop"}]}`
+	}
+	code, raw := env.Call("POST", "/api/v1/journeys", journey("huge", strings.TrimSuffix(strings.Repeat("1e308,", 3000), ",")), nil)
+	require.Equal(t, 400, code, raw[:min(300, len(raw))])
+	require.Contains(t, raw, "written out, the numbers would be far longer than the document")
+	code, raw = env.Call("POST", "/api/v1/journeys", journey("fine", "1, 2.5, 1e21, 1e308"), nil)
+	require.Equal(t, 201, code, raw)
+}

@@ -4,7 +4,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -75,10 +76,18 @@ func CheckNumbers(v any, size int) *NumberError {
 // MaxNumberExponent or more digits than numeric keeps, and together they
 // may not add more than is left.
 func (b *NumberBudget) Check(v any) *NumberError {
-	return b.check(v, "")
+	// Maps are walked in Go's order, which costs nothing; only a value
+	// found wrong is walked again in key order, so that the same document
+	// always names the same field.
+	left := b.left
+	if b.check(v, "", false) == nil {
+		return nil
+	}
+	b.left = left
+	return b.check(v, "", true)
 }
 
-func (b *NumberBudget) check(v any, path string) *NumberError {
+func (b *NumberBudget) check(v any, path string, sorted bool) *NumberError {
 	switch x := v.(type) {
 	case json.Number:
 		written, ok := writtenOut(string(x))
@@ -89,19 +98,26 @@ func (b *NumberBudget) check(v any, path string) *NumberError {
 			return &NumberError{Path: path, Growth: true}
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
+		if !sorted {
+			for _, e := range x {
+				if err := b.check(e, "", false); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
-		sort.Strings(keys) // the same document names the same field
-		for _, k := range keys {
-			if err := b.check(x[k], joinPath(path, k)); err != nil {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if err := b.check(x[k], joinPath(path, k), true); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, e := range x {
-			if err := b.check(e, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			p := path
+			if sorted {
+				p += "[" + strconv.Itoa(i) + "]"
+			}
+			if err := b.check(e, p, sorted); err != nil {
 				return err
 			}
 		}

@@ -100,71 +100,56 @@ type ContactChange struct {
 //
 // A contact is matched by external id, then e-mail, then phone; a
 // contact found by one of them gains the others it lacks, unless another
-// contact holds them (the two stay apart).
+// contact holds them (the two stay apart). The inputs are matched in
+// order, each as the inputs before it left the contacts, so a batch ends
+// as processing its inputs one at a time would (matchInOrder).
 func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, ids []Identity, attrs []map[string]any) ([]ContactChange, error) {
+	for i, id := range ids {
+		if id.Empty() { // callers skip such inputs
+			return nil, fmt.Errorf("models: upsert contacts: input %d names no contact", i)
+		}
+	}
 	now := s.Now()
 	ext, emails, phones := identifiersOf(ids)
-	found, err := s.lockContacts(ctx, q, panelID, ext, emails, phones)
-	if err != nil {
-		return nil, err
-	}
-	index := indexContacts(found)
-
-	// Each input is matched in order, after the inputs before it have
-	// filled the identifiers their contacts lacked (and no other contact
-	// holds): one known only by an e-mail that an earlier input gave a
-	// known contact is that contact, not a new one (which would hold the
-	// e-mail too, and fail the batch's save). An input is never matched by
-	// what a later input filled.
-	matched := make([]*Contact, len(ids))
-	filled := map[int64]bool{}
-	matchAll := func() (missing []Identity) {
-		seen := map[Identity]bool{}
-		for i, id := range ids {
-			c := index.match(id)
-			if c == nil {
-				if !seen[id] {
-					seen[id] = true
-					missing = append(missing, id)
-				}
-				continue
-			}
-			if index.fill(c, id) {
-				filled[c.ID] = true
-			}
-			matched[i] = c
-		}
-		return missing
-	}
-	// Create the missing ones, then lock them like the others and match
-	// again, on the contacts as read. A contact created concurrently by
-	// another request makes the insert skip it (ON CONFLICT DO NOTHING)
-	// and the second lookup find it.
-	created := map[int64]bool{}
-	if missing := matchAll(); len(missing) > 0 {
-		if created, err = s.insertContacts(ctx, q, panelID, missing, now); err != nil {
-			return nil, err
-		}
-		found, err = s.lockContacts(ctx, q, panelID, ext, emails, phones)
+	// The contacts this call created, by the input each was created for.
+	created := map[int64]int{}
+	var m matching
+	for round := 1; ; round++ {
+		found, err := s.lockContacts(ctx, q, panelID, ext, emails, phones)
 		if err != nil {
 			return nil, err
 		}
-		index, filled = indexContacts(found), map[int64]bool{}
-		if missing := matchAll(); len(missing) > 0 {
-			// Not named by its identifiers: the error reaches the shared
-			// log, and they are a person's.
-			return nil, fmt.Errorf("models: upsert contacts: %d of %d inputs were neither found nor created", len(missing), len(ids))
+		m = matchInOrder(found, created, ids)
+		if len(m.fresh) == 0 {
+			break
 		}
+		if round > maxContactRounds {
+			// Not named by their identifiers: the error reaches the
+			// shared log, and they are a person's.
+			return nil, fmt.Errorf("models: upsert contacts: %d new contacts still conflicting after %d rounds", len(m.fresh), maxContactRounds)
+		}
+		all, err := s.insertContacts(ctx, q, panelID, m, now, created)
+		if err != nil {
+			return nil, err
+		}
+		if all {
+			break
+		}
+		// Another transaction created a contact with one of their
+		// identifiers (the insert skipped it): match again, with it.
 	}
+	matched, filled := m.contacts, m.filled
 
 	out := make([]ContactChange, len(ids))
 	before := map[int64]map[string]any{}
 	dirty := map[int64]*Contact{}
 	for i, c := range matched {
-		if _, seen := before[c.ID]; !seen && !created[c.ID] {
-			before[c.ID] = maps.Clone(c.Attributes)
+		if _, isNew := created[c.ID]; !isNew {
+			if _, seen := before[c.ID]; !seen {
+				before[c.ID] = maps.Clone(c.Attributes)
+			}
 		}
-		changed := filled[c.ID]
+		changed := filled[c]
 		for k, v := range attrs[i] {
 			if old, ok := c.Attributes[k]; !ok || !jsonEqual(old, v) {
 				c.Attributes[k] = v
@@ -216,6 +201,63 @@ func identifiersOf(ids []Identity) (ext, emails, phones []string) {
 	return lists[0], lists[1], lists[2]
 }
 
+// maxContactRounds bounds UpsertContacts' rounds: each one after the first
+// follows a contact that another transaction created meanwhile with one of
+// the batch's identifiers, so more than a few mean a storm of them, and the
+// batch is better retried.
+const maxContactRounds = 4
+
+// matching is what matchInOrder gives a batch.
+type matching struct {
+	contacts []*Contact        // each input's contact
+	filled   map[*Contact]bool // contacts that gained identifiers
+	fresh    []*Contact        // contacts to create (ID 0), in order of need
+	freshFor []int             // the input each fresh contact is for
+}
+
+// matchInOrder matches each input, in order, as processing the inputs one
+// at a time would: against the contacts found, as the inputs before it
+// left them (filled with identifiers they lacked), and against the
+// contacts those inputs created. An input no contact matches gets a new
+// one (fresh), which later inputs match and fill like any other.
+//
+// created holds contacts an earlier round of the same call created, by the
+// input each was created for: such a contact exists for that input and
+// those after it, never for the inputs before (which would otherwise be
+// matched to a contact created for a later input, by an identifier the
+// contacts they saw did not have).
+func matchInOrder(found []*Contact, created map[int64]int, ids []Identity) matching {
+	x := newContactIndex(found)
+	bornAt := map[int][]*Contact{}
+	for _, c := range found {
+		if i, ok := created[c.ID]; ok {
+			bornAt[i] = append(bornAt[i], c)
+		} else {
+			x.note(c)
+		}
+	}
+	m := matching{contacts: make([]*Contact, len(ids)), filled: map[*Contact]bool{}}
+	for i, id := range ids {
+		for _, c := range bornAt[i] {
+			x.note(c)
+		}
+		c := x.match(id)
+		switch {
+		case c != nil:
+			if x.fill(c, id) {
+				m.filled[c] = true
+			}
+		default:
+			c = &Contact{ExternalID: nullable(id.ExternalID), Email: nullable(id.Email), Phone: nullable(id.Phone),
+				Attributes: map[string]any{}}
+			x.add(c)
+			m.fresh, m.freshFor = append(m.fresh, c), append(m.freshFor, i)
+		}
+		m.contacts[i] = c
+	}
+	return m
+}
+
 // contactIndex finds, for an identity, the contact UpsertContacts gives
 // it: the first contact (in the order they were locked, by id) with its
 // external id, else the first with its e-mail, else the first with its
@@ -229,15 +271,31 @@ type contactIndex struct {
 }
 
 func indexContacts(found []*Contact) *contactIndex {
-	x := &contactIndex{found: found, pos: make(map[*Contact]int, len(found))}
+	x := newContactIndex(found)
+	for _, c := range found {
+		x.note(c)
+	}
+	return x
+}
+
+// newContactIndex places found in order without indexing any of them:
+// note makes each one findable.
+func newContactIndex(found []*Contact) *contactIndex {
+	x := &contactIndex{found: slices.Clip(found), pos: make(map[*Contact]int, len(found))}
 	for k := range x.by {
 		x.by[k] = map[string]int{}
 	}
 	for i, c := range found {
 		x.pos[c] = i
-		x.note(c)
 	}
 	return x
+}
+
+// add places c after every contact found and indexes it.
+func (x *contactIndex) add(c *Contact) {
+	x.pos[c] = len(x.found)
+	x.found = append(x.found, c)
+	x.note(c)
 }
 
 // note indexes c's identifiers, as they are now (UpsertContacts fills
@@ -344,33 +402,65 @@ func scanContacts(rows *sql.Rows) ([]*Contact, error) {
 	return out, rows.Err()
 }
 
-// insertContacts creates contacts and returns the ids it created.
-func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, ids []Identity, now time.Time) (map[int64]bool, error) {
+// insertContacts creates m's fresh contacts, with the identifiers they
+// have now, gives each its id and records it in created (by the input it
+// was created for). all is false when another transaction holds one of
+// their identifiers: that contact was skipped (ON CONFLICT DO NOTHING) and
+// has no id.
+func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, m matching, now time.Time,
+	created map[int64]int) (all bool, err error) {
 	// A stable order makes concurrent inserts of the same new contacts wait
-	// on each other rather than deadlock.
-	slices.SortFunc(ids, func(a, b Identity) int {
-		return strings.Compare(a.ExternalID+"\x00"+a.Email+"\x00"+a.Phone, b.ExternalID+"\x00"+b.Email+"\x00"+b.Phone)
-	})
-	ext, emails, phones := make([]*string, len(ids)), make([]*string, len(ids)), make([]*string, len(ids))
-	for i, id := range ids {
-		ext[i], emails[i], phones[i] = nullable(id.ExternalID), nullable(id.Email), nullable(id.Phone)
+	// on each other rather than deadlock. (No two of them share an
+	// identifier: a later input that would match an earlier one's new
+	// contact was matched to it, so the order decides nothing else.)
+	order := make([]int, len(m.fresh))
+	for i := range order {
+		order[i] = i
+	}
+	key := func(c *Contact) string {
+		return deref(c.ExternalID) + "\x00" + deref(c.Email) + "\x00" + deref(c.Phone)
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(key(m.fresh[a]), key(m.fresh[b])) })
+	ext, emails, phones := make([]*string, len(order)), make([]*string, len(order)), make([]*string, len(order))
+	byKey := make(map[string]int, len(order))
+	for i, k := range order {
+		c := m.fresh[k]
+		ext[i], emails[i], phones[i] = c.ExternalID, c.Email, c.Phone
+		byKey[key(c)] = k
 	}
 	rows, err := q.QueryContext(ctx, `INSERT INTO contacts (panel_id, external_id, email, phone, attributes, created_at, updated_at)
 		SELECT $1, e, m, p, '{}', $5, $5 FROM unnest($2::text[], $3::text[], $4::text[]) AS v(e, m, p)
-		ON CONFLICT DO NOTHING RETURNING id`, panelID, ext, emails, phones, now)
+		ON CONFLICT DO NOTHING RETURNING id, external_id, email, phone`, panelID, ext, emails, phones, now)
 	if err != nil {
-		return nil, fmt.Errorf("models: insert contacts: %w", err)
+		return false, fmt.Errorf("models: insert contacts: %w", err)
 	}
 	defer rows.Close()
-	created := map[int64]bool{}
+	n := 0
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("models: insert contacts: %w", err)
+		var got Contact
+		if err := rows.Scan(&got.ID, &got.ExternalID, &got.Email, &got.Phone); err != nil {
+			return false, fmt.Errorf("models: insert contacts: %w", err)
 		}
-		created[id] = true
+		k, ok := byKey[key(&got)]
+		if !ok { // cannot happen: a row is inserted as given
+			return false, fmt.Errorf("models: insert contacts: contact %d is none of those inserted", got.ID)
+		}
+		c := m.fresh[k]
+		c.ID, c.PanelID, c.CreatedAt, c.UpdatedAt = got.ID, panelID, now, now
+		created[c.ID] = m.freshFor[k]
+		n++
 	}
-	return created, rows.Err()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("models: insert contacts: %w", err)
+	}
+	return n == len(m.fresh), nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func (s *Store) saveContacts(ctx context.Context, q Querier, dirty map[int64]*Contact, now time.Time) error {

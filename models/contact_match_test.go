@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -108,5 +109,52 @@ func TestJSONEqualComparesAsEncoded(t *testing.T) {
 		{map[string]any{"k": 1.0}, map[string]any{"k": 1.0}, true}, {map[string]any{"k": 1.0}, "k", false},
 	} {
 		require.Equal(t, tc.want, jsonEqual(tc.a, tc.b), "%#v vs %#v", tc.a, tc.b)
+	}
+}
+
+// matchInOrder gives each input the contact processing the inputs one at a
+// time would: new contacts (0 below: the position of the input that needs
+// it, negated) exist from their input on, and contacts an earlier round
+// created exist from the input they were created for.
+func TestMatchInOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		found   []*Contact
+		created map[int64]int
+		ids     []Identity
+		want    []int64 // a contact's id, or -(i+1): the new contact of input i
+	}{
+		{"known, then new by an identifier the first saw nobody hold",
+			[]*Contact{contactOf(1, "u0", "ann@example.com", "")}, nil,
+			[]Identity{{ExternalID: "u1", Email: "ann@example.com"}, {ExternalID: "u1"}},
+			[]int64{1, -2}},
+		{"the first of two new inputs creates",
+			nil, nil,
+			[]Identity{{ExternalID: "zed", Phone: "+1"}, {ExternalID: "amy", Phone: "+1"}},
+			[]int64{-1, -1}},
+		{"a new contact is filled and found by what it gained",
+			nil, nil,
+			[]Identity{{ExternalID: "kim"}, {ExternalID: "kim", Email: "kim@example.com"}, {Email: "kim@example.com"}},
+			[]int64{-1, -1, -1}},
+		{"a contact created earlier exists from its input on",
+			[]*Contact{contactOf(1, "u0", "ann@example.com", ""), contactOf(7, "u1", "", "")}, map[int64]int{7: 1},
+			[]Identity{{ExternalID: "u1", Email: "ann@example.com"}, {ExternalID: "u1"}, {ExternalID: "u1"}},
+			[]int64{1, 7, 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := matchInOrder(tc.found, tc.created, tc.ids)
+			got := make([]int64, len(tc.ids))
+			for i, c := range m.contacts {
+				got[i] = c.ID
+				if c.ID == 0 {
+					k := slices.Index(m.fresh, c)
+					require.GreaterOrEqual(t, k, 0, "input %d: a new contact not listed as fresh", i)
+					got[i] = -int64(m.freshFor[k] + 1)
+				}
+			}
+			require.Equal(t, tc.want, got)
+		})
 	}
 }

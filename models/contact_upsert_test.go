@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -114,4 +115,146 @@ func TestUpsertContactsMatchesNoInputByWhatALaterInputFilled(t *testing.T) {
 		require.Equal(t, c1[0].Contact.ID, changes[0].Contact.ID, "batch %d: by e-mail, as it stood", i)
 		require.Equal(t, c2[0].Contact.ID, changes[1].Contact.ID, "batch %d", i)
 	}
+}
+
+// A batch gives its inputs the contacts that processing them one at a
+// time would: a contact created for a later input does not exist yet when
+// an earlier input's turn comes, and of two new inputs that share an
+// identifier, the first creates the contact. (Found by review: every
+// missing input was created first and the whole batch matched again, so
+// the earlier input below went to the later one's new contact by its
+// external id, and which of two new inputs won went by string order.)
+func TestUpsertContactsMatchesTheBatchAsIfOneInputAtATime(t *testing.T) {
+	t.Parallel()
+	store := modeltest.Store(t)
+	ctx := context.Background()
+	ids := func(c []models.ContactChange) []int64 {
+		out := make([]int64, len(c))
+		for i := range c {
+			out[i] = c[i].Contact.ID
+		}
+		return out
+	}
+
+	t.Run("a contact made for a later input", func(t *testing.T) {
+		t.Parallel()
+		panel, err := store.EnsurePanel(ctx, "upsert_in_order_later")
+		require.NoError(t, err)
+		known, err := upsert(t, store, panel.ID, models.Identity{ExternalID: "u0", Email: "ann@example.com"})
+		require.NoError(t, err)
+		changes, err := upsert(t, store, panel.ID,
+			models.Identity{ExternalID: "u1", Email: "ann@example.com"}, // u1 is nobody yet: ann by e-mail
+			models.Identity{ExternalID: "u1"})                           // a new contact
+		require.NoError(t, err)
+		require.Equal(t, known[0].Contact.ID, changes[0].Contact.ID, "the first input, as the contacts stood at its turn")
+		require.NotEqual(t, known[0].Contact.ID, changes[1].Contact.ID)
+		require.Nil(t, changes[1].Before, "new")
+		require.NotNil(t, changes[0].Before, "known")
+	})
+
+	t.Run("two new inputs sharing a phone", func(t *testing.T) {
+		t.Parallel()
+		panel, err := store.EnsurePanel(ctx, "upsert_in_order_first")
+		require.NoError(t, err)
+		// "zed" sorts after "amy": the first input must win anyway.
+		changes, err := upsert(t, store, panel.ID,
+			models.Identity{ExternalID: "zed", Phone: "+100"},
+			models.Identity{ExternalID: "amy", Phone: "+100"}) // zed's contact by phone; it has an external id
+		require.NoError(t, err)
+		require.Equal(t, []int64{changes[0].Contact.ID, changes[0].Contact.ID}, ids(changes))
+		got, err := store.ContactByID(ctx, panel.ID, changes[0].Contact.ID)
+		require.NoError(t, err)
+		require.Equal(t, "zed", *got.ExternalID)
+		_, err = store.FindContact(ctx, panel.ID, models.Identity{ExternalID: "amy"})
+		require.ErrorIs(t, err, models.ErrNotFound, "no contact for amy")
+	})
+
+	t.Run("a chain of new inputs", func(t *testing.T) {
+		t.Parallel()
+		panel, err := store.EnsurePanel(ctx, "upsert_in_order_chain")
+		require.NoError(t, err)
+		changes, err := upsert(t, store, panel.ID,
+			models.Identity{ExternalID: "kim"},
+			models.Identity{ExternalID: "kim", Email: "kim@example.com"},
+			models.Identity{Email: "kim@example.com", Phone: "+200"},
+			models.Identity{ExternalID: "lee", Phone: "+300"})
+		require.NoError(t, err)
+		got := ids(changes)
+		require.Equal(t, []int64{got[0], got[0], got[0]}, got[:3], "one person, named three ways")
+		require.NotEqual(t, got[0], got[3])
+		kim, err := store.ContactByID(ctx, panel.ID, got[0])
+		require.NoError(t, err)
+		require.Equal(t, "kim@example.com", *kim.Email)
+		require.Equal(t, "+200", *kim.Phone)
+	})
+}
+
+// When another transaction creates a contact the batch was about to
+// create, the batch matches again with it, and the contacts this call
+// already created still exist only for their own input and those after
+// it.
+func TestUpsertContactsMatchesAgainAroundAConcurrentCreate(t *testing.T) {
+	t.Parallel()
+	store := modeltest.Store(t)
+	ctx := context.Background()
+	panel, err := store.EnsurePanel(ctx, "upsert_concurrent")
+	require.NoError(t, err)
+	ann, err := upsert(t, store, panel.ID, models.Identity{ExternalID: "u0", Email: "ann@example.com"})
+	require.NoError(t, err)
+
+	// The other transaction creates u2 and stays open until the batch
+	// waits for it.
+	var other []models.ContactChange
+	xid := make(chan string, 1)
+	release := make(chan struct{})
+	otherDone := make(chan error, 1)
+	go func() {
+		otherDone <- store.InTx(ctx, func(q models.Querier) error {
+			var err error
+			if other, err = store.UpsertContacts(ctx, q, panel.ID, []models.Identity{{ExternalID: "u2"}}, []map[string]any{nil}); err != nil {
+				close(xid)
+				return err
+			}
+			var id string
+			if err := q.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text`).Scan(&id); err != nil {
+				close(xid)
+				return err
+			}
+			xid <- id
+			<-release
+			return nil
+		})
+	}()
+	otherXID, ok := <-xid
+	if !ok {
+		t.Fatalf("the other transaction failed: %v", <-otherDone)
+	}
+
+	batchDone := make(chan error, 1)
+	var changes []models.ContactChange
+	go func() {
+		var err error
+		changes, err = upsert(t, store, panel.ID,
+			models.Identity{ExternalID: "u1", Email: "ann@example.com"}, // ann: u1 is nobody at its turn
+			models.Identity{ExternalID: "u1"},                           // new, created in the first round
+			models.Identity{ExternalID: "u2", Phone: "+100"})            // the other transaction's contact
+		batchDone <- err
+	}()
+	require.Eventually(t, func() bool {
+		var waiting int
+		err := store.DBForTest().Raw(`SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid'
+			AND transactionid = ?::xid AND NOT granted`, otherXID).Scan(&waiting).Error
+		return err == nil && waiting > 0
+	}, 10*time.Second, 5*time.Millisecond, "the batch's insert waits for the other transaction")
+	close(release)
+	require.NoError(t, <-otherDone)
+	require.NoError(t, <-batchDone)
+
+	require.Equal(t, ann[0].Contact.ID, changes[0].Contact.ID, "not the contact created for the input after it")
+	require.NotEqual(t, ann[0].Contact.ID, changes[1].Contact.ID)
+	require.Nil(t, changes[1].Before, "created by the batch")
+	require.Equal(t, other[0].Contact.ID, changes[2].Contact.ID, "the other transaction's contact")
+	got, err := store.ContactByID(ctx, panel.ID, other[0].Contact.ID)
+	require.NoError(t, err)
+	require.Equal(t, "+100", *got.Phone, "filled by the batch")
 }

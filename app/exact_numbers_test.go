@@ -102,8 +102,11 @@ func TestNumbersWrittenOutTooLongAreRefused(t *testing.T) {
 	code, raw = env.Call("POST", "/api/v1/contacts", `{"email": "many@example.com", "attributes": {"n": `+many+`}}`, nil)
 	require.Equal(t, 400, code, raw)
 	var contact struct{ ID int64 }
-	code, raw = env.Call("POST", "/api/v1/contacts", `{"email": "fine@example.com", "attributes": {"score": 1e1000}}`, &contact)
+	code, raw = env.Call("POST", "/api/v1/contacts", `{"email": "fine@example.com", "attributes": {"score": 1e1000, "none": 0e5000}}`, &contact)
 	require.Equal(t, 200, code, raw)
+	var zero string
+	require.NoError(t, env.Store.DBForTest().Raw(`SELECT attributes->>'NONE' FROM contacts WHERE id = ?`, contact.ID).Scan(&zero).Error)
+	require.Equal(t, "0", zero, "zero, whatever its exponent")
 	code, raw = env.Call("PUT", fmt.Sprintf("/api/v1/contacts/%d/data/orders", contact.ID), `{"rows": [{"n": `+many+`}]}`, nil)
 	require.Equal(t, 400, code, raw)
 	require.Contains(t, raw, "rows[0]")

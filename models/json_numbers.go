@@ -138,24 +138,35 @@ func joinPath(path, key string) string {
 // cannot hold it.
 func writtenOut(n string) (length int, ok bool) {
 	s := strings.TrimPrefix(n, "-")
-	mantissa, exp := s, 0
-	if at := strings.IndexAny(s, "eE"); at >= 0 {
-		mantissa = s[:at]
-		digits := strings.TrimLeft(strings.TrimLeft(s[at+1:], "+-"), "0")
-		if len(digits) > 4 {
+	mantissa, exponent, _ := strings.Cut(strings.ToLower(s), "e")
+	// Zero is written "0" (with the fraction digits its exponent leaves,
+	// 0.00e1 is 0.0) however large its exponent: PostgreSQL reads
+	// exponents of up to six digits of it.
+	zero := strings.Trim(mantissa, "0.") == "" && !strings.HasPrefix(exponent, "-")
+	exp := 0
+	if exponent != "" {
+		digits := strings.TrimLeft(strings.TrimLeft(exponent, "+-"), "0")
+		maxDigits := 4 // MaxNumberExponent's
+		if zero {
+			maxDigits = 6
+		}
+		if len(digits) > maxDigits {
 			return 0, false
 		}
 		e, err := strconv.Atoi(cmp.Or(digits, "0"))
-		if err != nil || e > MaxNumberExponent {
+		if err != nil || (e > MaxNumberExponent && !zero) {
 			return 0, false
 		}
-		if strings.HasPrefix(s[at+1:], "-") {
+		if strings.HasPrefix(exponent, "-") {
 			e = -e
 		}
 		exp = e
 	}
 	whole, frac, _ := strings.Cut(mantissa, ".")
 	intDigits := max(1, len(strings.TrimLeft(whole, "0"))+exp)
+	if zero {
+		intDigits = 1
+	}
 	fracDigits := max(0, len(frac)-exp)
 	if intDigits > maxNumericIntDigits || fracDigits > maxNumericFracDigits {
 		return 0, false

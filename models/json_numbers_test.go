@@ -36,6 +36,11 @@ func TestCheckNumbers(t *testing.T) {
 		{name: "two at the bound", doc: many(2, "1e1000"), path: "[1]", growth: true, bad: true},
 		{name: "a long document may", doc: many(20, "1e1000") + strings.Repeat(" ", 3000)},
 		{name: "many fraction digits, negative exponent", doc: "0." + strings.Repeat("1", 992) + "e-1000"},
+		// Zero written with any exponent PostgreSQL reads is "0" (and
+		// its fraction digits left after the exponent): nothing grows.
+		{name: "zero with a large exponent", doc: `{"a": 0e5000, "b": -0.00e999999, "c": [0E+131073, 0.0e7]}`},
+		{name: "zero with an exponent numeric cannot read", doc: `{"a": 0e1000000}`, path: "a", bad: true},
+		{name: "zero with a large negative exponent", doc: `{"a": 0e-2000}`, path: "a", bad: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -111,15 +111,15 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 	}
 	now := s.Now()
 	ext, emails, phones := identifiersOf(ids)
-	// The contacts this call created, by the input each was created for.
-	created := map[int64]int{}
+	// The contacts this call created.
+	created := map[int64]bool{}
 	var m matching
 	for round := 1; ; round++ {
 		found, err := s.lockContacts(ctx, q, panelID, ext, emails, phones)
 		if err != nil {
 			return nil, err
 		}
-		m = matchInOrder(found, created, ids)
+		m = matchInOrder(found, ids)
 		if len(m.fresh) == 0 {
 			break
 		}
@@ -136,7 +136,16 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 			break
 		}
 		// Another transaction created a contact with one of their
-		// identifiers (the insert skipped it): match again, with it.
+		// identifiers (the insert skipped it): match again, with it, from
+		// the start, as if this call had created nothing. The contacts it
+		// did create go (no one else sees them yet): one made for a later
+		// input would otherwise exist for the earlier ones, or hold an
+		// identifier an earlier input now gives another contact. (Found
+		// by review.)
+		if err := s.deleteCreated(ctx, q, panelID, created); err != nil {
+			return nil, err
+		}
+		clear(created)
 	}
 	matched, filled := m.contacts, m.filled
 
@@ -144,10 +153,8 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 	before := map[int64]map[string]any{}
 	dirty := map[int64]*Contact{}
 	for i, c := range matched {
-		if _, isNew := created[c.ID]; !isNew {
-			if _, seen := before[c.ID]; !seen {
-				before[c.ID] = maps.Clone(c.Attributes)
-			}
+		if _, seen := before[c.ID]; !seen && !created[c.ID] {
+			before[c.ID] = maps.Clone(c.Attributes)
 		}
 		changed := filled[c]
 		for k, v := range attrs[i] {
@@ -212,7 +219,6 @@ type matching struct {
 	contacts []*Contact        // each input's contact
 	filled   map[*Contact]bool // contacts that gained identifiers
 	fresh    []*Contact        // contacts to create (ID 0), in order of need
-	freshFor []int             // the input each fresh contact is for
 }
 
 // matchInOrder matches each input, in order, as processing the inputs one
@@ -220,27 +226,10 @@ type matching struct {
 // left them (filled with identifiers they lacked), and against the
 // contacts those inputs created. An input no contact matches gets a new
 // one (fresh), which later inputs match and fill like any other.
-//
-// created holds contacts an earlier round of the same call created, by the
-// input each was created for: such a contact exists for that input and
-// those after it, never for the inputs before (which would otherwise be
-// matched to a contact created for a later input, by an identifier the
-// contacts they saw did not have).
-func matchInOrder(found []*Contact, created map[int64]int, ids []Identity) matching {
-	x := newContactIndex(found)
-	bornAt := map[int][]*Contact{}
-	for _, c := range found {
-		if i, ok := created[c.ID]; ok {
-			bornAt[i] = append(bornAt[i], c)
-		} else {
-			x.note(c)
-		}
-	}
+func matchInOrder(found []*Contact, ids []Identity) matching {
+	x := indexContacts(found)
 	m := matching{contacts: make([]*Contact, len(ids)), filled: map[*Contact]bool{}}
 	for i, id := range ids {
-		for _, c := range bornAt[i] {
-			x.note(c)
-		}
 		c := x.match(id)
 		switch {
 		case c != nil:
@@ -251,7 +240,7 @@ func matchInOrder(found []*Contact, created map[int64]int, ids []Identity) match
 			c = &Contact{ExternalID: nullable(id.ExternalID), Email: nullable(id.Email), Phone: nullable(id.Phone),
 				Attributes: map[string]any{}}
 			x.add(c)
-			m.fresh, m.freshFor = append(m.fresh, c), append(m.freshFor, i)
+			m.fresh = append(m.fresh, c)
 		}
 		m.contacts[i] = c
 	}
@@ -271,22 +260,13 @@ type contactIndex struct {
 }
 
 func indexContacts(found []*Contact) *contactIndex {
-	x := newContactIndex(found)
-	for _, c := range found {
-		x.note(c)
-	}
-	return x
-}
-
-// newContactIndex places found in order without indexing any of them:
-// note makes each one findable.
-func newContactIndex(found []*Contact) *contactIndex {
 	x := &contactIndex{found: slices.Clip(found), pos: make(map[*Contact]int, len(found))}
 	for k := range x.by {
 		x.by[k] = map[string]int{}
 	}
 	for i, c := range found {
 		x.pos[c] = i
+		x.note(c)
 	}
 	return x
 }
@@ -403,12 +383,11 @@ func scanContacts(rows *sql.Rows) ([]*Contact, error) {
 }
 
 // insertContacts creates m's fresh contacts, with the identifiers they
-// have now, gives each its id and records it in created (by the input it
-// was created for). all is false when another transaction holds one of
+// have now, gives each its id and records it in created. all is false when another transaction holds one of
 // their identifiers: that contact was skipped (ON CONFLICT DO NOTHING) and
 // has no id.
 func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, m matching, now time.Time,
-	created map[int64]int) (all bool, err error) {
+	created map[int64]bool) (all bool, err error) {
 	// A stable order makes concurrent inserts of the same new contacts wait
 	// on each other rather than deadlock. (No two of them share an
 	// identifier: a later input that would match an earlier one's new
@@ -447,13 +426,26 @@ func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, m 
 		}
 		c := m.fresh[k]
 		c.ID, c.PanelID, c.CreatedAt, c.UpdatedAt = got.ID, panelID, now, now
-		created[c.ID] = m.freshFor[k]
+		created[c.ID] = true
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return false, fmt.Errorf("models: insert contacts: %w", err)
 	}
 	return n == len(m.fresh), nil
+}
+
+// deleteCreated deletes the contacts UpsertContacts created in a round it
+// starts over.
+func (s *Store) deleteCreated(ctx context.Context, q Querier, panelID int64, created map[int64]bool) error {
+	if len(created) == 0 {
+		return nil
+	}
+	ids := slices.Collect(maps.Keys(created))
+	if _, err := q.ExecContext(ctx, `DELETE FROM contacts WHERE panel_id = $1 AND id = ANY($2)`, panelID, ids); err != nil {
+		return fmt.Errorf("models: upsert contacts: start over: %w", err)
+	}
+	return nil
 }
 
 func deref(s *string) string {

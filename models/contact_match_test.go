@@ -113,48 +113,55 @@ func TestJSONEqualComparesAsEncoded(t *testing.T) {
 }
 
 // matchInOrder gives each input the contact processing the inputs one at a
-// time would: new contacts (0 below: the position of the input that needs
-// it, negated) exist from their input on, and contacts an earlier round
-// created exist from the input they were created for.
+// time would: a new contact exists from the input that needs it on.
 func TestMatchInOrder(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name    string
-		found   []*Contact
-		created map[int64]int
-		ids     []Identity
-		want    []int64 // a contact's id, or -(i+1): the new contact of input i
+		name  string
+		found []*Contact
+		ids   []Identity
+		want  []int64 // a contact's id, or -(i+1): the new contact made for input i
 	}{
 		{"known, then new by an identifier the first saw nobody hold",
-			[]*Contact{contactOf(1, "u0", "ann@example.com", "")}, nil,
+			[]*Contact{contactOf(1, "u0", "ann@example.com", "")},
 			[]Identity{{ExternalID: "u1", Email: "ann@example.com"}, {ExternalID: "u1"}},
 			[]int64{1, -2}},
 		{"the first of two new inputs creates",
-			nil, nil,
+			nil,
 			[]Identity{{ExternalID: "zed", Phone: "+1"}, {ExternalID: "amy", Phone: "+1"}},
 			[]int64{-1, -1}},
 		{"a new contact is filled and found by what it gained",
-			nil, nil,
+			nil,
 			[]Identity{{ExternalID: "kim"}, {ExternalID: "kim", Email: "kim@example.com"}, {Email: "kim@example.com"}},
 			[]int64{-1, -1, -1}},
-		{"a contact created earlier exists from its input on",
-			[]*Contact{contactOf(1, "u0", "ann@example.com", ""), contactOf(7, "u1", "", "")}, map[int64]int{7: 1},
-			[]Identity{{ExternalID: "u1", Email: "ann@example.com"}, {ExternalID: "u1"}, {ExternalID: "u1"}},
-			[]int64{1, 7, 7}},
+		{"a known contact first, whoever comes later",
+			[]*Contact{contactOf(4, "", "", "+1")},
+			[]Identity{{ExternalID: "zed"}, {ExternalID: "amy", Phone: "+1"}, {ExternalID: "zed", Phone: "+2"}},
+			[]int64{-1, 4, -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			m := matchInOrder(tc.found, tc.created, tc.ids)
+			m := matchInOrder(tc.found, tc.ids)
 			got := make([]int64, len(tc.ids))
 			for i, c := range m.contacts {
 				got[i] = c.ID
 				if c.ID == 0 {
-					k := slices.Index(m.fresh, c)
-					require.GreaterOrEqual(t, k, 0, "input %d: a new contact not listed as fresh", i)
-					got[i] = -int64(m.freshFor[k] + 1)
+					require.Contains(t, m.fresh, c, "input %d: a new contact not listed as fresh", i)
+					got[i] = -int64(slices.Index(m.contacts, c) + 1)
 				}
 			}
 			require.Equal(t, tc.want, got)
+			require.Len(t, m.fresh, len(slices.Compact(slices.Sorted(slices.Values(negatives(got))))))
 		})
 	}
+}
+
+func negatives(ids []int64) []int64 {
+	var out []int64
+	for _, id := range ids {
+		if id < 0 {
+			out = append(out, id)
+		}
+	}
+	return out
 }

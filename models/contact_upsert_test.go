@@ -190,9 +190,8 @@ func TestUpsertContactsMatchesTheBatchAsIfOneInputAtATime(t *testing.T) {
 }
 
 // When another transaction creates a contact the batch was about to
-// create, the batch matches again with it, and the contacts this call
-// already created still exist only for their own input and those after
-// it.
+// create, the batch matches again with it, and the contact this call made
+// for a later input does not exist for the earlier ones.
 func TestUpsertContactsMatchesAgainAroundAConcurrentCreate(t *testing.T) {
 	t.Parallel()
 	store := modeltest.Store(t)

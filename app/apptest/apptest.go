@@ -80,6 +80,10 @@ type Options struct {
 	PanelConcurrency int
 	// Log receives what Herald logs; nil discards it.
 	Log *slog.Logger
+	// WrapTransport, when set, wraps the transport of the client that
+	// sends deliveries (an egress client, as in production): a test sees
+	// or steers a request's end without a receiver of its own.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Env is one running Herald.
@@ -147,6 +151,12 @@ func Start(t testing.TB, opts Options) *Env {
 			Now:       store.Now,
 		},
 		Enqueuer: &queue.Enqueuer{Client: client, Inspector: asynq.NewInspector(redisOpt), Namespace: ns, Now: store.Now},
+	}
+	if opts.WrapTransport != nil {
+		if e.sender.Client.Transport == nil {
+			t.Fatal("apptest: the egress client has no transport to wrap")
+		}
+		e.sender.Client.Transport = opts.WrapTransport(e.sender.Client.Transport)
 	}
 	e.Reconciler = &jobs.Reconciler{Store: store, Enqueuer: e.Enqueuer, Grace: 200 * time.Millisecond, Log: log}
 	reg := prometheus.NewRegistry()

@@ -224,14 +224,12 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			return errors.Join(err, d.recordAccepted(cctx, s))
 		}
 		done := s.last.done
-		if sctx.Err() != nil {
+		if sctx.Err() != nil && !wholly(done) {
 			// Cut off mid-request (stopping, or the task cancelled): the
 			// rows of that request go back, due at once, their attempt not
 			// counted (the receiver may have them already; delivery is at
-			// least once), unless its answer came in whole before the cut.
-			if wholly(done) {
-				s.accepted = append(s.accepted, s.last)
-			}
+			// least once). An answer that came in whole before the cut is
+			// recorded below, as any other, with its alert.
 			return errors.Join(ctx.Err(), d.handOver(ctx, p.WebhookID, claim.Lease, s))
 		}
 		if s.tr.To == health.Disabled && s.tr.Changed() {
@@ -241,24 +239,27 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			return d.disable(ctx, target, done, h, th)
 		}
 		// An alert goes out once the batch that caused it is recorded.
-		alert := func() {
+		alert := func(ctx context.Context) {
 			if s.tr.Alert != health.NoAlert {
 				d.tracker.Alert(ctx, &target.Webhook, s.tr.Alert, h, th, 0)
 			}
 		}
-		if time.Now().After(deadline) || d.stopped() {
+		if time.Now().After(deadline) || d.stopped() || sctx.Err() != nil {
 			// Hand over to a fresh task so one busy webhook does not pin
 			// this worker, nor keep it from stopping; whatever is left is
-			// in the outbox.
-			if err := d.record(ctx, append(s.accepted, s.last)); err != nil {
-				return err
+			// in the outbox. It writes with a context of its own: the
+			// task's may be ending (cut off just after a whole answer).
+			cctx, cancel := detached(ctx)
+			defer cancel()
+			if err := d.record(cctx, append(s.accepted, s.last)); err != nil {
+				return errors.Join(ctx.Err(), err)
 			}
-			alert()
-			pending, err := d.store.ReleaseWebhook(ctx, p.WebhookID, claim.Lease)
+			alert(cctx)
+			pending, err := d.store.ReleaseWebhook(cctx, p.WebhookID, claim.Lease)
 			if err != nil || !pending {
-				return err
+				return errors.Join(ctx.Err(), err)
 			}
-			return d.enqueuer.Flush(ctx, p.WebhookID, 0)
+			return errors.Join(ctx.Err(), d.enqueuer.Flush(cctx, p.WebhookID, 0))
 		}
 		if wholly(done) {
 			// The steady state: one statement records these requests
@@ -279,14 +280,16 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 				if herr := d.handOver(ctx, p.WebhookID, held, s); herr != nil {
 					return errors.Join(err, herr)
 				}
-				alert()
+				actx, cancel := detached(ctx)
+				defer cancel()
+				alert(actx)
 				return err
 			}
 			// Recorded.
 			for _, r := range s.accepted {
 				d.moveRuns(ctx, r.rows, r.done)
 			}
-			alert()
+			alert(ctx)
 			if after != nil {
 				// A step after the record failed (letting the webhook go,
 				// most often): try letting it go once more, so it does
@@ -298,7 +301,7 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		if err := d.record(ctx, append(s.accepted, s.last)); err != nil {
 			return err
 		}
-		alert()
+		alert(ctx)
 		claim, err = d.store.ClaimRequests(ctx, p.WebhookID, size, claim.Lease, d.cfg.Lease)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -99,11 +100,21 @@ func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error)
 	return id, nil
 }
 
-// UnsentAlerts lists alerts written more than age ago and not sent yet.
+// unsentPerPanel is how many of a panel's unsent alerts one sweep takes,
+// and unsentPerSweep how many in all.
+const unsentPerPanel, unsentPerSweep = 20, 500
+
+// UnsentAlerts lists alerts written more than age ago and not sent yet:
+// each panel's oldest few (unsentPerPanel), so a panel whose alerts
+// cannot be sent (a recipient the mail server refuses, for one) never
+// fills the sweep and keeps another panel's from going out.
 func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, error) {
 	var ids []int64
-	err := s.db.WithContext(ctx).Raw(`SELECT id FROM alerts WHERE sent_at IS NULL AND created_at < $1 ORDER BY id LIMIT 500`,
-		s.Now().Add(-age)).Scan(&ids).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM (
+			SELECT id, row_number() OVER (PARTITION BY panel_id ORDER BY id) AS n
+			FROM alerts WHERE sent_at IS NULL AND created_at < $1) unsent
+		WHERE n <= $2 ORDER BY id LIMIT $3`,
+		s.Now().Add(-age), unsentPerPanel, unsentPerSweep).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: unsent alerts: %w", err)
 	}
@@ -136,6 +147,16 @@ func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]
 	return out, nil
 }
 
+// Mailable reports whether the mailer can send to address as it is:
+// net/mail, which the mailer's library parses recipients with, reads it
+// as a bare address and unchanged. LooksLikeEmail lets through addresses
+// it refuses (ops@example.com. with its final dot, a..b@example.com),
+// and one such recipient failed every alert of its panel for good.
+func Mailable(address string) bool {
+	a, err := mail.ParseAddress(address)
+	return err == nil && a.Name == "" && a.Address == address
+}
+
 // maxEmailBytes is the longest address an alert goes to (RFC 5321's 320).
 const maxEmailBytes = 320
 
@@ -147,6 +168,9 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 	email = strings.TrimSpace(email)
 	if !LooksLikeEmail(email) || len(email) > maxEmailBytes {
 		return nil, invalid("email", "is not an e-mail address")
+	}
+	if !Mailable(email) {
+		return nil, invalid("email", "is not an address mail can be sent to (a bare address, as ops@example.com)")
 	}
 	if webhookID != nil {
 		// Only the panel's own webhook: another panel's is "not found".

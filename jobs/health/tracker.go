@@ -9,6 +9,7 @@ import (
 	htmltemplate "html/template"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	texttemplate "text/template"
 	"time"
@@ -212,6 +213,20 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	if len(to) == 0 {
 		a.Log.WarnContext(ctx, "alert has no recipients; add some under /api/v1/alert-recipients", "alert_id", id)
 		return a.Store.MarkAlert(ctx, id, nil, nil)
+	}
+	// A recipient stored before AddRecipient checked Mailable would fail
+	// the whole message: the others still get it.
+	if usable := slices.DeleteFunc(slices.Clone(to), func(addr string) bool { return !models.Mailable(addr) }); len(usable) < len(to) {
+		a.Log.WarnContext(ctx, "alert recipients mail cannot be sent to are left out; replace them under /api/v1/alert-recipients",
+			"alert_id", id, "left_out", len(to)-len(usable))
+		if len(usable) == 0 {
+			err := errors.New("no recipient mail can be sent to (replace them under /api/v1/alert-recipients)")
+			if merr := a.Store.MarkAlert(ctx, id, nil, err); merr != nil {
+				return merr
+			}
+			return err
+		}
+		to = usable
 	}
 	if a.Mailer == nil {
 		// Kept unsent: once HERALD_SMTP_URL is set, the sweep sends it.

@@ -1,0 +1,87 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/models"
+)
+
+// One panel's alerts that can never be sent do not keep the sweep from
+// another panel's: each sweep takes a few of each panel's oldest. (Found by
+// review: the sweep took the 500 oldest unsent alerts of all panels, and a
+// panel whose only recipient the mailer refuses, such as
+// "ops@noisy.example.", which the API accepted, filled it for good; an
+// alert of another panel whose task was lost with Redis, or ran out of
+// retries in a long mail outage, was never sent.)
+func TestAlertSweepNotStarvedByAnotherPanel(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	ctx := context.Background()
+
+	noisy := env.TokenFor("alerts_noisy")
+	code, raw := env.CallAs(noisy, "POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@noisy.example."}, nil)
+	require.Equal(t, http.StatusBadRequest, code, "an address the mailer cannot send to is refused: %s", raw)
+	require.Contains(t, raw, "email")
+	var hook struct{ ID int64 }
+	code, raw = env.CallAs(noisy, "POST", "/api/v1/webhooks", map[string]any{"label": "Noisy", "url": "https://noisy.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	noisyPanel, err := env.Store.EnsurePanel(ctx, "alerts_noisy")
+	require.NoError(t, err)
+	// As stored before that check.
+	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at) VALUES (?, ?, now())`,
+		noisyPanel.ID, "ops@noisy.example.").Error)
+	for n := 0; n < 510; {
+		for _, st := range []string{"degraded", "disabled", "recovered"} {
+			id, err := env.Store.QueueAlert(ctx, noisyPanel.ID, hook.ID, st, map[string]any{"Label": "Noisy"})
+			require.NoError(t, err)
+			require.NotZero(t, id)
+			n++
+		}
+		env.Store.Clock.Advance(models.AlertThrottle + time.Second)
+	}
+
+	code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@victim.example"}, nil)
+	require.Equal(t, http.StatusCreated, code, raw)
+	var victimHook struct{ ID int64 }
+	code, raw = env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Victim", "url": "https://victim.example/hook"}, &victimHook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	victim, err := env.Store.QueueAlert(ctx, env.Panel.ID, victimHook.ID, "disabled", map[string]any{"Label": "Victim"})
+	require.NoError(t, err)
+	env.Store.Clock.Advance(time.Minute)
+
+	require.NoError(t, env.Tracker.SweepAlerts(ctx))
+	_, err = env.Enqueuer.Inspector.GetTaskInfo(env.Namespace+":mail", fmt.Sprintf("alert:%d", victim))
+	require.NoError(t, err, "the sweep revives the victim panel's alert")
+	env.StartWorker()
+	mails := smtp.WaitFor(t, 15*time.Second, 1)
+	require.Contains(t, mails[0].To, "ops@victim.example")
+}
+
+// A recipient stored before addresses were checked as the mailer reads
+// them does not fail the alert for the panel's other recipients.
+func TestAlertLeavesOutARecipientMailCannotBeSentTo(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
+	ctx := context.Background()
+	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@good.example"}, nil)
+	require.Equal(t, http.StatusCreated, code, raw)
+	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at) VALUES (?, ?, now())`,
+		env.Panel.ID, "a..b@bad.example").Error)
+	var hook struct{ ID int64 }
+	code, raw = env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Mixed", "url": "https://mixed.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	id, err := env.Store.QueueAlert(ctx, env.Panel.ID, hook.ID, "disabled", map[string]any{"Label": "Mixed"})
+	require.NoError(t, err)
+	require.NoError(t, env.Enqueuer.Alert(ctx, id))
+	mails := smtp.WaitFor(t, 15*time.Second, 1)
+	require.Equal(t, []string{"ops@good.example"}, mails[0].To)
+}

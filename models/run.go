@@ -230,20 +230,27 @@ type DueRun struct {
 
 // DueRuns finds waiting runs of live journeys that are due by more than
 // grace (their timer task is late or lost) or that saw their event while
-// paused.
+// paused: up to limit, the earliest, and at most a tenth of them of one
+// panel, so runs of one panel that stay due (their moves keep failing)
+// never fill the sweep and hide another panel's lost timer. It reads at
+// most 20 × limit of each kind, earliest first: a bound on each pass's
+// cost when very many are due at once.
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
 	// Two index scans (the deadlines, journey_runs_timers; the runs that
 	// saw their event, journey_runs_happened) rather than one OR, which
 	// read every waiting run.
-	err := s.db.WithContext(ctx).Raw(`(SELECT r.id, r.node, r.wait_until, r.happened FROM journey_runs r
+	err := s.db.WithContext(ctx).Raw(`WITH due AS (
+		(SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
 		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		  WHERE r.status = 'waiting' AND r.wait_until <= $1 ORDER BY r.wait_until LIMIT $2)
+		  WHERE r.status = 'waiting' AND r.wait_until <= $1 ORDER BY r.wait_until LIMIT $3)
 		UNION
-		(SELECT r.id, r.node, r.wait_until, r.happened FROM journey_runs r
+		(SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
 		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		  WHERE r.status = 'waiting' AND r.happened LIMIT $2)
-		ORDER BY wait_until LIMIT $2`, s.Now().Add(-grace), limit).Scan(&out).Error
+		  WHERE r.status = 'waiting' AND r.happened LIMIT $3))
+		SELECT id, node, wait_until, happened FROM (
+			SELECT due.*, row_number() OVER (PARTITION BY panel_id ORDER BY wait_until, id) AS n FROM due) ranked
+		WHERE n <= $4 ORDER BY wait_until LIMIT $2`, s.Now().Add(-grace), limit, 20*limit, max(1, limit/10)).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: due runs: %w", err)
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -126,4 +127,26 @@ func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer) ([
 		return nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
 	}
 	return runs, byID, nil
+}
+
+// maxEndReason bounds a run's end reason, which may quote a refused value.
+const maxEndReason = 500
+
+// EndRefusedRun ends a waiting run whose next step PostgreSQL refused
+// (journey.Engine.fireShard), with reason. ended is false when the run no
+// longer waits; panelID is its panel's.
+func (s *Store) EndRefusedRun(ctx context.Context, runID uuid.UUID, reason string) (panelID int64, ended bool, err error) {
+	if r := []rune(reason); len(r) > maxEndReason {
+		reason = string(r[:maxEndReason]) + "…"
+	}
+	now := s.Now()
+	err = s.sql.QueryRowContext(ctx, `UPDATE journey_runs SET status = 'ended', end_reason = $2, ended_at = $3, updated_at = $3
+		WHERE id = $1 AND status = 'waiting' RETURNING panel_id`, runID, CleanText([]byte(reason)), now).Scan(&panelID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("models: end refused run %s: %w", runID, err)
+	}
+	return panelID, true, nil
 }

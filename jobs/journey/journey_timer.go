@@ -90,19 +90,60 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 
 // moveDue moves due runs in up to timerShards transactions at once, each
 // taking the runs of its own contacts, so they never wait on each other.
+// A shard that fails does not stop the others: they are other contacts'
+// runs, often other panels'.
 func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) error {
 	shards := make([][]models.DueTimer, timerShards)
 	for _, d := range due {
 		i := d.ContactID % timerShards
 		shards[i] = append(shards[i], d)
 	}
-	g, ctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	for _, shard := range shards {
 		if len(shard) > 0 {
-			g.Go(func() error { return e.fireTimers(ctx, shard) })
+			g.Go(func() error { return e.fireShard(ctx, shard) })
 		}
 	}
 	return g.Wait()
+}
+
+// fireShard moves a shard's runs in one transaction. When PostgreSQL
+// refuses what that would write (a value of one run's panel it cannot
+// store), it moves them one run per transaction instead, so the others
+// go on, and ends the run refused twice (endRefused): left waiting, it
+// would fail its second's task on every retry, and with it the other
+// panels' runs due in that second.
+func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer) error {
+	err := e.fireTimers(ctx, shard)
+	if _, refused := models.RefusedByData(err); !refused {
+		return err
+	}
+	var errs []error
+	for _, d := range shard {
+		one := []models.DueTimer{d}
+		err := e.fireTimers(ctx, one)
+		if _, refused := models.RefusedByData(err); refused {
+			err = e.fireTimers(ctx, one) // once more: a clash with another writer passes
+		}
+		if reason, refused := models.RefusedByData(err); refused {
+			err = e.endRefused(ctx, d, reason, err)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// endRefused ends a run whose next step PostgreSQL refused, with the
+// reason on its page (the journey's runs). The shared log names the
+// refusal by the schema alone: the reason may quote the panel's data.
+func (e *Engine) endRefused(ctx context.Context, d models.DueTimer, reason string, refused error) error {
+	panelID, ended, err := e.Store.EndRefusedRun(ctx, d.RunID, "its next step was refused by the database: "+reason)
+	if err != nil || !ended {
+		return err // moved on meanwhile: nothing to end
+	}
+	e.Log.ErrorContext(ctx, "journey run ended: PostgreSQL refused its next step",
+		append([]any{"panel_id", panelID, "run_id", d.RunID}, models.RefusalLogAttrs(refused)...)...)
+	return nil
 }
 
 // fireTimers moves, in one transaction, the runs among due that still

@@ -329,14 +329,16 @@ type AwaitedDelivery struct {
 
 // SettledAwaits finds runs of live journeys waiting for a delivery that
 // was delivered or failed more than grace ago, or that is gone, yet the
-// run did not move: the task that should have moved it was lost.
+// run did not move: the task that should have moved it was lost. Up to
+// limit, and at most a tenth of them of one panel (see DueRuns).
 func (s *Store) SettledAwaits(ctx context.Context, grace time.Duration, limit int) ([]AwaitedDelivery, error) {
-	rows, err := s.sql.QueryContext(ctx, `SELECT r.id, r.awaits_delivery FROM journey_runs r
+	rows, err := s.sql.QueryContext(ctx, `SELECT id, awaits_delivery FROM (
+		SELECT r.id, r.awaits_delivery, row_number() OVER (PARTITION BY r.panel_id ORDER BY r.id) AS n FROM journey_runs r
 		JOIN journeys j ON j.id = r.journey_id
 		LEFT JOIN deliveries d ON d.id = r.awaits_delivery
 		WHERE r.status = 'waiting' AND r.awaits_delivery IS NOT NULL AND j.status = 'live'
-		  AND (d.id IS NULL AND r.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1)
-		ORDER BY r.id LIMIT $2`, s.Now().Add(-grace), limit)
+		  AND (d.id IS NULL AND r.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1)) settled
+		WHERE n <= $3 ORDER BY id LIMIT $2`, s.Now().Add(-grace), limit, max(1, limit/10))
 	if err != nil {
 		return nil, fmt.Errorf("models: settled awaits: %w", err)
 	}

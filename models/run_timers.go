@@ -133,15 +133,18 @@ func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer) ([
 const maxEndReason = 500
 
 // EndRefusedRun ends a waiting run whose next step PostgreSQL refused
-// (journey.Engine.fireShard), with reason. ended is false when the run no
-// longer waits; panelID is its panel's.
-func (s *Store) EndRefusedRun(ctx context.Context, runID uuid.UUID, reason string) (panelID int64, ended bool, err error) {
+// (journey.Engine.endRefused), with reason: a run still due, or, when
+// awaiting is not nil, a run still waiting for that delivery. ended is
+// false when it moved on meanwhile; panelID is its panel's.
+func (s *Store) EndRefusedRun(ctx context.Context, runID uuid.UUID, awaiting *uuid.UUID, reason string) (panelID int64, ended bool, err error) {
 	if r := []rune(reason); len(r) > maxEndReason {
 		reason = string(r[:maxEndReason]) + "…"
 	}
 	now := s.Now()
 	err = s.sql.QueryRowContext(ctx, `UPDATE journey_runs SET status = 'ended', end_reason = $2, ended_at = $3, updated_at = $3
-		WHERE id = $1 AND status = 'waiting' RETURNING panel_id`, runID, CleanText([]byte(reason)), now).Scan(&panelID)
+		WHERE id = $1 AND status = 'waiting'
+		  AND CASE WHEN $4::uuid IS NULL THEN wait_until <= $3 ELSE awaits_delivery = $4::uuid END
+		RETURNING panel_id`, runID, CleanText([]byte(reason)), now, awaiting).Scan(&panelID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

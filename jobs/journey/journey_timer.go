@@ -126,23 +126,24 @@ func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer) error {
 			err = e.fireTimers(ctx, one) // once more: a clash with another writer passes
 		}
 		if reason, refused := models.RefusedByData(err); refused {
-			err = e.endRefused(ctx, d, reason, err)
+			err = e.endRefused(ctx, d.RunID, nil, reason, err)
 		}
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// endRefused ends a run whose next step PostgreSQL refused, with the
-// reason on its page (the journey's runs). The shared log names the
+// endRefused ends a run whose next step PostgreSQL refused twice, with
+// the reason on its page (the journey's runs): a run still due, or still
+// waiting for the delivery awaiting names. The shared log names the
 // refusal by the schema alone: the reason may quote the panel's data.
-func (e *Engine) endRefused(ctx context.Context, d models.DueTimer, reason string, refused error) error {
-	panelID, ended, err := e.Store.EndRefusedRun(ctx, d.RunID, "its next step was refused by the database: "+reason)
+func (e *Engine) endRefused(ctx context.Context, runID uuid.UUID, awaiting *uuid.UUID, reason string, refused error) error {
+	panelID, ended, err := e.Store.EndRefusedRun(ctx, runID, awaiting, "its next step was refused by the database: "+reason)
 	if err != nil || !ended {
 		return err // moved on meanwhile: nothing to end
 	}
 	e.Log.ErrorContext(ctx, "journey run ended: PostgreSQL refused its next step",
-		append([]any{"panel_id", panelID, "run_id", d.RunID}, models.RefusalLogAttrs(refused)...)...)
+		append([]any{"panel_id", panelID, "run_id", runID}, models.RefusalLogAttrs(refused)...)...)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
@@ -118,4 +119,75 @@ func TestOnePanelsStuckRunsDoNotHideAnothersLostTimer(t *testing.T) {
 		}
 		require.True(t, asked, "pass %d: the sweep asks again for panel B's lost timer", pass)
 	}
+}
+
+// A run whose move after its delivery settled is refused by PostgreSQL is
+// ended with the reason, rather than failing its outcome task, every
+// retry and every sweep's, for good; and one panel's runs left waiting on
+// settled deliveries do not fill the sweep that asks for those moves.
+func TestARefusedMoveAfterADeliveryEndsTheRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupEngine(t)
+	b.live(t, `{"name": "Sign-up sync", "nodes": [
+	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
+	  {"id": "crm", "type": "webhook", "webhook_id": %d, "delivered": "again", "failed": "again"},
+	  {"id": "again", "type": "webhook", "webhook_id": %[1]d, "custom_params": {"tag": "poison"}, "next": "end"},
+	  {"id": "end", "type": "stop"}]}`)
+	_, err := b.store.DeactivateWebhook(ctx, b.panel.ID, b.hook) // held: the run waits
+	require.NoError(t, err)
+	db := b.store.DBForTest()
+	require.NoError(t, db.Exec(`ALTER TABLE deliveries ADD CONSTRAINT refuses_poison CHECK (position('poison' in item::text) = 0)`).Error)
+	b.ingest(t, "Signed Up", "ann@example.com")
+	var waiting struct{ AwaitsDelivery *uuid.UUID }
+	require.NoError(t, db.Raw(`SELECT awaits_delivery FROM journey_runs WHERE journey_id = $1 AND status = 'waiting'`,
+		b.journeyID).Scan(&waiting).Error)
+	require.NotNil(t, waiting.AwaitsDelivery, "the run waits for its delivery")
+	require.NoError(t, db.Exec(`UPDATE deliveries SET status = 'failed', updated_at = now() - interval '1 second' WHERE id = $1`,
+		*waiting.AwaitsDelivery).Error)
+
+	require.NoError(t, b.engine.SweepRuns(ctx, 0))
+	tasks, err := b.enqueuer.Inspector.ListPendingTasks(b.namespace + ":journey")
+	require.NoError(t, err)
+	outcomes := 0
+	for _, task := range tasks {
+		if task.Type == queue.TypeOutcome {
+			outcomes++
+			require.NoError(t, b.engine.HandleOutcome(ctx, asynq.NewTask(task.Type, task.Payload)), "the task ends well")
+		}
+	}
+	require.Equal(t, 1, outcomes)
+	var run struct{ Status, EndReason string }
+	require.NoError(t, db.Raw(`SELECT status, end_reason FROM journey_runs WHERE journey_id = $1`, b.journeyID).Scan(&run).Error)
+	require.Equal(t, "ended", run.Status)
+	require.Contains(t, run.EndReason, "its next step was refused by the database: ")
+}
+
+// The sweep asks for the moves of runs whose delivery settled, at most a
+// tenth of them of one panel: another panel's run is asked for too.
+func TestSettledAwaitsTakesAFewOfEachPanel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := setupEngine(t).store
+	db := store.DBForTest()
+	mk := func(panel string, n int) (journeyID int64) {
+		p, err := store.EnsurePanel(ctx, panel)
+		require.NoError(t, err)
+		require.NoError(t, db.Raw(`INSERT INTO journeys (panel_id, name, status, definition, created_at, updated_at)
+			VALUES ($1, $2, 'live', '{}', now(), now()) RETURNING id`, p.ID, panel).Scan(&journeyID).Error)
+		require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, state,
+			started_at, updated_at, awaits_delivery)
+			SELECT gen_random_uuid(), $1, $2, g, 'waiting', 'crm', '{}', now(), now() - interval '1 minute', gen_random_uuid()
+			FROM generate_series(1, $3) g`, journeyID, p.ID, n).Error)
+		return journeyID
+	}
+	mk("settled_noisy", 30)
+	quiet := mk("settled_quiet", 1)
+	got, err := store.SettledAwaits(ctx, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 2, "one of each: a tenth of 10")
+	var quietRuns int
+	require.NoError(t, db.Raw(`SELECT count(*) FROM journey_runs WHERE journey_id = ? AND id IN ?`, quiet,
+		[]uuid.UUID{got[0].RunID, got[1].RunID}).Scan(&quietRuns).Error)
+	require.Equal(t, 1, quietRuns, "the quiet panel's run is among them")
 }

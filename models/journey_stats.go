@@ -63,12 +63,14 @@ func (s *Store) AddNodeCounts(ctx context.Context, q Querier, counts []NodeCount
 
 // NodeStats are one step's counts.
 type NodeStats struct {
-	Entered int64            `json:"entered"`
-	Waiting int64            `json:"waiting"`
-	Exits   map[string]int64 `json:"exits"`
-	Sent    int64            `json:"sent"`
-	Failed  int64            `json:"failed"`
-	Held    int64            `json:"held"`
+	Entered int64 `json:"entered"`
+	Waiting int64 `json:"waiting"`
+	// Ended is the runs that ended at the step with an error (RunEnded).
+	Ended  int64            `json:"ended"`
+	Exits  map[string]int64 `json:"exits"`
+	Sent   int64            `json:"sent"`
+	Failed int64            `json:"failed"`
+	Held   int64            `json:"held"`
 }
 
 // JourneyStats counts, per step of a journey of the panel: the runs that
@@ -114,6 +116,8 @@ func (s *Store) JourneyStats(ctx context.Context, panelID, journeyID int64) (map
 			st.Entered = n
 		case "waiting":
 			st.Waiting = n
+		case "ended":
+			st.Ended = n
 		case "delivery delivered":
 			st.Sent = n
 		case "delivery failed":

@@ -21,6 +21,9 @@ type recipientRow struct {
 	Email string
 	// Scope is the webhook's label, or "" for every webhook of the panel.
 	Scope string
+	// Unmailable: stored before addresses were checked as the mailer
+	// reads them; alerts leave it out (models.Mailable).
+	Unmailable bool
 }
 
 // AlertRecipientNew adds an address that hears when a webhook of the panel
@@ -88,7 +91,7 @@ func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow,
 	}
 	rows := make([]recipientRow, len(rs))
 	for i, r := range rs {
-		rows[i] = recipientRow{ID: r.ID, Email: r.Email}
+		rows[i] = recipientRow{ID: r.ID, Email: r.Email, Unmailable: !models.Mailable(r.Email)}
 		if r.WebhookID != nil {
 			rows[i].Scope = cmp.Or(labels[*r.WebhookID], "webhook "+strconv.FormatInt(*r.WebhookID, 10))
 		}
@@ -122,13 +125,23 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 		s.log.ErrorContext(ctx, "alert recipients not read", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
 		return "error", "No test alert sent: the recipients could not be read. Try again in a moment."
 	}
-	var to []string
+	var to, unmailable []string
 	for _, r := range rs {
-		if e := strings.ToLower(r.Email); !slices.Contains(to, e) {
+		switch e := strings.ToLower(r.Email); {
+		case !models.Mailable(e): // left out, as alerts leave it out
+			unmailable = append(unmailable, r.Email)
+		case !slices.Contains(to, e):
 			to = append(to, e)
 		}
 	}
+	leftOut := ""
+	if len(unmailable) > 0 {
+		leftOut = " Left out, as alerts leave them out: " + strings.Join(unmailable, ", ") +
+			" (mail cannot be sent to these addresses as written; remove them and add them again correctly)."
+	}
 	switch {
+	case len(to) == 0 && len(unmailable) > 0:
+		return "error", "No test alert sent: no recipient can be mailed." + leftOut
 	case len(to) == 0:
 		return "error", "No test alert sent: nobody gets alert e-mail yet. Add a recipient first."
 	case !s.allow(c, "test-alert:"+strconv.FormatInt(panel.ID, 10), testAlertRateLimit, time.Hour):
@@ -141,5 +154,5 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 		s.log.WarnContext(ctx, "test alert not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
 		return "error", "The test alert could not be sent: the mail server refused it or did not answer (the error is logged)."
 	}
-	return "ok", "Test alert sent to " + strings.Join(to, ", ") + "."
+	return "ok", "Test alert sent to " + strings.Join(to, ", ") + "." + leftOut
 }

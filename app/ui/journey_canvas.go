@@ -18,7 +18,7 @@ import (
 // Geometry of the canvas, in SVG units.
 const (
 	boxW    = 230
-	boxH    = 118
+	boxH    = 134
 	gapX    = 50
 	gapY    = 64
 	margin  = 16
@@ -47,6 +47,7 @@ type canvasNode struct {
 type canvasLine struct {
 	Text, Href string
 	X, Y       int
+	Bad        bool // a count of failures, drawn as one
 }
 
 type canvasEdge struct {
@@ -187,6 +188,10 @@ func canvasLayout(journeyID int64, d *journey.Definition, stats map[string]*mode
 			hook := "/webhooks/" + strconv.FormatInt(n.WebhookID, 10)
 			lines = append(lines, canvasLine{Text: fmt.Sprintf("%d sent", st.Sent), Href: hook + "?status=delivered#logs"},
 				canvasLine{Text: fmt.Sprintf("%d failed · %d held", st.Failed, st.Held), Href: hook + "?status=failed#logs"})
+		}
+		if st.Ended > 0 {
+			lines = append(lines, canvasLine{Text: fmt.Sprintf("%d ended with an error", st.Ended), Bad: true,
+				Href: runs(url.Values{"node": {id}, "status": {"ended"}})})
 		}
 		for i := range lines {
 			lines[i].X, lines[i].Y = x+16, y+66+i*lineGap

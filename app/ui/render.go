@@ -74,6 +74,7 @@ func (s *Handlers) parsePages() map[string]*template.Template {
 		"deliveryTone": deliveryTone,
 		"filterValue":  filterValue,
 		"journeyTone":  journeyTone,
+		"runTone":      runTone,
 		"without": func(list, drop []string) []string {
 			return slices.DeleteFunc(slices.Clone(list), func(v string) bool { return slices.Contains(drop, v) })
 		},

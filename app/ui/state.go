@@ -62,10 +62,15 @@ var (
 	outcomeTones  = map[string]string{models.OutcomeDelivered: "ok", models.OutcomeRetry: "warn", models.OutcomeFailed: "bad"}
 	deliveryTones = map[models.DeliveryStatus]string{models.DeliveryDelivered: "ok", models.DeliveryFailed: "bad", models.DeliveryHeld: "warn"}
 	journeyTones  = map[models.JourneyStatus]string{models.JourneyLive: "ok", models.JourneyPaused: "warn"}
+	// A run that ended could not go on (its step was deleted, or the
+	// database refused its next step): a failure, where a stopped run was
+	// stopped by a person.
+	runTones = map[models.RunStatus]string{models.RunCompleted: "ok", models.RunEnded: "bad"}
 )
 
 func outcomeTone(o string) string                  { return toneOr(outcomeTones[o]) }
 func deliveryTone(st models.DeliveryStatus) string { return toneOr(deliveryTones[st]) }
 func journeyTone(st models.JourneyStatus) string   { return toneOr(journeyTones[st]) }
+func runTone(st models.RunStatus) string           { return toneOr(runTones[st]) }
 
 func toneOr(tone string) string { return cmp.Or(tone, "muted") }

@@ -485,6 +485,7 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 		r.Status = models.RunWaiting
 	case step.Reason != "":
 		r.Status, r.EndReason, r.EndedAt = models.RunEnded, step.Reason, &now
+		w.fx.counts = append(w.fx.counts, models.NodeCount{JourneyID: lj.row.ID, Node: step.Node, Counter: "ended", N: 1})
 	default:
 		r.Status, r.EndedAt = models.RunCompleted, &now
 	}

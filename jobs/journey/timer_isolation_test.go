@@ -191,3 +191,33 @@ func TestSettledAwaitsTakesAFewOfEachPanel(t *testing.T) {
 		[]uuid.UUID{got[0].RunID, got[1].RunID}).Scan(&quietRuns).Error)
 	require.Equal(t, 1, quietRuns, "the quiet panel's run is among them")
 }
+
+// A run that ends with an error is counted at the step where it ended,
+// for the journey map: here one whose step was deleted while it waited,
+// and one the database refused.
+func TestEndedRunsAreCountedAtTheirStep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := poisonedPanels(t)
+	b.ingest(t, "Added to Cart", "gone@example.com")
+	db := a.store.DBForTest()
+	// b's run waits at a step its journey no longer has.
+	require.NoError(t, db.Exec(`UPDATE journey_runs SET node = 'gone' WHERE journey_id = ?`, b.journeyID).Error)
+	var until time.Time
+	require.NoError(t, db.Raw(`UPDATE journey_runs SET wait_until = date_trunc('second', now()) - interval '1 second'
+		WHERE status = 'waiting' RETURNING wait_until`).Scan(&until).Error)
+	second := until.Truncate(time.Second)
+	task := asynq.NewTask(queue.TypeTimers,
+		fmt.Appendf(nil, `{"from_ms": %d, "to_ms": %d}`, second.UnixMilli(), second.Add(time.Second).UnixMilli()))
+	require.NoError(t, a.engine.HandleTimers(ctx, task))
+
+	for _, p := range []struct {
+		bundle *engineBundle
+		node   string
+	}{{a, "wait"}, {b, "gone"}} {
+		stats, err := a.store.JourneyStats(ctx, p.bundle.panel.ID, p.bundle.journeyID)
+		require.NoError(t, err)
+		require.NotNil(t, stats[p.node], p.node)
+		require.Equal(t, int64(1), stats[p.node].Ended, "ended at %s", p.node)
+	}
+}

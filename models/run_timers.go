@@ -134,7 +134,8 @@ func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer) ([
 const maxEndReason = 500
 
 // EndRefusedRun ends a waiting run whose next step PostgreSQL refused
-// (journey.Engine.endRefused), with reason: a run still due, or, when
+// (journey.Engine.endRefused), with reason: a run still due (its wait ran
+// out, or its awaited event came while its journey was paused), or, when
 // awaiting is not nil, a run still waiting for that delivery. ended is
 // false when it moved on meanwhile; panelID is its panel's.
 func (s *Store) EndRefusedRun(ctx context.Context, runID uuid.UUID, awaiting *uuid.UUID, reason string) (panelID int64, ended bool, err error) {
@@ -147,7 +148,7 @@ func (s *Store) EndRefusedRun(ctx context.Context, runID uuid.UUID, awaiting *uu
 	err = s.sql.QueryRowContext(ctx, `WITH ended AS (
 			UPDATE journey_runs SET status = 'ended', end_reason = $2, ended_at = $3, updated_at = $3
 			WHERE id = $1 AND status = 'waiting'
-			  AND CASE WHEN $4::uuid IS NULL THEN wait_until <= $3 ELSE awaits_delivery = $4::uuid END
+			  AND CASE WHEN $4::uuid IS NULL THEN (happened OR wait_until <= $3) ELSE awaits_delivery = $4::uuid END
 			RETURNING panel_id, journey_id, node
 		), counted AS (
 			INSERT INTO journey_node_counts (journey_id, node, counter, shard, n)

@@ -221,3 +221,42 @@ func TestEndedRunsAreCountedAtTheirStep(t *testing.T) {
 		require.Equal(t, int64(1), stats[p.node].Ended, "ended at %s", p.node)
 	}
 }
+
+// A run whose awaited event came while its journey was paused moves by
+// its own journey:timer task (Resume), not by a timers task. When
+// PostgreSQL refuses that move twice, the run is ended with the reason,
+// as fireShard and HandleOutcome do. (Found by review: its task failed
+// every retry, the sweep enqueued a fresh one every 5 s for good, and the
+// run took one of its panel's 100 places in DueRuns.)
+func TestARefusedResumeOfAHappenedRunEndsTheRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupEngine(t)
+	b.live(t, `{"name": "Order follow-up", "nodes": [
+	  {"id": "start", "type": "trigger", "event": "Added to Cart", "next": "wait"},
+	  {"id": "wait", "type": "wait_for_event", "event": "Placed Order", "within": "720h", "happened": "hook", "timeout": "end"},
+	  {"id": "hook", "type": "webhook", "webhook_id": %d, "event_params": ["email"], "att_params": ["EMAIL"],
+	   "custom_params": {"Action": "Ordered"}, "next": "end"},
+	  {"id": "end", "type": "stop"}]}`)
+	db := b.store.DBForTest()
+	require.NoError(t, db.Exec(`ALTER TABLE deliveries ADD CONSTRAINT refuses_poison CHECK (position('poison' in item::text) = 0)`).Error)
+	b.ingest(t, "Added to Cart", "poison@example.com")
+	// Its "Placed Order" came while the journey was paused: the run is
+	// marked happened, and moves once the journey is live (it is).
+	require.NoError(t, db.Exec(`UPDATE journey_runs SET happened = true WHERE journey_id = $1 AND status = 'waiting'`,
+		b.journeyID).Error)
+
+	var errs []error
+	for range 3 { // the sweep's task and its retries, and the next sweeps'
+		require.NoError(t, b.engine.SweepRuns(ctx, 0))
+		for _, task := range b.timerTasks(t) {
+			if task.Type == queue.TypeTimer {
+				errs = append(errs, b.engine.HandleTimer(ctx, asynq.NewTask(task.Type, task.Payload)))
+			}
+		}
+	}
+	var run struct{ Status, EndReason string }
+	require.NoError(t, db.Raw(`SELECT status, end_reason FROM journey_runs WHERE journey_id = $1`, b.journeyID).Scan(&run).Error)
+	require.Equal(t, "ended", run.Status, "the refused run is ended; its tasks said: %v", errs)
+	require.Contains(t, run.EndReason, "its next step was refused by the database: ")
+}

@@ -149,3 +149,27 @@ func TestMigrationPausesJourneysThatNameAnEventTooLong(t *testing.T) {
 		require.Equal(t, want, status, name)
 	}
 }
+
+// Migration 00034 counts the runs that ended with an error before it at
+// the steps where they ended, so the journey map shows them too.
+func TestMigration34CountsTheRunsThatEndedBefore(t *testing.T) {
+	t.Parallel()
+	store, provider := migratedDownTo(t, 33)
+	ctx := t.Context()
+	db := store.DBForTest()
+	panel, err := store.EnsurePanel(ctx, "ended_before")
+	require.NoError(t, err)
+	var journeyID int64
+	require.NoError(t, db.Raw(`INSERT INTO journeys (panel_id, name, status, definition, created_at, updated_at)
+		VALUES (?, 'Before', 'live', '{}', now(), now()) RETURNING id`, panel.ID).Scan(&journeyID).Error)
+	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, state, end_reason,
+		started_at, updated_at, ended_at)
+		SELECT gen_random_uuid(), ?, ?, g, s, 'wait', '{}', '', now(), now(), now()
+		FROM generate_series(1, 3) g, unnest(ARRAY['ended', 'completed']) s`, journeyID, panel.ID).Error)
+	_, err = provider.Up(ctx)
+	require.NoError(t, err)
+	stats, err := store.JourneyStats(ctx, panel.ID, journeyID)
+	require.NoError(t, err)
+	require.NotNil(t, stats["wait"])
+	require.Equal(t, int64(3), stats["wait"].Ended, "the three ended runs, not the completed ones")
+}

@@ -81,7 +81,7 @@ func (s *Server) adminAuth(c *gin.Context) {
 		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "missing API token: send Authorization: Bearer <token>"})
 		return
 	}
-	panel, err := s.store.Authenticate(c.Request.Context(), models.TokenAdmin, token)
+	panel, err := s.authenticate(c, models.TokenAdmin, token)
 	if errors.Is(err, models.ErrNotFound) {
 		c.Header("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
 		s.fail(c, &httpx.Error{Status: http.StatusUnauthorized, Msg: "invalid or revoked API token"})
@@ -93,6 +93,32 @@ func (s *Server) adminAuth(c *gin.Context) {
 	}
 	c.Set(httpx.CtxPanel, panel)
 	c.Next()
+}
+
+// ErrTooManyLookups is authenticate's answer to a client address over
+// AuthRateLimit: a 429, with Retry-After set.
+var ErrTooManyLookups = &httpx.Error{Status: http.StatusTooManyRequests, Msg: "too many unknown API tokens from this address; wait and try again"}
+
+// authenticate finds the panel of a token, as Store.Authenticate does,
+// and spends the client address's AuthRateLimit on each lookup it makes
+// in the database (a token not seen lately): none for a token in the
+// store's cache, which is how a live integration's requests go. When
+// Redis cannot answer the lookup goes ahead, as for every limit.
+func (s *Server) authenticate(c *gin.Context, kind models.TokenKind, token string) (*models.Panel, error) {
+	if p := s.store.CachedAuth(kind, token); p != nil {
+		return p, nil
+	}
+	if s.shares != nil {
+		ok, wait, err := s.shares.Allow(c.Request.Context(), "auth:"+c.ClientIP(), s.cfg.AuthRateLimit, time.Minute)
+		if err != nil {
+			s.log.WarnContext(c.Request.Context(), "rate limiter unavailable; token lookup allowed", "error", err)
+		}
+		if !ok {
+			c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			return nil, ErrTooManyLookups
+		}
+	}
+	return s.store.Authenticate(c.Request.Context(), kind, token)
 }
 
 // adminRateLimit bounds requests per panel across all replicas. When Redis

@@ -57,6 +57,14 @@ type Config struct {
 	// client address before sign-in; default 600, far above what a person
 	// clicks.
 	UIRateLimit int
+	// AuthRateLimit is token lookups per minute per client address on the
+	// admin and ingest APIs: a token this replica has not seen in the last
+	// few seconds costs a database query, so a flood of made-up tokens
+	// from one address is answered 429 before it reaches PostgreSQL,
+	// which every panel shares. Default 600: a live token is looked up
+	// once every few seconds, so an address sending for dozens of panels
+	// stays far below it.
+	AuthRateLimit int
 	// TrustedProxies are the peers whose X-Forwarded-For names the client;
 	// empty (the default) takes the client from the socket, so a spoofed
 	// header buys no fresh rate-limit budget.
@@ -78,6 +86,7 @@ func (c Config) withDefaults() Config {
 	c.SessionTTL = cmp.Or(c.SessionTTL, 12*time.Hour)
 	c.LoginRateLimit = cmp.Or(c.LoginRateLimit, 20)
 	c.UIRateLimit = cmp.Or(c.UIRateLimit, 600)
+	c.AuthRateLimit = cmp.Or(c.AuthRateLimit, 600)
 	return c
 }
 
@@ -169,13 +178,14 @@ func New(p Params) *Server {
 		Logger:          s.log,
 	})
 	s.ingestAPI = &ingest.Handler{
-		Store:     s.store,
-		Engine:    s.engine,
-		Metrics:   s.metrics,
-		RateLimit: s.cfg.IngestRateLimit,
-		Now:       s.now,
-		Fail:      s.fail,
-		Limit:     s.rateLimit,
+		Store:        s.store,
+		Engine:       s.engine,
+		Metrics:      s.metrics,
+		RateLimit:    s.cfg.IngestRateLimit,
+		Now:          s.now,
+		Fail:         s.fail,
+		Limit:        s.rateLimit,
+		Authenticate: s.authenticate,
 	}
 	s.marketer = ui.New(ui.Params{
 		Config: ui.Config{

@@ -86,20 +86,30 @@ type authCache struct {
 	m  map[string]authEntry
 }
 
+// CachedAuth is the panel of a live token this Store authenticated within
+// the last authCacheTTL, or nil: what Authenticate answers without asking
+// the database.
+func (s *Store) CachedAuth(kind TokenKind, token string) *Panel {
+	key := string(kind) + string(HashToken(token))
+	s.auth.mu.Lock()
+	defer s.auth.mu.Unlock()
+	if e, ok := s.auth.m[key]; ok && s.Now().Before(e.expires) {
+		return e.panel
+	}
+	return nil
+}
+
 // Authenticate returns the panel a live token of this kind belongs to.
 func (s *Store) Authenticate(ctx context.Context, kind TokenKind, token string) (*Panel, error) {
 	if !strings.HasPrefix(token, tokenPrefix[kind]) {
 		return nil, ErrNotFound
 	}
+	if p := s.CachedAuth(kind, token); p != nil {
+		return p, nil
+	}
 	hash := HashToken(token)
 	now := s.Now()
 	key := string(kind) + string(hash)
-	s.auth.mu.Lock()
-	if e, ok := s.auth.m[key]; ok && now.Before(e.expires) {
-		s.auth.mu.Unlock()
-		return e.panel, nil
-	}
-	s.auth.mu.Unlock()
 
 	var p Panel
 	var tokenID int64

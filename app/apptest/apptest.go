@@ -60,6 +60,9 @@ type Options struct {
 	NoWorker bool
 	// AdminRateLimit is requests per minute per panel; default 600.
 	AdminRateLimit int
+	// AuthRateLimit is token lookups per minute per client address
+	// (app.Config.AuthRateLimit); default 600.
+	AuthRateLimit int
 	// IngestRateLimit is ingest requests per minute per panel; default 1000.
 	IngestRateLimit int
 	// Mail sends alert e-mail; nil sends none.
@@ -171,7 +174,7 @@ func Start(t testing.TB, opts Options) *Env {
 			t.Fatal(err)
 		}
 	}
-	srv := app.New(app.Params{Config: app.Config{AdminRateLimit: opts.AdminRateLimit, IngestRateLimit: opts.IngestRateLimit,
+	srv := app.New(app.Params{Config: app.Config{AdminRateLimit: opts.AdminRateLimit, IngestRateLimit: opts.IngestRateLimit, AuthRateLimit: opts.AuthRateLimit,
 		MetricsToken: opts.MetricsToken, LoginRateLimit: opts.LoginRateLimit,
 		UIRateLimit: opts.UIRateLimit, TrustedProxies: opts.TrustedProxies},
 		Store: store, Sender: e.sender, Enqueuer: e.Enqueuer, Engine: e.Engine, Tracker: e.Tracker,

@@ -42,6 +42,10 @@ type Handler struct {
 	// Limit spends one request of key's perMinute budget, or aborts with
 	// 429 and refusal as the body.
 	Limit func(c *gin.Context, key string, perMinute int, refusal any)
+	// Authenticate finds the panel of a token (the server's, which limits
+	// lookups per client address): models.ErrNotFound for none, or an
+	// *httpx.Error to answer with (429).
+	Authenticate func(c *gin.Context, kind models.TokenKind, token string) (*models.Panel, error)
 }
 
 var sourcePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -52,9 +56,14 @@ var sourcePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // contract: see the README.
 func (h *Handler) Serve(c *gin.Context) {
 	ctx := c.Request.Context()
-	panel, err := h.Store.Authenticate(ctx, models.TokenIngest, httpx.Bearer(c))
+	panel, err := h.Authenticate(c, models.TokenIngest, httpx.Bearer(c))
 	if errors.Is(err, models.ErrNotFound) {
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
+		return
+	}
+	var limited *httpx.Error
+	if errors.As(err, &limited) && limited.Status == http.StatusTooManyRequests {
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "Rate limit exceeded"})
 		return
 	}
 	if err != nil {

@@ -127,7 +127,7 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 	server := app.New(app.Params{
 		Config: app.Config{AdminRateLimit: rt.cfg.AdminRateLimit, IngestRateLimit: rt.cfg.IngestRateLimit,
 			MetricsToken: rt.cfg.MetricsToken, SecureCookies: strings.HasPrefix(rt.cfg.PublicURL, "https://"),
-			PublicURL: rt.cfg.PublicURL, UIRateLimit: rt.cfg.UIRateLimit, TrustedProxies: rt.cfg.TrustedProxies},
+			PublicURL: rt.cfg.PublicURL, UIRateLimit: rt.cfg.UIRateLimit, AuthRateLimit: rt.cfg.AuthRateLimit, TrustedProxies: rt.cfg.TrustedProxies},
 		Mailer:   mailer,
 		Metrics:  counters,
 		Gatherer: gatherer,

@@ -75,6 +75,9 @@ type config struct {
 	// HERALD_UI_RATE_LIMIT: UI requests per minute per signed-in session,
 	// or per client address before sign-in.
 	UIRateLimit int
+	// HERALD_AUTH_RATE_LIMIT: token lookups per minute per client address
+	// on the admin and ingest APIs (tokens not seen in the last seconds).
+	AuthRateLimit int
 	// HERALD_TRUSTED_PROXIES: comma-separated CIDRs of the proxies in front
 	// of Herald, whose X-Forwarded-For names the client for the per-address
 	// limits; without them the client is the socket's peer.
@@ -132,6 +135,7 @@ var defaults = map[string]string{
 	"HERALD_ADMIN_RATE_LIMIT":   "600",
 	"HERALD_INGEST_RATE_LIMIT":  "1000",
 	"HERALD_UI_RATE_LIMIT":      "600",
+	"HERALD_AUTH_RATE_LIMIT":    "600",
 	"HERALD_ALERT_FROM":         "herald@localhost",
 	"HERALD_RETENTION":          "168h",
 	"HERALD_LOG_LEVEL":          "info",
@@ -194,6 +198,9 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	}
 	if c.UIRateLimit, err = positiveInt(get("HERALD_UI_RATE_LIMIT")); err != nil {
 		return nil, &configError{"HERALD_UI_RATE_LIMIT", err.Error()}
+	}
+	if c.AuthRateLimit, err = positiveInt(get("HERALD_AUTH_RATE_LIMIT")); err != nil {
+		return nil, &configError{"HERALD_AUTH_RATE_LIMIT", err.Error()}
 	}
 	if c.HTTPTimeout, err = time.ParseDuration(get("HERALD_HTTP_TIMEOUT")); err != nil || c.HTTPTimeout <= 0 {
 		return nil, &configError{"HERALD_HTTP_TIMEOUT", "want a positive duration such as 30s"}

@@ -124,16 +124,18 @@ func TestHelp(t *testing.T) {
 func TestTrustedProxiesAndUIRateLimit(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name    string
-		vars    map[string]string
-		proxies []netip.Prefix
-		uiLimit int
-		errName string
+		name               string
+		vars               map[string]string
+		proxies            []netip.Prefix
+		uiLimit, authLimit int
+		errName            string
 	}{
-		{name: "defaults: no proxy believed", vars: nil, uiLimit: 600},
-		{name: "set", vars: map[string]string{"HERALD_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,fd00::/8", "HERALD_UI_RATE_LIMIT": "120"},
+		{name: "defaults: no proxy believed", vars: nil, uiLimit: 600, authLimit: 600},
+		{name: "set", vars: map[string]string{"HERALD_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,fd00::/8", "HERALD_UI_RATE_LIMIT": "120",
+			"HERALD_AUTH_RATE_LIMIT": "60"},
 			proxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("fd00::/8")},
-			uiLimit: 120},
+			uiLimit: 120, authLimit: 60},
+		{name: "no zero auth limit", vars: map[string]string{"HERALD_AUTH_RATE_LIMIT": "0"}, errName: "HERALD_AUTH_RATE_LIMIT"},
 		{name: "a host name is no CIDR", vars: map[string]string{"HERALD_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, errName: "HERALD_TRUSTED_PROXIES"},
 		{name: "no zero UI limit", vars: map[string]string{"HERALD_UI_RATE_LIMIT": "0"}, errName: "HERALD_UI_RATE_LIMIT"},
 	} {
@@ -149,6 +151,7 @@ func TestTrustedProxiesAndUIRateLimit(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.proxies, c.TrustedProxies)
 			require.Equal(t, tc.uiLimit, c.UIRateLimit)
+			require.Equal(t, tc.authLimit, c.AuthRateLimit)
 		})
 	}
 }

@@ -157,6 +157,20 @@ func Mailable(address string) bool {
 	return err == nil && a.Name == "" && a.Address == address
 }
 
+// SplitMailable splits addresses into those the mailer can send to and
+// those it cannot (Mailable): an alert, and the test alert, go to the
+// first and leave the others out.
+func SplitMailable(addresses []string) (mailable, unmailable []string) {
+	for _, a := range addresses {
+		if Mailable(a) {
+			mailable = append(mailable, a)
+		} else {
+			unmailable = append(unmailable, a)
+		}
+	}
+	return mailable, unmailable
+}
+
 // maxEmailBytes is the longest address an alert goes to (RFC 5321's 320).
 const maxEmailBytes = 320
 

@@ -111,8 +111,6 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 	}
 	now := s.Now()
 	ext, emails, phones := identifiersOf(ids)
-	// The contacts this call created.
-	created := map[int64]bool{}
 	var m matching
 	for round := 1; ; round++ {
 		found, err := s.lockContacts(ctx, q, panelID, ext, emails, phones)
@@ -128,7 +126,7 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 			// shared log, and they are a person's.
 			return nil, fmt.Errorf("models: upsert contacts: %d new contacts still conflicting after %d rounds", len(m.fresh), maxContactRounds)
 		}
-		all, err := s.insertContacts(ctx, q, panelID, m, now, created)
+		all, err := s.insertContacts(ctx, q, panelID, m.fresh, now)
 		if err != nil {
 			return nil, err
 		}
@@ -142,21 +140,23 @@ func (s *Store) UpsertContacts(ctx context.Context, q Querier, panelID int64, id
 		// input would otherwise exist for the earlier ones, or hold an
 		// identifier an earlier input now gives another contact. (Found
 		// by review.)
-		if err := s.deleteCreated(ctx, q, panelID, created); err != nil {
+		if err := s.deleteCreated(ctx, q, panelID, m.fresh); err != nil {
 			return nil, err
 		}
-		clear(created)
 	}
-	matched, filled := m.contacts, m.filled
+	created := make(map[*Contact]bool, len(m.fresh))
+	for _, c := range m.fresh {
+		created[c] = true
+	}
 
 	out := make([]ContactChange, len(ids))
 	before := map[int64]map[string]any{}
 	dirty := map[int64]*Contact{}
-	for i, c := range matched {
-		if _, seen := before[c.ID]; !seen && !created[c.ID] {
+	for i, c := range m.contacts {
+		if _, seen := before[c.ID]; !seen && !created[c] {
 			before[c.ID] = maps.Clone(c.Attributes)
 		}
-		changed := filled[c]
+		changed := m.filled[c]
 		for k, v := range attrs[i] {
 			if old, ok := c.Attributes[k]; !ok || !jsonEqual(old, v) {
 				c.Attributes[k] = v
@@ -231,16 +231,13 @@ func matchInOrder(found []*Contact, ids []Identity) matching {
 	m := matching{contacts: make([]*Contact, len(ids)), filled: map[*Contact]bool{}}
 	for i, id := range ids {
 		c := x.match(id)
-		switch {
-		case c != nil:
-			if x.fill(c, id) {
-				m.filled[c] = true
-			}
-		default:
+		if c == nil {
 			c = &Contact{ExternalID: nullable(id.ExternalID), Email: nullable(id.Email), Phone: nullable(id.Phone),
 				Attributes: map[string]any{}}
 			x.add(c)
 			m.fresh = append(m.fresh, c)
+		} else if x.fill(c, id) {
+			m.filled[c] = true
 		}
 		m.contacts[i] = c
 	}
@@ -382,28 +379,27 @@ func scanContacts(rows *sql.Rows) ([]*Contact, error) {
 	return out, rows.Err()
 }
 
-// insertContacts creates m's fresh contacts, with the identifiers they
-// have now, gives each its id and records it in created. all is false when another transaction holds one of
-// their identifiers: that contact was skipped (ON CONFLICT DO NOTHING) and
-// has no id.
-func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, m matching, now time.Time,
-	created map[int64]bool) (all bool, err error) {
+// insertContacts creates the fresh contacts, with the identifiers they
+// have now, and gives each its id. all is false when another transaction
+// holds one of their identifiers: that contact was skipped (ON CONFLICT DO
+// NOTHING) and keeps ID 0.
+func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, fresh []*Contact, now time.Time) (all bool, err error) {
 	// A stable order makes concurrent inserts of the same new contacts wait
 	// on each other rather than deadlock. (No two of them share an
 	// identifier: a later input that would match an earlier one's new
 	// contact was matched to it, so the order decides nothing else.)
-	order := make([]int, len(m.fresh))
+	order := make([]int, len(fresh))
 	for i := range order {
 		order[i] = i
 	}
 	key := func(c *Contact) string {
 		return deref(c.ExternalID) + "\x00" + deref(c.Email) + "\x00" + deref(c.Phone)
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(key(m.fresh[a]), key(m.fresh[b])) })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(key(fresh[a]), key(fresh[b])) })
 	ext, emails, phones := make([]*string, len(order)), make([]*string, len(order)), make([]*string, len(order))
 	byKey := make(map[string]int, len(order))
 	for i, k := range order {
-		c := m.fresh[k]
+		c := fresh[k]
 		ext[i], emails[i], phones[i] = c.ExternalID, c.Email, c.Phone
 		byKey[key(c)] = k
 	}
@@ -424,24 +420,28 @@ func (s *Store) insertContacts(ctx context.Context, q Querier, panelID int64, m 
 		if !ok { // cannot happen: a row is inserted as given
 			return false, fmt.Errorf("models: insert contacts: contact %d is none of those inserted", got.ID)
 		}
-		c := m.fresh[k]
+		c := fresh[k]
 		c.ID, c.PanelID, c.CreatedAt, c.UpdatedAt = got.ID, panelID, now, now
-		created[c.ID] = true
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return false, fmt.Errorf("models: insert contacts: %w", err)
 	}
-	return n == len(m.fresh), nil
+	return n == len(fresh), nil
 }
 
-// deleteCreated deletes the contacts UpsertContacts created in a round it
-// starts over.
-func (s *Store) deleteCreated(ctx context.Context, q Querier, panelID int64, created map[int64]bool) error {
-	if len(created) == 0 {
+// deleteCreated deletes the fresh contacts insertContacts created (those
+// with an id), in a round UpsertContacts starts over.
+func (s *Store) deleteCreated(ctx context.Context, q Querier, panelID int64, fresh []*Contact) error {
+	var ids []int64
+	for _, c := range fresh {
+		if c.ID != 0 {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
 		return nil
 	}
-	ids := slices.Collect(maps.Keys(created))
 	if _, err := q.ExecContext(ctx, `DELETE FROM contacts WHERE panel_id = $1 AND id = ANY($2)`, panelID, ids); err != nil {
 		return fmt.Errorf("models: upsert contacts: start over: %w", err)
 	}

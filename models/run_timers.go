@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -143,20 +142,19 @@ func (s *Store) EndRefusedRun(ctx context.Context, runID uuid.UUID, awaiting *uu
 		reason = string(r[:maxEndReason]) + "…"
 	}
 	now := s.Now()
-	// The step's "ended" counter (JourneyStats) counts it, as it counts
-	// the runs the engine ends.
-	err = s.sql.QueryRowContext(ctx, `WITH ended AS (
-			UPDATE journey_runs SET status = 'ended', end_reason = $2, ended_at = $3, updated_at = $3
+	err = s.InTx(ctx, func(q Querier) error {
+		var journeyID int64
+		var node string
+		err := q.QueryRowContext(ctx, `UPDATE journey_runs SET status = 'ended', end_reason = $2, ended_at = $3, updated_at = $3
 			WHERE id = $1 AND status = 'waiting'
 			  AND CASE WHEN $4::uuid IS NULL THEN (happened OR wait_until <= $3) ELSE awaits_delivery = $4::uuid END
-			RETURNING panel_id, journey_id, node
-		), counted AS (
-			INSERT INTO journey_node_counts (journey_id, node, counter, shard, n)
-			SELECT journey_id, node, 'ended', $5, 1 FROM ended
-			ON CONFLICT (journey_id, node, counter, shard) DO UPDATE SET n = journey_node_counts.n + 1
-		)
-		SELECT panel_id FROM ended`, runID, CleanText([]byte(reason)), now, awaiting,
-		rand.IntN(nodeCountShards)).Scan(&panelID) //nolint:gosec // a shard, not a secret
+			RETURNING panel_id, journey_id, node`, runID, CleanText([]byte(reason)), now, awaiting).Scan(&panelID, &journeyID, &node)
+		if err != nil {
+			return err
+		}
+		// Counted at its step (JourneyStats), as the runs the engine ends.
+		return s.AddNodeCounts(ctx, q, []NodeCount{{JourneyID: journeyID, Node: node, Counter: "ended", N: 1}})
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

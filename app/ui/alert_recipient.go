@@ -125,15 +125,13 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 		s.log.ErrorContext(ctx, "alert recipients not read", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
 		return "error", "No test alert sent: the recipients could not be read. Try again in a moment."
 	}
-	var to, unmailable []string
+	var all []string
 	for _, r := range rs {
-		switch e := strings.ToLower(r.Email); {
-		case !models.Mailable(e): // left out, as alerts leave it out
-			unmailable = append(unmailable, r.Email)
-		case !slices.Contains(to, e):
-			to = append(to, e)
+		if e := strings.ToLower(r.Email); !slices.Contains(all, e) {
+			all = append(all, e)
 		}
 	}
+	to, unmailable := models.SplitMailable(all) // left out, as alerts leave them out
 	leftOut := ""
 	if len(unmailable) > 0 {
 		leftOut = " Left out, as alerts leave them out: " + strings.Join(unmailable, ", ") +

@@ -9,7 +9,6 @@ import (
 	htmltemplate "html/template"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strconv"
 	texttemplate "text/template"
 	"time"
@@ -216,9 +215,9 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	}
 	// A recipient stored before AddRecipient checked Mailable would fail
 	// the whole message: the others still get it.
-	if usable := slices.DeleteFunc(slices.Clone(to), func(addr string) bool { return !models.Mailable(addr) }); len(usable) < len(to) {
+	if usable, left := models.SplitMailable(to); len(left) > 0 {
 		a.Log.WarnContext(ctx, "alert recipients mail cannot be sent to are left out; replace them under /api/v1/alert-recipients",
-			"alert_id", id, "left_out", len(to)-len(usable))
+			"alert_id", id, "left_out", len(left))
 		if len(usable) == 0 {
 			err := errors.New("no recipient mail can be sent to (replace them under /api/v1/alert-recipients)")
 			if merr := a.Store.MarkAlert(ctx, id, nil, err); merr != nil {

@@ -23,15 +23,7 @@ func (e *Engine) HandleOutcome(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("outcome: bad payload: %w: %w", err, asynq.SkipRetry)
 	}
-	err := e.AfterDelivery(ctx, p.RunID, p.DeliveryID)
-	if _, refused := models.RefusedByData(err); refused {
-		err = e.AfterDelivery(ctx, p.RunID, p.DeliveryID) // once more: a clash with another writer passes
-	}
-	if reason, refused := models.RefusedByData(err); refused {
-		// Left waiting, it would fail every retry and every sweep's task.
-		return e.endRefused(ctx, p.RunID, &p.DeliveryID, reason, err)
-	}
-	return err
+	return e.moveOrEnd(ctx, p.RunID, &p.DeliveryID, func() error { return e.AfterDelivery(ctx, p.RunID, p.DeliveryID) })
 }
 
 // AfterDelivery moves on a run waiting for this delivery, if it is

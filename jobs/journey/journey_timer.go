@@ -114,20 +114,31 @@ func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) error {
 // alone (endRefused): left waiting, it would fail its second's task on
 // every retry, and with it the other panels' runs due in that second.
 func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer) error {
+	if len(shard) == 1 {
+		return e.moveOrEnd(ctx, shard[0].RunID, nil, func() error { return e.fireTimers(ctx, shard) })
+	}
 	err := e.fireTimers(ctx, shard)
 	if _, refused := models.RefusedByData(err); !refused {
 		return err
 	}
-	if len(shard) > 1 {
-		// Find the refused run by halves: a few dozen transactions for a
-		// shard of 500, where one per run made a refusal cost a second's
-		// task 13 times its time (found by review).
-		mid := len(shard) / 2
-		return errors.Join(e.fireShard(ctx, shard[:mid]), e.fireShard(ctx, shard[mid:]))
+	// Find the refused run by halves: a few dozen transactions for a
+	// shard of 500, where one per run made a refusal cost a second's task
+	// 13 times its time (found by review).
+	mid := len(shard) / 2
+	return errors.Join(e.fireShard(ctx, shard[:mid]), e.fireShard(ctx, shard[mid:]))
+}
+
+// moveOrEnd makes a run's move; when PostgreSQL refuses it, makes it once
+// more (a clash with another writer passes), and ends the run when it is
+// refused again (endRefused): left waiting, the run would fail its task
+// on every retry, and every sweep's after it.
+func (e *Engine) moveOrEnd(ctx context.Context, runID uuid.UUID, awaiting *uuid.UUID, move func() error) error {
+	err := move()
+	if _, refused := models.RefusedByData(err); refused {
+		err = move()
 	}
-	err = e.fireTimers(ctx, shard) // once more alone: a clash with another writer passes
 	if reason, refused := models.RefusedByData(err); refused {
-		err = e.endRefused(ctx, shard[0].RunID, nil, reason, err)
+		return e.endRefused(ctx, runID, awaiting, reason, err)
 	}
 	return err
 }
@@ -248,16 +259,9 @@ func (e *Engine) HandleTimer(ctx context.Context, t *asynq.Task) error {
 	if early := time.UnixMilli(p.At).Sub(e.Store.Now()); early > 0 && !sleep(ctx, early) {
 		return ctx.Err()
 	}
-	err := e.Resume(ctx, p.RunID, p.Node)
-	if _, refused := models.RefusedByData(err); refused {
-		err = e.Resume(ctx, p.RunID, p.Node) // once more: a clash with another writer passes
-	}
-	if reason, refused := models.RefusedByData(err); refused {
-		// Left waiting, it would fail every retry, and the sweep would
-		// ask for it again every 5 s (found by review).
-		return e.endRefused(ctx, p.RunID, nil, reason, err)
-	}
-	return err
+	// A refused move ends the run: the sweep asked for it again every 5 s
+	// (found by review).
+	return e.moveOrEnd(ctx, p.RunID, nil, func() error { return e.Resume(ctx, p.RunID, p.Node) })
 }
 
 // Resume moves on a run waiting at node, if it is due: its wait ran out,

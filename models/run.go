@@ -223,6 +223,7 @@ func (s *Store) JourneyForRun(ctx context.Context, q Querier, journeyID int64) (
 // awaited event came while the journey was paused.
 type DueRun struct {
 	ID        uuid.UUID
+	PanelID   int64
 	Node      string
 	WaitUntil time.Time
 	Happened  bool
@@ -232,25 +233,39 @@ type DueRun struct {
 // grace (their timer task is late or lost) or that saw their event while
 // paused: up to limit, the earliest, and at most a tenth of them of one
 // panel, so runs of one panel that stay due (their moves keep failing)
-// never fill the sweep and hide another panel's lost timer. It reads at
-// most 20 × limit of each kind, earliest first: a bound on each pass's
-// cost when very many are due at once.
+// never fill the sweep and hide another panel's lost timer. The deadlines
+// are read panel by panel, at most 20 × that tenth of each panel, earliest
+// first: a bound on each pass's cost however many are due at once, which
+// one panel's backlog of overdue runs, however large, spends on its own
+// runs only.
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
-	// Two index scans (the deadlines, journey_runs_timers; the runs that
-	// saw their event, journey_runs_happened) rather than one OR, which
-	// read every waiting run.
-	err := s.db.WithContext(ctx).Raw(`WITH due AS (
-		(SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
-		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		  WHERE r.status = 'waiting' AND r.wait_until <= $1 ORDER BY r.wait_until LIMIT $3)
-		UNION
-		(SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
-		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		  WHERE r.status = 'waiting' AND r.happened LIMIT $3))
-		SELECT id, node, wait_until, happened FROM (
+	perPanel := max(1, limit/10)
+	// The deadlines through journey_runs_panel_timers, one panel with
+	// waiting runs after another; the runs that saw their event through
+	// journey_runs_happened (one OR read every waiting run).
+	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE panels(id) AS (
+		  (SELECT panel_id FROM journey_runs WHERE status = 'waiting' ORDER BY panel_id LIMIT 1)
+		  UNION ALL
+		  SELECT (SELECT r.panel_id FROM journey_runs r WHERE r.status = 'waiting' AND r.panel_id > panels.id
+		          ORDER BY r.panel_id LIMIT 1)
+		  FROM panels WHERE panels.id IS NOT NULL
+		), due AS (
+		  SELECT d.* FROM panels CROSS JOIN LATERAL (
+		    SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM (
+		      SELECT r0.id, r0.panel_id, r0.journey_id, r0.node, r0.wait_until, r0.happened FROM journey_runs r0
+		      WHERE r0.panel_id = panels.id AND r0.status = 'waiting' AND r0.wait_until <= $1
+		      ORDER BY r0.wait_until LIMIT $3) r
+		    JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
+		    ORDER BY r.wait_until LIMIT $4) d
+		  WHERE panels.id IS NOT NULL
+		  UNION
+		  (SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
+		    JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
+		    WHERE r.status = 'waiting' AND r.happened LIMIT $5))
+		SELECT id, panel_id, node, wait_until, happened FROM (
 			SELECT due.*, row_number() OVER (PARTITION BY panel_id ORDER BY wait_until, id) AS n FROM due) ranked
-		WHERE n <= $4 ORDER BY wait_until LIMIT $2`, s.Now().Add(-grace), limit, 20*limit, max(1, limit/10)).Scan(&out).Error
+		WHERE n <= $4 ORDER BY wait_until LIMIT $2`, s.Now().Add(-grace), limit, 20*perPanel, perPanel, 20*limit).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: due runs: %w", err)
 	}

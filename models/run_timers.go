@@ -11,35 +11,54 @@ import (
 )
 
 // Journey timers live in PostgreSQL: a waiting run's deadline is its
-// wait_until, indexed (journey_runs_timers, on waiting runs only). Redis
-// holds one task per second that has deadlines, and only for the seconds
-// due soon; the queries below find those seconds and the runs they end.
+// wait_until, indexed by panel (journey_runs_panel_timers, on waiting runs
+// only). Redis holds one task per panel and second that has deadlines,
+// and only for the seconds due soon; the queries below find those seconds
+// and the runs they end. Each names its panel, so one panel's crowded
+// second is its own task's work, never another panel's wait.
 
-// TimerSeconds lists, earliest first, the whole seconds (Unix time) in
-// [from, to) in which some waiting run's wait runs out. It skips from one
-// second to the next through the index, so it reads one index entry per
-// second found, however many runs share a second.
-func (s *Store) TimerSeconds(ctx context.Context, from, to time.Time) ([]int64, error) {
-	rows, err := s.sql.QueryContext(ctx, `WITH RECURSIVE secs(sec) AS (
-		  (SELECT floor(extract(epoch FROM wait_until))::bigint FROM journey_runs
-		    WHERE status = 'waiting' AND wait_until >= $1 AND wait_until < $2 ORDER BY wait_until LIMIT 1)
+// PanelSecond is a whole second (Unix time) in which some waiting runs of
+// a panel have their deadlines.
+type PanelSecond struct {
+	PanelID int64
+	Second  int64
+}
+
+// TimerSeconds lists the panels' seconds in [from, to) in which some
+// waiting run's wait runs out, earliest first. It skips from one panel
+// with waiting runs to the next, and within a panel from one second to
+// the next, through the index: it reads one index entry per panel with
+// waiting runs and per second found, however many runs share a second.
+func (s *Store) TimerSeconds(ctx context.Context, from, to time.Time) ([]PanelSecond, error) {
+	rows, err := s.sql.QueryContext(ctx, `WITH RECURSIVE panels(id) AS (
+		  (SELECT panel_id FROM journey_runs WHERE status = 'waiting' ORDER BY panel_id LIMIT 1)
 		  UNION ALL
-		  SELECT (SELECT floor(extract(epoch FROM r.wait_until))::bigint FROM journey_runs r
-		    WHERE r.status = 'waiting' AND r.wait_until >= to_timestamp(secs.sec + 1) AND r.wait_until < $2
+		  SELECT (SELECT r.panel_id FROM journey_runs r WHERE r.status = 'waiting' AND r.panel_id > panels.id
+		          ORDER BY r.panel_id LIMIT 1)
+		  FROM panels WHERE panels.id IS NOT NULL
+		), secs(panel, sec) AS (
+		  SELECT panels.id, (SELECT floor(extract(epoch FROM r.wait_until))::bigint FROM journey_runs r
+		    WHERE r.panel_id = panels.id AND r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2
+		    ORDER BY r.wait_until LIMIT 1)
+		  FROM panels WHERE panels.id IS NOT NULL
+		  UNION ALL
+		  SELECT secs.panel, (SELECT floor(extract(epoch FROM r.wait_until))::bigint FROM journey_runs r
+		    WHERE r.panel_id = secs.panel AND r.status = 'waiting' AND r.wait_until >= to_timestamp(secs.sec + 1)
+		      AND r.wait_until < $2
 		    ORDER BY r.wait_until LIMIT 1)
 		  FROM secs WHERE secs.sec IS NOT NULL)
-		SELECT sec FROM secs WHERE sec IS NOT NULL`, from, to)
+		SELECT panel, sec FROM secs WHERE sec IS NOT NULL ORDER BY sec, panel`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("models: timer seconds: %w", err)
 	}
 	defer rows.Close()
-	var out []int64
+	var out []PanelSecond
 	for rows.Next() {
-		var sec int64
-		if err := rows.Scan(&sec); err != nil {
+		var ps PanelSecond
+		if err := rows.Scan(&ps.PanelID, &ps.Second); err != nil {
 			return nil, fmt.Errorf("models: timer seconds: %w", err)
 		}
-		out = append(out, sec)
+		out = append(out, ps)
 	}
 	return out, rows.Err()
 }
@@ -58,18 +77,18 @@ type TimerCursor struct {
 	ID uuid.UUID
 }
 
-// DueTimers finds up to limit waiting runs of live journeys whose wait ran
-// out at or before now, within [from, to) and after the cursor, in the
-// order of their deadlines. It locks nothing: the caller locks and checks
-// them again. The cursor lets a pass step over the index entries of the
-// runs it moved, which stay in the index until a vacuum: without it, each
-// batch of a crowded second would read them all again.
-func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after TimerCursor, limit int) ([]DueTimer, error) {
+// DueTimers finds up to limit waiting runs of the panel's live journeys
+// whose wait ran out at or before now, within [from, to) and after the
+// cursor, in the order of their deadlines. It locks nothing: the caller
+// locks and checks them again. The cursor lets a pass step over the index
+// entries of the runs it moved, which stay in the index until a vacuum:
+// without it, each batch of a crowded second would read them all again.
+func (s *Store) DueTimers(ctx context.Context, panelID int64, from, to, now time.Time, after TimerCursor, limit int) ([]DueTimer, error) {
 	rows, err := s.sql.QueryContext(ctx, `SELECT r.id, r.contact_id, r.wait_until FROM journey_runs r
 		JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		WHERE r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
+		WHERE r.panel_id = $7 AND r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
 		  AND r.wait_until >= $5 AND (r.wait_until, r.id) > ($5, $6)
-		ORDER BY r.wait_until, r.id LIMIT $4`, from, to, now, limit, after.At, after.ID)
+		ORDER BY r.wait_until, r.id LIMIT $4`, from, to, now, limit, after.At, after.ID, panelID)
 	if err != nil {
 		return nil, fmt.Errorf("models: due timers: %w", err)
 	}
@@ -85,12 +104,12 @@ func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after Ti
 	return out, rows.Err()
 }
 
-// NextTimer is the earliest deadline of a waiting run after after and
-// before before; nil when there is none.
-func (s *Store) NextTimer(ctx context.Context, after, before time.Time) (*time.Time, error) {
+// NextTimer is the earliest deadline of a waiting run of the panel after
+// after and before before; nil when there is none.
+func (s *Store) NextTimer(ctx context.Context, panelID int64, after, before time.Time) (*time.Time, error) {
 	var next sql.NullTime
 	err := s.sql.QueryRowContext(ctx, `SELECT min(wait_until) FROM journey_runs
-		WHERE status = 'waiting' AND wait_until > $1 AND wait_until < $2`, after, before).Scan(&next)
+		WHERE panel_id = $3 AND status = 'waiting' AND wait_until > $1 AND wait_until < $2`, after, before, panelID).Scan(&next)
 	if err != nil {
 		return nil, fmt.Errorf("models: next timer: %w", err)
 	}

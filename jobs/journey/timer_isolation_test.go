@@ -53,29 +53,30 @@ func poisonedPanels(t *testing.T) (a, b *engineBundle) {
 }
 
 // One panel's run whose move PostgreSQL refuses does not hold up other
-// panels' runs due in the same second: the shard it is in moves its runs
-// one at a time, the other shards go on, and the refused run is ended
-// with the reason. (Found by review: the second's task failed on every
-// retry, and the runs of its shards with it.)
+// runs due in the same second: its panel's, as the shard it is in moves
+// its runs by halves and the other shards go on, and other panels', whose
+// runs are their own tasks' work; the refused run is ended with the
+// reason. (Found by review: the second's task failed on every retry, and
+// the runs of its shards with it.)
 func TestOnePanelsRefusedTimerDoesNotHoldAnothersRuns(t *testing.T) {
 	t.Parallel()
 	a, b := poisonedPanels(t)
-	for i := range 4 { // one of them shares the poison's contact shard
+	for i := range 4 { // one of a's shares the poison's contact shard
+		a.ingest(t, "Added to Cart", fmt.Sprintf("neighbour%d@example.com", i))
 		b.ingest(t, "Added to Cart", fmt.Sprintf("victim%d@example.com", i))
 	}
 	var until time.Time
 	require.NoError(t, a.store.DBForTest().Raw(`UPDATE journey_runs SET wait_until = date_trunc('second', now()) - interval '1 second'
 		WHERE status = 'waiting' RETURNING wait_until`).Scan(&until).Error)
-	second := until.Truncate(time.Second)
-	task := asynq.NewTask(queue.TypeTimers,
-		fmt.Appendf(nil, `{"from_ms": %d, "to_ms": %d}`, second.UnixMilli(), second.Add(time.Second).UnixMilli()))
 	ctx := context.Background()
 	var errs []error
-	for range 3 { // the task, its retries, the sweep's
-		errs = append(errs, a.engine.HandleTimers(ctx, task))
+	for range 3 { // the tasks, their retries, the sweep's
+		errs = append(errs, a.engine.HandleTimers(ctx, a.timersTask(until)))
+		require.NoError(t, b.engine.HandleTimers(ctx, b.timersTask(until)))
 		require.NoError(t, a.engine.SweepRuns(ctx, 0))
 	}
 	require.Equal(t, 4, b.runs(t, "completed"), "panel B's runs moved; the task said: %v", errs)
+	require.Equal(t, 4, a.runs(t, "completed"), "panel A's other runs moved; the task said: %v", errs)
 	require.NoError(t, errs[0], "the task ends well")
 	var reason string
 	require.NoError(t, a.store.DBForTest().Raw(`SELECT end_reason FROM journey_runs WHERE journey_id = ? AND status = 'ended'`,
@@ -114,7 +115,7 @@ func TestOnePanelsStuckRunsDoNotHideAnothersLostTimer(t *testing.T) {
 		for _, task := range a.timerTasks(t) {
 			var p queue.TimersPayload
 			require.NoError(t, json.Unmarshal(task.Payload, &p))
-			asked = asked || p.From == bSecond
+			asked = asked || p.PanelID == b.panel.ID && p.From == bSecond
 			_ = a.engine.HandleTimers(ctx, asynq.NewTask(task.Type, task.Payload)) // panel A's: refused again
 		}
 		require.True(t, asked, "pass %d: the sweep asks again for panel B's lost timer", pass)
@@ -206,10 +207,8 @@ func TestEndedRunsAreCountedAtTheirStep(t *testing.T) {
 	var until time.Time
 	require.NoError(t, db.Raw(`UPDATE journey_runs SET wait_until = date_trunc('second', now()) - interval '1 second'
 		WHERE status = 'waiting' RETURNING wait_until`).Scan(&until).Error)
-	second := until.Truncate(time.Second)
-	task := asynq.NewTask(queue.TypeTimers,
-		fmt.Appendf(nil, `{"from_ms": %d, "to_ms": %d}`, second.UnixMilli(), second.Add(time.Second).UnixMilli()))
-	require.NoError(t, a.engine.HandleTimers(ctx, task))
+	require.NoError(t, a.engine.HandleTimers(ctx, a.timersTask(until)))
+	require.NoError(t, b.engine.HandleTimers(ctx, b.timersTask(until)))
 
 	for _, p := range []struct {
 		bundle *engineBundle

@@ -85,3 +85,31 @@ func TestAlertLeavesOutARecipientMailCannotBeSentTo(t *testing.T) {
 	mails := smtp.WaitFor(t, 15*time.Second, 1)
 	require.Equal(t, []string{"ops@good.example"}, mails[0].To)
 }
+
+// While SMTP is not configured the sweep leaves unsent alerts alone: each
+// task it enqueued would only note once more that no mail can go out,
+// every 30 s for good. The alerts stay recorded; with SMTP set, the sweep
+// enqueues them.
+func TestAlertSweepWaitsForSMTP(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true})
+	ctx := context.Background()
+	var hook struct{ ID int64 }
+	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Unmailed", "url": "https://unmailed.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	id, err := env.Store.QueueAlert(ctx, env.Panel.ID, hook.ID, "disabled", map[string]any{"Label": "Unmailed"})
+	require.NoError(t, err)
+	env.Store.Clock.Advance(time.Minute)
+	task := fmt.Sprintf("alert:%d", id)
+
+	require.True(t, env.Tracker.NoMail, "the environment has no SMTP")
+	require.NoError(t, env.Tracker.SweepAlerts(ctx))
+	_, err = env.Enqueuer.Inspector.GetTaskInfo(env.Namespace+":mail", task)
+	require.Error(t, err, "no task for an alert no mail can carry")
+
+	mailing := *env.Tracker
+	mailing.NoMail = false
+	require.NoError(t, mailing.SweepAlerts(ctx))
+	_, err = env.Enqueuer.Inspector.GetTaskInfo(env.Namespace+":mail", task)
+	require.NoError(t, err, "with SMTP set, the sweep enqueues the alert")
+}

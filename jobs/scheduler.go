@@ -29,6 +29,9 @@ type SchedulerParams struct {
 	// events are kept;
 	// default 7 days.
 	Retention time.Duration
+	// NoMail says SMTP is not configured: unsent alerts are not swept
+	// (health.Tracker.NoMail).
+	NoMail bool
 	// Metrics counts the jobs run; nil counts nothing.
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
@@ -62,7 +65,7 @@ func NewScheduler(p SchedulerParams) (*Scheduler, error) {
 	s := &Scheduler{cron: cron, elector: elector, metrics: metrics.OrNop(p.Metrics), log: log}
 	reconciler := &Reconciler{Store: p.Store, Enqueuer: p.Enqueuer, Grace: 5 * time.Second, Log: log}
 	engine := &journey.Engine{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
-	tracker := &health.Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log}
+	tracker := &health.Tracker{Store: p.Store, Enqueuer: p.Enqueuer, Log: log, NoMail: p.NoMail}
 	prober := &delivery.Prober{Store: p.Store, Sender: p.Sender, Tracker: tracker, Enqueuer: p.Enqueuer, Log: log}
 	retention := cmp.Or(p.Retention, 7*24*time.Hour)
 	jobs := []periodic{

@@ -110,10 +110,18 @@ const unsentPerPanel, unsentPerSweep = 20, 500
 // fills the sweep and keeps another panel's from going out.
 func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, error) {
 	var ids []int64
-	err := s.db.WithContext(ctx).Raw(`SELECT id FROM (
-			SELECT id, row_number() OVER (PARTITION BY panel_id ORDER BY id) AS n
-			FROM alerts WHERE sent_at IS NULL AND created_at < $1) unsent
-		WHERE n <= $2 ORDER BY id LIMIT $3`,
+	// From one panel with unsent alerts to the next (alerts_unsent_panel),
+	// a few of each: a pass reads what it takes, however many wait.
+	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE panels(id) AS (
+			(SELECT panel_id FROM alerts WHERE sent_at IS NULL ORDER BY panel_id LIMIT 1)
+			UNION ALL
+			SELECT (SELECT a.panel_id FROM alerts a WHERE a.sent_at IS NULL AND a.panel_id > panels.id
+			        ORDER BY a.panel_id LIMIT 1)
+			FROM panels WHERE panels.id IS NOT NULL)
+		SELECT unsent.id FROM panels CROSS JOIN LATERAL (
+			SELECT a.id FROM alerts a WHERE a.panel_id = panels.id AND a.sent_at IS NULL AND a.created_at < $1
+			ORDER BY a.id LIMIT $2) unsent
+		WHERE panels.id IS NOT NULL ORDER BY unsent.id LIMIT $3`,
 		s.Now().Add(-age), unsentPerPanel, unsentPerSweep).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: unsent alerts: %w", err)

@@ -166,7 +166,7 @@ func Start(t testing.TB, opts Options) *Env {
 	e.Metrics = metrics.New(reg)
 	reg.MustRegister(&metrics.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
 	e.Engine = &journey.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
-	e.Tracker = &health.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log}
+	e.Tracker = &health.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log, NoMail: opts.Mail == nil}
 	e.Prober = &delivery.Prober{Store: store, Sender: e.sender, Tracker: e.Tracker, Enqueuer: e.Enqueuer, Log: log}
 	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts
 	if opts.Mail != nil {

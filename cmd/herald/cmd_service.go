@@ -98,7 +98,7 @@ func runService(ctx context.Context, name string, args []string, getenv func(str
 	}
 	if name == "all" || name == "scheduler" {
 		s, err := jobs.NewScheduler(jobs.SchedulerParams{Store: rt.store, Enqueuer: rt.enqueuer, Sender: rt.sender,
-			Retention: cfg.Retention, Metrics: counters, Logger: log})
+			Retention: cfg.Retention, NoMail: mailer == nil, Metrics: counters, Logger: log})
 		if err != nil {
 			return err
 		}

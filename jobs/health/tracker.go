@@ -30,6 +30,11 @@ type Tracker struct {
 	Store    *models.Store
 	Enqueuer *queue.Enqueuer
 	Log      *slog.Logger
+	// NoMail says SMTP is not configured (HERALD_SMTP_URL unset): the
+	// alerts stay recorded, unsent, and SweepAlerts leaves them alone, as
+	// every task it enqueued would only note again that no mail can go
+	// out. Once SMTP is set, the sweep sends them.
+	NoMail bool
 }
 
 // alertDetails are the facts an alert e-mail states, as they were when the
@@ -146,8 +151,12 @@ func (t *Tracker) Rollup(ctx context.Context) error {
 }
 
 // SweepAlerts re-enqueues alerts written but not sent (their task lost, or
-// SMTP down for longer than the task's retries).
+// SMTP down for longer than the task's retries); none while SMTP is not
+// configured (NoMail).
 func (t *Tracker) SweepAlerts(ctx context.Context) error {
+	if t.NoMail {
+		return nil
+	}
 	ids, err := t.Store.UnsentAlerts(ctx, 30*time.Second)
 	if err != nil {
 		return err

@@ -342,29 +342,81 @@ type AwaitedDelivery struct {
 	DeliveryID uuid.UUID
 }
 
-// SettledAwaits finds runs of live journeys waiting for a delivery that
-// was delivered or failed more than grace ago, or that is gone, yet the
-// run did not move: the task that should have moved it was lost. Up to
-// limit, and at most a tenth of them of one panel (see DueRuns).
-func (s *Store) SettledAwaits(ctx context.Context, grace time.Duration, limit int) ([]AwaitedDelivery, error) {
-	rows, err := s.sql.QueryContext(ctx, `SELECT id, awaits_delivery FROM (
-		SELECT r.id, r.awaits_delivery, row_number() OVER (PARTITION BY r.panel_id ORDER BY r.id) AS n FROM journey_runs r
-		JOIN journeys j ON j.id = r.journey_id
-		LEFT JOIN deliveries d ON d.id = r.awaits_delivery
-		WHERE r.status = 'waiting' AND r.awaits_delivery IS NOT NULL AND j.status = 'live'
-		  AND (d.id IS NULL AND r.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1)) settled
-		WHERE n <= $3 ORDER BY id LIMIT $2`, s.Now().Add(-grace), limit, max(1, limit/10))
+// SettledAwaits looks through a slice of the runs waiting for a delivery,
+// the next scan of them after from (by the delivery awaited; uuid.Nil is
+// the start), for runs of live journeys whose delivery was delivered or
+// failed more than grace ago, or is gone, yet that did not move: the task
+// that should have moved them was lost. Up to limit, and at most a tenth
+// of them of one panel (see DueRuns). next is where the following slice
+// starts: uuid.Nil once this one reached the end. A pass reads a slice,
+// not every awaiting run: a panel whose million runs wait on a disabled
+// webhook costs each pass what any slice costs.
+func (s *Store) SettledAwaits(ctx context.Context, grace time.Duration, from uuid.UUID, scan, limit int) (
+	found []AwaitedDelivery, next uuid.UUID, err error) {
+	rows, err := s.sql.QueryContext(ctx, `WITH slice AS (
+			SELECT r.id, r.panel_id, r.journey_id, r.awaits_delivery, r.updated_at FROM journey_runs r
+			WHERE r.status = 'waiting' AND r.awaits_delivery IS NOT NULL AND r.awaits_delivery > $4
+			ORDER BY r.awaits_delivery LIMIT $5)
+		SELECT id, awaits_delivery, false FROM (`+settledRanked(`slice`)+`) settled WHERE n <= $3
+		UNION ALL
+		SELECT NULL, (SELECT l.awaits_delivery FROM slice l ORDER BY l.awaits_delivery DESC LIMIT 1), true
+		WHERE (SELECT count(*) FROM slice) = $5
+		ORDER BY 3 DESC, 1 LIMIT $2 + 1`, s.Now().Add(-grace), limit, max(1, limit/10), from, scan)
 	if err != nil {
-		return nil, fmt.Errorf("models: settled awaits: %w", err)
+		return nil, uuid.Nil, fmt.Errorf("models: settled awaits: %w", err)
 	}
+	found, next, err = scanAwaits(rows)
+	if err != nil {
+		return nil, uuid.Nil, fmt.Errorf("models: settled awaits: %w", err)
+	}
+	return found, next, nil
+}
+
+// SettledAwaitsOf is SettledAwaits for one journey, all of its runs at
+// once: a journey published again moves its runs whose delivery settled
+// while it was paused without waiting for the sweep to come round.
+func (s *Store) SettledAwaitsOf(ctx context.Context, journeyID int64, limit int) ([]AwaitedDelivery, error) {
+	rows, err := s.sql.QueryContext(ctx, `WITH slice AS (
+			SELECT r.id, r.panel_id, r.journey_id, r.awaits_delivery, r.updated_at FROM journey_runs r
+			WHERE r.journey_id = $4 AND r.status = 'waiting' AND r.awaits_delivery IS NOT NULL)
+		SELECT id, awaits_delivery, false FROM (`+settledRanked(`slice`)+`) settled WHERE n <= $3 LIMIT $2`,
+		s.Now(), limit, limit, journeyID)
+	if err != nil {
+		return nil, fmt.Errorf("models: settled awaits of journey %d: %w", journeyID, err)
+	}
+	found, _, err := scanAwaits(rows)
+	if err != nil {
+		return nil, fmt.Errorf("models: settled awaits of journey %d: %w", journeyID, err)
+	}
+	return found, nil
+}
+
+// settledRanked are the runs of the awaiting runs in from (a CTE) whose
+// journey is live and whose delivery settled at or before $1 (or is gone
+// and the run unchanged since), each with its rank in its panel (n).
+func settledRanked(from string) string {
+	return `SELECT s.id, s.awaits_delivery, row_number() OVER (PARTITION BY s.panel_id ORDER BY s.id) AS n FROM ` + from + ` s
+		JOIN journeys j ON j.id = s.journey_id AND j.status = 'live'
+		LEFT JOIN deliveries d ON d.id = s.awaits_delivery
+		WHERE d.id IS NULL AND s.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1`
+}
+
+// scanAwaits reads settled awaits, and the row saying where the next slice
+// starts, if any.
+func scanAwaits(rows *sql.Rows) (found []AwaitedDelivery, next uuid.UUID, err error) {
 	defer rows.Close()
-	var out []AwaitedDelivery
 	for rows.Next() {
-		var a AwaitedDelivery
-		if err := rows.Scan(&a.RunID, &a.DeliveryID); err != nil {
-			return nil, fmt.Errorf("models: settled awaits: %w", err)
+		var run uuid.NullUUID
+		var delivery uuid.UUID
+		var last bool
+		if err := rows.Scan(&run, &delivery, &last); err != nil {
+			return nil, uuid.Nil, err
 		}
-		out = append(out, a)
+		if last {
+			next = delivery
+			continue
+		}
+		found = append(found, AwaitedDelivery{RunID: run.UUID, DeliveryID: delivery})
 	}
-	return out, rows.Err()
+	return found, next, rows.Err()
 }

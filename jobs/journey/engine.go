@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,6 +51,11 @@ type Engine struct {
 
 	live    liveCache
 	inserts insertGroup
+	// awaits is where the next pass of the settled-delivery sweep starts.
+	awaits struct {
+		sync.Mutex
+		from uuid.UUID
+	}
 }
 
 // IngestResult says what an ingest request did.

@@ -47,7 +47,16 @@ func (e *Engine) Publish(ctx context.Context, panelID, id int64) (*models.Journe
 	if err != nil {
 		return nil, err
 	}
-	if err := e.SweepRuns(ctx, 0); err != nil {
+	// Runs whose delivery settled while the journey was paused move now,
+	// not when the sweep comes round to them; its due timers too.
+	settled, err := e.Store.SettledAwaitsOf(ctx, j.ID, 10_000)
+	if err == nil {
+		err = e.enqueueOutcomes(ctx, settled)
+	}
+	if err == nil {
+		err = e.SweepRuns(ctx, 0)
+	}
+	if err != nil {
 		e.Log.WarnContext(ctx, "resumed journey's due runs are left to the sweep", "journey_id", j.ID, "error", err)
 	}
 	return j, nil

@@ -184,7 +184,7 @@ func TestSettledAwaitsTakesAFewOfEachPanel(t *testing.T) {
 	}
 	mk("settled_noisy", 30)
 	quiet := mk("settled_quiet", 1)
-	got, err := store.SettledAwaits(ctx, 0, 10)
+	got, _, err := store.SettledAwaits(ctx, 0, uuid.Nil, 1000, 10)
 	require.NoError(t, err)
 	require.Len(t, got, 2, "one of each: a tenth of 10")
 	var quietRuns int

@@ -231,41 +231,36 @@ type DueRun struct {
 
 // DueRuns finds waiting runs of live journeys that are due by more than
 // grace (their timer task is late or lost) or that saw their event while
-// paused: up to limit, the earliest, and at most a tenth of them of one
-// panel, so runs of one panel that stay due (their moves keep failing)
-// never fill the sweep and hide another panel's lost timer. The deadlines
-// are read panel by panel, at most 20 × that tenth of each panel, earliest
-// first: a bound on each pass's cost however many are due at once, which
-// one panel's backlog of overdue runs, however large, spends on its own
-// runs only.
+// paused, for the sweep that asks for their tasks again. Of the overdue
+// runs it returns one run for each panel and second (the task of the
+// second moves all of them), and it orders what it returns by rank within
+// the panel: every panel's earliest second, and earliest run that saw its
+// event, come before any panel's second earliest. So however many overdue
+// runs, or panels with some, the sweep asks for every panel's earliest
+// second in its first limit. It reads each live journey's 20 earliest
+// overdue runs (journey_runs_journey_timers): a bound on each pass's
+// cost, and runs of paused journeys are not read at all.
 func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
 	var out []DueRun
-	perPanel := max(1, limit/10)
-	// The deadlines through journey_runs_panel_timers, one panel with
-	// waiting runs after another; the runs that saw their event through
-	// journey_runs_happened (one OR read every waiting run).
-	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE panels(id) AS (
-		  (SELECT panel_id FROM journey_runs WHERE status = 'waiting' ORDER BY panel_id LIMIT 1)
-		  UNION ALL
-		  SELECT (SELECT r.panel_id FROM journey_runs r WHERE r.status = 'waiting' AND r.panel_id > panels.id
-		          ORDER BY r.panel_id LIMIT 1)
-		  FROM panels WHERE panels.id IS NOT NULL
+	err := s.db.WithContext(ctx).Raw(`WITH overdue AS (
+		  SELECT DISTINCT ON (j.panel_id, date_trunc('second', d.wait_until))
+		         d.id, j.panel_id, d.node, d.wait_until, false AS happened
+		  FROM journeys j CROSS JOIN LATERAL (
+		    SELECT r.id, r.node, r.wait_until FROM journey_runs r
+		    WHERE r.journey_id = j.id AND r.status = 'waiting' AND r.wait_until <= $1
+		    ORDER BY r.wait_until, r.id LIMIT 20) d
+		  WHERE j.status = 'live'
+		  ORDER BY j.panel_id, date_trunc('second', d.wait_until), d.wait_until
+		), happened AS (
+		  SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
+		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
+		  WHERE r.status = 'waiting' AND r.happened LIMIT $3
 		), due AS (
-		  SELECT d.* FROM panels CROSS JOIN LATERAL (
-		    SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM (
-		      SELECT r0.id, r0.panel_id, r0.journey_id, r0.node, r0.wait_until, r0.happened FROM journey_runs r0
-		      WHERE r0.panel_id = panels.id AND r0.status = 'waiting' AND r0.wait_until <= $1
-		      ORDER BY r0.wait_until LIMIT $3) r
-		    JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		    ORDER BY r.wait_until LIMIT $4) d
-		  WHERE panels.id IS NOT NULL
-		  UNION
-		  (SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
-		    JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		    WHERE r.status = 'waiting' AND r.happened LIMIT $5))
+		  SELECT * FROM overdue UNION ALL SELECT * FROM happened
+		)
 		SELECT id, panel_id, node, wait_until, happened FROM (
 			SELECT due.*, row_number() OVER (PARTITION BY panel_id ORDER BY wait_until, id) AS n FROM due) ranked
-		WHERE n <= $4 ORDER BY wait_until LIMIT $2`, s.Now().Add(-grace), limit, 20*perPanel, perPanel, 20*limit).Scan(&out).Error
+		ORDER BY n, wait_until LIMIT $2`, s.Now().Add(-grace), limit, 20*limit).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: due runs: %w", err)
 	}

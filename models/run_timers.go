@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -11,54 +12,35 @@ import (
 )
 
 // Journey timers live in PostgreSQL: a waiting run's deadline is its
-// wait_until, indexed by panel (journey_runs_panel_timers, on waiting runs
-// only). Redis holds one task per panel and second that has deadlines,
-// and only for the seconds due soon; the queries below find those seconds
-// and the runs they end. Each names its panel, so one panel's crowded
-// second is its own task's work, never another panel's wait.
+// wait_until, indexed (journey_runs_timers, on waiting runs only). Redis
+// holds one task per second that has deadlines, and only for the seconds
+// due soon; the queries below find those seconds and the runs they end.
 
-// PanelSecond is a whole second (Unix time) in which some waiting runs of
-// a panel have their deadlines.
-type PanelSecond struct {
-	PanelID int64
-	Second  int64
-}
-
-// TimerSeconds lists the panels' seconds in [from, to) in which some
-// waiting run's wait runs out, earliest first. It skips from one panel
-// with waiting runs to the next, and within a panel from one second to
-// the next, through the index: it reads one index entry per panel with
-// waiting runs and per second found, however many runs share a second.
-func (s *Store) TimerSeconds(ctx context.Context, from, to time.Time) ([]PanelSecond, error) {
-	rows, err := s.sql.QueryContext(ctx, `WITH RECURSIVE panels(id) AS (
-		  (SELECT panel_id FROM journey_runs WHERE status = 'waiting' ORDER BY panel_id LIMIT 1)
+// TimerSeconds lists, earliest first, the whole seconds (Unix time) in
+// [from, to) in which some waiting run's wait runs out. It skips from one
+// second to the next through the index, so it reads one index entry per
+// second found, however many runs share a second.
+func (s *Store) TimerSeconds(ctx context.Context, from, to time.Time) ([]int64, error) {
+	rows, err := s.sql.QueryContext(ctx, `WITH RECURSIVE secs(sec) AS (
+		  (SELECT floor(extract(epoch FROM wait_until))::bigint FROM journey_runs
+		    WHERE status = 'waiting' AND wait_until >= $1 AND wait_until < $2 ORDER BY wait_until LIMIT 1)
 		  UNION ALL
-		  SELECT (SELECT r.panel_id FROM journey_runs r WHERE r.status = 'waiting' AND r.panel_id > panels.id
-		          ORDER BY r.panel_id LIMIT 1)
-		  FROM panels WHERE panels.id IS NOT NULL
-		), secs(panel, sec) AS (
-		  SELECT panels.id, (SELECT floor(extract(epoch FROM r.wait_until))::bigint FROM journey_runs r
-		    WHERE r.panel_id = panels.id AND r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2
-		    ORDER BY r.wait_until LIMIT 1)
-		  FROM panels WHERE panels.id IS NOT NULL
-		  UNION ALL
-		  SELECT secs.panel, (SELECT floor(extract(epoch FROM r.wait_until))::bigint FROM journey_runs r
-		    WHERE r.panel_id = secs.panel AND r.status = 'waiting' AND r.wait_until >= to_timestamp(secs.sec + 1)
-		      AND r.wait_until < $2
+		  SELECT (SELECT floor(extract(epoch FROM r.wait_until))::bigint FROM journey_runs r
+		    WHERE r.status = 'waiting' AND r.wait_until >= to_timestamp(secs.sec + 1) AND r.wait_until < $2
 		    ORDER BY r.wait_until LIMIT 1)
 		  FROM secs WHERE secs.sec IS NOT NULL)
-		SELECT panel, sec FROM secs WHERE sec IS NOT NULL ORDER BY sec, panel`, from, to)
+		SELECT sec FROM secs WHERE sec IS NOT NULL`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("models: timer seconds: %w", err)
 	}
 	defer rows.Close()
-	var out []PanelSecond
+	var out []int64
 	for rows.Next() {
-		var ps PanelSecond
-		if err := rows.Scan(&ps.PanelID, &ps.Second); err != nil {
+		var sec int64
+		if err := rows.Scan(&sec); err != nil {
 			return nil, fmt.Errorf("models: timer seconds: %w", err)
 		}
-		out = append(out, ps)
+		out = append(out, sec)
 	}
 	return out, rows.Err()
 }
@@ -66,29 +48,83 @@ func (s *Store) TimerSeconds(ctx context.Context, from, to time.Time) ([]PanelSe
 // DueTimer is a waiting run whose wait has run out.
 type DueTimer struct {
 	RunID     uuid.UUID
+	JourneyID int64
 	ContactID int64
 	WaitUntil time.Time
 }
 
-// TimerCursor is where a pass over a second's deadlines stands: after the
-// run ID with the deadline At.
+// TimerCursor is where a pass over a second's deadlines stands in one
+// journey: after the run ID with the deadline At.
 type TimerCursor struct {
 	At time.Time
 	ID uuid.UUID
 }
 
-// DueTimers finds up to limit waiting runs of the panel's live journeys
-// whose wait ran out at or before now, within [from, to) and after the
-// cursor, in the order of their deadlines. It locks nothing: the caller
-// locks and checks them again. The cursor lets a pass step over the index
-// entries of the runs it moved, which stay in the index until a vacuum:
-// without it, each batch of a crowded second would read them all again.
-func (s *Store) DueTimers(ctx context.Context, panelID int64, from, to, now time.Time, after TimerCursor, limit int) ([]DueTimer, error) {
-	rows, err := s.sql.QueryContext(ctx, `SELECT r.id, r.contact_id, r.wait_until FROM journey_runs r
-		JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		WHERE r.panel_id = $7 AND r.status = 'waiting' AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
-		  AND r.wait_until >= $5 AND (r.wait_until, r.id) > ($5, $6)
-		ORDER BY r.wait_until, r.id LIMIT $4`, from, to, now, limit, after.At, after.ID, panelID)
+// TimerCursors are a pass's cursors, by journey.
+type TimerCursors map[int64]TimerCursor
+
+// Advance moves the cursors past the runs of a batch DueTimers found.
+func (c TimerCursors) Advance(due []DueTimer) {
+	for _, d := range due {
+		at := TimerCursor{At: d.WaitUntil, ID: d.RunID}
+		if cur, ok := c[d.JourneyID]; !ok || at.After(cur) {
+			c[d.JourneyID] = at
+		}
+	}
+}
+
+// After reports whether c comes after d in the order of deadlines and ids.
+func (c TimerCursor) After(d TimerCursor) bool {
+	if !c.At.Equal(d.At) {
+		return c.At.After(d.At)
+	}
+	return bytes.Compare(c.ID[:], d.ID[:]) > 0
+}
+
+// timersMinPerJourney is the fewest due runs DueTimers reads of a journey
+// however many journeys have some, so a batch is never made of crumbs.
+const timersMinPerJourney = 100
+
+// DueTimers finds up to limit waiting runs of live journeys whose wait ran
+// out at or before now, within [from, to), each journey's after its cursor
+// (none: from the start). It takes a fair share of each panel: the panels'
+// earliest runs first, then their second earliest, and so on, so a panel
+// whose 100,000 waits run out in this second fills a batch only with what
+// no other panel needs, and another panel's run due in the same second is
+// in the first batch. It reads each live journey's due runs in deadline
+// order, up to four times limit shared among the journeys that have some
+// (at most limit, at least timersMinPerJourney each), so a batch is full
+// when one journey's crowd shares the second with a few others' runs. It locks nothing: the caller locks and
+// checks them again. The cursors let a pass step over the index entries
+// of the runs it moved, which stay in the index until a vacuum: without
+// them, each batch of a crowded second would read them all again.
+func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after TimerCursors, limit int) ([]DueTimer, error) {
+	journeys, ats, ids := make([]int64, 0, len(after)), make([]time.Time, 0, len(after)), make([]uuid.UUID, 0, len(after))
+	for j, c := range after {
+		journeys, ats, ids = append(journeys, j), append(ats, c.At), append(ids, c.ID)
+	}
+	// A journey without a cursor starts before its first run of the
+	// second: (from, the nil id) comes before every run due at from.
+	rows, err := s.sql.QueryContext(ctx, `WITH cursors AS (
+			SELECT * FROM unnest($5::bigint[], $6::timestamptz[], $7::uuid[]) AS c(journey, at, id)
+		), active AS (
+			SELECT j.id, j.panel_id, coalesce(c.at, $1) AS at, coalesce(c.id, '00000000-0000-0000-0000-000000000000') AS after
+			FROM journeys j LEFT JOIN cursors c ON c.journey = j.id
+			WHERE j.status = 'live' AND EXISTS (
+				SELECT 1 FROM journey_runs r WHERE r.journey_id = j.id AND r.status = 'waiting'
+				  AND (r.wait_until, r.id) > (coalesce(c.at, $1), coalesce(c.id, '00000000-0000-0000-0000-000000000000'))
+				  AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3)
+		), share AS (
+			SELECT greatest($8::int, least($4::int, 4 * $4::int / greatest(count(*), 1)::int)) AS n FROM active
+		)
+		SELECT id, journey_id, contact_id, wait_until FROM (
+			SELECT d.*, row_number() OVER (PARTITION BY a.panel_id ORDER BY d.wait_until, d.id) AS n
+			FROM active a CROSS JOIN LATERAL (
+				SELECT r.id, r.journey_id, r.contact_id, r.wait_until FROM journey_runs r
+				WHERE r.journey_id = a.id AND r.status = 'waiting' AND (r.wait_until, r.id) > (a.at, a.after)
+				  AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
+				ORDER BY r.wait_until, r.id LIMIT (SELECT n FROM share)) d) ranked
+		ORDER BY n, wait_until, id LIMIT $4`, from, to, now, limit, journeys, ats, ids, timersMinPerJourney)
 	if err != nil {
 		return nil, fmt.Errorf("models: due timers: %w", err)
 	}
@@ -96,7 +132,7 @@ func (s *Store) DueTimers(ctx context.Context, panelID int64, from, to, now time
 	var out []DueTimer
 	for rows.Next() {
 		var d DueTimer
-		if err := rows.Scan(&d.RunID, &d.ContactID, &d.WaitUntil); err != nil {
+		if err := rows.Scan(&d.RunID, &d.JourneyID, &d.ContactID, &d.WaitUntil); err != nil {
 			return nil, fmt.Errorf("models: due timers: %w", err)
 		}
 		out = append(out, d)
@@ -104,12 +140,12 @@ func (s *Store) DueTimers(ctx context.Context, panelID int64, from, to, now time
 	return out, rows.Err()
 }
 
-// NextTimer is the earliest deadline of a waiting run of the panel after
-// after and before before; nil when there is none.
-func (s *Store) NextTimer(ctx context.Context, panelID int64, after, before time.Time) (*time.Time, error) {
+// NextTimer is the earliest deadline of a waiting run after after and
+// before before; nil when there is none.
+func (s *Store) NextTimer(ctx context.Context, after, before time.Time) (*time.Time, error) {
 	var next sql.NullTime
 	err := s.sql.QueryRowContext(ctx, `SELECT min(wait_until) FROM journey_runs
-		WHERE panel_id = $3 AND status = 'waiting' AND wait_until > $1 AND wait_until < $2`, after, before, panelID).Scan(&next)
+		WHERE status = 'waiting' AND wait_until > $1 AND wait_until < $2`, after, before).Scan(&next)
 	if err != nil {
 		return nil, fmt.Errorf("models: next timer: %w", err)
 	}

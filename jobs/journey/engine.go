@@ -660,7 +660,7 @@ func (e *Engine) after(ctx context.Context, fx *effects) {
 		if r.Status != models.RunWaiting || r.WaitUntil == nil || !dueSoon(*r.WaitUntil, fx.now) {
 			continue // moved on again within the same request, or left to the feeder
 		}
-		if err := e.Enqueuer.TimersSoon(ctx, r.PanelID, *r.WaitUntil); err != nil {
+		if err := e.Enqueuer.TimersSoon(ctx, *r.WaitUntil); err != nil {
 			e.Log.WarnContext(ctx, "journey timer not enqueued; the sweep will fire it", "run_id", r.ID, "error", err)
 		}
 	}

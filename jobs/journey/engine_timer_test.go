@@ -128,14 +128,6 @@ func (b *engineBundle) deliveries(t *testing.T) []map[string]any {
 	return out
 }
 
-// timersTask is the timers task of the bundle's panel for the second
-// holding at.
-func (b *engineBundle) timersTask(at time.Time) *asynq.Task {
-	second := at.Truncate(time.Second)
-	return asynq.NewTask(queue.TypeTimers, fmt.Appendf(nil, `{"panel_id": %d, "from_ms": %d, "to_ms": %d}`,
-		b.panel.ID, second.UnixMilli(), second.Add(time.Second).UnixMilli()))
-}
-
 // timerTasks are the journey timer tasks the namespace holds, scheduled or
 // ready.
 func (b *engineBundle) timerTasks(t *testing.T) []*asynq.TaskInfo {
@@ -220,7 +212,9 @@ func TestTimerTasksMoveARunOnce(t *testing.T) {
 		WHERE journey_id = $1 RETURNING id::text AS id, wait_until AS until`, b.journeyID).Scan(&run).Error)
 
 	ctx := context.Background()
-	timers := b.timersTask(run.Until)
+	second := run.Until.Truncate(time.Second)
+	timers := asynq.NewTask(queue.TypeTimers,
+		fmt.Appendf(nil, `{"from_ms": %d, "to_ms": %d}`, second.UnixMilli(), second.Add(time.Second).UnixMilli()))
 	legacy := asynq.NewTask(queue.TypeTimer,
 		fmt.Appendf(nil, `{"run_id": %q, "node": "wait", "at_ms": %d}`, run.ID, run.Until.UnixMilli()))
 	fire := []func() error{
@@ -272,7 +266,9 @@ func TestTimerReachesAWebhookStepWithDataTables(t *testing.T) {
 	var until time.Time
 	require.NoError(t, b.store.DBForTest().Raw(`UPDATE journey_runs SET wait_until = now() - interval '1 second'
 		WHERE journey_id = $1 RETURNING wait_until`, b.journeyID).Scan(&until).Error)
-	require.NoError(t, b.engine.HandleTimers(ctx, b.timersTask(until)))
+	second := until.Truncate(time.Second)
+	require.NoError(t, b.engine.HandleTimers(ctx, asynq.NewTask(queue.TypeTimers,
+		fmt.Appendf(nil, `{"from_ms": %d, "to_ms": %d}`, second.UnixMilli(), second.Add(time.Second).UnixMilli()))))
 	require.Equal(t, 1, b.runs(t, "completed"))
 	items := b.deliveries(t)
 	require.Len(t, items, 1)

@@ -45,43 +45,37 @@ const (
 	timerPoll = 200 * time.Millisecond
 )
 
-// HandleTimers ends a panel's waits that run out within a second: from
-// the second's start until its end, it moves each run as its deadline
-// passes. Moving is idempotent: a run is locked and moved only if it still
-// waits and is due, so a task run twice, or with the sweep's, moves no run
-// twice. A task of an earlier release, which names no panel, asks for the
-// task of each panel with deadlines in its second instead.
+// HandleTimers ends the waits that run out within a second: from the
+// second's start until its end, it moves each run as its deadline passes,
+// a fair share of each panel's a batch (DueTimers), so one panel's crowded
+// second is not another's wait.
+// Moving is idempotent: a run is locked and moved only if it still waits
+// and is due, so a task run twice, or with the sweep's, moves no run twice.
 func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 	var p queue.TimersPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("timers: bad payload: %w: %w", err, asynq.SkipRetry)
 	}
 	from, to := time.UnixMilli(p.From), time.UnixMilli(p.To)
-	if p.PanelID == 0 {
-		_, err := e.askForTimers(ctx, from, to)
-		return err
-	}
-	cursor := models.TimerCursor{At: from}
+	cursors := models.TimerCursors{}
 	for {
 		now := e.Store.Now()
-		due, err := e.Store.DueTimers(ctx, p.PanelID, from, to, now, cursor, timerBatch*timerShards)
+		due, err := e.Store.DueTimers(ctx, from, to, now, cursors, timerBatch*timerShards)
 		if err != nil {
 			return err
 		}
-		if n := len(due); n > 0 {
+		if len(due) > 0 {
 			if err := e.moveDue(ctx, due); err != nil {
 				return err
 			}
-			cursor = models.TimerCursor{At: due[n-1].WaitUntil, ID: due[n-1].RunID}
-			if n == timerBatch*timerShards {
-				continue // more may be due
-			}
+			cursors.Advance(due)
+			continue // more may be due: a batch reads a share of each journey
 		}
 		if !now.Before(to) {
 			return nil // every deadline of the second has passed, and none is left
 		}
 		wake := to
-		next, err := e.Store.NextTimer(ctx, p.PanelID, now, to)
+		next, err := e.Store.NextTimer(ctx, now, to)
 		if err != nil {
 			return err
 		}
@@ -92,27 +86,6 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 			return ctx.Err()
 		}
 	}
-}
-
-// askForTimers asks Redis for the timers task of each panel's second with
-// deadlines in [from, to), and says how many it created (the others were
-// queued already).
-func (e *Engine) askForTimers(ctx context.Context, from, to time.Time) (int, error) {
-	secs, err := e.Store.TimerSeconds(ctx, from, to)
-	if err != nil {
-		return 0, err
-	}
-	created := 0
-	for _, ps := range secs {
-		ok, err := e.Enqueuer.Timers(ctx, ps.PanelID, time.Unix(ps.Second, 0))
-		if err != nil {
-			return created, err
-		}
-		if ok {
-			created++
-		}
-	}
-	return created, nil
 }
 
 // moveDue moves due runs in up to timerShards transactions at once, each
@@ -250,14 +223,28 @@ func (e *Engine) resumeRuns(ctx context.Context, q models.Querier, fx *effects, 
 	return saver.save(ctx)
 }
 
-// FeedTimers asks Redis for the timers tasks of every panel's second
-// within the horizon that has deadlines, and says how many it created (the
-// others were queued already). The scheduler leader runs it every few
-// seconds, so a wait far off costs Redis nothing until its deadline comes
-// near, and a task Redis lost is asked for again.
+// FeedTimers asks Redis for the timers tasks of every second within the
+// horizon that has deadlines, and says how many it created (the others
+// were queued already). The scheduler leader runs it every few seconds,
+// so a wait far off costs Redis nothing until its deadline comes near, and
+// a task Redis lost is asked for again.
 func (e *Engine) FeedTimers(ctx context.Context) (int, error) {
 	now := e.Store.Now()
-	return e.askForTimers(ctx, now.Truncate(time.Second), now.Add(TimerHorizon))
+	secs, err := e.Store.TimerSeconds(ctx, now.Truncate(time.Second), now.Add(TimerHorizon))
+	if err != nil {
+		return 0, err
+	}
+	created := 0
+	for _, sec := range secs {
+		ok, err := e.Enqueuer.Timers(ctx, time.Unix(sec, 0))
+		if err != nil {
+			return created, err
+		}
+		if ok {
+			created++
+		}
+	}
+	return created, nil
 }
 
 // HandleTimer moves one run: the sweep's task for a run whose awaited
@@ -309,7 +296,7 @@ func (e *Engine) SweepRuns(ctx context.Context, grace time.Duration) error {
 	if err != nil {
 		return err
 	}
-	seconds := map[models.PanelSecond]bool{}
+	seconds := map[int64]bool{}
 	for _, r := range due {
 		if r.Happened {
 			// now, under an id of its own
@@ -318,12 +305,12 @@ func (e *Engine) SweepRuns(ctx context.Context, grace time.Duration) error {
 			}
 			continue
 		}
-		sec := models.PanelSecond{PanelID: r.PanelID, Second: r.WaitUntil.Unix()}
+		sec := r.WaitUntil.Unix()
 		if seconds[sec] {
 			continue
 		}
 		seconds[sec] = true
-		if _, err := e.Enqueuer.Timers(ctx, r.PanelID, r.WaitUntil); err != nil {
+		if _, err := e.Enqueuer.Timers(ctx, r.WaitUntil); err != nil {
 			return err
 		}
 	}

@@ -208,50 +208,46 @@ func (e *Enqueuer) Timer(ctx context.Context, runID uuid.UUID, node string, at t
 	return nil
 }
 
-// TimersPayload names the panel and the second whose waits a TypeTimers
-// task ends: the panel's deadlines in [From, To), Unix milliseconds. A
-// task of an earlier release names no panel (PanelID 0): it ends the
-// waits of every panel in its second.
+// TimersPayload names the second whose waits a TypeTimers task ends:
+// the deadlines in [From, To), Unix milliseconds.
 type TimersPayload struct {
-	PanelID int64 `json:"panel_id,omitempty"`
-	From    int64 `json:"from_ms"`
-	To      int64 `json:"to_ms"`
+	From int64 `json:"from_ms"`
+	To   int64 `json:"to_ms"`
 }
 
-// Timers asks for the panel's waits that run out within the whole second
-// holding at to be ended. The task id names the panel and the second, so
-// however many runs wait until that second, and however often the feeder
-// or the sweep asks, one task at a time ends them, and another panel's
-// crowded second is another task; it reports whether this call created it.
-func (e *Enqueuer) Timers(ctx context.Context, panelID int64, at time.Time) (created bool, err error) {
+// Timers asks for the waits that run out within the whole second holding
+// at to be ended. The task id names the second, so however many runs wait
+// until that second, and however often the feeder or the sweep asks, one
+// task at a time ends them; it reports whether this call created it.
+func (e *Enqueuer) Timers(ctx context.Context, at time.Time) (created bool, err error) {
 	from := at.Truncate(time.Second)
-	payload, _ := json.Marshal(TimersPayload{PanelID: panelID, From: from.UnixMilli(), To: from.Add(time.Second).UnixMilli()})
-	created, err = e.enqueueOnce(ctx, asynq.NewTask(TypeTimers, payload), e.Namespace+":"+queueJourney, timersID(panelID, from),
+	payload, _ := json.Marshal(TimersPayload{From: from.UnixMilli(), To: from.Add(time.Second).UnixMilli()})
+	created, err = e.enqueueOnce(ctx, asynq.NewTask(TypeTimers, payload), e.Namespace+":"+queueJourney, timersID(from),
 		e.processAt(from), asynq.MaxRetry(10), asynq.Timeout(5*time.Minute))
 	if err != nil {
-		return false, fmt.Errorf("enqueue journey timers of panel %d at %v: %w", panelID, from, err)
+		return false, fmt.Errorf("enqueue journey timers of %v: %w", from, err)
 	}
 	return created, nil
 }
 
-// TimersSoon is Timers for the engine, which asks for a panel's second
-// each time a run starts a wait ending in it: a second this process
-// already asked for is not asked of Redis again until it is over.
-func (e *Enqueuer) TimersSoon(ctx context.Context, panelID int64, at time.Time) error {
+// TimersSoon is Timers for the engine, which asks for a second each time a
+// run starts a wait ending in it: a second this process already asked for
+// is not asked of Redis again until it is over.
+func (e *Enqueuer) TimersSoon(ctx context.Context, at time.Time) error {
 	from := at.Truncate(time.Second)
-	id := timersID(panelID, from)
+	id := timersID(from)
 	if e.recent.seen(id) {
 		return nil
 	}
-	if _, err := e.Timers(ctx, panelID, from); err != nil {
+	if _, err := e.Timers(ctx, from); err != nil {
 		return err
 	}
 	e.recent.add(id, from.Add(time.Second))
 	return nil
 }
 
-func timersID(panelID int64, second time.Time) string {
-	return fmt.Sprintf("timers:%d:%d", panelID, second.Unix())
+func timersID(second time.Time) string {
+	return fmt.Sprintf("timers:%d", second.Unix())
 }
 
 // enqueueOnce enqueues a task under an id that names its work, for the

@@ -119,9 +119,10 @@ func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, e
 			        ORDER BY a.panel_id LIMIT 1)
 			FROM panels WHERE panels.id IS NOT NULL)
 		SELECT unsent.id FROM panels CROSS JOIN LATERAL (
-			SELECT a.id FROM alerts a WHERE a.panel_id = panels.id AND a.sent_at IS NULL AND a.created_at < $1
-			ORDER BY a.id LIMIT $2) unsent
-		WHERE panels.id IS NOT NULL ORDER BY unsent.id LIMIT $3`,
+			SELECT f.id, row_number() OVER (ORDER BY f.id) AS n FROM (
+				SELECT a.id FROM alerts a WHERE a.panel_id = panels.id AND a.sent_at IS NULL AND a.created_at < $1
+				ORDER BY a.id LIMIT $2) f) unsent
+		WHERE panels.id IS NOT NULL ORDER BY unsent.n, unsent.id LIMIT $3`,
 		s.Now().Add(-age), unsentPerPanel, unsentPerSweep).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: unsent alerts: %w", err)

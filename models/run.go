@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -231,41 +232,51 @@ type DueRun struct {
 
 // DueRuns finds waiting runs of live journeys that are due by more than
 // grace (their timer task is late or lost) or that saw their event while
-// paused, for the sweep that asks for their tasks again. Of the overdue
-// runs it returns one run for each panel and second (the task of the
-// second moves all of them), and it orders what it returns by rank within
-// the panel: every panel's earliest second, and earliest run that saw its
-// event, come before any panel's second earliest. So however many overdue
-// runs, or panels with some, the sweep asks for every panel's earliest
-// second in its first limit. It reads each live journey's 20 earliest
-// overdue runs (journey_runs_journey_timers): a bound on each pass's
-// cost, and runs of paused journeys are not read at all.
-func (s *Store) DueRuns(ctx context.Context, grace time.Duration, limit int) ([]DueRun, error) {
+// paused, for the sweep that asks for their tasks again: of one journey
+// when journeyID is not 0 (one just published again), else of all. Of the
+// overdue runs it returns one run for each panel and second (the task of
+// the second moves all of them); it orders what it returns by rank within
+// the panel, so every panel's earliest second, and earliest run that saw
+// its event, come before any panel's second earliest: however many
+// overdue runs, or panels with some, the sweep asks for every panel's
+// earliest second in its first limit. It reads a few runs of each live
+// journey (dueRunsPerJourney of each kind, through
+// journey_runs_journey_timers and journey_runs_happened_by_journey): a
+// bound on each pass's cost, and runs of paused journeys are not read.
+func (s *Store) DueRuns(ctx context.Context, grace time.Duration, journeyID int64, limit int) ([]DueRun, error) {
 	var out []DueRun
-	err := s.db.WithContext(ctx).Raw(`WITH overdue AS (
+	err := s.db.WithContext(ctx).Raw(`WITH live AS (
+		  SELECT id, panel_id FROM journeys WHERE status = 'live' AND ($3::bigint = 0 OR id = $3)
+		), overdue AS (
 		  SELECT DISTINCT ON (j.panel_id, date_trunc('second', d.wait_until))
 		         d.id, j.panel_id, d.node, d.wait_until, false AS happened
-		  FROM journeys j CROSS JOIN LATERAL (
+		  FROM live j CROSS JOIN LATERAL (
 		    SELECT r.id, r.node, r.wait_until FROM journey_runs r
 		    WHERE r.journey_id = j.id AND r.status = 'waiting' AND r.wait_until <= $1
-		    ORDER BY r.wait_until, r.id LIMIT 20) d
-		  WHERE j.status = 'live'
+		    ORDER BY r.wait_until, r.id LIMIT $4) d
 		  ORDER BY j.panel_id, date_trunc('second', d.wait_until), d.wait_until
 		), happened AS (
-		  SELECT r.id, r.panel_id, r.node, r.wait_until, r.happened FROM journey_runs r
-		  JOIN journeys j ON j.id = r.journey_id AND j.status = 'live'
-		  WHERE r.status = 'waiting' AND r.happened LIMIT $3
+		  SELECT h.id, j.panel_id, h.node, h.wait_until, true AS happened
+		  FROM live j CROSS JOIN LATERAL (
+		    SELECT r.id, r.node, r.wait_until FROM journey_runs r
+		    WHERE r.journey_id = j.id AND r.status = 'waiting' AND r.happened
+		    ORDER BY r.id LIMIT $4) h
 		), due AS (
 		  SELECT * FROM overdue UNION ALL SELECT * FROM happened
 		)
 		SELECT id, panel_id, node, wait_until, happened FROM (
 			SELECT due.*, row_number() OVER (PARTITION BY panel_id ORDER BY wait_until, id) AS n FROM due) ranked
-		ORDER BY n, wait_until LIMIT $2`, s.Now().Add(-grace), limit, 20*limit).Scan(&out).Error
+		ORDER BY n, wait_until LIMIT $2`, s.Now().Add(-grace), limit, journeyID, dueRunsPerJourney).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: due runs: %w", err)
 	}
 	return out, nil
 }
+
+// dueRunsPerJourney is how many overdue runs, and runs that saw their
+// event, DueRuns reads of each live journey: a few seconds of each, a
+// few rows to sort for each of thousands of journeys.
+const dueRunsPerJourney = 5
 
 // ListRuns lists a journey's runs, newest first: those at node (any when
 // empty) in status (any when empty).
@@ -348,15 +359,28 @@ type AwaitedDelivery struct {
 // webhook costs each pass what any slice costs.
 func (s *Store) SettledAwaits(ctx context.Context, grace time.Duration, from uuid.UUID, scan, limit int) (
 	found []AwaitedDelivery, next uuid.UUID, err error) {
+	// The runs taken are a prefix of the slice's settled runs in the
+	// order of the cursor: the next slice starts just before the first
+	// one left out (by the cap of a panel or the limit), not past it.
 	rows, err := s.sql.QueryContext(ctx, `WITH slice AS (
 			SELECT r.id, r.panel_id, r.journey_id, r.awaits_delivery, r.updated_at FROM journey_runs r
 			WHERE r.status = 'waiting' AND r.awaits_delivery IS NOT NULL AND r.awaits_delivery > $4
-			ORDER BY r.awaits_delivery LIMIT $5)
-		SELECT id, awaits_delivery, false FROM (`+settledRanked(`slice`)+`) settled WHERE n <= $3
+			ORDER BY r.awaits_delivery LIMIT `+strconv.Itoa(scan)+`),
+		settled AS (SELECT s.id, s.awaits_delivery, row_number() OVER (PARTITION BY s.panel_id ORDER BY s.awaits_delivery) AS n
+			FROM slice s
+			JOIN journeys j ON j.id = s.journey_id AND j.status = 'live'
+			LEFT JOIN deliveries d ON d.id = s.awaits_delivery
+			WHERE d.id IS NULL AND s.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1),
+		taken AS (SELECT id, awaits_delivery FROM settled WHERE n <= $3 ORDER BY awaits_delivery LIMIT $2),
+		cut AS (SELECT s.awaits_delivery AS at FROM settled s WHERE NOT EXISTS (SELECT 1 FROM taken t WHERE t.id = s.id)
+			ORDER BY s.awaits_delivery LIMIT 1)
+		SELECT id, awaits_delivery, false FROM taken
 		UNION ALL
-		SELECT NULL, (SELECT l.awaits_delivery FROM slice l ORDER BY l.awaits_delivery DESC LIMIT 1), true
-		WHERE (SELECT count(*) FROM slice) = $5
-		ORDER BY 3 DESC, 1 LIMIT $2 + 1`, s.Now().Add(-grace), limit, max(1, limit/10), from, scan)
+		SELECT NULL, x.next, true FROM (SELECT CASE
+			WHEN (SELECT at FROM cut) IS NOT NULL THEN (SELECT l.awaits_delivery FROM slice l WHERE l.awaits_delivery < (SELECT at FROM cut)
+				ORDER BY l.awaits_delivery DESC LIMIT 1)
+			WHEN (SELECT count(*) FROM slice) = $5 THEN (SELECT l.awaits_delivery FROM slice l ORDER BY l.awaits_delivery DESC LIMIT 1) END AS next) x
+		WHERE x.next IS NOT NULL`, s.Now().Add(-grace), limit, max(1, limit/10), from, scan)
 	if err != nil {
 		return nil, uuid.Nil, fmt.Errorf("models: settled awaits: %w", err)
 	}
@@ -367,13 +391,16 @@ func (s *Store) SettledAwaits(ctx context.Context, grace time.Duration, from uui
 	return found, next, nil
 }
 
-// SettledAwaitsOf is SettledAwaits for one journey, all of its runs at
-// once: a journey published again moves its runs whose delivery settled
-// while it was paused without waiting for the sweep to come round.
+// SettledAwaitsOf is SettledAwaits for one journey: a journey published
+// again moves its runs whose delivery settled while it was paused without
+// waiting for the sweep to come round. It looks through the journey's
+// first settledOfJourney waiting runs, a bound on what a publish costs
+// the database; the rounds of the sweep find any others.
 func (s *Store) SettledAwaitsOf(ctx context.Context, journeyID int64, limit int) ([]AwaitedDelivery, error) {
 	rows, err := s.sql.QueryContext(ctx, `WITH slice AS (
-			SELECT r.id, r.panel_id, r.journey_id, r.awaits_delivery, r.updated_at FROM journey_runs r
-			WHERE r.journey_id = $4 AND r.status = 'waiting' AND r.awaits_delivery IS NOT NULL)
+			SELECT r.id, r.panel_id, r.journey_id, r.awaits_delivery, r.updated_at FROM (
+				SELECT * FROM journey_runs WHERE journey_id = $4 AND status = 'waiting' LIMIT `+strconv.Itoa(settledOfJourney)+`) r
+			WHERE r.awaits_delivery IS NOT NULL)
 		SELECT id, awaits_delivery, false FROM (`+settledRanked(`slice`)+`) settled WHERE n <= $3 LIMIT $2`,
 		s.Now(), limit, limit, journeyID)
 	if err != nil {
@@ -385,6 +412,10 @@ func (s *Store) SettledAwaitsOf(ctx context.Context, journeyID int64, limit int)
 	}
 	return found, nil
 }
+
+// settledOfJourney is how many of a journey's waiting runs
+// SettledAwaitsOf looks through.
+const settledOfJourney = 10_000
 
 // settledRanked are the runs of the awaiting runs in from (a CTE) whose
 // journey is live and whose delivery settled at or before $1 (or is gone

@@ -81,10 +81,6 @@ func (c TimerCursor) After(d TimerCursor) bool {
 	return bytes.Compare(c.ID[:], d.ID[:]) > 0
 }
 
-// timersMinPerJourney is the fewest due runs DueTimers reads of a journey
-// however many journeys have some, so a batch is never made of crumbs.
-const timersMinPerJourney = 100
-
 // DueTimers finds up to limit waiting runs of live journeys whose wait ran
 // out at or before now, within [from, to), each journey's after its cursor
 // (none: from the start). It takes a fair share of each panel: the panels'
@@ -93,8 +89,13 @@ const timersMinPerJourney = 100
 // no other panel needs, and another panel's run due in the same second is
 // in the first batch. It reads each live journey's due runs in deadline
 // order, up to four times limit shared among the journeys that have some
-// (at most limit, at least timersMinPerJourney each), so a batch is full
-// when one journey's crowd shares the second with a few others' runs. It locks nothing: the caller locks and
+// (at most limit, at least one each), so a batch is full when one
+// journey's crowd shares the second with a few others' runs, and reads
+// about four times what it returns however many journeys share it. The
+// conditions and the order are on the index's own columns (journey,
+// deadline, id): written on the deadline alone, PostgreSQL read each
+// journey's runs through the index on the deadline when one second held
+// most waiting runs, the whole second once a journey. It locks nothing: the caller locks and
 // checks them again. The cursors let a pass step over the index entries
 // of the runs it moved, which stay in the index until a vacuum: without
 // them, each batch of a crowded second would read them all again.
@@ -115,16 +116,17 @@ func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after Ti
 				  AND (r.wait_until, r.id) > (coalesce(c.at, $1), coalesce(c.id, '00000000-0000-0000-0000-000000000000'))
 				  AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3)
 		), share AS (
-			SELECT greatest($8::int, least($4::int, 4 * $4::int / greatest(count(*), 1)::int)) AS n FROM active
+			SELECT greatest(1, least($4::int, ceil(4.0 * $4::int / greatest(count(*), 1))::int)) AS n FROM active
 		)
 		SELECT id, journey_id, contact_id, wait_until FROM (
 			SELECT d.*, row_number() OVER (PARTITION BY a.panel_id ORDER BY d.wait_until, d.id) AS n
 			FROM active a CROSS JOIN LATERAL (
 				SELECT r.id, r.journey_id, r.contact_id, r.wait_until FROM journey_runs r
-				WHERE r.journey_id = a.id AND r.status = 'waiting' AND (r.wait_until, r.id) > (a.at, a.after)
-				  AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3
-				ORDER BY r.wait_until, r.id LIMIT (SELECT n FROM share)) d) ranked
-		ORDER BY n, wait_until, id LIMIT $4`, from, to, now, limit, journeys, ats, ids, timersMinPerJourney)
+				WHERE r.journey_id = a.id AND r.status = 'waiting'
+				  AND (r.journey_id, r.wait_until, r.id) > (a.id, a.at, a.after)
+				  AND (r.journey_id, r.wait_until) < (a.id, least($2, $3 + interval '1 microsecond'))
+				ORDER BY r.journey_id, r.wait_until, r.id LIMIT (SELECT n FROM share)) d) ranked
+		ORDER BY n, wait_until, id LIMIT $4`, from, to, now, limit, journeys, ats, ids)
 	if err != nil {
 		return nil, fmt.Errorf("models: due timers: %w", err)
 	}

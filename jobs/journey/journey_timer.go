@@ -58,6 +58,7 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 	}
 	from, to := time.UnixMilli(p.From), time.UnixMilli(p.To)
 	cursors := models.TimerCursors{}
+	looked := false
 	for {
 		now := e.Store.Now()
 		due, err := e.Store.DueTimers(ctx, from, to, now, cursors, timerBatch*timerShards)
@@ -72,7 +73,15 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 			continue // more may be due: a batch reads a share of each journey
 		}
 		if !now.Before(to) {
-			return nil // every deadline of the second has passed, and none is left
+			if looked || len(cursors) == 0 {
+				return nil // every deadline of the second has passed, and none is left
+			}
+			looked = true
+			// A last look from the start: a run may have come due behind
+			// its journey's cursor (a late commit, a journey paused and
+			// published again between a batch's read and its move).
+			cursors = models.TimerCursors{}
+			continue
 		}
 		wake := to
 		next, err := e.Store.NextTimer(ctx, now, to)
@@ -292,7 +301,14 @@ func (e *Engine) SweepRuns(ctx context.Context, grace time.Duration) error {
 	if err := e.sweepOutcomes(ctx, grace); err != nil {
 		return err
 	}
-	due, err := e.Store.DueRuns(ctx, grace, 1000)
+	return e.sweepDue(ctx, grace, 0)
+}
+
+// sweepDue asks for the tasks of the due runs of live journeys (of one
+// when journeyID is not 0): their seconds' timers tasks, and a task of
+// its own for each run whose event came while its journey was paused.
+func (e *Engine) sweepDue(ctx context.Context, grace time.Duration, journeyID int64) error {
+	due, err := e.Store.DueRuns(ctx, grace, journeyID, 1000)
 	if err != nil {
 		return err
 	}

@@ -47,14 +47,15 @@ func (e *Engine) Publish(ctx context.Context, panelID, id int64) (*models.Journe
 	if err != nil {
 		return nil, err
 	}
-	// Runs whose delivery settled while the journey was paused move now,
-	// not when the sweep comes round to them; its due timers too.
+	// Its runs whose delivery settled, whose wait ran out or whose event
+	// came while it was paused move now, not when the sweeps come round
+	// to them. Only its own: a publish costs what one journey costs.
 	settled, err := e.Store.SettledAwaitsOf(ctx, j.ID, 10_000)
 	if err == nil {
 		err = e.enqueueOutcomes(ctx, settled)
 	}
 	if err == nil {
-		err = e.SweepRuns(ctx, 0)
+		err = e.sweepDue(ctx, 0, j.ID)
 	}
 	if err != nil {
 		e.Log.WarnContext(ctx, "resumed journey's due runs are left to the sweep", "journey_id", j.ID, "error", err)

@@ -92,10 +92,12 @@ func (c TimerCursor) After(d TimerCursor) bool {
 // (at most limit, at least one each), so a batch is full when one
 // journey's crowd shares the second with a few others' runs, and reads
 // about four times what it returns however many journeys share it. The
-// conditions and the order are on the index's own columns (journey,
-// deadline, id): written on the deadline alone, PostgreSQL read each
-// journey's runs through the index on the deadline when one second held
-// most waiting runs, the whole second once a journey. It locks nothing: the caller locks and
+// lower bound and the order are on the index's own columns (journey,
+// deadline, id), a row comparison only that index answers: written on the
+// deadline alone, PostgreSQL read each journey's runs through the index on
+// the deadline when one second held most waiting runs, the whole second
+// once a journey; with the upper bound a row comparison too, it read a
+// journey's every waiting run through the index on its steps. It locks nothing: the caller locks and
 // checks them again. The cursors let a pass step over the index entries
 // of the runs it moved, which stay in the index until a vacuum: without
 // them, each batch of a crowded second would read them all again.
@@ -124,7 +126,7 @@ func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after Ti
 				SELECT r.id, r.journey_id, r.contact_id, r.wait_until FROM journey_runs r
 				WHERE r.journey_id = a.id AND r.status = 'waiting'
 				  AND (r.journey_id, r.wait_until, r.id) > (a.id, a.at, a.after)
-				  AND (r.journey_id, r.wait_until) < (a.id, least($2, $3 + interval '1 microsecond'))
+				  AND r.wait_until < least($2, $3 + interval '1 microsecond')
 				ORDER BY r.journey_id, r.wait_until, r.id LIMIT (SELECT n FROM share)) d) ranked
 		ORDER BY n, wait_until, id LIMIT $4`, from, to, now, limit, journeys, ats, ids)
 	if err != nil {

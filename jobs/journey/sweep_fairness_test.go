@@ -168,9 +168,25 @@ func TestDueTimersReadsAboutWhatItReturns(t *testing.T) {
 		FROM journeys j, generate_series(1, 100) g WHERE j.panel_id = ?`, second, a.panel.ID).Error)
 	require.NoError(t, db.Exec(`ANALYZE journey_runs`).Error)
 
-	sqlDB := a.store.SQLDB()
-	sqlDB.SetMaxOpenConns(1) // one backend for the query and the reading of its statistics
-	read := func() int64 {
+	read := indexEntriesRead(t, a.store)
+	before := read()
+	due, err := a.store.DueTimers(ctx, second, second.Add(time.Second), a.store.Now(), models.TimerCursors{}, timerBatch*timerShards)
+	require.NoError(t, err)
+	after := read()
+	t.Logf("one batch: %d runs returned, %d index entries read", len(due), after-before)
+	require.LessOrEqual(t, after-before, int64(4*timerBatch*timerShards+2*1000),
+		"a batch of %d reads about 4 × limit (+ a probe a journey)", len(due))
+}
+
+// indexEntriesRead reads how many entries of journey_runs' indexes the
+// store's database has read so far. The store's pool keeps one backend,
+// so a query and the reading of its statistics share it.
+func indexEntriesRead(t *testing.T, store *models.Store) func() int64 {
+	t.Helper()
+	sqlDB := store.SQLDB()
+	sqlDB.SetMaxOpenConns(1)
+	return func() int64 {
+		ctx := context.Background()
 		_, err := sqlDB.ExecContext(ctx, `SELECT pg_stat_force_next_flush()`)
 		require.NoError(t, err)
 		var n int64
@@ -178,13 +194,35 @@ func TestDueTimersReadsAboutWhatItReturns(t *testing.T) {
 			WHERE relname = 'journey_runs'`).Scan(&n))
 		return n
 	}
+}
+
+// A batch does not read a journey's waits that run out later: 20,000 runs
+// waiting 30 days and 10 due now cost a batch about 10 index entries.
+// (With its upper bound written as a row comparison too, PostgreSQL read
+// each journey's every waiting run through the index on its steps in
+// make bench's waits-1m, whose timers' lateness went from 6 to 30 ms,
+// p50. This database's statistics did not lead it there: the test keeps
+// the bound, the bench showed the plan.)
+func TestDueTimersDoesNotReadAJourneysLaterWaits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := setupEngine(t)
+	db := a.store.DBForTest()
+	var journey int64
+	require.NoError(t, db.Raw(`INSERT INTO journeys (panel_id, name, status, definition) VALUES (?, 'later', 'live', '{}')
+		RETURNING id`, a.panel.ID).Scan(&journey).Error)
+	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
+	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)
+		SELECT gen_random_uuid(), ?, ?, g, 'waiting', 'wait',
+		       CASE WHEN g <= 10 THEN ?::timestamptz + g * interval '1 ms' ELSE now() + interval '30 days' END, '{}', now(), now()
+		FROM generate_series(1, 20010) g`, journey, a.panel.ID, second).Error)
+	require.NoError(t, db.Exec(`ANALYZE journey_runs`).Error)
+
+	read := indexEntriesRead(t, a.store)
 	before := read()
-	start := time.Now()
 	due, err := a.store.DueTimers(ctx, second, second.Add(time.Second), a.store.Now(), models.TimerCursors{}, timerBatch*timerShards)
-	took := time.Since(start)
 	require.NoError(t, err)
 	after := read()
-	t.Logf("one batch: %d runs returned, %d index entries read, %v", len(due), after-before, took)
-	require.LessOrEqual(t, after-before, int64(4*timerBatch*timerShards+2*1000),
-		"a batch of %d reads about 4 × limit (+ a probe a journey)", len(due))
+	require.Len(t, due, 10)
+	require.LessOrEqual(t, after-before, int64(100), "the batch reads the ten due runs, not the 20,000 that wait")
 }

@@ -371,11 +371,7 @@ func (s *Store) SettledAwaits(ctx context.Context, grace time.Duration, from uui
 			SELECT r.id, r.panel_id, r.journey_id, r.awaits_delivery, r.updated_at FROM journey_runs r
 			WHERE r.status = 'waiting' AND r.awaits_delivery IS NOT NULL AND r.awaits_delivery > $4
 			ORDER BY r.awaits_delivery LIMIT `+strconv.Itoa(scan)+`),
-		settled AS (SELECT s.id, s.awaits_delivery, row_number() OVER (PARTITION BY s.panel_id ORDER BY s.awaits_delivery) AS n
-			FROM slice s
-			JOIN journeys j ON j.id = s.journey_id AND j.status = 'live'
-			LEFT JOIN deliveries d ON d.id = s.awaits_delivery
-			WHERE d.id IS NULL AND s.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1),
+		settled AS (`+settledRanked(`slice`)+`),
 		taken AS (SELECT id, awaits_delivery FROM settled WHERE n <= $3 ORDER BY awaits_delivery LIMIT $2),
 		cut AS (SELECT s.awaits_delivery AS at FROM settled s WHERE NOT EXISTS (SELECT 1 FROM taken t WHERE t.id = s.id)
 			ORDER BY s.awaits_delivery LIMIT 1)
@@ -424,9 +420,10 @@ const settledOfJourney = 10_000
 
 // settledRanked are the runs of the awaiting runs in from (a CTE) whose
 // journey is live and whose delivery settled at or before $1 (or is gone
-// and the run unchanged since), each with its rank in its panel (n).
+// and the run unchanged since), each with its rank in its panel (n), in
+// the order of the delivery awaited (SettledAwaits' cursor).
 func settledRanked(from string) string {
-	return `SELECT s.id, s.awaits_delivery, row_number() OVER (PARTITION BY s.panel_id ORDER BY s.id) AS n FROM ` + from + ` s
+	return `SELECT s.id, s.awaits_delivery, row_number() OVER (PARTITION BY s.panel_id ORDER BY s.awaits_delivery) AS n FROM ` + from + ` s
 		JOIN journeys j ON j.id = s.journey_id AND j.status = 'live'
 		LEFT JOIN deliveries d ON d.id = s.awaits_delivery
 		WHERE d.id IS NULL AND s.updated_at <= $1 OR d.status IN ('delivered', 'failed') AND d.updated_at <= $1`

@@ -97,8 +97,8 @@ func (c TimerCursor) After(d TimerCursor) bool {
 // deadline alone, PostgreSQL read each journey's runs through the index on
 // the deadline when one second held most waiting runs, the whole second
 // once a journey; with the upper bound a row comparison too, it read a
-// journey's every waiting run through the index on its steps. It locks nothing: the caller locks and
-// checks them again. The cursors let a pass step over the index entries
+// journey's every waiting run through the index on its steps. It locks
+// nothing: the caller locks and checks them again. The cursors let a pass step over the index entries
 // of the runs it moved, which stay in the index until a vacuum: without
 // them, each batch of a crowded second would read them all again.
 func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after TimerCursors, limit int) ([]DueTimer, error) {

@@ -71,26 +71,28 @@ func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, 
 			return parseFlatForm(form, now)
 		}
 	}
-	// Each event is decoded on its own, and its properties both decoded
-	// (journeys read them) and kept as the sender's JSON text (stored as
-	// is, not encoded again).
-	var raw json.RawMessage
+	// Each event is decoded on its own: journeys read its fields, and its
+	// text is kept (subscriptions may deliver it unchanged). One decoder
+	// splits the body into them as it checks it.
+	var objs []json.RawMessage
+	var one json.RawMessage
+	first := firstByte(body)
+	var into any = &one
+	if first == '[' {
+		into = &objs
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&raw); err != nil {
+	if err := dec.Decode(into); err != nil {
 		return nil, badPayload("the body is not JSON: %v", err)
 	}
 	// Not dec.More, which takes a stray ] or } for the end of a list.
 	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, badPayload("the body has data after the JSON value")
 	}
-	var objs []json.RawMessage
-	switch firstByte(raw) {
+	switch first {
 	case '{':
-		objs = []json.RawMessage{raw}
+		objs = []json.RawMessage{one}
 	case '[':
-		if err := json.Unmarshal(raw, &objs); err != nil {
-			return nil, badPayload("the body is not JSON: %v", err)
-		}
 	default:
 		return nil, badPayload("the body must be an event object or an array of them")
 	}
@@ -102,15 +104,14 @@ func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, 
 	}
 	out := make([]journey.Incoming, len(objs))
 	for i, o := range objs {
-		m, props, err := decodeEvent(o)
+		m, err := decodeEvent(o)
 		if err != nil {
 			return nil, badPayload("event %d is not an object", i)
 		}
-		// PostgreSQL keeps text as UTF-8 without NUL, and the sender's
-		// properties are stored as the text they came in (jsonb): the
-		// decoder's repairs (U+FFFD for bad UTF-8 and lone surrogates)
-		// do not reach them, and a lone surrogate there would fail the
-		// insert.
+		// PostgreSQL keeps text as UTF-8 without NUL, and the event's text
+		// is kept as it came: the decoder's repairs (U+FFFD for bad UTF-8
+		// and lone surrogates) do not reach it, so such an event is
+		// refused rather than stored as one thing and delivered as another.
 		// And jsonb writes numbers out in full on every read: 1e131000 is
 		// 131,001 digits (models.CheckNumbers).
 		var bad error
@@ -132,37 +133,25 @@ func Parse(contentType string, body []byte, now time.Time) ([]journey.Incoming, 
 			}
 			return nil, err
 		}
-		if !ev.extraProperties {
-			ev.RawProperties = props
-		}
 		ev.Raw = o
-		out[i] = ev.Incoming
+		out[i] = ev
 	}
 	return out, nil
 }
 
 // decodeEvent decodes one event object, numbers exact (ids and amounts keep
-// their digits), and returns its properties' JSON text when they are an
-// object.
-func decodeEvent(raw json.RawMessage) (map[string]any, json.RawMessage, error) {
+// their digits). Its properties are not kept as text: they are stored as
+// jsonb, which keeps their values and not their text, and encoding the
+// decoded ones costs less than finding their text (a second decoding).
+func decodeEvent(raw json.RawMessage) (map[string]any, error) {
 	if firstByte(raw) != '{' {
-		return nil, nil, errors.New("not an object")
+		return nil, errors.New("not an object")
 	}
-	// One decoder for the whole object (a decoder per field cost more than
-	// the decoding), and the fields' text only to find the properties'.
 	var m map[string]any
 	if err := models.DecodeExact(raw, &m); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var props json.RawMessage
-	if _, ok := m["properties"].(map[string]any); ok {
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &fields); err != nil {
-			return nil, nil, err
-		}
-		props = fields["properties"]
-	}
-	return m, props, nil
+	return m, nil
 }
 
 func firstByte(b []byte) byte {
@@ -196,19 +185,11 @@ func parseFlatForm(form url.Values, now time.Time) ([]journey.Incoming, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []journey.Incoming{ev.Incoming}, nil
+	return []journey.Incoming{ev}, nil
 }
 
-// parsedEvent is an event read from the body; extraProperties says that
-// top-level keys joined its properties, which then differ from the
-// sender's properties text.
-type parsedEvent struct {
-	journey.Incoming
-	extraProperties bool
-}
-
-func parseEvent(m map[string]any, now time.Time) (parsedEvent, error) {
-	var ev parsedEvent
+func parseEvent(m map[string]any, now time.Time) (journey.Incoming, error) {
+	var ev journey.Incoming
 	if !storable(m) {
 		return ev, badPayload("text must be UTF-8 without NUL characters")
 	}
@@ -262,11 +243,9 @@ func parseEvent(m map[string]any, now time.Time) (parsedEvent, error) {
 	default:
 		return ev, badPayload("user must be an object")
 	}
-	extra, err := flatFields(m, ev.Properties, user)
-	if err != nil {
+	if err := flatFields(m, ev.Properties, user); err != nil {
 		return ev, err
 	}
-	ev.extraProperties = extra
 	ev.Attributes = map[string]any{}
 	for k, v := range user {
 		key := userAttribute[strings.ToLower(k)]
@@ -317,9 +296,8 @@ func parseEvent(m map[string]any, now time.Time) (parsedEvent, error) {
 // user fields (email, firstName, ...) into user, anything else into
 // properties, so nothing a sender wrote is dropped. A key given twice with
 // different values (top-level email and user.email, or a top-level key and
-// the same property) is refused rather than one of them silently lost. It
-// reports whether properties gained keys.
-func flatFields(m, props, user map[string]any) (bool, error) {
+// the same property) is refused rather than one of them silently lost.
+func flatFields(m, props, user map[string]any) error {
 	// Most events hold event fields only: sort just the others, so the
 	// same body gives the same error.
 	var keys []string
@@ -329,21 +307,19 @@ func flatFields(m, props, user map[string]any) (bool, error) {
 		}
 	}
 	slices.Sort(keys)
-	extra := false
 	for _, k := range keys {
 		v := m[k]
 		if field := topLevelUserField[strings.ToLower(k)]; field != "" {
 			if err := putOnce(user, field, v, k, "user."+field); err != nil {
-				return false, err
+				return err
 			}
 			continue
 		}
 		if err := putOnce(props, k, v, k, "properties."+k); err != nil {
-			return false, err
+			return err
 		}
-		extra = true
 	}
-	return extra, nil
+	return nil
 }
 
 // putOnce sets m[key] = v unless m holds another value there.

@@ -275,6 +275,9 @@ type work struct {
 	panel  *models.Panel
 	fx     *effects
 	assets map[int64]models.AssetInfo
+	// envs is each journey's Env, made once per transaction rather than
+	// once per run (loadAssets clears it: labels come from assets).
+	envs map[*liveJourney]*Env
 }
 
 // liveJourney is a parsed live journey.
@@ -454,16 +457,25 @@ func (w *work) loadAssets(ctx context.Context, live []*liveJourney) error {
 	}
 	var err error
 	w.assets, err = w.e.Store.Assets(ctx, w.q, w.panel.ID, ids)
+	w.envs = nil
 	return err
 }
 
 func (w *work) env(lj *liveJourney) *Env {
-	labels := map[int64]string{}
+	if env := w.envs[lj]; env != nil {
+		return env
+	}
+	labels := make(map[int64]string, len(w.assets))
 	for id, a := range w.assets {
 		labels[id] = a.Label
 	}
-	return &Env{JourneyName: lj.row.Name, Labels: labels, Now: w.fx.now,
+	env := &Env{JourneyName: lj.row.Name, Labels: labels, Now: w.fx.now,
 		NewMsgID: func() string { return models.NewULID(w.fx.now).String() }}
+	if w.envs == nil {
+		w.envs = map[*liveJourney]*Env{}
+	}
+	w.envs[lj] = env
+	return env
 }
 
 // start makes a new run.

@@ -196,6 +196,24 @@ func (s *Store) SetJourneyStatus(ctx context.Context, panelID, id int64, to Jour
 	return &j, nil
 }
 
+// LiveJourneysLocked counts a panel's live journeys, for a publish about
+// to add one: it locks the panel's row first (FOR NO KEY UPDATE, which
+// leaves the panel's other writers alone), so concurrent publishes in the
+// panel count one after the other and cannot pass a cap together.
+func (s *Store) LiveJourneysLocked(ctx context.Context, q Querier, panelID int64) (int, error) {
+	// Two statements: the count's snapshot is taken once the lock is held,
+	// so it sees the live journey a publish it waited for committed.
+	if _, err := q.ExecContext(ctx, `SELECT FROM panels WHERE id = $1 FOR NO KEY UPDATE`, panelID); err != nil {
+		return 0, fmt.Errorf("models: lock panel %d: %w", panelID, err)
+	}
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM journeys WHERE panel_id = $1 AND status = 'live'`, panelID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("models: live journeys of panel %d: %w", panelID, err)
+	}
+	return n, nil
+}
+
 // JourneyVersion names a version of a journey: any change moves updated_at.
 type JourneyVersion struct {
 	ID        int64

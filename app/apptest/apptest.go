@@ -81,6 +81,9 @@ type Options struct {
 	// PanelConcurrency is the slots one panel may hold; 0 takes the
 	// worker's default (half of them).
 	PanelConcurrency int
+	// MaxLiveJourneys is the most journeys a panel may have live; 0 sets
+	// no bound.
+	MaxLiveJourneys int
 	// Log receives what Herald logs; nil discards it.
 	Log *slog.Logger
 	// WrapTransport, when set, wraps the transport of the client that
@@ -165,7 +168,7 @@ func Start(t testing.TB, opts Options) *Env {
 	reg := prometheus.NewRegistry()
 	e.Metrics = metrics.New(reg)
 	reg.MustRegister(&metrics.Collector{Store: store, Inspector: e.Enqueuer.Inspector, Namespace: ns, Log: log})
-	e.Engine = &journey.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics}
+	e.Engine = &journey.Engine{Store: store, Enqueuer: e.Enqueuer, Log: log, Metrics: e.Metrics, MaxLiveJourneys: opts.MaxLiveJourneys}
 	e.Tracker = &health.Tracker{Store: store, Enqueuer: e.Enqueuer, Log: log, NoMail: opts.Mail == nil}
 	e.Prober = &delivery.Prober{Store: store, Sender: e.sender, Tracker: e.Tracker, Enqueuer: e.Enqueuer, Log: log}
 	var mailer *mail.Mailer // invitation e-mail, to the same server as the worker's alerts

@@ -136,9 +136,10 @@ func serveHTTP(ctx context.Context, rt *runtime, counters *metrics.Metrics, reg 
 		Limiter:  rt.limiter,
 		Shares:   shares,
 		Enqueuer: rt.enqueuer,
-		Engine:   &journey.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters},
-		Tracker:  &health.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log},
-		Logger:   rt.log,
+		Engine: &journey.Engine{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log, Metrics: counters,
+			MaxLiveJourneys: rt.cfg.MaxLiveJourneys},
+		Tracker: &health.Tracker{Store: rt.store, Enqueuer: rt.enqueuer, Log: rt.log},
+		Logger:  rt.log,
 	})
 	srv := &http.Server{
 		Addr:              rt.cfg.Listen,

@@ -67,6 +67,10 @@ type config struct {
 	// until the timeout always leave slots to the others. Setting it to
 	// HERALD_WORKER_CONCURRENCY turns the sharing off (one panel per deployment).
 	PanelConcurrency int
+	// HERALD_MAX_LIVE_JOURNEYS: the most journeys one panel may have live
+	// at once; publishing another is refused (409) until one is paused or
+	// stopped. Each live journey costs the timer sweeps every panel shares.
+	MaxLiveJourneys int
 	// HERALD_ADMIN_RATE_LIMIT: admin API requests per minute per panel.
 	AdminRateLimit int
 	// HERALD_INGEST_RATE_LIMIT: ingest API requests per minute per panel,
@@ -132,6 +136,7 @@ var defaults = map[string]string{
 	"HERALD_DEV_KEY_FILE":       ".herald/dev.key",
 	"HERALD_HTTP_TIMEOUT":       "30s",
 	"HERALD_WORKER_CONCURRENCY": "50",
+	"HERALD_MAX_LIVE_JOURNEYS":  "1000",
 	"HERALD_ADMIN_RATE_LIMIT":   "600",
 	"HERALD_INGEST_RATE_LIMIT":  "1000",
 	"HERALD_UI_RATE_LIMIT":      "600",
@@ -189,6 +194,9 @@ func loadConfig(getenv func(string) string, needKey bool) (*config, error) {
 	}
 	if c.PanelConcurrency > c.WorkerConcurrency {
 		return nil, &configError{"HERALD_PANEL_CONCURRENCY", fmt.Sprintf("%d is more than HERALD_WORKER_CONCURRENCY (%d)", c.PanelConcurrency, c.WorkerConcurrency)}
+	}
+	if c.MaxLiveJourneys, err = positiveInt(get("HERALD_MAX_LIVE_JOURNEYS")); err != nil {
+		return nil, &configError{"HERALD_MAX_LIVE_JOURNEYS", err.Error()}
 	}
 	if c.AdminRateLimit, err = positiveInt(get("HERALD_ADMIN_RATE_LIMIT")); err != nil {
 		return nil, &configError{"HERALD_ADMIN_RATE_LIMIT", err.Error()}

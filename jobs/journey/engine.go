@@ -48,6 +48,11 @@ type Engine struct {
 	Log      *slog.Logger
 	// Metrics counts the deliveries journeys write; nil counts nothing.
 	Metrics *metrics.Metrics
+	// MaxLiveJourneys is the most journeys one panel may have live at
+	// once (HERALD_MAX_LIVE_JOURNEYS); 0 sets no bound. Every live journey
+	// costs the sweeps all panels share (each second's timers look at
+	// each live journey), so one panel's may not grow without bound.
+	MaxLiveJourneys int
 
 	live    liveCache
 	inserts insertGroup

@@ -31,6 +31,9 @@ func (e *PublishError) Error() string {
 // what it finds once the lock is held.
 func (e *Engine) Publish(ctx context.Context, panelID, id int64) (*models.Journey, error) {
 	j, err := e.Store.SetJourneyStatus(ctx, panelID, id, models.JourneyLive, func(q models.Querier, j *models.Journey) error {
+		if err := e.checkLiveCap(ctx, q, panelID, j); err != nil {
+			return err
+		}
 		var def Definition
 		if err := json.Unmarshal(j.Definition, &def); err != nil {
 			return err
@@ -61,6 +64,25 @@ func (e *Engine) Publish(ctx context.Context, panelID, id int64) (*models.Journe
 		e.Log.WarnContext(ctx, "resumed journey's due runs are left to the sweep", "journey_id", j.ID, "error", err)
 	}
 	return j, nil
+}
+
+// checkLiveCap refuses to put a journey live when its panel has
+// MaxLiveJourneys live already (a journey live already is not counted
+// again). It runs in the publishing transaction, which it makes wait for
+// the panel's other publishes.
+func (e *Engine) checkLiveCap(ctx context.Context, q models.Querier, panelID int64, j *models.Journey) error {
+	if e.MaxLiveJourneys <= 0 || j.Status == models.JourneyLive {
+		return nil
+	}
+	n, err := e.Store.LiveJourneysLocked(ctx, q, panelID)
+	if err != nil {
+		return err
+	}
+	if n >= e.MaxLiveJourneys {
+		return &models.ConflictError{Message: fmt.Sprintf(
+			"this panel has %d live journeys, the most it may have at once; pause or stop one before publishing another", n)}
+	}
+	return nil
 }
 
 // publishProblems is CheckPublish with what it needs from the database:

@@ -87,7 +87,7 @@ var adminRoutes = []adminRoute{
 	{"DELETE", "/api/v1/alert-recipients/{new-recipient}", ""},
 	{"GET", "/api/v1/alerts", ""},
 	{"GET", "/api/v1/settings", ""},
-	{"PATCH", "/api/v1/settings", `{"ingest_rate_limit": 5000, "health": {"window": "1h", "pause_after_failures": 50}}`},
+	{"PATCH", "/api/v1/settings", `{"ingest_rate_limit": 500, "health": {"window": "1h", "pause_after_failures": 50}}`},
 }
 
 // FuzzAdminRoutes sends arbitrary bodies to every admin route of one

@@ -257,7 +257,7 @@ func TestAlertRecipientsAPI(t *testing.T) {
 	code, _ = env.Call("DELETE", fmt.Sprintf("/api/v1/alert-recipients/%d", list.AlertRecipients[0].ID), nil, nil)
 	require.Equal(t, 204, code)
 
-	code, raw := env.Call("PATCH", "/api/v1/settings", map[string]any{"health": map[string]any{"pause_after_failures": 3}, "ingest_rate_limit": 5000}, nil)
+	code, raw := env.Call("PATCH", "/api/v1/settings", map[string]any{"health": map[string]any{"pause_after_failures": 3}, "ingest_rate_limit": 500}, nil)
 	require.Equal(t, 200, code, raw)
 	require.Contains(t, raw, `"pause_after_failures":3`)
 	code, raw = env.Call("PATCH", "/api/v1/settings", map[string]any{"health": map[string]any{"pause_after": 3}}, nil)

@@ -206,11 +206,38 @@ func TestIngestRateLimit(t *testing.T) {
 	require.JSONEq(t, `{"error": "Rate limit exceeded"}`, raw)
 	require.EqualValues(t, 3, countEvents(t, env), "the refused request stored nothing")
 
-	// A panel's own limit overrides the default.
+	// A panel cannot raise its own limit past the deployment's: the
+	// request is refused and changes nothing, and a value stored before
+	// this rule counts as the deployment's.
 	code, raw = env.Call("PATCH", "/api/v1/settings", map[string]any{"ingest_rate_limit": 1000}, nil)
-	require.Equal(t, 200, code, raw)
+	require.Equal(t, 400, code, raw)
+	require.JSONEq(t, `{"error": "must be between 1 and 3 requests a minute (the most this deployment allows a panel)", "field": "ingest_rate_limit"}`, raw)
+	var settings struct {
+		IngestRateLimit int `json:"ingest_rate_limit"`
+	}
+	env.Call("GET", "/api/v1/settings", nil, &settings)
+	require.Equal(t, 3, settings.IngestRateLimit)
+	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE panels SET ingest_rate_limit = 1000 WHERE id = ?`, env.Panel.ID).Error)
 	code, _ = env.Ingest(key, "crm", map[string]any{"event": "x", "event_id": 100}, "")
-	require.Equal(t, 200, code)
+	require.Equal(t, 429, code, "a stored limit above the deployment's counts as the deployment's")
+	env.Call("GET", "/api/v1/settings", nil, &settings)
+	require.Equal(t, 3, settings.IngestRateLimit)
+}
+
+// A panel may lower its own ingest limit.
+func TestIngestRateLimitLoweredByThePanel(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{NoWorker: true, IngestRateLimit: 5})
+	key := env.IngestKey()
+	code, raw := env.Call("PATCH", "/api/v1/settings", map[string]any{"ingest_rate_limit": 2}, nil)
+	require.Equal(t, 200, code, raw)
+	require.Contains(t, raw, `"ingest_rate_limit":2`)
+	for i := range 2 {
+		code, raw := env.Ingest(key, "crm", map[string]any{"event": "x", "event_id": i}, "")
+		require.Equal(t, 200, code, raw)
+	}
+	code, _ = env.Ingest(key, "crm", map[string]any{"event": "x", "event_id": 2}, "")
+	require.Equal(t, 429, code)
 }
 
 // An event naming a known contact by its external id, with an e-mail that

@@ -86,6 +86,17 @@ func (s *Store) PanelByID(ctx context.Context, id int64) (*Panel, error) {
 	return &p, nil
 }
 
+// IngestLimit is a panel's ingest requests a minute: the deployment's
+// limit, or the panel's own when that is lower. A panel may lower its
+// limit, not raise it: a value stored above the deployment's (before it was
+// lowered, or before this rule) counts as the deployment's.
+func IngestLimit(deployment int, panel *int) int {
+	if panel != nil && *panel < deployment {
+		return *panel
+	}
+	return deployment
+}
+
 // UpdatePanelSettings sets the panel's ingest rate limit, failure-tracker
 // thresholds and time zone (checked: CheckTimeZone) in one statement; nil
 // leaves a setting as it is.

@@ -36,3 +36,21 @@ func TestCheckTimeZone(t *testing.T) {
 		})
 	}
 }
+
+func TestIngestLimit(t *testing.T) {
+	t.Parallel()
+	n := func(v int) *int { return &v }
+	for _, tc := range []struct {
+		name       string
+		deployment int
+		panel      *int
+		want       int
+	}{
+		{"no setting of its own", 1000, nil, 1000},
+		{"lowered by the panel", 1000, n(10), 10},
+		{"equal", 1000, n(1000), 1000},
+		{"stored above the deployment's", 1000, n(10_000_000), 1000},
+	} {
+		require.Equal(t, tc.want, models.IngestLimit(tc.deployment, tc.panel), tc.name)
+	}
+}

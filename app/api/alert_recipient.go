@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -109,11 +110,7 @@ func (s *Handlers) SettingsGet(c *gin.Context) {
 }
 
 func (s *Handlers) settingsJSON(p *models.Panel) gin.H {
-	limit := s.ingestRateLimit
-	if p.IngestRateLimit != nil {
-		limit = *p.IngestRateLimit
-	}
-	return gin.H{"panel": p.Name, "ingest_rate_limit": limit, "health": p.HealthSettings, "time_zone": cmp.Or(p.TimeZone, "UTC")}
+	return gin.H{"panel": p.Name, "ingest_rate_limit": models.IngestLimit(s.ingestRateLimit, p.IngestRateLimit), "health": p.HealthSettings, "time_zone": cmp.Or(p.TimeZone, "UTC")}
 }
 
 // SettingsUpdate changes the panel's ingest rate limit (requests a
@@ -136,8 +133,12 @@ func (s *Handlers) SettingsUpdate(c *gin.Context) {
 			return
 		}
 	}
-	if in.IngestRateLimit != nil && (*in.IngestRateLimit < 1 || *in.IngestRateLimit > 10_000_000) {
-		s.fail(c, httpx.BadRequest("ingest_rate_limit", "must be between 1 and 10000000 requests a minute"))
+	// A panel may lower its ingest limit, never raise it past the
+	// deployment's: that bound is what keeps one panel's ingest from
+	// taking the work every panel shares.
+	if in.IngestRateLimit != nil && (*in.IngestRateLimit < 1 || *in.IngestRateLimit > s.ingestRateLimit) {
+		s.fail(c, httpx.BadRequest("ingest_rate_limit", fmt.Sprintf(
+			"must be between 1 and %d requests a minute (the most this deployment allows a panel)", s.ingestRateLimit)))
 		return
 	}
 	p, err := s.store.UpdatePanelSettings(c.Request.Context(), httpx.PanelOf(c).ID, in.IngestRateLimit, thresholds, in.TimeZone)

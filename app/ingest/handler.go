@@ -71,10 +71,7 @@ func (h *Handler) Serve(c *gin.Context) {
 		return
 	}
 	c.Set(httpx.CtxPanel, panel)
-	limit := h.RateLimit
-	if panel.IngestRateLimit != nil {
-		limit = *panel.IngestRateLimit
-	}
+	limit := models.IngestLimit(h.RateLimit, panel.IngestRateLimit)
 	h.Limit(c, "ingest:"+strconv.FormatInt(panel.ID, 10), limit, gin.H{"error": "Rate limit exceeded"})
 	if c.IsAborted() {
 		return

@@ -182,7 +182,7 @@ func (s *Store) RunForTimer(ctx context.Context, q Querier, id uuid.UUID) (*Run,
 	if err != nil {
 		return nil, nil, fmt.Errorf("models: run %s: %w", id, err)
 	}
-	contacts, err := s.lockContactsByID(ctx, q, []int64{contactID})
+	contacts, err := s.lockContactsByID(ctx, q, []int64{contactID}, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -200,9 +200,15 @@ func (s *Store) RunForTimer(ctx context.Context, q Querier, id uuid.UUID) (*Run,
 	return &runs[0], contacts[0], nil
 }
 
-func (s *Store) lockContactsByID(ctx context.Context, q Querier, ids []int64) ([]*Contact, error) {
+// lockContactsByID locks these contacts in id order; with skipBusy, those
+// another transaction holds are left out rather than waited for.
+func (s *Store) lockContactsByID(ctx context.Context, q Querier, ids []int64, skipBusy bool) ([]*Contact, error) {
+	lock := "FOR UPDATE"
+	if skipBusy {
+		lock = "FOR UPDATE SKIP LOCKED"
+	}
 	rows, err := q.QueryContext(ctx, `SELECT id, panel_id, external_id, email, phone, attributes, created_at, updated_at
-		FROM contacts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+		FROM contacts WHERE id = ANY($1) ORDER BY id `+lock, ids)
 	if err != nil {
 		return nil, fmt.Errorf("models: lock contacts: %w", err)
 	}

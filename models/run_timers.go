@@ -161,31 +161,42 @@ func (s *Store) NextTimer(ctx context.Context, after, before time.Time) (*time.T
 
 // LockTimerRuns locks the runs that are still waiting among due, with
 // their contacts: the contacts first, in id order, like every writer of
-// runs, then the runs.
-func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer) ([]Run, map[int64]*Contact, error) {
-	runIDs := make([]uuid.UUID, len(due))
+// runs, then the runs. With skipBusy, a contact another transaction holds
+// is not waited for: its runs are left out, returned in busy. That
+// transaction is often another panel's (a long batch of its events), and
+// a timers task moves every panel's runs of its second.
+func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer, skipBusy bool) (runs []Run, contacts map[int64]*Contact, busy []DueTimer, err error) {
 	contactIDs := make([]int64, len(due))
 	for i, d := range due {
-		runIDs[i], contactIDs[i] = d.RunID, d.ContactID
+		contactIDs[i] = d.ContactID
 	}
-	contacts, err := s.lockContactsByID(ctx, q, contactIDs)
+	locked, err := s.lockContactsByID(ctx, q, contactIDs, skipBusy)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	byID := make(map[int64]*Contact, len(contacts))
-	for _, c := range contacts {
-		byID[c.ID] = c
+	contacts = make(map[int64]*Contact, len(locked))
+	for _, c := range locked {
+		contacts[c.ID] = c
+	}
+	var runIDs []uuid.UUID
+	for _, d := range due {
+		if contacts[d.ContactID] == nil {
+			if skipBusy {
+				busy = append(busy, d)
+			}
+			continue // with skipBusy: held elsewhere; without: deleted
+		}
+		runIDs = append(runIDs, d.RunID)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT `+runColumns+` FROM journey_runs
 		WHERE id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE`, runIDs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
+		return nil, nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
 	}
-	runs, err := scanRuns(rows)
-	if err != nil {
-		return nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
+	if runs, err = scanRuns(rows); err != nil {
+		return nil, nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
 	}
-	return runs, byID, nil
+	return runs, contacts, busy, nil
 }
 
 // maxEndReason bounds a run's end reason, which may quote a refused value.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,6 +60,11 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 	from, to := time.UnixMilli(p.From), time.UnixMilli(p.To)
 	cursors := models.TimerCursors{}
 	looked := false
+	// busy are due runs whose contacts another transaction held when their
+	// batch moved: they move after the rest of the second, so one panel's
+	// long transaction on its own contacts holds up no other panel's runs.
+	var busy []models.DueTimer
+	waitBusy := false
 	for {
 		now := e.Store.Now()
 		due, err := e.Store.DueTimers(ctx, from, to, now, cursors, timerBatch*timerShards)
@@ -66,21 +72,35 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		if len(due) > 0 {
-			if err := e.moveDue(ctx, due); err != nil {
+			skipped, err := e.moveDue(ctx, due, !waitBusy)
+			if err != nil {
 				return err
 			}
+			busy = append(busy, skipped...)
 			cursors.Advance(due)
 			continue // more may be due: a batch reads a share of each journey
 		}
 		if !now.Before(to) {
 			if looked || len(cursors) == 0 {
-				return nil // every deadline of the second has passed, and none is left
+				if len(busy) == 0 {
+					return nil // every deadline of the second has passed, and none is left
+				}
+				// Every other run of the second has moved: now wait for
+				// the contacts that were busy, then look from the start
+				// once more (runs may have come due meanwhile), waiting
+				// for any contact.
+				if _, err := e.moveDue(ctx, busy, false); err != nil {
+					return err
+				}
+				cursors, busy, waitBusy = models.TimerCursors{}, nil, true
+				continue
 			}
 			looked = true
 			// A last look from the start: a run may have come due behind
 			// its journey's cursor (a late commit, a journey paused and
-			// published again between a batch's read and its move).
-			cursors = models.TimerCursors{}
+			// published again between a batch's read and its move), and
+			// the runs whose contacts were busy are read again.
+			cursors, busy = models.TimerCursors{}, nil
 			continue
 		}
 		wake := to
@@ -100,20 +120,30 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 // moveDue moves due runs in up to timerShards transactions at once, each
 // taking the runs of its own contacts, so they never wait on each other.
 // A shard that fails does not stop the others: they are other contacts'
-// runs, often other panels'.
-func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) error {
+// runs, often other panels'. With skipBusy, runs whose contacts another
+// transaction holds are not waited for but returned.
+func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer, skipBusy bool) ([]models.DueTimer, error) {
 	shards := make([][]models.DueTimer, timerShards)
 	for _, d := range due {
 		i := d.ContactID % timerShards
 		shards[i] = append(shards[i], d)
 	}
 	var g errgroup.Group
+	var mu sync.Mutex
+	var busy []models.DueTimer
 	for _, shard := range shards {
 		if len(shard) > 0 {
-			g.Go(func() error { return e.fireShard(ctx, shard) })
+			g.Go(func() error {
+				skipped, err := e.fireShard(ctx, shard, skipBusy)
+				mu.Lock()
+				busy = append(busy, skipped...)
+				mu.Unlock()
+				return err
+			})
 		}
 	}
-	return g.Wait()
+	err := g.Wait()
+	return busy, err
 }
 
 // fireShard moves a shard's runs in one transaction. When PostgreSQL
@@ -122,19 +152,26 @@ func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) error {
 // to the run refused, so the others go on, and ends the run refused twice
 // alone (endRefused): left waiting, it would fail its second's task on
 // every retry, and with it the other panels' runs due in that second.
-func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer) error {
+func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer, skipBusy bool) ([]models.DueTimer, error) {
 	if len(shard) == 1 {
-		return e.moveOrEnd(ctx, shard[0].RunID, nil, func() error { return e.fireTimers(ctx, shard) })
+		var busy []models.DueTimer
+		err := e.moveOrEnd(ctx, shard[0].RunID, nil, func() (err error) {
+			busy, err = e.fireTimers(ctx, shard, skipBusy)
+			return err
+		})
+		return busy, err
 	}
-	err := e.fireTimers(ctx, shard)
+	busy, err := e.fireTimers(ctx, shard, skipBusy)
 	if _, refused := models.RefusedByData(err); !refused {
-		return err
+		return busy, err
 	}
 	// Find the refused run by halves: a few dozen transactions for a
 	// shard of 500, where one per run made a refusal cost a second's task
 	// 13 times its time (found by review).
 	mid := len(shard) / 2
-	return errors.Join(e.fireShard(ctx, shard[:mid]), e.fireShard(ctx, shard[mid:]))
+	first, err1 := e.fireShard(ctx, shard[:mid], skipBusy)
+	second, err2 := e.fireShard(ctx, shard[mid:], skipBusy)
+	return append(first, second...), errors.Join(err1, err2)
 }
 
 // moveOrEnd makes a run's move; when PostgreSQL refuses it, makes it once
@@ -167,15 +204,22 @@ func (e *Engine) endRefused(ctx context.Context, runID uuid.UUID, awaiting *uuid
 }
 
 // fireTimers moves, in one transaction, the runs among due that still
-// wait and are due.
-func (e *Engine) fireTimers(ctx context.Context, due []models.DueTimer) error {
-	return e.inTx(ctx, func(q models.Querier, fx *effects) error {
-		runs, contacts, err := e.Store.LockTimerRuns(ctx, q, due)
+// wait and are due; with skipBusy, it returns those whose contacts another
+// transaction held, not moved.
+func (e *Engine) fireTimers(ctx context.Context, due []models.DueTimer, skipBusy bool) ([]models.DueTimer, error) {
+	var busy []models.DueTimer
+	err := e.inTx(ctx, func(q models.Querier, fx *effects) error {
+		runs, contacts, skipped, err := e.Store.LockTimerRuns(ctx, q, due, skipBusy)
 		if err != nil {
 			return err
 		}
+		busy = skipped
 		return e.resumeRuns(ctx, q, fx, runs, contacts)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return busy, nil
 }
 
 // resumeRuns moves on the locked runs that are due: their wait ran out,

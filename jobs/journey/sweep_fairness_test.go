@@ -41,8 +41,9 @@ func TestARunDueBehindItsJourneysCursorIsMovedByTheTask(t *testing.T) {
 	require.NoError(t, db.Exec(`UPDATE journey_runs SET wait_until = ? WHERE contact_id IN (SELECT id FROM contacts WHERE email = 'c2@example.com')`,
 		second.Add(500*time.Millisecond)).Error)
 
-	// Hold c1's contact: the task's first batch (c1's and c2's runs, read
-	// already) blocks in its move.
+	// Hold c1's contact: the task moves c2's run, looks from the start
+	// once, and then waits for c1 (it moves a busy contact's runs after
+	// the rest of the second).
 	tx := db.Begin()
 	require.NoError(t, tx.Exec(`SELECT 1 FROM contacts WHERE id = ? FOR UPDATE`, c1).Error)
 	done := make(chan error, 1)
@@ -51,7 +52,7 @@ func TestARunDueBehindItsJourneysCursorIsMovedByTheTask(t *testing.T) {
 		var n int64
 		_ = db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n).Error
 		return n > 0
-	}, 10*time.Second, 5*time.Millisecond, "the first batch is read and waits for c1")
+	}, 10*time.Second, 5*time.Millisecond, "the task waits for c1")
 	// Now the late run's deadline is in the same second, before c2's.
 	require.NoError(t, db.Exec(`UPDATE journey_runs SET wait_until = ? WHERE id = ?`, second.Add(300*time.Millisecond), lateRun).Error)
 	require.NoError(t, tx.Rollback().Error)

@@ -178,3 +178,52 @@ func TestDueRunsSeesPastAnotherPanelsBacklog(t *testing.T) {
 	}
 	require.Equal(t, 1, ofB, "panel B's lost timer is found behind panel A's 300")
 }
+
+// A timers task moves every panel's runs of its second in shared shard
+// transactions, and every writer of runs locks their contacts first. A
+// transaction of panel A holding A's own contacts (a long batch of A's
+// events) does not hold up panel B's run due in that second: B's moves
+// while A's lock is held, and A's runs move once A lets go, before the
+// task ends. Found by a cross-panel review; ordered by the database's
+// own state, no sleeps.
+func TestOnePanelsLockedContactsDoNotHoldAnothersTimers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := setupEngine(t)
+	a.live(t, abandonedCart)
+	b := otherPanel(t, a, "victim")
+	for _, e := range []string{"a0@example.com", "a1@example.com", "a2@example.com", "a3@example.com"} {
+		a.ingest(t, "Added to Cart", e)
+	}
+	b.ingest(t, "Added to Cart", "victim@example.com")
+	db := a.store.DBForTest()
+	var aContacts []int64
+	require.NoError(t, db.Raw(`SELECT id FROM contacts WHERE panel_id = ? ORDER BY id`, a.panel.ID).Scan(&aContacts).Error)
+	shards := map[int64]bool{}
+	for _, id := range aContacts {
+		shards[id%timerShards] = true
+	}
+	require.Len(t, shards, timerShards, "A's contacts are in every shard, so B's run shares a transaction with one")
+	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
+	require.NoError(t, db.Exec(`UPDATE journey_runs SET wait_until = ? WHERE status = 'waiting' AND panel_id IN (?, ?)`,
+		second.Add(500*time.Millisecond), a.panel.ID, b.panel.ID).Error)
+
+	tx := db.Begin()
+	t.Cleanup(func() { tx.Rollback() })
+	require.NoError(t, tx.Exec(`SELECT 1 FROM contacts WHERE panel_id = ? FOR UPDATE`, a.panel.ID).Error)
+	done := make(chan error, 1)
+	go func() { done <- a.engine.HandleTimers(ctx, timersTask(second)) }()
+	status := func(panelID int64) []string {
+		var out []string
+		require.NoError(t, db.Raw(`SELECT status FROM journey_runs WHERE panel_id = ? ORDER BY id`, panelID).Scan(&out).Error)
+		return out
+	}
+	require.Eventually(t, func() bool { return status(b.panel.ID)[0] != "waiting" }, 10*time.Second, 5*time.Millisecond,
+		"B's run moves while A holds its own contacts")
+	require.Equal(t, []string{"waiting", "waiting", "waiting", "waiting"}, status(a.panel.ID), "A's wait for A's transaction")
+	require.NoError(t, tx.Rollback().Error)
+	require.NoError(t, <-done)
+	for _, s := range status(a.panel.ID) {
+		require.NotEqual(t, "waiting", s, "A's runs moved once A let go, within the task")
+	}
+}

@@ -88,10 +88,14 @@ func (c TimerCursor) After(d TimerCursor) bool {
 // whose 100,000 waits run out in this second fills a batch only with what
 // no other panel needs, and another panel's run due in the same second is
 // in the first batch. It reads each live journey's due runs in deadline
-// order, up to four times limit shared among the journeys that have some
-// (at most limit, at least one each), so a batch is full when one
-// journey's crowd shares the second with a few others' runs, and reads
-// about four times what it returns however many journeys share it. The
+// order, up to four times limit shared among the panels that have some,
+// and each panel's share among its journeys that have some (at most limit,
+// at least one each): so a batch is full when one journey's crowd shares
+// the second with a few others' runs, it reads about four times what it
+// returns however many journeys share it, and a panel that spreads its
+// crowd over many journeys takes no more of a batch than one with a single
+// journey (shared among all journeys alike, a panel with 1,000 of them
+// left another's journey 8 of each 2,000). The
 // lower bound and the order are on the index's own columns (journey,
 // deadline, id), a row comparison only that index answers: written on the
 // deadline alone, PostgreSQL read each journey's runs through the index on
@@ -111,14 +115,15 @@ func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after Ti
 	rows, err := s.sql.QueryContext(ctx, `WITH cursors AS (
 			SELECT * FROM unnest($5::bigint[], $6::timestamptz[], $7::uuid[]) AS c(journey, at, id)
 		), active AS (
-			SELECT j.id, j.panel_id, coalesce(c.at, $1) AS at, coalesce(c.id, '00000000-0000-0000-0000-000000000000') AS after
+			SELECT j.id, j.panel_id, coalesce(c.at, $1) AS at, coalesce(c.id, '00000000-0000-0000-0000-000000000000') AS after,
+			       count(*) OVER (PARTITION BY j.panel_id) AS siblings
 			FROM journeys j LEFT JOIN cursors c ON c.journey = j.id
 			WHERE j.status = 'live' AND EXISTS (
 				SELECT 1 FROM journey_runs r WHERE r.journey_id = j.id AND r.status = 'waiting'
 				  AND (r.wait_until, r.id) > (coalesce(c.at, $1), coalesce(c.id, '00000000-0000-0000-0000-000000000000'))
 				  AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3)
-		), share AS (
-			SELECT greatest(1, least($4::int, ceil(4.0 * $4::int / greatest(count(*), 1))::int)) AS n FROM active
+		), panel_share AS (
+			SELECT ceil(4.0 * $4::int / greatest(count(DISTINCT panel_id), 1)) AS n FROM active
 		)
 		SELECT id, journey_id, contact_id, wait_until FROM (
 			SELECT d.*, row_number() OVER (PARTITION BY a.panel_id ORDER BY d.wait_until, d.id) AS n
@@ -127,7 +132,8 @@ func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after Ti
 				WHERE r.journey_id = a.id AND r.status = 'waiting'
 				  AND (r.journey_id, r.wait_until, r.id) > (a.id, a.at, a.after)
 				  AND r.wait_until < least($2, $3 + interval '1 microsecond')
-				ORDER BY r.journey_id, r.wait_until, r.id LIMIT (SELECT n FROM share)) d) ranked
+				ORDER BY r.journey_id, r.wait_until, r.id
+				LIMIT greatest(1, least($4::int, ceil((SELECT n FROM panel_share) / a.siblings)::int))) d) ranked
 		ORDER BY n, wait_until, id LIMIT $4`, from, to, now, limit, journeys, ats, ids)
 	if err != nil {
 		return nil, fmt.Errorf("models: due timers: %w", err)

@@ -227,3 +227,38 @@ func TestOnePanelsLockedContactsDoNotHoldAnothersTimers(t *testing.T) {
 		require.NotEqual(t, "waiting", s, "A's runs moved once A let go, within the task")
 	}
 }
+
+// A panel that spreads its crowd over many journeys (1,000 journeys whose
+// 20,000 runs come due in one second) takes no more of a batch than a
+// panel with one: another panel's 500 runs of that second, in one
+// journey, are all in the first batch. (Shared among all journeys alike,
+// B's one journey had 8 of each batch of 2,000, and its last run moved
+// after 12 batches. Found by a cross-panel review.)
+func TestManyJourneysOfOnePanelDoNotCrowdOutAnothersSecond(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := setupEngine(t)
+	b := otherPanel(t, a, "victim")
+	db := a.store.DBForTest()
+	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
+	require.NoError(t, db.Exec(`INSERT INTO journeys (panel_id, name, status, definition)
+		SELECT ?, 'a' || g, 'live', '{}' FROM generate_series(1, 1000) g`, a.panel.ID).Error)
+	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)
+		SELECT gen_random_uuid(), j.id, j.panel_id, g, 'waiting', 'wait', ?::timestamptz + (g * interval '1 ms'), '{}', now(), now()
+		FROM journeys j, generate_series(1, 20) g WHERE j.panel_id = ? AND j.name LIKE 'a%'`, second, a.panel.ID).Error)
+	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)
+		SELECT gen_random_uuid(), ?, ?, g, 'waiting', 'wait', ?::timestamptz + (g * interval '1 ms'), '{}', now(), now()
+		FROM generate_series(1, 500) g`, b.journeyID, b.panel.ID, second).Error)
+	require.NoError(t, db.Exec(`ANALYZE journey_runs`).Error)
+
+	due, err := a.store.DueTimers(ctx, second, second.Add(time.Second), a.store.Now(), models.TimerCursors{}, timerBatch*timerShards)
+	require.NoError(t, err)
+	require.Len(t, due, timerBatch*timerShards, "the batch is full")
+	ofB := 0
+	for _, d := range due {
+		if d.JourneyID == b.journeyID {
+			ofB++
+		}
+	}
+	require.Equal(t, 500, ofB, "B's runs of the second are all in the first batch")
+}

@@ -162,11 +162,7 @@ func TestDueTimersReadsAboutWhatItReturns(t *testing.T) {
 	a := setupEngine(t)
 	db := a.store.DBForTest()
 	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
-	require.NoError(t, db.Exec(`INSERT INTO journeys (panel_id, name, status, definition)
-		SELECT ?, 'j' || g, 'live', '{}' FROM generate_series(1, 1000) g`, a.panel.ID).Error)
-	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)
-		SELECT gen_random_uuid(), j.id, j.panel_id, g, 'waiting', 'wait', ?::timestamptz + (g * interval '1 ms'), '{}', now(), now()
-		FROM journeys j, generate_series(1, 100) g WHERE j.panel_id = ?`, second, a.panel.ID).Error)
+	a.journeysDueIn(t, 1000, 100, second)
 	require.NoError(t, db.Exec(`ANALYZE journey_runs`).Error)
 
 	read := indexEntriesRead(t, a.store)

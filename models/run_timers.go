@@ -104,7 +104,11 @@ func (c TimerCursor) After(d TimerCursor) bool {
 // journey's every waiting run through the index on its steps. It locks
 // nothing: the caller locks and checks them again. The cursors let a pass step over the index entries
 // of the runs it moved, which stay in the index until a vacuum: without
-// them, each batch of a crowded second would read them all again.
+// them, each batch of a crowded second would read them all again. Whether
+// a journey has due runs is one probe of that index too (a lateral with
+// LIMIT 1): asked as EXISTS, the plan PostgreSQL settles on after five
+// executions, which cannot see the bounds, read the whole second through
+// the index on the deadline on every batch.
 func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after TimerCursors, limit int) ([]DueTimer, error) {
 	journeys, ats, ids := make([]int64, 0, len(after)), make([]time.Time, 0, len(after)), make([]uuid.UUID, 0, len(after))
 	for j, c := range after {
@@ -118,10 +122,12 @@ func (s *Store) DueTimers(ctx context.Context, from, to, now time.Time, after Ti
 			SELECT j.id, j.panel_id, coalesce(c.at, $1) AS at, coalesce(c.id, '00000000-0000-0000-0000-000000000000') AS after,
 			       count(*) OVER (PARTITION BY j.panel_id) AS siblings
 			FROM journeys j LEFT JOIN cursors c ON c.journey = j.id
-			WHERE j.status = 'live' AND EXISTS (
+			CROSS JOIN LATERAL (
 				SELECT 1 FROM journey_runs r WHERE r.journey_id = j.id AND r.status = 'waiting'
-				  AND (r.wait_until, r.id) > (coalesce(c.at, $1), coalesce(c.id, '00000000-0000-0000-0000-000000000000'))
-				  AND r.wait_until >= $1 AND r.wait_until < $2 AND r.wait_until <= $3)
+				  AND (r.journey_id, r.wait_until, r.id) > (j.id, coalesce(c.at, $1::timestamptz), coalesce(c.id, '00000000-0000-0000-0000-000000000000'))
+				  AND r.wait_until < least($2::timestamptz, $3::timestamptz + interval '1 microsecond')
+				ORDER BY r.journey_id, r.wait_until, r.id LIMIT 1) probe
+			WHERE j.status = 'live'
 		), panel_share AS (
 			SELECT ceil(4.0 * $4::int / greatest(count(DISTINCT panel_id), 1)) AS n FROM active
 		)
@@ -167,16 +173,16 @@ func (s *Store) NextTimer(ctx context.Context, after, before time.Time) (*time.T
 
 // LockTimerRuns locks the runs that are still waiting among due, with
 // their contacts: the contacts first, in id order, like every writer of
-// runs, then the runs. With skipBusy, a contact another transaction holds
-// is not waited for: its runs are left out, returned in busy. That
-// transaction is often another panel's (a long batch of its events), and
-// a timers task moves every panel's runs of its second.
-func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer, skipBusy bool) (runs []Run, contacts map[int64]*Contact, busy []DueTimer, err error) {
+// runs, then the runs. A contact another transaction holds is not waited
+// for: its runs are left out, returned in busy. That transaction is often
+// another panel's (a long batch of its events), and a timers task moves
+// every panel's runs of its second.
+func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer) (runs []Run, contacts map[int64]*Contact, busy []DueTimer, err error) {
 	contactIDs := make([]int64, len(due))
 	for i, d := range due {
 		contactIDs[i] = d.ContactID
 	}
-	locked, err := s.lockContactsByID(ctx, q, contactIDs, skipBusy)
+	locked, err := s.lockContactsByID(ctx, q, contactIDs, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -184,15 +190,38 @@ func (s *Store) LockTimerRuns(ctx context.Context, q Querier, due []DueTimer, sk
 	for _, c := range locked {
 		contacts[c.ID] = c
 	}
-	var runIDs []uuid.UUID
+	var missing []int64
 	for _, d := range due {
 		if contacts[d.ContactID] == nil {
-			if skipBusy {
-				busy = append(busy, d)
-			}
-			continue // with skipBusy: held elsewhere; without: deleted
+			missing = append(missing, d.ContactID)
 		}
-		runIDs = append(runIDs, d.RunID)
+	}
+	held := map[int64]bool{} // by another transaction; the others are gone
+	if len(missing) > 0 {
+		rows, err := q.QueryContext(ctx, `SELECT id FROM contacts WHERE id = ANY($1)`, missing)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
+			}
+			held[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, nil, fmt.Errorf("models: lock timer runs: %w", err)
+		}
+	}
+	var runIDs []uuid.UUID
+	for _, d := range due {
+		switch {
+		case contacts[d.ContactID] != nil:
+			runIDs = append(runIDs, d.RunID)
+		case held[d.ContactID]:
+			busy = append(busy, d)
+		}
 	}
 	rows, err := q.QueryContext(ctx, `SELECT `+runColumns+` FROM journey_runs
 		WHERE id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE`, runIDs)

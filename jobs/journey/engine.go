@@ -56,6 +56,9 @@ type Engine struct {
 
 	live    liveCache
 	inserts insertGroup
+	// busyHook, when set (tests), is called each time a timers task is
+	// about to try again the runs whose contacts were busy.
+	busyHook func()
 	// awaits is where the next pass of the settled-delivery sweep starts.
 	awaits struct {
 		sync.Mutex

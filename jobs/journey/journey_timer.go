@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,10 +62,10 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 	cursors := models.TimerCursors{}
 	looked := false
 	// busy are due runs whose contacts another transaction held when their
-	// batch moved: they move after the rest of the second, so one panel's
-	// long transaction on its own contacts holds up no other panel's runs.
+	// batch moved: they move after the rest of the second (awaitBusy), so
+	// one panel's long transaction on its own contacts holds up no other
+	// panel's runs.
 	var busy []models.DueTimer
-	waitBusy := false
 	for {
 		now := e.Store.Now()
 		due, err := e.Store.DueTimers(ctx, from, to, now, cursors, timerBatch*timerShards)
@@ -72,7 +73,7 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		if len(due) > 0 {
-			skipped, err := e.moveDue(ctx, due, !waitBusy)
+			skipped, err := e.moveDue(ctx, due)
 			if err != nil {
 				return err
 			}
@@ -85,14 +86,14 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 				if len(busy) == 0 {
 					return nil // every deadline of the second has passed, and none is left
 				}
-				// Every other run of the second has moved: now wait for
-				// the contacts that were busy, then look from the start
-				// once more (runs may have come due meanwhile), waiting
-				// for any contact.
-				if _, err := e.moveDue(ctx, busy, false); err != nil {
+				// Every other run of the second has moved: those whose
+				// contacts were busy move as their contacts come free,
+				// and then the task looks from the start once more (runs
+				// may have come due meanwhile).
+				if err := e.awaitBusy(ctx, busy); err != nil {
 					return err
 				}
-				cursors, busy, waitBusy = models.TimerCursors{}, nil, true
+				cursors, busy = models.TimerCursors{}, nil
 				continue
 			}
 			looked = true
@@ -120,9 +121,9 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 // moveDue moves due runs in up to timerShards transactions at once, each
 // taking the runs of its own contacts, so they never wait on each other.
 // A shard that fails does not stop the others: they are other contacts'
-// runs, often other panels'. With skipBusy, runs whose contacts another
-// transaction holds are not waited for but returned.
-func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer, skipBusy bool) ([]models.DueTimer, error) {
+// runs, often other panels'. No transaction waits for a contact another
+// holds: the runs of such busy contacts are returned, not moved.
+func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer) ([]models.DueTimer, error) {
 	shards := make([][]models.DueTimer, timerShards)
 	for _, d := range due {
 		i := d.ContactID % timerShards
@@ -134,7 +135,7 @@ func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer, skipBusy bo
 	for _, shard := range shards {
 		if len(shard) > 0 {
 			g.Go(func() error {
-				skipped, err := e.fireShard(ctx, shard, skipBusy)
+				skipped, err := e.fireShard(ctx, shard)
 				mu.Lock()
 				busy = append(busy, skipped...)
 				mu.Unlock()
@@ -146,22 +147,48 @@ func (e *Engine) moveDue(ctx context.Context, due []models.DueTimer, skipBusy bo
 	return busy, err
 }
 
+// awaitBusy moves the runs whose contacts were busy, trying again every
+// timerPoll until each contact came free. It never waits for a contact
+// while holding another: a contact busy for a moment with its own panel's
+// work does not wait behind another panel's long transaction, as it would
+// in one transaction with that panel's contact.
+func (e *Engine) awaitBusy(ctx context.Context, busy []models.DueTimer) error {
+	for len(busy) > 0 {
+		if e.busyHook != nil {
+			e.busyHook()
+		}
+		if !sleep(ctx, timerPoll) {
+			return ctx.Err()
+		}
+		var still []models.DueTimer
+		for chunk := range slices.Chunk(busy, timerBatch*timerShards) {
+			skipped, err := e.moveDue(ctx, chunk)
+			if err != nil {
+				return err
+			}
+			still = append(still, skipped...)
+		}
+		busy = still
+	}
+	return nil
+}
+
 // fireShard moves a shard's runs in one transaction. When PostgreSQL
 // refuses what that would write (a value of one run's panel it cannot
 // store), it moves each half in a transaction of its own, and so on down
 // to the run refused, so the others go on, and ends the run refused twice
 // alone (endRefused): left waiting, it would fail its second's task on
 // every retry, and with it the other panels' runs due in that second.
-func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer, skipBusy bool) ([]models.DueTimer, error) {
+func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer) ([]models.DueTimer, error) {
 	if len(shard) == 1 {
 		var busy []models.DueTimer
 		err := e.moveOrEnd(ctx, shard[0].RunID, nil, func() (err error) {
-			busy, err = e.fireTimers(ctx, shard, skipBusy)
+			busy, err = e.fireTimers(ctx, shard)
 			return err
 		})
 		return busy, err
 	}
-	busy, err := e.fireTimers(ctx, shard, skipBusy)
+	busy, err := e.fireTimers(ctx, shard)
 	if _, refused := models.RefusedByData(err); !refused {
 		return busy, err
 	}
@@ -169,8 +196,8 @@ func (e *Engine) fireShard(ctx context.Context, shard []models.DueTimer, skipBus
 	// shard of 500, where one per run made a refusal cost a second's task
 	// 13 times its time (found by review).
 	mid := len(shard) / 2
-	first, err1 := e.fireShard(ctx, shard[:mid], skipBusy)
-	second, err2 := e.fireShard(ctx, shard[mid:], skipBusy)
+	first, err1 := e.fireShard(ctx, shard[:mid])
+	second, err2 := e.fireShard(ctx, shard[mid:])
 	return append(first, second...), errors.Join(err1, err2)
 }
 
@@ -204,12 +231,12 @@ func (e *Engine) endRefused(ctx context.Context, runID uuid.UUID, awaiting *uuid
 }
 
 // fireTimers moves, in one transaction, the runs among due that still
-// wait and are due; with skipBusy, it returns those whose contacts another
-// transaction held, not moved.
-func (e *Engine) fireTimers(ctx context.Context, due []models.DueTimer, skipBusy bool) ([]models.DueTimer, error) {
+// wait and are due; it returns those whose contacts another transaction
+// held, not moved.
+func (e *Engine) fireTimers(ctx context.Context, due []models.DueTimer) ([]models.DueTimer, error) {
 	var busy []models.DueTimer
 	err := e.inTx(ctx, func(q models.Querier, fx *effects) error {
-		runs, contacts, skipped, err := e.Store.LockTimerRuns(ctx, q, due, skipBusy)
+		runs, contacts, skipped, err := e.Store.LockTimerRuns(ctx, q, due)
 		if err != nil {
 			return err
 		}

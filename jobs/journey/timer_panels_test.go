@@ -270,3 +270,71 @@ func (b *engineBundle) journeysDueIn(t *testing.T, n, runs int, second time.Time
 		SELECT gen_random_uuid(), j.id, j.panel_id, g, 'waiting', 'wait', ?::timestamptz + (g * interval '1 ms'), '{}', now(), now()
 		FROM journeys j, generate_series(1, ?) g WHERE j.panel_id = ? AND j.name ~ '^j[0-9]+$'`, second, runs, b.panel.ID).Error)
 }
+
+// A contact of panel B busy for a moment (B's own short transaction) and a
+// contact of panel A held by A's long one, in the same shard: once B's
+// transaction ends, B's due run moves and B's contact is free, while A's
+// transaction still holds A's. (Found by review: the busy runs were moved
+// in shard transactions that waited, which locked B's contact and then
+// waited for A's.)
+func TestABusyContactOfOnePanelDoesNotWaitForAnothersLongTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := setupEngine(t)
+	a.live(t, abandonedCart)
+	b := otherPanel(t, a, "victim")
+	b.ingest(t, "Added to Cart", "victim@example.com")
+	for i := range 8 {
+		a.ingest(t, "Added to Cart", fmt.Sprintf("a%d@example.com", i))
+	}
+	db := a.store.DBForTest()
+	var bc, ac int64
+	require.NoError(t, db.Raw(`SELECT id FROM contacts WHERE panel_id = ?`, b.panel.ID).Scan(&bc).Error)
+	require.NoError(t, db.Raw(`SELECT min(id) FROM contacts WHERE panel_id = ? AND id > ?::bigint AND id % 4 = ?::bigint % 4`,
+		a.panel.ID, bc, bc).Scan(&ac).Error)
+	require.NotZero(t, ac, "a contact of A in the shard of B's, after it")
+	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
+	require.NoError(t, db.Exec(`UPDATE journey_runs SET wait_until = ? WHERE status = 'waiting' AND panel_id IN (?, ?)`,
+		second.Add(500*time.Millisecond), a.panel.ID, b.panel.ID).Error)
+
+	sqlDB := a.store.SQLDB()
+	lockIn := func(contact int64) func() {
+		tx, err := sqlDB.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, `SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE`, contact)
+		require.NoError(t, err)
+		return func() { _ = tx.Rollback() }
+	}
+	releaseA := lockIn(ac) // A's long transaction
+	t.Cleanup(releaseA)
+	releaseB := lockIn(bc) // B's own short one
+	t.Cleanup(releaseB)
+	waitingOf := func(contact int64) string {
+		var s string
+		require.NoError(t, db.Raw(`SELECT status FROM journey_runs WHERE contact_id = ?`, contact).Scan(&s).Error)
+		return s
+	}
+
+	retrying := make(chan struct{}, 100)
+	a.engine.busyHook = func() { retrying <- struct{}{} }
+	done := make(chan error, 1)
+	go func() { done <- a.engine.HandleTimers(ctx, timersTask(second)) }()
+	select {
+	case <-retrying: // the rest of the second has moved, and the task has looked from the start
+	case <-time.After(10 * time.Second):
+		t.Fatal("the task never came to the runs whose contacts were busy")
+	}
+	var waiting int
+	require.NoError(t, db.Raw(`SELECT count(*) FROM journey_runs WHERE status = 'waiting' AND panel_id IN (?, ?)`,
+		a.panel.ID, b.panel.ID).Scan(&waiting).Error)
+	require.Equal(t, 2, waiting, "every run moved but the two whose contacts are held")
+	releaseB() // B's transaction ends only now
+	require.Eventually(t, func() bool { return waitingOf(bc) != "waiting" }, 10*time.Second, 5*time.Millisecond,
+		"B's run moves while A's transaction holds A's contact")
+	_, err := sqlDB.ExecContext(ctx, `SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE NOWAIT`, bc)
+	require.NoError(t, err, "and B's contact is free")
+	require.Equal(t, "waiting", waitingOf(ac))
+	releaseA()
+	require.NoError(t, <-done)
+	require.NotEqual(t, "waiting", waitingOf(ac), "A's run moved once A let go, within the task")
+}

@@ -95,16 +95,17 @@ func (c TimerCursor) After(d TimerCursor) bool {
 // returns however many journeys share it, and a panel that spreads its
 // crowd over many journeys takes no more of a batch than one with a single
 // journey (shared among all journeys alike, a panel with 1,000 of them
-// left another's journey 8 of each 2,000). The
-// lower bound and the order are on the index's own columns (journey,
-// deadline, id), a row comparison only that index answers: written on the
+// left another's journey 8 of each 2,000). The lower bound and the order
+// are on the index's own columns (journey, deadline, id), a row comparison
+// only that index answers: written on the
 // deadline alone, PostgreSQL read each journey's runs through the index on
 // the deadline when one second held most waiting runs, the whole second
 // once a journey; with the upper bound a row comparison too, it read a
 // journey's every waiting run through the index on its steps. It locks
-// nothing: the caller locks and checks them again. The cursors let a pass step over the index entries
-// of the runs it moved, which stay in the index until a vacuum: without
-// them, each batch of a crowded second would read them all again. Whether
+// nothing: the caller locks and checks them again. The cursors let a pass
+// step over the index entries of the runs it moved, which stay in the
+// index until a vacuum: without them, each batch of a crowded second would
+// read them all again. Whether
 // a journey has due runs is one probe of that index too (a lateral with
 // LIMIT 1): asked as EXISTS, the plan PostgreSQL settles on after five
 // executions, which cannot see the bounds, read the whole second through

@@ -25,9 +25,6 @@ type Incoming struct {
 	Channel    string
 	MsgID      string
 	Properties map[string]any
-	// RawProperties is Properties as the sender wrote them, stored as they
-	// are rather than encoded again; nil when there is no such text.
-	RawProperties json.RawMessage
 	// Raw is the whole event object as the sender wrote it, nil when it
 	// came as a form: subscriptions may deliver it unchanged.
 	Raw json.RawMessage
@@ -79,7 +76,7 @@ func (e *Engine) Accept(ctx context.Context, panel *models.Panel, source string,
 	events := make([]models.Event, len(in))
 	for i, ev := range in {
 		events[i] = models.Event{ID: models.NewID(now), PanelID: panel.ID, EventID: ev.EventID, Source: source,
-			Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID, Properties: ev.Properties, RawProperties: ev.RawProperties,
+			Name: ev.Name, Channel: ev.Channel, MsgID: ev.MsgID, Properties: ev.Properties,
 			Raw: ev.Raw, OccurredAt: ev.At, ReceivedAt: now}
 		if events[i].EventID == "" {
 			events[i].EventID = "evt_" + models.ULIDString(events[i].ID)

@@ -21,11 +21,7 @@ func TestJourneyWebhookOutcomeSurvivesLostTask(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupEngine(t)
-	b.live(t, `{"name": "Sign-up sync", "nodes": [
-	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
-	  {"id": "crm", "type": "webhook", "webhook_id": %d, "delivered": "synced", "failed": "gave_up"},
-	  {"id": "synced", "type": "stop"},
-	  {"id": "gave_up", "type": "stop"}]}`)
+	b.live(t, signUpSync)
 	// Out of service: the delivery is held and the run waits for it.
 	_, err := b.store.DeactivateWebhook(ctx, b.panel.ID, b.hook)
 	require.NoError(t, err)

@@ -27,6 +27,14 @@ const abandonedCart = `{"name": "Cart recovery", "nodes": [
    "custom_params": {"Action": "Cart abandoned"}, "next": "end"},
   {"id": "end", "type": "stop"}]}`
 
+// signUpSync sends each sign-up to the webhook and waits for the delivery:
+// the run leaves along "delivered" or "failed".
+const signUpSync = `{"name": "Sign-up sync", "nodes": [
+  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
+  {"id": "crm", "type": "webhook", "webhook_id": %d, "delivered": "synced", "failed": "gave_up"},
+  {"id": "synced", "type": "stop"},
+  {"id": "gave_up", "type": "stop"}]}`
+
 // engineBundle is an engine on the real PostgreSQL and Redis (a namespace
 // of its own), a panel with one active webhook, and no worker: the tests
 // run the tasks themselves.

@@ -82,10 +82,17 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 			continue // more may be due: a batch reads a share of each journey
 		}
 		if !now.Before(to) {
-			if looked || len(cursors) == 0 {
-				if len(busy) == 0 {
-					return nil // every deadline of the second has passed, and none is left
-				}
+			switch {
+			case !looked && len(cursors) > 0:
+				// A last look from the start: a run may have come due
+				// behind its journey's cursor (a late commit, a journey
+				// paused and published again between a batch's read and
+				// its move), and the runs whose contacts were busy are
+				// read again.
+				looked = true
+			case len(busy) == 0:
+				return nil // every deadline of the second has passed, and none is left
+			default:
 				// Every other run of the second has moved: those whose
 				// contacts were busy move as their contacts come free,
 				// and then the task looks from the start once more (runs
@@ -93,14 +100,7 @@ func (e *Engine) HandleTimers(ctx context.Context, t *asynq.Task) error {
 				if err := e.awaitBusy(ctx, busy); err != nil {
 					return err
 				}
-				cursors, busy = models.TimerCursors{}, nil
-				continue
 			}
-			looked = true
-			// A last look from the start: a run may have come due behind
-			// its journey's cursor (a late commit, a journey paused and
-			// published again between a batch's read and its move), and
-			// the runs whose contacts were busy are read again.
 			cursors, busy = models.TimerCursors{}, nil
 			continue
 		}

@@ -59,11 +59,7 @@ func TestPublishMovesRunsWhoseDeliverySettledWhilePaused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupEngine(t)
-	b.live(t, `{"name": "Sign-up sync", "nodes": [
-	  {"id": "start", "type": "trigger", "event": "Signed Up", "next": "crm"},
-	  {"id": "crm", "type": "webhook", "webhook_id": %d, "delivered": "synced", "failed": "gave_up"},
-	  {"id": "synced", "type": "stop"},
-	  {"id": "gave_up", "type": "stop"}]}`)
+	b.live(t, signUpSync)
 	_, err := b.store.DeactivateWebhook(ctx, b.panel.ID, b.hook)
 	require.NoError(t, err)
 	b.ingest(t, "Signed Up", "ann@example.com")

@@ -161,7 +161,7 @@ func TestDueTimersReadsAboutWhatItReturns(t *testing.T) {
 	a := setupEngine(t)
 	db := a.store.DBForTest()
 	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
-	a.journeysDueIn(t, 1000, 100, second)
+	a.journeysDueIn(t, 1000, 100, second, time.Millisecond)
 	require.NoError(t, db.Exec(`ANALYZE journey_runs`).Error)
 
 	read := indexEntriesRead(t, a.store)
@@ -244,13 +244,8 @@ func TestDueRunsReadsNoJourneyWhenNothingIsDue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a := setupEngine(t)
-	db := a.store.DBForTest()
-	require.NoError(t, db.Exec(`INSERT INTO journeys (panel_id, name, status, definition)
-		SELECT ?, 'j' || g, 'live', '{}' FROM generate_series(1, 300) g`, a.panel.ID).Error)
-	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)
-		SELECT gen_random_uuid(), j.id, j.panel_id, g, 'waiting', 'wait', now() + g * interval '1 hour', '{}', now(), now()
-		FROM journeys j, generate_series(1, 3) g WHERE j.panel_id = ?`, a.panel.ID).Error)
-	require.NoError(t, db.Exec(`ANALYZE journey_runs`).Error)
+	a.journeysDueIn(t, 300, 3, a.store.Now(), time.Hour)
+	require.NoError(t, a.store.DBForTest().Exec(`ANALYZE journey_runs`).Error)
 
 	scans := indexScans(t, a.store)
 	before := scans()
@@ -273,7 +268,7 @@ func TestDueTimersWholePassReadsAboutWhatItReturns(t *testing.T) {
 	a := setupEngine(t)
 	db := a.store.DBForTest()
 	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
-	a.journeysDueIn(t, 1000, 50, second)
+	a.journeysDueIn(t, 1000, 50, second, time.Millisecond)
 	for i := range 50 {
 		o := otherPanel(t, a, fmt.Sprintf("small%d", i))
 		require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)

@@ -241,7 +241,7 @@ func TestManyJourneysOfOnePanelDoNotCrowdOutAnothersSecond(t *testing.T) {
 	b := otherPanel(t, a, "victim")
 	db := a.store.DBForTest()
 	second := a.store.Now().Truncate(time.Second).Add(-10 * time.Second)
-	a.journeysDueIn(t, 1000, 20, second)
+	a.journeysDueIn(t, 1000, 20, second, time.Millisecond)
 	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)
 		SELECT gen_random_uuid(), ?, ?, g, 'waiting', 'wait', ?::timestamptz + (g * interval '1 ms'), '{}', now(), now()
 		FROM generate_series(1, 500) g`, b.journeyID, b.panel.ID, second).Error)
@@ -260,15 +260,16 @@ func TestManyJourneysOfOnePanelDoNotCrowdOutAnothersSecond(t *testing.T) {
 }
 
 // journeysDueIn makes n live journeys of b's panel (named j1, j2, ...),
-// each with runs waiting runs due in second, 1 ms apart.
-func (b *engineBundle) journeysDueIn(t *testing.T, n, runs int, second time.Time) {
+// each with runs waiting runs, due apart from one another after start.
+func (b *engineBundle) journeysDueIn(t *testing.T, n, runs int, start time.Time, apart time.Duration) {
 	t.Helper()
 	db := b.store.DBForTest()
 	require.NoError(t, db.Exec(`INSERT INTO journeys (panel_id, name, status, definition)
 		SELECT ?, 'j' || g, 'live', '{}' FROM generate_series(1, ?) g`, b.panel.ID, n).Error)
 	require.NoError(t, db.Exec(`INSERT INTO journey_runs (id, journey_id, panel_id, contact_id, status, node, wait_until, state, started_at, updated_at)
-		SELECT gen_random_uuid(), j.id, j.panel_id, g, 'waiting', 'wait', ?::timestamptz + (g * interval '1 ms'), '{}', now(), now()
-		FROM journeys j, generate_series(1, ?) g WHERE j.panel_id = ? AND j.name ~ '^j[0-9]+$'`, second, runs, b.panel.ID).Error)
+		SELECT gen_random_uuid(), j.id, j.panel_id, g, 'waiting', 'wait', ?::timestamptz + g * ?::interval, '{}', now(), now()
+		FROM journeys j, generate_series(1, ?) g WHERE j.panel_id = ? AND j.name ~ '^j[0-9]+$'`,
+		start, apart.String(), runs, b.panel.ID).Error)
 }
 
 // A contact of panel B busy for a moment (B's own short transaction) and a

@@ -55,6 +55,7 @@ func TestMetrics(t *testing.T) {
 	code, _ := env.Call("POST", hookPath(id, "/deactivate"), nil, nil)
 	require.Equal(t, 200, code)
 	env.Deliver(id, items(2, "h")...)
+	env.WaitProcessed() // the event is processed by a task of its own; the gauge is read after it
 
 	code, _ = scrape(t, env, "")
 	require.Equal(t, http.StatusUnauthorized, code, "the token is required")

@@ -14,6 +14,9 @@ import (
 // as json.Number: their digits as sent. Into float64, a 20-digit id went
 // out rounded to 17 digits and a number past a float's range as null.
 func DecodeExact(raw []byte, v any) error {
+	if m, ok := v.(*map[string]any); ok && decodeObjectFast(raw, m) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	return dec.Decode(v)

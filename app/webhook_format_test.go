@@ -182,17 +182,7 @@ func TestBodyFormatsAsTheReceiverDecodesThem(t *testing.T) {
 		rs := recv.All() // the test request's sample has no note
 		require.Equal(t, []string{`{"note": ""}`, `{"note": "fine"}`}, []string{string(rs[0].Body), string(rs[1].Body)})
 		require.Len(t, rs, 2, "the broken one never went out")
-		var attempts struct {
-			Attempts []struct {
-				ErrorClass string `json:"error_class"`
-				Error      string
-			}
-		}
-		code, raw := env.Call("GET", hookPath(id, "/attempts?outcome=failed"), nil, &attempts)
-		require.Equal(t, http.StatusOK, code, raw)
-		require.Len(t, attempts.Attempts, 1, raw)
-		require.Equal(t, "template", attempts.Attempts[0].ErrorClass)
-		require.Contains(t, attempts.Attempts[0].Error, "invalid JSON at line 1, column")
+		requireTemplateFailure(t, env, id, "invalid JSON at line 1, column")
 	})
 }
 
@@ -389,15 +379,54 @@ func TestBodyTemplateLoopsAreBounded(t *testing.T) {
 	small := env.Deliver(hook, map[string]any{"xs": xs[:10]})
 	env.WaitStatus(10*time.Second, models.DeliveryDelivered, small...)
 	require.Equal(t, "id="+small[0]+"&n=10", string(realRequests(recv)[0].Body), "the one that ran too long never went out")
+	requireTemplateFailure(t, env, hook, "loops run too long")
+}
+
+// Filters are bounded too, outside loops: a few hundred bytes of replace
+// and escape once rendered for half a minute and built 1.4 GB in the
+// process that serves every panel (a preview), or, hidden behind a value
+// the sample lacks, outlived the send lease on the worker, which sent the
+// delivery again and again. Now such a rendering fails at once: the
+// preview is a 400, the delivery fails with class template and never goes
+// out, and the webhook's other deliveries go on.
+func TestBodyTemplateFiltersAreBounded(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	bomb := `{{ "&"` + strings.Repeat(` | replace: "&", "&&&&&&&&&&"`, 7) + strings.Repeat(` | escape`, 6) + ` | size }}`
+	var e struct{ Error, Field string }
+	code, raw := env.Call("POST", "/api/v1/webhooks/preview", map[string]any{"label": "P", "body_format": "template",
+		"template_content_type": "application/x-www-form-urlencoded", "body_template": strings.Repeat(bomb, 3)}, &e)
+	require.Equal(t, http.StatusBadRequest, code, raw)
+	require.Equal(t, "body_template", e.Field)
+	require.Contains(t, e.Error, `line 1, column 1: error applying filter "escape" ("a value grows past 10485760 bytes`)
+
+	recv := apptest.NewReceiver(t)
+	hook := env.ActiveWebhook("Hidden bomb", recv.URL, map[string]any{"batch_wait_ms": 0, "batch_size": 1,
+		"body_format": "template", "template_content_type": "application/x-www-form-urlencoded",
+		"body_template": "{% if item.boom %}" + strings.Repeat(bomb, 2) + "{% endif %}id={{ delivery_id }}"})
+	bad := env.Deliver(hook, map[string]any{"boom": true})
+	env.WaitStatus(10*time.Second, models.DeliveryFailed, bad...)
+	good := env.Deliver(hook, map[string]any{"boom": false})
+	env.WaitStatus(10*time.Second, models.DeliveryDelivered, good...)
+	rs := realRequests(recv)
+	require.Len(t, rs, 1, "the one that could not render never went out")
+	require.Equal(t, "id="+good[0], string(rs[0].Body))
+	requireTemplateFailure(t, env, hook, "a value grows past 10485760 bytes")
+}
+
+// requireTemplateFailure checks that the webhook's one failed attempt
+// failed with error class template and an error that says want.
+func requireTemplateFailure(t *testing.T, env *apptest.Env, hook int64, want string) {
+	t.Helper()
 	var attempts struct {
 		Attempts []struct {
 			ErrorClass string `json:"error_class"`
 			Error      string
 		}
 	}
-	code, raw = env.Call("GET", hookPath(hook, "/attempts?outcome=failed"), nil, &attempts)
+	code, raw := env.Call("GET", hookPath(hook, "/attempts?outcome=failed"), nil, &attempts)
 	require.Equal(t, http.StatusOK, code, raw)
 	require.Len(t, attempts.Attempts, 1, raw)
 	require.Equal(t, "template", attempts.Attempts[0].ErrorClass)
-	require.Contains(t, attempts.Attempts[0].Error, "loops run too long")
+	require.Contains(t, attempts.Attempts[0].Error, want)
 }

@@ -48,11 +48,6 @@ const (
 // max_body_bytes anyway, and a template is typed by hand.
 const maxTemplateBytes = 64 << 10
 
-// liquidEngine renders every body template. Liquid has no I/O, include
-// is replaced by an error, and loops are bounded (webhook_template_budget.go),
-// so a template cannot reach outside its variables nor run without end.
-var liquidEngine, loopStep = newLiquidEngine()
-
 // SignatureHeaderName is the header of an hmac-sha256 signature.
 func (s *WebhookSpec) SignatureHeaderName() string {
 	if s.SignatureHeader == "" {
@@ -182,15 +177,27 @@ func itemVars(panel, webhookName string, raw []byte, loaded map[string]any) map[
 // result must be valid JSON. Errors are ValidationErrors of body_template
 // naming the line and column.
 func RenderBodyTemplate(src, contentType string, vars map[string]any) ([]byte, error) {
-	tpl, perr := liquidEngine.ParseTemplateLocation([]byte(src), "", 1) // line 1: lines are counted from there
+	return renderBodyTemplate(src, contentType, vars, newRenderBudget())
+}
+
+// renderBodyTemplate is RenderBodyTemplate within budget b.
+func renderBodyTemplate(src, contentType string, vars map[string]any, b *renderBudget) ([]byte, error) {
+	// Liquid has no I/O, include is replaced by an error, and loops,
+	// filters and time are bounded (webhook_template_budget.go), so a
+	// template can neither reach outside its variables nor run without end.
+	r := renderers.Get().(*liquidRenderer)
+	defer renderers.Put(r)
+	tpl, perr := r.engine.ParseTemplateLocation([]byte(src), "", 1) // line 1: lines are counted from there
 	if perr != nil {
 		return nil, templateError(src, perr)
 	}
 	if err := checkNoCapture(src, tpl.GetRoot()); err != nil {
 		return nil, err
 	}
-	instrumentLoops(tpl.GetRoot(), loopStep)
-	out, rerr := renderCapped(tpl, budgeted(vars))
+	r.instrumentLoops(tpl.GetRoot())
+	r.budget = b
+	out, rerr := renderCapped(tpl, budgeted(vars, b))
+	r.budget = nil
 	if rerr != nil {
 		return nil, templateError(src, rerr)
 	}

@@ -3,29 +3,44 @@ package models
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/filters"
 	"github.com/osteele/liquid/parser"
 	"github.com/osteele/liquid/render"
 )
 
 // A rendering is bounded in work as well as in output (maxRenderBytes):
 // loops nested over events, or over a list the template split out of a
-// string, multiply, and the worker renders on the delivery path.
-// osteele/liquid v1.6.0 takes no context and counts nothing, and a
-// goroutine given up on would burn on, so each loop's body is made to start
-// with a step node of Herald's (instrumentLoops) that charges the rendering's
-// budget once per pass and fails it when the budget or the time runs out.
+// string, multiply, chains of filters multiply what a value holds, and the
+// worker renders on the delivery path, the API server on every save,
+// preview and test. osteele/liquid v1.6.0 takes no context and counts
+// nothing, and a goroutine given up on would burn on, so Herald counts
+// itself: each loop's body is made to start with a step node of Herald's
+// (instrumentLoops) that charges the rendering's budget once per pass, a
+// check node before every block looks at the clock (a condition may
+// compare large values), and every filter, the library's own too, is
+// wrapped (boundFilter) so that it looks at the clock before it runs and
+// charges what it returns to the budget's work. Whichever runs out first
+// fails the rendering.
 const (
 	// maxRenderSteps: a pass through a loop costs 1 plus the nodes directly
 	// in its body. A loop over 1000 events of 30 nodes costs 31 K, an inner
 	// loop over 20 entries of 20 nodes each adds 420 K; a loop nested over
 	// 1000 events costs 1 M passes on its own (about 0.7 s of a core).
 	maxRenderSteps = 1_000_000
-	// maxRenderTime bounds what steps do not see: a body whose nodes are
-	// costly in themselves.
+	// maxRenderWork bounds the bytes the filters of one rendering return,
+	// together: a body is at most maxRenderBytes, and a template that
+	// builds it through a few filters a value stays far below this, while
+	// a chain of replace and escape over megabytes (each pass bounded on
+	// its own) no longer adds up to gigabytes and minutes.
+	maxRenderWork = 8 * maxRenderBytes
+	// maxRenderTime bounds what steps and work do not see: a body whose
+	// nodes are costly in themselves.
 	maxRenderTime = 2 * time.Second
 )
 
@@ -33,16 +48,23 @@ const (
 // Liquid name, so a template can neither assign nor read it.
 const budgetVar = "#herald render budget"
 
-// stepTag is the tag of the step node.
-const stepTag = "herald_loop_step"
+// stepTag is the tag of the step node, checkTag of the check node.
+const (
+	stepTag  = "herald_loop_step"
+	checkTag = "herald_check"
+)
 
 var (
 	// Both say "loops run too long": which bound a rendering meets first
 	// depends on the machine's load.
 	errRenderSteps = fmt.Errorf("loops run too long (more than %d steps; a loop nested over events, or over a large list, "+
 		"multiplies): loop over events once", maxRenderSteps)
-	errRenderTime = fmt.Errorf("loops run too long (more than %v)", maxRenderTime)
-	errInclude    = errors.New("include is not supported: a template has only its variables")
+	errLoopTime = fmt.Errorf("loops run too long (more than %v)", maxRenderTime)
+	// errRenderTime is the deadline met outside a loop's step.
+	errRenderTime = fmt.Errorf("the template runs too long (more than %v)", maxRenderTime)
+	errRenderWork = fmt.Errorf("the filters return more than %d bytes in all (a chain of filters over a large value, "+
+		"or a filter over events inside a loop over them): build less", maxRenderWork)
+	errInclude = errors.New("include is not supported: a template has only its variables")
 )
 
 // renderBudget is what is left to one rendering.
@@ -51,69 +73,186 @@ type renderBudget struct {
 	deadline time.Time
 	// bytes are what assign stored (webhook_template_values.go).
 	bytes int
+	// work is what filters may still return (maxRenderWork).
+	work int
 }
 
-// newLiquidEngine is the engine of body templates, with the step tag,
-// without include (which reads files from the disk), with its values
-// bounded (boundValues), and the step node instrumentLoops copies.
-func newLiquidEngine() (*liquid.Engine, *render.TagNode) {
-	e := liquid.NewEngine()
-	boundValues(e)
+func newRenderBudget() *renderBudget {
+	return &renderBudget{steps: maxRenderSteps, work: maxRenderWork, deadline: time.Now().Add(maxRenderTime)}
+}
+
+// late fails a rendering past its deadline.
+func (b *renderBudget) late() error {
+	if time.Now().After(b.deadline) {
+		return errRenderTime
+	}
+	return nil
+}
+
+// spendWork charges what a filter returned.
+func (b *renderBudget) spendWork(n int) error {
+	if b.work -= n; b.work < 0 {
+		return errRenderWork
+	}
+	return nil
+}
+
+// liquidRenderer is an engine of body templates with the step and check
+// nodes instrumentLoops copies, and the budget of the rendering it is
+// doing: filters take no context, so each engine's filters close over
+// their renderer, and a renderer renders one template at a time
+// (renderers).
+type liquidRenderer struct {
+	engine      *liquid.Engine
+	step, check *render.TagNode
+	budget      *renderBudget
+}
+
+// renderers keeps the engines between renderings: an engine registers
+// some sixty filters through reflection.
+var renderers = sync.Pool{New: func() any { return newLiquidRenderer() }}
+
+// newLiquidRenderer builds an engine with the step and check tags, without
+// include (which reads files from the disk), with its values bounded
+// (boundValues) and every filter wrapped by boundFilter.
+func newLiquidRenderer() *liquidRenderer {
+	r := &liquidRenderer{engine: liquid.NewEngine()}
+	e := r.engine
+	filters.AddStandardFilters(filterDictionary(func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }))
+	boundValues(e, func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) })
 	e.RegisterTag("include", func(render.Context) (string, error) { return "", errInclude })
 	e.RegisterTag(stepTag, func(ctx render.Context) (string, error) {
-		b, ok := ctx.Get(budgetVar).(*renderBudget)
-		if !ok {
+		b := r.budget
+		if b == nil {
 			return "", nil
 		}
 		// A template may type the tag itself: its weight is never below 1.
 		w, _ := strconv.Atoi(ctx.TagArgs())
-		b.steps -= max(w, 1)
-		switch {
-		case b.steps < 0:
+		if b.steps -= max(w, 1); b.steps < 0 {
 			return "", errRenderSteps
-		case time.Now().After(b.deadline):
-			return "", errRenderTime
+		}
+		if b.late() != nil {
+			return "", errLoopTime
 		}
 		return "", nil
 	})
-	tpl, err := e.ParseString("{% " + stepTag + " %}")
+	e.RegisterTag(checkTag, func(render.Context) (string, error) {
+		if r.budget == nil {
+			return "", nil
+		}
+		return "", r.budget.late()
+	})
+	r.step, r.check = r.tagNode(stepTag), r.tagNode(checkTag)
+	return r
+}
+
+// tagNode is the compiled node of a tag without arguments.
+func (r *liquidRenderer) tagNode(tag string) *render.TagNode {
+	tpl, err := r.engine.ParseString("{% " + tag + " %}")
 	if err != nil {
 		panic(err)
 	}
-	return e, tpl.GetRoot().(*render.SeqNode).Children[0].(*render.TagNode)
+	return tpl.GetRoot().(*render.SeqNode).Children[0].(*render.TagNode)
+}
+
+// filterDictionary registers the library's filters through a function.
+type filterDictionary func(name string, fn any)
+
+func (f filterDictionary) AddFilter(name string, fn any) { f(name, fn) }
+
+var errorType = reflect.TypeFor[error]()
+
+// boundFilter wraps a filter function: the wrapper, of the same
+// parameters and returning an error too, fails once the rendering is past
+// its deadline, refuses a string result larger than maxRenderBytes, and
+// charges the size of what the filter returned to the rendering's work
+// (sizeOfValue). A filter's own error passes as it is.
+func (r *liquidRenderer) boundFilter(fn any) any {
+	f := reflect.ValueOf(fn)
+	t := f.Type()
+	in := make([]reflect.Type, t.NumIn())
+	for i := range in {
+		in[i] = t.In(i)
+	}
+	result := t.Out(0)
+	wrapped := reflect.FuncOf(in, []reflect.Type{result, errorType}, t.IsVariadic())
+	return reflect.MakeFunc(wrapped, func(args []reflect.Value) []reflect.Value {
+		fail := func(err error) []reflect.Value {
+			return []reflect.Value{reflect.Zero(result), reflect.ValueOf(&err).Elem()}
+		}
+		b := r.budget
+		if b != nil {
+			if err := b.late(); err != nil {
+				return fail(err)
+			}
+		}
+		var out []reflect.Value
+		if t.IsVariadic() {
+			out = f.CallSlice(args)
+		} else {
+			out = f.Call(args)
+		}
+		if len(out) == 2 && !out[1].IsNil() {
+			return []reflect.Value{reflect.Zero(result), out[1]}
+		}
+		v := out[0].Interface()
+		if s, ok := v.(string); ok && len(s) > maxRenderBytes {
+			return fail(errValueTooLarge) // escape, url_encode and the like grow a value too
+		}
+		if b != nil {
+			if err := b.spendWork(sizeOfValue(v, 0)); err != nil {
+				return fail(err)
+			}
+		}
+		return []reflect.Value{out[0], reflect.Zero(errorType)}
+	}).Interface()
 }
 
 // instrumentLoops puts a step node first in the body of every for and
-// tablerow loop of a compiled template. The node bears the loop's place,
-// so an exhausted budget is reported at the loop.
-func instrumentLoops(n render.Node, step *render.TagNode) {
+// tablerow loop of a compiled template, and a check node before every
+// block. The step node bears the loop's place, so an exhausted budget is
+// reported at the loop.
+func (r *liquidRenderer) instrumentLoops(n render.Node) {
 	switch n := n.(type) {
 	case *render.SeqNode:
-		for _, c := range n.Children {
-			instrumentLoops(c, step)
-		}
+		n.Children = r.checked(n.Children)
 	case *render.BlockNode:
-		for _, c := range n.Body {
-			instrumentLoops(c, step)
-		}
 		for _, c := range n.Clauses {
-			instrumentLoops(c, step)
+			r.instrumentLoops(c)
 		}
+		weight := 1 + len(n.Body)
+		n.Body = r.checked(n.Body)
 		if n.Name == "for" || n.Name == "tablerow" {
-			s := *step
+			s := *r.step
 			s.Token = parser.Token{Type: parser.TagTokenType, SourceLoc: n.SourceLoc, Name: stepTag,
-				Args: strconv.Itoa(1 + len(n.Body)), Source: n.Source}
+				Args: strconv.Itoa(weight), Source: n.Source}
 			n.Body = append([]render.Node{&s}, n.Body...)
 		}
 	}
 }
 
-// budgeted is vars with a fresh budget.
-func budgeted(vars map[string]any) map[string]any {
+// checked instruments nodes and puts a check node, placed at the block,
+// before each block among them.
+func (r *liquidRenderer) checked(nodes []render.Node) []render.Node {
+	out := make([]render.Node, 0, len(nodes))
+	for _, c := range nodes {
+		r.instrumentLoops(c)
+		if b, ok := c.(*render.BlockNode); ok {
+			k := *r.check
+			k.Token = parser.Token{Type: parser.TagTokenType, SourceLoc: b.SourceLoc, Name: checkTag, Source: b.Source}
+			out = append(out, &k)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// budgeted is vars with the rendering's budget, which assign charges too.
+func budgeted(vars map[string]any, b *renderBudget) map[string]any {
 	out := make(map[string]any, len(vars)+1)
 	for k, v := range vars {
 		out[k] = v
 	}
-	out[budgetVar] = &renderBudget{steps: maxRenderSteps, deadline: time.Now().Add(maxRenderTime)}
+	out[budgetVar] = b
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -27,28 +28,28 @@ import (
 const maxListItems = 100_000
 
 var (
-	errValueTooLarge = fmt.Errorf("a value grows past %d bytes (append, replace, join or json): build less", maxRenderBytes)
+	errValueTooLarge = fmt.Errorf("a value grows past %d bytes (append, replace, join, json, escape or the like): build less", maxRenderBytes)
 	errListTooLong   = fmt.Errorf("a list grows past %d items", maxListItems)
 	errStoredTooMuch = fmt.Errorf("the values assigned grow past %d bytes in all", maxRenderBytes)
 	errCapture       = errors.New("capture is not supported (it builds text without bound): use assign")
 )
 
-// boundValues replaces the growing filters and the assign tag of e with
-// bounded ones.
-func boundValues(e *liquid.Engine) {
+// boundValues replaces the growing filters of e (through addFilter) and
+// its assign tag with bounded ones.
+func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 	fits := func(n int) error {
 		if n > maxRenderBytes {
 			return errValueTooLarge
 		}
 		return nil
 	}
-	e.RegisterFilter("append", func(s, suffix string) (string, error) {
+	addFilter("append", func(s, suffix string) (string, error) {
 		if err := fits(len(s) + len(suffix)); err != nil {
 			return "", err
 		}
 		return s + suffix, nil
 	})
-	e.RegisterFilter("prepend", func(s, prefix string) (string, error) {
+	addFilter("prepend", func(s, prefix string) (string, error) {
 		if err := fits(len(s) + len(prefix)); err != nil {
 			return "", err
 		}
@@ -67,9 +68,9 @@ func boundValues(e *liquid.Engine) {
 		}
 		return strings.Replace(s, old, repl, n), nil
 	}
-	e.RegisterFilter("replace", func(s, old, repl string) (string, error) { return replaced(s, old, repl, -1) })
-	e.RegisterFilter("replace_first", func(s, old, repl string) (string, error) { return replaced(s, old, repl, 1) })
-	e.RegisterFilter("join", func(a []any, sep func(string) string) (string, error) {
+	addFilter("replace", func(s, old, repl string) (string, error) { return replaced(s, old, repl, -1) })
+	addFilter("replace_first", func(s, old, repl string) (string, error) { return replaced(s, old, repl, 1) })
+	addFilter("join", func(a []any, sep func(string) string) (string, error) {
 		sp := sep(" ")
 		parts := make([]string, 0, len(a))
 		size := 0
@@ -89,7 +90,7 @@ func boundValues(e *liquid.Engine) {
 		}
 		return strings.Join(parts, sp), nil
 	})
-	e.RegisterFilter("split", func(s, sep string) ([]string, error) {
+	addFilter("split", func(s, sep string) ([]string, error) {
 		n := strings.Count(s, sep) + 1
 		if sep == "" {
 			n = utf8.RuneCountInString(s)
@@ -99,11 +100,32 @@ func boundValues(e *liquid.Engine) {
 		}
 		return strings.Split(s, sep), nil
 	})
-	e.RegisterFilter("concat", func(a, b []any) ([]any, error) {
+	addFilter("concat", func(a, b []any) ([]any, error) {
 		if len(a)+len(b) > maxListItems {
 			return nil, errListTooLong
 		}
 		return append(append(make([]any, 0, len(a)+len(b)), a...), b...), nil
+	})
+	// The library's uniq compares each object or list with every one kept
+	// (100,000 objects: hours); here each is known by its JSON.
+	addFilter("uniq", func(a []any) []any {
+		seen, seenJSON := map[any]bool{}, map[string]bool{}
+		var out []any
+		for _, x := range a {
+			if x != nil && reflect.TypeOf(x).Comparable() {
+				if seen[x] {
+					continue
+				}
+				seen[x] = true
+			} else if b, err := json.Marshal(x); err == nil {
+				if seenJSON[string(b)] {
+					continue
+				}
+				seenJSON[string(b)] = true
+			}
+			out = append(out, x)
+		}
+		return out
 	})
 	marshal := func(v any) ([]byte, error) {
 		b, err := json.Marshal(v)
@@ -112,14 +134,14 @@ func boundValues(e *liquid.Engine) {
 		}
 		return b, fits(len(b))
 	}
-	e.RegisterFilter("json", func(v any) (any, error) {
+	addFilter("json", func(v any) (any, error) {
 		b, err := marshal(v)
 		if err != nil && !errors.Is(err, errValueTooLarge) {
 			return nil, nil //nolint:nilerr // as the library's json filter: a value JSON cannot hold renders empty
 		}
 		return b, err
 	})
-	e.RegisterFilter("inspect", func(v any) (string, error) {
+	addFilter("inspect", func(v any) (string, error) {
 		b, err := marshal(v)
 		if errors.Is(err, errValueTooLarge) {
 			return "", err

@@ -3,6 +3,7 @@ package models
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -35,6 +36,16 @@ func TestRenderBoundsValues(t *testing.T) {
 			"", "past 10485760 bytes"},
 		{"a list doubled by concat", `{% assign l = "a,b,c,d,e,f,g,h" | split: "," %}` + repeat(`{% assign l = l | concat: l %}`, 20) + `{{ l | size }}`,
 			"", "a list grows past 100000 items"},
+		{"escape grows a value too", `{{ "&"` + repeat(` | replace: "&", "&&&&&&&&&&"`, 7) + ` | escape | size }}`,
+			"", "past 10485760 bytes"},
+		{"url_encode grows a value too", `{{ "&"` + repeat(` | replace: "&", "&&&&&&&&&&"`, 6) + ` | append: "&"` + repeat(` | url_encode`, 5) + ` | size }}`,
+			"", "past 10485760 bytes"},
+		// Each value under the bound, 2 MB of "&" escaped to 10 MB over and
+		// over: the filters' work adds up (outputs like these took half a
+		// minute and 1.4 GB before it was counted).
+		{"a chain of filters adds up", `{% assign a = "&"` + repeat(` | replace: "&", "&&&&&&&&&&"`, 6) + ` %}` +
+			repeat(`{{ a | append: a | escape | size }}`, 10),
+			"", "the filters return more than 83886080 bytes in all"},
 		{"everyday use renders as before",
 			`{% assign n = "Ann" | append: "!" | prepend: "Hi " %}{% assign l = "c" | split: "," %}{{ n }} {{ "a-b-c" | split: "-" | join: "+" }} {{ "xax" | replace: "x", "y" }} {{ "xax" | replace_first: "x", "y" }} {{ n | json }} {{ "a,b" | split: "," | concat: l | join: "" }} {{ n | inspect }}`,
 			`Hi Ann! a+b+c yay yax "Hi Ann!" abc "Hi Ann!"`, ""},
@@ -50,5 +61,41 @@ func TestRenderBoundsValues(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.want, string(out))
 		})
+	}
+}
+
+// uniq knows objects and lists by their content, as the library's did,
+// without comparing each with every other.
+func TestRenderUniqOfObjects(t *testing.T) {
+	t.Parallel()
+	list := []any{map[string]any{"a": "1"}, map[string]any{"a": "2"}, map[string]any{"a": "1"}, []any{"b"}, []any{"b"}, "x", "x", nil, nil}
+	out, err := RenderBodyTemplate(`{{ l | uniq | json }}`, ContentTypeForm, map[string]any{"l": list})
+	require.NoError(t, err)
+	require.JSONEq(t, `[{"a":"1"},{"a":"2"},["b"],"x",null]`, string(out))
+
+	many := make([]any, 100_000)
+	for i := range many {
+		many[i] = map[string]any{"n": i % 50_000}
+	}
+	out, err = RenderBodyTemplate(`{{ l | uniq | size }}`, ContentTypeForm, map[string]any{"l": many})
+	require.NoError(t, err)
+	require.Equal(t, "50000", string(out))
+}
+
+// A rendering past its deadline fails at the next filter or block, not
+// only at a loop's step: a condition or a filter may be costly in itself.
+func TestRenderLooksAtTheClockOutsideLoops(t *testing.T) {
+	t.Parallel()
+	late := func() *renderBudget {
+		b := newRenderBudget()
+		b.deadline = time.Now().Add(-time.Second)
+		return b
+	}
+	for _, src := range []string{`{{ "a" | upcase }}`, `{% if true %}x{% endif %}`, `x{% unless false %}y{% endunless %}`} {
+		_, err := renderBodyTemplate(src, ContentTypeForm, map[string]any{}, late())
+		require.ErrorContains(t, err, "the template runs too long", src)
+		out, err := renderBodyTemplate(src, ContentTypeForm, map[string]any{}, newRenderBudget())
+		require.NoError(t, err, src)
+		require.NotEmpty(t, out)
 	}
 }

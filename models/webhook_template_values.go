@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"net/url"
 	"reflect"
 	"strings"
 	"unicode/utf8"
@@ -106,6 +108,43 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 		}
 		return append(append(make([]any, 0, len(a)+len(b)), a...), b...), nil
 	})
+	// The filters that escape grow a value up to five times: the size of
+	// the result is counted before it is built, as for replace.
+	escaped := func(s string) (string, error) {
+		n := len(s)
+		for i := 0; i < len(s); i++ {
+			switch s[i] {
+			case '<', '>':
+				n += 3 // &lt; &gt;
+			case '&', '\'', '"':
+				n += 4 // &amp; &#39; &#34;
+			}
+		}
+		if err := fits(n); err != nil {
+			return "", err
+		}
+		return html.EscapeString(s), nil
+	}
+	addFilter("escape", escaped)
+	addFilter("escape_once", func(s, _ string) (string, error) { return escaped(html.UnescapeString(s)) })
+	addFilter("url_encode", func(s string) (string, error) {
+		n := len(s)
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c != ' ' && !unreservedInQuery(c) {
+				n += 2 // %XX
+			}
+		}
+		if err := fits(n); err != nil {
+			return "", err
+		}
+		return url.QueryEscape(s), nil
+	})
+	addFilter("newline_to_br", func(s string) (string, error) {
+		if err := fits(len(s) + 5*strings.Count(s, "\n")); err != nil {
+			return "", err
+		}
+		return strings.ReplaceAll(s, "\n", "<br />"), nil
+	})
 	// The library's uniq compares each object or list with every one kept
 	// (100,000 objects: hours); here each is known by its JSON.
 	addFilter("uniq", func(a []any) []any {
@@ -167,6 +206,11 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 		ctx.Set(name, v)
 		return "", nil
 	})
+}
+
+// unreservedInQuery reports the bytes url.QueryEscape leaves as they are.
+func unreservedInQuery(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
 }
 
 // charge counts a stored value against the rendering's budget.

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"html"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +100,22 @@ func TestRenderLooksAtTheClockOutsideLoops(t *testing.T) {
 		require.NoError(t, err, src)
 		require.NotEmpty(t, out)
 	}
+}
+
+// The escaping filters render as the library's did.
+func TestRenderEscapingFiltersAsBefore(t *testing.T) {
+	t.Parallel()
+	in := "a <b> & 'c' \"d\" &amp; e f/g?h=i~j\nk"
+	for filter, want := range map[string]string{
+		"escape":        html.EscapeString(in),
+		"escape_once":   html.EscapeString(html.UnescapeString(in)),
+		"url_encode":    url.QueryEscape(in),
+		"newline_to_br": strings.ReplaceAll(in, "\n", "<br />"),
+	} {
+		out, err := RenderBodyTemplate(`{{ s | `+filter+` }}`, ContentTypeForm, map[string]any{"s": in})
+		require.NoError(t, err, filter)
+		require.Equal(t, want, string(out), filter)
+	}
+	_, err := RenderBodyTemplate(`{{ s | newline_to_br | size }}`, ContentTypeForm, map[string]any{"s": strings.Repeat("\n", 2_000_000)})
+	require.ErrorContains(t, err, "past 10485760 bytes", "newline_to_br grows a value six times")
 }

@@ -392,7 +392,7 @@ func TestBodyTemplateLoopsAreBounded(t *testing.T) {
 func TestBodyTemplateFiltersAreBounded(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{})
-	bomb := `{{ "&"` + strings.Repeat(` | replace: "&", "&&&&&&&&&&"`, 7) + strings.Repeat(` | escape`, 6) + ` | size }}`
+	bomb := `{{ "&&&&"` + strings.Repeat(` | replace: "&", "&&&&&&&&&&"`, 6) + strings.Repeat(` | escape`, 6) + ` | size }}`
 	var e struct{ Error, Field string }
 	code, raw := env.Call("POST", "/api/v1/webhooks/preview", map[string]any{"label": "P", "body_format": "template",
 		"template_content_type": "application/x-www-form-urlencoded", "body_template": strings.Repeat(bomb, 3)}, &e)

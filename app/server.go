@@ -141,6 +141,8 @@ type Server struct {
 	admin *api.Handlers
 	// marketer serves the marketer UI.
 	marketer *ui.Handlers
+	// renders bounds each panel's requests that render body templates.
+	renders panelGate
 }
 
 // New builds a Server.

@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // AlertThrottle is how long an alert of one state for one webhook silences
@@ -202,14 +204,40 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 		}
 	}
 	r := AlertRecipient{PanelID: panelID, WebhookID: webhookID, Email: email, CreatedAt: s.Now()}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		if uniqueViolation(err, "alert_recipients_unique") {
-			return nil, &ConflictError{Field: "email", Message: "this address already gets these alerts"}
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		// The panel's row is locked first, so concurrent adds count one
+		// after the other (the count runs once the lock is held).
+		if err := tx.Exec(`SELECT FROM panels WHERE id = ? FOR NO KEY UPDATE`, panelID).Error; err != nil {
+			return err
 		}
+		var n int64
+		if err := tx.Model(&AlertRecipient{}).Where("panel_id = ?", panelID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= MaxAlertRecipients {
+			return &ConflictError{Field: "email", Message: fmt.Sprintf(
+				"a panel has at most %d alert recipients: remove one first", MaxAlertRecipients)}
+		}
+		return tx.Create(&r).Error
+	})
+	var conflict *ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return nil, conflict
+	case uniqueViolation(err, "alert_recipients_unique"):
+		return nil, &ConflictError{Field: "email", Message: "this address already gets these alerts"}
+	case err != nil:
 		return nil, fmt.Errorf("models: add recipient: %w", err)
 	}
 	return &r, nil
 }
+
+// MaxAlertRecipients bounds a panel's alert recipients, all its webhooks
+// together: an alert goes out as one message to all its recipients
+// (panel-wide and the webhook's), through the operator's mail server,
+// whose reputation every panel's alerts share, and mail servers refuse a
+// message to more than about 100 recipients.
+const MaxAlertRecipients = 50
 
 // ListRecipients lists a panel's alert recipients.
 func (s *Store) ListRecipients(ctx context.Context, panelID int64) ([]AlertRecipient, error) {

@@ -2,7 +2,9 @@ package models_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -63,4 +65,53 @@ func TestAddRecipientChecks(t *testing.T) {
 	rs, err := store.ListRecipients(ctx, other.ID)
 	require.NoError(t, err)
 	require.Empty(t, rs, "nothing reached the other panel")
+}
+
+// A panel has at most MaxAlertRecipients, counted across its webhooks,
+// even when they are added at once; another panel's count is its own.
+func TestAlertRecipientsOfAPanelAreBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	panel, err := store.EnsurePanel(ctx, "many_recipients")
+	require.NoError(t, err)
+	other, err := store.EnsurePanel(ctx, "many_recipients_other")
+	require.NoError(t, err)
+	hook, err := store.CreateWebhook(ctx, panel.ID, newSpec("Hook"))
+	require.NoError(t, err)
+
+	results := make(chan error, models.MaxAlertRecipients+10)
+	var wg sync.WaitGroup
+	for i := range models.MaxAlertRecipients + 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var webhook *int64
+			if i%2 == 0 {
+				webhook = &hook.ID
+			}
+			_, err := store.AddRecipient(ctx, panel.ID, webhook, fmt.Sprintf("ops%d@example.com", i))
+			results <- err
+		}()
+	}
+	wg.Wait()
+	close(results)
+	refused := 0
+	for err := range results {
+		if err == nil {
+			continue
+		}
+		var conflict *models.ConflictError
+		require.ErrorAs(t, err, &conflict)
+		require.Equal(t, "email", conflict.Field)
+		require.Contains(t, conflict.Message, "at most 50 alert recipients")
+		refused++
+	}
+	require.Equal(t, 10, refused)
+	rs, err := store.ListRecipients(ctx, panel.ID)
+	require.NoError(t, err)
+	require.Len(t, rs, models.MaxAlertRecipients)
+
+	_, err = store.AddRecipient(ctx, other.ID, nil, "ops@example.com")
+	require.NoError(t, err, "another panel's recipients are its own")
 }

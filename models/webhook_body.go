@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/parser"
+	"github.com/osteele/liquid/render"
 )
 
 // Body formats of a webhook asset (body_format).
@@ -92,6 +94,9 @@ var (
 // IteratesEvents reports whether a template refers to events (the whole
 // batch) in any tag or output, e.g. {% for e in events %}.
 func IteratesEvents(src string) bool {
+	if checkMarkupClosed(src) != nil {
+		return false // it cannot render at all: one event a request, each failing alone
+	}
 	for _, m := range liquidMarkup.FindAllString(src, -1) {
 		if eventsWord.MatchString(m) {
 			return true
@@ -187,11 +192,17 @@ func renderBodyTemplate(src, contentType string, vars map[string]any, b *renderB
 	// template can neither reach outside its variables nor run without end.
 	r := renderers.Get().(*liquidRenderer)
 	defer renderers.Put(r)
-	tpl, perr := r.engine.ParseTemplateLocation([]byte(src), "", 1) // line 1: lines are counted from there
+	if err := checkMarkupClosed(src); err != nil {
+		return nil, err
+	}
+	tpl, perr := parseTemplate(r.engine, src)
 	if perr != nil {
 		return nil, templateError(src, perr)
 	}
 	if err := checkNoCapture(src, tpl.GetRoot()); err != nil {
+		return nil, err
+	}
+	if err := checkTrimRuns(tpl.GetRoot()); err != nil {
 		return nil, err
 	}
 	r.instrumentLoops(tpl.GetRoot())
@@ -226,13 +237,37 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 	return c.buf.Write(p)
 }
 
+// parseTemplate parses src, lines counted from 1. The parser panics on
+// some templates it cannot read ({{ 9999999999999999999999 }}: a number
+// past int64); that is an error of the template, not a 500.
+func parseTemplate(e *liquid.Engine, src string) (tpl *liquid.Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			tpl, err = nil, fmt.Errorf("cannot parse: %s", panicMessage(r))
+		}
+	}()
+	t, perr := e.ParseTemplateLocation([]byte(src), "", 1)
+	if perr != nil {
+		return nil, perr
+	}
+	return t, nil
+}
+
+// panicMessage is the first line of what a panic carried: the engine's
+// recovered panics quote a Go stack trace after it, which is no business
+// of the template's author.
+func panicMessage(r any) string {
+	msg, _, _ := strings.Cut(fmt.Sprint(r), "\n")
+	return msg
+}
+
 // renderCapped renders into a cappedWriter. The engine panics when a
 // write fails at the end of a block; that, and any other panic of the
 // engine on a template it accepted, is an error of the template.
 func renderCapped(tpl *liquid.Template, vars map[string]any) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("cannot render: %v", r)
+			out, err = nil, fmt.Errorf("cannot render: %s", panicMessage(r))
 		}
 	}()
 	var w cappedWriter
@@ -240,6 +275,130 @@ func renderCapped(tpl *liquid.Template, vars map[string]any) (out []byte, err er
 		return nil, rerr
 	}
 	return w.buf.Bytes(), nil
+}
+
+// checkMarkupClosed refuses a template with a {{ that is not closed by }}
+// later on its line, or a {% not closed by %} later in the template. Liquid
+// reads such an opener as text, but finding that out, its scanner and
+// Herald's (liquidMarkup) read on to the end of the line, or of the
+// template, once for every such opener: 64 KiB of "{{{%-%}" cost half a
+// minute to parse, on every save and every batch. One pass from the end
+// tells for every opener whether its closer follows.
+func checkMarkupClosed(src string) error {
+	objClosed, tagClosed := false, false // a closer follows, on the line for }}
+	bad, msg := -1, ""                   // the first opener without one
+	for i := len(src) - 2; i >= 0; i-- {
+		switch a, b := src[i], src[i+1]; {
+		case a == '\n':
+			objClosed = false
+		case a == '}' && b == '}':
+			objClosed = true
+		case a == '%' && b == '}':
+			tagClosed = true
+		case a == '{' && b == '{' && !objClosed:
+			bad, msg = i, "{{ is not closed by }} on its line"
+		case a == '{' && b == '%' && !tagClosed:
+			bad, msg = i, "{% is not closed by %}"
+		}
+	}
+	if bad >= 0 {
+		return markupError(src, bad, msg)
+	}
+	return nil
+}
+
+// markupError is a ValidationError of body_template at byte i of src.
+func markupError(src string, i int, msg string) error {
+	before := src[:i]
+	line := strings.Count(before, "\n") + 1
+	col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
+	return invalid("body_template", "line %d, column %d: %s", line, col, msg)
+}
+
+// maxTrimmedRun bounds the outputs the engine holds back in a row. After a
+// right trim ({{ a -}}) the engine keeps what is written next in memory,
+// to trim it, and with another right trim right after that, keeps on
+// keeping: a thousand {{ a -}} of a 1 MB value held 2.8 GB before the
+// bound on output saw any of it.
+const maxTrimmedRun = 8
+
+// checkTrimRuns refuses a template that writes more than maxTrimmedRun
+// times in a row each right after a right trim, in the order the engine
+// renders (into a block's body and out again; a loop's step ends a run
+// where each pass starts).
+func checkTrimRuns(root render.Node) error {
+	if _, err := trimRun(root, trimState{}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// trimState is where a rendering stands: a right trim pending, and how
+// many writes in a row were held back.
+type trimState struct {
+	pending bool
+	run     int
+}
+
+var errTrimmedRun = fmt.Errorf("more than %d outputs in a row each right after a right trim ({{ x -}}{{ y -}}…): "+
+	"the engine holds them in memory; put text or a left trim ({{- x }}) between them", maxTrimmedRun)
+
+func trimRun(n render.Node, st trimState) (trimState, error) {
+	write := func(st trimState) (trimState, error) {
+		if st.pending {
+			st.run++
+		} else {
+			st.run = 1
+		}
+		st.pending = false
+		if st.run > maxTrimmedRun {
+			return st, invalid("body_template", "%v", errTrimmedRun)
+		}
+		return st, nil
+	}
+	switch n := n.(type) {
+	case *render.SeqNode:
+		return trimRunAll(n.Children, st)
+	case *render.TrimNode:
+		if n.TrimDirection == parser.Right {
+			st.pending = true
+		} else {
+			st = trimState{} // a left trim writes out what was held
+		}
+		return st, nil
+	case *render.BlockNode:
+		start := st
+		if n.Name == "for" || n.Name == "tablerow" {
+			start = trimState{} // the step node Herald puts first in a pass writes (instrumentLoops)
+		}
+		end, err := trimRunAll(n.Body, start)
+		if err != nil {
+			return end, err
+		}
+		for _, c := range n.Clauses { // one of the branches renders: the worst counts
+			e, err := trimRunAll(c.Body, st)
+			if err != nil {
+				return e, err
+			}
+			if e.run > end.run || e.pending && !end.pending {
+				end = e
+			}
+		}
+		return end, nil
+	case *render.TextNode, *render.ObjectNode, *render.TagNode, *render.RawNode:
+		return write(st)
+	}
+	return st, nil
+}
+
+func trimRunAll(nodes []render.Node, st trimState) (trimState, error) {
+	var err error
+	for _, c := range nodes {
+		if st, err = trimRun(c, st); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
 }
 
 // rangeLiteral finds a range such as (1..1000000) in Liquid markup.
@@ -378,6 +537,9 @@ func (s *WebhookSpec) checkTemplate() error {
 	}
 	if len(s.BodyTemplate) > maxTemplateBytes {
 		return invalid("body_template", "is longer than %d bytes", maxTemplateBytes)
+	}
+	if err := checkMarkupClosed(s.BodyTemplate); err != nil {
+		return err
 	}
 	if err := checkNoRange(s.BodyTemplate); err != nil {
 		return err

@@ -200,7 +200,7 @@ func (r *liquidRenderer) boundFilter(fn any) any {
 			return fail(errValueTooLarge) // escape, url_encode and the like grow a value too
 		}
 		if b != nil {
-			if err := b.spendWork(sizeOfValue(v, 0)); err != nil {
+			if err := b.spendWork(sizeOfValue(v, b.work+1)); err != nil {
 				return fail(err)
 			}
 		}
@@ -209,19 +209,27 @@ func (r *liquidRenderer) boundFilter(fn any) any {
 }
 
 // instrumentLoops puts a step node first in the body of every for and
-// tablerow loop of a compiled template, and a check node before every
-// block. The step node bears the loop's place, so an exhausted budget is
+// tablerow loop of a compiled template, and a check node before blocks.
+// The step node bears the loop's place, so an exhausted budget is
 // reported at the loop.
-func (r *liquidRenderer) instrumentLoops(n render.Node) {
+func (r *liquidRenderer) instrumentLoops(root render.Node) {
+	if seq, ok := root.(*render.SeqNode); ok {
+		seq.Children = r.checked(seq.Children, true)
+		return
+	}
+	r.instrument(root)
+}
+
+func (r *liquidRenderer) instrument(n render.Node) {
 	switch n := n.(type) {
 	case *render.SeqNode:
-		n.Children = r.checked(n.Children)
+		n.Children = r.checked(n.Children, false)
 	case *render.BlockNode:
 		for _, c := range n.Clauses {
-			r.instrumentLoops(c)
+			r.instrument(c)
 		}
 		weight := 1 + len(n.Body)
-		n.Body = r.checked(n.Body)
+		n.Body = r.checked(n.Body, false)
 		if n.Name == "for" || n.Name == "tablerow" {
 			s := *r.step
 			s.Token = parser.Token{Type: parser.TagTokenType, SourceLoc: n.SourceLoc, Name: stepTag,
@@ -232,12 +240,16 @@ func (r *liquidRenderer) instrumentLoops(n render.Node) {
 }
 
 // checked instruments nodes and puts a check node, placed at the block,
-// before each block among them.
-func (r *liquidRenderer) checked(nodes []render.Node) []render.Node {
+// before each block among them where writing nothing changes nothing: a
+// tag writes even when it writes "", and a write takes up a pending
+// right trim ({{ a -}}), which is meant for what comes next. So there is
+// none right after a right trim, nor first in a body (a trim before the
+// block may be pending); first in the template nothing can be.
+func (r *liquidRenderer) checked(nodes []render.Node, root bool) []render.Node {
 	out := make([]render.Node, 0, len(nodes))
-	for _, c := range nodes {
-		r.instrumentLoops(c)
-		if b, ok := c.(*render.BlockNode); ok {
+	for i, c := range nodes {
+		r.instrument(c)
+		if b, ok := c.(*render.BlockNode); ok && safeToWrite(nodes, i, root) {
 			k := *r.check
 			k.Token = parser.Token{Type: parser.TagTokenType, SourceLoc: b.SourceLoc, Name: checkTag, Source: b.Source}
 			out = append(out, &k)
@@ -245,6 +257,16 @@ func (r *liquidRenderer) checked(nodes []render.Node) []render.Node {
 		out = append(out, c)
 	}
 	return out
+}
+
+// safeToWrite reports whether no right trim can be pending before
+// nodes[i].
+func safeToWrite(nodes []render.Node, i int, root bool) bool {
+	if i == 0 {
+		return root
+	}
+	t, ok := nodes[i-1].(*render.TrimNode)
+	return !ok || t.TrimDirection != parser.Right
 }
 
 // budgeted is vars with the rendering's budget, which assign charges too.

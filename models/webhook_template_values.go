@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/osteele/liquid"
 	"github.com/osteele/liquid/render"
+	"github.com/osteele/tuesday"
 )
 
 // What a template holds in memory is bounded too, not only what it writes
@@ -145,6 +147,29 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 		}
 		return strings.ReplaceAll(s, "\n", "<br />"), nil
 	})
+	// The library's date pads a field to any width it is given:
+	// "%1000000Y" wrote a million characters a field, built whole before any
+	// bound could see it.
+	addFilter("date", func(t time.Time, format func(string) string) (string, error) {
+		f := format("%a, %b %d, %y")
+		if err := checkDateFormat(f); err != nil {
+			return "", err
+		}
+		return tuesday.Strftime(f, t)
+	})
+	// The library's truncatewords matched a regular expression repeating
+	// n times, which runs in the string's length times n (1 MB: a
+	// minute): the same cut, in one pass.
+	addFilter("truncatewords", func(s string, length func(int) int, ellipsis func(string) string) (string, error) {
+		el, n := ellipsis("..."), length(15)
+		if n < 0 || n > maxTruncateWords {
+			return "", fmt.Errorf("truncatewords takes 0 to %d words", maxTruncateWords)
+		}
+		if n == 0 {
+			return s, nil
+		}
+		return cutWords(s, n, el), nil
+	})
 	// The library's uniq compares each object or list with every one kept
 	// (100,000 objects: hours); here each is known by its JSON.
 	addFilter("uniq", func(a []any) []any {
@@ -208,6 +233,85 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 	})
 }
 
+// maxTruncateWords is the most words truncatewords keeps (the library's
+// regular expression refused a larger count, too).
+const maxTruncateWords = 1000
+
+// maxDateWidth and maxDateFormat bound a date filter's format.
+const (
+	maxDateWidth  = 64
+	maxDateFormat = 1024
+)
+
+// checkDateFormat refuses a strftime format longer than maxDateFormat or
+// with a field padded past maxDateWidth (%-10d, %064Y).
+func checkDateFormat(f string) error {
+	if len(f) > maxDateFormat {
+		return fmt.Errorf("a date format is longer than %d bytes", maxDateFormat)
+	}
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		j := i + 1
+		for j < len(f) && strings.IndexByte("-_0^#:", f[j]) >= 0 {
+			j++
+		}
+		w := 0
+		for ; j < len(f) && f[j] >= '0' && f[j] <= '9'; j++ {
+			if w = w*10 + int(f[j]-'0'); w > maxDateWidth {
+				return fmt.Errorf("a date format pads a field to at most %d characters", maxDateWidth)
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
+// cutWords is the library's truncatewords, ^(?:\s*\S+){n} matched once
+// and the ellipsis added, in one pass: the string up to the end of its
+// n-th word; with fewer words, the expression still matches when the
+// string has n characters that are not space (it splits a word to make
+// up the count), so it is the string without its trailing space; with
+// fewer such characters, the string as it is.
+func cutWords(s string, n int, el string) string {
+	i, words := 0, 0
+	for words < n {
+		for i < len(s) && isRegexpSpace(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		for i < len(s) && !isRegexpSpace(s[i]) {
+			i++
+		}
+		words++
+	}
+	if words == n {
+		return s[:i] + el
+	}
+	end := len(s)
+	for end > 0 && isRegexpSpace(s[end-1]) {
+		end--
+	}
+	chars := 0
+	for _, c := range s[:end] {
+		if c > 0x7f || !isRegexpSpace(byte(c)) {
+			chars++
+		}
+	}
+	if chars >= n {
+		return s[:end] + el
+	}
+	return s
+}
+
+// isRegexpSpace is \s of Go's regular expressions: ASCII white space.
+func isRegexpSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
 // unreservedInQuery reports the bytes url.QueryEscape leaves as they are.
 func unreservedInQuery(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
@@ -219,7 +323,7 @@ func charge(ctx render.Context, v any) error {
 	if !ok {
 		return nil
 	}
-	b.bytes += sizeOfValue(v, 0)
+	b.bytes += sizeOfValue(v, maxRenderBytes-b.bytes+1)
 	if b.bytes > maxRenderBytes {
 		return errStoredTooMuch
 	}
@@ -227,36 +331,44 @@ func charge(ctx render.Context, v any) error {
 }
 
 // sizeOfValue is about what v holds in memory: its strings' bytes and a
-// word or two per item.
-func sizeOfValue(v any, depth int) int {
-	if depth > 8 {
-		return 16
+// word or two per item, however deep (a value counted as a word past some
+// depth let a list of 16,384 references to one deep item pass as small,
+// and json, uniq or a comparison then walked gigabytes). It stops counting
+// once past limit, so counting costs no more than the budget it checks.
+func sizeOfValue(v any, limit int) int {
+	n := 0
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			n += len(v)
+		case []byte:
+			n += len(v)
+		case []string:
+			for _, s := range v {
+				if n += 16 + len(s); n > limit {
+					return false
+				}
+			}
+		case []any:
+			for _, x := range v {
+				if n += 16; !walk(x) {
+					return false
+				}
+			}
+		case map[string]any:
+			for k, x := range v {
+				if n += 16 + len(k); !walk(x) {
+					return false
+				}
+			}
+		default:
+			n += 16
+		}
+		return n <= limit
 	}
-	switch v := v.(type) {
-	case string:
-		return len(v)
-	case []byte:
-		return len(v)
-	case []string:
-		n := 0
-		for _, s := range v {
-			n += 16 + len(s)
-		}
-		return n
-	case []any:
-		n := 0
-		for _, x := range v {
-			n += 16 + sizeOfValue(x, depth+1)
-		}
-		return n
-	case map[string]any:
-		n := 0
-		for k, x := range v {
-			n += 16 + len(k) + sizeOfValue(x, depth+1)
-		}
-		return n
-	}
-	return 16
+	walk(v)
+	return n
 }
 
 // checkNoCapture refuses a template with a capture block, naming its line

@@ -1,12 +1,16 @@
 package models
 
 import (
+	"encoding/json"
+	"fmt"
 	"html"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/osteele/liquid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -129,4 +133,142 @@ func renderUnhurried(src string, vars map[string]any) ([]byte, error) {
 	b := newRenderBudget()
 	b.deadline = time.Now().Add(time.Minute)
 	return renderBodyTemplate(src, ContentTypeForm, vars, b)
+}
+
+// Filters whose cost the library let a template choose are bounded: a
+// date field's padding, truncatewords' count.
+func TestRenderDateAndTruncatewordsAreBounded(t *testing.T) {
+	t.Parallel()
+	out, err := RenderBodyTemplate(`{{ "2026-12-01T10:04:05Z" | date: "%Y-%m-%d %H:%M" }}|{{ "2026-12-01T10:04:05Z" | date }}`, ContentTypeForm, map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, "2026-12-01 10:04|Tue, Dec 01, 26", string(out))
+	_, err = RenderBodyTemplate(`{{ "now" | date: "`+strings.Repeat("%1000000Y", 3)+`" | size }}`, ContentTypeForm, map[string]any{})
+	require.ErrorContains(t, err, "a date format pads a field to at most 64 characters")
+	_, err = RenderBodyTemplate(`{{ "now" | date: "%-065d" }}`, ContentTypeForm, map[string]any{})
+	require.ErrorContains(t, err, "at most 64 characters")
+
+	// The library's cut, as a regular expression, on strings of every shape.
+	library := func(s string, n int, el string) string {
+		m := regexp.MustCompile(fmt.Sprintf(`^(?:\s*\S+){%d}`, n)).FindString(s)
+		if m == "" {
+			return s
+		}
+		return m + el
+	}
+	for _, s := range []string{"", " ", "one", "one two three", "  lead and trail  ", "tab\tnew\nline\fform\rret  x", "ünï cödé wörds ok", "a  b   c    d"} {
+		for n := range 6 {
+			out, err := RenderBodyTemplate(`{{ s | truncatewords: n, "…" }}`, ContentTypeForm, map[string]any{"s": s, "n": n})
+			require.NoError(t, err)
+			require.Equal(t, library(s, n, "…"), string(out), "%q cut at %d words", s, n)
+		}
+	}
+	out, err = RenderBodyTemplate(`{{ s | truncatewords: 1000 | size }}`, ContentTypeForm, map[string]any{"s": strings.Repeat("x", 1<<20)})
+	require.NoError(t, err, "one long word: a minute with the library's expression")
+	require.Equal(t, "1048579", string(out), "as the library: a word split to make up the count, and the ellipsis")
+	_, err = RenderBodyTemplate(`{{ "a b" | truncatewords: 1001 }}`, ContentTypeForm, map[string]any{})
+	require.ErrorContains(t, err, "truncatewords takes 0 to 1000 words")
+}
+
+// A value is counted whole, however deep: a list of references to one
+// deep item once counted a word each, so 16,384 of them passed as small
+// and json or uniq then walked gigabytes.
+func TestRenderCountsDeepValuesWhole(t *testing.T) {
+	t.Parallel()
+	var deep any = map[string]any{"s": strings.Repeat("x", 30_000)}
+	for range 10 {
+		deep = map[string]any{"a": deep}
+	}
+	item, err := json.Marshal(deep)
+	require.NoError(t, err)
+	vars := TemplateVars("p", "w", [][]byte{item}, nil)
+	_, err = renderUnhurried(`{% assign l = events | map: "item" %}`+strings.Repeat(`{% assign l = l | concat: l %}`, 14)+`{{ l | json | size }}`, vars)
+	require.ErrorContains(t, err, "the values assigned grow past 10485760 bytes in all")
+}
+
+// A template the parser panics on is refused like any other it cannot
+// read, without a Go stack trace in the message.
+func TestRenderParsePanicIsATemplateError(t *testing.T) {
+	t.Parallel()
+	_, err := RenderBodyTemplate(`{"n": {{ 9999999999999999999999 }}}`, ContentTypeJSON, map[string]any{})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "body_template", ve.Field)
+	require.Contains(t, ve.Message, "cannot parse")
+	require.NotContains(t, ve.Message, "goroutine")
+	require.NotContains(t, ve.Message, "stacktrace")
+}
+
+// The nodes Herald adds write nothing where a right trim is pending, so
+// trimming renders as the library does.
+func TestRenderTrimsAsTheLibrary(t *testing.T) {
+	t.Parallel()
+	vars := map[string]any{"l": []any{"x", "y"}}
+	for _, tc := range []struct{ src, want string }{
+		{"{{ \"a\" -}}{% if true %}  b{% endif %}", "ab"},
+		{"{{ \"a\" -}}\n  {% if true %}  b{% endif %}", "a  b"},
+		{"{% if true -%}  b{%- endif %} c", "b c"},
+		{"x{% for i in l %}{{ i -}}{% unless false %}  !{% endunless %}{% endfor %}", "xx!y!"},
+		{"{% case 1 %}{% when 1 -%}  one{% endcase %}", "one"},
+	} {
+		out, err := RenderBodyTemplate(tc.src, ContentTypeForm, vars)
+		require.NoError(t, err, tc.src)
+		want, err := liquid.NewEngine().ParseAndRenderString(tc.src, vars)
+		require.NoError(t, err, tc.src)
+		require.Equal(t, want, string(out), tc.src)
+		require.Equal(t, tc.want, string(out), tc.src)
+	}
+}
+
+// Markup that Liquid would scan to the end of the line or template once
+// per opener is refused in one pass, at the opener; a save of 64 KiB of it
+// took half a minute before.
+func TestTemplateWithUnclosedMarkupIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, unit := range []string{"{{{%-%}", "{{{%a%}", "{{{%assign x=1%}"} {
+		src := strings.Repeat(unit, maxTemplateBytes/len(unit))
+		spec := WebhookSpec{BodyFormat: BodyTemplate, TemplateContentType: ContentTypeForm, BodyTemplate: src}
+		err := spec.checkTemplate()
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, unit)
+		require.Equal(t, "line 1, column 1: {{ is not closed by }} on its line", ve.Message)
+		require.False(t, IteratesEvents(src))
+		_, err = RenderBodyTemplate(src, ContentTypeForm, map[string]any{})
+		require.ErrorAs(t, err, &ve)
+	}
+	for src, msg := range map[string]string{
+		"a\n b {{ x\n }}":        "line 2, column 4: {{ is not closed by }} on its line",
+		"{% if true %}x{% endif": "line 1, column 15: {% is not closed by %}",
+	} {
+		_, err := RenderBodyTemplate(src, ContentTypeForm, map[string]any{"x": 1})
+		require.ErrorContains(t, err, msg)
+	}
+	out, err := RenderBodyTemplate("{% if\n true %}{{ x }}{% endif %}}}", ContentTypeForm, map[string]any{"x": 1})
+	require.NoError(t, err, "a tag may span lines; a lone closer is text")
+	require.Equal(t, "1}}", string(out))
+}
+
+// Outputs written one after the other, each right after a right trim, are
+// held in memory by the engine: more than a few in a row are refused.
+func TestRenderBoundsTrimmedRuns(t *testing.T) {
+	t.Parallel()
+	mk := `{% assign a = "xxxxxxxxxx" %}`
+	for _, tc := range []struct {
+		src string
+		ok  bool
+	}{
+		{mk + strings.Repeat(`{{ a -}}`, 8), true},
+		{mk + strings.Repeat(`{{ a -}}`, 9), false},
+		{mk + strings.Repeat(`{{ a -}} `, 20), true}, // the text between is written out
+		{mk + strings.Repeat(`{{- a -}}`, 20), true}, // a left trim writes out what was held
+		{mk + `{{ a -}}` + strings.Repeat(`{% if true %}{{ a -}}{% endif %}`, 8), false},
+		{mk + strings.Repeat(`{% for i in (x) %}{% else %}{{ a -}}{% endfor %}`, 9), false},
+	} {
+		out, err := RenderBodyTemplate(tc.src, ContentTypeForm, map[string]any{})
+		if tc.ok {
+			require.NoError(t, err, tc.src)
+			require.NotEmpty(t, out)
+			continue
+		}
+		require.ErrorContains(t, err, "more than 8 outputs in a row each right after a right trim", tc.src)
+	}
 }

@@ -16,6 +16,8 @@ func TestTemplateRendersOfAPanelTakeTurns(t *testing.T) {
 	t.Parallel()
 	env := apptest.Start(t, apptest.Options{})
 	other := env.TokenFor("render_gate_other")
+	plain := apptest.NewReceiver(t)
+	hook := env.ActiveWebhook("Signed", plain.URL, nil) // a rotation validates its template again
 	hold, arrived := make(chan struct{}), make(chan int, 4)
 	recv := apptest.NewReceiver(t)
 	recv.Answer = func(n int, r *apptest.Request) apptest.Answer {
@@ -43,9 +45,13 @@ func TestTemplateRendersOfAPanelTakeTurns(t *testing.T) {
 	<-arrived
 
 	preview := map[string]any{"label": "P", "body_format": "template", "body_template": `{"e": {{ event.name | json }}}`}
-	mine := make(chan int, 1)
+	mine := make(chan int, 2)
 	go func() {
 		code, _ := env.Call("POST", "/api/v1/webhooks/preview", preview, nil)
+		mine <- code
+	}()
+	go func() {
+		code, _ := env.Call("POST", hookPath(hook, "/signing-secret"), nil, nil)
 		mine <- code
 	}()
 	code, raw := env.CallAs(other, "POST", "/api/v1/webhooks/preview", preview, nil)
@@ -61,5 +67,6 @@ func TestTemplateRendersOfAPanelTakeTurns(t *testing.T) {
 	release()
 	require.Equal(t, http.StatusOK, <-tests)
 	require.Equal(t, http.StatusOK, <-tests)
+	require.Equal(t, http.StatusOK, <-mine, "its turn came")
 	require.Equal(t, http.StatusOK, <-mine, "its turn came")
 }

@@ -211,7 +211,7 @@ func TestRenderIsBoundedInWork(t *testing.T) {
 		{"a loop nested over events", "n=\n{% for a in events %}{% for b in events %}{% for c in events %}{% endfor %}{% endfor %}{% endfor %}", 200,
 			"", "line 2, column 1: loops run too long"},
 		{"the step tag typed by hand adds no budget",
-			"{% herald_loop_step -99999999 %}{% for a in events %}{% for b in events %}{% for c in events %}{% endfor %}{% endfor %}{% endfor %}", 200,
+			"{{ nil | herald_loop_step: -99999999 }}{% for a in events %}{% for b in events %}{% for c in events %}{% endfor %}{% endfor %}{% endfor %}", 200,
 			"", "loops run too long"},
 		{"tablerow is a loop too", `{% tablerow a in events %}{% tablerow b in events %}{% for c in events %}{% endfor %}{% endtablerow %}{% endtablerow %}`, 200,
 			"", "loops run too long"},

@@ -48,10 +48,10 @@ const (
 // Liquid name, so a template can neither assign nor read it.
 const budgetVar = "#herald render budget"
 
-// stepTag is the tag of the step node, checkTag of the check node.
+// stepFilter is the filter of the step node, checkFilter of the check node.
 const (
-	stepTag  = "herald_loop_step"
-	checkTag = "herald_check"
+	stepFilter  = "herald_loop_step"
+	checkFilter = "herald_check"
 )
 
 var (
@@ -103,56 +103,70 @@ func (b *renderBudget) spendWork(n int) error {
 // their renderer, and a renderer renders one template at a time
 // (renderers).
 type liquidRenderer struct {
-	engine      *liquid.Engine
-	step, check *render.TagNode
-	budget      *renderBudget
+	engine *liquid.Engine
+	// steps are the step nodes by weight, check the check node: outputs of
+	// nil through Herald's filters, so they write nothing (a tag writes ""
+	// even so, and a write takes up a pending right trim, which is meant
+	// for what comes next).
+	steps  map[int]*render.ObjectNode
+	check  *render.ObjectNode
+	budget *renderBudget
 }
 
 // renderers keeps the engines between renderings: an engine registers
 // some sixty filters through reflection.
 var renderers = sync.Pool{New: func() any { return newLiquidRenderer() }}
 
-// newLiquidRenderer builds an engine with the step and check tags, without
-// include (which reads files from the disk), with its values bounded
-// (boundValues) and every filter wrapped by boundFilter.
+// newLiquidRenderer builds an engine with the step and check filters,
+// without include (which reads files from the disk), with its values
+// bounded (boundValues) and every filter wrapped by boundFilter.
 func newLiquidRenderer() *liquidRenderer {
-	r := &liquidRenderer{engine: liquid.NewEngine()}
+	r := &liquidRenderer{engine: liquid.NewEngine(), steps: map[int]*render.ObjectNode{}}
 	e := r.engine
 	filters.AddStandardFilters(filterDictionary(func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }))
 	boundValues(e, func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) })
 	e.RegisterTag("include", func(render.Context) (string, error) { return "", errInclude })
-	e.RegisterTag(stepTag, func(ctx render.Context) (string, error) {
+	e.RegisterFilter(stepFilter, func(_ any, weight int) (any, error) {
 		b := r.budget
 		if b == nil {
-			return "", nil
+			return nil, nil
 		}
-		// A template may type the tag itself: its weight is never below 1.
-		w, _ := strconv.Atoi(ctx.TagArgs())
-		if b.steps -= max(w, 1); b.steps < 0 {
-			return "", errRenderSteps
+		// A template may type the filter itself: its weight is never below 1.
+		if b.steps -= max(weight, 1); b.steps < 0 {
+			return nil, errRenderSteps
 		}
 		if b.late() != nil {
-			return "", errLoopTime
+			return nil, errLoopTime
 		}
-		return "", nil
+		return nil, nil
 	})
-	e.RegisterTag(checkTag, func(render.Context) (string, error) {
+	e.RegisterFilter(checkFilter, func(any) (any, error) {
 		if r.budget == nil {
-			return "", nil
+			return nil, nil
 		}
-		return "", r.budget.late()
+		return nil, r.budget.late()
 	})
-	r.step, r.check = r.tagNode(stepTag), r.tagNode(checkTag)
+	r.check = r.objectNode("{{ nil | " + checkFilter + " }}")
 	return r
 }
 
-// tagNode is the compiled node of a tag without arguments.
-func (r *liquidRenderer) tagNode(tag string) *render.TagNode {
-	tpl, err := r.engine.ParseString("{% " + tag + " %}")
+// step is the step node of a loop whose pass costs weight.
+func (r *liquidRenderer) step(weight int) *render.ObjectNode {
+	n, ok := r.steps[weight]
+	if !ok {
+		n = r.objectNode("{{ nil | " + stepFilter + ": " + strconv.Itoa(weight) + " }}")
+		r.steps[weight] = n
+	}
+	return n
+}
+
+// objectNode is the compiled node of one output.
+func (r *liquidRenderer) objectNode(src string) *render.ObjectNode {
+	tpl, err := r.engine.ParseString(src)
 	if err != nil {
 		panic(err)
 	}
-	return tpl.GetRoot().(*render.SeqNode).Children[0].(*render.TagNode)
+	return tpl.GetRoot().(*render.SeqNode).Children[0].(*render.ObjectNode)
 }
 
 // filterDictionary registers the library's filters through a function.
@@ -209,64 +223,51 @@ func (r *liquidRenderer) boundFilter(fn any) any {
 }
 
 // instrumentLoops puts a step node first in the body of every for and
-// tablerow loop of a compiled template, and a check node before blocks.
-// The step node bears the loop's place, so an exhausted budget is
-// reported at the loop.
-func (r *liquidRenderer) instrumentLoops(root render.Node) {
-	if seq, ok := root.(*render.SeqNode); ok {
-		seq.Children = r.checked(seq.Children, true)
-		return
-	}
-	r.instrument(root)
-}
-
-func (r *liquidRenderer) instrument(n render.Node) {
+// tablerow loop of a compiled template, and a check node before every
+// output, tag and block. The step node bears the loop's place, so an
+// exhausted budget is reported at the loop; a check node bears the place
+// of the node it comes before. Both write nothing.
+func (r *liquidRenderer) instrumentLoops(n render.Node) {
 	switch n := n.(type) {
 	case *render.SeqNode:
-		n.Children = r.checked(n.Children, false)
+		n.Children = r.checked(n.Children)
 	case *render.BlockNode:
 		for _, c := range n.Clauses {
-			r.instrument(c)
+			r.instrumentLoops(c)
 		}
 		weight := 1 + len(n.Body)
-		n.Body = r.checked(n.Body, false)
+		n.Body = r.checked(n.Body)
 		if n.Name == "for" || n.Name == "tablerow" {
-			s := *r.step
-			s.Token = parser.Token{Type: parser.TagTokenType, SourceLoc: n.SourceLoc, Name: stepTag,
-				Args: strconv.Itoa(weight), Source: n.Source}
+			s := *r.step(weight)
+			s.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: n.SourceLoc, Source: n.Source}
 			n.Body = append([]render.Node{&s}, n.Body...)
 		}
 	}
 }
 
-// checked instruments nodes and puts a check node, placed at the block,
-// before each block among them where writing nothing changes nothing: a
-// tag writes even when it writes "", and a write takes up a pending
-// right trim ({{ a -}}), which is meant for what comes next. So there is
-// none right after a right trim, nor first in a body (a trim before the
-// block may be pending); first in the template nothing can be.
-func (r *liquidRenderer) checked(nodes []render.Node, root bool) []render.Node {
-	out := make([]render.Node, 0, len(nodes))
-	for i, c := range nodes {
-		r.instrument(c)
-		if b, ok := c.(*render.BlockNode); ok && safeToWrite(nodes, i, root) {
-			k := *r.check
-			k.Token = parser.Token{Type: parser.TagTokenType, SourceLoc: b.SourceLoc, Name: checkTag, Source: b.Source}
-			out = append(out, &k)
+// checked instruments nodes and puts a check node before each output, tag
+// and block among them.
+func (r *liquidRenderer) checked(nodes []render.Node) []render.Node {
+	out := make([]render.Node, 0, 2*len(nodes))
+	for _, c := range nodes {
+		r.instrumentLoops(c)
+		var at parser.Token
+		switch c := c.(type) {
+		case *render.BlockNode:
+			at = c.Token
+		case *render.TagNode:
+			at = c.Token
+		case *render.ObjectNode:
+			at = c.Token
+		default:
+			out = append(out, c)
+			continue
 		}
-		out = append(out, c)
+		k := *r.check
+		k.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: at.SourceLoc, Source: at.Source}
+		out = append(out, &k, c)
 	}
 	return out
-}
-
-// safeToWrite reports whether no right trim can be pending before
-// nodes[i].
-func safeToWrite(nodes []render.Node, i int, root bool) bool {
-	if i == 0 {
-		return root
-	}
-	t, ok := nodes[i-1].(*render.TrimNode)
-	return !ok || t.TrimDirection != parser.Right
 }
 
 // budgeted is vars with the rendering's budget, which assign charges too.

@@ -340,6 +340,7 @@ func sizeOfValue(v any, limit int) int {
 	var walk func(v any) bool
 	walk = func(v any) bool {
 		switch v := v.(type) {
+		case nil: // costs nothing: Herald's step and check nodes return it
 		case string:
 			n += len(v)
 		case []byte:

@@ -99,7 +99,8 @@ func TestRenderLooksAtTheClockOutsideLoops(t *testing.T) {
 		b.deadline = time.Now().Add(-time.Second)
 		return b
 	}
-	for _, src := range []string{`{{ "a" | upcase }}`, `{% if true %}x{% endif %}`, `x{% unless false %}y{% endunless %}`} {
+	for _, src := range []string{`{{ "a" | upcase }}`, `{% if true %}x{% endif %}`, `x{% unless false %}y{% endunless %}`,
+		`{{ 1 == 1 }}`, `{% assign z = 1 %}z`} {
 		_, err := renderBodyTemplate(src, ContentTypeForm, map[string]any{}, late())
 		require.ErrorContains(t, err, "the template runs too long", src)
 		out, err := renderBodyTemplate(src, ContentTypeForm, map[string]any{}, newRenderBudget())
@@ -209,6 +210,10 @@ func TestRenderTrimsAsTheLibrary(t *testing.T) {
 		{"{% if true -%}  b{%- endif %} c", "b c"},
 		{"x{% for i in l %}{{ i -}}{% unless false %}  !{% endunless %}{% endfor %}", "xx!y!"},
 		{"{% case 1 %}{% when 1 -%}  one{% endcase %}", "one"},
+		{"{{ \"a\" -}}{% for i in l %}  {{ i }}{% endfor %}", "ax  y"},
+		{"{% for i in l %}{{ i -}}{% endfor %}{% for i in l %}  {{ i }}{% endfor %}", "xyx  y"},
+		{"{% if true %}a {{- \"\" -}}{% endif %}{% if true %}   b{% endif %}", "ab"},
+		{"{% unless false -%}{% endunless %}{% if true %}  b{% endif %}", "b"},
 	} {
 		out, err := RenderBodyTemplate(tc.src, ContentTypeForm, vars)
 		require.NoError(t, err, tc.src)
@@ -230,21 +235,25 @@ func TestTemplateWithUnclosedMarkupIsRefusedAtOnce(t *testing.T) {
 		err := spec.checkTemplate()
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve, unit)
-		require.Equal(t, "line 1, column 1: {{ is not closed by }} on its line", ve.Message)
+		require.Equal(t, "line 1, column 1: {{ is not closed by }} (its expression stays on one line)", ve.Message)
 		require.False(t, IteratesEvents(src))
 		_, err = RenderBodyTemplate(src, ContentTypeForm, map[string]any{})
 		require.ErrorAs(t, err, &ve)
 	}
 	for src, msg := range map[string]string{
-		"a\n b {{ x\n }}":        "line 2, column 4: {{ is not closed by }} on its line",
+		"a\n b {{ x\n y }}":      "line 2, column 4: {{ is not closed by }} (its expression stays on one line)",
 		"{% if true %}x{% endif": "line 1, column 15: {% is not closed by %}",
 	} {
 		_, err := RenderBodyTemplate(src, ContentTypeForm, map[string]any{"x": 1})
 		require.ErrorContains(t, err, msg)
 	}
-	out, err := RenderBodyTemplate("{% if\n true %}{{ x }}{% endif %}}}", ContentTypeForm, map[string]any{"x": 1})
-	require.NoError(t, err, "a tag may span lines; a lone closer is text")
-	require.Equal(t, "1}}", string(out))
+	for _, src := range []string{"{% if\n true %}{{ x }}{% endif %}}}", "{\"n\": {{\n  x | json\n}}}", "{{- \n\n x -}}\n\n", "{{ x\n\n -}}"} {
+		out, err := RenderBodyTemplate(src, ContentTypeForm, map[string]any{"x": 1})
+		require.NoError(t, err, "a tag may span lines, an output's white space too, and a lone closer is text: %q", src)
+		want, err := liquid.NewEngine().ParseAndRenderString(src, map[string]any{"x": 1})
+		require.NoError(t, err)
+		require.Equal(t, want, string(out), src)
+	}
 }
 
 // Outputs written one after the other, each right after a right trim, are
@@ -256,19 +265,35 @@ func TestRenderBoundsTrimmedRuns(t *testing.T) {
 		src string
 		ok  bool
 	}{
-		{mk + strings.Repeat(`{{ a -}}`, 8), true},
-		{mk + strings.Repeat(`{{ a -}}`, 9), false},
+		{mk + strings.Repeat(`{{ a -}}`, 3), true},
+		{mk + strings.Repeat(`{{ a -}}`, 4), false},
 		{mk + strings.Repeat(`{{ a -}} `, 20), true}, // the text between is written out
 		{mk + strings.Repeat(`{{- a -}}`, 20), true}, // a left trim writes out what was held
-		{mk + `{{ a -}}` + strings.Repeat(`{% if true %}{{ a -}}{% endif %}`, 8), false},
-		{mk + strings.Repeat(`{% for i in (x) %}{% else %}{{ a -}}{% endfor %}`, 9), false},
+		{mk + `{{ a -}}` + strings.Repeat(`{% if true %}{{ a -}}{% endif %}`, 3), false},
+		{mk + strings.Repeat(`{% for i in (x) %}{% else %}{{ a -}}{% endfor %}`, 4), false},
+		// A loop opened with a right trim goes on with what came before.
+		{mk + `{{ a -}}{{ a -}}{% for i in l -%}{{ a -}}{% for j in l -%}{{ a -}}{% endfor %}{% endfor %}`, false},
+		{mk + `{% for i in l %}{{ a -}}{% endfor %}`, true},
 	} {
-		out, err := RenderBodyTemplate(tc.src, ContentTypeForm, map[string]any{})
+		out, err := RenderBodyTemplate(tc.src, ContentTypeForm, map[string]any{"l": []any{1, 2}})
 		if tc.ok {
 			require.NoError(t, err, tc.src)
 			require.NotEmpty(t, out)
 			continue
 		}
-		require.ErrorContains(t, err, "more than 8 outputs in a row each right after a right trim", tc.src)
+		require.ErrorContains(t, err, "more than 3 outputs in a row each right after a right trim", tc.src)
 	}
+}
+
+// One output or tag may not chain comparisons without end: the engine
+// reads no clock within one.
+func TestRenderBoundsComparisonsInOneMarkup(t *testing.T) {
+	t.Parallel()
+	vars := map[string]any{"a": "x", "l": []any{"x"}}
+	ok := `{% if a == "x" and a != "y" or l contains "x" %}yes{% endif %}`
+	out, err := RenderBodyTemplate(ok, ContentTypeForm, vars)
+	require.NoError(t, err)
+	require.Equal(t, "yes", string(out))
+	_, err = RenderBodyTemplate("x\n  {% if a == a"+strings.Repeat(" and a == a", 16)+" %}y{% endif %}", ContentTypeForm, vars)
+	require.ErrorContains(t, err, "line 2, column 3: more than 16 comparisons in one output or tag")
 }

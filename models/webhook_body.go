@@ -195,7 +195,7 @@ func renderBodyTemplate(src, contentType string, vars map[string]any, b *renderB
 	if err := checkMarkupClosed(src); err != nil {
 		return nil, err
 	}
-	if err := checkComparisons(src); err != nil {
+	if err := checkMarkup(src); err != nil {
 		return nil, err
 	}
 	tpl, perr := parseTemplate(r.engine, src)
@@ -206,6 +206,9 @@ func renderBodyTemplate(src, contentType string, vars map[string]any, b *renderB
 		return nil, err
 	}
 	if err := checkTrimRuns(tpl.GetRoot()); err != nil {
+		return nil, err
+	}
+	if err := checkBlockComparisons(src, tpl.GetRoot()); err != nil {
 		return nil, err
 	}
 	r.instrumentLoops(tpl.GetRoot())
@@ -316,7 +319,16 @@ func checkMarkupClosed(src string) error {
 	for i := n - 2; i >= 0; i-- {
 		switch a, b := src[i], src[i+1]; {
 		case a == '%' && b == '}':
-			tagClosed = true
+			// Liquid's tag ends at a %} whose % it does not take as the
+			// first of a pair ("%%" in the arguments): the run of % before
+			// the } must be odd.
+			run := 0
+			for j := i; j >= 0 && src[j] == '%'; j-- {
+				run++
+			}
+			if run%2 == 1 {
+				tagClosed = true
+			}
 		case a == '{' && b == '{':
 			p := i + 2
 			if p < n && src[p] == '-' {
@@ -343,20 +355,100 @@ func markupError(src string, i int, msg string) error {
 	return invalid("body_template", "line %d, column %d: %s", line, col, msg)
 }
 
-// maxComparisons bounds the comparisons in one output or tag. The engine
-// compares lists element by element and reads no clock meanwhile (Herald
-// reads it between nodes): a 90,000-item list compared with itself costs
-// 11 ms, and one condition could chain thousands.
+// maxComparisons bounds the comparisons in one output or tag, and in one
+// if, unless or case with all its clauses (a when value is one). The
+// engine compares lists element by element and reads no clock meanwhile
+// (Herald reads it between nodes, and so not between the clauses of one
+// block): a 90,000-item list compared with itself costs 11 ms, and one
+// condition, or chain of elsif, could hold thousands.
 const maxComparisons = 16
 
-var comparison = regexp.MustCompile(`==|!=|<>|<=|>=|<|>|\bcontains\b`)
+// maxBlockComparisons bounds them in one block, all its clauses together.
+const maxBlockComparisons = 64
 
-// checkComparisons refuses an output or tag with more than maxComparisons
-// comparisons (checkMarkupClosed first: the scan is then linear).
-func checkComparisons(src string) error {
+// maxListedValues bounds the values of a when or cycle tag: the engine's
+// parser copies the list at each value, so n values held n²/2 words
+// (32,000 of them: 8 GB).
+const maxListedValues = 64
+
+var (
+	comparison = regexp.MustCompile(`==|!=|<>|<=|>=|<|>|\bcontains\b`)
+	tagName    = regexp.MustCompile(`^\{%-?\s*(\w+)`)
+)
+
+// checkMarkup checks each output and tag (checkMarkupClosed first: the
+// scan is then linear): at most maxComparisons comparisons, at most
+// maxListedValues values in a when or cycle, and no range (1..n), whose
+// list the engine builds whole before any filter sees it.
+func checkMarkup(src string) error {
 	for _, loc := range liquidMarkup.FindAllStringIndex(src, -1) {
-		if n := len(comparison.FindAllStringIndex(src[loc[0]+2:loc[1]-2], maxComparisons+1)); n > maxComparisons {
+		markup := src[loc[0]:loc[1]]
+		code := withoutStrings(markup[2 : len(markup)-2])
+		if n := len(comparison.FindAllStringIndex(code, maxComparisons+1)); n > maxComparisons {
 			return markupError(src, loc[0], fmt.Sprintf("more than %d comparisons in one output or tag: split the condition", maxComparisons))
+		}
+		if strings.Contains(code, "..") {
+			return markupError(src, loc[0], "ranges such as (1..n) are not supported; loop over events or a list of the event")
+		}
+		if m := tagName.FindStringSubmatch(markup); m != nil && (m[1] == "when" || m[1] == "cycle") &&
+			strings.Count(code, ",") >= maxListedValues {
+			return markupError(src, loc[0], fmt.Sprintf("more than %d values in one %s", maxListedValues, m[1]))
+		}
+	}
+	return nil
+}
+
+// withoutStrings is Liquid code with its string literals emptied.
+func withoutStrings(code string) string {
+	var b strings.Builder
+	var quote byte
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+				b.WriteByte(c)
+			}
+		case c == '"' || c == '\'':
+			quote = c
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// checkBlockComparisons refuses an if, unless or case whose clauses hold
+// more than maxBlockComparisons comparisons together (a when value is one).
+func checkBlockComparisons(src string, n render.Node) error {
+	var nodes []render.Node
+	switch n := n.(type) {
+	case *render.SeqNode:
+		nodes = n.Children
+	case *render.BlockNode:
+		if n.Name == "if" || n.Name == "unless" || n.Name == "case" {
+			count := len(comparison.FindAllStringIndex(withoutStrings(n.Args), -1))
+			for _, c := range n.Clauses {
+				count += len(comparison.FindAllStringIndex(withoutStrings(c.Args), -1))
+				if c.Name == "when" {
+					count += strings.Count(withoutStrings(c.Args), ",") + 1
+				}
+			}
+			if count > maxBlockComparisons {
+				return invalid("body_template", "line %d: more than %d comparisons in one %s with its clauses: split it",
+					n.SourceLoc.LineNo, maxBlockComparisons, n.Name)
+			}
+		}
+		nodes = n.Body
+		for _, c := range n.Clauses {
+			nodes = append(nodes[:len(nodes):len(nodes)], c)
+		}
+	}
+	for _, c := range nodes {
+		if err := checkBlockComparisons(src, c); err != nil {
+			return err
 		}
 	}
 	return nil

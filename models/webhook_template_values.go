@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -94,6 +95,8 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 		}
 		return strings.Join(parts, sp), nil
 	})
+	// As the library's split: on runs of white space for " ", and without
+	// the empty strings at the end.
 	addFilter("split", func(s, sep string) ([]string, error) {
 		n := strings.Count(s, sep) + 1
 		if sep == "" {
@@ -102,7 +105,14 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 		if n > maxListItems {
 			return nil, errListTooLong
 		}
-		return strings.Split(s, sep), nil
+		out := strings.Split(s, sep)
+		if sep == " " {
+			out = spaceRuns.Split(s, -1)
+		}
+		for len(out) > 0 && out[len(out)-1] == "" {
+			out = out[:len(out)-1]
+		}
+		return out, nil
 	})
 	addFilter("concat", func(a, b []any) ([]any, error) {
 		if len(a)+len(b) > maxListItems {
@@ -233,6 +243,9 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 	})
 }
 
+// spaceRuns is what the library's split splits on for " ".
+var spaceRuns = regexp.MustCompile(`[[:space:]]+`)
+
 // maxTruncateWords is the most words truncatewords keeps (the library's
 // regular expression refused a larger count, too).
 const maxTruncateWords = 1000
@@ -342,6 +355,8 @@ func sizeOfValue(v any, limit int) int {
 		switch v := v.(type) {
 		case nil: // costs nothing: Herald's step and check nodes return it
 		case string:
+			n += len(v)
+		case json.Number: // an item's number may have a megabyte of digits
 			n += len(v)
 		case []byte:
 			n += len(v)

@@ -297,3 +297,60 @@ func TestRenderBoundsComparisonsInOneMarkup(t *testing.T) {
 	_, err = RenderBodyTemplate("x\n  {% if a == a"+strings.Repeat(" and a == a", 16)+" %}y{% endif %}", ContentTypeForm, vars)
 	require.ErrorContains(t, err, "line 2, column 3: more than 16 comparisons in one output or tag")
 }
+
+// Review 4: what one block, one tag or one number could still cost.
+func TestRenderBoundsBlocksListsRangesAndNumbers(t *testing.T) {
+	t.Parallel()
+	vars := map[string]any{"l": []any{"x"}, "m": []any{"y"}}
+	for src, msg := range map[string]string{
+		// elsif and when conditions are evaluated one after another, without the clock
+		"{% if l != l %}" + strings.Repeat("{% elsif l != l %}", 64) + "{% endif %}":         "more than 64 comparisons in one if with its clauses",
+		"{% case l %}" + strings.Repeat("{% when m %}", 65) + "{% endcase %}":                "more than 64 comparisons in one case with its clauses",
+		"{% case l %}{% when m" + strings.Repeat(", m", 64) + " %}{% endcase %}":             "more than 64 values in one when",
+		"{% for i in l %}{% cycle \"a\"" + strings.Repeat(", \"a\"", 64) + " %}{% endfor %}": "more than 64 values in one cycle",
+		// a range in parentheses is built whole before any filter sees it
+		"{{ ((1)..(5000000)) | first }}": "ranges such as (1..n) are not supported",
+	} {
+		_, err := RenderBodyTemplate(src, ContentTypeForm, vars)
+		require.ErrorContains(t, err, msg, "%.60s", src)
+	}
+	out, err := RenderBodyTemplate(`{% case "b" %}{% when "a", "b" %}ab{% when "c..d" %}cd{% endcase %}{{ "x..y" | size }}`, ContentTypeForm, vars)
+	require.NoError(t, err, "commas and dots inside strings count for nothing")
+	require.Equal(t, "ab4", string(out))
+
+	// An item's number may have a megabyte of digits: counted by its length.
+	item := []byte(`{"l":[1` + strings.Repeat("0", 99_999) + `]}`)
+	_, err = renderUnhurried(`{% assign a = item.l %}`+strings.Repeat(`{% assign a = a | concat: a %}`, 10)+`{{ a | json | size }}`,
+		TemplateVars("p", "w", [][]byte{item}, nil))
+	require.ErrorContains(t, err, "grow past 10485760 bytes")
+}
+
+// Liquid's tag cannot end at a %} whose % closes a pair (%%}): such a tag
+// is not closed, and is refused before the engine's scanner reads on to
+// the end for it.
+func TestTemplateWithTagsLiquidCannotCloseIsRefused(t *testing.T) {
+	t.Parallel()
+	_, err := RenderBodyTemplate(strings.Repeat("{%a %%}{{x}}", 3000), ContentTypeForm, map[string]any{})
+	require.ErrorContains(t, err, "line 1, column 1: {% is not closed by %}")
+	out, err := RenderBodyTemplate(`{% assign p = "50%%" %}{{ p }}{% if true %}%}{% endif %}`, ContentTypeForm, map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, "50%%%}", string(out))
+}
+
+// split is the library's: on runs of white space for " ", without the
+// empty strings at the end.
+func TestRenderSplitAsTheLibrary(t *testing.T) {
+	t.Parallel()
+	vars := map[string]any{"s": "a  b c", "csv": "x,y,", "t": " \tlead"}
+	for _, src := range []string{
+		`{{ s | split: " " | size }}|{{ s | split: " " | join: "-" }}`,
+		`{{ csv | split: "," | size }}|{{ csv | split: "," | last }}`,
+		`{{ t | split: " " | join: "-" }}|{{ "a,,b" | split: "," | size }}`,
+	} {
+		want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
+		require.NoError(t, lerr)
+		out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
+		require.NoError(t, err)
+		require.Equal(t, want, string(out), src)
+	}
+}

@@ -208,7 +208,7 @@ func renderBodyTemplate(src, contentType string, vars map[string]any, b *renderB
 	if err := checkTrimRuns(tpl.GetRoot()); err != nil {
 		return nil, err
 	}
-	if err := checkBlockComparisons(src, tpl.GetRoot()); err != nil {
+	if err := checkBlockComparisons(tpl.GetRoot()); err != nil {
 		return nil, err
 	}
 	r.instrumentLoops(tpl.GetRoot())
@@ -283,13 +283,20 @@ func renderCapped(tpl *liquid.Template, vars map[string]any) (out []byte, err er
 	return w.buf.Bytes(), nil
 }
 
-// checkMarkupClosed refuses a template with a {{ whose }} Liquid cannot
-// reach (the expression stays on one line; white space around it may span
-// lines), or a {% not closed by a later %}. Liquid reads such an opener as
-// text, but finding that out, its scanner and Herald's (liquidMarkup) read
-// on to the end of the line, or of the template, once for every such
-// opener: 64 KiB of "{{{%-%}" cost half a minute to parse, on every save
-// and every batch. Two passes from the end tell it for every opener.
+// maxScanCost bounds the bytes Liquid's scanner reads in vain: for each
+// {{ whose }} it cannot reach it reads on to the end of the line, and for
+// each {% with arguments that no %} closes, to the end of the template,
+// before it takes the opener as text. 64 KiB of "{{{%-%}" cost half a
+// minute to parse, on every save and every batch; a stray opener or two
+// (a {{ in a comment) costs next to nothing and is let be.
+const maxScanCost = 4 << 20
+
+// checkMarkupClosed refuses a template whose openers Liquid's scanner
+// (and Herald's liquidMarkup) would read past in vain for more than
+// maxScanCost bytes in all, naming the first such opener. An output's
+// expression stays on one line, the white space around it may span lines;
+// a tag closes at a %} whose % does not close a pair ("%%"). Two passes
+// from the end tell it for every opener.
 func checkMarkupClosed(src string) error {
 	n := len(src)
 	nonSpace := make([]int, n+1) // the first byte at or after j that is not white space
@@ -314,14 +321,14 @@ func checkMarkupClosed(src string) error {
 			reaches[j] = reaches[j+1]
 		}
 	}
-	tagClosed := false // a %} follows
-	bad, msg := -1, "" // the first opener without its closer
+	tagClosed := false // a %} that closes a tag follows
+	lineEnd := n       // where the line ends
+	cost, bad, msg := 0, -1, ""
 	for i := n - 2; i >= 0; i-- {
 		switch a, b := src[i], src[i+1]; {
+		case a == '\n':
+			lineEnd = i
 		case a == '%' && b == '}':
-			// Liquid's tag ends at a %} whose % it does not take as the
-			// first of a pair ("%%" in the arguments): the run of % before
-			// the } must be odd.
 			run := 0
 			for j := i; j >= 0 && src[j] == '%'; j-- {
 				run++
@@ -335,16 +342,35 @@ func checkMarkupClosed(src string) error {
 				p++
 			}
 			if p = nonSpace[p]; p >= n || !reaches[p] {
+				cost += lineEnd - i
 				bad, msg = i, "{{ is not closed by }} (its expression stays on one line)"
 			}
-		case a == '{' && b == '%' && !tagClosed:
+		case a == '{' && b == '%' && !tagClosed && takesArguments(src, i+2):
+			cost += n - i
 			bad, msg = i, "{% is not closed by %}"
 		}
 	}
-	if bad >= 0 {
+	if cost > maxScanCost {
 		return markupError(src, bad, msg)
 	}
 	return nil
+}
+
+// takesArguments reports whether the tag opened before p reads as a name
+// and then white space, where Liquid's scanner reads arguments up to a %}:
+// any other opener it gives up at once.
+func takesArguments(src string, p int) bool {
+	if p < len(src) && src[p] == '-' {
+		p++
+	}
+	for p < len(src) && isRegexpSpace(src[p]) {
+		p++
+	}
+	word := p
+	for p < len(src) && (src[p] == '_' || src[p] >= '0' && src[p] <= '9' || src[p]|0x20 >= 'a' && src[p]|0x20 <= 'z') {
+		p++
+	}
+	return p > word && p < len(src) && isRegexpSpace(src[p])
 }
 
 // markupError is a ValidationError of body_template at byte i of src.
@@ -355,16 +381,18 @@ func markupError(src string, i int, msg string) error {
 	return invalid("body_template", "line %d, column %d: %s", line, col, msg)
 }
 
-// maxComparisons bounds the comparisons in one output or tag, and in one
-// if, unless or case with all its clauses (a when value is one). The
-// engine compares lists element by element and reads no clock meanwhile
-// (Herald reads it between nodes, and so not between the clauses of one
-// block): a 90,000-item list compared with itself costs 11 ms, and one
-// condition, or chain of elsif, could hold thousands.
-const maxComparisons = 16
-
-// maxBlockComparisons bounds them in one block, all its clauses together.
-const maxBlockComparisons = 64
+// maxComparisons bounds the costly comparisons in one output or tag, and
+// maxBlockComparisons in one if, unless or case with all its clauses (a
+// when value is one). The engine compares lists element by element and
+// reads no clock meanwhile (Herald reads it between nodes, and so not
+// between the clauses of one block): a 90,000-item list compared with
+// itself costs 11 ms, and one condition, or chain of elsif, could hold
+// thousands. A comparison with a literal ("open", 3, true) costs no more
+// than reading the other side once, and is not counted.
+const (
+	maxComparisons      = 16
+	maxBlockComparisons = 64
+)
 
 // maxListedValues bounds the values of a when or cycle tag: the engine's
 // parser copies the list at each value, so n values held n²/2 words
@@ -373,22 +401,89 @@ const maxListedValues = 64
 
 var (
 	comparison = regexp.MustCompile(`==|!=|<>|<=|>=|<|>|\bcontains\b`)
+	andOr      = regexp.MustCompile(`\b(?:and|or)\b`)
 	tagName    = regexp.MustCompile(`^\{%-?\s*(\w+)`)
+	inertTag   = regexp.MustCompile(`\{%-?\s*(comment|raw|endcomment|endraw)\s*-?%\}`)
 )
 
-// checkMarkup checks each output and tag (checkMarkupClosed first: the
-// scan is then linear): at most maxComparisons comparisons, at most
-// maxListedValues values in a when or cycle, and no range (1..n), whose
-// list the engine builds whole before any filter sees it.
+// costlyComparisons counts the comparisons of Liquid code (its strings
+// emptied) whose two sides are both not literals.
+func costlyComparisons(code string) int {
+	n := 0
+	for _, part := range andOr.Split(code, -1) {
+		at := comparison.FindStringIndex(part)
+		if at == nil {
+			continue
+		}
+		if !isLiteral(part[:at[0]]) && !isLiteral(part[at[1]:]) {
+			n++
+		}
+	}
+	return n
+}
+
+// isLiteral reports a Liquid literal: a string, a number or a constant.
+func isLiteral(x string) bool {
+	x = strings.TrimSpace(x)
+	switch {
+	case x == "":
+		return false
+	case x[0] == '"' || x[0] == '\'' || x[0] >= '0' && x[0] <= '9' || x[0] == '-' && len(x) > 1 && x[1] >= '0' && x[1] <= '9':
+		return true
+	}
+	switch x {
+	case "true", "false", "nil", "null", "empty", "blank":
+		return true
+	}
+	return false
+}
+
+// inertSpans are the bodies of comment and raw blocks, which the engine
+// scans but never parses.
+func inertSpans(src string) [][2]int {
+	var out [][2]int
+	open := ""
+	start := 0
+	for _, m := range inertTag.FindAllStringSubmatchIndex(src, -1) {
+		name := src[m[2]:m[3]]
+		switch {
+		case open == "" && (name == "comment" || name == "raw"):
+			open, start = name, m[1]
+		case open != "" && name == "end"+open:
+			out = append(out, [2]int{start, m[0]})
+			open = ""
+		}
+	}
+	if open != "" {
+		out = append(out, [2]int{start, len(src)})
+	}
+	return out
+}
+
+// checkMarkup checks each output and tag the engine parses (not those in
+// a comment or raw body; checkMarkupClosed first, so the scan is linear):
+// at most maxComparisons costly comparisons, at most maxListedValues
+// values in a when or cycle, and no range (1..n), whose list the engine
+// builds whole before any filter sees it.
 func checkMarkup(src string) error {
+	inert := inertSpans(src)
 	for _, loc := range liquidMarkup.FindAllStringIndex(src, -1) {
+		for len(inert) > 0 && inert[0][1] <= loc[0] {
+			inert = inert[1:]
+		}
+		if len(inert) > 0 && inert[0][0] <= loc[0] {
+			continue // in a comment or raw body
+		}
 		markup := src[loc[0]:loc[1]]
 		code := withoutStrings(markup[2 : len(markup)-2])
-		if n := len(comparison.FindAllStringIndex(code, maxComparisons+1)); n > maxComparisons {
-			return markupError(src, loc[0], fmt.Sprintf("more than %d comparisons in one output or tag: split the condition", maxComparisons))
+		if costlyComparisons(code) > maxComparisons {
+			return markupError(src, loc[0], fmt.Sprintf("more than %d comparisons of two values that are not literals in one output or tag: split the condition", maxComparisons))
 		}
-		if strings.Contains(code, "..") {
-			return markupError(src, loc[0], "ranges such as (1..n) are not supported; loop over events or a list of the event")
+		if at := strings.Index(code, ".."); at >= 0 {
+			if open := strings.LastIndexByte(code[:at], '('); open >= 0 {
+				at = open // the range's own place, as (1..n) starts
+			}
+			return markupError(src, loc[0]+2+at, "ranges such as (1..n) are not supported; loop over events or a list of the event")
 		}
 		if m := tagName.FindStringSubmatch(markup); m != nil && (m[1] == "when" || m[1] == "cycle") &&
 			strings.Count(code, ",") >= maxListedValues {
@@ -398,47 +493,50 @@ func checkMarkup(src string) error {
 	return nil
 }
 
-// withoutStrings is Liquid code with its string literals emptied.
+// withoutStrings is Liquid code with what its string literals hold blanked
+// out, byte for byte, so that offsets stay.
 func withoutStrings(code string) string {
-	var b strings.Builder
+	b := []byte(code)
 	var quote byte
-	for i := 0; i < len(code); i++ {
-		c := code[i]
+	for i, c := range b {
 		switch {
+		case quote != 0 && c == quote:
+			quote = 0
 		case quote != 0:
-			if c == quote {
-				quote = 0
-				b.WriteByte(c)
-			}
+			b[i] = ' '
 		case c == '"' || c == '\'':
 			quote = c
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // checkBlockComparisons refuses an if, unless or case whose clauses hold
-// more than maxBlockComparisons comparisons together (a when value is one).
-func checkBlockComparisons(src string, n render.Node) error {
+// more than maxBlockComparisons costly comparisons together (a when value
+// that is not a literal is one).
+func checkBlockComparisons(n render.Node) error {
 	var nodes []render.Node
 	switch n := n.(type) {
 	case *render.SeqNode:
 		nodes = n.Children
 	case *render.BlockNode:
 		if n.Name == "if" || n.Name == "unless" || n.Name == "case" {
-			count := len(comparison.FindAllStringIndex(withoutStrings(n.Args), -1))
+			count := costlyComparisons(withoutStrings(n.Args))
 			for _, c := range n.Clauses {
-				count += len(comparison.FindAllStringIndex(withoutStrings(c.Args), -1))
-				if c.Name == "when" {
-					count += strings.Count(withoutStrings(c.Args), ",") + 1
+				args := withoutStrings(c.Args)
+				if c.Name != "when" {
+					count += costlyComparisons(args)
+					continue
+				}
+				for _, v := range strings.Split(args, ",") {
+					if !isLiteral(v) {
+						count++
+					}
 				}
 			}
 			if count > maxBlockComparisons {
-				return invalid("body_template", "line %d: more than %d comparisons in one %s with its clauses: split it",
-					n.SourceLoc.LineNo, maxBlockComparisons, n.Name)
+				return invalid("body_template", "line %d: this %s holds %d comparisons of two values that are not literals "+
+					"across its clauses (a when value counts as one); at most %d: split it", n.SourceLoc.LineNo, n.Name, count, maxBlockComparisons)
 			}
 		}
 		nodes = n.Body
@@ -447,24 +545,26 @@ func checkBlockComparisons(src string, n render.Node) error {
 		}
 	}
 	for _, c := range nodes {
-		if err := checkBlockComparisons(src, c); err != nil {
+		if err := checkBlockComparisons(c); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// maxTrimmedRun bounds the outputs the engine holds back in a row. After a
-// right trim ({{ a -}}) the engine keeps what is written next in memory,
-// to trim it, and with another right trim right after that, keeps on
-// keeping: a thousand {{ a -}} of a 1 MB value held 2.8 GB before the
-// bound on output saw any of it.
-const maxTrimmedRun = 3
+// maxTrimmedRun bounds the outputs of values the engine holds back in a
+// row. After a right trim ({{ a -}}) the engine keeps what is written next
+// in memory, to trim it, and with another right trim right after that,
+// keeps on keeping: a thousand {{ a -}} of a 1 MB value held 2.8 GB before
+// the bound on output saw any of it. Text, tags and outputs of a literal
+// ({{ "." -}}) are held too but are no larger than the template: they go
+// on with a run without counting.
+const maxTrimmedRun = 4
 
-// checkTrimRuns refuses a template that writes more than maxTrimmedRun
-// times in a row each right after a right trim, in the order the engine
-// renders (into a block's body and out again; a loop's step ends a run
-// where each pass starts).
+// checkTrimRuns refuses a template that outputs a value more than
+// maxTrimmedRun times in a row each held back after a right trim, in the
+// order the engine renders (into a block's body and out again, a loop's
+// first pass too).
 func checkTrimRuns(root render.Node) error {
 	if _, err := trimRun(root, trimState{}); err != nil {
 		return err
@@ -473,28 +573,13 @@ func checkTrimRuns(root render.Node) error {
 }
 
 // trimState is where a rendering stands: a right trim pending, and how
-// many writes in a row were held back.
+// many outputs of values in a row were held back.
 type trimState struct {
 	pending bool
 	run     int
 }
 
-var errTrimmedRun = fmt.Errorf("more than %d outputs in a row each right after a right trim ({{ x -}}{{ y -}}…): "+
-	"the engine holds them in memory; put text or a left trim ({{- x }}) between them", maxTrimmedRun)
-
 func trimRun(n render.Node, st trimState) (trimState, error) {
-	write := func(st trimState) (trimState, error) {
-		if st.pending {
-			st.run++
-		} else {
-			st.run = 1
-		}
-		st.pending = false
-		if st.run > maxTrimmedRun {
-			return st, invalid("body_template", "%v", errTrimmedRun)
-		}
-		return st, nil
-	}
 	switch n := n.(type) {
 	case *render.SeqNode:
 		return trimRunAll(n.Children, st)
@@ -522,10 +607,35 @@ func trimRun(n render.Node, st trimState) (trimState, error) {
 			}
 		}
 		return end, nil
-	case *render.TextNode, *render.ObjectNode, *render.TagNode, *render.RawNode:
-		return write(st)
+	case *render.ObjectNode:
+		if !isLiteral(withoutStrings(n.Args)) || strings.Contains(n.Args, "|") {
+			if !st.pending {
+				st.run = 0 // what was held went out first
+			}
+			st.run++
+			st.pending = false
+			if st.run > maxTrimmedRun {
+				return st, invalid("body_template", "line %d: more than %d outputs of values in a row, each right after a right trim "+
+					"({{ x -}}{{ y -}}…), in %s: the engine holds them in memory; put text or a left trim ({{- y }}) between them",
+					n.SourceLoc.LineNo, maxTrimmedRun, n.Source)
+			}
+			return st, nil
+		}
+		return write(st), nil
+	case *render.TextNode, *render.TagNode, *render.RawNode:
+		return write(st), nil
 	}
 	return st, nil
+}
+
+// write is a write of text, a tag or a literal: held with a run when a
+// right trim is pending, else written out with what was held.
+func write(st trimState) trimState {
+	if !st.pending {
+		st.run = 0
+	}
+	st.pending = false
+	return st
 }
 
 func trimRunAll(nodes []render.Node, st trimState) (trimState, error) {
@@ -536,23 +646,6 @@ func trimRunAll(nodes []render.Node, st trimState) (trimState, error) {
 		}
 	}
 	return st, nil
-}
-
-// rangeLiteral finds a range such as (1..1000000) in Liquid markup.
-var rangeLiteral = regexp.MustCompile(`\([^()]*\.\.[^()]*\)`)
-
-// checkNoRange refuses ranges: a loop over (1..n) costs what n says, not
-// what the data holds. Templates loop over events or lists in the data.
-func checkNoRange(src string) error {
-	for _, loc := range liquidMarkup.FindAllStringIndex(src, -1) {
-		if at := rangeLiteral.FindStringIndex(src[loc[0]:loc[1]]); at != nil {
-			before := src[:loc[0]+at[0]]
-			line := strings.Count(before, "\n") + 1
-			col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
-			return invalid("body_template", "line %d, column %d: ranges such as (1..n) are not supported; loop over events or a list of the event", line, col)
-		}
-	}
-	return nil
 }
 
 // templateError places a Liquid error. Liquid reports the line and the
@@ -681,9 +774,6 @@ func (s *WebhookSpec) checkTemplate() error {
 		return invalid("body_template", "is longer than %d bytes", maxTemplateBytes)
 	}
 	if err := checkMarkupClosed(s.BodyTemplate); err != nil {
-		return err
-	}
-	if err := checkNoRange(s.BodyTemplate); err != nil {
 		return err
 	}
 	vars := TemplateVars("sample_panel", s.Label, [][]byte{SampleItem(s.Label, time.Now())}, []map[string]any{SampleContact()})

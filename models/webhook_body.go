@@ -86,23 +86,43 @@ func (s *WebhookSpec) SendBatchSize() int {
 	return s.BatchSize
 }
 
-var (
-	liquidMarkup = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
-	eventsWord   = regexp.MustCompile(`\bevents\b`)
-)
+var eventsWord = regexp.MustCompile(`\bevents\b`)
 
 // IteratesEvents reports whether a template refers to events (the whole
-// batch) in any tag or output, e.g. {% for e in events %}.
+// batch) in any tag or output the engine parses, e.g. {% for e in events %}.
 func IteratesEvents(src string) bool {
 	if checkMarkupClosed(src) != nil {
 		return false // it cannot render at all: one event a request, each failing alone
 	}
-	for _, m := range liquidMarkup.FindAllString(src, -1) {
-		if eventsWord.MatchString(m) {
+	for _, tok := range parsedMarkup(src) {
+		if eventsWord.MatchString(tok.Args) {
 			return true
 		}
 	}
 	return false
+}
+
+// parsedMarkup is the outputs and tags of src as Liquid's own scanner
+// reads them, without those in comment and raw bodies, which its parser
+// skips (up to any tag named endcomment or endraw, as its parser does).
+// checkMarkupClosed first: it bounds what the scanner reads in vain.
+func parsedMarkup(src string) []parser.Token {
+	var out []parser.Token
+	inert := ""
+	for _, tok := range parser.Scan(src, parser.SourceLoc{LineNo: 1}, nil) {
+		switch {
+		case tok.Type != parser.ObjTokenType && tok.Type != parser.TagTokenType:
+		case inert != "":
+			if tok.Type == parser.TagTokenType && tok.Name == "end"+inert {
+				inert = ""
+			}
+		case tok.Type == parser.TagTokenType && (tok.Name == "comment" || tok.Name == "raw"):
+			inert = tok.Name
+		default:
+			out = append(out, tok)
+		}
+	}
+	return out
 }
 
 // TemplateVars are the Liquid variables of a batch (README, "Body
@@ -287,12 +307,13 @@ func renderCapped(tpl *liquid.Template, vars map[string]any) (out []byte, err er
 // {{ whose }} it cannot reach it reads on to the end of the line, and for
 // each {% with arguments that no %} closes, to the end of the template,
 // before it takes the opener as text. 64 KiB of "{{{%-%}" cost half a
-// minute to parse, on every save and every batch; a stray opener or two
-// (a {{ in a comment) costs next to nothing and is let be.
-const maxScanCost = 4 << 20
+// minute to parse, on every save and every batch (4 MiB of such reading:
+// a second); a stray opener or two (a {{ in a comment) costs next to
+// nothing and is let be.
+const maxScanCost = 256 << 10
 
 // checkMarkupClosed refuses a template whose openers Liquid's scanner
-// (and Herald's liquidMarkup) would read past in vain for more than
+// would read past in vain for more than
 // maxScanCost bytes in all, naming the first such opener. An output's
 // expression stays on one line, the white space around it may span lines;
 // a tag closes at a %} whose % does not close a pair ("%%"). Two passes
@@ -402,95 +423,67 @@ const maxListedValues = 64
 var (
 	comparison = regexp.MustCompile(`==|!=|<>|<=|>=|<|>|\bcontains\b`)
 	andOr      = regexp.MustCompile(`\b(?:and|or)\b`)
-	tagName    = regexp.MustCompile(`^\{%-?\s*(\w+)`)
-	inertTag   = regexp.MustCompile(`\{%-?\s*(comment|raw|endcomment|endraw)\s*-?%\}`)
+	// cheapComparison is a comparison of a variable with a literal, with
+	// strings blanked out (withoutStrings): it costs no more than reading
+	// the variable once. contains is never cheap: it reads a list whole.
+	cheapComparison = regexp.MustCompile(`^\s*(?:` + liquidPath + `\s*(?:==|!=|<>|<=|>=|<|>)\s*` + liquidLiteral + `|` +
+		liquidLiteral + `\s*(?:==|!=|<>|<=|>=|<|>)\s*` + liquidPath + `)\s*$`)
+	literalValue = regexp.MustCompile(`^\s*` + liquidLiteral + `\s*$`)
+)
+
+const (
+	liquidLiteral = `(?:"[^"]*"|'[^']*'|-?[0-9]+(?:\.[0-9]+)?|true|false|nil|null|empty|blank)`
+	liquidPath    = `[A-Za-z_][\w.-]*`
 )
 
 // costlyComparisons counts the comparisons of Liquid code (its strings
-// emptied) whose two sides are both not literals.
+// blanked out) other than a variable against a literal.
 func costlyComparisons(code string) int {
 	n := 0
 	for _, part := range andOr.Split(code, -1) {
-		at := comparison.FindStringIndex(part)
-		if at == nil {
+		ops := len(comparison.FindAllStringIndex(part, -1))
+		if ops == 1 && cheapComparison.MatchString(part) {
 			continue
 		}
-		if !isLiteral(part[:at[0]]) && !isLiteral(part[at[1]:]) {
-			n++
-		}
+		n += ops
 	}
 	return n
 }
 
-// isLiteral reports a Liquid literal: a string, a number or a constant.
-func isLiteral(x string) bool {
-	x = strings.TrimSpace(x)
-	switch {
-	case x == "":
-		return false
-	case x[0] == '"' || x[0] == '\'' || x[0] >= '0' && x[0] <= '9' || x[0] == '-' && len(x) > 1 && x[1] >= '0' && x[1] <= '9':
-		return true
-	}
-	switch x {
-	case "true", "false", "nil", "null", "empty", "blank":
-		return true
-	}
-	return false
-}
+// isLiteral reports a Liquid literal, whole: a string, a number or a
+// constant (strings blanked out).
+func isLiteral(x string) bool { return literalValue.MatchString(x) }
 
-// inertSpans are the bodies of comment and raw blocks, which the engine
-// scans but never parses.
-func inertSpans(src string) [][2]int {
-	var out [][2]int
-	open := ""
-	start := 0
-	for _, m := range inertTag.FindAllStringSubmatchIndex(src, -1) {
-		name := src[m[2]:m[3]]
-		switch {
-		case open == "" && (name == "comment" || name == "raw"):
-			open, start = name, m[1]
-		case open != "" && name == "end"+open:
-			out = append(out, [2]int{start, m[0]})
-			open = ""
-		}
-	}
-	if open != "" {
-		out = append(out, [2]int{start, len(src)})
-	}
-	return out
-}
-
-// checkMarkup checks each output and tag the engine parses (not those in
-// a comment or raw body; checkMarkupClosed first, so the scan is linear):
-// at most maxComparisons costly comparisons, at most maxListedValues
-// values in a when or cycle, and no range (1..n), whose list the engine
-// builds whole before any filter sees it.
+// checkMarkup checks each output and tag the engine parses
+// (parsedMarkup): at most maxComparisons costly comparisons, at most
+// maxListedValues values in a when or cycle, and no range (1..n), whose
+// list the engine builds whole before any filter sees it.
 func checkMarkup(src string) error {
-	inert := inertSpans(src)
-	for _, loc := range liquidMarkup.FindAllStringIndex(src, -1) {
-		for len(inert) > 0 && inert[0][1] <= loc[0] {
-			inert = inert[1:]
-		}
-		if len(inert) > 0 && inert[0][0] <= loc[0] {
-			continue // in a comment or raw body
-		}
-		markup := src[loc[0]:loc[1]]
-		code := withoutStrings(markup[2 : len(markup)-2])
+	for _, tok := range parsedMarkup(src) {
+		code := withoutStrings(tok.Args)
 		if costlyComparisons(code) > maxComparisons {
-			return markupError(src, loc[0], fmt.Sprintf("more than %d comparisons of two values that are not literals in one output or tag: split the condition", maxComparisons))
+			return tokenError(src, tok, fmt.Sprintf("more than %d comparisons of two values that are not literals in one output or tag: split the condition", maxComparisons))
 		}
-		if at := strings.Index(code, ".."); at >= 0 {
-			if open := strings.LastIndexByte(code[:at], '('); open >= 0 {
-				at = open // the range's own place, as (1..n) starts
-			}
-			return markupError(src, loc[0]+2+at, "ranges such as (1..n) are not supported; loop over events or a list of the event")
+		if strings.Contains(code, "..") {
+			return tokenError(src, tok, "ranges such as (1..n) are not supported; loop over events or a list of the event")
 		}
-		if m := tagName.FindStringSubmatch(markup); m != nil && (m[1] == "when" || m[1] == "cycle") &&
-			strings.Count(code, ",") >= maxListedValues {
-			return markupError(src, loc[0], fmt.Sprintf("more than %d values in one %s", maxListedValues, m[1]))
+		if (tok.Name == "when" || tok.Name == "cycle") && strings.Count(code, ",") >= maxListedValues {
+			return tokenError(src, tok, fmt.Sprintf("more than %d values in one %s", maxListedValues, tok.Name))
 		}
 	}
 	return nil
+}
+
+// tokenError is a ValidationError of body_template at a token: its line,
+// and the column where it starts on that line when it starts there.
+func tokenError(src string, tok parser.Token, msg string) error {
+	line, col := tok.SourceLoc.LineNo, 1
+	if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
+		if at := strings.Index(lines[line-1], tok.Source); at >= 0 {
+			col = utf8.RuneCountInString(lines[line-1][:at]) + 1
+		}
+	}
+	return invalid("body_template", "line %d, column %d: %s in %s", line, col, msg, tok.Source)
 }
 
 // withoutStrings is Liquid code with what its string literals hold blanked

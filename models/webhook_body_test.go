@@ -42,7 +42,7 @@ func TestWebhookSpecValidateFormat(t *testing.T) {
 		}, "", ""},
 		{"no ranges", func(s *WebhookSpec) {
 			s.BodyFormat, s.BodyTemplate = BodyTemplate, "[\n  {% for i in (1..100000000) %}{{ i }},{% endfor %}0]"
-		}, "body_template", "line 2, column 15: ranges"},
+		}, "body_template", "line 2, column 3: ranges"},
 		{"loops nested over a split list", func(s *WebhookSpec) {
 			s.BodyFormat, s.TemplateContentType = BodyTemplate, ContentTypeForm
 			s.BodyTemplate = "{% assign xs = '" + strings.Repeat("a,", 2000) + "' | split: ',' %}\n" +

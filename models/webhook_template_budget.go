@@ -108,9 +108,10 @@ type liquidRenderer struct {
 	// nil through Herald's filters, so they write nothing (a tag writes ""
 	// even so, and a write takes up a pending right trim, which is meant
 	// for what comes next).
-	steps  map[int]*render.ObjectNode
-	check  *render.ObjectNode
-	budget *renderBudget
+	steps map[int]*render.ObjectNode
+	// check is the check node outside loops, loopCheck inside one.
+	check, loopCheck *render.ObjectNode
+	budget           *renderBudget
 }
 
 // renderers keeps the engines between renderings: an engine registers
@@ -140,13 +141,17 @@ func newLiquidRenderer() *liquidRenderer {
 		}
 		return nil, nil
 	})
-	e.RegisterFilter(checkFilter, func(any) (any, error) {
-		if r.budget == nil {
+	e.RegisterFilter(checkFilter, func(_ any, inLoop bool) (any, error) {
+		if r.budget == nil || r.budget.late() == nil {
 			return nil, nil
 		}
-		return nil, r.budget.late()
+		if inLoop {
+			return nil, errLoopTime // as the loop's step says it: which of them sees the clock first is chance
+		}
+		return nil, errRenderTime
 	})
-	r.check = r.objectNode("{{ nil | " + checkFilter + " }}")
+	r.check = r.objectNode("{{ nil | " + checkFilter + ": false }}")
+	r.loopCheck = r.objectNode("{{ nil | " + checkFilter + ": true }}")
 	return r
 }
 
@@ -227,17 +232,20 @@ func (r *liquidRenderer) boundFilter(fn any) any {
 // output, tag and block. The step node bears the loop's place, so an
 // exhausted budget is reported at the loop; a check node bears the place
 // of the node it comes before. Both write nothing.
-func (r *liquidRenderer) instrumentLoops(n render.Node) {
+func (r *liquidRenderer) instrumentLoops(n render.Node) { r.instrument(n, false) }
+
+func (r *liquidRenderer) instrument(n render.Node, inLoop bool) {
 	switch n := n.(type) {
 	case *render.SeqNode:
-		n.Children = r.checked(n.Children)
+		n.Children = r.checked(n.Children, inLoop)
 	case *render.BlockNode:
+		loop := n.Name == "for" || n.Name == "tablerow"
 		for _, c := range n.Clauses {
-			r.instrumentLoops(c)
+			r.instrument(c, inLoop) // a loop's else runs once, outside it
 		}
 		weight := 1 + len(n.Body)
-		n.Body = r.checked(n.Body)
-		if n.Name == "for" || n.Name == "tablerow" {
+		n.Body = r.checked(n.Body, inLoop || loop)
+		if loop {
 			s := *r.step(weight)
 			s.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: n.SourceLoc, Source: n.Source}
 			n.Body = append([]render.Node{&s}, n.Body...)
@@ -247,10 +255,14 @@ func (r *liquidRenderer) instrumentLoops(n render.Node) {
 
 // checked instruments nodes and puts a check node before each output, tag
 // and block among them.
-func (r *liquidRenderer) checked(nodes []render.Node) []render.Node {
+func (r *liquidRenderer) checked(nodes []render.Node, inLoop bool) []render.Node {
+	check := r.check
+	if inLoop {
+		check = r.loopCheck
+	}
 	out := make([]render.Node, 0, 2*len(nodes))
 	for _, c := range nodes {
-		r.instrumentLoops(c)
+		r.instrument(c, inLoop)
 		var at parser.Token
 		switch c := c.(type) {
 		case *render.BlockNode:
@@ -263,7 +275,7 @@ func (r *liquidRenderer) checked(nodes []render.Node) []render.Node {
 			out = append(out, c)
 			continue
 		}
-		k := *r.check
+		k := *check
 		k.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: at.SourceLoc, Source: at.Source}
 		out = append(out, &k, c)
 	}

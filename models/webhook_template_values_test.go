@@ -397,3 +397,33 @@ func TestRenderLegitimateTemplatesAsTheLibrary(t *testing.T) {
 		require.Equal(t, want, string(out), src)
 	}
 }
+
+// Review 6: what the engine parses is read with its own scanner, so no
+// comment Herald imagines hides markup the engine runs, and a comparison
+// is cheap only when it is a variable against a literal, whole.
+func TestRenderChecksWhatTheEngineParses(t *testing.T) {
+	t.Parallel()
+	list := `{% assign l = "a,b" | split: "," %}`
+	for name, src := range map[string]string{
+		"endcomment with arguments":  `{% comment %}{% endcomment x %}{{ (1..3000000) | first }}`,
+		"endraw with arguments":      `{% raw %}{% endraw x %}{{ (1..3000000) | first }}`,
+		"a comment in a string":      `{{ "{% comment %}" }}{{ (1..3000000) | first }}`,
+		"a stray opener before":      `{%" {% assign r = (1..3000000) %}{{ r | first }}`,
+		"a literal hiding a compare": list + "{{ 1 == (l == l)" + strings.Repeat(" or 1 == (l == l)", 16) + " }}",
+		"contains on a list":         list + `{% if l contains "x" %}` + strings.Repeat(`{% elsif l contains "x" %}`, 64) + "{% endif %}",
+		"a when value that computes": list + "{% case 1 %}" + strings.Repeat("{% when 1[(l == l)] %}", 65) + "{% endcase %}",
+	} {
+		_, err := renderUnhurried(src, map[string]any{})
+		require.Error(t, err, name)
+	}
+	// Herald's scans are linear where Liquid's reads a stray opener to the
+	// end of its line only: 64 KiB of "{{\n{%%}" is text, read at once.
+	src := strings.Repeat("{{\n{%%}", 9362)
+	spec := WebhookSpec{BodyFormat: BodyTemplate, TemplateContentType: ContentTypeForm, BodyTemplate: src}
+	require.NoError(t, spec.checkTemplate())
+	require.True(t, spec.PerEventTemplate())
+	// Scans that Liquid would make in vain, summed, are bounded lower.
+	head := strings.Repeat("{% a {{x}}", 63)
+	err := checkMarkupClosed(head + strings.Repeat("y", 64<<10-len(head)))
+	require.ErrorContains(t, err, "{% is not closed by %}")
+}

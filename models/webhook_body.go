@@ -660,18 +660,40 @@ func templateError(src string, err error) *ValidationError {
 		line = 1
 	}
 	text, col := lines[line-1], 1
-	for i := 0; i+4 <= len(msg); i++ {
-		if msg[i:i+4] != " in " {
-			continue
+	// The markup is one of the template's own, named at the end of the
+	// message's first line; the message may quote a value of megabytes
+	// (a filter's argument it could not convert), so it is looked for
+	// among the template's markup, not at every " in " of the message.
+	first, _, _ := strings.Cut(msg, "\n")
+	markup := ""
+	if checkMarkupClosed(src) == nil {
+		for _, tok := range parsedMarkup(src) {
+			if len(tok.Source) > len(markup) && strings.HasSuffix(first, " in "+tok.Source) {
+				markup = tok.Source
+			}
 		}
-		markup, _, _ := strings.Cut(msg[i+4:], "\n")
-		if at := strings.Index(text, markup); markup != "" && at >= 0 {
-			col = utf8.RuneCountInString(text[:at]) + 1
-			break
+	}
+	if at := strings.Index(text, markup); markup != "" && at >= 0 {
+		col = utf8.RuneCountInString(text[:at]) + 1
+	}
+	if len(msg) > maxTemplateErrorBytes {
+		// The value a message quotes can be megabytes: the head says what
+		// went wrong, the markup where.
+		head := msg[:maxTemplateErrorBytes/2]
+		for !utf8.ValidString(head) {
+			head = head[:len(head)-1]
+		}
+		msg = head + " … (cut)"
+		if markup != "" {
+			msg += " in " + markup
 		}
 	}
 	return invalid("body_template", "line %d, column %d: %s", line, col, msg)
 }
+
+// maxTemplateErrorBytes bounds a template error's message, which is
+// answered and kept with a failed attempt.
+const maxTemplateErrorBytes = 2048
 
 // heraldFilterError is how Liquid reports an error of Herald's step or
 // check filter.

@@ -427,3 +427,27 @@ func TestRenderChecksWhatTheEngineParses(t *testing.T) {
 	err := checkMarkupClosed(head + strings.Repeat("y", 64<<10-len(head)))
 	require.ErrorContains(t, err, "{% is not closed by %}")
 }
+
+// Review 7: slice walks the runes it needs, as the library cut them; a
+// message quoting a huge value is placed among the template's markup and
+// cut, not searched at every " in " it holds (a megabyte of them took
+// seconds) nor answered whole.
+func TestRenderSliceAndHugeErrors(t *testing.T) {
+	t.Parallel()
+	vars := map[string]any{"s": "héllo wörld", "e": ""}
+	for _, src := range []string{`{{ s | slice: 0 }}`, `{{ s | slice: 1, 4 }}`, `{{ s | slice: -5, 3 }}`, `{{ s | slice: -11 }}`,
+		`{{ s | slice: -50 }}`, `{{ s | slice: 3, 100 }}`, `{{ e | slice: 0 }}`} {
+		want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
+		require.NoError(t, lerr, src)
+		out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
+		require.NoError(t, err, src)
+		require.Equal(t, want, string(out), src)
+	}
+	item := []byte(`{"n": "` + strings.Repeat(" in ", (1<<20-100)/4) + `"}`)
+	_, err := RenderBodyTemplate("x\n  {{ item.n | plus: 1 }}", ContentTypeJSON, TemplateVars("p", "w", [][]byte{item}, nil))
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Less(t, len(ve.Message), 4096)
+	require.True(t, strings.HasPrefix(ve.Message, "line 2, column 3: "), ve.Message[:40])
+	require.True(t, strings.HasSuffix(ve.Message, "… (cut) in {{ item.n | plus: 1 }}"), ve.Message[len(ve.Message)-60:])
+}

@@ -584,20 +584,37 @@ func trimRun(n render.Node, st trimState) (trimState, error) {
 		}
 		return st, nil
 	case *render.BlockNode:
-		// A loop's first pass goes on from what came before (the engine
-		// writes out what it held at the end of each pass), as a branch does.
-		end, err := trimRunAll(n.Body, st)
-		if err != nil {
-			return end, err
+		// One of the ways through renders, the worst counts: none (a
+		// condition without its branch, a loop without passes), the body
+		// (not a case's: what comes before its first when never renders)
+		// or a clause.
+		end := st
+		worst := func(e trimState) {
+			end.run = max(end.run, e.run)
+			end.pending = end.pending || e.pending
 		}
-		for _, c := range n.Clauses { // one of the branches renders: the worst counts
+		if n.Name != "case" {
+			e, err := trimRunAll(n.Body, st)
+			if err != nil {
+				return e, err
+			}
+			if n.Name == "for" || n.Name == "tablerow" {
+				// A loop's first pass goes on from what came before; the
+				// engine writes out what it held at the end of each pass,
+				// so the next starts afresh, and so does what follows.
+				if e, err = trimRunAll(n.Body, trimState{pending: e.pending}); err != nil {
+					return e, err
+				}
+				e = trimState{pending: e.pending}
+			}
+			worst(e)
+		}
+		for _, c := range n.Clauses {
 			e, err := trimRunAll(c.Body, st)
 			if err != nil {
 				return e, err
 			}
-			if e.run > end.run || e.pending && !end.pending {
-				end = e
-			}
+			worst(e)
 		}
 		return end, nil
 	case *render.ObjectNode:

@@ -389,6 +389,8 @@ func TestRenderLegitimateTemplatesAsTheLibrary(t *testing.T) {
 		`{{ contact.FIRSTNAME | downcase -}}{{ "." -}}{{ contact.LASTNAME | downcase -}}{{ "@" -}}{{ "acme.example" }}`,
 		`{% assign a = contact.FIRSTNAME -%}{% assign b = contact.LASTNAME -%}{% assign c = contact.CITY -%}{% assign d = contact.COUNTRY -%}{% assign e = contact.PLAN -%}{{ a }} {{ b }} {{ c }} {{ d }} {{ e }}`,
 		`data={%22email%22:%22{{ contact.email | url_encode }}%22}`,
+		// review 8: a run does not go on past a loop's passes, nor through a case's body before its first when
+		`{% for w in events %}{% case 1 %}{% for e in events %}{{ "A" | upcase }}{% endfor -%}{% case 2 %}{{ panel -}}{{ 0 | url_encode }}{% endcase %}{% endcase -%}{{ w.event.name -}}{{ forloop.index }}{% endfor %}`,
 	} {
 		want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
 		require.NoError(t, lerr, src)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -90,17 +91,41 @@ var eventsWord = regexp.MustCompile(`\bevents\b`)
 
 // IteratesEvents reports whether a template refers to events (the whole
 // batch) in any tag or output the engine parses, e.g. {% for e in events %}.
+// The worker asks for every batch it claims and sends, and the answer takes
+// a scan of the template: it is kept for the templates seen last.
 func IteratesEvents(src string) bool {
-	if checkMarkupClosed(src) != nil {
-		return false // it cannot render at all: one event a request, each failing alone
+	iterating.Lock()
+	known, ok := iterating.of[src]
+	iterating.Unlock()
+	if ok {
+		return known
 	}
-	for _, tok := range parsedMarkup(src) {
-		if eventsWord.MatchString(tok.Args) {
-			return true
+	answer := false
+	if checkMarkupClosed(src) == nil { // else it cannot render at all: one event a request, each failing alone
+		for _, tok := range parsedMarkup(src) {
+			if eventsWord.MatchString(tok.Args) {
+				answer = true
+				break
+			}
 		}
 	}
-	return false
+	iterating.Lock()
+	if len(iterating.of) >= maxIteratingKept {
+		clear(iterating.of)
+	}
+	iterating.of[src] = answer
+	iterating.Unlock()
+	return answer
 }
+
+// iterating keeps IteratesEvents' answers, for at most maxIteratingKept
+// templates (64 KiB each at most) before it starts again.
+var iterating = struct {
+	sync.Mutex
+	of map[string]bool
+}{of: map[string]bool{}}
+
+const maxIteratingKept = 1024
 
 // parsedMarkup is the outputs and tags of src as Liquid's own scanner
 // reads them, without those in comment and raw bodies, which its parser
@@ -233,7 +258,7 @@ func renderBodyTemplate(src, contentType string, vars map[string]any, b *renderB
 	}
 	r.instrumentLoops(tpl.GetRoot())
 	r.budget = b
-	out, rerr := renderCapped(tpl, budgeted(vars, b))
+	out, rerr := renderCapped(tpl, vars)
 	r.budget = nil
 	if rerr != nil {
 		return nil, templateError(src, rerr)
@@ -474,16 +499,24 @@ func checkMarkup(src string) error {
 	return nil
 }
 
-// tokenError is a ValidationError of body_template at a token: its line,
-// and the column where it starts on that line when it starts there.
+// tokenError is a ValidationError of body_template at a token.
 func tokenError(src string, tok parser.Token, msg string) error {
-	line, col := tok.SourceLoc.LineNo, 1
-	if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
-		if at := strings.Index(lines[line-1], tok.Source); at >= 0 {
-			col = utf8.RuneCountInString(lines[line-1][:at]) + 1
-		}
-	}
+	line, col := markupPlace(src, tok.SourceLoc.LineNo, tok.Source)
 	return invalid("body_template", "line %d, column %d: %s in %s", line, col, msg, tok.Source)
+}
+
+// markupPlace is the line of markup in src (1 when line is not one of
+// src's) and the column where markup starts on it (1 when it does not
+// start there: it spans lines, or is not known).
+func markupPlace(src string, line int, markup string) (int, int) {
+	lines := strings.Split(src, "\n")
+	if line < 1 || line > len(lines) {
+		return 1, 1
+	}
+	if at := strings.Index(lines[line-1], markup); markup != "" && at >= 0 {
+		return line, utf8.RuneCountInString(lines[line-1][:at]) + 1
+	}
+	return line, 1
 }
 
 // withoutStrings is Liquid code with what its string literals hold blanked
@@ -672,27 +705,19 @@ func templateError(src string, err error) *ValidationError {
 		msg = msg[i+3:]
 	}
 	msg = heraldFilterError.ReplaceAllString(msg, "$1") // the step and check nodes are Herald's, not the template's
-	lines := strings.Split(src, "\n")
-	if line < 1 || line > len(lines) {
-		line = 1
-	}
-	text, col := lines[line-1], 1
-	// The markup is one of the template's own, named at the end of the
+	// The markup is one of the template's own (the caller checked its
+	// markup closed, so scanning it is cheap), named at the end of the
 	// message's first line; the message may quote a value of megabytes
 	// (a filter's argument it could not convert), so it is looked for
 	// among the template's markup, not at every " in " of the message.
 	first, _, _ := strings.Cut(msg, "\n")
 	markup := ""
-	if checkMarkupClosed(src) == nil {
-		for _, tok := range parsedMarkup(src) {
-			if len(tok.Source) > len(markup) && strings.HasSuffix(first, " in "+tok.Source) {
-				markup = tok.Source
-			}
+	for _, tok := range parsedMarkup(src) {
+		if len(tok.Source) > len(markup) && strings.HasSuffix(first, " in "+tok.Source) {
+			markup = tok.Source
 		}
 	}
-	if at := strings.Index(text, markup); markup != "" && at >= 0 {
-		col = utf8.RuneCountInString(text[:at]) + 1
-	}
+	line, col := markupPlace(src, line, markup)
 	if len(msg) > maxTemplateErrorBytes {
 		// The value a message quotes can be megabytes: the head says what
 		// went wrong, the markup where.
@@ -804,9 +829,6 @@ func (s *WebhookSpec) checkTemplate() error {
 	}
 	if len(s.BodyTemplate) > maxTemplateBytes {
 		return invalid("body_template", "is longer than %d bytes", maxTemplateBytes)
-	}
-	if err := checkMarkupClosed(s.BodyTemplate); err != nil {
-		return err
 	}
 	vars := TemplateVars("sample_panel", s.Label, [][]byte{SampleItem(s.Label, time.Now())}, []map[string]any{SampleContact()})
 	_, err := RenderBodyTemplate(s.BodyTemplate, s.TemplateType(), vars)

@@ -44,10 +44,6 @@ const (
 	maxRenderTime = 2 * time.Second
 )
 
-// budgetVar holds a rendering's budget among its variables. It is not a
-// Liquid name, so a template can neither assign nor read it.
-const budgetVar = "#herald render budget"
-
 // stepFilter is the filter of the step node, checkFilter of the check node.
 const (
 	stepFilter  = "herald_loop_step"
@@ -125,7 +121,7 @@ func newLiquidRenderer() *liquidRenderer {
 	r := &liquidRenderer{engine: liquid.NewEngine(), steps: map[int]*render.ObjectNode{}}
 	e := r.engine
 	filters.AddStandardFilters(filterDictionary(func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }))
-	boundValues(e, func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) })
+	boundValues(e, func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }, func() *renderBudget { return r.budget })
 	e.RegisterTag("include", func(render.Context) (string, error) { return "", errInclude })
 	e.RegisterFilter(stepFilter, func(_ any, weight int) (any, error) {
 		b := r.budget
@@ -279,15 +275,5 @@ func (r *liquidRenderer) checked(nodes []render.Node, inLoop bool) []render.Node
 		k.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: at.SourceLoc, Source: at.Source}
 		out = append(out, &k, c)
 	}
-	return out
-}
-
-// budgeted is vars with the rendering's budget, which assign charges too.
-func budgeted(vars map[string]any, b *renderBudget) map[string]any {
-	out := make(map[string]any, len(vars)+1)
-	for k, v := range vars {
-		out[k] = v
-	}
-	out[budgetVar] = b
 	return out
 }

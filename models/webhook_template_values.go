@@ -41,7 +41,7 @@ var (
 
 // boundValues replaces the growing filters of e (through addFilter) and
 // its assign tag with bounded ones.
-func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
+func boundValues(e *liquid.Engine, addFilter func(name string, fn any), budget func() *renderBudget) {
 	fits := func(n int) error {
 		if n > maxRenderBytes {
 			return errValueTooLarge
@@ -257,7 +257,7 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any)) {
 		if err != nil {
 			return "", err
 		}
-		if err := charge(ctx, v); err != nil {
+		if err := charge(budget(), v); err != nil {
 			return "", err
 		}
 		ctx.Set(name, v)
@@ -353,9 +353,8 @@ func unreservedInQuery(c byte) bool {
 }
 
 // charge counts a stored value against the rendering's budget.
-func charge(ctx render.Context, v any) error {
-	b, ok := ctx.Get(budgetVar).(*renderBudget)
-	if !ok {
+func charge(b *renderBudget, v any) error {
+	if b == nil {
 		return nil
 	}
 	b.bytes += sizeOfValue(v, maxRenderBytes-b.bytes+1)
@@ -421,14 +420,7 @@ func checkNoCapture(src string, n render.Node) error {
 		}
 	case *render.BlockNode:
 		if n.Name == "capture" {
-			line, col := n.SourceLoc.LineNo, 1
-			if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
-				if at := strings.Index(lines[line-1], n.Source); at >= 0 {
-					col = utf8.RuneCountInString(lines[line-1][:at]) + 1
-				}
-			} else {
-				line = 1
-			}
+			line, col := markupPlace(src, n.SourceLoc.LineNo, n.Source)
 			return invalid("body_template", "line %d, column %d: %v", line, col, errCapture)
 		}
 		for _, c := range n.Body {

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -112,4 +116,57 @@ func TestAlertSweepWaitsForSMTP(t *testing.T) {
 	require.NoError(t, mailing.SweepAlerts(ctx))
 	_, err = env.Enqueuer.Inspector.GetTaskInfo(env.Namespace+":mail", task)
 	require.NoError(t, err, "with SMTP set, the sweep enqueues the alert")
+}
+
+// A panel whose many webhooks fail at once does not queue its many alert
+// e-mails ahead of another panel's alert: the mail queue is first come,
+// first served, so each panel has a few alerts queued at a time, and each
+// one sent brings in the panel's next. (Suspected by review: a panel
+// disabling thousands of webhooks at once queued thousands of e-mails
+// ahead of every other panel's.)
+func TestAlertsOfOnePanelDoNotQueueAheadOfAnother(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	ctx := context.Background()
+	alert := func(token string, label string) {
+		t.Helper()
+		var hook struct{ ID int64 }
+		code, raw := env.CallAs(token, "POST", "/api/v1/webhooks", map[string]any{"label": label, "url": "https://" + label + ".example/hook"}, &hook)
+		require.Equal(t, http.StatusCreated, code, raw)
+		w, err := env.Store.WebhookByID(ctx, hook.ID)
+		require.NoError(t, err)
+		env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+	}
+
+	noisy := env.TokenFor("alerts_burst")
+	code, raw := env.CallAs(noisy, "POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@burst.example"}, nil)
+	require.Equal(t, http.StatusCreated, code, raw)
+	const burst = 12
+	for i := range burst {
+		alert(noisy, fmt.Sprintf("burst%d", i))
+	}
+	code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@quiet.example"}, nil)
+	require.Equal(t, http.StatusCreated, code, raw)
+	alert(env.Token, "quiet")
+
+	queued, err := env.Enqueuer.Inspector.ListPendingTasks(env.Namespace+":mail", asynq.PageSize(100))
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(queued), 4, "the burst holds a few places in the queue, not %d", len(queued)-1)
+	last, err := env.Store.AlertByID(ctx, mustAlertID(t, queued[len(queued)-1]))
+	require.NoError(t, err)
+	require.Equal(t, env.Panel.ID, last.PanelID, "the quiet panel's alert is queued")
+
+	env.StartWorker()
+	mails := smtp.WaitFor(t, 30*time.Second, burst+1)
+	require.Len(t, mails, burst+1, "every alert of the burst is sent in the end, one bringing in the next")
+	quietAt := slices.IndexFunc(mails, func(m apptest.Mail) bool { return slices.Contains(m.To, "ops@quiet.example") })
+	require.Less(t, quietAt, 4, "the quiet panel's alert goes out among the first")
+}
+
+func mustAlertID(t *testing.T, task *asynq.TaskInfo) int64 {
+	t.Helper()
+	id, err := strconv.ParseInt(string(task.Payload), 10, 64)
+	require.NoError(t, err)
+	return id
 }

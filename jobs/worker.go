@@ -81,7 +81,7 @@ func NewWorker(p WorkerParams) *Worker {
 	mux.HandleFunc(queue.TypeTimers, engine.HandleTimers)
 	mux.HandleFunc(queue.TypeOutcome, engine.HandleOutcome)
 	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
-	alerter := &health.Alerter{Store: p.Store, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
+	alerter := &health.Alerter{Store: p.Store, Enqueuer: p.Enqueuer, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
 	mux.HandleFunc(queue.TypeAlert, alerter.HandleAlert)
 	return &Worker{srv: srv, mux: mux, deliverer: deliverer, log: log}
 }

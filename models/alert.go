@@ -102,6 +102,32 @@ func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error)
 	return id, nil
 }
 
+// FreshAlertsAhead counts a panel's unsent alerts never tried yet that
+// were written before alert id, counting no further than limit. Stuck
+// alerts (tried, and retrying on their own) are not in line.
+func (s *Store) FreshAlertsAhead(ctx context.Context, panelID, id int64, limit int) (int, error) {
+	var n int
+	err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM alerts
+		WHERE panel_id = $1 AND sent_at IS NULL AND attempts = 0 AND id < $2 ORDER BY id LIMIT $3) ahead`,
+		panelID, id, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("models: alerts ahead of %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// FreshAlerts lists the ids of a panel's oldest unsent alerts never tried
+// yet, at most limit.
+func (s *Store) FreshAlerts(ctx context.Context, panelID int64, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM alerts
+		WHERE panel_id = ? AND sent_at IS NULL AND attempts = 0 ORDER BY id LIMIT ?`, panelID, limit).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: fresh alerts of panel %d: %w", panelID, err)
+	}
+	return ids, nil
+}
+
 // unsentPerPanel is how many of a panel's unsent alerts one sweep takes,
 // and unsentPerSweep how many in all.
 const unsentPerPanel, unsentPerSweep = 20, 500

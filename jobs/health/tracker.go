@@ -88,10 +88,23 @@ func (t *Tracker) Alert(ctx context.Context, w *models.Webhook, kind Alert, h He
 		t.Log.InfoContext(ctx, "alert throttled: one of this state went out within the hour", "webhook_id", w.ID, "state", kind)
 		return
 	}
+	// The mail queue is first come, first served across panels: a panel
+	// whose thousand webhooks fail at once would queue a thousand e-mails
+	// ahead of another panel's one. So each panel has a few alerts in the
+	// queue at a time, and each one sent brings in the next (sendNext).
+	ahead, err := t.Store.FreshAlertsAhead(ctx, w.PanelID, id, alertsQueuedPerPanel)
+	if err != nil || ahead >= alertsQueuedPerPanel {
+		t.Log.InfoContext(ctx, "alert e-mail waits for the panel's earlier alerts", "alert_id", id, "error", err)
+		return
+	}
 	if err := t.Enqueuer.Alert(ctx, id); err != nil {
 		t.Log.WarnContext(ctx, "alert e-mail not enqueued; the sweep will send it", "alert_id", id, "error", err)
 	}
 }
+
+// alertsQueuedPerPanel is how many of a panel's alerts not yet tried may
+// wait in the mail queue at a time.
+const alertsQueuedPerPanel = 3
 
 // endpoint is what an e-mail says of a URL: scheme, host and path, never
 // the query, which may hold a token.
@@ -171,9 +184,11 @@ func (t *Tracker) SweepAlerts(ctx context.Context) error {
 
 // Alerter sends alert e-mails.
 type Alerter struct {
-	Store   *models.Store
-	Metrics *metrics.Metrics
-	Mailer  *mail.Mailer // nil: SMTP is not configured
+	Store *models.Store
+	// Enqueuer brings in the panel's next alerts once one is sent.
+	Enqueuer *queue.Enqueuer
+	Metrics  *metrics.Metrics
+	Mailer   *mail.Mailer // nil: SMTP is not configured
 	// PublicURL is where people reach Herald, for the link in the e-mail.
 	PublicURL string
 	Log       *slog.Logger
@@ -220,7 +235,11 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	}
 	if len(to) == 0 {
 		a.Log.WarnContext(ctx, "alert has no recipients; add some under /api/v1/alert-recipients", "alert_id", id)
-		return a.Store.MarkAlert(ctx, id, nil, nil)
+		if err := a.Store.MarkAlert(ctx, id, nil, nil); err != nil {
+			return err
+		}
+		a.sendNext(ctx, alert.PanelID)
+		return nil
 	}
 	// A recipient stored before AddRecipient checked Mailable would fail
 	// the whole message: the others still get it.
@@ -256,7 +275,26 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	}
 	metrics.OrNop(a.Metrics).AlertsSent.WithLabelValues(alert.State).Inc()
 	a.Log.InfoContext(ctx, "alert e-mail sent", "alert_id", id, "webhook_id", alert.WebhookID, "state", alert.State, "recipients", len(to))
+	a.sendNext(ctx, alert.PanelID)
 	return nil
+}
+
+// sendNext enqueues the panel's next alerts not tried yet, up to
+// alertsQueuedPerPanel (those already queued keep their place: a task id
+// names each alert). What it cannot enqueue, the sweep will.
+func (a *Alerter) sendNext(ctx context.Context, panelID int64) {
+	if a.Enqueuer == nil {
+		return
+	}
+	ids, err := a.Store.FreshAlerts(ctx, panelID, alertsQueuedPerPanel)
+	for _, id := range ids {
+		if err = a.Enqueuer.Alert(ctx, id); err != nil {
+			break
+		}
+	}
+	if err != nil {
+		a.Log.WarnContext(ctx, "the panel's next alert e-mails not enqueued; the sweep will send them", "panel_id", panelID, "error", err)
+	}
 }
 
 func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject, text, html string, err error) {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/osteele/liquid/render"
+	"github.com/osteele/liquid/values"
 	"github.com/osteele/tuesday"
 )
 
@@ -161,9 +162,18 @@ func boundValues(addFilter func(name string, fn any)) {
 	// The library's date pads a field to any width it is given:
 	// "%1000000Y" wrote a million characters a field, built whole before any
 	// bound could see it.
-	addFilter("date", func(t time.Time, format func(string) string) (string, error) {
+	//
+	// It also reads Herald's own timestamps, `event.timestamp` and
+	// `params.event_params.timestamp` (2022-12-02T15:48:05, UTC and
+	// without a zone), which the library's date cannot parse, as Shopify's
+	// Liquid does.
+	addFilter("date", func(v any, format func(string) string) (string, error) {
 		f := format("%a, %b %d, %y")
 		if err := checkDateFormat(f); err != nil {
+			return "", err
+		}
+		t, err := templateTime(v)
+		if err != nil {
 			return "", err
 		}
 		return tuesday.Strftime(f, t)
@@ -256,6 +266,25 @@ var spaceRuns = regexp.MustCompile(`[[:space:]]+`)
 // maxTruncateWords is the most words truncatewords keeps (the library's
 // regular expression refused a larger count, too).
 const maxTruncateWords = 1000
+
+// templateTime is the time a date filter formats: a timestamp as Herald
+// writes it, in UTC, or whatever the library reads as a time.
+func templateTime(v any) (time.Time, error) {
+	if v == nil {
+		return time.Time{}, nil // as the library: the zero time, year 1
+	}
+	if s, ok := v.(string); ok {
+		// Parsing accepts a fraction of a second after the seconds too.
+		if t, err := time.Parse("2006-01-02T15:04:05", s); err == nil {
+			return t, nil
+		}
+	}
+	t, err := values.Convert(v, reflect.TypeFor[time.Time]())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.(time.Time), nil
+}
 
 // maxDateWidth and maxDateFormat bound a date filter's format.
 const (

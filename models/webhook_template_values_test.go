@@ -455,3 +455,34 @@ func TestRenderSliceAndHugeErrors(t *testing.T) {
 	require.True(t, strings.HasPrefix(ve.Message, "line 2, column 3: "), ve.Message[:40])
 	require.True(t, strings.HasSuffix(ve.Message, "… (cut) in {{ item.n | plus: 1 }}"), ve.Message[len(ve.Message)-60:])
 }
+
+// date reads Herald's own timestamps (UTC, without a zone), which the
+// library cannot parse, so a template can format the event's time; any
+// other value it reads as the library does. (Found by review: both engines
+// refused {{ event.timestamp | date: "%s" }}, so such a template could not
+// even be saved.)
+func TestRenderDateReadsHeraldTimestamps(t *testing.T) {
+	t.Parallel()
+	src := `{{ event.timestamp | date: "%Y-%m-%d %H:%M:%S %s" }}`
+	vars := map[string]any{"event": map[string]any{"timestamp": "2022-12-02T15:48:05"}}
+	out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
+	require.NoError(t, err)
+	require.Equal(t, "2022-12-02 15:48:05 1669996085", string(out), "read as UTC")
+	out, err = RenderBodyTemplate(`{{ t | date: "%H:%M:%S.%L" }}`, ContentTypeForm, map[string]any{"t": "2022-12-02T15:48:05.250"})
+	require.NoError(t, err)
+	require.Equal(t, "15:48:05.250", string(out))
+	spec := WebhookSpec{BodyFormat: BodyTemplate, TemplateContentType: ContentTypeForm, BodyTemplate: `at={{ event.timestamp | date: "%s" }}`}
+	require.NoError(t, spec.checkTemplate(), "the template renders the sample event, so it saves")
+
+	for _, v := range []any{nil, "", "bogus", "2022-12-02 15:48:05", "2022-12-02T15:48:05Z", "2022-12-02", 1669996085, []any{1}} {
+		src := `{{ v | date: "%Y-%m-%d %H:%M" }}`
+		want, wantErr := liquid.NewEngine().ParseAndRenderString(src, map[string]any{"v": v})
+		out, err := RenderBodyTemplate(src, ContentTypeForm, map[string]any{"v": v})
+		if wantErr != nil {
+			require.ErrorContains(t, err, "to type time.Time", "%#v", v)
+			continue
+		}
+		require.NoError(t, err, "%#v", v)
+		require.Equal(t, want, string(out), "%#v", v)
+	}
+}

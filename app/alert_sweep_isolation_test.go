@@ -111,8 +111,7 @@ func TestAlertSweepWaitsForSMTP(t *testing.T) {
 	_, err = env.Enqueuer.Inspector.GetTaskInfo(env.Namespace+":mail", task)
 	require.Error(t, err, "no task for an alert no mail can carry")
 
-	mailing := *env.Tracker
-	mailing.NoMail = false
+	mailing := &health.Tracker{Store: env.Tracker.Store, Enqueuer: env.Tracker.Enqueuer, Log: env.Tracker.Log}
 	require.NoError(t, mailing.SweepAlerts(ctx))
 	_, err = env.Enqueuer.Inspector.GetTaskInfo(env.Namespace+":mail", task)
 	require.NoError(t, err, "with SMTP set, the sweep enqueues the alert")
@@ -150,6 +149,9 @@ func TestAlertsOfOnePanelDoNotQueueAheadOfAnother(t *testing.T) {
 	require.Equal(t, http.StatusCreated, code, raw)
 	alert(env.Token, "quiet")
 
+	// Nor does the sweep add any (found by review: it queued 20 a pass).
+	env.Store.Clock.Advance(time.Minute)
+	require.NoError(t, env.Tracker.SweepAlerts(ctx))
 	queued, err := env.Enqueuer.Inspector.ListPendingTasks(env.Namespace+":mail", asynq.PageSize(100))
 	require.NoError(t, err)
 	require.LessOrEqual(t, len(queued), 4, "the burst holds a few places in the queue, not %d", len(queued)-1)
@@ -169,4 +171,70 @@ func mustAlertID(t *testing.T, task *asynq.TaskInfo) int64 {
 	id, err := strconv.ParseInt(string(task.Payload), 10, 64)
 	require.NoError(t, err)
 	return id
+}
+
+// Alerts that cannot be sent (a recipient the mail server refuses) wait
+// for their next attempt in PostgreSQL, not in the mail queue, and hold
+// no place in it: the panel's alert to a working address still goes out
+// at once, and the refused ones leave no task retrying in the shared
+// queue. (Found by review: 20 refused alerts kept a 21st, healthy one of
+// the same panel from ever being sent, and each refused alert retried
+// in the shared queue, 15 of one panel at once.)
+func TestAlertsThatCannotBeSentDoNotHoldBackOthers(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	smtp.Refuse("gone@refused.example")
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	ctx := context.Background()
+	alert := func(label, own string) int64 {
+		t.Helper()
+		var hook struct{ ID int64 }
+		code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": label, "url": "https://" + label + ".example/hook"}, &hook)
+		require.Equal(t, http.StatusCreated, code, raw)
+		if own != "" {
+			code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": own, "webhook_id": hook.ID}, nil)
+			require.Equal(t, http.StatusCreated, code, raw)
+		}
+		w, err := env.Store.WebhookByID(ctx, hook.ID)
+		require.NoError(t, err)
+		env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+		var id int64
+		require.NoError(t, env.Store.DBForTest().Raw(`SELECT max(id) FROM alerts WHERE webhook_id = ?`, w.ID).Scan(&id).Error)
+		require.NotZero(t, id)
+		return id
+	}
+	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@fine.example"}, nil)
+	require.Equal(t, http.StatusCreated, code, raw)
+	var refused []int64
+	for i := range 20 {
+		refused = append(refused, alert(fmt.Sprintf("refused%d", i), "gone@refused.example"))
+	}
+	healthy := alert("healthy", "")
+
+	env.StartWorker()
+	mails := smtp.WaitFor(t, 30*time.Second, 1)
+	require.Len(t, mails, 1)
+	require.Equal(t, []string{"ops@fine.example"}, mails[0].To)
+	require.Contains(t, mails[0].Subject, "healthy")
+	require.Eventually(t, func() bool {
+		a, err := env.Store.AlertByID(ctx, healthy)
+		return err == nil && a.SentAt != nil
+	}, 10*time.Second, 20*time.Millisecond, "the healthy alert is recorded sent")
+
+	// Every refused alert was tried, and waits for its next attempt
+	// without a task in the queue's retries.
+	for _, id := range refused {
+		require.Eventually(t, func() bool {
+			a, err := env.Store.AlertByID(ctx, id)
+			return err == nil && a.Attempts > 0 && a.QueuedAt == nil
+		}, 30*time.Second, 20*time.Millisecond, "alert %d tried and out of the queue", id)
+	}
+	retrying, err := env.Enqueuer.Inspector.ListRetryTasks(env.Namespace+":mail", asynq.PageSize(100))
+	require.NoError(t, err)
+	require.Empty(t, retrying, "a refused alert does not retry in the shared queue")
+	a, err := env.Store.AlertByID(ctx, refused[0])
+	require.NoError(t, err)
+	require.Nil(t, a.SentAt)
+	require.Contains(t, a.LastError, "550")
+	require.NotNil(t, a.NextAttemptAt)
 }

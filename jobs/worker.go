@@ -83,6 +83,7 @@ func NewWorker(p WorkerParams) *Worker {
 	mux.HandleFunc(queue.TypeIngest, engine.HandleIngest)
 	alerter := &health.Alerter{Store: p.Store, Enqueuer: p.Enqueuer, Metrics: p.Metrics, Mailer: p.Mailer, PublicURL: p.PublicURL, Log: log}
 	mux.HandleFunc(queue.TypeAlert, alerter.HandleAlert)
+	mux.HandleFunc(queue.TypeAlertsDue, alerter.HandleAlertsDue)
 	return &Worker{srv: srv, mux: mux, deliverer: deliverer, log: log}
 }
 

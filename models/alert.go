@@ -29,6 +29,11 @@ type Alert struct {
 	Recipients []string `gorm:"serializer:json;-"` // read separately, a text[] column
 	Attempts   int
 	LastError  string
+	// QueuedAt is when the alert took one of its panel's places in the
+	// mail queue (QueueDueAlerts); NextAttemptAt when it may be sent
+	// (again).
+	QueuedAt      *time.Time
+	NextAttemptAt *time.Time
 }
 
 // AlertRecipient is an address that hears about a panel's webhooks (or
@@ -51,8 +56,8 @@ func (s *Store) QueueAlert(ctx context.Context, panelID, webhookID int64, state 
 	}
 	now := s.Now()
 	var id int64
-	err = s.sql.QueryRowContext(ctx, `INSERT INTO alerts (panel_id, webhook_id, state, details, created_at)
-		SELECT $1, $2, $3, $4::jsonb, $5
+	err = s.sql.QueryRowContext(ctx, `INSERT INTO alerts (panel_id, webhook_id, state, details, created_at, next_attempt_at)
+		SELECT $1, $2, $3, $4::jsonb, $5, $5
 		WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE webhook_id = $2 AND state = $3 AND created_at > $6)
 		RETURNING id`, panelID, webhookID, state, string(raw), now, now.Add(-AlertThrottle)).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -70,19 +75,30 @@ func (s *Store) AlertByID(ctx context.Context, id int64) (*Alert, error) {
 	return &a, nil
 }
 
-// MarkAlert records a sending attempt: sent to these recipients, or failed
-// with err.
-func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, sendErr error) error {
+// MarkAlert records a sending attempt and gives up the alert's place in
+// the mail queue: sent to these recipients, or failed with sendErr, to be
+// tried again at retryAt.
+func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, sendErr error, retryAt time.Time) error {
 	var err error
 	if sendErr == nil {
-		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET sent_at = $2, recipients = $3, attempts = attempts + 1, last_error = ''
-			WHERE id = $1`, id, s.Now(), recipients)
+		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET sent_at = $2, recipients = $3, attempts = attempts + 1, last_error = '',
+			queued_at = NULL WHERE id = $1`, id, s.Now(), recipients)
 	} else {
-		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
-			id, CleanText([]byte(sendErr.Error())))
+		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET attempts = attempts + 1, last_error = $2, queued_at = NULL,
+			next_attempt_at = $3 WHERE id = $1`, id, CleanText([]byte(sendErr.Error())), retryAt)
 	}
 	if err != nil {
 		return fmt.Errorf("models: mark alert %d: %w", id, err)
+	}
+	return nil
+}
+
+// UnqueueAlert gives up an alert's place in the mail queue without an
+// attempt: it may be sent at at.
+func (s *Store) UnqueueAlert(ctx context.Context, id int64, at time.Time) error {
+	if _, err := s.sql.ExecContext(ctx, `UPDATE alerts SET queued_at = NULL, next_attempt_at = $2
+		WHERE id = $1 AND sent_at IS NULL`, id, at); err != nil {
+		return fmt.Errorf("models: unqueue alert %d: %w", id, err)
 	}
 	return nil
 }
@@ -102,60 +118,89 @@ func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error)
 	return id, nil
 }
 
-// FreshAlertsAhead counts a panel's unsent alerts never tried yet that
-// were written before alert id, counting no further than limit. Stuck
-// alerts (tried, and retrying on their own) are not in line.
-func (s *Store) FreshAlertsAhead(ctx context.Context, panelID, id int64, limit int) (int, error) {
-	var n int
-	err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM alerts
-		WHERE panel_id = $1 AND sent_at IS NULL AND attempts = 0 AND id < $2 ORDER BY id LIMIT $3) ahead`,
-		panelID, id, limit).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("models: alerts ahead of %d: %w", id, err)
-	}
-	return n, nil
-}
+// alertPlacesLock is the second key of the advisory lock on a panel's
+// places in the mail queue (the first is the panel's id; event parts use
+// 1,000,000 and up).
+const alertPlacesLock = -1
 
-// FreshAlerts lists the ids of a panel's oldest unsent alerts never tried
-// yet, at most limit.
-func (s *Store) FreshAlerts(ctx context.Context, panelID int64, limit int) ([]int64, error) {
+// QueueDueAlerts takes places in the mail queue for a panel's alerts that
+// are due, up to places held in all, and returns their ids, for the caller
+// to enqueue. The soonest due go first, and an alert only after its
+// webhook's earlier ones (one unsent for over an hour no longer holds the
+// later back, as in EarlierUnsentAlert). A lock on the panel's places makes
+// the count and the taking one step, as alerts of one panel are written by
+// many workers at once.
+func (s *Store) QueueDueAlerts(ctx context.Context, panelID int64, places int) ([]int64, error) {
+	now := s.Now()
 	var ids []int64
-	err := s.db.WithContext(ctx).Raw(`SELECT id FROM alerts
-		WHERE panel_id = ? AND sent_at IS NULL AND attempts = 0 ORDER BY id LIMIT ?`, panelID, limit).Scan(&ids).Error
+	err := s.InTx(ctx, func(q Querier) error {
+		// An advisory lock: a row lock on the panel would wait for, and
+		// hold up, the panel's ingest (the key share its foreign keys take).
+		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, int32(panelID), alertPlacesLock); err != nil {
+			return err
+		}
+		rows, err := q.QueryContext(ctx, `UPDATE alerts SET queued_at = $2 WHERE id IN (
+			SELECT a.id FROM alerts a
+			WHERE a.panel_id = $1 AND a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at <= $2
+			  AND NOT EXISTS (SELECT 1 FROM alerts e WHERE e.webhook_id = a.webhook_id AND e.id < a.id
+			                  AND e.sent_at IS NULL AND e.created_at > $4)
+			ORDER BY a.next_attempt_at, a.id
+			LIMIT greatest($3 - (SELECT count(*) FROM alerts h
+			                     WHERE h.panel_id = $1 AND h.sent_at IS NULL AND h.queued_at IS NOT NULL), 0))
+			RETURNING id`, panelID, now, places, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return nil, fmt.Errorf("models: fresh alerts of panel %d: %w", panelID, err)
+		return nil, fmt.Errorf("models: queue alerts of panel %d: %w", panelID, err)
 	}
 	return ids, nil
 }
 
-// unsentPerPanel is how many of a panel's unsent alerts one sweep takes,
-// and unsentPerSweep how many in all.
-const unsentPerPanel, unsentPerSweep = 20, 500
-
-// UnsentAlerts lists alerts written more than age ago and not sent yet:
-// each panel's oldest few (unsentPerPanel), so a panel whose alerts
-// cannot be sent (a recipient the mail server refuses, for one) never
-// fills the sweep and keeps another panel's from going out.
-func (s *Store) UnsentAlerts(ctx context.Context, age time.Duration) ([]int64, error) {
+// PanelsWithDueAlerts lists panels, after the panel id after, with alerts
+// due and not queued, at most limit: the sweep goes round them from where
+// its last pass stopped, so however many panels have alerts that cannot
+// go out, every panel comes round. It steps from one panel with unqueued
+// alerts to the next through an index, so a pass costs the panels it
+// takes, not the alerts waiting.
+func (s *Store) PanelsWithDueAlerts(ctx context.Context, after int64, limit int) ([]int64, error) {
 	var ids []int64
-	// From one panel with unsent alerts to the next (alerts_unsent_panel),
-	// a few of each: a pass reads what it takes, however many wait.
 	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE panels(id) AS (
-			(SELECT panel_id FROM alerts WHERE sent_at IS NULL ORDER BY panel_id LIMIT 1)
+			(SELECT panel_id FROM alerts WHERE sent_at IS NULL AND queued_at IS NULL AND panel_id > ? ORDER BY panel_id LIMIT 1)
 			UNION ALL
-			SELECT (SELECT a.panel_id FROM alerts a WHERE a.sent_at IS NULL AND a.panel_id > panels.id
+			SELECT (SELECT a.panel_id FROM alerts a WHERE a.sent_at IS NULL AND a.queued_at IS NULL AND a.panel_id > panels.id
 			        ORDER BY a.panel_id LIMIT 1)
 			FROM panels WHERE panels.id IS NOT NULL)
-		SELECT unsent.id FROM panels CROSS JOIN LATERAL (
-			SELECT f.id, row_number() OVER (ORDER BY f.id) AS n FROM (
-				SELECT a.id FROM alerts a WHERE a.panel_id = panels.id AND a.sent_at IS NULL AND a.created_at < $1
-				ORDER BY a.id LIMIT $2) f) unsent
-		WHERE panels.id IS NOT NULL ORDER BY unsent.n, unsent.id LIMIT $3`,
-		s.Now().Add(-age), unsentPerPanel, unsentPerSweep).Scan(&ids).Error
+		SELECT id FROM panels WHERE id IS NOT NULL AND EXISTS (SELECT 1 FROM alerts a
+			WHERE a.panel_id = panels.id AND a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at <= ?)
+		LIMIT ?`, after, s.Now(), limit).Scan(&ids).Error
 	if err != nil {
-		return nil, fmt.Errorf("models: unsent alerts: %w", err)
+		return nil, fmt.Errorf("models: panels with due alerts: %w", err)
 	}
 	return ids, nil
+}
+
+// UnqueueLostAlerts gives up the places of alerts queued before before and
+// still unsent: their task was lost (Redis restarted empty, or the worker
+// died and the task ran out of retries). It returns how many.
+func (s *Store) UnqueueLostAlerts(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.sql.ExecContext(ctx, `UPDATE alerts SET queued_at = NULL
+		WHERE sent_at IS NULL AND queued_at IS NOT NULL AND queued_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("models: unqueue lost alerts: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 // ListAlerts lists a panel's alerts, newest first, of one webhook when

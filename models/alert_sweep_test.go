@@ -2,8 +2,10 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,11 +15,10 @@ import (
 )
 
 // 25 panels whose alerts can never go out (a recipient the mail server
-// refuses), 20 old unsent alerts each, do not fill the sweep's 500 for
-// good: it takes every panel's oldest before any panel's second oldest, so
-// a 26th panel's newer alert, whose task was lost, is swept. (Found by
-// review: it took the 500 lowest ids of all panels.)
-func TestAlertSweepTwentyFivePanelsDoNotHideATwentySixth(t *testing.T) {
+// refuses), 20 due alerts each, do not keep a 26th panel's alert from the
+// sweep: the sweep goes round the panels from where it stopped. (Found by
+// review: the sweep took the 500 lowest ids of all panels.)
+func TestAlertSweepGoesRoundEveryPanel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := modeltest.Store(t)
@@ -27,19 +28,122 @@ func TestAlertSweepTwentyFivePanelsDoNotHideATwentySixth(t *testing.T) {
 		require.NoError(t, err)
 		w, err := store.CreateWebhook(ctx, p.ID, newSpec("Stuck"))
 		require.NoError(t, err)
-		require.NoError(t, db.Exec(`INSERT INTO alerts (panel_id, webhook_id, state, details, created_at)
-			SELECT ?, ?, 'disabled', '{}', now() - interval '1 day' FROM generate_series(1, 20)`, p.ID, w.ID).Error)
+		require.NoError(t, db.Exec(`INSERT INTO alerts (panel_id, webhook_id, state, details, created_at, next_attempt_at)
+			SELECT ?, ?, 'disabled', '{}', now() - interval '1 day', now() - interval '1 day' FROM generate_series(1, 20)`, p.ID, w.ID).Error)
 	}
 	victim, err := store.EnsurePanel(ctx, "victim")
 	require.NoError(t, err)
 	w, err := store.CreateWebhook(ctx, victim.ID, newSpec("Victim"))
 	require.NoError(t, err)
-	id, err := store.QueueAlert(ctx, victim.ID, w.ID, "disabled", map[string]any{})
+	_, err = store.QueueAlert(ctx, victim.ID, w.ID, "disabled", map[string]any{})
 	require.NoError(t, err)
-	store.Clock.Advance(time.Minute)
 
-	ids, err := store.UnsentAlerts(ctx, 30*time.Second)
+	var after int64
+	var seen []int64
+	for range 3 {
+		panels, err := store.PanelsWithDueAlerts(ctx, after, 10)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(panels), 10)
+		seen = append(seen, panels...)
+		if len(panels) < 10 {
+			break
+		}
+		after = panels[len(panels)-1]
+	}
+	require.Contains(t, seen, victim.ID, "the victim panel comes round within three passes of ten")
+}
+
+// A panel holds at most its places in the mail queue however many of its
+// alerts are due and however many workers ask at once; an alert waiting
+// for its next attempt holds none, and a webhook's alerts are queued in
+// the order they were written. (Found by review: a count and an enqueue
+// apart let concurrent alerts past the cap, and alerts that failed to
+// send kept a panel's healthy alerts out.)
+func TestQueueDueAlertsKeepsToThePlaces(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	p, err := store.EnsurePanel(ctx, "places")
 	require.NoError(t, err)
-	require.Len(t, ids, 500)
-	require.True(t, slices.Contains(ids, id), "the victim panel's alert is in the sweep")
+	var first, second int64
+	for i := range 12 {
+		w, err := store.CreateWebhook(ctx, p.ID, newSpec(fmt.Sprintf("Hook %d", i)))
+		require.NoError(t, err)
+		id, err := store.QueueAlert(ctx, p.ID, w.ID, "disabled", map[string]any{})
+		require.NoError(t, err)
+		if i == 0 {
+			first = id
+			// A later alert of the same webhook waits for the first.
+			second, err = store.QueueAlert(ctx, p.ID, w.ID, "recovered", map[string]any{})
+			require.NoError(t, err)
+		}
+	}
+
+	var mu sync.Mutex
+	var queued []int64
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			ids, err := store.QueueDueAlerts(ctx, p.ID, 3)
+			require.NoError(t, err)
+			mu.Lock()
+			queued = append(queued, ids...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	require.Len(t, queued, 3, "three places, whoever asks")
+	require.Contains(t, queued, first)
+	require.NotContains(t, queued, second, "not before the webhook's earlier alert")
+
+	// The two others fail and wait for their next attempt: they give up
+	// their places, which the next due alerts take.
+	failing := slices.DeleteFunc(slices.Clone(queued), func(id int64) bool { return id == first })
+	retry := store.Now().Add(time.Minute)
+	for _, id := range failing {
+		require.NoError(t, store.MarkAlert(ctx, id, nil, errors.New("550 refused"), retry))
+	}
+	more, err := store.QueueDueAlerts(ctx, p.ID, 3)
+	require.NoError(t, err)
+	require.Len(t, more, 2)
+	for _, id := range more {
+		require.NotContains(t, failing, id, "an alert waiting for its next attempt is not queued")
+		require.NotEqual(t, second, id)
+	}
+	none, err := store.QueueDueAlerts(ctx, p.ID, 3)
+	require.NoError(t, err)
+	require.Empty(t, none, "every place is held")
+
+	// The first is sent: its webhook's second may go, in the place it left.
+	require.NoError(t, store.MarkAlert(ctx, first, []string{"ops@example.com"}, nil, time.Time{}))
+	next, err := store.QueueDueAlerts(ctx, p.ID, 3)
+	require.NoError(t, err)
+	require.Len(t, next, 1)
+	require.Equal(t, second, next[0], "the webhook's second alert, written before the rest")
+}
+
+// A place whose task was lost is given back after lostAlertTask.
+func TestUnqueueLostAlerts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	p, err := store.EnsurePanel(ctx, "lost")
+	require.NoError(t, err)
+	w, err := store.CreateWebhook(ctx, p.ID, newSpec("Lost"))
+	require.NoError(t, err)
+	id, err := store.QueueAlert(ctx, p.ID, w.ID, "disabled", map[string]any{})
+	require.NoError(t, err)
+	ids, err := store.QueueDueAlerts(ctx, p.ID, 3)
+	require.NoError(t, err)
+	require.Equal(t, []int64{id}, ids)
+	n, err := store.UnqueueLostAlerts(ctx, store.Now().Add(-time.Minute))
+	require.NoError(t, err)
+	require.Zero(t, n, "queued a moment ago")
+	store.Clock.Advance(time.Hour)
+	n, err = store.UnqueueLostAlerts(ctx, store.Now().Add(-time.Minute))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	ids, err = store.QueueDueAlerts(ctx, p.ID, 3)
+	require.NoError(t, err)
+	require.Equal(t, []int64{id}, ids, "queued again")
 }

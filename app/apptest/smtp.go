@@ -52,6 +52,18 @@ type SMTP struct {
 	server  *smtp.Server
 	mails   []Mail
 	arrived chan struct{}
+	refuse  map[string]bool
+}
+
+// Refuse makes the server refuse a recipient (550), as a mail server
+// refuses an address it does not know or will not relay to.
+func (s *SMTP) Refuse(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse == nil {
+		s.refuse = map[string]bool{}
+	}
+	s.refuse[strings.ToLower(addr)] = true
 }
 
 // StartSMTP starts the server; it stops when the test ends.
@@ -158,6 +170,12 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.mu.Lock()
+	refused := ss.s.refuse[strings.ToLower(to)]
+	ss.s.mu.Unlock()
+	if refused {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }

@@ -173,3 +173,21 @@ func TestResumed(t *testing.T) {
 		})
 	}
 }
+
+func TestAlertRetryDelay(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		attempt int
+		want    time.Duration
+	}{
+		{1, 2 * time.Second},
+		{2, 4 * time.Second},
+		{5, 32 * time.Second},
+		{8, 256 * time.Second},
+		{9, 5 * time.Minute},
+		{50, 5 * time.Minute},
+		{1 << 30, 5 * time.Minute},
+	} {
+		require.Equal(t, tc.want, alertRetryDelay(tc.attempt), "attempt %d", tc.attempt)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	texttemplate "text/template"
 	"time"
 
@@ -35,6 +36,9 @@ type Tracker struct {
 	// every task it enqueued would only note again that no mail can go
 	// out. Once SMTP is set, the sweep sends them.
 	NoMail bool
+
+	// sweptTo is the last panel the last full sweep came to.
+	sweptTo atomic.Int64
 }
 
 // alertDetails are the facts an alert e-mail states, as they were when the
@@ -88,23 +92,47 @@ func (t *Tracker) Alert(ctx context.Context, w *models.Webhook, kind Alert, h He
 		t.Log.InfoContext(ctx, "alert throttled: one of this state went out within the hour", "webhook_id", w.ID, "state", kind)
 		return
 	}
-	// The mail queue is first come, first served across panels: a panel
-	// whose thousand webhooks fail at once would queue a thousand e-mails
-	// ahead of another panel's one. So each panel has a few alerts in the
-	// queue at a time, and each one sent brings in the next (sendNext).
-	ahead, err := t.Store.FreshAlertsAhead(ctx, w.PanelID, id, alertsQueuedPerPanel)
-	if err != nil || ahead >= alertsQueuedPerPanel {
-		t.Log.InfoContext(ctx, "alert e-mail waits for the panel's earlier alerts", "alert_id", id, "error", err)
-		return
-	}
-	if err := t.Enqueuer.Alert(ctx, id); err != nil {
-		t.Log.WarnContext(ctx, "alert e-mail not enqueued; the sweep will send it", "alert_id", id, "error", err)
-	}
+	queueDue(ctx, t.Store, t.Enqueuer, t.Log, w.PanelID)
 }
 
-// alertsQueuedPerPanel is how many of a panel's alerts not yet tried may
-// wait in the mail queue at a time.
-const alertsQueuedPerPanel = 3
+// The mail queue is first come, first served, and shared by every panel:
+// a panel whose thousand webhooks fail at once would queue a thousand
+// e-mails ahead of another panel's one. So a panel holds at most
+// alertPlaces places in it (models.Store.QueueDueAlerts), and its other
+// alerts wait in PostgreSQL: each alert that leaves the queue (sent, or
+// failed and waiting for its next attempt) brings in the panel's next
+// (Alerter.sendNext), a failed alert wakes its panel when it is due again
+// (TypeAlertsDue), and the sweep does both for panels whose task was lost.
+const alertPlaces = 3
+
+// lostAlertTask is how long an alert may hold its place without an
+// attempt before the sweep takes its task for lost: a task runs for a
+// minute at most, and retries only on a database error.
+const lostAlertTask = 10 * time.Minute
+
+// alertRetryDelay is how long an alert waits after its attempt-th failed
+// sending: quickly at first (a mail server restart), then every 5 minutes.
+func alertRetryDelay(attempt int) time.Duration {
+	return min(time.Duration(1)<<min(attempt, 10)*time.Second, 5*time.Minute)
+}
+
+// queueDue takes the panel's free places in the mail queue for its due
+// alerts and enqueues them. An alert it could not enqueue gives its place
+// back; failures are logged, as the sweep comes round.
+func queueDue(ctx context.Context, store *models.Store, enq *queue.Enqueuer, log *slog.Logger, panelID int64) {
+	if enq == nil {
+		return
+	}
+	ids, err := store.QueueDueAlerts(ctx, panelID, alertPlaces)
+	for _, id := range ids {
+		if err = enq.Alert(ctx, id); err != nil {
+			_ = store.UnqueueAlert(ctx, id, store.Now())
+		}
+	}
+	if err != nil {
+		log.WarnContext(ctx, "alert e-mails not queued; the sweep will queue them", "panel_id", panelID, "error", err)
+	}
+}
 
 // endpoint is what an e-mail says of a URL: scheme, host and path, never
 // the query, which may hold a token.
@@ -163,24 +191,34 @@ func (t *Tracker) Rollup(ctx context.Context) error {
 	return nil
 }
 
-// SweepAlerts re-enqueues alerts written but not sent (their task lost, or
-// SMTP down for longer than the task's retries); none while SMTP is not
-// configured (NoMail).
+// SweepAlerts queues the due alerts of panels whose queue did not move
+// on by itself (a task lost with Redis, a wake-up lost), a few panels a
+// pass, going round them all; none while SMTP is not configured (NoMail).
+// First it gives back the places of alerts whose task was lost.
 func (t *Tracker) SweepAlerts(ctx context.Context) error {
 	if t.NoMail {
 		return nil
 	}
-	ids, err := t.Store.UnsentAlerts(ctx, 30*time.Second)
+	if _, err := t.Store.UnqueueLostAlerts(ctx, t.Store.Now().Add(-lostAlertTask)); err != nil {
+		return err
+	}
+	panels, err := t.Store.PanelsWithDueAlerts(ctx, t.sweptTo.Load(), panelsPerSweep)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := t.Enqueuer.Alert(ctx, id); err != nil {
-			return err
-		}
+	next := int64(0)
+	if len(panels) == panelsPerSweep {
+		next = panels[len(panels)-1]
+	}
+	t.sweptTo.Store(next)
+	for _, panelID := range panels {
+		queueDue(ctx, t.Store, t.Enqueuer, t.Log, panelID)
 	}
 	return nil
 }
+
+// panelsPerSweep is how many panels' alerts one sweep queues.
+const panelsPerSweep = 200
 
 // Alerter sends alert e-mails.
 type Alerter struct {
@@ -221,6 +259,7 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if alert.SentAt != nil {
+		a.sendNext(ctx, alert.PanelID)
 		return nil
 	}
 	if earlier, err := a.Store.EarlierUnsentAlert(ctx, alert); err != nil {
@@ -235,7 +274,7 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	}
 	if len(to) == 0 {
 		a.Log.WarnContext(ctx, "alert has no recipients; add some under /api/v1/alert-recipients", "alert_id", id)
-		if err := a.Store.MarkAlert(ctx, id, nil, nil); err != nil {
+		if err := a.Store.MarkAlert(ctx, id, nil, nil, time.Time{}); err != nil {
 			return err
 		}
 		a.sendNext(ctx, alert.PanelID)
@@ -247,31 +286,25 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 		a.Log.WarnContext(ctx, "alert recipients mail cannot be sent to are left out; replace them under /api/v1/alert-recipients",
 			"alert_id", id, "left_out", len(left))
 		if len(usable) == 0 {
-			err := errors.New("no recipient mail can be sent to (replace them under /api/v1/alert-recipients)")
-			if merr := a.Store.MarkAlert(ctx, id, nil, err); merr != nil {
-				return merr
-			}
-			return err
+			return a.failed(ctx, alert, errors.New("no recipient mail can be sent to (replace them under /api/v1/alert-recipients)"))
 		}
 		to = usable
 	}
 	if a.Mailer == nil {
 		// Kept unsent: once HERALD_SMTP_URL is set, the sweep sends it.
-		_ = a.Store.MarkAlert(ctx, id, nil, errors.New("SMTP is not configured (HERALD_SMTP_URL)"))
+		_ = a.Store.MarkAlert(ctx, id, nil, errors.New("SMTP is not configured (HERALD_SMTP_URL)"), a.Store.Now())
 		a.Log.WarnContext(ctx, "alert not sent: HERALD_SMTP_URL is not set", "alert_id", id)
 		return nil
 	}
 	subject, text, html, err := a.render(ctx, alert)
 	if err != nil {
-		return fmt.Errorf("alert %d: %w: %w", id, err, asynq.SkipRetry)
+		return a.failed(ctx, alert, fmt.Errorf("the e-mail cannot be written: %w", err))
 	}
-	sendErr := a.Mailer.Send(ctx, to, subject, text, html)
-	if err := a.Store.MarkAlert(ctx, id, to, sendErr); err != nil {
+	if sendErr := a.Mailer.Send(ctx, to, subject, text, html); sendErr != nil {
+		return a.failed(ctx, alert, sendErr)
+	}
+	if err := a.Store.MarkAlert(ctx, id, to, nil, time.Time{}); err != nil {
 		return err
-	}
-	if sendErr != nil {
-		a.Log.WarnContext(ctx, "alert e-mail not sent; will retry", "alert_id", id, "error", sendErr)
-		return sendErr
 	}
 	metrics.OrNop(a.Metrics).AlertsSent.WithLabelValues(alert.State).Inc()
 	a.Log.InfoContext(ctx, "alert e-mail sent", "alert_id", id, "webhook_id", alert.WebhookID, "state", alert.State, "recipients", len(to))
@@ -279,22 +312,38 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// sendNext enqueues the panel's next alerts not tried yet, up to
-// alertsQueuedPerPanel (those already queued keep their place: a task id
-// names each alert). What it cannot enqueue, the sweep will.
-func (a *Alerter) sendNext(ctx context.Context, panelID int64) {
-	if a.Enqueuer == nil {
-		return
+// failed records a failed sending: the alert leaves the mail queue and
+// waits for its next attempt (alertRetryDelay), when a wake-up of its
+// panel (TypeAlertsDue) queues it again, and the panel's next alert takes
+// its place. A mail server outage delays alerts but loses none.
+func (a *Alerter) failed(ctx context.Context, alert *models.Alert, sendErr error) error {
+	retryAt := a.Store.Now().Add(alertRetryDelay(alert.Attempts + 1))
+	if err := a.Store.MarkAlert(ctx, alert.ID, nil, sendErr, retryAt); err != nil {
+		return err
 	}
-	ids, err := a.Store.FreshAlerts(ctx, panelID, alertsQueuedPerPanel)
-	for _, id := range ids {
-		if err = a.Enqueuer.Alert(ctx, id); err != nil {
-			break
+	a.Log.WarnContext(ctx, "alert e-mail not sent; will retry", "alert_id", alert.ID, "retry_at", retryAt, "error", sendErr)
+	if a.Enqueuer != nil {
+		if err := a.Enqueuer.AlertsDue(ctx, alert.PanelID, retryAt); err != nil {
+			a.Log.WarnContext(ctx, "alert retry not scheduled; the sweep will queue it", "alert_id", alert.ID, "error", err)
 		}
 	}
+	a.sendNext(ctx, alert.PanelID)
+	return nil
+}
+
+// sendNext queues the panel's next due alerts in the places free.
+func (a *Alerter) sendNext(ctx context.Context, panelID int64) {
+	queueDue(ctx, a.Store, a.Enqueuer, a.Log, panelID)
+}
+
+// HandleAlertsDue queues a panel's due alerts (TypeAlertsDue).
+func (a *Alerter) HandleAlertsDue(ctx context.Context, t *asynq.Task) error {
+	panelID, err := strconv.ParseInt(string(t.Payload()), 10, 64)
 	if err != nil {
-		a.Log.WarnContext(ctx, "the panel's next alert e-mails not enqueued; the sweep will send them", "panel_id", panelID, "error", err)
+		return fmt.Errorf("alerts due: bad payload: %w", asynq.SkipRetry)
 	}
+	a.sendNext(ctx, panelID)
+	return nil
 }
 
 func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject, text, html string, err error) {

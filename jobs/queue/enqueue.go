@@ -31,6 +31,9 @@ const (
 	TypeIngest = "journey:ingest"
 	// TypeAlert sends one alert e-mail.
 	TypeAlert = "mail:alert"
+	// TypeAlertsDue queues a panel's alerts that are due again, when an
+	// alert failed to send and waits for its next attempt.
+	TypeAlertsDue = "mail:alerts-due"
 )
 
 // ingestWindow groups the requests of 100 ms into one processing task, so
@@ -301,6 +304,20 @@ func (e *Enqueuer) Outcome(ctx context.Context, runID, deliveryID uuid.UUID) err
 		fmt.Sprintf("outcome:%s:%s", runID, deliveryID), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
 	if err != nil {
 		return fmt.Errorf("enqueue outcome of run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// AlertsDue asks for a panel's alerts to be queued at at, when an alert
+// of it is due again. One task per panel and 5 seconds: failures close
+// together wake the panel once.
+func (e *Enqueuer) AlertsDue(ctx context.Context, panelID int64, at time.Time) error {
+	at = at.Truncate(5 * time.Second).Add(5 * time.Second)
+	_, err := e.enqueueOnce(ctx, asynq.NewTask(TypeAlertsDue, []byte(strconv.FormatInt(panelID, 10))),
+		e.Namespace+":"+queueMail, fmt.Sprintf("alerts-due:%d:%d", panelID, at.Unix()),
+		e.processAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))
+	if err != nil {
+		return fmt.Errorf("enqueue due alerts of panel %d: %w", panelID, err)
 	}
 	return nil
 }

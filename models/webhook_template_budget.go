@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,9 +46,8 @@ const (
 
 // stepFilter is the filter of the step node, checkFilter of the check node.
 const (
-	stepFilter   = "herald_loop_step"
-	checkFilter  = "herald_check"
-	storedFilter = "herald_stored"
+	stepFilter  = "herald_loop_step"
+	checkFilter = "herald_check"
 )
 
 var (
@@ -109,11 +107,7 @@ type liquidRenderer struct {
 	steps map[int]*render.ObjectNode
 	// check is the check node outside loops, loopCheck inside one.
 	check, loopCheck *render.ObjectNode
-	// stored are the stored nodes by variable name: the output of what
-	// an assign stored through storedFilter, which charges it to the
-	// budget and writes nothing.
-	stored map[string]*render.ObjectNode
-	budget *renderBudget
+	budget           *renderBudget
 }
 
 // renderers keeps the engines between renderings: an engine registers
@@ -124,10 +118,10 @@ var renderers = sync.Pool{New: func() any { return newLiquidRenderer() }}
 // without include (which reads files from the disk), with its values
 // bounded (boundValues) and every filter wrapped by boundFilter.
 func newLiquidRenderer() *liquidRenderer {
-	r := &liquidRenderer{engine: liquid.NewEngine(), steps: map[int]*render.ObjectNode{}, stored: map[string]*render.ObjectNode{}}
+	r := &liquidRenderer{engine: liquid.NewEngine(), steps: map[int]*render.ObjectNode{}}
 	e := r.engine
 	filters.AddStandardFilters(filterDictionary(func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }))
-	boundValues(func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) })
+	boundValues(e, func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }, func() *renderBudget { return r.budget })
 	e.RegisterTag("include", func(render.Context) (string, error) { return "", errInclude })
 	e.RegisterFilter(stepFilter, func(_ any, weight int) (any, error) {
 		b := r.budget
@@ -152,7 +146,6 @@ func newLiquidRenderer() *liquidRenderer {
 		}
 		return nil, errRenderTime
 	})
-	e.RegisterFilter(storedFilter, func(v any) (any, error) { return nil, charge(r.budget, v) })
 	r.check = r.objectNode("{{ nil | " + checkFilter + ": false }}")
 	r.loopCheck = r.objectNode("{{ nil | " + checkFilter + ": true }}")
 	return r
@@ -168,40 +161,13 @@ func (r *liquidRenderer) step(weight int) *render.ObjectNode {
 	return n
 }
 
-// storedNode is the stored node of an assign with these arguments, or nil
-// when they name no variable.
-func (r *liquidRenderer) storedNode(assignArgs string) *render.ObjectNode {
-	name, _, _ := strings.Cut(assignArgs, "=")
-	name = strings.TrimSpace(name)
-	n, ok := r.stored[name]
-	if !ok {
-		n, _ = r.compileOutput("{{ " + name + " | " + storedFilter + " }}")
-		r.stored[name] = n
-	}
-	return n
-}
-
 // objectNode is the compiled node of one output.
 func (r *liquidRenderer) objectNode(src string) *render.ObjectNode {
-	n, err := r.compileOutput(src)
+	tpl, err := r.engine.ParseString(src)
 	if err != nil {
 		panic(err)
 	}
-	return n
-}
-
-// compileOutput compiles src, one output and nothing else.
-func (r *liquidRenderer) compileOutput(src string) (*render.ObjectNode, error) {
-	tpl, err := r.engine.ParseString(src)
-	if err != nil {
-		return nil, err
-	}
-	if seq, ok := tpl.GetRoot().(*render.SeqNode); ok && len(seq.Children) == 1 {
-		if n, ok := seq.Children[0].(*render.ObjectNode); ok {
-			return n, nil
-		}
-	}
-	return nil, fmt.Errorf("%q is not one output", src)
+	return tpl.GetRoot().(*render.SeqNode).Children[0].(*render.ObjectNode)
 }
 
 // filterDictionary registers the library's filters through a function.
@@ -258,13 +224,10 @@ func (r *liquidRenderer) boundFilter(fn any) any {
 }
 
 // instrumentLoops puts a step node first in the body of every for and
-// tablerow loop of a compiled template, a check node before every output,
-// tag and block, and a stored node after every assign. The step node bears
-// the loop's place, so an exhausted budget is reported at the loop; a
-// check or stored node bears the place of the node it comes before or
-// after. None of them writes anything: the library's assign is kept, as a
-// tag of Herald's own would write "", and a write takes up a pending right
-// trim, which is meant for what comes next.
+// tablerow loop of a compiled template, and a check node before every
+// output, tag and block. The step node bears the loop's place, so an
+// exhausted budget is reported at the loop; a check node bears the place
+// of the node it comes before. Both write nothing.
 func (r *liquidRenderer) instrumentLoops(n render.Node) { r.instrument(n, false) }
 
 func (r *liquidRenderer) instrument(n render.Node, inLoop bool) {
@@ -311,16 +274,6 @@ func (r *liquidRenderer) checked(nodes []render.Node, inLoop bool) []render.Node
 		k := *check
 		k.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: at.SourceLoc, Source: at.Source}
 		out = append(out, &k, c)
-		if at.Type == parser.TagTokenType && at.Name == "assign" {
-			// The library compiled the assign, so its name is a variable
-			// an output can read; were it not, the work budget still
-			// bounds what the assign's filters built.
-			if stored := r.storedNode(at.Args); stored != nil {
-				s := *stored
-				s.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: at.SourceLoc, Source: at.Source}
-				out = append(out, &s)
-			}
-		}
 	}
 	return out
 }

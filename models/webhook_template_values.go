@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/osteele/liquid"
 	"github.com/osteele/liquid/render"
 	"github.com/osteele/liquid/values"
 	"github.com/osteele/tuesday"
@@ -26,12 +27,10 @@ import (
 //
 // So the filters that can grow a value refuse a result larger than
 // maxRenderBytes before building it, split and concat refuse more than
-// maxListItems items, what each assign stores is charged to the
-// rendering's budget (renderBudget.bytes, through the stored node
-// instrumentLoops puts after it), so all the values one rendering stores
-// add up to at most maxRenderBytes, and capture is refused
-// (checkNoCapture): its text is rendered into memory the engine does not
-// let us bound.
+// maxListItems items, assign charges what it stores to the rendering's
+// budget (renderBudget.bytes), so all the values one rendering stores add
+// up to at most maxRenderBytes, and capture is refused (checkNoCapture):
+// its text is rendered into memory the engine does not let us bound.
 const maxListItems = 100_000
 
 var (
@@ -41,9 +40,9 @@ var (
 	errCapture       = errors.New("capture is not supported (it builds text without bound): use assign")
 )
 
-// boundValues replaces the growing filters of e (through addFilter) with
-// bounded ones.
-func boundValues(addFilter func(name string, fn any)) {
+// boundValues replaces the growing filters of e (through addFilter) and
+// its assign tag with bounded ones.
+func boundValues(e *liquid.Engine, addFilter func(name string, fn any), budget func() *renderBudget) {
 	fits := func(n int) error {
 		if n > maxRenderBytes {
 			return errValueTooLarge
@@ -257,6 +256,22 @@ func boundValues(addFilter func(name string, fn any)) {
 			return fmt.Sprintf("%#v", v), nil
 		}
 		return string(b), nil
+	})
+	e.RegisterTag("assign", func(ctx render.Context) (string, error) {
+		name, expr, ok := strings.Cut(ctx.TagArgs(), "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " .[]") {
+			return "", ctx.Errorf("assign needs a name, = and a value: {%% assign name = value %%}")
+		}
+		v, err := ctx.EvaluateString(strings.TrimSpace(expr))
+		if err != nil {
+			return "", err
+		}
+		if err := charge(budget(), v); err != nil {
+			return "", err
+		}
+		ctx.Set(name, v)
+		return "", nil
 	})
 }
 

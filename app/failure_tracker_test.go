@@ -186,12 +186,14 @@ func TestAlertSurvivesSMTPOutage(t *testing.T) {
 	require.Eventually(t, func() bool {
 		var alerts struct {
 			Alerts []struct {
-				Attempts  int
-				LastError string `json:"last_error"`
+				Attempts      int
+				LastError     string     `json:"last_error"`
+				NextAttemptAt *time.Time `json:"next_attempt_at"`
 			}
 		}
 		env.Call("GET", "/api/v1/alerts", nil, &alerts)
-		return len(alerts.Alerts) == 1 && alerts.Alerts[0].Attempts >= 1 && alerts.Alerts[0].LastError != ""
+		return len(alerts.Alerts) == 1 && alerts.Alerts[0].Attempts >= 1 && alerts.Alerts[0].LastError != "" &&
+			alerts.Alerts[0].NextAttemptAt != nil
 	}, 10*time.Second, 50*time.Millisecond, "the first try fails while the server is down")
 	require.Empty(t, smtp.Mails())
 	smtp.Start()

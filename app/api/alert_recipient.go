@@ -95,6 +95,9 @@ func (s *Handlers) AlertList(c *gin.Context) {
 	for i, a := range as {
 		out[i] = gin.H{"id": a.ID, "webhook_id": a.WebhookID, "state": a.State, "details": a.Details,
 			"created_at": a.CreatedAt, "sent_at": a.SentAt, "attempts": a.Attempts, "last_error": a.LastError}
+		if a.SentAt == nil && a.Attempts > 0 {
+			out[i]["next_attempt_at"] = a.NextAttemptAt // when a failed sending is tried again
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"alerts": out})
 }

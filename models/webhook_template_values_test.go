@@ -484,3 +484,33 @@ func TestRenderDateReadsHeraldTimestamps(t *testing.T) {
 		require.Equal(t, want, string(out), "%#v", v)
 	}
 }
+
+// The clock is read before every output in an if's or unless's first
+// branch too, which the library renders from a copy of the block's node
+// made when it compiled the template. (Found by review: the check nodes
+// went into a new slice the copy never saw, and {{ l == l }} repeated
+// inside {% if true %} ran 32 s on a 90,000-item list, past the 2 s
+// bound, on the server every panel shares.)
+func TestRenderReadsTheClockInEveryBranch(t *testing.T) {
+	t.Parallel()
+	l := make([]any, 90_000)
+	for i := range l {
+		l[i] = "ab"
+	}
+	outputs := strings.Repeat(`{{ l == l }}`, 400)
+	for _, wrap := range [][2]string{
+		{"", ""},
+		{"{% if true %}", "{% endif %}"},
+		{"{% unless false %}", "{% endunless %}"},
+		{"{% if false %}{% elsif true %}", "{% endif %}"},
+		{"{% if false %}{% else %}", "{% endif %}"},
+		{"{% case 1 %}{% when 1 %}", "{% endcase %}"},
+		{"{% for i in one %}", "{% endfor %}"},
+		{"{% if true %}{% if true %}", "{% endif %}{% endif %}"},
+	} {
+		b := newRenderBudget()
+		b.deadline = time.Now().Add(50 * time.Millisecond)
+		_, err := renderBodyTemplate(wrap[0]+outputs+wrap[1], ContentTypeForm, map[string]any{"l": l, "one": []any{1}}, b)
+		require.ErrorContains(t, err, "too long", wrap[0])
+	}
+}

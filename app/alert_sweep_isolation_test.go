@@ -237,4 +237,14 @@ func TestAlertsThatCannotBeSentDoNotHoldBackOthers(t *testing.T) {
 	require.Nil(t, a.SentAt)
 	require.Contains(t, a.LastError, "550")
 	require.NotNil(t, a.NextAttemptAt)
+
+	// The alert history says so, and when the next try is (here, as after
+	// many failures, in 5 minutes: the first retries come within seconds).
+	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE alerts SET next_attempt_at = ? WHERE panel_id = ? AND sent_at IS NULL`,
+		env.Store.Now().Add(5*time.Minute), env.Panel.ID).Error)
+	env.User(uiEmail, uiPassword)
+	page := env.SignIn(uiEmail, uiPassword).Get("/settings")
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, "550 &#34;5.1.1 no such user&#34;")
+	require.Contains(t, page.Body, "data-alert-retry>· next try at <time")
 }

@@ -407,13 +407,15 @@ type AlertEntry struct {
 	Recipients string
 	Attempts   int
 	LastError  string
+	// NextAttemptAt is when an unsent alert may be tried (again).
+	NextAttemptAt *time.Time
 }
 
 // AlertHistory lists a panel's latest alerts, newest first, of one
 // webhook when webhookID is not 0.
 func (s *Store) AlertHistory(ctx context.Context, panelID, webhookID int64, limit int) ([]AlertEntry, error) {
 	rows, err := s.sql.QueryContext(ctx, `SELECT a.id, a.webhook_id, w.label, a.state, a.created_at, a.sent_at,
-			array_to_string(a.recipients, ', '), a.attempts, a.last_error
+			array_to_string(a.recipients, ', '), a.attempts, a.last_error, a.next_attempt_at
 		FROM alerts a JOIN webhooks w ON w.id = a.webhook_id
 		WHERE a.panel_id = $1 AND ($2::bigint = 0 OR a.webhook_id = $2::bigint)
 		ORDER BY a.id DESC LIMIT $3`, panelID, webhookID, limit)
@@ -425,7 +427,7 @@ func (s *Store) AlertHistory(ctx context.Context, panelID, webhookID int64, limi
 	for rows.Next() {
 		var e AlertEntry
 		if err := rows.Scan(&e.ID, &e.WebhookID, &e.WebhookLabel, &e.State, &e.CreatedAt, &e.SentAt,
-			&e.Recipients, &e.Attempts, &e.LastError); err != nil {
+			&e.Recipients, &e.Attempts, &e.LastError, &e.NextAttemptAt); err != nil {
 			return nil, fmt.Errorf("models: alert history: %w", err)
 		}
 		out = append(out, e)

@@ -101,7 +101,7 @@ func (s *Handlers) renderSettings(c *gin.Context, status int, p *settingsPage) {
 		s.FailPage(c, err)
 		return
 	}
-	p.Alerts = alertRows(alerts)
+	p.Alerts = alertRows(alerts, s.store.Now())
 	p.MailConfigured = s.mailer != nil
 	p.IngestURL = s.publicURL(c) + "/v1/webhook/crm"
 	if p.KeyErrors == nil {

@@ -26,6 +26,9 @@ type alertRow struct {
 	What    string
 	Outcome string
 	Tone    string
+	// Retry is when a sending that failed is tried again; zero when none
+	// is coming.
+	Retry time.Time
 }
 
 // alertWords name the alert states for people.
@@ -35,9 +38,10 @@ var alertWords = map[string]string{
 	string(health.AlertRecovered): "Recovered",
 }
 
-// newAlertRow says what became of an alert: sent to its recipients, kept
-// unsent (and why: no mail server, or it failed), or sent to nobody.
-func newAlertRow(e models.AlertEntry) alertRow {
+// newAlertRow says what became of an alert at now: sent to its
+// recipients, kept unsent (and why: no mail server, or it failed, and
+// when it is tried again), or sent to nobody.
+func newAlertRow(e models.AlertEntry, now time.Time) alertRow {
 	r := alertRow{AlertEntry: e, What: alertWords[e.State]}
 	if r.What == "" {
 		r.What = e.State
@@ -49,16 +53,19 @@ func newAlertRow(e models.AlertEntry) alertRow {
 		r.Outcome, r.Tone = "not sent: nobody gets alert e-mail", "warn"
 	case e.LastError != "":
 		r.Outcome, r.Tone = "not sent: "+e.LastError, "bad"
+		if e.NextAttemptAt != nil && e.NextAttemptAt.After(now) {
+			r.Retry = *e.NextAttemptAt
+		}
 	default:
 		r.Outcome, r.Tone = "waiting to be sent", "muted"
 	}
 	return r
 }
 
-func alertRows(es []models.AlertEntry) []alertRow {
+func alertRows(es []models.AlertEntry, now time.Time) []alertRow {
 	out := make([]alertRow, len(es))
 	for i, e := range es {
-		out[i] = newAlertRow(e)
+		out[i] = newAlertRow(e, now)
 	}
 	return out
 }

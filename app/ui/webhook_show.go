@@ -169,7 +169,7 @@ func (s *Handlers) healthCardOf(c *gin.Context, w *models.Webhook, counts map[mo
 	if err != nil {
 		return nil, err
 	}
-	h.Alerts = alertRows(alerts)
+	h.Alerts = alertRows(alerts, s.store.Now())
 	return h, nil
 }
 

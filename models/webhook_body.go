@@ -454,6 +454,8 @@ var (
 	cheapComparison = regexp.MustCompile(`^\s*(?:` + liquidPath + `\s*(?:==|!=|<>|<=|>=|<|>)\s*` + liquidLiteral + `|` +
 		liquidLiteral + `\s*(?:==|!=|<>|<=|>=|<|>)\s*` + liquidPath + `)\s*$`)
 	literalValue = regexp.MustCompile(`^\s*` + liquidLiteral + `\s*$`)
+	// nilLiteral is a literal the engine writes as nothing.
+	nilLiteral = regexp.MustCompile(`^\s*(?:nil|null|empty|blank)\s*$`)
 )
 
 const (
@@ -652,10 +654,17 @@ func trimRun(n render.Node, st trimState) (trimState, error) {
 		return end, nil
 	case *render.ObjectNode:
 		if !isLiteral(withoutStrings(n.Args)) || strings.Contains(n.Args, "|") {
-			if !st.pending {
-				st.run = 0 // what was held went out first
+			// A value may be nil, which the engine writes as nothing: no
+			// write takes up the pending trim, and none writes out what
+			// was held. So a value right after a right trim is counted
+			// as held, and any other leaves the run as it is. (Found by
+			// review: with a value taken to write out what was held,
+			// {{ s -}}{{ x }} repeated, x unknown, held every s.)
+			if st.pending {
+				st.run++
+			} else {
+				st.run = max(st.run, 1)
 			}
-			st.run++
 			st.pending = false
 			if st.run > maxTrimmedRun {
 				return st, invalid("body_template", "line %d: more than %d outputs of values in a row, each right after a right trim "+
@@ -663,6 +672,9 @@ func trimRun(n render.Node, st trimState) (trimState, error) {
 					n.SourceLoc.LineNo, maxTrimmedRun, n.Source)
 			}
 			return st, nil
+		}
+		if nilLiteral.MatchString(n.Args) {
+			return st, nil // writes nothing, as a nil value
 		}
 		return write(st), nil
 	case *render.TextNode, *render.TagNode, *render.RawNode:

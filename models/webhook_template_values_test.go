@@ -278,6 +278,16 @@ func TestRenderBoundsTrimmedRuns(t *testing.T) {
 		// A loop opened with a right trim goes on with what came before.
 		{mk + `{{ a -}}{{ a -}}{{ a -}}{% for i in l -%}{{ a -}}{% for j in l -%}{{ a -}}{% endfor %}{% endfor %}`, false},
 		{mk + `{% for i in l %}{{ a -}}{% endfor %}`, true},
+		// A nil value, or a nil literal, writes nothing: the trim stays
+		// pending and what was held stays held (found by review: these
+		// held every a, a gigabyte from a few KB of template).
+		{mk + strings.Repeat(`{{ a -}}{{ unknown }}`, 5), false},
+		{mk + strings.Repeat(`{{ a -}}{{ nil }}`, 5), false},
+		{mk + strings.Repeat(`{{ a -}}{{ empty }}`, 5), false},
+		{mk + strings.Repeat(`{{ a -}}{{ blank }}`, 5), false},
+		{mk + strings.Repeat(`{{ a -}}{{ a }}`, 5), false},
+		{mk + strings.Repeat(`{{ a -}}{{ "" }}`, 5), true}, // the empty string is a write
+		{mk + strings.Repeat(`{{ a -}}{{ a }} `, 20), true},
 	} {
 		out, err := RenderBodyTemplate(tc.src, ContentTypeForm, map[string]any{"l": []any{1, 2}})
 		if tc.ok {

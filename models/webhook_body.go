@@ -657,9 +657,9 @@ func trimRun(n render.Node, st trimState) (trimState, error) {
 			// A value may be nil, which the engine writes as nothing: no
 			// write takes up the pending trim, and none writes out what
 			// was held. So a value right after a right trim is counted
-			// as held, and any other leaves the run as it is. (Found by
-			// review: with a value taken to write out what was held,
-			// {{ s -}}{{ x }} repeated, x unknown, held every s.)
+			// as held, and any other leaves the run as it is. (With a
+			// value taken to write out what was held, {{ s -}}{{ x }}
+			// repeated, x unknown, held every s.)
 			if st.pending {
 				st.run++
 			} else {

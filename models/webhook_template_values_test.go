@@ -279,8 +279,8 @@ func TestRenderBoundsTrimmedRuns(t *testing.T) {
 		{mk + `{{ a -}}{{ a -}}{{ a -}}{% for i in l -%}{{ a -}}{% for j in l -%}{{ a -}}{% endfor %}{% endfor %}`, false},
 		{mk + `{% for i in l %}{{ a -}}{% endfor %}`, true},
 		// A nil value, or a nil literal, writes nothing: the trim stays
-		// pending and what was held stays held (found by review: these
-		// held every a, a gigabyte from a few KB of template).
+		// pending and what was held stays held (these held every a: a
+		// gigabyte from a few KB of template).
 		{mk + strings.Repeat(`{{ a -}}{{ unknown }}`, 5), false},
 		{mk + strings.Repeat(`{{ a -}}{{ nil }}`, 5), false},
 		{mk + strings.Repeat(`{{ a -}}{{ empty }}`, 5), false},

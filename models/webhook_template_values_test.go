@@ -318,10 +318,12 @@ func TestRenderBoundsBlocksListsRangesAndNumbers(t *testing.T) {
 	vars := map[string]any{"l": []any{"x"}, "m": []any{"y"}}
 	for src, msg := range map[string]string{
 		// elsif and when conditions are evaluated one after another, without the clock
-		"{% if l != l %}" + strings.Repeat("{% elsif l != l %}", 64) + "{% endif %}":         "comparisons of two values that are not literals across its clauses (a when value counts as one); at most 64",
-		"{% case l %}" + strings.Repeat("{% when m %}", 65) + "{% endcase %}":                "this case holds 65 comparisons of two values that are not literals",
-		"{% case l %}{% when m" + strings.Repeat(", m", 64) + " %}{% endcase %}":             "more than 64 values in one when",
-		"{% for i in l %}{% cycle \"a\"" + strings.Repeat(", \"a\"", 64) + " %}{% endfor %}": "more than 64 values in one cycle",
+		"{% if l != l %}" + strings.Repeat("{% elsif l != l %}", 64) + "{% endif %}": "comparisons of two values that are not literals across its clauses (a when value counts as one, plus those it holds); at most 64",
+		"{% case l %}" + strings.Repeat("{% when m %}", 65) + "{% endcase %}":        "this case holds 65 comparisons of two values that are not literals",
+		"{% case l %}{% when m" + strings.Repeat(", m", 64) + " %}{% endcase %}":     "more than 64 values in one when",
+		// a when value in parentheses holds comparisons of its own
+		"{% case false %}" + strings.Repeat("{% when (l == l"+strings.Repeat(" and l == l", 15)+") %}x", 4) + "{% endcase %}": "this case holds 68 comparisons",
+		"{% for i in l %}{% cycle \"a\"" + strings.Repeat(", \"a\"", 64) + " %}{% endfor %}":                                  "more than 64 values in one cycle",
 		// a range in parentheses is built whole before any filter sees it
 		"{{ ((1)..(5000000)) | first }}": "ranges such as (1..n) are not supported",
 	} {

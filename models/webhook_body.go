@@ -250,6 +250,9 @@ func renderBodyTemplate(src, contentType string, vars map[string]any, b *renderB
 	if err := checkNoCapture(src, tpl.GetRoot()); err != nil {
 		return nil, err
 	}
+	if err := checkAssignedNames(src, tpl.GetRoot()); err != nil {
+		return nil, err
+	}
 	if err := checkTrimRuns(tpl.GetRoot()); err != nil {
 		return nil, err
 	}
@@ -682,7 +685,12 @@ func trimRun(n render.Node, st trimState) (trimState, error) {
 			return st, nil // writes nothing, as a nil value
 		}
 		return write(st), nil
-	case *render.TextNode, *render.TagNode, *render.RawNode:
+	case *render.TagNode:
+		if n.Name == "assign" {
+			return st, nil // the library's assign writes nothing
+		}
+		return write(st), nil
+	case *render.TextNode, *render.RawNode:
 		return write(st), nil
 	}
 	return st, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,8 +47,9 @@ const (
 
 // stepFilter is the filter of the step node, checkFilter of the check node.
 const (
-	stepFilter  = "herald_loop_step"
-	checkFilter = "herald_check"
+	stepFilter   = "herald_loop_step"
+	checkFilter  = "herald_check"
+	storedFilter = "herald_stored"
 )
 
 var (
@@ -107,8 +109,16 @@ type liquidRenderer struct {
 	steps map[int]*render.ObjectNode
 	// check is the check node outside loops, loopCheck inside one.
 	check, loopCheck *render.ObjectNode
-	budget           *renderBudget
+	// stored are the stored nodes by variable name (at most
+	// maxStoredNodes): the output of what an assign stored through
+	// storedFilter, which charges it to the budget and writes nothing.
+	stored map[string]*render.ObjectNode
+	budget *renderBudget
 }
+
+// maxStoredNodes bounds the stored nodes an engine keeps between
+// renderings: each names a variable of some template.
+const maxStoredNodes = 4 * maxAssignedNames
 
 // renderers keeps the engines between renderings: an engine registers
 // some sixty filters through reflection.
@@ -118,10 +128,10 @@ var renderers = sync.Pool{New: func() any { return newLiquidRenderer() }}
 // without include (which reads files from the disk), with its values
 // bounded (boundValues) and every filter wrapped by boundFilter.
 func newLiquidRenderer() *liquidRenderer {
-	r := &liquidRenderer{engine: liquid.NewEngine(), steps: map[int]*render.ObjectNode{}}
+	r := &liquidRenderer{engine: liquid.NewEngine(), steps: map[int]*render.ObjectNode{}, stored: map[string]*render.ObjectNode{}}
 	e := r.engine
 	filters.AddStandardFilters(filterDictionary(func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }))
-	boundValues(e, func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) }, func() *renderBudget { return r.budget })
+	boundValues(func(name string, fn any) { e.RegisterFilter(name, r.boundFilter(fn)) })
 	e.RegisterTag("include", func(render.Context) (string, error) { return "", errInclude })
 	e.RegisterFilter(stepFilter, func(_ any, weight int) (any, error) {
 		b := r.budget
@@ -146,6 +156,7 @@ func newLiquidRenderer() *liquidRenderer {
 		}
 		return nil, errRenderTime
 	})
+	e.RegisterFilter(storedFilter, func(v any) (any, error) { return nil, charge(r.budget, v) })
 	r.check = r.objectNode("{{ nil | " + checkFilter + ": false }}")
 	r.loopCheck = r.objectNode("{{ nil | " + checkFilter + ": true }}")
 	return r
@@ -161,13 +172,48 @@ func (r *liquidRenderer) step(weight int) *render.ObjectNode {
 	return n
 }
 
+// storedNode is the stored node of an assign with these arguments, or nil
+// when they name no variable an output can read.
+func (r *liquidRenderer) storedNode(assignArgs string) *render.ObjectNode {
+	name := assignedName(assignArgs)
+	n, ok := r.stored[name]
+	if !ok {
+		if len(r.stored) >= maxStoredNodes {
+			clear(r.stored)
+		}
+		n, _ = r.compileOutput("{{ " + name + " | " + storedFilter + " }}")
+		r.stored[strings.Clone(name)] = n // not a slice of the template, which it would keep
+	}
+	return n
+}
+
+// assignedName is the variable an assign's arguments name.
+func assignedName(assignArgs string) string {
+	name, _, _ := strings.Cut(assignArgs, "=")
+	return strings.TrimSpace(name)
+}
+
 // objectNode is the compiled node of one output.
 func (r *liquidRenderer) objectNode(src string) *render.ObjectNode {
-	tpl, err := r.engine.ParseString(src)
+	n, err := r.compileOutput(src)
 	if err != nil {
 		panic(err)
 	}
-	return tpl.GetRoot().(*render.SeqNode).Children[0].(*render.ObjectNode)
+	return n
+}
+
+// compileOutput compiles src, one output and nothing else.
+func (r *liquidRenderer) compileOutput(src string) (*render.ObjectNode, error) {
+	tpl, err := r.engine.ParseString(src)
+	if err != nil {
+		return nil, err
+	}
+	if seq, ok := tpl.GetRoot().(*render.SeqNode); ok && len(seq.Children) == 1 {
+		if n, ok := seq.Children[0].(*render.ObjectNode); ok {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("%q is not one output", src)
 }
 
 // filterDictionary registers the library's filters through a function.
@@ -224,10 +270,13 @@ func (r *liquidRenderer) boundFilter(fn any) any {
 }
 
 // instrumentLoops puts a step node first in the body of every for and
-// tablerow loop of a compiled template, and a check node before every
-// output, tag and block. The step node bears the loop's place, so an
-// exhausted budget is reported at the loop; a check node bears the place
-// of the node it comes before. Both write nothing.
+// tablerow loop of a compiled template, a check node before every output,
+// tag and block, and a stored node after every assign. The step node
+// bears the loop's place, so an exhausted budget is reported at the loop;
+// a check or stored node bears the place of the node it comes before or
+// after. None of them writes anything: so the library's assign is kept, as
+// a tag of Herald's own writes "" even so, and a write takes up a pending
+// right trim, which is meant for what comes next.
 func (r *liquidRenderer) instrumentLoops(n render.Node) { r.instrument(n, false) }
 
 func (r *liquidRenderer) instrument(n render.Node, inLoop bool) {
@@ -276,6 +325,17 @@ func (r *liquidRenderer) checkEach(nodes []render.Node, inLoop bool) {
 		}
 		k := *check
 		k.Token = parser.Token{Type: parser.ObjTokenType, SourceLoc: at.SourceLoc, Source: at.Source}
-		nodes[i] = &render.SeqNode{Children: []render.Node{&k, c}}
+		seq := &render.SeqNode{Children: []render.Node{&k, c}}
+		if at.Type == parser.TagTokenType && at.Name == "assign" {
+			// The library compiled the assign, so its name is a variable
+			// an output reads (were it not, the work budget would still
+			// bound what the assign's filters built).
+			if stored := r.storedNode(at.Args); stored != nil {
+				v := *stored
+				v.Token = k.Token
+				seq.Children = append(seq.Children, &v)
+			}
+		}
+		nodes[i] = seq
 	}
 }

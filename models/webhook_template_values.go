@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/osteele/liquid"
 	"github.com/osteele/liquid/render"
 	"github.com/osteele/liquid/values"
 	"github.com/osteele/tuesday"
@@ -27,10 +26,12 @@ import (
 //
 // So the filters that can grow a value refuse a result larger than
 // maxRenderBytes before building it, split and concat refuse more than
-// maxListItems items, assign charges what it stores to the rendering's
-// budget (renderBudget.bytes), so all the values one rendering stores add
-// up to at most maxRenderBytes, and capture is refused (checkNoCapture):
-// its text is rendered into memory the engine does not let us bound.
+// maxListItems items, what each assign stores is charged to the
+// rendering's budget (renderBudget.bytes, through the stored node
+// instrumentLoops puts after it), so all the values one rendering stores
+// add up to at most maxRenderBytes, and capture is refused
+// (checkNoCapture): its text is rendered into memory the engine does not
+// let us bound.
 const maxListItems = 100_000
 
 var (
@@ -40,9 +41,9 @@ var (
 	errCapture       = errors.New("capture is not supported (it builds text without bound): use assign")
 )
 
-// boundValues replaces the growing filters of e (through addFilter) and
-// its assign tag with bounded ones.
-func boundValues(e *liquid.Engine, addFilter func(name string, fn any), budget func() *renderBudget) {
+// boundValues replaces the growing filters of e (through addFilter) with
+// bounded ones.
+func boundValues(addFilter func(name string, fn any)) {
 	fits := func(n int) error {
 		if n > maxRenderBytes {
 			return errValueTooLarge
@@ -257,22 +258,6 @@ func boundValues(e *liquid.Engine, addFilter func(name string, fn any), budget f
 		}
 		return string(b), nil
 	})
-	e.RegisterTag("assign", func(ctx render.Context) (string, error) {
-		name, expr, ok := strings.Cut(ctx.TagArgs(), "=")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.ContainsAny(name, " .[]") {
-			return "", ctx.Errorf("assign needs a name, = and a value: {%% assign name = value %%}")
-		}
-		v, err := ctx.EvaluateString(strings.TrimSpace(expr))
-		if err != nil {
-			return "", err
-		}
-		if err := charge(budget(), v); err != nil {
-			return "", err
-		}
-		ctx.Set(name, v)
-		return "", nil
-	})
 }
 
 // spaceRuns is what the library's split splits on for " ".
@@ -464,4 +449,47 @@ func checkNoCapture(src string, n render.Node) error {
 		}
 	}
 	return nil
+}
+
+// maxAssignedNames bounds the different names one template assigns: each
+// is compiled into a stored node when the template is rendered (about
+// 60 µs each, and kept in the engine for the next rendering).
+const maxAssignedNames = 256
+
+// checkAssignedNames refuses a template that assigns more than
+// maxAssignedNames different names.
+func checkAssignedNames(src string, root render.Node) error {
+	names := map[string]bool{}
+	var walk func(n render.Node) error
+	walk = func(n render.Node) error {
+		switch n := n.(type) {
+		case *render.SeqNode:
+			for _, c := range n.Children {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+		case *render.BlockNode:
+			for _, c := range n.Body {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+			for _, c := range n.Clauses {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+		case *render.TagNode:
+			if n.Name != "assign" {
+				break
+			}
+			if names[assignedName(n.Args)] = true; len(names) > maxAssignedNames {
+				line, col := markupPlace(src, n.SourceLoc.LineNo, n.Source)
+				return invalid("body_template", "line %d, column %d: a template assigns at most %d different names", line, col, maxAssignedNames)
+			}
+		}
+		return nil
+	}
+	return walk(root)
 }

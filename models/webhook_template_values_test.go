@@ -214,6 +214,9 @@ func TestRenderTrimsAsTheLibrary(t *testing.T) {
 		{"{% for i in l %}{{ i -}}{% endfor %}{% for i in l %}  {{ i }}{% endfor %}", "xyx  y"},
 		{"{% if true %}a {{- \"\" -}}{% endif %}{% if true %}   b{% endif %}", "ab"},
 		{"{% unless false -%}{% endunless %}{% if true %}  b{% endif %}", "b"},
+		{"{{ \"a\" -}}{% assign z = 1 %}  b{{ z }}", "ab1"},
+		{"{% for i in l %}{{ i -}}{% assign z = i | upcase -%} {{ z }}{% endfor %}", "xXyY"},
+		{"{% if true %}{{ \"a\" -}}{% assign z = 2 %}  b{{ z }}{% endif %}", "ab2"},
 	} {
 		out, err := RenderBodyTemplate(tc.src, ContentTypeForm, vars)
 		require.NoError(t, err, tc.src)
@@ -525,4 +528,35 @@ func TestRenderReadsTheClockInEveryBranch(t *testing.T) {
 		_, err := renderBodyTemplate(wrap[0]+outputs+wrap[1], ContentTypeForm, map[string]any{"l": l, "one": []any{1}}, b)
 		require.ErrorContains(t, err, "too long", wrap[0])
 	}
+}
+
+// What an assign stores is charged wherever the assign is, the first
+// branch of an if too (the library renders it from a copy of its node),
+// and a template assigns at most maxAssignedNames different names, each
+// compiled into a stored node when it renders.
+func TestRenderChargesEveryAssign(t *testing.T) {
+	t.Parallel()
+	grow := `{% assign s = "0123456789abcdef" %}` + strings.Repeat(`{% assign s = s | append: s %}`, 19) // 8 MiB
+	copies := ""
+	for i := range 3 {
+		copies += fmt.Sprintf(`{%% assign c%d = s | append: "" %%}`, i)
+	}
+	for _, wrap := range [][2]string{{"", ""}, {"{% if true %}", "{% endif %}"}, {"{% unless false %}", "{% endunless %}"},
+		{"{% case 1 %}{% when 1 %}", "{% endcase %}"}, {"{% for i in one %}", "{% endfor %}"}} {
+		_, err := renderUnhurried(wrap[0]+grow+copies+wrap[1], map[string]any{"one": []any{1}})
+		require.ErrorContains(t, err, "the values assigned grow past 10485760 bytes in all", wrap[0])
+	}
+
+	names := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "{%% assign v%d = %d %%}", i, i)
+		}
+		return b.String()
+	}
+	out, err := RenderBodyTemplate(names(256)+"{{ v255 }}", ContentTypeForm, map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, "255", string(out))
+	_, err = RenderBodyTemplate(names(257), ContentTypeForm, map[string]any{})
+	require.ErrorContains(t, err, "a template assigns at most 256 different names")
 }

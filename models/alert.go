@@ -94,10 +94,12 @@ func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, se
 }
 
 // UnqueueAlert gives up an alert's place in the mail queue without an
-// attempt: it may be sent at at.
-func (s *Store) UnqueueAlert(ctx context.Context, id int64, at time.Time) error {
-	if _, err := s.sql.ExecContext(ctx, `UPDATE alerts SET queued_at = NULL, next_attempt_at = $2
-		WHERE id = $1 AND sent_at IS NULL`, id, at); err != nil {
+// attempt: it may be sent at at. A reason, when given, is recorded as why
+// it was not sent.
+func (s *Store) UnqueueAlert(ctx context.Context, id int64, at time.Time, reason string) error {
+	if _, err := s.sql.ExecContext(ctx, `UPDATE alerts SET queued_at = NULL, next_attempt_at = $2,
+		last_error = CASE WHEN $3 = '' THEN last_error ELSE $3 END
+		WHERE id = $1 AND sent_at IS NULL`, id, at, reason); err != nil {
 		return fmt.Errorf("models: unqueue alert %d: %w", id, err)
 	}
 	return nil
@@ -139,15 +141,27 @@ func (s *Store) QueueDueAlerts(ctx context.Context, panelID int64, places int) (
 		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, int32(panelID), alertPlacesLock); err != nil {
 			return err
 		}
-		rows, err := q.QueryContext(ctx, `UPDATE alerts SET queued_at = $2 WHERE id IN (
+		var held int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM alerts
+			WHERE panel_id = $1 AND sent_at IS NULL AND queued_at IS NOT NULL`, panelID).Scan(&held); err != nil {
+			return err
+		}
+		if held >= places {
+			return nil
+		}
+		// The free places as a plain LIMIT, and the picked rows joined in:
+		// with the count inside the LIMIT the planner could not read it,
+		// guessed large, and hashed the whole table, every panel's
+		// history, to join (found by review: 603,000 rows read for one).
+		rows, err := q.QueryContext(ctx, `UPDATE alerts SET queued_at = $2 FROM (
 			SELECT a.id FROM alerts a
 			WHERE a.panel_id = $1 AND a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at <= $2
 			  AND NOT EXISTS (SELECT 1 FROM alerts e WHERE e.webhook_id = a.webhook_id AND e.id < a.id
 			                  AND e.sent_at IS NULL AND e.created_at > $4)
 			ORDER BY a.next_attempt_at, a.id
-			LIMIT greatest($3 - (SELECT count(*) FROM alerts h
-			                     WHERE h.panel_id = $1 AND h.sent_at IS NULL AND h.queued_at IS NOT NULL), 0))
-			RETURNING id`, panelID, now, places, now.Add(-time.Hour))
+			LIMIT $3) picked
+			WHERE alerts.id = picked.id
+			RETURNING alerts.id`, panelID, now, places-held, now.Add(-time.Hour))
 		if err != nil {
 			return err
 		}

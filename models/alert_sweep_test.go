@@ -147,3 +147,23 @@ func TestUnqueueLostAlerts(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int64{id}, ids, "queued again")
 }
+
+// An alert written by the release before, which sets no next attempt (its
+// processes still run while this release starts), is due at once.
+// (Found by review: it was never due, so nothing ever queued it.)
+func TestAlertOfThePreviousReleaseIsDue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	p, err := store.EnsurePanel(ctx, "upgrade")
+	require.NoError(t, err)
+	w, err := store.CreateWebhook(ctx, p.ID, newSpec("Upgraded"))
+	require.NoError(t, err)
+	var old int64
+	require.NoError(t, store.SQLDB().QueryRowContext(ctx, `INSERT INTO alerts (panel_id, webhook_id, state, details, created_at)
+		VALUES ($1, $2, 'disabled', '{}', now()) RETURNING id`, p.ID, w.ID).Scan(&old))
+	store.Clock.Advance(time.Second)
+	ids, err := store.QueueDueAlerts(ctx, p.ID, 3)
+	require.NoError(t, err)
+	require.Equal(t, []int64{old}, ids)
+}

@@ -126,7 +126,7 @@ func queueDue(ctx context.Context, store *models.Store, enq *queue.Enqueuer, log
 	ids, err := store.QueueDueAlerts(ctx, panelID, alertPlaces)
 	for _, id := range ids {
 		if err = enq.Alert(ctx, id); err != nil {
-			_ = store.UnqueueAlert(ctx, id, store.Now())
+			_ = store.UnqueueAlert(ctx, id, store.Now(), "")
 		}
 	}
 	if err != nil {
@@ -292,7 +292,9 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	}
 	if a.Mailer == nil {
 		// Kept unsent: once HERALD_SMTP_URL is set, the sweep sends it.
-		_ = a.Store.MarkAlert(ctx, id, nil, errors.New("SMTP is not configured (HERALD_SMTP_URL)"), a.Store.Now())
+		// Not an attempt: counted, it would space out the first real
+		// retries once a mail server is set.
+		_ = a.Store.UnqueueAlert(ctx, id, a.Store.Now(), "SMTP is not configured (HERALD_SMTP_URL)")
 		a.Log.WarnContext(ctx, "alert not sent: HERALD_SMTP_URL is not set", "alert_id", id)
 		return nil
 	}

@@ -87,3 +87,48 @@ func TestAlertThrottle(t *testing.T) {
 	require.Contains(t, mails[0].Subject, "Quiet Hook")
 	require.Contains(t, mails[1].Subject, "Quiet Hook")
 }
+
+// While HERALD_SMTP_URL is unset, an alert's tasks count no attempt: once
+// SMTP is set, the first real failure is retried within seconds. (Found by
+// review: nine tasks while unset counted nine attempts, and the first real
+// failure waited 5 minutes.)
+func TestAlertsWhileSMTPIsUnsetCountNoAttempts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	redisOpt, err := asynq.ParseRedisURI(modeltest.RedisURL())
+	require.NoError(t, err)
+	client, inspector := asynq.NewClient(redisOpt), asynq.NewInspector(redisOpt)
+	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
+	ns := modeltest.Namespace(t)
+	log := slog.New(slog.DiscardHandler)
+	enq := &queue.Enqueuer{Client: client, Inspector: inspector, Namespace: ns, Now: store.Now}
+	unmailed := &health.Alerter{Store: store, Enqueuer: enq, PublicURL: "http://herald.test", Log: log}
+
+	panel, err := store.EnsurePanel(ctx, "unmailed")
+	require.NoError(t, err)
+	spec := models.DefaultWebhookSpec()
+	spec.Label, spec.URL = "Unmailed", "http://127.0.0.1:9/hook"
+	w, err := store.CreateWebhook(ctx, panel.ID, spec)
+	require.NoError(t, err)
+	_, err = store.AddRecipient(ctx, panel.ID, nil, "ops@example.com")
+	require.NoError(t, err)
+	id, err := store.QueueAlert(ctx, panel.ID, w.ID, "disabled", map[string]any{"label": "Unmailed"})
+	require.NoError(t, err)
+	task := asynq.NewTask(queue.TypeAlert, []byte(strconv.FormatInt(id, 10)))
+	for range 9 { // nine tasks of it while SMTP is unset
+		require.NoError(t, unmailed.HandleAlert(ctx, task))
+	}
+
+	smtp := apptest.StartSMTP(t)
+	mailer, err := mail.New(smtp.Config)
+	require.NoError(t, err)
+	smtp.Refuse("ops@example.com") // set, and the first real attempt fails (a passing 550 of a mailbox being moved)
+	mailing := &health.Alerter{Store: store, Enqueuer: enq, Mailer: mailer, PublicURL: "http://herald.test", Log: log}
+	require.NoError(t, mailing.HandleAlert(ctx, task))
+	a, err := store.AlertByID(ctx, id)
+	require.NoError(t, err)
+	wait := a.NextAttemptAt.Sub(store.Now())
+	require.Equal(t, 1, a.Attempts, "one real attempt")
+	require.Less(t, wait, 10*time.Second, "the first real failure is retried soon")
+}

@@ -312,7 +312,9 @@ func (e *Enqueuer) Outcome(ctx context.Context, runID, deliveryID uuid.UUID) err
 // of it is due again. One task per panel and 5 seconds: failures close
 // together wake the panel once.
 func (e *Enqueuer) AlertsDue(ctx context.Context, panelID int64, at time.Time) error {
-	at = at.Truncate(5 * time.Second).Add(5 * time.Second)
+	// At least a second after at: a wake-up on a clock a little behind
+	// the one that set at would find nothing due.
+	at = at.Add(time.Second).Truncate(5 * time.Second).Add(5 * time.Second)
 	_, err := e.enqueueOnce(ctx, asynq.NewTask(TypeAlertsDue, []byte(strconv.FormatInt(panelID, 10))),
 		e.Namespace+":"+queueMail, fmt.Sprintf("alerts-due:%d:%d", panelID, at.Unix()),
 		e.processAt(at), asynq.MaxRetry(10), asynq.Timeout(time.Minute))

@@ -11,6 +11,9 @@
 ALTER TABLE alerts ADD COLUMN IF NOT EXISTS queued_at timestamptz,
     ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz;
 UPDATE alerts SET next_attempt_at = created_at WHERE sent_at IS NULL AND next_attempt_at IS NULL;
+-- Alerts written by the release before, still running while this one
+-- starts, are due at once.
+ALTER TABLE alerts ALTER COLUMN next_attempt_at SET DEFAULT now();
 -- The alerts a panel may send next, the soonest due first.
 DROP INDEX CONCURRENTLY IF EXISTS alerts_due;
 CREATE INDEX CONCURRENTLY alerts_due ON alerts (panel_id, next_attempt_at) WHERE sent_at IS NULL AND queued_at IS NULL;
@@ -19,7 +22,7 @@ DROP INDEX CONCURRENTLY IF EXISTS alerts_queued;
 CREATE INDEX CONCURRENTLY alerts_queued ON alerts (panel_id) WHERE sent_at IS NULL AND queued_at IS NOT NULL;
 -- A webhook's alerts go out in the order they were written.
 DROP INDEX CONCURRENTLY IF EXISTS alerts_unsent_webhook;
-CREATE INDEX CONCURRENTLY alerts_unsent_webhook ON alerts (webhook_id, id) WHERE sent_at IS NULL;
+CREATE INDEX CONCURRENTLY alerts_unsent_webhook ON alerts (webhook_id, id) INCLUDE (created_at) WHERE sent_at IS NULL;
 
 -- +goose Down
 DROP INDEX CONCURRENTLY IF EXISTS alerts_unsent_webhook;

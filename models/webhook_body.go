@@ -458,11 +458,15 @@ var (
 		liquidLiteral + `\s*(?:==|!=|<>|<=|>=|<|>)\s*` + liquidPath + `)\s*$`)
 	literalValue = regexp.MustCompile(`^\s*` + liquidLiteral + `\s*$`)
 	// nilLiteral is a literal the engine writes as nothing.
-	nilLiteral = regexp.MustCompile(`^\s*(?:nil|null|empty|blank)\s*$`)
+	nilLiteral = regexp.MustCompile(`^\s*nil\s*$`)
 )
 
 const (
-	liquidLiteral = `(?:"[^"]*"|'[^']*'|-?[0-9]+(?:\.[0-9]+)?|true|false|nil|null|empty|blank)`
+	// The engine's literals: strings, numbers, true, false and nil.
+	// empty, blank and null are plain variables to it, which a template
+	// may assign a large list to (found by review: taken for literals,
+	// they hid comparisons of such lists, 42 s in one if).
+	liquidLiteral = `(?:"[^"]*"|'[^']*'|-?[0-9]+(?:\.[0-9]+)?|true|false|nil)`
 	liquidPath    = `[A-Za-z_][\w.-]*`
 )
 

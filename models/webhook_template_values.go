@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -215,6 +217,34 @@ func boundValues(addFilter func(name string, fn any)) {
 	})
 	// The library's uniq compares each object or list with every one kept
 	// (100,000 objects: hours); here each is known by its JSON.
+	// The library's sort_natural changed the case of both strings at
+	// every comparison, with no clock read within the filter: 86,000
+	// long items took 4 s and more (found by review). The same sort, with
+	// each item's key made once: the comparisons, and so the order, are
+	// the library's.
+	addFilter("sort_natural", func(a []any, key any) (any, error) {
+		out := slices.Clone(a)
+		if len(out) == 0 || (key == nil && out[0] == nil) {
+			return out, nil
+		}
+		keys := make([]string, len(out))
+		for i, v := range out {
+			switch {
+			case key != nil:
+				keys[i] = strings.ToLower(propertyString(v, key))
+			case reflect.TypeOf(out[0]).Kind() != reflect.String:
+				return out, nil // the library leaves such a list as it is
+			default:
+				s, ok := v.(string)
+				if !ok {
+					return nil, errors.New("sort_natural: the list mixes strings with other values")
+				}
+				keys[i] = strings.ToUpper(s)
+			}
+		}
+		sort.Sort(keyedItems{items: out, keys: keys})
+		return out, nil
+	})
 	addFilter("uniq", func(a []any) []any {
 		seen, seenJSON := map[any]bool{}, map[string]bool{}
 		var out []any
@@ -456,6 +486,11 @@ func checkNoCapture(src string, n render.Node) error {
 // 60 µs each, and kept in the engine for the next rendering).
 const maxAssignedNames = 256
 
+// maxAssignedName bounds an assigned name's length: engines keep the
+// stored nodes of names between renderings (found by review: 1,023
+// renderings of a 60 KB name kept 187 MB in one engine).
+const maxAssignedName = 128
+
 // checkAssignedNames refuses a template that assigns more than
 // maxAssignedNames different names.
 func checkAssignedNames(src string, root render.Node) error {
@@ -484,7 +519,12 @@ func checkAssignedNames(src string, root render.Node) error {
 			if n.Name != "assign" {
 				break
 			}
-			if names[assignedName(n.Args)] = true; len(names) > maxAssignedNames {
+			name := assignedName(n.Args)
+			if len(name) > maxAssignedName {
+				line, col := markupPlace(src, n.SourceLoc.LineNo, n.Source)
+				return invalid("body_template", "line %d, column %d: an assigned name is at most %d bytes long", line, col, maxAssignedName)
+			}
+			if names[name] = true; len(names) > maxAssignedNames {
 				line, col := markupPlace(src, n.SourceLoc.LineNo, n.Source)
 				return invalid("body_template", "line %d, column %d: a template assigns at most %d different names", line, col, maxAssignedNames)
 			}
@@ -492,4 +532,36 @@ func checkAssignedNames(src string, root render.Node) error {
 		return nil
 	}
 	return walk(root)
+}
+
+// propertyString is the string at key of a map item, or "" (as the
+// library's sort_natural reads an item's property).
+func propertyString(item, key any) string {
+	rv := reflect.ValueOf(item)
+	if rv.Kind() != reflect.Map {
+		return ""
+	}
+	kv := reflect.ValueOf(key)
+	if !kv.Type().AssignableTo(rv.Type().Key()) {
+		return ""
+	}
+	if ev := rv.MapIndex(kv); ev.IsValid() && ev.CanInterface() {
+		if s, ok := ev.Interface().(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// keyedItems sorts items by their keys, moving both together.
+type keyedItems struct {
+	items []any
+	keys  []string
+}
+
+func (k keyedItems) Len() int           { return len(k.items) }
+func (k keyedItems) Less(i, j int) bool { return k.keys[i] < k.keys[j] }
+func (k keyedItems) Swap(i, j int) {
+	k.items[i], k.items[j] = k.items[j], k.items[i]
+	k.keys[i], k.keys[j] = k.keys[j], k.keys[i]
 }

@@ -601,123 +601,160 @@ func checkBlockComparisons(n render.Node) error {
 // on with a run without counting.
 const maxTrimmedRun = 4
 
-// checkTrimRuns refuses a template that outputs a value more than
-// maxTrimmedRun times in a row each held back after a right trim, in the
-// order the engine renders (into a block's body and out again, a loop's
-// first pass too).
+// checkTrimRuns refuses a template that may have the engine hold more than
+// maxTrimmedRun outputs of values at once, following the order the engine
+// renders in. How the engine's trim writer holds: after a right trim
+// ({{ a -}}), the next write is kept in memory (to trim it) and the trim
+// is taken up; a write with no trim pending writes out what was held; a
+// value may be nil, which writes nothing and so neither takes up the trim
+// nor writes out; a left trim writes out what was held; and each block
+// body, and each pass of a loop, writes out what was held at its end,
+// unless a break or continue leaves it early. (Found by review: a nil
+// value taken for a write, and continue's skipped write-out, let
+// {{ v -}}{{ x }}{{ "." -}} and {% for %}{{ v -}}{% continue %} hold
+// gigabytes.)
 func checkTrimRuns(root render.Node) error {
-	if _, err := trimRun(root, trimState{}); err != nil {
-		return err
+	_, _, err := trimRun(root, trimState{p: -1, n: 0})
+	return err
+}
+
+// trimState is where a rendering may stand: the most outputs of values
+// held, p when a right trim may still be pending, n when none is; -1 where
+// that cannot be.
+type trimState struct{ p, n int }
+
+var noTrimState = trimState{p: -1, n: -1}
+
+func (s trimState) merge(o trimState) trimState { return trimState{max(s.p, o.p), max(s.n, o.n)} }
+
+// wroteOut is s after what was held is written out.
+func (s trimState) wroteOut() trimState {
+	return trimState{p: min(s.p, 0), n: min(s.n, 0)}
+}
+
+// after is s after an output that may write nothing (nil) and, when it
+// writes, adds held to what is held.
+func (s trimState) after(held int) trimState {
+	out := trimState{p: s.p, n: -1}
+	if s.n >= 0 {
+		out.n = max(s.n, held) // written out first, or nil
 	}
-	return nil
+	if s.p >= 0 {
+		out.n = max(out.n, s.p+held) // kept with what was held
+	}
+	return out
 }
 
-// trimState is where a rendering stands: a right trim pending, and how
-// many outputs of values in a row were held back.
-type trimState struct {
-	pending bool
-	run     int
+// written is s after a write of text or a literal: kept when a trim was
+// pending, else written out with what was held.
+func (s trimState) written() trimState {
+	out := trimState{p: -1, n: -1}
+	if s.n >= 0 {
+		out.n = 0
+	}
+	if s.p >= 0 {
+		out.n = max(out.n, s.p)
+	}
+	return out
 }
 
-func trimRun(n render.Node, st trimState) (trimState, error) {
+func trimRun(n render.Node, st trimState) (end, exits trimState, err error) {
+	exits = noTrimState
 	switch n := n.(type) {
 	case *render.SeqNode:
-		return trimRunAll(n.Children, st)
+		end, exits, err = trimRunAll(n.Children, st)
+		return end.wroteOut(), exits, err
 	case *render.TrimNode:
 		if n.TrimDirection == parser.Right {
-			st.pending = true
-		} else {
-			st = trimState{} // a left trim writes out what was held
+			return trimState{p: max(st.p, st.n), n: -1}, exits, nil
 		}
-		return st, nil
+		return st.wroteOut(), exits, nil // a left trim writes out what was held
 	case *render.BlockNode:
-		// One of the ways through renders, the worst counts: none (a
-		// condition without its branch, a loop without passes), the body
-		// (not a case's: what comes before its first when never renders)
-		// or a clause.
-		end := st
-		worst := func(e trimState) {
-			end.run = max(end.run, e.run)
-			end.pending = end.pending || e.pending
-		}
-		if n.Name != "case" {
-			e, err := trimRunAll(n.Body, st)
-			if err != nil {
-				return e, err
-			}
-			if n.Name == "for" || n.Name == "tablerow" {
-				// A loop's first pass goes on from what came before; the
-				// engine writes out what it held at the end of each pass,
-				// so the next starts afresh, and so does what follows.
-				if e, err = trimRunAll(n.Body, trimState{pending: e.pending}); err != nil {
-					return e, err
-				}
-				e = trimState{pending: e.pending}
-			}
-			worst(e)
-		}
-		for _, c := range n.Clauses {
-			e, err := trimRunAll(c.Body, st)
-			if err != nil {
-				return e, err
-			}
-			worst(e)
-		}
-		return end, nil
+		return trimRunBlock(n, st)
 	case *render.ObjectNode:
-		if !isLiteral(withoutStrings(n.Args)) || strings.Contains(n.Args, "|") {
-			// A value may be nil, which the engine writes as nothing: no
-			// write takes up the pending trim, and none writes out what
-			// was held. So a value right after a right trim is counted
-			// as held, and any other leaves the run as it is. (With a
-			// value taken to write out what was held, {{ s -}}{{ x }}
-			// repeated, x unknown, held every s.)
-			if st.pending {
-				st.run++
-			} else {
-				st.run = max(st.run, 1)
+		if isLiteral(withoutStrings(n.Args)) && !strings.Contains(n.Args, "|") {
+			if nilLiteral.MatchString(n.Args) {
+				return st, exits, nil // writes nothing
 			}
-			st.pending = false
-			if st.run > maxTrimmedRun {
-				return st, invalid("body_template", "line %d: more than %d outputs of values in a row, each right after a right trim "+
-					"({{ x -}}{{ y -}}…), in %s: the engine holds them in memory; put text or a left trim ({{- y }}) between them",
-					n.SourceLoc.LineNo, maxTrimmedRun, n.Source)
-			}
-			return st, nil
+			return st.written(), exits, nil
 		}
-		if nilLiteral.MatchString(n.Args) {
-			return st, nil // writes nothing, as a nil value
+		st = st.after(1)
+		if max(st.p, st.n) > maxTrimmedRun {
+			return st, exits, invalid("body_template", "line %d: more than %d outputs of values in a row, each right after a right trim "+
+				"({{ x -}}{{ y -}}…), in %s: the engine holds them in memory; put text or a left trim ({{- y }}) between them",
+				n.SourceLoc.LineNo, maxTrimmedRun, n.Source)
 		}
-		return write(st), nil
+		return st, exits, nil
 	case *render.TagNode:
-		if n.Name == "assign" {
-			return st, nil // the library's assign writes nothing
+		switch n.Name {
+		case "assign":
+			return st, exits, nil // writes nothing
+		case "break", "continue":
+			return noTrimState, st, nil // leaves the body without writing out
 		}
-		return write(st), nil
-	case *render.TextNode, *render.RawNode:
-		return write(st), nil
+		return st.after(0), exits, nil // a tag may write a little, or nothing
+	case *render.TextNode:
+		return st.written(), exits, nil
+	case *render.RawNode:
+		return st.after(0), exits, nil // an empty raw writes nothing
 	}
-	return st, nil
+	return st, exits, nil
 }
 
-// write is a write of text, a tag or a literal: held with a run when a
-// right trim is pending, else written out with what was held.
-func write(st trimState) trimState {
-	if !st.pending {
-		st.run = 0
+// trimRunBlock follows a block: one of its ways through renders, the
+// worst counts (none, when a condition holds for no branch or a loop has
+// no pass). A body that renders to its end writes out what it held.
+func trimRunBlock(n *render.BlockNode, st trimState) (end, exits trimState, err error) {
+	end, exits = st, noTrimState
+	loop := n.Name == "for" || n.Name == "tablerow"
+	if loop {
+		// The first pass goes on from what came before; a pass left by
+		// continue or break does not write out, so the next pass, or
+		// what follows the loop, goes on from it. A second pass from
+		// there that leaves with more held than the first would hold
+		// more with every pass.
+		e1, x1, err := trimRunAll(n.Body, st)
+		if err != nil {
+			return e1, exits, err
+		}
+		next := e1.wroteOut().merge(x1)
+		e2, x2, err := trimRunAll(n.Body, next)
+		if err != nil {
+			return e2, exits, err
+		}
+		if max(x2.p, x2.n) > max(x1.p, x1.n) {
+			return x2, exits, invalid("body_template", "line %d: a loop that breaks or continues right after a right trim "+
+				"holds what each pass wrote, in %s: put text or a left trim ({{- y }}) before the break or continue",
+				n.SourceLoc.LineNo, n.Source)
+		}
+		end = end.merge(e2.wroteOut()).merge(x2)
+	} else if n.Name != "case" { // a case's body before its first when never renders
+		e, x, err := trimRunAll(n.Body, st)
+		if err != nil {
+			return e, exits, err
+		}
+		end, exits = end.merge(e.wroteOut()), exits.merge(x)
 	}
-	st.pending = false
-	return st
+	for _, c := range n.Clauses {
+		e, x, err := trimRunAll(c.Body, st) // a loop's else runs once, outside it
+		if err != nil {
+			return e, exits, err
+		}
+		end, exits = end.merge(e.wroteOut()), exits.merge(x)
+	}
+	return end, exits, nil
 }
 
-func trimRunAll(nodes []render.Node, st trimState) (trimState, error) {
-	var err error
+func trimRunAll(nodes []render.Node, st trimState) (end, exits trimState, err error) {
+	exits = noTrimState
 	for _, c := range nodes {
-		if st, err = trimRun(c, st); err != nil {
-			return st, err
+		var x trimState
+		if st, x, err = trimRun(c, st); err != nil {
+			return st, exits, err
 		}
+		exits = exits.merge(x)
 	}
-	return st, nil
+	return st, exits, nil
 }
 
 // templateError places a Liquid error. Liquid reports the line and the

@@ -602,141 +602,207 @@ func checkBlockComparisons(n render.Node) error {
 const maxTrimmedRun = 4
 
 // checkTrimRuns refuses a template that may have the engine hold more than
-// maxTrimmedRun outputs of values at once, following the order the engine
-// renders in. How the engine's trim writer holds: after a right trim
-// ({{ a -}}), the next write is kept in memory (to trim it) and the trim
-// is taken up; a write with no trim pending writes out what was held; a
-// value may be nil, which writes nothing and so neither takes up the trim
-// nor writes out; a left trim writes out what was held; and each block
-// body, and each pass of a loop, writes out what was held at its end,
-// unless a break or continue leaves it early. (Found by review: a nil
-// value taken for a write, and continue's skipped write-out, let
-// {{ v -}}{{ x }}{{ "." -}} and {% for %}{{ v -}}{% continue %} hold
-// gigabytes.)
+// maxTrimmedRun outputs of values at once, or hold more with every pass of
+// a loop, following the order the engine renders in. How the engine's trim
+// writer holds: after a right trim ({{ a -}}), the next write is kept in
+// memory (to trim it) and the trim is taken up; a write with no trim
+// pending writes out what was held; a value may be nil, which writes
+// nothing and so neither takes up the trim nor writes out; a left trim
+// writes out what was held; and each block body, and each pass of a loop,
+// writes out what was held at its end, unless a break or continue leaves
+// it early. (Found by reviews: a nil value taken for a write, and
+// continue's skipped write-out, let {{ v -}}{{ x }}{{ "." -}} and
+// {% for %}{{ v -}}{% continue %} hold gigabytes; so did text held at
+// every continue.)
 func checkTrimRuns(root render.Node) error {
-	_, _, err := trimRun(root, trimState{p: -1, n: 0})
+	w := &trimWalk{visits: maxTrimVisits}
+	_, _, err := w.run(root, trimState{p: noHeld, n: heldNothing})
 	return err
 }
 
-// trimState is where a rendering may stand: the most outputs of values
-// held, p when a right trim may still be pending, n when none is; -1 where
-// that cannot be.
-type trimState struct{ p, n int }
+// maxTrimVisits bounds the nodes checkTrimRuns visits: a loop's body is
+// followed until what it holds stops growing, so nested loops multiply.
+const maxTrimVisits = 1_000_000
 
-var noTrimState = trimState{p: -1, n: -1}
+// maxTrimTexts bounds the writes of text or tags a loop may hold from
+// pass to pass before it is taken to hold more with every pass.
+const maxTrimTexts = 16
 
-func (s trimState) merge(o trimState) trimState { return trimState{max(s.p, o.p), max(s.n, o.n)} }
+// held is what the trim writer may hold: outputs of values, and writes of
+// text, literals or tags; vals -1 when the case cannot arise.
+type held struct{ vals, texts int }
+
+var (
+	noHeld      = held{-1, -1}
+	heldNothing = held{0, 0}
+)
+
+func (h held) ok() bool { return h.vals >= 0 }
+
+func (h held) or(o held) held {
+	if !h.ok() {
+		return o
+	}
+	if !o.ok() {
+		return h
+	}
+	return held{max(h.vals, o.vals), max(h.texts, o.texts)}
+}
+
+// trimState is where a rendering may stand: what is held when a right
+// trim may still be pending (p), and when none is (n).
+type trimState struct{ p, n held }
+
+var noTrimState = trimState{noHeld, noHeld}
+
+func (s trimState) merge(o trimState) trimState { return trimState{s.p.or(o.p), s.n.or(o.n)} }
 
 // wroteOut is s after what was held is written out.
 func (s trimState) wroteOut() trimState {
-	return trimState{p: min(s.p, 0), n: min(s.n, 0)}
+	out := noTrimState
+	if s.p.ok() {
+		out.p = heldNothing
+	}
+	if s.n.ok() {
+		out.n = heldNothing
+	}
+	return out
 }
 
-// after is s after an output that may write nothing (nil) and, when it
-// writes, adds held to what is held.
-func (s trimState) after(held int) trimState {
-	out := trimState{p: s.p, n: -1}
-	if s.n >= 0 {
-		out.n = max(s.n, held) // written out first, or nil
+// after is s after a write that may also be nothing (a nil value, an
+// empty raw, a tag): one more value held when value, else a text.
+func (s trimState) after(value bool) trimState {
+	one := held{0, 1}
+	if value {
+		one = held{1, 0}
 	}
-	if s.p >= 0 {
-		out.n = max(out.n, s.p+held) // kept with what was held
+	out := trimState{p: s.p, n: noHeld} // nothing written: as it was
+	if s.n.ok() {
+		out.n = s.n.or(one) // written after what was held went out, or nothing
+	}
+	if s.p.ok() {
+		out.n = out.n.or(held{s.p.vals + one.vals, s.p.texts + one.texts}) // kept with what was held
 	}
 	return out
 }
 
 // written is s after a write of text or a literal: kept when a trim was
-// pending, else written out with what was held.
+// pending, else written after what was held went out.
 func (s trimState) written() trimState {
-	out := trimState{p: -1, n: -1}
-	if s.n >= 0 {
-		out.n = 0
+	out := noTrimState
+	if s.n.ok() {
+		out.n = held{0, 1}
 	}
-	if s.p >= 0 {
-		out.n = max(out.n, s.p)
+	if s.p.ok() {
+		out.n = out.n.or(held{s.p.vals, s.p.texts + 1})
 	}
 	return out
 }
 
-func trimRun(n render.Node, st trimState) (end, exits trimState, err error) {
-	exits = noTrimState
+// trimExits are the states in which break and continue leave a body.
+type trimExits struct{ brk, cont trimState }
+
+var noTrimExits = trimExits{noTrimState, noTrimState}
+
+func (x trimExits) merge(o trimExits) trimExits {
+	return trimExits{x.brk.merge(o.brk), x.cont.merge(o.cont)}
+}
+
+// trimWalk follows a template through checkTrimRuns, visits bounded.
+type trimWalk struct{ visits int }
+
+var errTrimTooComplex = invalid("body_template", "the template's loops nest too deep to check: nest fewer")
+
+func (w *trimWalk) run(n render.Node, st trimState) (trimState, trimExits, error) {
+	if w.visits--; w.visits < 0 {
+		return st, noTrimExits, errTrimTooComplex
+	}
 	switch n := n.(type) {
 	case *render.SeqNode:
-		end, exits, err = trimRunAll(n.Children, st)
+		end, exits, err := w.runAll(n.Children, st)
 		return end.wroteOut(), exits, err
 	case *render.TrimNode:
 		if n.TrimDirection == parser.Right {
-			return trimState{p: max(st.p, st.n), n: -1}, exits, nil
+			return trimState{p: st.p.or(st.n), n: noHeld}, noTrimExits, nil
 		}
-		return st.wroteOut(), exits, nil // a left trim writes out what was held
+		return st.wroteOut(), noTrimExits, nil // a left trim writes out what was held
 	case *render.BlockNode:
-		return trimRunBlock(n, st)
+		return w.block(n, st)
 	case *render.ObjectNode:
 		if isLiteral(withoutStrings(n.Args)) && !strings.Contains(n.Args, "|") {
 			if nilLiteral.MatchString(n.Args) {
-				return st, exits, nil // writes nothing
+				return st, noTrimExits, nil // writes nothing
 			}
-			return st.written(), exits, nil
+			return st.written(), noTrimExits, nil
 		}
-		st = st.after(1)
-		if max(st.p, st.n) > maxTrimmedRun {
-			return st, exits, invalid("body_template", "line %d: more than %d outputs of values in a row, each right after a right trim "+
+		st = st.after(true)
+		if max(st.p.vals, st.n.vals) > maxTrimmedRun {
+			return st, noTrimExits, invalid("body_template", "line %d: more than %d outputs of values in a row, each right after a right trim "+
 				"({{ x -}}{{ y -}}…), in %s: the engine holds them in memory; put text or a left trim ({{- y }}) between them",
 				n.SourceLoc.LineNo, maxTrimmedRun, n.Source)
 		}
-		return st, exits, nil
+		return st, noTrimExits, nil
 	case *render.TagNode:
 		switch n.Name {
 		case "assign":
-			return st, exits, nil // writes nothing
-		case "break", "continue":
-			return noTrimState, st, nil // leaves the body without writing out
+			return st, noTrimExits, nil // writes nothing
+		case "break":
+			return noTrimState, trimExits{brk: st, cont: noTrimState}, nil // leaves the loop without writing out
+		case "continue":
+			return noTrimState, trimExits{brk: noTrimState, cont: st}, nil // leaves the pass without writing out
 		}
-		return st.after(0), exits, nil // a tag may write a little, or nothing
+		return st.after(false), noTrimExits, nil // a tag may write a little, or nothing
 	case *render.TextNode:
-		return st.written(), exits, nil
+		if strings.TrimSpace(n.Source) == "" {
+			// White space written after a right trim is trimmed away
+			// whole, and written with none pending writes out what was
+			// held: it holds nothing.
+			return st.written().wroteOut(), noTrimExits, nil
+		}
+		return st.written(), noTrimExits, nil
 	case *render.RawNode:
-		return st.after(0), exits, nil // an empty raw writes nothing
+		return st.after(false), noTrimExits, nil // an empty raw writes nothing
 	}
-	return st, exits, nil
+	return st, noTrimExits, nil
 }
 
-// trimRunBlock follows a block: one of its ways through renders, the
-// worst counts (none, when a condition holds for no branch or a loop has
-// no pass). A body that renders to its end writes out what it held.
-func trimRunBlock(n *render.BlockNode, st trimState) (end, exits trimState, err error) {
-	end, exits = st, noTrimState
-	loop := n.Name == "for" || n.Name == "tablerow"
-	if loop {
-		// The first pass goes on from what came before; a pass left by
-		// continue or break does not write out, so the next pass, or
-		// what follows the loop, goes on from it. A second pass from
-		// there that leaves with more held than the first would hold
-		// more with every pass.
-		e1, x1, err := trimRunAll(n.Body, st)
-		if err != nil {
-			return e1, exits, err
+// block follows a block: one of its ways through renders, the worst
+// counts (none, when a condition holds for no branch or a loop has no
+// pass). A body that renders to its end writes out what it held.
+func (w *trimWalk) block(n *render.BlockNode, st trimState) (trimState, trimExits, error) {
+	end, exits := st, noTrimExits
+	if n.Name == "for" || n.Name == "tablerow" {
+		// A pass left by continue does not write out: the next pass goes
+		// on from it, so passes are followed until what a pass starts
+		// with stops growing. A pass left by break, or the last, does not
+		// write out either: what follows the loop goes on from it.
+		entry := st
+		for round := 0; ; round++ {
+			e, x, err := w.runAll(n.Body, entry)
+			if err != nil {
+				return e, exits, err
+			}
+			next := entry.merge(e.wroteOut()).merge(x.cont)
+			if next == entry {
+				end = end.merge(e.wroteOut()).merge(x.cont).merge(x.brk)
+				break
+			}
+			if round >= 8 || max(next.p.texts, next.n.texts) > maxTrimTexts {
+				return next, exits, invalid("body_template", "line %d: a loop that continues right after a right trim "+
+					"holds what each pass wrote, in %s: put text or a left trim ({{- y }}) before the continue",
+					n.SourceLoc.LineNo, n.Source)
+			}
+			entry = next
 		}
-		next := e1.wroteOut().merge(x1)
-		e2, x2, err := trimRunAll(n.Body, next)
-		if err != nil {
-			return e2, exits, err
-		}
-		if max(x2.p, x2.n) > max(x1.p, x1.n) {
-			return x2, exits, invalid("body_template", "line %d: a loop that breaks or continues right after a right trim "+
-				"holds what each pass wrote, in %s: put text or a left trim ({{- y }}) before the break or continue",
-				n.SourceLoc.LineNo, n.Source)
-		}
-		end = end.merge(e2.wroteOut()).merge(x2)
 	} else if n.Name != "case" { // a case's body before its first when never renders
-		e, x, err := trimRunAll(n.Body, st)
+		e, x, err := w.runAll(n.Body, st)
 		if err != nil {
 			return e, exits, err
 		}
 		end, exits = end.merge(e.wroteOut()), exits.merge(x)
 	}
 	for _, c := range n.Clauses {
-		e, x, err := trimRunAll(c.Body, st) // a loop's else runs once, outside it
+		e, x, err := w.runAll(c.Body, st) // a loop's else runs once, outside it
 		if err != nil {
 			return e, exits, err
 		}
@@ -745,11 +811,12 @@ func trimRunBlock(n *render.BlockNode, st trimState) (end, exits trimState, err 
 	return end, exits, nil
 }
 
-func trimRunAll(nodes []render.Node, st trimState) (end, exits trimState, err error) {
-	exits = noTrimState
+func (w *trimWalk) runAll(nodes []render.Node, st trimState) (trimState, trimExits, error) {
+	exits := noTrimExits
 	for _, c := range nodes {
-		var x trimState
-		if st, x, err = trimRun(c, st); err != nil {
+		var x trimExits
+		var err error
+		if st, x, err = w.run(c, st); err != nil {
 			return st, exits, err
 		}
 		exits = exits.merge(x)

@@ -614,3 +614,16 @@ func TestRenderSortNaturalAsTheLibrary(t *testing.T) {
 		require.Equal(t, want, string(out), src)
 	}
 }
+
+// The trim-run check follows each loop's passes until they stop growing,
+// so nested loops multiply its walk: it stops at maxTrimVisits nodes.
+func TestTrimRunCheckIsBounded(t *testing.T) {
+	t.Parallel()
+	src := strings.Repeat(`{% for i in l %}x`, 30) + strings.Repeat(`{{ a -}}{% endfor %}`, 30)
+	start := time.Now()
+	_, err := RenderBodyTemplate(src, ContentTypeForm, map[string]any{"l": []any{1}})
+	require.ErrorContains(t, err, "the template's loops nest too deep to check")
+	require.Less(t, time.Since(start), time.Minute, "bounded by the visits, not by 2^30 passes")
+	_, err = RenderBodyTemplate(strings.Repeat(`{% for i in l %}x`, 4)+strings.Repeat(`{{ a -}}{% endfor %}`, 4), ContentTypeForm, map[string]any{"l": []any{1}})
+	require.NoError(t, err)
+}

@@ -549,43 +549,57 @@ func withoutStrings(code string) string {
 // checkBlockComparisons refuses an if, unless or case whose clauses hold
 // more than maxBlockComparisons costly comparisons together (a when value
 // that is not a literal is one, plus the comparisons it holds).
-func checkBlockComparisons(n render.Node) error {
-	var nodes []render.Node
+func checkBlockComparisons(root render.Node) error {
+	return walkTemplate(root, func(n render.Node) error {
+		b, ok := n.(*render.BlockNode)
+		if !ok || (b.Name != "if" && b.Name != "unless" && b.Name != "case") {
+			return nil
+		}
+		count := costlyComparisons(withoutStrings(b.Args))
+		for _, c := range b.Clauses {
+			args := withoutStrings(c.Args)
+			if c.Name != "when" {
+				count += costlyComparisons(args)
+				continue
+			}
+			// Each value is compared with the case's subject, and a
+			// value in parentheses may hold comparisons of its own
+			// ({% when (l == l and l == l) %}: found by review, 64
+			// such whens ran 1,024 comparisons with no clock read).
+			for _, v := range strings.Split(args, ",") {
+				count += costlyComparisons(v)
+				if !isLiteral(v) {
+					count++
+				}
+			}
+		}
+		if count > maxBlockComparisons {
+			return invalid("body_template", "line %d: this %s holds %d comparisons of two values that are not literals "+
+				"across its clauses (a when value counts as one, plus those it holds); at most %d: split it", b.SourceLoc.LineNo, b.Name, count, maxBlockComparisons)
+		}
+		return nil
+	})
+}
+
+// walkTemplate calls visit on every node of a parsed template, a block
+// before its body and then its clauses (each a block), stopping at the
+// first error.
+func walkTemplate(n render.Node, visit func(render.Node) error) error {
+	if err := visit(n); err != nil {
+		return err
+	}
+	var children []render.Node
 	switch n := n.(type) {
 	case *render.SeqNode:
-		nodes = n.Children
+		children = n.Children
 	case *render.BlockNode:
-		if n.Name == "if" || n.Name == "unless" || n.Name == "case" {
-			count := costlyComparisons(withoutStrings(n.Args))
-			for _, c := range n.Clauses {
-				args := withoutStrings(c.Args)
-				if c.Name != "when" {
-					count += costlyComparisons(args)
-					continue
-				}
-				// Each value is compared with the case's subject, and a
-				// value in parentheses may hold comparisons of its own
-				// ({% when (l == l and l == l) %}: found by review, 64
-				// such whens ran 1,024 comparisons with no clock read).
-				for _, v := range strings.Split(args, ",") {
-					count += costlyComparisons(v)
-					if !isLiteral(v) {
-						count++
-					}
-				}
-			}
-			if count > maxBlockComparisons {
-				return invalid("body_template", "line %d: this %s holds %d comparisons of two values that are not literals "+
-					"across its clauses (a when value counts as one, plus those it holds); at most %d: split it", n.SourceLoc.LineNo, n.Name, count, maxBlockComparisons)
-			}
-		}
-		nodes = n.Body
+		children = n.Body
 		for _, c := range n.Clauses {
-			nodes = append(nodes[:len(nodes):len(nodes)], c)
+			children = append(children[:len(children):len(children)], c)
 		}
 	}
-	for _, c := range nodes {
-		if err := checkBlockComparisons(c); err != nil {
+	for _, c := range children {
+		if err := walkTemplate(c, visit); err != nil {
 			return err
 		}
 	}

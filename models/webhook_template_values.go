@@ -454,31 +454,14 @@ func sizeOfValue(v any, limit int) int {
 
 // checkNoCapture refuses a template with a capture block, naming its line
 // and column.
-func checkNoCapture(src string, n render.Node) error {
-	switch n := n.(type) {
-	case *render.SeqNode:
-		for _, c := range n.Children {
-			if err := checkNoCapture(src, c); err != nil {
-				return err
-			}
-		}
-	case *render.BlockNode:
-		if n.Name == "capture" {
-			line, col := markupPlace(src, n.SourceLoc.LineNo, n.Source)
+func checkNoCapture(src string, root render.Node) error {
+	return walkTemplate(root, func(n render.Node) error {
+		if b, ok := n.(*render.BlockNode); ok && b.Name == "capture" {
+			line, col := markupPlace(src, b.SourceLoc.LineNo, b.Source)
 			return invalid("body_template", "line %d, column %d: %v", line, col, errCapture)
 		}
-		for _, c := range n.Body {
-			if err := checkNoCapture(src, c); err != nil {
-				return err
-			}
-		}
-		for _, c := range n.Clauses {
-			if err := checkNoCapture(src, c); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // maxAssignedNames bounds the different names one template assigns: each
@@ -495,43 +478,22 @@ const maxAssignedName = 128
 // maxAssignedNames different names.
 func checkAssignedNames(src string, root render.Node) error {
 	names := map[string]bool{}
-	var walk func(n render.Node) error
-	walk = func(n render.Node) error {
-		switch n := n.(type) {
-		case *render.SeqNode:
-			for _, c := range n.Children {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
-		case *render.BlockNode:
-			for _, c := range n.Body {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
-			for _, c := range n.Clauses {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
-		case *render.TagNode:
-			if n.Name != "assign" {
-				break
-			}
-			name := assignedName(n.Args)
-			if len(name) > maxAssignedName {
-				line, col := markupPlace(src, n.SourceLoc.LineNo, n.Source)
-				return invalid("body_template", "line %d, column %d: an assigned name is at most %d bytes long", line, col, maxAssignedName)
-			}
-			if names[name] = true; len(names) > maxAssignedNames {
-				line, col := markupPlace(src, n.SourceLoc.LineNo, n.Source)
-				return invalid("body_template", "line %d, column %d: a template assigns at most %d different names", line, col, maxAssignedNames)
-			}
+	return walkTemplate(root, func(n render.Node) error {
+		tag, ok := n.(*render.TagNode)
+		if !ok || tag.Name != "assign" {
+			return nil
+		}
+		name := assignedName(tag.Args)
+		if len(name) > maxAssignedName {
+			line, col := markupPlace(src, tag.SourceLoc.LineNo, tag.Source)
+			return invalid("body_template", "line %d, column %d: an assigned name is at most %d bytes long", line, col, maxAssignedName)
+		}
+		if names[name] = true; len(names) > maxAssignedNames {
+			line, col := markupPlace(src, tag.SourceLoc.LineNo, tag.Source)
+			return invalid("body_template", "line %d, column %d: a template assigns at most %d different names", line, col, maxAssignedNames)
 		}
 		return nil
-	}
-	return walk(root)
+	})
 }
 
 // propertyString is the string at key of a map item, or "" (as the

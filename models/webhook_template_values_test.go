@@ -386,11 +386,7 @@ func TestRenderSplitAsTheLibrary(t *testing.T) {
 		`{{ csv | split: "," | size }}|{{ csv | split: "," | last }}`,
 		`{{ t | split: " " | join: "-" }}|{{ "a,,b" | split: "," | size }}`,
 	} {
-		want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
-		require.NoError(t, lerr)
-		out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
-		require.NoError(t, err)
-		require.Equal(t, want, string(out), src)
+		requireRendersAsTheLibrary(t, src, vars)
 	}
 }
 
@@ -427,11 +423,7 @@ func TestRenderLegitimateTemplatesAsTheLibrary(t *testing.T) {
 		// review 8: a run does not go on past a loop's passes, nor through a case's body before its first when
 		`{% for w in events %}{% case 1 %}{% for e in events %}{{ "A" | upcase }}{% endfor -%}{% case 2 %}{{ panel -}}{{ 0 | url_encode }}{% endcase %}{% endcase -%}{{ w.event.name -}}{{ forloop.index }}{% endfor %}`,
 	} {
-		want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
-		require.NoError(t, lerr, src)
-		out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
-		require.NoError(t, err, src)
-		require.Equal(t, want, string(out), src)
+		requireRendersAsTheLibrary(t, src, vars)
 	}
 }
 
@@ -474,11 +466,7 @@ func TestRenderSliceAndHugeErrors(t *testing.T) {
 	vars := map[string]any{"s": "héllo wörld", "e": ""}
 	for _, src := range []string{`{{ s | slice: 0 }}`, `{{ s | slice: 1, 4 }}`, `{{ s | slice: -5, 3 }}`, `{{ s | slice: -11 }}`,
 		`{{ s | slice: -50 }}`, `{{ s | slice: 3, 100 }}`, `{{ e | slice: 0 }}`} {
-		want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
-		require.NoError(t, lerr, src)
-		out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
-		require.NoError(t, err, src)
-		require.Equal(t, want, string(out), src)
+		requireRendersAsTheLibrary(t, src, vars)
 	}
 	item := []byte(`{"n": "` + strings.Repeat(" in ", (1<<20-100)/4) + `"}`)
 	_, err := RenderBodyTemplate("x\n  {{ item.n | plus: 1 }}", ContentTypeJSON, TemplateVars("p", "w", [][]byte{item}, nil))
@@ -607,11 +595,7 @@ func TestRenderSortNaturalAsTheLibrary(t *testing.T) {
 		`{{ none | sort_natural | size }}`,
 		`{{ mixed | sort_natural | join: "," }}`,
 	} {
-		want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
-		require.NoError(t, lerr, src)
-		out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
-		require.NoError(t, err, src)
-		require.Equal(t, want, string(out), src)
+		requireRendersAsTheLibrary(t, src, vars)
 	}
 }
 
@@ -626,4 +610,15 @@ func TestTrimRunCheckIsBounded(t *testing.T) {
 	require.Less(t, time.Since(start), time.Minute, "bounded by the visits, not by 2^30 passes")
 	_, err = RenderBodyTemplate(strings.Repeat(`{% for i in l %}x`, 4)+strings.Repeat(`{{ a -}}{% endfor %}`, 4), ContentTypeForm, map[string]any{"l": []any{1}})
 	require.NoError(t, err)
+}
+
+// requireRendersAsTheLibrary renders src with Herald and with the plain
+// library: both render it, the same.
+func requireRendersAsTheLibrary(t *testing.T, src string, vars map[string]any) {
+	t.Helper()
+	want, lerr := liquid.NewEngine().ParseAndRenderString(src, vars)
+	require.NoError(t, lerr, src)
+	out, err := RenderBodyTemplate(src, ContentTypeForm, vars)
+	require.NoError(t, err, src)
+	require.Equal(t, want, string(out), src)
 }

@@ -27,15 +27,9 @@ import (
 func TestAlertThrottle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := modeltest.Store(t)
-	redisOpt, err := asynq.ParseRedisURI(modeltest.RedisURL())
-	require.NoError(t, err)
-	client, inspector := asynq.NewClient(redisOpt), asynq.NewInspector(redisOpt)
-	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
-	ns := modeltest.Namespace(t)
-	log := slog.New(slog.DiscardHandler)
-	tracker := &health.Tracker{Store: store, Log: log,
-		Enqueuer: &queue.Enqueuer{Client: client, Inspector: inspector, Namespace: ns, Now: store.Now}}
+	store, enq, log := alertRig(t)
+	inspector, ns := enq.Inspector, enq.Namespace
+	tracker := &health.Tracker{Store: store, Log: log, Enqueuer: enq}
 	smtp := apptest.StartSMTP(t)
 	mailer, err := mail.New(smtp.Config)
 	require.NoError(t, err)
@@ -95,14 +89,7 @@ func TestAlertThrottle(t *testing.T) {
 func TestAlertsWhileSMTPIsUnsetCountNoAttempts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := modeltest.Store(t)
-	redisOpt, err := asynq.ParseRedisURI(modeltest.RedisURL())
-	require.NoError(t, err)
-	client, inspector := asynq.NewClient(redisOpt), asynq.NewInspector(redisOpt)
-	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
-	ns := modeltest.Namespace(t)
-	log := slog.New(slog.DiscardHandler)
-	enq := &queue.Enqueuer{Client: client, Inspector: inspector, Namespace: ns, Now: store.Now}
+	store, enq, log := alertRig(t)
 	unmailed := &health.Alerter{Store: store, Enqueuer: enq, PublicURL: "http://herald.test", Log: log}
 
 	panel, err := store.EnsurePanel(ctx, "unmailed")
@@ -131,4 +118,17 @@ func TestAlertsWhileSMTPIsUnsetCountNoAttempts(t *testing.T) {
 	wait := a.NextAttemptAt.Sub(store.Now())
 	require.Equal(t, 1, a.Attempts, "one real attempt")
 	require.Less(t, wait, 10*time.Second, "the first real failure is retried soon")
+}
+
+// alertRig is a store, an enqueuer on the real Redis in a namespace of
+// the test's own, and a quiet log.
+func alertRig(t *testing.T) (*models.Store, *queue.Enqueuer, *slog.Logger) {
+	t.Helper()
+	store := modeltest.Store(t)
+	redisOpt, err := asynq.ParseRedisURI(modeltest.RedisURL())
+	require.NoError(t, err)
+	client, inspector := asynq.NewClient(redisOpt), asynq.NewInspector(redisOpt)
+	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
+	enq := &queue.Enqueuer{Client: client, Inspector: inspector, Namespace: modeltest.Namespace(t), Now: store.Now}
+	return store, enq, slog.New(slog.DiscardHandler)
 }

@@ -23,8 +23,13 @@ CREATE INDEX CONCURRENTLY alerts_queued ON alerts (panel_id) WHERE sent_at IS NU
 -- A webhook's alerts go out in the order they were written.
 DROP INDEX CONCURRENTLY IF EXISTS alerts_unsent_webhook;
 CREATE INDEX CONCURRENTLY alerts_unsent_webhook ON alerts (webhook_id, id) INCLUDE (created_at) WHERE sent_at IS NULL;
+-- The sweep steps from panel to panel through alerts_due now, and nothing
+-- else reads alerts_unsent_panel (00036): every alert written kept it up
+-- for nothing.
+DROP INDEX CONCURRENTLY IF EXISTS alerts_unsent_panel;
 
 -- +goose Down
+CREATE INDEX CONCURRENTLY IF NOT EXISTS alerts_unsent_panel ON alerts (panel_id, id) WHERE sent_at IS NULL;
 DROP INDEX CONCURRENTLY IF EXISTS alerts_unsent_webhook;
 DROP INDEX CONCURRENTLY IF EXISTS alerts_queued;
 DROP INDEX CONCURRENTLY IF EXISTS alerts_due;

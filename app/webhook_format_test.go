@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -429,4 +430,32 @@ func requireTemplateFailure(t *testing.T, env *apptest.Env, hook int64, want str
 	require.Len(t, attempts.Attempts, 1, raw)
 	require.Equal(t, "template", attempts.Attempts[0].ErrorClass)
 	require.Contains(t, attempts.Attempts[0].Error, want)
+}
+
+// A template refused by the template checks of this session (a loop that
+// holds what each pass wrote, too many assigned names, a name too long)
+// is a 400 on body_template when saved, and no webhook is created.
+func TestBodyTemplateRefusalsChangeNothing(t *testing.T) {
+	t.Parallel()
+	env := apptest.Start(t, apptest.Options{})
+	names := ""
+	for i := range 257 {
+		names += fmt.Sprintf("{%% assign v%d = 1 %%}", i)
+	}
+	for src, msg := range map[string]string{
+		`{% for e in events %}{{ e.event.name -}}{% continue %}{% endfor %}`: "right after a right trim",
+		names: "a template assigns at most 256 different names",
+		"{% assign " + strings.Repeat("n", 129) + " = 1 %}": "an assigned name is at most 128 bytes long",
+	} {
+		var e struct{ Error, Field string }
+		code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Refused", "url": "https://refused.example/hook",
+			"body_format": "template", "template_content_type": "application/x-www-form-urlencoded", "body_template": src}, &e)
+		require.Equal(t, http.StatusBadRequest, code, raw)
+		require.Equal(t, "body_template", e.Field, raw)
+		require.Contains(t, e.Error, msg)
+	}
+	var list struct{ Webhooks []struct{ ID int64 } }
+	code, raw := env.Call("GET", "/api/v1/webhooks", nil, &list)
+	require.Equal(t, http.StatusOK, code, raw)
+	require.Empty(t, list.Webhooks, "nothing was created")
 }

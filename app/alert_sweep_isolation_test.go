@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/jobs/health"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -236,7 +238,7 @@ func TestAlertsThatCannotBeSentDoNotHoldBackOthers(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, a.SentAt)
 	require.Contains(t, a.LastError, "550")
-	require.NotNil(t, a.NextAttemptAt)
+	require.True(t, a.NextAttemptAt != nil || a.Attempts >= 3, "waits for its next attempt, or was given up (TestAlertRefusedForGoodIsGivenUp)")
 
 	// The alert history says so, and when the next try is (here, as after
 	// many failures, in 5 minutes: the first retries come within seconds).
@@ -247,4 +249,64 @@ func TestAlertsThatCannotBeSentDoNotHoldBackOthers(t *testing.T) {
 	require.Equal(t, http.StatusOK, page.Status)
 	require.Contains(t, page.Body, "550 &#34;5.1.1 no such user&#34;")
 	require.Contains(t, page.Body, "data-alert-retry>· next try at <time")
+}
+
+// An alert whose recipient the mail server refuses for good (550 to RCPT
+// TO) is tried three times and then given up: tried on, it cost the shared
+// mail server a session every 5 minutes for as long as Herald ran. The
+// API and the alert history say it is given up. A mail server that cannot
+// be reached is not a refusal: such alerts are tried for a day.
+func TestAlertRefusedForGoodIsGivenUp(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	smtp.Refuse("gone@refused.example")
+	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
+	ctx := context.Background()
+	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "gone@refused.example"}, nil)
+	require.Equal(t, http.StatusCreated, code, raw)
+	var hook struct{ ID int64 }
+	code, raw = env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "refused", "url": "https://refused.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	w, err := env.Store.WebhookByID(ctx, hook.ID)
+	require.NoError(t, err)
+	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+
+	var alerts struct {
+		Alerts []struct {
+			Attempts      int        `json:"attempts"`
+			NextAttemptAt *time.Time `json:"next_attempt_at"`
+			GivenUp       bool       `json:"given_up"`
+			LastError     string     `json:"last_error"`
+		} `json:"alerts"`
+	}
+	require.Eventually(t, func() bool {
+		code, _ := env.Call("GET", fmt.Sprintf("/api/v1/alerts?webhook_id=%d", hook.ID), nil, &alerts)
+		return code == http.StatusOK && len(alerts.Alerts) == 1 && alerts.Alerts[0].GivenUp
+	}, 30*time.Second, 50*time.Millisecond, "the refused alert is given up")
+	a := alerts.Alerts[0]
+	require.Equal(t, 3, a.Attempts)
+	require.Nil(t, a.NextAttemptAt)
+	require.Contains(t, a.LastError, "550")
+	require.Empty(t, smtp.Mails())
+	n, err := env.Enqueuer.Inspector.ListScheduledTasks(env.Namespace+":mail", asynq.PageSize(100))
+	require.NoError(t, err)
+	require.Empty(t, n, "no wake-up waits for a given-up alert")
+
+	env.User(uiEmail, uiPassword)
+	page := env.SignIn(uiEmail, uiPassword).Get("/settings")
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, "data-alert-given-up>· given up")
+	require.NotContains(t, page.Body, "data-alert-retry")
+
+	// Nothing listens on a port just closed: the connection fails, which
+	// is no refusal.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	unreachable, err := mail.New(mail.Config{URL: "smtp://" + addr + "?starttls=none"})
+	require.NoError(t, err)
+	sendErr := unreachable.Send(ctx, []string{"ops@fine.example"}, "s", "t", "<p>h</p>")
+	require.Error(t, sendErr)
+	require.False(t, mail.Refused(sendErr))
 }

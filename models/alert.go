@@ -77,7 +77,8 @@ func (s *Store) AlertByID(ctx context.Context, id int64) (*Alert, error) {
 
 // MarkAlert records a sending attempt and gives up the alert's place in
 // the mail queue: sent to these recipients, or failed with sendErr, to be
-// tried again at retryAt.
+// tried again at retryAt, or never when retryAt is zero (given up: no
+// next attempt).
 func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, sendErr error, retryAt time.Time) error {
 	var err error
 	if sendErr == nil {
@@ -85,7 +86,7 @@ func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, se
 			queued_at = NULL WHERE id = $1`, id, s.Now(), recipients)
 	} else {
 		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET attempts = attempts + 1, last_error = $2, queued_at = NULL,
-			next_attempt_at = $3 WHERE id = $1`, id, CleanText([]byte(sendErr.Error())), retryAt)
+			next_attempt_at = $3 WHERE id = $1`, id, CleanText([]byte(sendErr.Error())), nullTime(retryAt))
 	}
 	if err != nil {
 		return fmt.Errorf("models: mark alert %d: %w", id, err)
@@ -108,11 +109,13 @@ func (s *Store) UnqueueAlert(ctx context.Context, id int64, at time.Time, reason
 // EarlierUnsentAlert returns the id of an older alert of the same webhook
 // that has not gone out yet, or 0. Alerts of one webhook are sent in the
 // order they were written, so nobody reads "recovered" before "disabled".
-// One stuck for more than an hour no longer holds the others back.
+// One stuck for more than an hour, or given up, no longer holds the
+// others back.
 func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error) {
 	var id int64
 	err := s.sql.QueryRowContext(ctx, `SELECT id FROM alerts
-		WHERE webhook_id = $1 AND id < $2 AND sent_at IS NULL AND created_at > $3 ORDER BY id LIMIT 1`,
+		WHERE webhook_id = $1 AND id < $2 AND sent_at IS NULL AND next_attempt_at IS NOT NULL AND created_at > $3
+		ORDER BY id LIMIT 1`,
 		a.WebhookID, a.ID, s.Now().Add(-time.Hour)).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("models: earlier alert of %d: %w", a.ID, err)
@@ -450,4 +453,12 @@ func (s *Store) AlertHistory(ctx context.Context, panelID, webhookID int64, limi
 		return nil, fmt.Errorf("models: alert history: %w", err)
 	}
 	return out, nil
+}
+
+// nullTime is t, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

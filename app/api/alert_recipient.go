@@ -96,7 +96,10 @@ func (s *Handlers) AlertList(c *gin.Context) {
 		out[i] = gin.H{"id": a.ID, "webhook_id": a.WebhookID, "state": a.State, "details": a.Details,
 			"created_at": a.CreatedAt, "sent_at": a.SentAt, "attempts": a.Attempts, "last_error": a.LastError}
 		if a.SentAt == nil && a.Attempts > 0 {
-			out[i]["next_attempt_at"] = a.NextAttemptAt // when a failed sending is tried again
+			// When a failed sending is tried again; null and given_up
+			// when it is not (refused for good, or a day old).
+			out[i]["next_attempt_at"] = a.NextAttemptAt
+			out[i]["given_up"] = a.NextAttemptAt == nil
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"alerts": out})

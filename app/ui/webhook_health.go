@@ -29,6 +29,8 @@ type alertRow struct {
 	// Retry is when a sending that failed is tried again; zero when none
 	// is coming.
 	Retry time.Time
+	// GivenUp: it is not tried again (refused for good, or a day old).
+	GivenUp bool
 }
 
 // alertWords name the alert states for people.
@@ -53,7 +55,10 @@ func newAlertRow(e models.AlertEntry, now time.Time) alertRow {
 		r.Outcome, r.Tone = "not sent: nobody gets alert e-mail", "warn"
 	case e.LastError != "":
 		r.Outcome, r.Tone = "not sent: "+e.LastError, "bad"
-		if e.NextAttemptAt != nil && e.NextAttemptAt.After(now) {
+		switch {
+		case e.NextAttemptAt == nil && e.Attempts > 0:
+			r.GivenUp = true
+		case e.NextAttemptAt != nil && e.NextAttemptAt.After(now):
 			r.Retry = *e.NextAttemptAt
 		}
 	default:

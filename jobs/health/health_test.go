@@ -191,3 +191,28 @@ func TestAlertRetryDelay(t *testing.T) {
 		require.Equal(t, tc.want, alertRetryDelay(tc.attempt), "attempt %d", tc.attempt)
 	}
 }
+
+// A failed alert is tried again after alertRetryDelay, unless the mail
+// server refused it for good alertRefusedTries times, or the next try
+// would fall more than a day after the alert was written.
+func TestAlertRetry(t *testing.T) {
+	t.Parallel()
+	created := t0
+	for _, tc := range []struct {
+		name    string
+		attempt int
+		refused bool
+		now     time.Time
+		want    time.Time
+	}{
+		{"a first failure", 1, false, created.Add(time.Second), created.Add(3 * time.Second)},
+		{"refused once: tried again", 1, true, created.Add(time.Second), created.Add(3 * time.Second)},
+		{"refused twice: tried again", 2, true, created.Add(time.Minute), created.Add(time.Minute + 4*time.Second)},
+		{"refused a third time: given up", 3, true, created.Add(time.Minute), time.Time{}},
+		{"an outage is tried on", 40, false, created.Add(3 * time.Hour), created.Add(3*time.Hour + 5*time.Minute)},
+		{"up to a day", 300, false, created.Add(24*time.Hour - 5*time.Minute), created.Add(24 * time.Hour)},
+		{"not past it", 300, false, created.Add(24*time.Hour - 5*time.Minute + time.Second), time.Time{}},
+	} {
+		require.Equal(t, tc.want, alertRetry(tc.attempt, tc.refused, created, tc.now), tc.name)
+	}
+}

@@ -116,6 +116,29 @@ func alertRetryDelay(attempt int) time.Duration {
 	return min(time.Duration(1)<<min(attempt, 10)*time.Second, 5*time.Minute)
 }
 
+const (
+	// alertGiveUpAfter is how long after it was written an alert is still
+	// tried: past a day its news is stale, and the webhook's page says it
+	// all the same.
+	alertGiveUpAfter = 24 * time.Hour
+	// alertRefusedTries is how many times an alert the mail server refuses
+	// for good (a 5xx answer: an address that does not exist, a message it
+	// will not take) is tried before it is given up. Tried on, each such
+	// alert cost the shared mail server a session every 5 minutes for good.
+	alertRefusedTries = 3
+)
+
+// alertRetry decides what follows an alert's attempt-th failed sending,
+// refused for good or not: when it is tried next, or the zero time when it
+// is given up.
+func alertRetry(attempt int, refused bool, created, now time.Time) time.Time {
+	next := now.Add(alertRetryDelay(attempt))
+	if refused && attempt >= alertRefusedTries || next.Sub(created) > alertGiveUpAfter {
+		return time.Time{}
+	}
+	return next
+}
+
 // queueDue takes the panel's free places in the mail queue for its due
 // alerts and enqueues them. An alert it could not enqueue gives its place
 // back; failures are logged, as the sweep comes round.
@@ -286,7 +309,7 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 		a.Log.WarnContext(ctx, "alert recipients mail cannot be sent to are left out; replace them under /api/v1/alert-recipients",
 			"alert_id", id, "left_out", len(left))
 		if len(usable) == 0 {
-			return a.failed(ctx, alert, errors.New("no recipient mail can be sent to (replace them under /api/v1/alert-recipients)"))
+			return a.failed(ctx, alert, errors.New("no recipient mail can be sent to (replace them under /api/v1/alert-recipients)"), true)
 		}
 		to = usable
 	}
@@ -300,10 +323,10 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	}
 	subject, text, html, err := a.render(ctx, alert)
 	if err != nil {
-		return a.failed(ctx, alert, fmt.Errorf("the e-mail cannot be written: %w", err))
+		return a.failed(ctx, alert, fmt.Errorf("the e-mail cannot be written: %w", err), true)
 	}
 	if sendErr := a.Mailer.Send(ctx, to, subject, text, html); sendErr != nil {
-		return a.failed(ctx, alert, sendErr)
+		return a.failed(ctx, alert, sendErr, mail.Refused(sendErr))
 	}
 	if err := a.Store.MarkAlert(ctx, id, to, nil, time.Time{}); err != nil {
 		return err
@@ -315,18 +338,25 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 }
 
 // failed records a failed sending: the alert leaves the mail queue and
-// waits for its next attempt (alertRetryDelay), when a wake-up of its
-// panel (TypeAlertsDue) queues it again, and the panel's next alert takes
-// its place. A mail server outage delays alerts but loses none.
-func (a *Alerter) failed(ctx context.Context, alert *models.Alert, sendErr error) error {
-	retryAt := a.Store.Now().Add(alertRetryDelay(alert.Attempts + 1))
+// waits for its next attempt (alertRetry), when a wake-up of its panel
+// (TypeAlertsDue) queues it again, and the panel's next alert takes its
+// place. A mail server outage delays alerts but loses none. One refused
+// for good (refused) on alertRefusedTries attempts, or still failing a day
+// after it was written, is given up: it stays unsent, with its last error.
+func (a *Alerter) failed(ctx context.Context, alert *models.Alert, sendErr error, refused bool) error {
+	retryAt := alertRetry(alert.Attempts+1, refused, alert.CreatedAt, a.Store.Now())
 	if err := a.Store.MarkAlert(ctx, alert.ID, nil, sendErr, retryAt); err != nil {
 		return err
 	}
-	a.Log.WarnContext(ctx, "alert e-mail not sent; will retry", "alert_id", alert.ID, "retry_at", retryAt, "error", sendErr)
-	if a.Enqueuer != nil {
-		if err := a.Enqueuer.AlertsDue(ctx, alert.PanelID, retryAt); err != nil {
-			a.Log.WarnContext(ctx, "alert retry not scheduled; the sweep will queue it", "alert_id", alert.ID, "error", err)
+	if retryAt.IsZero() {
+		a.Log.WarnContext(ctx, "alert e-mail not sent; given up", "alert_id", alert.ID, "attempts", alert.Attempts+1, "error", sendErr)
+		metrics.OrNop(a.Metrics).AlertsGivenUp.Inc()
+	} else {
+		a.Log.WarnContext(ctx, "alert e-mail not sent; will retry", "alert_id", alert.ID, "retry_at", retryAt, "error", sendErr)
+		if a.Enqueuer != nil {
+			if err := a.Enqueuer.AlertsDue(ctx, alert.PanelID, retryAt); err != nil {
+				a.Log.WarnContext(ctx, "alert retry not scheduled; the sweep will queue it", "alert_id", alert.ID, "error", err)
+			}
 		}
 	}
 	a.sendNext(ctx, alert.PanelID)

@@ -7,6 +7,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -92,6 +93,21 @@ func New(cfg Config) (*Mailer, error) {
 		cfg.From = "herald@localhost"
 	}
 	return &Mailer{cfg: cfg, smtp: s}, nil
+}
+
+// Refused reports whether err is the mail server refusing a recipient for
+// good: a 5xx answer to RCPT TO (an address it does not know or will not
+// relay to), which sending again does not change. A 4xx answer
+// (greylisting, a full mailbox), a connection that failed or a refused
+// login or sender (the operator's settings, which may be mended) may pass
+// on a later try.
+func Refused(err error) bool {
+	var send *gomail.SendError
+	if !errors.As(err, &send) || send.Reason != gomail.ErrSMTPRcptTo {
+		return false
+	}
+	code := send.ErrorCode()
+	return code >= 500 && code < 600
 }
 
 // Send sends one message with a plain-text body and an HTML alternative.

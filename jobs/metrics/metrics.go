@@ -27,6 +27,7 @@ type Metrics struct {
 	Attempts          *prometheus.CounterVec
 	AttemptSeconds    *prometheus.HistogramVec
 	AlertsSent        *prometheus.CounterVec
+	AlertsGivenUp     prometheus.Counter
 	PeriodicRuns      *prometheus.CounterVec
 }
 
@@ -46,10 +47,12 @@ func New(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"outcome"}),
 		AlertsSent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "alerts_sent_total",
 			Help: "Alert e-mails sent, by state (degraded, disabled, recovered)."}, []string{"state"}),
+		AlertsGivenUp: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "herald", Name: "alerts_given_up_total",
+			Help: "Alert e-mails given up unsent: refused for good by the mail server, or still failing a day after they were written."}),
 		PeriodicRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Name: "periodic_job_runs_total",
 			Help: "Periodic jobs this process ran (only the scheduler leader runs them)."}, []string{"job"}),
 	}
-	reg.MustRegister(m.EventsIngested, m.EventsSetAside, m.DeliveriesCreated, m.Attempts, m.AttemptSeconds, m.AlertsSent, m.PeriodicRuns)
+	reg.MustRegister(m.EventsIngested, m.EventsSetAside, m.DeliveriesCreated, m.Attempts, m.AttemptSeconds, m.AlertsSent, m.AlertsGivenUp, m.PeriodicRuns)
 	return m
 }
 

@@ -167,3 +167,36 @@ func TestAlertOfThePreviousReleaseIsDue(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int64{old}, ids)
 }
+
+// A webhook's alerts go out in order: a later one waits while an earlier
+// one is unsent and still tried, but not behind one given up (MarkAlert
+// with no next attempt), which is never sent.
+func TestAGivenUpAlertHoldsNoLaterOneBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	p, err := store.EnsurePanel(ctx, "given-up")
+	require.NoError(t, err)
+	w, err := store.CreateWebhook(ctx, p.ID, newSpec("Given up"))
+	require.NoError(t, err)
+	first, err := store.QueueAlert(ctx, p.ID, w.ID, "disabled", map[string]any{})
+	require.NoError(t, err)
+	second, err := store.QueueAlert(ctx, p.ID, w.ID, "recovered", map[string]any{})
+	require.NoError(t, err)
+	later, err := store.AlertByID(ctx, second)
+	require.NoError(t, err)
+
+	refused := errors.New(`550 "5.1.1 no such user"`)
+	require.NoError(t, store.MarkAlert(ctx, first, nil, refused, store.Now().Add(time.Minute)))
+	earlier, err := store.EarlierUnsentAlert(ctx, later)
+	require.NoError(t, err)
+	require.Equal(t, first, earlier, "tried again in a minute: the later one waits")
+
+	require.NoError(t, store.MarkAlert(ctx, first, nil, refused, time.Time{}))
+	a, err := store.AlertByID(ctx, first)
+	require.NoError(t, err)
+	require.Nil(t, a.NextAttemptAt, "given up")
+	earlier, err = store.EarlierUnsentAlert(ctx, later)
+	require.NoError(t, err)
+	require.Zero(t, earlier, "given up: the later one goes")
+}

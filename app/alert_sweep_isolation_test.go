@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"testing"
@@ -205,13 +206,11 @@ func TestAlertsThatCannotBeSentDoNotHoldBackOthers(t *testing.T) {
 		require.NotZero(t, id)
 		return id
 	}
-	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@fine.example"}, nil)
-	require.Equal(t, http.StatusCreated, code, raw)
 	var refused []int64
 	for i := range 20 {
 		refused = append(refused, alert(fmt.Sprintf("refused%d", i), "gone@refused.example"))
 	}
-	healthy := alert("healthy", "")
+	healthy := alert("healthy", "ops@fine.example")
 
 	env.StartWorker()
 	mails := smtp.WaitFor(t, 30*time.Second, 1)
@@ -309,4 +308,53 @@ func TestAlertRefusedForGoodIsGivenUp(t *testing.T) {
 	sendErr := unreachable.Send(ctx, []string{"ops@fine.example"}, "s", "t", "<p>h</p>")
 	require.Error(t, sendErr)
 	require.False(t, mail.Refused(sendErr))
+}
+
+// A mail server that refuses one recipient of a message refuses the whole
+// message, so one unknown address kept every alert of the panel from
+// everyone. Each recipient gets a copy of their own: the others get it,
+// the alert is sent, and its history says whom it missed and why. "Send a
+// test alert" names the refused address too.
+func TestARefusedRecipientKeepsTheAlertFromNobodyElse(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	smtp.Refuse("gone@refused.example")
+	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
+	ctx := context.Background()
+	for _, email := range []string{"gone@refused.example", "ops@fine.example"} {
+		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
+		require.Equal(t, http.StatusCreated, code, raw)
+	}
+	var hook struct{ ID int64 }
+	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	w, err := env.Store.WebhookByID(ctx, hook.ID)
+	require.NoError(t, err)
+	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+
+	mails := smtp.WaitFor(t, 30*time.Second, 1)
+	require.Equal(t, []string{"ops@fine.example"}, mails[0].To)
+	var alerts struct {
+		Alerts []struct {
+			SentAt    *time.Time `json:"sent_at"`
+			LastError string     `json:"last_error"`
+		} `json:"alerts"`
+	}
+	require.Eventually(t, func() bool {
+		code, _ := env.Call("GET", fmt.Sprintf("/api/v1/alerts?webhook_id=%d", hook.ID), nil, &alerts)
+		return code == http.StatusOK && len(alerts.Alerts) == 1 && alerts.Alerts[0].SentAt != nil
+	}, 10*time.Second, 20*time.Millisecond, "the alert is recorded sent")
+	require.Contains(t, alerts.Alerts[0].LastError, "not sent to gone@refused.example")
+	require.Contains(t, alerts.Alerts[0].LastError, "550")
+
+	env.User(uiEmail, uiPassword)
+	ui := env.SignIn(uiEmail, uiPassword)
+	page := ui.Get("/settings").Body
+	require.Regexp(t, `<td>ops@fine\.example</td>\s*<td><span class="badge warn">sent</span> <span class="small">not sent to gone@refused\.example`,
+		page, "the history says whom it went to, and whom it missed")
+
+	require.Equal(t, http.StatusSeeOther, ui.Post("/settings/test-alert", url.Values{}, nil).Status)
+	flash := ui.Get("/settings").Body
+	require.Contains(t, flash, "Test alert sent to ops@fine.example. The mail server refused gone@refused.example: replace these addresses.")
+	require.Len(t, smtp.Mails(), 2, "the test alert reached the other recipient")
 }

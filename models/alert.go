@@ -76,14 +76,19 @@ func (s *Store) AlertByID(ctx context.Context, id int64) (*Alert, error) {
 }
 
 // MarkAlert records a sending attempt and gives up the alert's place in
-// the mail queue: sent to these recipients, or failed with sendErr, to be
-// tried again at retryAt, or never when retryAt is zero (given up: no
-// next attempt).
+// the mail queue: sent to these recipients (sendErr, if any, says whom it
+// missed), or, with no recipients, failed with sendErr, to be tried again
+// at retryAt, or never when retryAt is zero (given up: no next attempt).
+// No recipients and no error is an alert sent to nobody.
 func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, sendErr error, retryAt time.Time) error {
 	var err error
-	if sendErr == nil {
-		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET sent_at = $2, recipients = $3, attempts = attempts + 1, last_error = '',
-			queued_at = NULL WHERE id = $1`, id, s.Now(), recipients)
+	if sendErr == nil || len(recipients) > 0 {
+		missed := ""
+		if sendErr != nil {
+			missed = CleanText([]byte(sendErr.Error()))
+		}
+		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET sent_at = $2, recipients = $3, attempts = attempts + 1, last_error = $4,
+			queued_at = NULL WHERE id = $1`, id, s.Now(), recipients, missed)
 	} else {
 		_, err = s.sql.ExecContext(ctx, `UPDATE alerts SET attempts = attempts + 1, last_error = $2, queued_at = NULL,
 			next_attempt_at = $3 WHERE id = $1`, id, CleanText([]byte(sendErr.Error())), nullTime(retryAt))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"errors"
 	"html"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -147,10 +149,41 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	}
 	text := "This is a test alert from Herald for the panel " + panel.Name + ".\n\n" +
 		"You get alerts when one of its webhooks fails often, is disabled, or recovers.\n"
-	err = s.mailer.Send(ctx, to, "[Herald] Test alert for panel "+panel.Name, text, "<p>"+html.EscapeString(text)+"</p>")
-	if err != nil {
-		s.log.WarnContext(ctx, "test alert not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
-		return "error", "The test alert could not be sent: the mail server refused it or did not answer (the error is logged)."
+	// Each recipient gets a copy, as alerts do: the answer names the
+	// addresses the mail server refused, which alerts would miss too.
+	sent, missed, err := s.mailer.SendEach(ctx, to, "[Herald] Test alert for panel "+panel.Name, text, "<p>"+html.EscapeString(text)+"</p>")
+	var refused, failed []string
+	for _, m := range missed {
+		if mail.Refused(m.Err) {
+			refused = append(refused, m.To)
+		} else {
+			failed = append(failed, m.To)
+		}
 	}
-	return "ok", "Test alert sent to " + strings.Join(to, ", ") + "." + leftOut
+	notSent := ""
+	if len(refused) > 0 {
+		notSent += " The mail server refused " + strings.Join(refused, ", ") + ": replace these addresses."
+	}
+	if len(failed) > 0 {
+		notSent += " Not sent to " + strings.Join(failed, ", ") + ": the mail server did not take it (the error is logged)."
+	}
+	if err != nil || len(missed) > 0 {
+		s.log.WarnContext(ctx, "test alert not sent to every recipient", "request_id", c.GetString(httpx.CtxRequestID),
+			"sent", len(sent), "missed", len(missed), "error", errors.Join(err, firstMissed(missed)))
+	}
+	if len(sent) == 0 {
+		return "error", "The test alert could not be sent." + notSent + leftOut
+	}
+	if len(missed) > 0 {
+		return "error", "Test alert sent to " + strings.Join(sent, ", ") + "." + notSent + leftOut
+	}
+	return "ok", "Test alert sent to " + strings.Join(sent, ", ") + "." + leftOut
+}
+
+// firstMissed is the error of the first recipient missed, for the log.
+func firstMissed(missed []mail.Missed) error {
+	if len(missed) == 0 {
+		return nil
+	}
+	return missed[0].Err
 }

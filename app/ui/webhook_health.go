@@ -26,6 +26,8 @@ type alertRow struct {
 	What    string
 	Outcome string
 	Tone    string
+	// Sent: it reached at least one recipient.
+	Sent bool
 	// Retry is when a sending that failed is tried again; zero when none
 	// is coming.
 	Retry time.Time
@@ -49,8 +51,10 @@ func newAlertRow(e models.AlertEntry, now time.Time) alertRow {
 		r.What = e.State
 	}
 	switch {
+	case e.SentAt != nil && e.Recipients != "" && e.LastError != "":
+		r.Sent, r.Outcome, r.Tone = true, e.LastError, "warn" // whom it missed
 	case e.SentAt != nil && e.Recipients != "":
-		r.Outcome, r.Tone = "sent", "ok"
+		r.Sent, r.Outcome, r.Tone = true, "sent", "ok"
 	case e.SentAt != nil:
 		r.Outcome, r.Tone = "not sent: nobody gets alert e-mail", "warn"
 	case e.LastError != "":

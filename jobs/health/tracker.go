@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	texttemplate "text/template"
 	"time"
@@ -325,14 +326,23 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return a.failed(ctx, alert, fmt.Errorf("the e-mail cannot be written: %w", err), true)
 	}
-	if sendErr := a.Mailer.Send(ctx, to, subject, text, html); sendErr != nil {
-		return a.failed(ctx, alert, sendErr, mail.Refused(sendErr))
+	// Each recipient gets a copy of their own: an address the mail server
+	// refuses keeps the alert from nobody else.
+	sent, missed, sendErr := a.Mailer.SendEach(ctx, to, subject, text, html)
+	if len(sent) == 0 {
+		return a.failed(ctx, alert, sendErr, mail.AllRefused(missed))
 	}
-	if err := a.Store.MarkAlert(ctx, id, to, nil, time.Time{}); err != nil {
+	var missedErr error
+	if len(missed) > 0 {
+		missedErr = missedError(missed)
+		a.Log.WarnContext(ctx, "alert e-mail not sent to some recipients; replace them under /api/v1/alert-recipients",
+			"alert_id", id, "missed", len(missed), "error", missedErr)
+	}
+	if err := a.Store.MarkAlert(ctx, id, sent, missedErr, time.Time{}); err != nil {
 		return err
 	}
 	metrics.OrNop(a.Metrics).AlertsSent.WithLabelValues(alert.State).Inc()
-	a.Log.InfoContext(ctx, "alert e-mail sent", "alert_id", id, "webhook_id", alert.WebhookID, "state", alert.State, "recipients", len(to))
+	a.Log.InfoContext(ctx, "alert e-mail sent", "alert_id", id, "webhook_id", alert.WebhookID, "state", alert.State, "recipients", len(sent))
 	a.sendNext(ctx, alert.PanelID)
 	return nil
 }
@@ -361,6 +371,17 @@ func (a *Alerter) failed(ctx context.Context, alert *models.Alert, sendErr error
 	}
 	a.sendNext(ctx, alert.PanelID)
 	return nil
+}
+
+// missedError says which recipients an alert sent to others missed, and
+// why: it is kept as the alert's last error. They are not tried again:
+// the alert went out, and the one who reads it can mend the address.
+func missedError(missed []mail.Missed) error {
+	parts := make([]string, len(missed))
+	for i, m := range missed {
+		parts[i] = m.To + ": " + m.Err.Error()
+	}
+	return fmt.Errorf("not sent to %s", strings.Join(parts, "; "))
 }
 
 // sendNext queues the panel's next due alerts in the places free.

@@ -112,16 +112,86 @@ func Refused(err error) bool {
 
 // Send sends one message with a plain-text body and an HTML alternative.
 func (m *Mailer) Send(ctx context.Context, to []string, subject, text, html string) error {
+	msg, err := m.message(to, subject, text, html)
+	if err != nil {
+		return err
+	}
+	client, err := m.client()
+	if err != nil {
+		return err
+	}
+	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		return m.sendError(err)
+	}
+	return nil
+}
+
+// Missed is a recipient a message did not reach, and why.
+type Missed struct {
+	To  string
+	Err error
+}
+
+// SendEach sends the message to each recipient in a copy of their own,
+// in one session. A mail server that refuses one recipient of a message
+// refuses the whole message, so one unknown address would keep it from
+// everyone; apart, it keeps it from nobody else (and no recipient sees
+// the others' addresses). sent are those it reached and missed the
+// others; err, when it reached none, says why (the first recipient's
+// error, or the session's).
+func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html string) (sent []string, missed []Missed, err error) {
+	msgs := make([]*gomail.Msg, len(to))
+	for i, rcpt := range to {
+		if msgs[i], err = m.message([]string{rcpt}, subject, text, html); err != nil {
+			return nil, nil, err
+		}
+	}
+	client, err := m.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	sessionErr := client.DialAndSendWithContext(ctx, msgs...)
+	for i, msg := range msgs {
+		switch {
+		case msg.IsDelivered():
+			sent = append(sent, to[i])
+		case msg.HasSendError():
+			missed = append(missed, Missed{To: to[i], Err: m.sendError(msg.SendError())})
+		default: // never tried: the session failed before it
+			missed = append(missed, Missed{To: to[i], Err: m.sendError(sessionErr)})
+		}
+	}
+	if len(sent) == 0 && len(missed) > 0 {
+		return nil, missed, missed[0].Err
+	}
+	return sent, missed, nil
+}
+
+// AllRefused reports whether every recipient missed was refused for good.
+func AllRefused(missed []Missed) bool {
+	for _, m := range missed {
+		if !Refused(m.Err) {
+			return false
+		}
+	}
+	return len(missed) > 0
+}
+
+func (m *Mailer) message(to []string, subject, text, html string) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
 	if err := msg.From(m.cfg.From); err != nil {
-		return fmt.Errorf("mail: from %q: %w", m.cfg.From, err)
+		return nil, fmt.Errorf("mail: from %q: %w", m.cfg.From, err)
 	}
 	if err := msg.To(to...); err != nil {
-		return fmt.Errorf("mail: to: %w", err)
+		return nil, fmt.Errorf("mail: to: %w", err)
 	}
 	msg.Subject(subject)
 	msg.SetBodyString(gomail.TypeTextPlain, text)
 	msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	return msg, nil
+}
+
+func (m *Mailer) client() (*gomail.Client, error) {
 	opts := []gomail.Option{gomail.WithPort(m.smtp.port), gomail.WithTimeout(15 * time.Second), gomail.WithTLSPolicy(m.smtp.policy)}
 	if m.smtp.implicitTLS {
 		opts = append(opts, gomail.WithSSL())
@@ -136,10 +206,11 @@ func (m *Mailer) Send(ctx context.Context, to []string, subject, text, html stri
 	}
 	client, err := gomail.NewClient(m.smtp.host, opts...)
 	if err != nil {
-		return fmt.Errorf("mail: %w", err)
+		return nil, fmt.Errorf("mail: %w", err)
 	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("mail: send to %s:%d: %w", m.smtp.host, m.smtp.port, err)
-	}
-	return nil
+	return client, nil
+}
+
+func (m *Mailer) sendError(err error) error {
+	return fmt.Errorf("mail: send to %s:%d: %w", m.smtp.host, m.smtp.port, err)
 }

@@ -101,6 +101,7 @@ type scenario struct {
 
 var scenarios = []scenario{
 	{name: "batched", source: "ingest", webhooks: 10, batchSize: 100, waitMS: 1000, perCall: 100, clients: 8},
+	{name: "batched-steady", source: "ingest", webhooks: 10, batchSize: 100, waitMS: 1000, perCall: 100, clients: 8, rate: 2400},
 	{name: "single-event", source: "ingest", webhooks: 10, batchSize: 100, waitMS: 1000, perCall: 1, clients: 16},
 	{name: "unbatched", source: "ingest", webhooks: 20, batchSize: 1, waitMS: 0, perCall: 100, clients: 4},
 	{name: "webhooks-1000", source: "ingest", webhooks: 1000, batchSize: 100, waitMS: 1000, perCall: 10, clients: 8, rate: 2000},

@@ -94,3 +94,61 @@ func testQueue(t *testing.T) (*asynq.Client, *asynq.Inspector, string) {
 	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
 	return client, inspector, modeltest.Namespace(t)
 }
+
+// A webhook's flush is asked for at the end of its window, and at once
+// each time the rows written in the window fill another batch: the full
+// task carries Full, so the worker sends whole batches only. A new window
+// counts afresh, and a webhook with no batch wait needs no full task.
+func TestWroteAsksForEachFullBatchAtOnce(t *testing.T) {
+	t.Parallel()
+	client, inspector, ns := testQueue(t)
+	now := time.Now().Truncate(time.Minute).Add(time.Hour)
+	e := &Enqueuer{Client: client, Inspector: inspector, Namespace: ns, Now: func() time.Time { return now }}
+	queue := ns + ":" + queueDeliver
+	t.Cleanup(func() { _ = inspector.DeleteQueue(queue, true) })
+	ctx := context.Background()
+	tasks := func() (full, window int) {
+		t.Helper()
+		pending, err := inspector.ListPendingTasks(queue)
+		require.NoError(t, err)
+		scheduled, err := inspector.ListScheduledTasks(queue)
+		require.NoError(t, err)
+		for _, task := range pending {
+			var p FlushPayload
+			require.NoError(t, json.Unmarshal(task.Payload, &p))
+			require.True(t, p.Full, "only a full batch's task is due at once")
+			full++
+		}
+		for _, task := range scheduled {
+			var p FlushPayload
+			require.NoError(t, json.Unmarshal(task.Payload, &p))
+			require.False(t, p.Full)
+			window++
+		}
+		return full, window
+	}
+	for _, step := range []struct {
+		rows, full, window int
+	}{
+		{2, 0, 1}, // less than a batch: the window's task only
+		{1, 1, 1}, // the third row fills a batch
+		{2, 1, 1}, // five rows: one batch filled
+		{4, 2, 1}, // nine rows: three batches, one full task for both new ones
+	} {
+		require.NoError(t, e.Wrote(ctx, 7, time.Minute, 3, step.rows))
+		full, window := tasks()
+		require.Equal(t, step.full, full, "full tasks after %d more rows", step.rows)
+		require.Equal(t, step.window, window)
+	}
+
+	now = now.Add(time.Minute) // the next window counts afresh
+	require.NoError(t, e.Wrote(ctx, 7, time.Minute, 3, 2))
+	full, window := tasks()
+	require.Equal(t, 2, full)
+	require.Equal(t, 2, window)
+
+	require.NoError(t, e.Wrote(ctx, 8, 0, 3, 10)) // no batch wait: its flush is due at once anyway
+	pending, err := inspector.ListPendingTasks(queue)
+	require.NoError(t, err)
+	require.Len(t, pending, 3)
+}

@@ -58,27 +58,6 @@ func TestJourneyActionThenWebhook(t *testing.T) {
 	  "payload_params": {"ip_addr": "106.51.148.72", "items": [{"sku": "A1", "qty": 2}]}}]}`, form.Get("data"))
 }
 
-// A journey's webhook node fills its asset's batches as a deliveries API
-// write does: a full batch leaves at once, without waiting out a
-// five-minute window.
-func TestJourneyFullBatchDoesNotWaitForItsWindow(t *testing.T) {
-	t.Parallel()
-	env := apptest.Start(t, apptest.Options{})
-	recv := apptest.NewReceiver(t)
-	hook := env.ActiveWebhook("Batched journey webhook", recv.URL, map[string]any{"batch_size": 2, "batch_wait_ms": 300_000})
-	key := env.IngestKey()
-	env.LiveJourney(fmt.Sprintf(`{"name": "Cart added", "reentry": "always", "nodes": [
-	  {"id": "start", "type": "trigger", "event": "Added to Cart", "next": "hook"},
-	  {"id": "hook", "type": "webhook", "webhook_id": %d, "next": "end"},
-	  {"id": "end", "type": "stop"}]}`, hook))
-	for i := range 2 {
-		ingestOK(t, env, key, map[string]any{"event": "Added to Cart", "event_id": fmt.Sprintf("evt-%d", i),
-			"user": map[string]any{"email": fmt.Sprintf("u%d@example.com", i)}})
-	}
-	recv.WaitFor(t, 30*time.Second, "the full batch", func() bool { return len(recv.Delivered()) == 2 })
-	require.Len(t, recv.Requests(), 1, "one batch of two")
-}
-
 // Journey 2: a user performed several actions: opened an e-mail, then
 // clicked a link in that same e-mail → webhook.
 func TestJourneyOpenThenClick(t *testing.T) {

@@ -223,8 +223,8 @@ type OutboxWrite struct {
 	// Status is the rows' status: pending, or held for a webhook out of
 	// service.
 	Status DeliveryStatus
-	// BatchWaitMS is the webhook's batch window, BatchSize its batch.
-	BatchWaitMS, BatchSize int
+	// BatchWaitMS is the webhook's batch window.
+	BatchWaitMS int
 	// Leased: a worker held the webhook's send lease when the rows were
 	// written, so that worker sends them (see enqueueForWebhookSQL) and no
 	// flush is needed.
@@ -270,8 +270,7 @@ WITH w AS (
     FROM unnest($4::text[], $6::text[], $7::text[]) AS v(id, item, event_name), w
     RETURNING 1
 )
-SELECT CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, w.batch_wait_ms,
-    (SELECT batch_size FROM webhooks WHERE id = $2), w.leased, (SELECT count(*) FROM ins)
+SELECT CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END, w.batch_wait_ms, w.leased, (SELECT count(*) FROM ins)
 FROM w`
 
 // EnqueueForWebhook writes rows to one webhook's outbox, as
@@ -300,7 +299,7 @@ func (s *Store) EnqueueForWebhookIn(ctx context.Context, q Querier, expect Webho
 	}
 	var written int
 	err = q.QueryRowContext(ctx, enqueueForWebhookSQL, expect.PanelID, expect.WebhookID, expect.HashPII, ids, now, items, events).
-		Scan(&w.Status, &w.BatchWaitMS, &w.BatchSize, &w.Leased, &written)
+		Scan(&w.Status, &w.BatchWaitMS, &w.Leased, &written)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return w, false, nil

@@ -577,30 +577,6 @@ func (s *Store) release(ctx context.Context, webhookID int64, lease time.Time) (
 	return true, headAt, nil
 }
 
-// pendingUpToSQL counts a webhook's pending rows, up to $2, by the same
-// walk as the claim (claimSQL): a row per index probe, so it reads what it
-// counts however long the backlog.
-const pendingUpToSQL = `
-WITH RECURSIVE walk AS (
-	(SELECT id, 1 AS n FROM deliveries WHERE webhook_id = (SELECT $1::bigint) AND status = 'pending' ORDER BY id LIMIT 1)
-	UNION ALL
-	SELECT nx.id, walk.n + 1
-	FROM walk CROSS JOIN LATERAL (
-		SELECT d.id FROM deliveries d WHERE d.webhook_id = (SELECT $1::bigint) AND d.status = 'pending' AND d.id > walk.id
-		ORDER BY d.id LIMIT 1) nx
-	WHERE walk.n < $2
-)
-SELECT count(*) FROM walk`
-
-// PendingUpTo counts a webhook's pending rows, stopping at limit.
-func (s *Store) PendingUpTo(ctx context.Context, webhookID int64, limit int) (int, error) {
-	var n int
-	if err := s.sql.QueryRowContext(ctx, pendingUpToSQL, webhookID, limit).Scan(&n); err != nil {
-		return 0, fmt.Errorf("models: pending rows of webhook %d: %w", webhookID, err)
-	}
-	return n, nil
-}
-
 // ReleaseWebhook gives a webhook's send lease back, for a worker that
 // stops claiming with the lease still in hand, and says whether pending
 // rows remain.

@@ -91,13 +91,13 @@ func TestEnqueueForWebhookWritesOnlyForTheWebhookExpected(t *testing.T) {
 		expect func(panel *models.Panel, w *models.Webhook) models.WebhookExpectation
 		want   *models.OutboxWrite // nil: nothing written
 	}{
-		{name: "as expected", want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000, BatchSize: 1}},
+		{name: "as expected", want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000}},
 		{name: "out of service", change: `UPDATE webhooks SET status = 'inactive' WHERE id = $1`,
-			want: &models.OutboxWrite{Status: models.DeliveryHeld, BatchWaitMS: 1000, BatchSize: 1}},
+			want: &models.OutboxWrite{Status: models.DeliveryHeld, BatchWaitMS: 1000}},
 		{name: "held by a worker", change: `UPDATE webhooks SET send_lease_until = now() + interval '1 minute' WHERE id = $1`,
-			want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000, BatchSize: 1, Leased: true}},
+			want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000, Leased: true}},
 		{name: "lease run out", change: `UPDATE webhooks SET send_lease_until = now() - interval '1 second' WHERE id = $1`,
-			want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000, BatchSize: 1}},
+			want: &models.OutboxWrite{Status: models.DeliveryPending, BatchWaitMS: 1000}},
 		{name: "now hashing PII", change: `UPDATE webhooks SET hash_pii = true WHERE id = $1`},
 		{name: "untested again", change: `UPDATE webhooks SET status = 'untested' WHERE id = $1`},
 		{name: "deleted", change: `DELETE FROM webhooks WHERE id = $1`},

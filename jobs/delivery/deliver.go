@@ -141,8 +141,6 @@ const panelBusyDelay = time.Second
 
 // HandleFlush sends a webhook's due deliveries, batch after batch, until
 // none is left, another worker holds the webhook, or the budget is spent.
-// A task asked for because a batch was full (FlushPayload.Full) sends
-// whole batches only, and leaves a part batch to its window's task.
 func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	var p queue.FlushPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -191,7 +189,6 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 	th := health.ThresholdsFor(target.HealthSettings, target.PanelHealthSettings)
 	deadline := time.Now().Add(d.cfg.Budget)
 	size := claimSizes(spec.SendBatchSize())
-	wait := time.Duration(spec.BatchWaitMS) * time.Millisecond
 	sctx, cancel := d.sendContext(ctx)
 	defer cancel()
 	claim, err := d.store.ClaimRequests(ctx, p.WebhookID, size, time.Time{}, d.cfg.Lease)
@@ -207,15 +204,6 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 			return d.enqueuer.FlushAt(ctx, p.WebhookID, claim.NotBefore)
 		case len(claim.Rows) == 0:
 			return nil
-		}
-		if p.Full {
-			n := rowsToSend(claim.Rows, size.Batch, wait, d.store.Now())
-			if n == 0 {
-				return d.handBack(ctx, p.WebhookID, claim, size.Batch, wait)
-			}
-			// The rest stay pending at the head of the line: the next
-			// claim takes them first.
-			claim.Rows = claim.Rows[:n]
 		}
 		if d.stopped() {
 			// A claim writes no rows: letting the webhook go hands them back.
@@ -316,44 +304,6 @@ func (d *Deliverer) HandleFlush(ctx context.Context, t *asynq.Task) error {
 		alert(ctx)
 		claim, err = d.store.ClaimRequests(ctx, p.WebhookID, size, claim.Lease, d.cfg.Lease)
 	}
-}
-
-// rowsToSend is how many of the rows claimed, oldest first, a flush asked
-// for because a batch was full (queue.FlushPayload.Full) sends: whole
-// batches only, while the batch window of the oldest row lasts. The rest
-// wait for that window's task, which sends them with whatever comes
-// meanwhile; once the window has ended, they are due and all go.
-func rowsToSend(rows []models.ClaimedRow, batch int, wait time.Duration, now time.Time) int {
-	if len(rows) == 0 || wait <= 0 || batch <= 0 || !now.Before(rows[0].CreatedAt.Truncate(wait).Add(wait)) {
-		return len(rows)
-	}
-	return len(rows) / batch * batch
-}
-
-// handBack lets the webhook go unsent, for a flush whose claim waits for
-// its window (rowsToSend). A claim writes no rows: nothing else is undone.
-// While it held the webhook, other tasks found it held and left their rows
-// to it, so it asks for what they would have done:
-//   - rows written meanwhile may have filled a batch, whose own task
-//     (Enqueuer.Wrote) returned: a full batch's task, at once;
-//   - else the window's task of the oldest row may have returned, on a
-//     host whose clock runs a little ahead: a task of the hand-back's own
-//     for the end of that window. Neither the window task's id nor this
-//     process's memory of it may stand in for it: it may be that very
-//     task, done.
-func (d *Deliverer) handBack(ctx context.Context, webhookID int64, claim *models.Claim, batch int, wait time.Duration) error {
-	cctx, cancel := detached(ctx)
-	defer cancel()
-	pending, err := d.store.ReleaseWebhook(cctx, webhookID, claim.Lease)
-	if err != nil || !pending {
-		return err
-	}
-	n, err := d.store.PendingUpTo(cctx, webhookID, batch)
-	if err != nil {
-		return err
-	}
-	end := claim.Rows[0].CreatedAt.Truncate(wait).Add(wait)
-	return d.enqueuer.FlushHandedBack(cctx, webhookID, claim.Lease, n >= batch, end)
 }
 
 // A claim of small batches takes several requests' worth of rows, which

@@ -142,9 +142,8 @@ func (s *Service) Replay(ctx context.Context, w *models.Webhook, ids []uuid.UUID
 
 // Create writes rows to the outbox of the webhook expect names, counts
 // them and, when they are pending, flushes the webhook after its batch
-// window, or at once when they fill a batch (queue.Enqueuer.Wrote),
-// unless a worker held it as they were written: that worker sends them
-// (models.EnqueueForWebhook). ok is false when the webhook is not as
+// window, unless a worker held it as they were written: that worker sends
+// them (models.EnqueueForWebhook). ok is false when the webhook is not as
 // expected (models.EnqueueForWebhook): nothing was written. The status the
 // rows got is in the answer's Status.
 func (s *Service) Create(ctx context.Context, expect models.WebhookExpectation, rows []models.Delivery) (w models.OutboxWrite, ok bool, err error) {
@@ -153,10 +152,8 @@ func (s *Service) Create(ctx context.Context, expect models.WebhookExpectation, 
 		return w, ok, err
 	}
 	metrics.OrNop(s.Metrics).DeliveriesCreated.WithLabelValues(string(w.Status)).Add(float64(len(rows)))
-	if w.Status == models.DeliveryPending && !w.Leased && s.Enqueuer != nil {
-		if err := s.Enqueuer.Wrote(ctx, expect.WebhookID, time.Duration(w.BatchWaitMS)*time.Millisecond, w.BatchSize, len(rows)); err != nil {
-			s.Log.WarnContext(ctx, "flush not enqueued; the reconciler will pick it up", "webhook_id", expect.WebhookID, "error", err)
-		}
+	if w.Status == models.DeliveryPending && !w.Leased {
+		s.Flush(ctx, expect.WebhookID, time.Duration(w.BatchWaitMS)*time.Millisecond)
 	}
 	return w, true, nil
 }

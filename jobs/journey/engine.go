@@ -240,8 +240,8 @@ func (e *Engine) SweepEvents(ctx context.Context, age time.Duration) error {
 // commits.
 type effects struct {
 	now    time.Time
-	flush  map[int64]*written // webhooks that got pending rows
-	timers []*models.Run      // runs now waiting
+	flush  map[int64]int // webhook → batch wait ms, for webhooks that got pending rows
+	timers []*models.Run // runs now waiting
 	// settled are runs that wait for a delivery that was never written
 	// (its asset is gone): they move on at once, along "failed".
 	settled    []models.AwaitedDelivery
@@ -269,24 +269,8 @@ func (e *Engine) inTx(ctx context.Context, fn func(q models.Querier, fx *effects
 	return nil
 }
 
-// written is what a transaction wrote to one webhook's outbox: how many
-// pending rows, and the webhook's batch settings, for its flush.
-type written struct {
-	waitMS, size, rows int
-}
-
-// wrote notes a pending row written for a webhook.
-func (fx *effects) wrote(webhookID int64, batchWaitMS, batchSize int) {
-	w := fx.flush[webhookID]
-	if w == nil {
-		w = &written{waitMS: batchWaitMS, size: batchSize}
-		fx.flush[webhookID] = w
-	}
-	w.rows++
-}
-
 func newEffects(now time.Time) *effects {
-	return &effects{now: now, flush: map[int64]*written{}, touched: map[*models.Run]bool{}, newRuns: map[uuid.UUID]bool{}}
+	return &effects{now: now, flush: map[int64]int{}, touched: map[*models.Run]bool{}, newRuns: map[uuid.UUID]bool{}}
 }
 
 // work is one transaction of the engine.
@@ -571,7 +555,7 @@ func (w *work) apply(r *models.Run, lj *liveJourney, st *State, step Step) {
 			w.fx.deliveries = append(w.fx.deliveries, d)
 		}
 		if a.Status == models.StatusActive {
-			w.fx.wrote(f.WebhookID, a.BatchWaitMS, a.BatchSize)
+			w.fx.flush[f.WebhookID] = a.BatchWaitMS
 		}
 	}
 }
@@ -684,8 +668,8 @@ func (e *Engine) after(ctx context.Context, fx *effects) {
 	for _, d := range fx.deliveries {
 		m.DeliveriesCreated.WithLabelValues(string(d.Status)).Inc()
 	}
-	for id, w := range fx.flush {
-		if err := e.Enqueuer.Wrote(ctx, id, time.Duration(w.waitMS)*time.Millisecond, w.size, w.rows); err != nil {
+	for id, wait := range fx.flush {
+		if err := e.Enqueuer.Flush(ctx, id, time.Duration(wait)*time.Millisecond); err != nil {
 			e.Log.WarnContext(ctx, "flush not enqueued; the reconciler will pick it up", "webhook_id", id, "error", err)
 		}
 	}

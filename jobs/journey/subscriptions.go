@@ -38,7 +38,7 @@ func (w *work) deliverSubscribed(ctx context.Context, events []models.Event, con
 			w.fx.deliveries = append(w.fx.deliveries, models.Delivery{ID: id, PanelID: w.panel.ID, WebhookID: a.ID, Item: item,
 				ContactID: contactOf[ev.ID], EventName: ev.Name})
 			if a.Status == models.StatusActive {
-				w.fx.wrote(a.ID, a.BatchWaitMS, a.BatchSize)
+				w.fx.flush[a.ID] = a.BatchWaitMS
 			}
 		}
 	}

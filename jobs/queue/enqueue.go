@@ -2,8 +2,6 @@ package queue
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,10 +107,6 @@ const minFlushWindow = 10 * time.Millisecond
 type FlushPayload struct {
 	WebhookID int64 `json:"webhook_id"`
 	WindowEnd int64 `json:"window_end_ms"`
-	// Full: the task was asked for because a whole batch waits (Wrote).
-	// It sends whole batches only, and leaves a part batch to the end of
-	// its window.
-	Full bool `json:"full,omitempty"`
 }
 
 // Enqueuer puts tasks on the queue. Enqueueing is only ever a hint: the
@@ -124,12 +118,6 @@ type Enqueuer struct {
 	// a busy webhook or partition costs one Redis call per window, not one
 	// per request.
 	recent recentIDs
-	// written counts the rows this process wrote per webhook in its
-	// current batch window, to see when they fill a batch (Wrote).
-	written windowRows
-	// token names this process in Wrote's task ids (processToken).
-	token     string
-	tokenOnce sync.Once
 	// Inspector deletes timers that became moot; nil leaves them to
 	// find their run moved on.
 	Inspector *asynq.Inspector
@@ -147,115 +135,6 @@ type Enqueuer struct {
 // to the next window's id and never collides with it.
 func (e *Enqueuer) Flush(ctx context.Context, webhookID int64, batchWait time.Duration) error {
 	return e.flushAt(ctx, webhookID, batchWait, e.now())
-}
-
-// Wrote asks for a webhook's flush after n pending rows were written for
-// it: at the end of their batch window (Flush), and at once whenever the
-// rows this process wrote in the window fill another batch of size, so a
-// full batch does not wait out the window. Batch wait means "wait at most
-// this long for a batch to fill", as a producer's linger does. Rows other
-// processes wrote are not counted: a batch only they fill together leaves
-// at the window's end, as before.
-func (e *Enqueuer) Wrote(ctx context.Context, webhookID int64, batchWait time.Duration, size, n int) error {
-	if err := e.Flush(ctx, webhookID, batchWait); err != nil {
-		return err
-	}
-	if batchWait <= minFlushWindow || size <= 0 {
-		return nil // the window's task comes at once anyway
-	}
-	now := e.now()
-	start := now.Truncate(batchWait)
-	filled, more := e.written.add(webhookID, start, start.Add(batchWait), n, size)
-	if !more {
-		return nil
-	}
-	// The count is this process's: another's may reach the same number.
-	id := fmt.Sprintf("flush:%d:full:%s:%d:%d", webhookID, e.processToken(), start.UnixMilli(), filled)
-	payload, _ := json.Marshal(FlushPayload{WebhookID: webhookID, WindowEnd: now.UnixMilli(), Full: true})
-	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeFlush, payload), asynq.Queue(e.Namespace+":"+queueDeliver),
-		asynq.TaskID(id), asynq.MaxRetry(5), asynq.Timeout(5*time.Minute))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue flush of webhook %d's full batch: %w", webhookID, err)
-	}
-	return nil
-}
-
-// processToken names this process in task ids that its own counts
-// make (Wrote).
-func (e *Enqueuer) processToken() string {
-	e.tokenOnce.Do(func() {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		e.token = hex.EncodeToString(b[:])
-	})
-	return e.token
-}
-
-// maxCountedWebhooks bounds the webhooks Wrote counts rows of at once.
-const maxCountedWebhooks = 10_000
-
-// windowRows counts rows written per webhook in its current window.
-type windowRows struct {
-	mu sync.Mutex
-	m  map[int64]windowCount
-}
-
-type windowCount struct {
-	start, end time.Time
-	rows       int
-}
-
-// add counts n rows written for a webhook in the window [start, end) and
-// says how many whole batches of size the window's rows fill, and whether
-// these rows filled another.
-func (w *windowRows) add(webhookID int64, start, end time.Time, n, size int) (filled int, more bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.m == nil {
-		w.m = map[int64]windowCount{}
-	}
-	c, ok := w.m[webhookID]
-	if !ok && len(w.m) >= maxCountedWebhooks {
-		for id, old := range w.m {
-			if !old.end.After(start) {
-				delete(w.m, id)
-			}
-		}
-		if len(w.m) >= maxCountedWebhooks/2 {
-			// Mostly live windows: start afresh rather than scan the map
-			// on every new webhook. Counts lost only delay full batches
-			// to their window's end.
-			clear(w.m)
-		}
-	}
-	if !c.start.Equal(start) {
-		c = windowCount{start: start, end: end}
-	}
-	before := c.rows / size
-	c.rows += n
-	w.m[webhookID] = c
-	return c.rows / size, c.rows/size > before
-}
-
-// FlushHandedBack asks for the flush of rows a flush task let go of
-// unsent (delivery's handBack), under an id of the hand-back's own (its
-// lease): at once, sending whole batches, when full; else at end, the
-// end of the oldest row's window, sending all.
-func (e *Enqueuer) FlushHandedBack(ctx context.Context, webhookID int64, lease time.Time, full bool, end time.Time) error {
-	p := FlushPayload{WebhookID: webhookID, WindowEnd: end.UnixMilli(), Full: full}
-	at := end
-	if full {
-		at = e.now()
-		p.WindowEnd = at.UnixMilli()
-	}
-	payload, _ := json.Marshal(p)
-	id := fmt.Sprintf("flush:%d:back:%d", webhookID, lease.UnixNano())
-	_, err := e.Client.EnqueueContext(ctx, asynq.NewTask(TypeFlush, payload), asynq.Queue(e.Namespace+":"+queueDeliver),
-		asynq.TaskID(id), asynq.MaxRetry(5), asynq.Timeout(5*time.Minute), e.processAt(at))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue flush of webhook %d handed back: %w", webhookID, err)
-	}
-	return nil
 }
 
 // FlushAt asks for a flush no earlier than at (a retry coming due).

@@ -358,3 +358,58 @@ func TestARefusedRecipientKeepsTheAlertFromNobodyElse(t *testing.T) {
 	require.Contains(t, flash, "Test alert sent to ops@fine.example. The mail server refused gone@refused.example: replace these addresses.")
 	require.Len(t, smtp.Mails(), 2, "the test alert reached the other recipient")
 }
+
+// A recipient a mail server puts off (451: greylisting) while the others
+// get the alert is tried again, alone: the alert stays unsent for them,
+// and whoever got it does not get it twice. (Before copies per recipient,
+// the whole alert failed and was tried again for all.)
+func TestARecipientPutOffGetsTheAlertOnALaterTry(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	smtp.Greylist("slow@grey.example", 1)
+	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
+	ctx := context.Background()
+	for _, email := range []string{"slow@grey.example", "ops@fine.example"} {
+		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
+		require.Equal(t, http.StatusCreated, code, raw)
+	}
+	var hook struct{ ID int64 }
+	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	w, err := env.Store.WebhookByID(ctx, hook.ID)
+	require.NoError(t, err)
+	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+	var id int64
+	require.NoError(t, env.Store.DBForTest().Raw(`SELECT max(id) FROM alerts WHERE webhook_id = ?`, w.ID).Scan(&id).Error)
+
+	mails := smtp.WaitFor(t, 30*time.Second, 1)
+	require.Equal(t, []string{"ops@fine.example"}, mails[0].To)
+	require.Eventually(t, func() bool {
+		a, err := env.Store.AlertByID(ctx, id)
+		return err == nil && a.Attempts == 1 && a.QueuedAt == nil
+	}, 10*time.Second, 20*time.Millisecond, "the first attempt recorded")
+	a, err := env.Store.AlertByID(ctx, id)
+	require.NoError(t, err)
+	require.Nil(t, a.SentAt, "owed to the recipient put off")
+	require.Equal(t, []string{"ops@fine.example"}, a.Recipients)
+	require.Contains(t, a.LastError, "slow@grey.example")
+	require.Contains(t, a.LastError, "451")
+	require.NotNil(t, a.NextAttemptAt)
+
+	env.User(uiEmail, uiPassword)
+	page := env.SignIn(uiEmail, uiPassword).Get("/settings").Body
+	require.Regexp(t, `<td>ops@fine\.example</td>\s*<td><span class="badge warn">sent</span> <span class="small">not sent to slow@grey\.example`, page)
+	require.Contains(t, page, "data-alert-retry>· next try at")
+
+	mails = smtp.WaitFor(t, 30*time.Second, 2)
+	require.Equal(t, []string{"slow@grey.example"}, mails[1].To, "the later try goes to the one put off only")
+	require.Eventually(t, func() bool {
+		a, err := env.Store.AlertByID(ctx, id)
+		return err == nil && a.SentAt != nil
+	}, 10*time.Second, 20*time.Millisecond, "sent once everyone got it")
+	a, err = env.Store.AlertByID(ctx, id)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"ops@fine.example", "slow@grey.example"}, a.Recipients)
+	require.Empty(t, a.LastError)
+	require.Len(t, smtp.Mails(), 2, "nobody got it twice")
+}

@@ -66,11 +66,20 @@ func (s *Store) QueueAlert(ctx context.Context, panelID, webhookID int64, state 
 	return id, nil
 }
 
-// AlertByID loads an alert.
+// AlertByID loads an alert, with whom it was sent to so far.
 func (s *Store) AlertByID(ctx context.Context, id int64) (*Alert, error) {
 	var a Alert
 	if err := s.db.WithContext(ctx).Take(&a, id).Error; err != nil {
 		return nil, fmt.Errorf("models: alert %d: %w", id, notFound(err))
+	}
+	// Addresses hold no line breaks (Mailable), so one joins them.
+	var to string
+	if err := s.sql.QueryRowContext(ctx, `SELECT coalesce(array_to_string(recipients, chr(10)), '') FROM alerts WHERE id = $1`,
+		id).Scan(&to); err != nil {
+		return nil, fmt.Errorf("models: alert %d recipients: %w", id, err)
+	}
+	if to != "" {
+		a.Recipients = strings.Split(to, "\n")
 	}
 	return &a, nil
 }
@@ -95,6 +104,20 @@ func (s *Store) MarkAlert(ctx context.Context, id int64, recipients []string, se
 	}
 	if err != nil {
 		return fmt.Errorf("models: mark alert %d: %w", id, err)
+	}
+	return nil
+}
+
+// MarkAlertPartly records a sending attempt that reached some recipients
+// (sent, added to those it reached before) but missed others for a
+// reason that may pass (missed): the alert stays unsent, to be tried
+// again at retryAt for those it has not reached, or never when retryAt is
+// zero (given up).
+func (s *Store) MarkAlertPartly(ctx context.Context, id int64, sent []string, missed error, retryAt time.Time) error {
+	if _, err := s.sql.ExecContext(ctx, `UPDATE alerts SET recipients = coalesce(recipients, '{}') || $2::text[],
+			attempts = attempts + 1, last_error = $3, queued_at = NULL, next_attempt_at = $4 WHERE id = $1`,
+		id, sent, CleanText([]byte(missed.Error())), nullTime(retryAt)); err != nil {
+		return fmt.Errorf("models: mark alert %d partly sent: %w", id, err)
 	}
 	return nil
 }

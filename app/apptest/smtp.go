@@ -53,6 +53,7 @@ type SMTP struct {
 	mails   []Mail
 	arrived chan struct{}
 	refuse  map[string]bool
+	defer_  map[string]int
 }
 
 // Refuse makes the server refuse a recipient (550), as a mail server
@@ -64,6 +65,18 @@ func (s *SMTP) Refuse(addr string) {
 		s.refuse = map[string]bool{}
 	}
 	s.refuse[strings.ToLower(addr)] = true
+}
+
+// Greylist makes the server put a recipient off (451, "try again later")
+// the next times it is named, as a greylisting server does with a sender
+// it has not seen.
+func (s *SMTP) Greylist(addr string, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.defer_ == nil {
+		s.defer_ = map[string]int{}
+	}
+	s.defer_[strings.ToLower(addr)] = times
 }
 
 // StartSMTP starts the server; it stops when the test ends.
@@ -172,9 +185,16 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.s.mu.Lock()
 	refused := ss.s.refuse[strings.ToLower(to)]
+	deferred := ss.s.defer_[strings.ToLower(to)] > 0
+	if deferred {
+		ss.s.defer_[strings.ToLower(to)]--
+	}
 	ss.s.mu.Unlock()
 	if refused {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
+	if deferred {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again later"}
 	}
 	ss.to = append(ss.to, to)
 	return nil

@@ -43,8 +43,9 @@ var alertWords = map[string]string{
 }
 
 // newAlertRow says what became of an alert at now: sent to its
-// recipients, kept unsent (and why: no mail server, or it failed, and
-// when it is tried again), or sent to nobody.
+// recipients (or some of them, and whom it missed), kept unsent (and why:
+// no mail server, or it failed, and when it is tried again or that it was
+// given up), or sent to nobody.
 func newAlertRow(e models.AlertEntry, now time.Time) alertRow {
 	r := alertRow{AlertEntry: e, What: alertWords[e.State]}
 	if r.What == "" {
@@ -59,6 +60,10 @@ func newAlertRow(e models.AlertEntry, now time.Time) alertRow {
 		r.Outcome, r.Tone = "not sent: nobody gets alert e-mail", "warn"
 	case e.LastError != "":
 		r.Outcome, r.Tone = "not sent: "+e.LastError, "bad"
+		if e.Recipients != "" {
+			// Reached some; tried again for the others.
+			r.Sent, r.Outcome, r.Tone = true, e.LastError, "warn"
+		}
 		switch {
 		case e.NextAttemptAt == nil && e.Attempts > 0:
 			r.GivenUp = true

@@ -9,6 +9,7 @@ import (
 	htmltemplate "html/template"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -296,6 +297,18 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	if len(alert.Recipients) > 0 {
+		// Tried again for those an earlier attempt missed (a 4xx: a
+		// greylisting server, say); those it reached do not get it twice.
+		to = slices.DeleteFunc(to, func(r string) bool { return slices.Contains(alert.Recipients, r) })
+		if len(to) == 0 {
+			if err := a.Store.MarkAlert(ctx, id, alert.Recipients, nil, time.Time{}); err != nil {
+				return err
+			}
+			a.sendNext(ctx, alert.PanelID)
+			return nil
+		}
+	}
 	if len(to) == 0 {
 		a.Log.WarnContext(ctx, "alert has no recipients; add some under /api/v1/alert-recipients", "alert_id", id)
 		if err := a.Store.MarkAlert(ctx, id, nil, nil, time.Time{}); err != nil {
@@ -332,11 +345,16 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	if len(sent) == 0 {
 		return a.failed(ctx, alert, sendErr, mail.AllRefused(missed))
 	}
+	sent = append(slices.Clone(alert.Recipients), sent...)
 	var missedErr error
 	if len(missed) > 0 {
 		missedErr = missedError(missed)
-		a.Log.WarnContext(ctx, "alert e-mail not sent to some recipients; replace them under /api/v1/alert-recipients",
-			"alert_id", id, "missed", len(missed), "error", missedErr)
+		a.Log.WarnContext(ctx, "alert e-mail not sent to some recipients", "alert_id", id, "missed", len(missed), "error", missedErr)
+		if !mail.AllRefused(missed) {
+			// Some may get it on a later try: the alert stays unsent for
+			// them. Refused ones are not tried again.
+			return a.partly(ctx, alert, sent, missedErr)
+		}
 	}
 	if err := a.Store.MarkAlert(ctx, id, sent, missedErr, time.Time{}); err != nil {
 		return err
@@ -363,19 +381,39 @@ func (a *Alerter) failed(ctx context.Context, alert *models.Alert, sendErr error
 		metrics.OrNop(a.Metrics).AlertsGivenUp.Inc()
 	} else {
 		a.Log.WarnContext(ctx, "alert e-mail not sent; will retry", "alert_id", alert.ID, "retry_at", retryAt, "error", sendErr)
-		if a.Enqueuer != nil {
-			if err := a.Enqueuer.AlertsDue(ctx, alert.PanelID, retryAt); err != nil {
-				a.Log.WarnContext(ctx, "alert retry not scheduled; the sweep will queue it", "alert_id", alert.ID, "error", err)
-			}
-		}
+		a.wakeAt(ctx, alert, retryAt)
 	}
 	a.sendNext(ctx, alert.PanelID)
 	return nil
 }
 
-// missedError says which recipients an alert sent to others missed, and
-// why: it is kept as the alert's last error. They are not tried again:
-// the alert went out, and the one who reads it can mend the address.
+// partly records an alert that reached some recipients and missed others
+// for a reason that may pass: it waits for its next attempt (alertRetry),
+// for those it missed, as a failed alert does.
+func (a *Alerter) partly(ctx context.Context, alert *models.Alert, sent []string, missed error) error {
+	retryAt := alertRetry(alert.Attempts+1, false, alert.CreatedAt, a.Store.Now())
+	if err := a.Store.MarkAlertPartly(ctx, alert.ID, sent, missed, retryAt); err != nil {
+		return err
+	}
+	a.wakeAt(ctx, alert, retryAt)
+	a.sendNext(ctx, alert.PanelID)
+	return nil
+}
+
+// wakeAt asks for the panel's alerts due at retryAt to be queued then;
+// nothing when the alert was given up (retryAt zero).
+func (a *Alerter) wakeAt(ctx context.Context, alert *models.Alert, retryAt time.Time) {
+	if retryAt.IsZero() || a.Enqueuer == nil {
+		return
+	}
+	if err := a.Enqueuer.AlertsDue(ctx, alert.PanelID, retryAt); err != nil {
+		a.Log.WarnContext(ctx, "alert retry not scheduled; the sweep will queue it", "alert_id", alert.ID, "error", err)
+	}
+}
+
+// missedError says which recipients an alert missed, and why: it is kept
+// as the alert's last error. Those refused for good are not tried again:
+// the one who reads it can mend the address.
 func missedError(missed []mail.Missed) error {
 	parts := make([]string, len(missed))
 	for i, m := range missed {

@@ -261,14 +261,7 @@ func TestAlertRefusedForGoodIsGivenUp(t *testing.T) {
 	smtp.Refuse("gone@refused.example")
 	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
 	ctx := context.Background()
-	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "gone@refused.example"}, nil)
-	require.Equal(t, http.StatusCreated, code, raw)
-	var hook struct{ ID int64 }
-	code, raw = env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "refused", "url": "https://refused.example/hook"}, &hook)
-	require.Equal(t, http.StatusCreated, code, raw)
-	w, err := env.Store.WebhookByID(ctx, hook.ID)
-	require.NoError(t, err)
-	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+	hookID, _ := alertTo(t, env, "gone@refused.example")
 
 	var alerts struct {
 		Alerts []struct {
@@ -279,7 +272,7 @@ func TestAlertRefusedForGoodIsGivenUp(t *testing.T) {
 		} `json:"alerts"`
 	}
 	require.Eventually(t, func() bool {
-		code, _ := env.Call("GET", fmt.Sprintf("/api/v1/alerts?webhook_id=%d", hook.ID), nil, &alerts)
+		code, _ := env.Call("GET", fmt.Sprintf("/api/v1/alerts?webhook_id=%d", hookID), nil, &alerts)
 		return code == http.StatusOK && len(alerts.Alerts) == 1 && alerts.Alerts[0].GivenUp
 	}, 30*time.Second, 50*time.Millisecond, "the refused alert is given up")
 	a := alerts.Alerts[0]
@@ -320,17 +313,7 @@ func TestARefusedRecipientKeepsTheAlertFromNobodyElse(t *testing.T) {
 	smtp := apptest.StartSMTP(t)
 	smtp.Refuse("gone@refused.example")
 	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
-	ctx := context.Background()
-	for _, email := range []string{"gone@refused.example", "ops@fine.example"} {
-		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
-		require.Equal(t, http.StatusCreated, code, raw)
-	}
-	var hook struct{ ID int64 }
-	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
-	require.Equal(t, http.StatusCreated, code, raw)
-	w, err := env.Store.WebhookByID(ctx, hook.ID)
-	require.NoError(t, err)
-	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+	hookID, _ := alertTo(t, env, "gone@refused.example", "ops@fine.example")
 
 	mails := smtp.WaitFor(t, 30*time.Second, 1)
 	require.Equal(t, []string{"ops@fine.example"}, mails[0].To)
@@ -341,7 +324,7 @@ func TestARefusedRecipientKeepsTheAlertFromNobodyElse(t *testing.T) {
 		} `json:"alerts"`
 	}
 	require.Eventually(t, func() bool {
-		code, _ := env.Call("GET", fmt.Sprintf("/api/v1/alerts?webhook_id=%d", hook.ID), nil, &alerts)
+		code, _ := env.Call("GET", fmt.Sprintf("/api/v1/alerts?webhook_id=%d", hookID), nil, &alerts)
 		return code == http.StatusOK && len(alerts.Alerts) == 1 && alerts.Alerts[0].SentAt != nil
 	}, 10*time.Second, 20*time.Millisecond, "the alert is recorded sent")
 	require.Contains(t, alerts.Alerts[0].LastError, "not sent to gone@refused.example")
@@ -369,18 +352,7 @@ func TestARecipientPutOffGetsTheAlertOnALaterTry(t *testing.T) {
 	smtp.Greylist("slow@grey.example", 1)
 	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
 	ctx := context.Background()
-	for _, email := range []string{"slow@grey.example", "ops@fine.example"} {
-		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
-		require.Equal(t, http.StatusCreated, code, raw)
-	}
-	var hook struct{ ID int64 }
-	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
-	require.Equal(t, http.StatusCreated, code, raw)
-	w, err := env.Store.WebhookByID(ctx, hook.ID)
-	require.NoError(t, err)
-	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
-	var id int64
-	require.NoError(t, env.Store.DBForTest().Raw(`SELECT max(id) FROM alerts WHERE webhook_id = ?`, w.ID).Scan(&id).Error)
+	_, id := alertTo(t, env, "slow@grey.example", "ops@fine.example")
 
 	mails := smtp.WaitFor(t, 30*time.Second, 1)
 	require.Equal(t, []string{"ops@fine.example"}, mails[0].To)
@@ -412,4 +384,25 @@ func TestARecipientPutOffGetsTheAlertOnALaterTry(t *testing.T) {
 	require.ElementsMatch(t, []string{"ops@fine.example", "slow@grey.example"}, a.Recipients)
 	require.Empty(t, a.LastError)
 	require.Len(t, smtp.Mails(), 2, "nobody got it twice")
+}
+
+// alertTo makes the panel's alert recipients these addresses, creates a
+// webhook and writes an alert that it was disabled; it returns the
+// webhook's id and the alert's.
+func alertTo(t *testing.T, env *apptest.Env, emails ...string) (hookID, alertID int64) {
+	t.Helper()
+	ctx := context.Background()
+	for _, email := range emails {
+		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
+		require.Equal(t, http.StatusCreated, code, raw)
+	}
+	var hook struct{ ID int64 }
+	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	w, err := env.Store.WebhookByID(ctx, hook.ID)
+	require.NoError(t, err)
+	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+	require.NoError(t, env.Store.DBForTest().Raw(`SELECT max(id) FROM alerts WHERE webhook_id = ?`, w.ID).Scan(&alertID).Error)
+	require.NotZero(t, alertID)
+	return w.ID, alertID
 }

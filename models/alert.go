@@ -188,7 +188,7 @@ func (s *Store) QueueDueAlerts(ctx context.Context, panelID int64, places int) (
 			SELECT a.id FROM alerts a
 			WHERE a.panel_id = $1 AND a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at <= $2
 			  AND NOT EXISTS (SELECT 1 FROM alerts e WHERE e.webhook_id = a.webhook_id AND e.id < a.id
-			                  AND e.sent_at IS NULL AND e.created_at > $4)
+			                  AND e.sent_at IS NULL AND e.next_attempt_at IS NOT NULL AND e.created_at > $4)
 			ORDER BY a.next_attempt_at, a.id
 			LIMIT $3) picked
 			WHERE alerts.id = picked.id
@@ -349,10 +349,10 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 }
 
 // MaxAlertRecipients bounds a panel's alert recipients, all its webhooks
-// together: an alert goes out as one message to all its recipients
+// together: an alert goes out as a copy to each of its recipients
 // (panel-wide and the webhook's), through the operator's mail server,
-// whose reputation every panel's alerts share, and mail servers refuse a
-// message to more than about 100 recipients.
+// whose reputation every panel's alerts share, and within its task's
+// minute.
 const MaxAlertRecipients = 50
 
 // ListRecipients lists a panel's alert recipients.

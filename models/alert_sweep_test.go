@@ -200,3 +200,30 @@ func TestAGivenUpAlertHoldsNoLaterOneBack(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, earlier, "given up: the later one goes")
 }
+
+// A given-up alert is never sent, so the queue does not keep the webhook's
+// later alert waiting behind it either. (Found by review: QueueDueAlerts
+// waited for it until it was an hour old, as for one still tried.)
+func TestAGivenUpAlertHoldsNoLaterOneOutOfTheQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	p, err := store.EnsurePanel(ctx, "given-up-queue")
+	require.NoError(t, err)
+	w, err := store.CreateWebhook(ctx, p.ID, newSpec("Given up q"))
+	require.NoError(t, err)
+	first, err := store.QueueAlert(ctx, p.ID, w.ID, "disabled", map[string]any{})
+	require.NoError(t, err)
+	require.NoError(t, store.MarkAlert(ctx, first, nil, errors.New(`550 "5.1.1 no such user"`), time.Time{}))
+	second, err := store.QueueAlert(ctx, p.ID, w.ID, "recovered", map[string]any{})
+	require.NoError(t, err)
+	store.Clock.Advance(time.Second)
+	later, err := store.AlertByID(ctx, second)
+	require.NoError(t, err)
+	earlier, err := store.EarlierUnsentAlert(ctx, later)
+	require.NoError(t, err)
+	require.Zero(t, earlier, "EarlierUnsentAlert: not held")
+	ids, err := store.QueueDueAlerts(ctx, p.ID, 3)
+	require.NoError(t, err)
+	require.Equal(t, []int64{second}, ids, "QueueDueAlerts should queue the later alert")
+}

@@ -53,6 +53,7 @@ type SMTP struct {
 	mails   []Mail
 	arrived chan struct{}
 	refuse  map[string]bool
+	policy  map[string]bool
 	defer_  map[string]int
 }
 
@@ -65,6 +66,18 @@ func (s *SMTP) Refuse(addr string) {
 		s.refuse = map[string]bool{}
 	}
 	s.refuse[strings.ToLower(addr)] = true
+}
+
+// RefuseByPolicy makes the server refuse a recipient as a policy check
+// does (553 5.7.1, sender rejected): some servers answer a mistake in the
+// sender's settings at RCPT TO.
+func (s *SMTP) RefuseByPolicy(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.policy == nil {
+		s.policy = map[string]bool{}
+	}
+	s.policy[strings.ToLower(addr)] = true
 }
 
 // Greylist makes the server put a recipient off (451, "try again later")
@@ -185,6 +198,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.s.mu.Lock()
 	refused := ss.s.refuse[strings.ToLower(to)]
+	byPolicy := ss.s.policy[strings.ToLower(to)]
 	deferred := ss.s.defer_[strings.ToLower(to)] > 0
 	if deferred {
 		ss.s.defer_[strings.ToLower(to)]--
@@ -192,6 +206,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.s.mu.Unlock()
 	if refused {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
+	if byPolicy {
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Sender address rejected: not owned by user"}
 	}
 	if deferred {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again later"}

@@ -193,8 +193,8 @@ func TestAlertRetryDelay(t *testing.T) {
 }
 
 // A failed alert is tried again after alertRetryDelay, unless the mail
-// server refused it for good alertRefusedTries times, or the next try
-// would fall more than a day after the alert was written.
+// server refused it for good for an hour, on alertRefusedTries attempts,
+// or the next try would fall more than a day after the alert was written.
 func TestAlertRetry(t *testing.T) {
 	t.Parallel()
 	created := t0
@@ -207,8 +207,9 @@ func TestAlertRetry(t *testing.T) {
 	}{
 		{"a first failure", 1, false, created.Add(time.Second), created.Add(3 * time.Second)},
 		{"refused once: tried again", 1, true, created.Add(time.Second), created.Add(3 * time.Second)},
-		{"refused twice: tried again", 2, true, created.Add(time.Minute), created.Add(time.Minute + 4*time.Second)},
-		{"refused a third time: given up", 3, true, created.Add(time.Minute), time.Time{}},
+		{"refused a third time within seconds: tried again", 3, true, created.Add(7 * time.Second), created.Add(15 * time.Second)},
+		{"refused for an hour: given up", 14, true, created.Add(time.Hour), time.Time{}},
+		{"refused for an hour, but tried once: tried again", 1, true, created.Add(time.Hour), created.Add(time.Hour + 2*time.Second)},
 		{"an outage is tried on", 40, false, created.Add(3 * time.Hour), created.Add(3*time.Hour + 5*time.Minute)},
 		{"up to a day", 300, false, created.Add(24*time.Hour - 5*time.Minute), created.Add(24 * time.Hour)},
 		{"not past it", 300, false, created.Add(24*time.Hour - 5*time.Minute + time.Second), time.Time{}},

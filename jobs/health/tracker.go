@@ -123,10 +123,14 @@ const (
 	// tried: past a day its news is stale, and the webhook's page says it
 	// all the same.
 	alertGiveUpAfter = 24 * time.Hour
-	// alertRefusedTries is how many times an alert the mail server refuses
-	// for good (a 5xx answer: an address that does not exist, a message it
-	// will not take) is tried before it is given up. Tried on, each such
-	// alert cost the shared mail server a session every 5 minutes for good.
+	// alertRefusedFor is how long an alert whose recipients the mail server
+	// refuses for good (mail.Refused: an address that does not exist) is
+	// still tried, on at least alertRefusedTries attempts, before it is
+	// given up. Tried on, each such alert cost the shared mail server a
+	// session every 5 minutes for good. An hour, not seconds: a server may
+	// answer a mistake in the operator's settings (a relay or sender
+	// check) in the same way, and the operator gets time to mend it.
+	alertRefusedFor   = time.Hour
 	alertRefusedTries = 3
 )
 
@@ -135,7 +139,7 @@ const (
 // is given up.
 func alertRetry(attempt int, refused bool, created, now time.Time) time.Time {
 	next := now.Add(alertRetryDelay(attempt))
-	if refused && attempt >= alertRefusedTries || next.Sub(created) > alertGiveUpAfter {
+	if refused && attempt >= alertRefusedTries && now.Sub(created) >= alertRefusedFor || next.Sub(created) > alertGiveUpAfter {
 		return time.Time{}
 	}
 	return next
@@ -337,11 +341,15 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	}
 	subject, text, html, err := a.render(ctx, alert)
 	if err != nil {
-		return a.failed(ctx, alert, fmt.Errorf("the e-mail cannot be written: %w", err), true)
+		return a.failed(ctx, alert, fmt.Errorf("the e-mail cannot be written: %w", err), false)
 	}
 	// Each recipient gets a copy of their own: an address the mail server
 	// refuses keeps the alert from nobody else.
 	sent, missed, sendErr := a.Mailer.SendEach(ctx, to, subject, text, html)
+	// What went out is recorded even if the task's time ran out meanwhile:
+	// unrecorded, its retry would send every copy again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if len(sent) == 0 {
 		return a.failed(ctx, alert, sendErr, mail.AllRefused(missed))
 	}
@@ -369,8 +377,8 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 // waits for its next attempt (alertRetry), when a wake-up of its panel
 // (TypeAlertsDue) queues it again, and the panel's next alert takes its
 // place. A mail server outage delays alerts but loses none. One refused
-// for good (refused) on alertRefusedTries attempts, or still failing a day
-// after it was written, is given up: it stays unsent, with its last error.
+// for good (refused) for an hour, or still failing a day after it was
+// written, is given up: it stays unsent, with its last error.
 func (a *Alerter) failed(ctx context.Context, alert *models.Alert, sendErr error, refused bool) error {
 	retryAt := alertRetry(alert.Attempts+1, refused, alert.CreatedAt, a.Store.Now())
 	if err := a.Store.MarkAlert(ctx, alert.ID, nil, sendErr, retryAt); err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -96,14 +97,18 @@ func New(cfg Config) (*Mailer, error) {
 }
 
 // Refused reports whether err is the mail server refusing a recipient for
-// good: a 5xx answer to RCPT TO (an address it does not know or will not
-// relay to), which sending again does not change. A 4xx answer
-// (greylisting, a full mailbox), a connection that failed or a refused
-// login or sender (the operator's settings, which may be mended) may pass
-// on a later try.
+// good: a 5xx answer to RCPT TO (an address it does not know), which
+// sending again does not change. Where the server gives an enhanced status
+// code, only an address status (5.1.x) counts: a policy answer (5.7.x,
+// such as a sender or relay check that some servers give at RCPT TO) is
+// the operator's settings, which may be mended. A 4xx answer (greylisting,
+// a full mailbox) or a connection that failed may pass on a later try.
 func Refused(err error) bool {
 	var send *gomail.SendError
 	if !errors.As(err, &send) || send.Reason != gomail.ErrSMTPRcptTo {
+		return false
+	}
+	if esc := send.EnhancedStatusCode(); esc != "" && !strings.HasPrefix(esc, "5.1.") {
 		return false
 	}
 	code := send.ErrorCode()
@@ -138,7 +143,11 @@ type Missed struct {
 // everyone; apart, it keeps it from nobody else (and no recipient sees
 // the others' addresses). sent are those it reached and missed the
 // others; err, when it reached none, says why (the first recipient's
-// error, or the session's).
+// error, or the session's). A copy can take the whole send timeout, and
+// the session has no bound of its own, so it sends no copy less than
+// copyTime before ctx's deadline: those left are missed (ErrOutOfTime),
+// for a later try, rather than the session outliving its task and the
+// task's retry sending every copy again.
 func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html string) (sent []string, missed []Missed, err error) {
 	msgs := make([]*gomail.Msg, len(to))
 	for i, rcpt := range to {
@@ -150,22 +159,40 @@ func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html 
 	if err != nil {
 		return nil, nil, err
 	}
-	sessionErr := client.DialAndSendWithContext(ctx, msgs...)
-	for i, msg := range msgs {
-		switch {
-		case msg.IsDelivered():
-			sent = append(sent, to[i])
-		case msg.HasSendError():
-			missed = append(missed, Missed{To: to[i], Err: m.sendError(msg.SendError())})
-		default: // never tried: the session failed before it
-			missed = append(missed, Missed{To: to[i], Err: m.sendError(sessionErr)})
+	if err := client.DialWithContext(ctx); err != nil {
+		for _, rcpt := range to {
+			missed = append(missed, Missed{To: rcpt, Err: m.sendError(err)})
 		}
+		return nil, missed, missed[0].Err
+	}
+	defer func() { _ = client.Close() }()
+	deadline, bounded := ctx.Deadline()
+	for i, msg := range msgs {
+		if ctx.Err() != nil || bounded && time.Until(deadline) < copyTime {
+			for _, rcpt := range to[i:] {
+				missed = append(missed, Missed{To: rcpt, Err: ErrOutOfTime})
+			}
+			break
+		}
+		if err := client.Send(msg); err != nil {
+			missed = append(missed, Missed{To: to[i], Err: m.sendError(err)})
+			continue
+		}
+		sent = append(sent, to[i])
 	}
 	if len(sent) == 0 && len(missed) > 0 {
 		return nil, missed, missed[0].Err
 	}
 	return sent, missed, nil
 }
+
+// copyTime is the longest one copy takes: the client's timeout, renewed at
+// each step of the transaction, and a margin.
+const copyTime = 20 * time.Second
+
+// ErrOutOfTime is why a recipient SendEach had no time left for missed
+// the message: a later try may reach them.
+var ErrOutOfTime = errors.New("mail: not sent: no time left in this attempt for more copies")
 
 // AllRefused reports whether every recipient missed was refused for good.
 func AllRefused(missed []Missed) bool {

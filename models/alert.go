@@ -216,15 +216,17 @@ func (s *Store) QueueDueAlerts(ctx context.Context, panelID int64, places int) (
 // due and not queued, at most limit: the sweep goes round them from where
 // its last pass stopped, so however many panels have alerts that cannot
 // go out, every panel comes round. It steps from one panel with unqueued
-// alerts to the next through an index, so a pass costs the panels it
-// takes, not the alerts waiting.
+// alerts still to be tried to the next through an index (alerts_due_tried,
+// which leaves given-up alerts out), so a pass costs the panels it takes,
+// not the alerts waiting nor the panels whose alerts were given up.
 func (s *Store) PanelsWithDueAlerts(ctx context.Context, after int64, limit int) ([]int64, error) {
 	var ids []int64
 	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE panels(id) AS (
-			(SELECT panel_id FROM alerts WHERE sent_at IS NULL AND queued_at IS NULL AND panel_id > ? ORDER BY panel_id LIMIT 1)
+			(SELECT panel_id FROM alerts WHERE sent_at IS NULL AND queued_at IS NULL AND next_attempt_at IS NOT NULL AND panel_id > ?
+			 ORDER BY panel_id LIMIT 1)
 			UNION ALL
-			SELECT (SELECT a.panel_id FROM alerts a WHERE a.sent_at IS NULL AND a.queued_at IS NULL AND a.panel_id > panels.id
-			        ORDER BY a.panel_id LIMIT 1)
+			SELECT (SELECT a.panel_id FROM alerts a WHERE a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at IS NOT NULL
+			        AND a.panel_id > panels.id ORDER BY a.panel_id LIMIT 1)
 			FROM panels WHERE panels.id IS NOT NULL)
 		SELECT id FROM panels WHERE id IS NOT NULL AND EXISTS (SELECT 1 FROM alerts a
 			WHERE a.panel_id = panels.id AND a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at <= ?)

@@ -442,8 +442,9 @@ func TestAPolicyRefusalGivesNoAlertUp(t *testing.T) {
 
 // SendEach starts no copy it may not finish before its context's deadline
 // (an alert task's minute): past it, the task would be retried while the
-// session still sent, and every copy went out again. Those left are
-// missed with ErrOutOfTime, for a later try. (Found by review.)
+// session still sent, and every copy went out again. Nor after its session
+// budget. Those left are missed with ErrOutOfTime, for a later try. (Found
+// by review.)
 func TestSendEachStopsBeforeItsDeadline(t *testing.T) {
 	t.Parallel()
 	smtp := apptest.StartSMTP(t)
@@ -467,4 +468,17 @@ func TestSendEachStopsBeforeItsDeadline(t *testing.T) {
 	require.Equal(t, to, sent)
 	require.Empty(t, missed)
 	require.Len(t, smtp.Mails(), 2)
+
+	// Past its session budget it starts no more copies (one at least),
+	// so a slow mail server does not keep a worker slot for minutes.
+	cfg := smtp.Config
+	cfg.SessionBudget = time.Nanosecond
+	hurried, err := mail.New(cfg)
+	require.NoError(t, err)
+	sent, missed, err = hurried.SendEach(long, to, "s", "t", "<p>h</p>")
+	require.NoError(t, err)
+	require.Equal(t, to[:1], sent)
+	require.Len(t, missed, 1)
+	require.ErrorIs(t, missed[0].Err, mail.ErrOutOfTime)
+	require.Len(t, smtp.Mails(), 3)
 }

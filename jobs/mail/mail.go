@@ -5,6 +5,7 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -28,7 +29,16 @@ type Config struct {
 	// TLSConfig overrides the TLS settings (tests trust a local server's
 	// certificate with it).
 	TLSConfig *tls.Config
+	// SessionBudget is how long SendEach goes on starting copies in one
+	// session; 0 means DefaultSessionBudget.
+	SessionBudget time.Duration
 }
+
+// DefaultSessionBudget bounds how long one SendEach starts copies: an
+// alert task holds a worker slot, which deliveries share, while it sends,
+// and a slow mail server with 50 recipients would hold it for minutes.
+// The recipients left are tried again in a later task.
+const DefaultSessionBudget = 15 * time.Second
 
 // smtpSettings is a parsed HERALD_SMTP_URL.
 type smtpSettings struct {
@@ -145,9 +155,10 @@ type Missed struct {
 // others; err, when it reached none, says why (the first recipient's
 // error, or the session's). A copy can take the whole send timeout, and
 // the session has no bound of its own, so it sends no copy less than
-// copyTime before ctx's deadline: those left are missed (ErrOutOfTime),
-// for a later try, rather than the session outliving its task and the
-// task's retry sending every copy again.
+// copyTime before ctx's deadline, nor after its session budget (Config):
+// those left are missed (ErrOutOfTime), for a later try, rather than the
+// session outliving its task, whose retry sent every copy again, or
+// holding a worker slot for minutes.
 func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html string) (sent []string, missed []Missed, err error) {
 	msgs := make([]*gomail.Msg, len(to))
 	for i, rcpt := range to {
@@ -167,8 +178,9 @@ func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html 
 	}
 	defer func() { _ = client.Close() }()
 	deadline, bounded := ctx.Deadline()
+	budget, start := cmp.Or(m.cfg.SessionBudget, DefaultSessionBudget), time.Now()
 	for i, msg := range msgs {
-		if ctx.Err() != nil || bounded && time.Until(deadline) < copyTime {
+		if ctx.Err() != nil || bounded && time.Until(deadline) < copyTime || i > 0 && time.Since(start) >= budget {
 			for _, rcpt := range to[i:] {
 				missed = append(missed, Missed{To: rcpt, Err: ErrOutOfTime})
 			}

@@ -482,3 +482,23 @@ func TestSendEachStopsBeforeItsDeadline(t *testing.T) {
 	require.ErrorIs(t, missed[0].Err, mail.ErrOutOfTime)
 	require.Len(t, smtp.Mails(), 3)
 }
+
+// "Send a test alert" says which recipients a slow mail server left no
+// time for, rather than blaming it for refusing them.
+func TestTestAlertNamesRecipientsLeftForLackOfTime(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	cfg := smtp.Config
+	cfg.SessionBudget = time.Nanosecond // one copy, then the budget is spent
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &cfg})
+	for _, email := range []string{"a@fine.example", "b@fine.example"} {
+		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
+		require.Equal(t, http.StatusCreated, code, raw)
+	}
+	env.User(uiEmail, uiPassword)
+	ui := env.SignIn(uiEmail, uiPassword)
+	require.Equal(t, http.StatusSeeOther, ui.Post("/settings/test-alert", url.Values{}, nil).Status)
+	page := ui.Get("/settings").Body
+	require.Contains(t, page, "Test alert sent to a@fine.example. Not sent to b@fine.example: the mail server was too slow for them all")
+	require.Len(t, smtp.Mails(), 1)
+}

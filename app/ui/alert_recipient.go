@@ -152,11 +152,14 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	// Each recipient gets a copy, as alerts do: the answer names the
 	// addresses the mail server refused, which alerts would miss too.
 	sent, missed, err := s.mailer.SendEach(ctx, to, "[Herald] Test alert for panel "+panel.Name, text, "<p>"+html.EscapeString(text)+"</p>")
-	var refused, failed []string
+	var refused, failed, late []string
 	for _, m := range missed {
-		if mail.Refused(m.Err) {
+		switch {
+		case mail.Refused(m.Err):
 			refused = append(refused, m.To)
-		} else {
+		case errors.Is(m.Err, mail.ErrOutOfTime):
+			late = append(late, m.To)
+		default:
 			failed = append(failed, m.To)
 		}
 	}
@@ -166,6 +169,9 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	}
 	if len(failed) > 0 {
 		notSent += " Not sent to " + strings.Join(failed, ", ") + ": the mail server did not take it (the error is logged)."
+	}
+	if len(late) > 0 {
+		notSent += " Not sent to " + strings.Join(late, ", ") + ": the mail server was too slow for them all (alerts try them again later)."
 	}
 	if err != nil || len(missed) > 0 {
 		s.log.WarnContext(ctx, "test alert not sent to every recipient", "request_id", c.GetString(httpx.CtxRequestID),

@@ -137,12 +137,13 @@ func (s *Store) UnqueueAlert(ctx context.Context, id int64, at time.Time, reason
 // EarlierUnsentAlert returns the id of an older alert of the same webhook
 // that has not gone out yet, or 0. Alerts of one webhook are sent in the
 // order they were written, so nobody reads "recovered" before "disabled".
-// One stuck for more than an hour, or given up, no longer holds the
-// others back.
+// One stuck for more than an hour, given up, or that reached some of its
+// recipients already (tried again for the others) no longer holds the
+// others back: one full mailbox would keep "recovered" from everyone.
 func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error) {
 	var id int64
 	err := s.sql.QueryRowContext(ctx, `SELECT id FROM alerts
-		WHERE webhook_id = $1 AND id < $2 AND sent_at IS NULL AND next_attempt_at IS NOT NULL AND created_at > $3
+		WHERE webhook_id = $1 AND id < $2 AND sent_at IS NULL AND next_attempt_at IS NOT NULL AND coalesce(cardinality(recipients), 0) = 0 AND created_at > $3
 		ORDER BY id LIMIT 1`,
 		a.WebhookID, a.ID, s.Now().Add(-time.Hour)).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -188,7 +189,8 @@ func (s *Store) QueueDueAlerts(ctx context.Context, panelID int64, places int) (
 			SELECT a.id FROM alerts a
 			WHERE a.panel_id = $1 AND a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at <= $2
 			  AND NOT EXISTS (SELECT 1 FROM alerts e WHERE e.webhook_id = a.webhook_id AND e.id < a.id
-			                  AND e.sent_at IS NULL AND e.next_attempt_at IS NOT NULL AND e.created_at > $4)
+			                  AND e.sent_at IS NULL AND e.next_attempt_at IS NOT NULL AND coalesce(cardinality(e.recipients), 0) = 0
+			                  AND e.created_at > $4)
 			ORDER BY a.next_attempt_at, a.id
 			LIMIT $3) picked
 			WHERE alerts.id = picked.id

@@ -350,20 +350,21 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	// unrecorded, its retry would send every copy again.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if len(sent) == 0 {
-		return a.failed(ctx, alert, sendErr, mail.AllRefused(missed))
+	refused := mail.AllRefused(missed)
+	if len(sent) == 0 && (len(alert.Recipients) == 0 || !refused) {
+		return a.failed(ctx, alert, sendErr, refused)
 	}
-	sent = append(slices.Clone(alert.Recipients), sent...)
+	// Reached someone, now or before: whom it missed is noted, and those
+	// it may yet reach (not refused for good) keep it unsent for them.
 	var missedErr error
 	if len(missed) > 0 {
 		missedErr = missedError(missed)
 		a.Log.WarnContext(ctx, "alert e-mail not sent to some recipients", "alert_id", id, "missed", len(missed), "error", missedErr)
-		if !mail.AllRefused(missed) {
-			// Some may get it on a later try: the alert stays unsent for
-			// them. Refused ones are not tried again.
+		if !refused {
 			return a.partly(ctx, alert, sent, missedErr)
 		}
 	}
+	sent = append(slices.Clone(alert.Recipients), sent...)
 	if err := a.Store.MarkAlert(ctx, id, sent, missedErr, time.Time{}); err != nil {
 		return err
 	}
@@ -395,13 +396,18 @@ func (a *Alerter) failed(ctx context.Context, alert *models.Alert, sendErr error
 	return nil
 }
 
-// partly records an alert that reached some recipients and missed others
-// for a reason that may pass: it waits for its next attempt (alertRetry),
-// for those it missed, as a failed alert does.
+// partly records an alert that reached some recipients (sent: those this
+// attempt reached) and missed others for a reason that may pass: it waits
+// for its next attempt (alertRetry), for those it missed, as a failed
+// alert does.
 func (a *Alerter) partly(ctx context.Context, alert *models.Alert, sent []string, missed error) error {
 	retryAt := alertRetry(alert.Attempts+1, false, alert.CreatedAt, a.Store.Now())
 	if err := a.Store.MarkAlertPartly(ctx, alert.ID, sent, missed, retryAt); err != nil {
 		return err
+	}
+	if retryAt.IsZero() {
+		a.Log.WarnContext(ctx, "alert e-mail not sent to some recipients; given up", "alert_id", alert.ID, "error", missed)
+		metrics.OrNop(a.Metrics).AlertsGivenUp.Inc()
 	}
 	a.wakeAt(ctx, alert, retryAt)
 	a.sendNext(ctx, alert.PanelID)

@@ -186,7 +186,9 @@ func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html 
 			}
 			break
 		}
-		if err := client.Send(msg); err != nil {
+		// A copy the server took counts as sent even when what follows
+		// it (a reset of the session) failed: else it went out twice.
+		if err := client.Send(msg); err != nil && !msg.IsDelivered() {
 			missed = append(missed, Missed{To: to[i], Err: m.sendError(err)})
 			continue
 		}
@@ -198,9 +200,11 @@ func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html 
 	return sent, missed, nil
 }
 
-// copyTime is the longest one copy takes: the client's timeout, renewed at
-// each step of the transaction, and a margin.
-const copyTime = 20 * time.Second
+// copyTime is the longest one copy takes: the client's timeout (15 s),
+// which go-mail renews once per message, covers the transaction, and the
+// reset after it may take as long again (the no-op before each message is
+// off: WithoutNoop); and a margin.
+const copyTime = 35 * time.Second
 
 // ErrOutOfTime is why a recipient SendEach had no time left for missed
 // the message: a later try may reach them.
@@ -231,7 +235,8 @@ func (m *Mailer) message(to []string, subject, text, html string) (*gomail.Msg, 
 }
 
 func (m *Mailer) client() (*gomail.Client, error) {
-	opts := []gomail.Option{gomail.WithPort(m.smtp.port), gomail.WithTimeout(15 * time.Second), gomail.WithTLSPolicy(m.smtp.policy)}
+	opts := []gomail.Option{gomail.WithPort(m.smtp.port), gomail.WithTimeout(15 * time.Second), gomail.WithTLSPolicy(m.smtp.policy),
+		gomail.WithoutNoop()}
 	if m.smtp.implicitTLS {
 		opts = append(opts, gomail.WithSSL())
 	}

@@ -1,0 +1,73 @@
+package mail
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"testing"
+)
+
+// A server that accepts a copy (250 to the final dot) and then drops the
+// connection: the copy reached its recipient, so it counts as sent, not
+// missed (which a later try would send again). (Found by review.)
+func TestACopyTheServerTookCountsAsSent(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	delivered := make(chan string, 4)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.Close() }()
+		r := bufio.NewReader(c)
+		w := func(s string) { _, _ = c.Write([]byte(s + "\r\n")) }
+		w("220 ESMTP")
+		inData, rcpt := false, ""
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if inData {
+				if line == "." {
+					w("250 ok: queued")
+					delivered <- rcpt
+					return // the connection drops after the message was taken
+				}
+				continue
+			}
+			switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
+			case "RCPT":
+				rcpt = line
+				w("250 ok")
+			case "DATA":
+				inData = true
+				w("354 go on")
+			default:
+				w("250 ok")
+			}
+		}
+	}()
+	m, err := New(Config{URL: "smtp://" + l.Addr().String() + "?starttls=none", From: "herald@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, missed, err := m.SendEach(context.Background(), []string{"a@example.com", "b@example.com"}, "s", "t", "<p>t</p>")
+	t.Logf("server took: %v", <-delivered)
+	for _, x := range missed {
+		t.Logf("missed %s: %v (refused for good: %v)", x.To, x.Err, Refused(x.Err))
+	}
+	if len(sent) != 1 || sent[0] != "a@example.com" {
+		t.Fatalf("a@example.com got the copy, yet SendEach says sent=%v err=%v: the alert sends it again", sent, err)
+	}
+	if len(missed) != 1 || missed[0].To != "b@example.com" || Refused(missed[0].Err) {
+		t.Fatalf("b@example.com, never tried on the dropped session, is missed for a later try: %v", missed)
+	}
+}

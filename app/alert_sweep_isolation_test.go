@@ -167,7 +167,10 @@ func TestAlertsOfOnePanelDoNotQueueAheadOfAnother(t *testing.T) {
 	mails := smtp.WaitFor(t, 30*time.Second, burst+1)
 	require.Len(t, mails, burst+1, "every alert of the burst is sent in the end, one bringing in the next")
 	quietAt := slices.IndexFunc(mails, func(m apptest.Mail) bool { return slices.Contains(m.To, "ops@quiet.example") })
-	require.Less(t, quietAt, 4, "the quiet panel's alert goes out among the first")
+	// The four queued tasks run side by side, and each burst alert sent
+	// brings in the next at once, so a refill may overtake the quiet
+	// alert's session: a few, never the burst (13 before the places).
+	require.Less(t, quietAt, 7, "the quiet panel's alert goes out among the first")
 }
 
 func mustAlertID(t *testing.T, task *asynq.TaskInfo) int64 {

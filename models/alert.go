@@ -263,6 +263,37 @@ func (s *Store) ListAlerts(ctx context.Context, panelID, webhookID int64, limit 
 	if err := q.Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list alerts: %w", err)
 	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// Whom each reached, joined as AlertByID joins them.
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].ID
+	}
+	rows, err := s.sql.QueryContext(ctx, `SELECT id, coalesce(array_to_string(recipients, chr(10)), '') FROM alerts
+		WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("models: list alerts: %w", err)
+	}
+	defer rows.Close()
+	to := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var joined string
+		if err := rows.Scan(&id, &joined); err != nil {
+			return nil, fmt.Errorf("models: list alerts: %w", err)
+		}
+		to[id] = joined
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("models: list alerts: %w", err)
+	}
+	for i := range out {
+		if to[out[i].ID] != "" {
+			out[i].Recipients = strings.Split(to[out[i].ID], "\n")
+		}
+	}
 	return out, nil
 }
 

@@ -94,7 +94,8 @@ func (s *Handlers) AlertList(c *gin.Context) {
 	out := make([]gin.H, len(as))
 	for i, a := range as {
 		out[i] = gin.H{"id": a.ID, "webhook_id": a.WebhookID, "state": a.State, "details": a.Details,
-			"created_at": a.CreatedAt, "sent_at": a.SentAt, "attempts": a.Attempts, "last_error": a.LastError}
+			"created_at": a.CreatedAt, "sent_at": a.SentAt, "attempts": a.Attempts, "last_error": a.LastError,
+			"recipients": append([]string{}, a.Recipients...)} // whom it reached, so far when unsent
 		if a.SentAt == nil && a.Attempts > 0 {
 			// When a failed sending is tried again; null and given_up
 			// when it is not (refused for good, or a day old).

@@ -72,14 +72,8 @@ func (s *Store) AlertByID(ctx context.Context, id int64) (*Alert, error) {
 	if err := s.db.WithContext(ctx).Take(&a, id).Error; err != nil {
 		return nil, fmt.Errorf("models: alert %d: %w", id, notFound(err))
 	}
-	// Addresses hold no line breaks (Mailable), so one joins them.
-	var to string
-	if err := s.sql.QueryRowContext(ctx, `SELECT coalesce(array_to_string(recipients, chr(10)), '') FROM alerts WHERE id = $1`,
-		id).Scan(&to); err != nil {
-		return nil, fmt.Errorf("models: alert %d recipients: %w", id, err)
-	}
-	if to != "" {
-		a.Recipients = strings.Split(to, "\n")
+	if err := s.loadRecipients(ctx, []*Alert{&a}); err != nil {
+		return nil, err
 	}
 	return &a, nil
 }
@@ -134,16 +128,24 @@ func (s *Store) UnqueueAlert(ctx context.Context, id int64, at time.Time, reason
 	return nil
 }
 
+// holdsBack is the condition on an earlier alert of a webhook (table
+// alias t) under which it holds back the later ones (EarlierUnsentAlert,
+// QueueDueAlerts): unsent, still to be tried (not given up), and reaching
+// nobody yet (one tried again for a few would keep "recovered" from
+// everyone behind one full mailbox).
+func holdsBack(t string) string {
+	return t + `.sent_at IS NULL AND ` + t + `.next_attempt_at IS NOT NULL AND coalesce(cardinality(` + t + `.recipients), 0) = 0`
+}
+
 // EarlierUnsentAlert returns the id of an older alert of the same webhook
 // that has not gone out yet, or 0. Alerts of one webhook are sent in the
 // order they were written, so nobody reads "recovered" before "disabled".
 // One stuck for more than an hour, given up, or that reached some of its
-// recipients already (tried again for the others) no longer holds the
-// others back: one full mailbox would keep "recovered" from everyone.
+// recipients already no longer holds the others back (holdsBack).
 func (s *Store) EarlierUnsentAlert(ctx context.Context, a *Alert) (int64, error) {
 	var id int64
 	err := s.sql.QueryRowContext(ctx, `SELECT id FROM alerts
-		WHERE webhook_id = $1 AND id < $2 AND sent_at IS NULL AND next_attempt_at IS NOT NULL AND coalesce(cardinality(recipients), 0) = 0 AND created_at > $3
+		WHERE webhook_id = $1 AND id < $2 AND `+holdsBack("alerts")+` AND created_at > $3
 		ORDER BY id LIMIT 1`,
 		a.WebhookID, a.ID, s.Now().Add(-time.Hour)).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -189,8 +191,7 @@ func (s *Store) QueueDueAlerts(ctx context.Context, panelID int64, places int) (
 			SELECT a.id FROM alerts a
 			WHERE a.panel_id = $1 AND a.sent_at IS NULL AND a.queued_at IS NULL AND a.next_attempt_at <= $2
 			  AND NOT EXISTS (SELECT 1 FROM alerts e WHERE e.webhook_id = a.webhook_id AND e.id < a.id
-			                  AND e.sent_at IS NULL AND e.next_attempt_at IS NOT NULL AND coalesce(cardinality(e.recipients), 0) = 0
-			                  AND e.created_at > $4)
+			                  AND `+holdsBack("e")+` AND e.created_at > $4)
 			ORDER BY a.next_attempt_at, a.id
 			LIMIT $3) picked
 			WHERE alerts.id = picked.id
@@ -263,38 +264,48 @@ func (s *Store) ListAlerts(ctx context.Context, panelID, webhookID int64, limit 
 	if err := q.Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list alerts: %w", err)
 	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	// Whom each reached, joined as AlertByID joins them.
-	ids := make([]int64, len(out))
+	ptrs := make([]*Alert, len(out))
 	for i := range out {
-		ids[i] = out[i].ID
+		ptrs[i] = &out[i]
+	}
+	if err := s.loadRecipients(ctx, ptrs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// loadRecipients fills in whom each alert reached so far (Alert.Recipients
+// is a text[] column the ORM does not read). Addresses hold no line breaks
+// (Mailable), so PostgreSQL joins them with one.
+func (s *Store) loadRecipients(ctx context.Context, alerts []*Alert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Alert, len(alerts))
+	ids := make([]int64, len(alerts))
+	for i, a := range alerts {
+		byID[a.ID], ids[i] = a, a.ID
 	}
 	rows, err := s.sql.QueryContext(ctx, `SELECT id, coalesce(array_to_string(recipients, chr(10)), '') FROM alerts
 		WHERE id = ANY($1)`, ids)
 	if err != nil {
-		return nil, fmt.Errorf("models: list alerts: %w", err)
+		return fmt.Errorf("models: alert recipients: %w", err)
 	}
 	defer rows.Close()
-	to := map[int64]string{}
 	for rows.Next() {
 		var id int64
 		var joined string
 		if err := rows.Scan(&id, &joined); err != nil {
-			return nil, fmt.Errorf("models: list alerts: %w", err)
+			return fmt.Errorf("models: alert recipients: %w", err)
 		}
-		to[id] = joined
+		if joined != "" {
+			byID[id].Recipients = strings.Split(joined, "\n")
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("models: list alerts: %w", err)
+		return fmt.Errorf("models: alert recipients: %w", err)
 	}
-	for i := range out {
-		if to[out[i].ID] != "" {
-			out[i].Recipients = strings.Split(to[out[i].ID], "\n")
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // RecipientsFor lists who hears about a webhook: the panel's recipients

@@ -173,9 +173,11 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	if len(late) > 0 {
 		notSent += " Not sent to " + strings.Join(late, ", ") + ": the mail server was too slow for them all (alerts try them again later)."
 	}
-	if err != nil || len(missed) > 0 {
+	if len(missed) > 0 {
 		s.log.WarnContext(ctx, "test alert not sent to every recipient", "request_id", c.GetString(httpx.CtxRequestID),
-			"sent", len(sent), "missed", len(missed), "error", errors.Join(err, firstMissed(missed)))
+			"sent", len(sent), "error", mail.MissedError(missed))
+	} else if err != nil { // a message that could not be written
+		s.log.WarnContext(ctx, "test alert not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
 	}
 	if len(sent) == 0 {
 		return "error", "The test alert could not be sent." + notSent + leftOut
@@ -184,12 +186,4 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 		return "error", "Test alert sent to " + strings.Join(sent, ", ") + "." + notSent + leftOut
 	}
 	return "ok", "Test alert sent to " + strings.Join(sent, ", ") + "." + leftOut
-}
-
-// firstMissed is the error of the first recipient missed, for the log.
-func firstMissed(missed []mail.Missed) error {
-	if len(missed) == 0 {
-		return nil
-	}
-	return missed[0].Err
 }

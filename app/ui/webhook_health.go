@@ -51,27 +51,26 @@ func newAlertRow(e models.AlertEntry, now time.Time) alertRow {
 	if r.What == "" {
 		r.What = e.State
 	}
+	reached := e.Recipients != ""
 	switch {
-	case e.SentAt != nil && e.Recipients != "" && e.LastError != "":
-		r.Sent, r.Outcome, r.Tone = true, e.LastError, "warn" // whom it missed
-	case e.SentAt != nil && e.Recipients != "":
+	case reached && e.LastError == "":
 		r.Sent, r.Outcome, r.Tone = true, "sent", "ok"
+	case reached: // whom it missed; tried again for them while unsent
+		r.Sent, r.Outcome, r.Tone = true, e.LastError, "warn"
 	case e.SentAt != nil:
 		r.Outcome, r.Tone = "not sent: nobody gets alert e-mail", "warn"
 	case e.LastError != "":
 		r.Outcome, r.Tone = "not sent: "+e.LastError, "bad"
-		if e.Recipients != "" {
-			// Reached some; tried again for the others.
-			r.Sent, r.Outcome, r.Tone = true, e.LastError, "warn"
-		}
+	default:
+		r.Outcome, r.Tone = "waiting to be sent", "muted"
+	}
+	if e.SentAt == nil && e.LastError != "" {
 		switch {
 		case e.NextAttemptAt == nil && e.Attempts > 0:
 			r.GivenUp = true
 		case e.NextAttemptAt != nil && e.NextAttemptAt.After(now):
 			r.Retry = *e.NextAttemptAt
 		}
-	default:
-		r.Outcome, r.Tone = "waiting to be sent", "muted"
 	}
 	return r
 }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	texttemplate "text/template"
 	"time"
@@ -358,7 +357,9 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 	// it may yet reach (not refused for good) keep it unsent for them.
 	var missedErr error
 	if len(missed) > 0 {
-		missedErr = missedError(missed)
+		// Kept as the alert's last error. Those refused for good are not
+		// tried again: the one who reads it can mend the address.
+		missedErr = mail.MissedError(missed)
 		a.Log.WarnContext(ctx, "alert e-mail not sent to some recipients", "alert_id", id, "missed", len(missed), "error", missedErr)
 		if !refused {
 			return a.partly(ctx, alert, sent, missedErr)
@@ -423,17 +424,6 @@ func (a *Alerter) wakeAt(ctx context.Context, alert *models.Alert, retryAt time.
 	if err := a.Enqueuer.AlertsDue(ctx, alert.PanelID, retryAt); err != nil {
 		a.Log.WarnContext(ctx, "alert retry not scheduled; the sweep will queue it", "alert_id", alert.ID, "error", err)
 	}
-}
-
-// missedError says which recipients an alert missed, and why: it is kept
-// as the alert's last error. Those refused for good are not tried again:
-// the one who reads it can mend the address.
-func missedError(missed []mail.Missed) error {
-	parts := make([]string, len(missed))
-	for i, m := range missed {
-		parts[i] = m.To + ": " + m.Err.Error()
-	}
-	return fmt.Errorf("not sent to %s", strings.Join(parts, "; "))
 }
 
 // sendNext queues the panel's next due alerts in the places free.

@@ -210,6 +210,15 @@ const copyTime = 35 * time.Second
 // the message: a later try may reach them.
 var ErrOutOfTime = errors.New("mail: not sent: no time left in this attempt for more copies")
 
+// MissedError says which recipients were missed, and why, in one error.
+func MissedError(missed []Missed) error {
+	parts := make([]string, len(missed))
+	for i, m := range missed {
+		parts[i] = m.To + ": " + m.Err.Error()
+	}
+	return fmt.Errorf("not sent to %s", strings.Join(parts, "; "))
+}
+
 // AllRefused reports whether every recipient missed was refused for good.
 func AllRefused(missed []Missed) bool {
 	for _, m := range missed {

@@ -84,6 +84,7 @@ var adminRoutes = []adminRoute{
 	{"GET", "/api/v1/segments/{segment}/members?after=0", ""},
 	{"GET", "/api/v1/alert-recipients", ""},
 	{"POST", "/api/v1/alert-recipients", `{"email": "ops@example.com", "webhook_id": 999000001}`},
+	{"POST", "/api/v1/alert-recipients/{new-recipient}/confirmation", ""},
 	{"DELETE", "/api/v1/alert-recipients/{new-recipient}", ""},
 	{"GET", "/api/v1/alerts", ""},
 	{"GET", "/api/v1/settings", ""},

@@ -44,7 +44,7 @@ func TestAlertSweepNotStarvedByAnotherPanel(t *testing.T) {
 	noisyPanel, err := env.Store.EnsurePanel(ctx, "alerts_noisy")
 	require.NoError(t, err)
 	// As stored before that check.
-	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at) VALUES (?, ?, now())`,
+	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at, confirmed_at) VALUES (?, ?, now(), now())`,
 		noisyPanel.ID, "ops@noisy.example.").Error)
 	for n := 0; n < 510; {
 		for _, st := range []string{"degraded", "disabled", "recovered"} {
@@ -56,8 +56,7 @@ func TestAlertSweepNotStarvedByAnotherPanel(t *testing.T) {
 		env.Store.Clock.Advance(models.AlertThrottle + time.Second)
 	}
 
-	code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@victim.example"}, nil)
-	require.Equal(t, http.StatusCreated, code, raw)
+	env.AgreedRecipient(env.Panel.ID, "ops@victim.example", nil)
 	var victimHook struct{ ID int64 }
 	code, raw = env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Victim", "url": "https://victim.example/hook"}, &victimHook)
 	require.Equal(t, http.StatusCreated, code, raw)
@@ -80,12 +79,11 @@ func TestAlertLeavesOutARecipientMailCannotBeSentTo(t *testing.T) {
 	smtp := apptest.StartSMTP(t)
 	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
 	ctx := context.Background()
-	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@good.example"}, nil)
-	require.Equal(t, http.StatusCreated, code, raw)
-	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at) VALUES (?, ?, now())`,
+	env.AgreedRecipient(env.Panel.ID, "ops@good.example", nil)
+	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at, confirmed_at) VALUES (?, ?, now(), now())`,
 		env.Panel.ID, "a..b@bad.example").Error)
 	var hook struct{ ID int64 }
-	code, raw = env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Mixed", "url": "https://mixed.example/hook"}, &hook)
+	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "Mixed", "url": "https://mixed.example/hook"}, &hook)
 	require.Equal(t, http.StatusCreated, code, raw)
 	id, err := env.Store.QueueAlert(ctx, env.Panel.ID, hook.ID, "disabled", map[string]any{"Label": "Mixed"})
 	require.NoError(t, err)
@@ -143,14 +141,14 @@ func TestAlertsOfOnePanelDoNotQueueAheadOfAnother(t *testing.T) {
 	}
 
 	noisy := env.TokenFor("alerts_burst")
-	code, raw := env.CallAs(noisy, "POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@burst.example"}, nil)
-	require.Equal(t, http.StatusCreated, code, raw)
+	burstPanel, err := env.Store.EnsurePanel(ctx, "alerts_burst")
+	require.NoError(t, err)
+	env.AgreedRecipient(burstPanel.ID, "ops@burst.example", nil)
 	const burst = 12
 	for i := range burst {
 		alert(noisy, fmt.Sprintf("burst%d", i))
 	}
-	code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "ops@quiet.example"}, nil)
-	require.Equal(t, http.StatusCreated, code, raw)
+	env.AgreedRecipient(env.Panel.ID, "ops@quiet.example", nil)
 	alert(env.Token, "quiet")
 
 	// Nor does the sweep add any (found by review: it queued 20 a pass).
@@ -199,8 +197,7 @@ func TestAlertsThatCannotBeSentDoNotHoldBackOthers(t *testing.T) {
 		code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": label, "url": "https://" + label + ".example/hook"}, &hook)
 		require.Equal(t, http.StatusCreated, code, raw)
 		if own != "" {
-			code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": own, "webhook_id": hook.ID}, nil)
-			require.Equal(t, http.StatusCreated, code, raw)
+			env.AgreedRecipient(env.Panel.ID, own, &hook.ID)
 		}
 		w, err := env.Store.WebhookByID(ctx, hook.ID)
 		require.NoError(t, err)
@@ -399,8 +396,7 @@ func alertTo(t *testing.T, env *apptest.Env, emails ...string) (hookID, alertID 
 	t.Helper()
 	ctx := context.Background()
 	for _, email := range emails {
-		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
-		require.Equal(t, http.StatusCreated, code, raw)
+		env.AgreedRecipient(env.Panel.ID, email, nil)
 	}
 	var hook struct{ ID int64 }
 	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
@@ -496,8 +492,7 @@ func TestTestAlertNamesRecipientsLeftForLackOfTime(t *testing.T) {
 	cfg.SessionBudget = time.Nanosecond // one copy, then the budget is spent
 	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &cfg})
 	for _, email := range []string{"a@fine.example", "b@fine.example"} {
-		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
-		require.Equal(t, http.StatusCreated, code, raw)
+		env.AgreedRecipient(env.Panel.ID, email, nil)
 	}
 	env.User(uiEmail, uiPassword)
 	ui := env.SignIn(uiEmail, uiPassword)

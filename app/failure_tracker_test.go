@@ -23,8 +23,7 @@ func trackerEnv(t *testing.T) (*apptest.Env, *apptest.SMTP) {
 	cfg := smtp.Config
 	env := apptest.Start(t, apptest.Options{Mail: &cfg})
 	for _, email := range []string{"ops@example.com", "marketing@example.com"} {
-		code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": email}, nil)
-		require.Equal(t, http.StatusCreated, code, raw)
+		env.AgreedRecipient(env.Panel.ID, email, nil)
 	}
 	return env, smtp
 }
@@ -60,8 +59,7 @@ func TestDisableHoldAndRecover(t *testing.T) {
 	}
 	id := env.ActiveWebhook("Orders Hook", recv.URL+"/in?token=secret", map[string]any{"batch_wait_ms": 0, "batch_size": 2,
 		"health_settings": map[string]any{"pause_after_failures": 2, "disable_after": "1s"}})
-	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "hook-owner@example.com", "webhook_id": id}, nil)
-	require.Equal(t, http.StatusCreated, code, raw)
+	env.AgreedRecipient(env.Panel.ID, "hook-owner@example.com", &id)
 
 	down.Store(true)
 	ids := env.Deliver(id, items(4, "before")...)
@@ -95,7 +93,7 @@ func TestDisableHoldAndRecover(t *testing.T) {
 	require.NotContains(t, m.Text, "token=secret", "the e-mail never repeats a URL's query")
 
 	// A test passed before the disable does not bring it back; one after does.
-	code, raw = env.Call("POST", hookPath(id, "/activate"), nil, nil)
+	code, raw := env.Call("POST", hookPath(id, "/activate"), nil, nil)
 	require.Equal(t, http.StatusConflict, code, raw)
 	down.Store(false)
 	var res struct{ Passed bool }

@@ -33,8 +33,8 @@ func (s *Server) requestLog(c *gin.Context) {
 	c.Header("X-Request-Id", id)
 	c.Next()
 	path := c.Request.URL.Path
-	if c.FullPath() == ui.InvitationPath {
-		path = ui.InvitationPath // the path carries the invitation's token
+	if full := c.FullPath(); full == ui.InvitationPath || full == httpx.ConsentPath {
+		path = full // the path carries a link's token
 	}
 	attrs := []any{"request_id", id, "method", c.Request.Method, "path", path,
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds()}

@@ -75,6 +75,7 @@ func (s *Server) routes(r *gin.Engine) {
 	api.GET("/alert-recipients", s.admin.AlertRecipientList)
 	api.POST("/alert-recipients", s.admin.AlertRecipientAdd)
 	api.DELETE("/alert-recipients/:id", s.admin.AlertRecipientRemove)
+	api.POST("/alert-recipients/:id/confirmation", s.admin.AlertRecipientConfirmation)
 	api.GET("/alerts", s.admin.AlertList)
 	api.GET("/settings", s.admin.SettingsGet)
 	api.PATCH("/settings", s.admin.SettingsUpdate)
@@ -89,6 +90,10 @@ func (s *Server) routes(r *gin.Engine) {
 	// An invitation link works signed in or out: it checks for itself.
 	site.GET(ui.InvitationPath, s.marketer.InvitationPage)
 	site.POST(ui.InvitationPath, s.marketer.InvitationAccept)
+	// So does the link that asks an alert recipient's owner to agree.
+	site.GET(httpx.ConsentPath, s.marketer.ConsentPage)
+	site.POST(httpx.ConsentPath, s.marketer.ConsentAnswer)
+	site.GET(ui.ConsentAnsweredPath, s.marketer.ConsentAnswered)
 	page := site.Group("", s.marketer.RequireSession)
 	page.GET("/", s.marketer.Home)
 	page.POST("/logout", s.marketer.Logout)
@@ -152,6 +157,7 @@ func (s *Server) routes(r *gin.Engine) {
 	page.POST("/settings/alert-recipients", s.marketer.AlertRecipientNew)
 	page.POST("/settings/test-alert", s.marketer.AlertTestSend)
 	page.POST("/settings/alert-recipients/:id/remove", s.marketer.AlertRecipientRemoveForm)
+	page.POST("/settings/alert-recipients/:id/confirmation", s.marketer.AlertRecipientConfirmationForm)
 }
 
 // noRoute answers unknown paths: JSON under the APIs, a page elsewhere.

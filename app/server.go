@@ -112,8 +112,9 @@ type Params struct {
 	Metrics *metrics.Metrics
 	// Gatherer is what /metrics serves; nil serves no /metrics.
 	Gatherer prometheus.Gatherer
-	// Mailer e-mails invitation links; nil (SMTP not configured) only
-	// shows them to the inviter.
+	// Mailer e-mails invitation links and alert recipients' confirmation
+	// links; nil (SMTP not configured) shows invitation links to the
+	// inviter only, and leaves recipients unconfirmed.
 	Mailer *mail.Mailer
 	Logger *slog.Logger
 }
@@ -172,7 +173,11 @@ func New(p Params) *Server {
 		Metrics:  s.metrics,
 		Log:      s.log,
 	}
+	consent := &health.Consent{Store: s.store, Mailer: p.Mailer, Limiter: s.limiter, Log: s.log}
 	s.admin = api.New(api.Params{
+		Consent:         consent,
+		PublicURL:       s.cfg.PublicURL,
+		SecureCookies:   s.cfg.SecureCookies,
 		Store:           s.store,
 		Engine:          s.engine,
 		Outbox:          s.outbox,
@@ -202,6 +207,7 @@ func New(p Params) *Server {
 		Engine:  s.engine,
 		Outbox:  s.outbox,
 		Mailer:  p.Mailer,
+		Consent: consent,
 		Logger:  s.log,
 	})
 	return s

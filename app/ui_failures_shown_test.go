@@ -68,7 +68,7 @@ func TestUIUnmailableRecipientIsShownAsNotMailed(t *testing.T) {
 	ui := env.SignIn(uiEmail, uiPassword)
 	require.Equal(t, http.StatusSeeOther, ui.Post("/settings/alert-recipients", url.Values{"email": {"good@example.com"}}, nil).Status)
 	// As stored before AddRecipient checked Mailable.
-	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at) VALUES (?, ?, now())`,
+	require.NoError(t, env.Store.DBForTest().Exec(`INSERT INTO alert_recipients (panel_id, email, created_at, confirmed_at) VALUES (?, ?, now(), now())`,
 		env.Panel.ID, "ops@example.com.").Error)
 
 	page := ui.Get("/settings").Body

@@ -358,9 +358,18 @@ func TestUIAlertRecipients(t *testing.T) {
 	require.Contains(t, page, "Orders hook")
 	require.NotContains(t, page, "rival@example.com")
 	require.NotContains(t, page, "Rival hook")
+	// No alert until each owner agrees; with no mail server, no link
+	// could go, and the page says so.
+	require.Contains(t, page, "not agreed yet")
+	require.Contains(t, page, "no link sent yet")
 	got, err := env.Store.RecipientsFor(context.Background(), env.Panel.ID, hook)
 	require.NoError(t, err)
+	require.Empty(t, got)
+	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE alert_recipients SET confirmed_at = now() WHERE panel_id = ?`, env.Panel.ID).Error)
+	got, err = env.Store.RecipientsFor(context.Background(), env.Panel.ID, hook)
+	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"ops@example.com", "orders@example.com"}, got)
+	require.NotContains(t, ui.Get("/settings").Body, "not agreed yet")
 
 	// Another panel's recipient is not this panel's to remove.
 	require.Equal(t, http.StatusNotFound, ui.Post("/settings/alert-recipients/"+itoa(theirs.ID)+"/remove", url.Values{}, nil).Status)

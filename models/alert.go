@@ -44,6 +44,15 @@ type AlertRecipient struct {
 	WebhookID *int64
 	Email     string
 	CreatedAt time.Time
+	// ConfirmedAt is when the owner of the address agreed to get the
+	// panel's alerts (RecipientConsent); until then the recipient gets
+	// none. ConfirmSentAt is when the last link asking them was mailed,
+	// ConfirmExpiresAt when the last link made stops working; the link's
+	// token is kept as its hash only.
+	ConfirmedAt      *time.Time
+	ConfirmSentAt    *time.Time
+	ConfirmExpiresAt *time.Time
+	ConfirmTokenHash []byte
 }
 
 // QueueAlert writes an alert unless one of the same state for the same
@@ -309,11 +318,13 @@ func (s *Store) loadRecipients(ctx context.Context, alerts []*Alert) error {
 }
 
 // RecipientsFor lists who hears about a webhook: the panel's recipients
-// and the webhook's own, each address once.
+// and the webhook's own, each address once, of those whose owners agreed
+// to (AlertRecipient.ConfirmedAt).
 func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]string, error) {
 	var out []string
 	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT lower(email) FROM alert_recipients
-		WHERE panel_id = $1 AND (webhook_id IS NULL OR webhook_id = $2) ORDER BY 1`, panelID, webhookID).Scan(&out).Error
+		WHERE panel_id = $1 AND (webhook_id IS NULL OR webhook_id = $2) AND confirmed_at IS NOT NULL ORDER BY 1`,
+		panelID, webhookID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: alert recipients: %w", err)
 	}
@@ -350,7 +361,9 @@ const maxEmailBytes = 320
 // AddRecipient adds an alert recipient to a panel, or to one of its
 // webhooks: the address (trimmed) must look like one, else a
 // ValidationError on email; the webhook must be the panel's, else
-// ErrNotFound.
+// ErrNotFound. It gets no alert until its owner confirms
+// (NewRecipientConfirmation), unless the address confirmed the panel's
+// alerts already, for the panel or another of its webhooks.
 func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int64, email string) (*AlertRecipient, error) {
 	email = strings.TrimSpace(email)
 	if !LooksLikeEmail(email) || len(email) > maxEmailBytes {
@@ -379,6 +392,14 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 		if n >= MaxAlertRecipients {
 			return &ConflictError{Field: "email", Message: fmt.Sprintf(
 				"a panel has at most %d alert recipients: remove one first", MaxAlertRecipients)}
+		}
+		var agreed bool
+		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?)
+			AND confirmed_at IS NOT NULL)`, panelID, email).Scan(&agreed).Error; err != nil {
+			return err
+		}
+		if agreed {
+			r.ConfirmedAt = &r.CreatedAt
 		}
 		return tx.Create(&r).Error
 	})

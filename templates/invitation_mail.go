@@ -19,3 +19,19 @@ func InvitationMail() (*htmltemplate.Template, *texttemplate.Template, error) {
 	}
 	return html, text, nil
 }
+
+// RecipientConfirmMail returns the e-mail that asks an alert recipient's
+// owner to agree: recipient_confirm.html.tmpl (HTML, escaped) and
+// recipient_confirm.txt.tmpl (plain text). Both get Panel, Email, Link and
+// Expires.
+func RecipientConfirmMail() (*htmltemplate.Template, *texttemplate.Template, error) {
+	html, err := htmltemplate.ParseFS(mailFiles, "mail/recipient_confirm.html.tmpl")
+	if err != nil {
+		return nil, nil, err
+	}
+	text, err := texttemplate.ParseFS(mailFiles, "mail/recipient_confirm.txt.tmpl")
+	if err != nil {
+		return nil, nil, err
+	}
+	return html, text, nil
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,16 +16,31 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// recipientJSON is an alert recipient: of the whole panel, or of one webhook.
+// recipientJSON is an alert recipient: of the whole panel, or of one
+// webhook. It gets alerts once confirmed: its owner agreed through the
+// link mailed to it (confirmation_sent_at, the last one).
 type recipientJSON struct {
-	ID        int64     `json:"id"`
-	Email     string    `json:"email"`
-	WebhookID *int64    `json:"webhook_id"`
-	CreatedAt time.Time `json:"created_at"`
+	ID                 int64      `json:"id"`
+	Email              string     `json:"email"`
+	WebhookID          *int64     `json:"webhook_id"`
+	CreatedAt          time.Time  `json:"created_at"`
+	Confirmed          bool       `json:"confirmed"`
+	ConfirmationSentAt *time.Time `json:"confirmation_sent_at"`
+	// Confirmation says, in the answer to an add or a resend, what
+	// became of the link (consentAnswer); Message why none went.
+	Confirmation string `json:"confirmation,omitempty"`
+	Message      string `json:"message,omitempty"`
+}
+
+func recipientOf(r *models.AlertRecipient) recipientJSON {
+	return recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt,
+		Confirmed: r.ConfirmedAt != nil, ConfirmationSentAt: r.ConfirmSentAt}
 }
 
 // AlertRecipientAdd adds an address that hears about the panel's webhooks,
-// or about one webhook when webhook_id is given.
+// or about one webhook when webhook_id is given. Unless the address
+// agreed to the panel's alerts already, it is mailed a link to agree
+// (confirmation: sent), and gets no alert until it does.
 func (s *Handlers) AlertRecipientAdd(c *gin.Context) {
 	var in struct {
 		Email     string `json:"email"`
@@ -34,12 +50,76 @@ func (s *Handlers) AlertRecipientAdd(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	r, err := s.store.AddRecipient(c.Request.Context(), httpx.PanelOf(c).ID, in.WebhookID, in.Email)
+	panel := httpx.PanelOf(c)
+	r, err := s.store.AddRecipient(c.Request.Context(), panel.ID, in.WebhookID, in.Email)
 	if err != nil {
 		s.fail(c, httpx.WebhookErr(err))
 		return
 	}
-	c.JSON(http.StatusCreated, recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt})
+	out := recipientOf(r)
+	if r.ConfirmedAt != nil {
+		out.Confirmation = "confirmed"
+	} else {
+		s.ask(c, panel, &out)
+	}
+	c.JSON(http.StatusCreated, out)
+}
+
+// AlertRecipientConfirmation mails an unconfirmed recipient the link to
+// agree again: 202 once sent; 409 when it agreed already or e-mail is not
+// configured; 429 within models.RecipientConfirmEvery of the last link or
+// past the hourly limits; 502 when the mail server did not take it.
+func (s *Handlers) AlertRecipientConfirmation(c *gin.Context) {
+	id, err := httpx.IDParam(c, "alert recipient")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	panel := httpx.PanelOf(c)
+	out := recipientJSON{ID: id}
+	outcome, err := s.consent.Ask(c.Request.Context(), panel, id, s.link(c))
+	switch {
+	case err != nil:
+		s.fail(c, httpx.NotFoundAs(err, "alert recipient not found"))
+		return
+	case outcome == health.AskNoMailer:
+		s.fail(c, &httpx.Error{Status: http.StatusConflict, Msg: "e-mail is not configured (HERALD_SMTP_URL): no link can be sent"})
+		return
+	case outcome == health.AskFailed:
+		s.fail(c, &httpx.Error{Status: http.StatusBadGateway, Msg: "the mail server did not take the e-mail: try again"})
+		return
+	}
+	out.Confirmation = string(outcome)
+	c.JSON(http.StatusAccepted, out)
+}
+
+// ask mails a new recipient the link to agree and notes in out what came
+// of it. The recipient is added either way: a link that could not go is
+// sent again through AlertRecipientConfirmation.
+func (s *Handlers) ask(c *gin.Context, panel *models.Panel, out *recipientJSON) {
+	outcome, err := s.consent.Ask(c.Request.Context(), panel, out.ID, s.link(c))
+	var soon *models.TooSoonError
+	switch {
+	case errors.As(err, &soon):
+		out.Confirmation, out.Message = "not_sent", soon.Message
+	case err != nil:
+		s.log.ErrorContext(c.Request.Context(), "confirmation link not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
+		out.Confirmation, out.Message = "failed", "the link could not be sent: send it again"
+	default:
+		out.Confirmation = string(outcome)
+		switch outcome {
+		case health.AskNoMailer:
+			out.Message = "e-mail is not configured (HERALD_SMTP_URL): no link could be sent, so the address gets no alert yet"
+		case health.AskFailed:
+			out.Message = "the mail server did not take the e-mail: send the link again"
+		}
+	}
+}
+
+// link makes confirmation links for this request's Herald.
+func (s *Handlers) link(c *gin.Context) func(token string) string {
+	base := httpx.PublicURL(c, s.publicURL, s.secureCookies)
+	return func(token string) string { return httpx.ConsentLink(base, token) }
 }
 
 // AlertRecipientList lists the panel's alert recipients.
@@ -50,8 +130,8 @@ func (s *Handlers) AlertRecipientList(c *gin.Context) {
 		return
 	}
 	out := make([]recipientJSON, len(rs))
-	for i, r := range rs {
-		out[i] = recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt}
+	for i := range rs {
+		out[i] = recipientOf(&rs[i])
 	}
 	c.JSON(http.StatusOK, gin.H{"alert_recipients": out})
 }

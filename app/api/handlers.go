@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/delivery"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/models"
 )
@@ -34,7 +35,12 @@ type Params struct {
 	// IngestRateLimit is the ingest API's default limit per panel, which
 	// the settings show when the panel sets none.
 	IngestRateLimit int
-	Logger          *slog.Logger
+	// Consent mails new alert recipients the link to agree; PublicURL
+	// and SecureCookies make the link (httpx.PublicURL).
+	Consent       *health.Consent
+	PublicURL     string
+	SecureCookies bool
+	Logger        *slog.Logger
 }
 
 // Handlers serve the admin API's routes.
@@ -43,6 +49,9 @@ type Handlers struct {
 	engine          *journey.Engine
 	outbox          *delivery.Service
 	ingestRateLimit int
+	consent         *health.Consent
+	publicURL       string
+	secureCookies   bool
 	log             *slog.Logger
 	now             func() time.Time
 	// hashPII is what the deliveries API last read of each webhook's
@@ -57,6 +66,9 @@ func New(p Params) *Handlers {
 		engine:          p.Engine,
 		outbox:          p.Outbox,
 		ingestRateLimit: p.IngestRateLimit,
+		consent:         p.Consent,
+		publicURL:       p.PublicURL,
+		secureCookies:   p.SecureCookies,
 		log:             cmp.Or(p.Logger, slog.Default()),
 		now:             p.Store.Now,
 	}

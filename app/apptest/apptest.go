@@ -423,6 +423,21 @@ func AlignToWindow(window time.Duration) {
 	}
 }
 
+// AgreedRecipient adds an alert recipient to a panel, or to one of its
+// webhooks, and records its owner's yes as the link mailed to it would:
+// for tests about alerts rather than consent. No link is mailed, so the
+// test's mail server sees alerts only.
+func (e *Env) AgreedRecipient(panelID int64, email string, webhookID *int64) {
+	e.T.Helper()
+	r, err := e.Store.AddRecipient(context.Background(), panelID, webhookID, email)
+	if err != nil {
+		e.T.Fatalf("add alert recipient %s: %v", email, err)
+	}
+	if err := e.Store.DBForTest().Exec(`UPDATE alert_recipients SET confirmed_at = now() WHERE id = ?`, r.ID).Error; err != nil {
+		e.T.Fatalf("agree alert recipient %s: %v", email, err)
+	}
+}
+
 // IngestKey creates an ingest key for the env's panel.
 func (e *Env) IngestKey() string {
 	e.T.Helper()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -54,6 +55,7 @@ func Classify(log *slog.Logger, c *gin.Context, err error) (int, ErrorBody) {
 	var ie *journey.InvalidError
 	var pe *journey.PublishError
 	var ne *models.NotFoundError
+	var soon *models.TooSoonError
 	switch {
 	case errors.As(err, &he):
 		return he.Status, ErrorBody{Error: he.Msg, Field: he.Field}
@@ -67,6 +69,9 @@ func Classify(log *slog.Logger, c *gin.Context, err error) (int, ErrorBody) {
 		return http.StatusConflict, ErrorBody{Error: ce.Message, Field: ce.Field}
 	case errors.As(err, &ne):
 		return http.StatusNotFound, ErrorBody{Error: ne.Message}
+	case errors.As(err, &soon):
+		c.Header("Retry-After", strconv.Itoa(int(soon.Retry.Seconds())+1))
+		return http.StatusTooManyRequests, ErrorBody{Error: soon.Message}
 	case errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, ErrorBody{Error: "not found"}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 )
@@ -26,6 +27,10 @@ type recipientRow struct {
 	// Unmailable: stored before addresses were checked as the mailer
 	// reads them; alerts leave it out (models.Mailable).
 	Unmailable bool
+	// Confirmed: its owner agreed to the panel's alerts; until then it
+	// gets none. AskedAt is when the last link went, nil if none did.
+	Confirmed bool
+	AskedAt   *time.Time
 }
 
 // AlertRecipientNew adds an address that hears when a webhook of the panel
@@ -44,8 +49,9 @@ func (s *Handlers) AlertRecipientNew(c *gin.Context) {
 		}
 		webhookID = &id
 	}
+	var r *models.AlertRecipient
 	if err == nil { // the address is checked by AddRecipient, as for the API
-		_, err = s.store.AddRecipient(ctx, panel.ID, webhookID, email)
+		r, err = s.store.AddRecipient(ctx, panel.ID, webhookID, email)
 	}
 	if err != nil {
 		errs, ok := formError(err)
@@ -57,8 +63,57 @@ func (s *Handlers) AlertRecipientNew(c *gin.Context) {
 		s.settingsAfterPost(c, status, &settingsPage{RecipientEmail: email, RecipientErrors: errs}, "alert-recipients")
 		return
 	}
-	s.setFlash(c, "ok", email+" will get alert e-mail.")
+	if r.ConfirmedAt != nil {
+		s.setFlash(c, "ok", r.Email+" will get alert e-mail: it agreed to this panel's alerts already.")
+	} else {
+		kind, msg := s.askConsent(c, panel, r.ID, r.Email)
+		s.setFlash(c, kind, r.Email+" added. "+msg)
+	}
 	c.Redirect(http.StatusSeeOther, "/settings#alert-recipients")
+}
+
+// AlertRecipientConfirmationForm mails an unconfirmed recipient the link
+// to agree again.
+func (s *Handlers) AlertRecipientConfirmationForm(c *gin.Context) {
+	id, err := httpx.IDParam(c, "alert recipient")
+	var r *models.AlertRecipient
+	if err == nil {
+		r, err = s.store.Recipient(c.Request.Context(), httpx.PanelOf(c).ID, id)
+	}
+	if err != nil {
+		s.FailPage(c, httpx.NotFoundAs(err, "alert recipient not found"))
+		return
+	}
+	if r.ConfirmedAt != nil {
+		s.setFlash(c, "ok", r.Email+" has agreed already: it gets alert e-mail.")
+	} else {
+		kind, msg := s.askConsent(c, httpx.PanelOf(c), r.ID, r.Email)
+		s.setFlash(c, kind, msg)
+	}
+	c.Redirect(http.StatusSeeOther, "/settings#alert-recipients")
+}
+
+// askConsent mails the link to agree (health.Consent) and says, as a
+// flash, what came of it.
+func (s *Handlers) askConsent(c *gin.Context, panel *models.Panel, id int64, email string) (kind, msg string) {
+	base := s.publicURL(c)
+	outcome, err := s.consent.Ask(c.Request.Context(), panel, id, func(token string) string { return httpx.ConsentLink(base, token) })
+	var soon *models.TooSoonError
+	var conflict *models.ConflictError
+	switch {
+	case errors.As(err, &soon):
+		return "error", "It gets no alert e-mail until its owner agrees, and " + soon.Message + "."
+	case errors.As(err, &conflict):
+		return "ok", conflict.Message + "."
+	case err != nil:
+		s.log.ErrorContext(c.Request.Context(), "confirmation link not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
+		return "error", "It gets no alert e-mail until its owner agrees, and the link to agree could not be sent: send it again."
+	case outcome == health.AskNoMailer:
+		return "error", "It gets no alert e-mail until its owner agrees, and no link to agree can be sent: e-mail is not configured (HERALD_SMTP_URL)."
+	case outcome == health.AskFailed:
+		return "error", "It gets no alert e-mail until its owner agrees, and the mail server did not take the link to agree (the error is logged): send it again."
+	}
+	return "ok", "A link to agree went to " + email + ": it gets alert e-mail once its owner agrees."
 }
 
 // AlertRecipientRemoveForm stops alert e-mail to one recipient.
@@ -93,7 +148,8 @@ func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow,
 	}
 	rows := make([]recipientRow, len(rs))
 	for i, r := range rs {
-		rows[i] = recipientRow{ID: r.ID, Email: r.Email, Unmailable: !models.Mailable(r.Email)}
+		rows[i] = recipientRow{ID: r.ID, Email: r.Email, Unmailable: !models.Mailable(r.Email),
+			Confirmed: r.ConfirmedAt != nil, AskedAt: r.ConfirmSentAt}
 		if r.WebhookID != nil {
 			rows[i].Scope = cmp.Or(labels[*r.WebhookID], "webhook "+strconv.FormatInt(*r.WebhookID, 10))
 		}
@@ -127,11 +183,19 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 		s.log.ErrorContext(ctx, "alert recipients not read", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
 		return "error", "No test alert sent: the recipients could not be read. Try again in a moment."
 	}
-	var all []string
+	var all, waiting []string
 	for _, r := range rs {
-		if e := strings.ToLower(r.Email); !slices.Contains(all, e) {
+		e := strings.ToLower(r.Email)
+		if r.ConfirmedAt == nil {
+			if !slices.Contains(waiting, e) {
+				waiting = append(waiting, e)
+			}
+		} else if !slices.Contains(all, e) {
 			all = append(all, e)
 		}
+	}
+	for _, e := range all { // agreed through another of its rows
+		waiting = slices.DeleteFunc(waiting, func(w string) bool { return w == e })
 	}
 	to, unmailable := models.SplitMailable(all) // left out, as alerts leave them out
 	leftOut := ""
@@ -139,9 +203,14 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 		leftOut = " Left out, as alerts leave them out: " + strings.Join(unmailable, ", ") +
 			" (mail cannot be sent to these addresses as written; remove them and add them again correctly)."
 	}
+	if len(waiting) > 0 {
+		leftOut += " Not sent to " + strings.Join(waiting, ", ") + ": they have not agreed to alert e-mail yet."
+	}
 	switch {
 	case len(to) == 0 && len(unmailable) > 0:
 		return "error", "No test alert sent: no recipient can be mailed." + leftOut
+	case len(to) == 0 && len(waiting) > 0:
+		return "error", "No test alert sent: no recipient has agreed to alert e-mail yet." + leftOut
 	case len(to) == 0:
 		return "error", "No test alert sent: nobody gets alert e-mail yet. Add a recipient first."
 	case !s.allow(c, "test-alert:"+strconv.FormatInt(panel.ID, 10), testAlertRateLimit, time.Hour):

@@ -21,6 +21,7 @@ import (
 
 	"github.com/heraldhq/herald/app/httpx"
 	"github.com/heraldhq/herald/jobs/delivery"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/journey"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/jobs/ratelimit"
@@ -56,7 +57,9 @@ type Params struct {
 	Outbox *delivery.Service
 	// Mailer e-mails invitation links; nil only shows them to the inviter.
 	Mailer *mail.Mailer
-	Logger *slog.Logger
+	// Consent mails new alert recipients the link to agree.
+	Consent *health.Consent
+	Logger  *slog.Logger
 }
 
 // Handlers serve the marketer UI's routes.
@@ -67,6 +70,7 @@ type Handlers struct {
 	engine  *journey.Engine
 	outbox  *delivery.Service
 	mailer  *mail.Mailer
+	consent *health.Consent
 	log     *slog.Logger
 	now     func() time.Time
 	pages   map[string]*template.Template
@@ -86,6 +90,7 @@ func New(p Params) *Handlers {
 		engine:  p.Engine,
 		outbox:  p.Outbox,
 		mailer:  p.Mailer,
+		consent: p.Consent,
 		log:     cmp.Or(p.Logger, slog.Default()),
 		now:     p.Store.Now,
 		csrf:    http.NewCrossOriginProtection(),

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
 )
@@ -85,14 +86,7 @@ func (s *Handlers) PanelUserAdd(c *gin.Context) {
 // publicURL is the base of links Herald hands out: HERALD_PUBLIC_URL, or
 // the address this request came to.
 func (s *Handlers) publicURL(c *gin.Context) string {
-	if s.cfg.PublicURL != "" {
-		return strings.TrimRight(s.cfg.PublicURL, "/")
-	}
-	scheme := "http"
-	if c.Request.TLS != nil || s.cfg.SecureCookies {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Request.Host
+	return httpx.PublicURL(c, s.cfg.PublicURL, s.cfg.SecureCookies)
 }
 
 // inviteMail is the invitation e-mail's templates.
@@ -114,7 +108,7 @@ func parseInviteMail() inviteMail {
 // zone, as its pages show times.
 func (s *Handlers) mailInvitation(ctx context.Context, inviter string, panel *models.Panel, inv *models.Invitation, link string) error {
 	v := map[string]string{"Inviter": inviter, "Panel": panel.Name, "Email": inv.Email, "Link": link,
-		"Expires": mailTime(inv.ExpiresAt, panel.Location())}
+		"Expires": mail.Time(inv.ExpiresAt, panel.Location())}
 	var text, html bytes.Buffer
 	if err := s.invite.text.Execute(&text, v); err != nil {
 		return err
@@ -125,18 +119,6 @@ func (s *Handlers) mailInvitation(ctx context.Context, inviter string, panel *mo
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	return s.mailer.Send(ctx, []string{inv.Email}, "[Herald] "+inviter+" invited you to panel "+panel.Name, text.String(), html.String())
-}
-
-// mailTime writes t for an e-mail, read away from Herald's pages: the
-// date in words and the time in loc with the zone's abbreviation, and
-// its name where that is not UTC ("6 Dec 2026 14:00 CET (Europe/Berlin)"),
-// as an abbreviation alone can be ambiguous or a bare offset.
-func mailTime(t time.Time, loc *time.Location) string {
-	s := t.In(loc).Format("2 Jan 2006 15:04 MST")
-	if name := loc.String(); name != "UTC" {
-		s += " (" + name + ")"
-	}
-	return s
 }
 
 // InvitationRevokeForm revokes a pending invitation of this panel: its

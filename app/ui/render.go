@@ -34,6 +34,7 @@ var pageFiles = map[string][]string{
 	"journey":      {"journey.html"},
 	"settings":     {"settings.html"},
 	"invitation":   {"invitation.html"},
+	"consent":      {"consent.html"},
 	"contact":      {"contact.html"},
 	"delivery":     {"delivery.html", "delivery_detail.html"},
 	"journey_runs": {"journey_runs.html"},

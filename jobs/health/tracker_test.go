@@ -44,6 +44,7 @@ func TestAlertThrottle(t *testing.T) {
 	for _, email := range []string{"ops@example.com", "marketing@example.com"} {
 		_, err := store.AddRecipient(ctx, panel.ID, nil, email)
 		require.NoError(t, err)
+		agree(t, store, panel.ID)
 	}
 
 	first, err := store.QueueAlert(ctx, panel.ID, w.ID, "degraded", map[string]any{"label": "Quiet Hook"})
@@ -100,6 +101,7 @@ func TestAlertsWhileSMTPIsUnsetCountNoAttempts(t *testing.T) {
 	require.NoError(t, err)
 	_, err = store.AddRecipient(ctx, panel.ID, nil, "ops@example.com")
 	require.NoError(t, err)
+	agree(t, store, panel.ID)
 	id, err := store.QueueAlert(ctx, panel.ID, w.ID, "disabled", map[string]any{"label": "Unmailed"})
 	require.NoError(t, err)
 	task := asynq.NewTask(queue.TypeAlert, []byte(strconv.FormatInt(id, 10)))
@@ -131,4 +133,11 @@ func alertRig(t *testing.T) (*models.Store, *queue.Enqueuer, *slog.Logger) {
 	t.Cleanup(func() { _ = client.Close(); _ = inspector.Close() })
 	enq := &queue.Enqueuer{Client: client, Inspector: inspector, Namespace: modeltest.Namespace(t), Now: store.Now}
 	return store, enq, slog.New(slog.DiscardHandler)
+}
+
+// agree records the yes of the owners of the panel's alert recipients, as
+// their links would (models.ConfirmRecipient).
+func agree(t *testing.T, store *models.Store, panelID int64) {
+	t.Helper()
+	require.NoError(t, store.DBForTest().Exec(`UPDATE alert_recipients SET confirmed_at = now() WHERE panel_id = ?`, panelID).Error)
 }

@@ -1,0 +1,200 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/app/apptest"
+	"github.com/heraldhq/herald/jobs/health"
+)
+
+var consentLinkPattern = regexp.MustCompile(`http://[^\s/]+(/alert-recipients/confirm/hrcp_[A-Za-z0-9]{40})`)
+
+type recipientAnswer struct {
+	ID           int64  `json:"id"`
+	Email        string `json:"email"`
+	Confirmed    bool   `json:"confirmed"`
+	Confirmation string `json:"confirmation"`
+	Message      string `json:"message"`
+}
+
+// consentLink is the path of the last link mailed to email.
+func consentLink(t *testing.T, smtp *apptest.SMTP, email string) string {
+	t.Helper()
+	for _, m := range slicesReversed(smtp.Mails()) {
+		if len(m.To) == 1 && m.To[0] == email && strings.Contains(m.Subject, "Alert e-mail for panel") {
+			got := consentLinkPattern.FindStringSubmatch(m.Text)
+			require.NotNil(t, got, "a link in %q", m.Text)
+			require.Contains(t, m.HTML, got[1])
+			return got[1]
+		}
+	}
+	t.Fatalf("no link mailed to %s", email)
+	return ""
+}
+
+func slicesReversed[T any](s []T) []T {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[len(s)-1-i] = v
+	}
+	return out
+}
+
+func mailsTo(smtp *apptest.SMTP, email string) (n int) {
+	for _, m := range smtp.Mails() {
+		for _, to := range m.To {
+			if to == email {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// An address added as an alert recipient is mailed a link, and gets alerts
+// only once its owner agrees through it: opening the link changes
+// nothing, its "yes" button does. An address that never agrees gets no
+// alert. The link cannot be asked for again at once, nor for an address
+// that agreed.
+func TestARecipientGetsAlertsOnlyOnceItsOwnerAgrees(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
+	var yes, silent recipientAnswer
+	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "yes@consent.example"}, &yes)
+	require.Equal(t, http.StatusCreated, code, raw)
+	require.False(t, yes.Confirmed)
+	require.Equal(t, "sent", yes.Confirmation)
+	code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "silent@consent.example"}, &silent)
+	require.Equal(t, http.StatusCreated, code, raw)
+	require.Equal(t, "sent", silent.Confirmation)
+	link := consentLink(t, smtp, "yes@consent.example")
+
+	code, raw = env.Call("POST", fmt.Sprintf("/api/v1/alert-recipients/%d/confirmation", yes.ID), nil, nil)
+	require.Equal(t, http.StatusTooManyRequests, code, "asked a moment ago: %s", raw)
+
+	visitor := env.NewUI()
+	page := visitor.Get(link)
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, env.Panel.Name)
+	require.Contains(t, page.Body, "yes@consent.example")
+	got, err := env.Store.RecipientsFor(context.Background(), env.Panel.ID, 0)
+	require.NoError(t, err)
+	require.Empty(t, got, "opening the link agrees to nothing")
+
+	res := visitor.Post(link, url.Values{"answer": {"yes"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	require.Equal(t, "/alert-recipients/answered", res.Location)
+	require.Contains(t, visitor.Follow(res).Body, "yes@consent.example now gets alert e-mail")
+	require.Equal(t, http.StatusNotFound, visitor.Get(link).Status, "a link works once")
+
+	var list struct {
+		AlertRecipients []recipientAnswer `json:"alert_recipients"`
+	}
+	env.Call("GET", "/api/v1/alert-recipients", nil, &list)
+	confirmed := map[string]bool{}
+	for _, r := range list.AlertRecipients {
+		confirmed[r.Email] = r.Confirmed
+	}
+	require.Equal(t, map[string]bool{"yes@consent.example": true, "silent@consent.example": false}, confirmed)
+	code, raw = env.Call("POST", fmt.Sprintf("/api/v1/alert-recipients/%d/confirmation", yes.ID), nil, nil)
+	require.Equal(t, http.StatusConflict, code, raw)
+
+	// An alert goes to the address that agreed, in the same session it
+	// would have gone to the other.
+	var hook struct{ ID int64 }
+	code, raw = env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	w, err := env.Store.WebhookByID(context.Background(), hook.ID)
+	require.NoError(t, err)
+	env.Tracker.Alert(context.Background(), w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+	deadline := time.Now().Add(30 * time.Second)
+	for mailsTo(smtp, "yes@consent.example") < 2 {
+		require.False(t, time.Now().After(deadline), "the alert never reached the address that agreed")
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, 1, mailsTo(smtp, "silent@consent.example"), "the link only: no alert")
+}
+
+// Saying no through the link removes the address from the panel's
+// recipients; the link then works no more.
+func TestSayingNoRemovesTheRecipient(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	var r recipientAnswer
+	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "no@consent.example"}, &r)
+	require.Equal(t, http.StatusCreated, code, raw)
+	link := consentLink(t, smtp, "no@consent.example")
+	visitor := env.NewUI()
+	require.Equal(t, http.StatusBadRequest, visitor.Post(link, url.Values{"answer": {"maybe"}}, nil).Status)
+	res := visitor.Post(link, url.Values{"answer": {"no"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	require.Contains(t, visitor.Follow(res).Body, "gets no alert e-mail from panel")
+	var list struct {
+		AlertRecipients []recipientAnswer `json:"alert_recipients"`
+	}
+	env.Call("GET", "/api/v1/alert-recipients", nil, &list)
+	require.Empty(t, list.AlertRecipients)
+	require.Equal(t, http.StatusNotFound, visitor.Get(link).Status)
+	require.Equal(t, http.StatusNotFound, visitor.Get("/alert-recipients/confirm/hrcp_unknown").Status)
+}
+
+// Panels cannot take turns mailing one address: after a few links within
+// the hour from all panels together, a panel that adds it is told no link
+// went, and the address gets no more mail.
+func TestPanelsCannotFloodAnAddressWithLinks(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	const victim = "victim@consent.example"
+	var outcomes []string
+	for i := range 7 {
+		var r recipientAnswer
+		code, raw := env.CallAs(env.TokenFor(fmt.Sprintf("consent_flood_%d", i)), "POST", "/api/v1/alert-recipients",
+			map[string]any{"email": victim}, &r)
+		require.Equal(t, http.StatusCreated, code, raw)
+		outcomes = append(outcomes, r.Confirmation)
+		if r.Confirmation == "not_sent" {
+			require.Contains(t, r.Message, "asked many times")
+		}
+	}
+	require.Equal(t, []string{"sent", "sent", "sent", "sent", "sent", "not_sent", "not_sent"}, outcomes)
+	require.Equal(t, 5, mailsTo(smtp, victim))
+}
+
+// The settings page tells which recipients have not agreed yet, sends the
+// link again on request, and words what became of it.
+func TestUIShowsRecipientsWaitingForConsent(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	env.User(uiEmail, uiPassword)
+	ui := env.SignIn(uiEmail, uiPassword)
+	res := ui.Post("/settings/alert-recipients", url.Values{"email": {"wait@consent.example"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status)
+	page := ui.Follow(res).Body
+	require.Contains(t, page, "A link to agree went to wait@consent.example")
+	require.Contains(t, page, "not agreed yet")
+	require.Equal(t, 1, mailsTo(smtp, "wait@consent.example"))
+	rs, err := env.Store.ListRecipients(context.Background(), env.Panel.ID)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	res = ui.Post(fmt.Sprintf("/settings/alert-recipients/%d/confirmation", rs[0].ID), url.Values{}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status)
+	require.Contains(t, ui.Follow(res).Body, "less than 10 minutes ago")
+	require.Equal(t, 1, mailsTo(smtp, "wait@consent.example"))
+
+	link := consentLink(t, smtp, "wait@consent.example")
+	require.Equal(t, http.StatusSeeOther, env.NewUI().Post(link, url.Values{"answer": {"yes"}}, nil).Status)
+	require.NotContains(t, ui.Get("/settings").Body, "not agreed yet")
+}

@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/models"
+)
+
+// ConsentAnsweredPath is where a consent link's answer lands (post,
+// redirect, get): a page that says what was recorded, without the token.
+const ConsentAnsweredPath = "/alert-recipients/answered"
+
+// consentGone is the one answer to a consent link that does not work.
+var consentGone = httpx.NotFound("This link does not work: it was used already, the address was removed from the panel's " +
+	"alert recipients, or the link was never made. Nothing is sent to you unless you agree through a working link.")
+
+// consentView is the page of a consent link.
+type consentView struct {
+	Consent *models.RecipientConsent
+	// Action is the link itself: the page's forms post back to it.
+	Action  string
+	Expired bool
+	// Answered: the page after an answer, which the flash words.
+	Answered bool
+}
+
+// consentOf loads what the link is about; it answers the request itself
+// (ok false) when the link does not work.
+func (s *Handlers) consentOf(c *gin.Context) (*models.RecipientConsent, bool, bool) {
+	c.Header("Cache-Control", "no-store")
+	token := c.Param("token")
+	if len(token) > 100 {
+		s.FailPage(c, consentGone)
+		return nil, false, false
+	}
+	rc, err := s.store.RecipientConsentByToken(c.Request.Context(), token)
+	expired := errors.Is(err, models.ErrLinkExpired)
+	if err != nil && !expired {
+		s.FailPage(c, httpx.NotFoundAs(err, consentGone.Error()))
+		return nil, false, false
+	}
+	return rc, expired, true
+}
+
+// ConsentPage shows a consent link: the panel whose alerts the address
+// would get, and a button each to agree and to say no. Opening the link
+// changes nothing (mail scanners open links); only a button does.
+func (s *Handlers) ConsentPage(c *gin.Context) {
+	rc, expired, ok := s.consentOf(c)
+	if !ok {
+		return
+	}
+	status := http.StatusOK
+	if expired {
+		status = http.StatusGone
+	}
+	s.render(c, status, "consent", "Alert e-mail for panel "+rc.PanelName, "",
+		consentView{Consent: rc, Action: c.Request.URL.Path, Expired: expired})
+}
+
+// ConsentAnswer records the owner's answer (answer=yes or no) and lands
+// on ConsentAnsweredPath. Yes needs a link that has not expired; no works
+// with any link that is not used.
+func (s *Handlers) ConsentAnswer(c *gin.Context) {
+	if _, _, ok := s.consentOf(c); !ok {
+		return
+	}
+	ctx, token := c.Request.Context(), c.Param("token")
+	var rc *models.RecipientConsent
+	var err error
+	var said string
+	switch c.PostForm("answer") {
+	case "yes":
+		rc, err = s.store.ConfirmRecipient(ctx, token)
+		if err == nil {
+			said = rc.Email + " now gets alert e-mail for panel " + rc.PanelName + ". To stop it, ask the panel's people to remove the address."
+		}
+	case "no":
+		rc, err = s.store.DeclineRecipient(ctx, token)
+		if err == nil {
+			said = rc.Email + " gets no alert e-mail from panel " + rc.PanelName + ": it is no longer among the panel's alert recipients."
+		}
+	default:
+		s.FailPage(c, httpx.BadRequest("answer", "Choose one of the two buttons."))
+		return
+	}
+	switch {
+	case errors.Is(err, models.ErrLinkExpired):
+		s.setFlash(c, "error", "This link has expired: nothing was changed. Ask the panel's people to send a new one.")
+		c.Redirect(http.StatusSeeOther, c.Request.URL.Path)
+		return
+	case err != nil:
+		s.FailPage(c, httpx.NotFoundAs(err, consentGone.Error()))
+		return
+	}
+	s.log.InfoContext(ctx, "alert recipient answered", "request_id", c.GetString(httpx.CtxRequestID), "panel_id", rc.PanelID,
+		"agreed", rc.Confirmed)
+	s.setFlash(c, "ok", said)
+	c.Redirect(http.StatusSeeOther, ConsentAnsweredPath)
+}
+
+// ConsentAnswered is the page after an answer: the flash says what was
+// recorded.
+func (s *Handlers) ConsentAnswered(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	s.render(c, http.StatusOK, "consent", "Alert e-mail", "", consentView{Answered: true})
+}

@@ -1,0 +1,138 @@
+package health
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	htmltemplate "html/template"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/heraldhq/herald/jobs/mail"
+	"github.com/heraldhq/herald/jobs/ratelimit"
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/templates"
+)
+
+// Consent asks the owner of an address added as an alert recipient
+// whether they want the panel's alerts (double opt-in): it mails them a
+// link, and the recipient gets alerts only once they agree through it
+// (models.ConfirmRecipient). The API and the UI both use it.
+type Consent struct {
+	Store   *models.Store
+	Mailer  *mail.Mailer // nil: SMTP is not configured, so no link can go
+	Limiter *ratelimit.Limiter
+	Log     *slog.Logger
+}
+
+// consentMail is the e-mail's templates, parsed once.
+var consentMail = sync.OnceValues(func() (consentTemplates, error) {
+	html, text, err := templates.RecipientConfirmMail()
+	return consentTemplates{html: html, text: text}, err
+})
+
+type consentTemplates struct {
+	html *htmltemplate.Template
+	text *texttemplate.Template
+}
+
+// Links a panel may have mailed in an hour, and an address may be mailed
+// in an hour by all panels together: plenty to set up a team, too few to
+// spam anyone through Herald's mail server. Within a panel, an address
+// gets a link at most every models.RecipientConfirmEvery.
+const (
+	consentPerPanel   = 20
+	consentPerAddress = 5
+	consentPeriod     = time.Hour
+)
+
+// AskOutcome says what Ask did.
+type AskOutcome string
+
+const (
+	// AskSent: the link went to the address.
+	AskSent AskOutcome = "sent"
+	// AskNoMailer: SMTP is not configured; the recipient waits, and the
+	// link can be sent again once it is.
+	AskNoMailer AskOutcome = "not_configured"
+	// AskFailed: the mail server did not take it (logged); it can be
+	// sent again at once.
+	AskFailed AskOutcome = "failed"
+)
+
+// askTimeout bounds the wait for the mail server: Ask runs within a
+// person's request.
+const askTimeout = 20 * time.Second
+
+// Ask mails the owner of the panel's unconfirmed recipient the link to
+// agree (or say no), built by link from the token. It refuses, as the
+// store does, a recipient not the panel's, one confirmed already, and an
+// address asked within models.RecipientConfirmEvery; and, with a
+// models.TooSoonError, past the hourly limits of the panel and of the
+// address.
+func (c *Consent) Ask(ctx context.Context, panel *models.Panel, recipientID int64, link func(token string) string) (AskOutcome, error) {
+	if c.Mailer == nil {
+		return AskNoMailer, nil
+	}
+	token, r, err := c.Store.NewRecipientConfirmation(ctx, panel.ID, recipientID)
+	if err != nil {
+		return "", err
+	}
+	if err := c.allow(ctx, "consent:panel:"+strconv.FormatInt(panel.ID, 10), consentPerPanel,
+		"this panel asked many addresses in the last hour"); err != nil {
+		return "", err
+	}
+	if err := c.allow(ctx, "consent:to:"+strings.ToLower(r.Email), consentPerAddress,
+		r.Email+" was asked many times in the last hour"); err != nil {
+		return "", err
+	}
+	if err := c.mail(ctx, panel, r, link(token)); err != nil {
+		c.Log.WarnContext(ctx, "alert recipient's confirmation link not sent", "panel_id", panel.ID, "recipient_id", r.ID, "error", err)
+		return AskFailed, nil
+	}
+	if err := c.Store.MarkRecipientConfirmationSent(ctx, r.ID); err != nil {
+		return "", err
+	}
+	return AskSent, nil
+}
+
+// allow takes one from a limit shared by every replica; with the limiter
+// out of reach it lets the link go (and logs it), as other limits do.
+func (c *Consent) allow(ctx context.Context, key string, limit int, why string) error {
+	if c.Limiter == nil {
+		return nil
+	}
+	ok, wait, err := c.Limiter.Allow(ctx, key, limit, consentPeriod)
+	if err != nil {
+		c.Log.WarnContext(ctx, "rate limiter unavailable; confirmation link allowed", "key", key, "error", err)
+		return nil
+	}
+	if ok {
+		return nil
+	}
+	return &models.TooSoonError{Retry: wait, Message: fmt.Sprintf("no confirmation link sent: %s; try again in %d minutes",
+		why, int(wait.Minutes())+1)}
+}
+
+func (c *Consent) mail(ctx context.Context, panel *models.Panel, r *models.AlertRecipient, link string) error {
+	t, err := consentMail()
+	if err != nil {
+		return err
+	}
+	v := map[string]string{"Panel": panel.Name, "Email": r.Email, "Link": link,
+		"Expires": mail.Time(*r.ConfirmExpiresAt, panel.Location())}
+	var text, html bytes.Buffer
+	if err := t.text.Execute(&text, v); err != nil {
+		return err
+	}
+	if err := t.html.Execute(&html, v); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), askTimeout)
+	defer cancel()
+	return c.Mailer.Send(ctx, []string{r.Email}, "[Herald] Alert e-mail for panel "+panel.Name+"?", text.String(), html.String())
+}

@@ -1,0 +1,208 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// An alert recipient gets alerts only once the owner of the address said
+// yes through a link mailed to it (double opt-in). Without it, any panel
+// could have Herald's mail server, whose reputation every panel's alerts
+// share, mail whatever addresses it liked, and a panel's alerts reach
+// people who never asked for them.
+const (
+	// RecipientConfirmTTL is how long a confirmation link works.
+	RecipientConfirmTTL = 7 * 24 * time.Hour
+	// RecipientConfirmEvery is the shortest time between two links
+	// mailed to one address of a panel.
+	RecipientConfirmEvery = 10 * time.Minute
+	// recipientTokenPrefix tells a leaked confirmation link's token apart
+	// from other tokens.
+	recipientTokenPrefix = "hrcp_"
+)
+
+// TooSoonError is a request refused because the same was done a short
+// while ago: Retry is how long to wait. The API answers it with 429.
+type TooSoonError struct {
+	Message string
+	Retry   time.Duration
+}
+
+func (e *TooSoonError) Error() string { return e.Message }
+
+// ErrLinkExpired is a confirmation link used after RecipientConfirmTTL.
+var ErrLinkExpired = errors.New("this link has expired")
+
+// RecipientConsent is what a confirmation link is about: an address, and
+// the panel whose alerts it would get.
+type RecipientConsent struct {
+	PanelID   int64
+	PanelName string
+	Email     string
+	// Confirmed: the address already gets the panel's alerts.
+	Confirmed bool
+	ExpiresAt time.Time
+}
+
+// NewRecipientConfirmation makes the link that asks the owner of an
+// unconfirmed recipient's address to confirm, and returns its token: the
+// only time it exists in clear. Refused, with nothing changed: a
+// recipient not found in the panel (ErrNotFound), one confirmed already
+// (ConflictError), and one of an address mailed a link less than
+// RecipientConfirmEvery ago (TooSoonError). Earlier links stay good until
+// they expire.
+func (s *Store) NewRecipientConfirmation(ctx context.Context, panelID, recipientID int64) (string, *AlertRecipient, error) {
+	token := newTokenValue(recipientTokenPrefix)
+	now := s.Now()
+	var r AlertRecipient
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Raw(`SELECT * FROM alert_recipients WHERE id = ? AND panel_id = ? FOR UPDATE`, recipientID, panelID).Scan(&r)
+		switch {
+		case res.Error != nil:
+			return res.Error
+		case res.RowsAffected == 0:
+			return ErrNotFound
+		case r.ConfirmedAt != nil:
+			return &ConflictError{Message: r.Email + " has confirmed already: it gets the panel's alerts"}
+		}
+		var last sql.NullTime
+		if err := tx.Raw(`SELECT max(confirm_sent_at) FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?)`,
+			panelID, r.Email).Row().Scan(&last); err != nil {
+			return err
+		}
+		if last.Valid && now.Sub(last.Time) < RecipientConfirmEvery {
+			wait := RecipientConfirmEvery - now.Sub(last.Time)
+			return &TooSoonError{Retry: wait, Message: fmt.Sprintf(
+				"a confirmation link went to %s less than %d minutes ago: try again in %d minutes",
+				r.Email, int(RecipientConfirmEvery.Minutes()), int(wait.Minutes())+1)}
+		}
+		expires := now.Add(RecipientConfirmTTL)
+		r.ConfirmTokenHash, r.ConfirmExpiresAt = HashToken(token), &expires
+		return tx.Exec(`UPDATE alert_recipients SET confirm_token_hash = ?, confirm_expires_at = ? WHERE id = ?`,
+			r.ConfirmTokenHash, expires, r.ID).Error
+	})
+	var conflict *ConflictError
+	var soon *TooSoonError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", nil, fmt.Errorf("models: recipient %d: %w", recipientID, ErrNotFound)
+	case errors.As(err, &conflict):
+		return "", nil, conflict
+	case errors.As(err, &soon):
+		return "", nil, soon
+	case err != nil:
+		return "", nil, fmt.Errorf("models: recipient confirmation: %w", err)
+	}
+	return token, &r, nil
+}
+
+// MarkRecipientConfirmationSent records that a recipient's confirmation
+// link was mailed now: the next may go RecipientConfirmEvery later.
+func (s *Store) MarkRecipientConfirmationSent(ctx context.Context, recipientID int64) error {
+	if err := s.db.WithContext(ctx).Exec(`UPDATE alert_recipients SET confirm_sent_at = ? WHERE id = ?`,
+		s.Now(), recipientID).Error; err != nil {
+		return fmt.Errorf("models: recipient confirmation sent: %w", err)
+	}
+	return nil
+}
+
+// consentByToken reads what a link is about; lock takes the recipient's
+// row FOR UPDATE. An unknown token (or one of a recipient removed) is
+// ErrNotFound.
+func consentByToken(tx *gorm.DB, token string, lock bool) (*RecipientConsent, error) {
+	q := `SELECT r.panel_id, p.name AS panel_name, r.email, r.confirmed_at IS NOT NULL AS confirmed, r.confirm_expires_at AS expires_at
+		FROM alert_recipients r JOIN panels p ON p.id = r.panel_id WHERE r.confirm_token_hash = ?`
+	if lock {
+		q += ` FOR UPDATE OF r`
+	}
+	var c RecipientConsent
+	res := tx.Raw(q, HashToken(token)).Scan(&c)
+	if res.Error != nil {
+		return nil, fmt.Errorf("models: recipient link: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("models: recipient link: %w", ErrNotFound)
+	}
+	return &c, nil
+}
+
+// RecipientConsentByToken says what a confirmation link is about, for its
+// page. An unknown or used token is ErrNotFound; an expired one is
+// returned with ErrLinkExpired.
+func (s *Store) RecipientConsentByToken(ctx context.Context, token string) (*RecipientConsent, error) {
+	c, err := consentByToken(s.db.WithContext(ctx), token, false)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Confirmed && !s.Now().Before(c.ExpiresAt) {
+		return c, ErrLinkExpired
+	}
+	return c, nil
+}
+
+// ConfirmRecipient records the owner's yes, given through a link: the
+// address gets the alerts of its panel, of every webhook it was added
+// for, from now on. The links stop working. An unknown or used token is
+// ErrNotFound, an expired one ErrLinkExpired (nothing changes).
+func (s *Store) ConfirmRecipient(ctx context.Context, token string) (*RecipientConsent, error) {
+	var c *RecipientConsent
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if c, err = consentByToken(tx, token, true); err != nil {
+			return err
+		}
+		now := s.Now()
+		if !c.Confirmed && !now.Before(c.ExpiresAt) {
+			return ErrLinkExpired
+		}
+		return tx.Exec(`UPDATE alert_recipients SET confirmed_at = coalesce(confirmed_at, ?), confirm_token_hash = NULL
+			WHERE panel_id = ? AND lower(email) = lower(?)`, now, c.PanelID, c.Email).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Confirmed = true
+	return c, nil
+}
+
+// DeclineRecipient records the owner's no, given through a link: the
+// panel's unconfirmed recipients of the address are removed (the panel
+// sees them gone). A link works for this even once expired; an unknown
+// or used token is ErrNotFound.
+func (s *Store) DeclineRecipient(ctx context.Context, token string) (*RecipientConsent, error) {
+	var c *RecipientConsent
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if c, err = consentByToken(tx, token, true); err != nil {
+			return err
+		}
+		if c.Confirmed {
+			return ErrNotFound // used: the link confirmed already
+		}
+		return tx.Exec(`DELETE FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?) AND confirmed_at IS NULL`,
+			c.PanelID, c.Email).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Recipient returns one of a panel's alert recipients; another panel's is
+// ErrNotFound.
+func (s *Store) Recipient(ctx context.Context, panelID, id int64) (*AlertRecipient, error) {
+	var r AlertRecipient
+	res := s.db.WithContext(ctx).Where("panel_id = ? AND id = ?", panelID, id).Limit(1).Find(&r)
+	if res.Error != nil {
+		return nil, fmt.Errorf("models: recipient %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("models: recipient %d: %w", id, ErrNotFound)
+	}
+	return &r, nil
+}

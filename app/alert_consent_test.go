@@ -198,3 +198,65 @@ func TestUIShowsRecipientsWaitingForConsent(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, env.NewUI().Post(link, url.Values{"answer": {"yes"}}, nil).Status)
 	require.NotContains(t, ui.Get("/settings").Body, "not agreed yet")
 }
+
+var optOutLinkPattern = regexp.MustCompile(`http://[^\s/]+(/alert-recipients/stop/[A-Za-z0-9_-]+)`)
+
+// Each alert e-mail carries a link of its recipient's own that stops the
+// panel's alerts to that address: opening it changes nothing, its button
+// removes the address from the panel's recipients (no other panel's),
+// and a link altered or used does not work.
+func TestAnAlertCarriesALinkThatStopsIt(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{Mail: &smtp.Config})
+	ctx := context.Background()
+	env.AgreedRecipient(env.Panel.ID, "stop@consent.example", nil)
+	env.AgreedRecipient(env.Panel.ID, "stay@consent.example", nil)
+	other, err := env.Store.EnsurePanel(ctx, "consent_stop_other")
+	require.NoError(t, err)
+	env.AgreedRecipient(other.ID, "stop@consent.example", nil)
+
+	var hook struct{ ID int64 }
+	code, raw := env.Call("POST", "/api/v1/webhooks", map[string]any{"label": "orders", "url": "https://orders.example/hook"}, &hook)
+	require.Equal(t, http.StatusCreated, code, raw)
+	w, err := env.Store.WebhookByID(ctx, hook.ID)
+	require.NoError(t, err)
+	env.Tracker.Alert(ctx, w, health.AlertDisabled, health.Health{}, health.Defaults, 0)
+	links := map[string]string{}
+	for _, m := range smtp.WaitFor(t, 30*time.Second, 2) {
+		got := optOutLinkPattern.FindStringSubmatch(m.Text)
+		require.NotNil(t, got, m.Text)
+		require.Contains(t, m.HTML, got[1])
+		require.Equal(t, "<"+got[0]+">", m.ListUnsubscribe, "mail programs offer the same link")
+		require.NotContains(t, got[1], "consent.example", "the link does not name the address")
+		links[m.To[0]] = got[1]
+	}
+	require.Len(t, links, 2)
+	require.NotEqual(t, links["stop@consent.example"], links["stay@consent.example"], "a link of each recipient's own")
+
+	visitor := env.NewUI()
+	link := links["stop@consent.example"]
+	page := visitor.Get(link)
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, "stop@consent.example")
+	tampered := link[:len(link)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(link, "AA")]
+	require.Equal(t, http.StatusNotFound, visitor.Get(tampered).Status)
+	require.Equal(t, http.StatusNotFound, visitor.Post(tampered, url.Values{}, nil).Status)
+
+	// A mail provider's one-click POST (RFC 8058): no cookie, no Origin.
+	oneClick, err := http.Post(env.URL+link, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	require.NoError(t, err)
+	require.NoError(t, oneClick.Body.Close())
+	require.Equal(t, http.StatusOK, oneClick.StatusCode, "the redirect is followed to the answered page")
+	got, err := env.Store.RecipientsFor(ctx, env.Panel.ID, hook.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"stay@consent.example"}, got)
+	got, err = env.Store.RecipientsFor(ctx, other.ID, 0)
+	require.NoError(t, err)
+	require.Equal(t, []string{"stop@consent.example"}, got, "another panel's alerts to the address go on")
+	require.Equal(t, http.StatusNotFound, visitor.Post(link, url.Values{}, nil).Status, "nothing left to stop")
+
+	res := visitor.Post(links["stay@consent.example"], url.Values{}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	require.Contains(t, visitor.Follow(res).Body, "stay@consent.example gets no more alert e-mail from panel "+env.Panel.Name)
+}

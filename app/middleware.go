@@ -33,7 +33,7 @@ func (s *Server) requestLog(c *gin.Context) {
 	c.Header("X-Request-Id", id)
 	c.Next()
 	path := c.Request.URL.Path
-	if full := c.FullPath(); full == ui.InvitationPath || full == httpx.ConsentPath {
+	if full := c.FullPath(); full == ui.InvitationPath || full == httpx.ConsentPath || full == ui.OptOutPath {
 		path = full // the path carries a link's token
 	}
 	attrs := []any{"request_id", id, "method", c.Request.Method, "path", path,

@@ -94,6 +94,8 @@ func (s *Server) routes(r *gin.Engine) {
 	site.GET(httpx.ConsentPath, s.marketer.ConsentPage)
 	site.POST(httpx.ConsentPath, s.marketer.ConsentAnswer)
 	site.GET(ui.ConsentAnsweredPath, s.marketer.ConsentAnswered)
+	site.GET(ui.OptOutPath, s.marketer.OptOutPage)
+	site.POST(ui.OptOutPath, s.marketer.OptOut)
 	page := site.Group("", s.marketer.RequireSession)
 	page.GET("/", s.marketer.Home)
 	page.POST("/logout", s.marketer.Logout)

@@ -3,8 +3,11 @@ package models
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -205,4 +208,77 @@ func (s *Store) Recipient(ctx context.Context, panelID, id int64) (*AlertRecipie
 		return nil, fmt.Errorf("models: recipient %d: %w", id, ErrNotFound)
 	}
 	return &r, nil
+}
+
+// optOutPurpose binds opt-out tokens (OptOutToken) to their use.
+const optOutPurpose = "alert opt-out"
+
+type optOut struct {
+	PanelID int64  `json:"p"`
+	Email   string `json:"e"`
+}
+
+// OptOutToken is the token of the link in each alert e-mail that stops a
+// panel's alerts to an address: the panel and the address, sealed, so
+// that it needs no row of its own, names the address to nobody who reads
+// the link, and cannot be made for another panel or address.
+func (s *Store) OptOutToken(panelID int64, email string) string {
+	raw, _ := json.Marshal(optOut{PanelID: panelID, Email: strings.ToLower(email)})
+	return base64.RawURLEncoding.EncodeToString(s.Cipher.Seal(optOutPurpose, raw))
+}
+
+// optOutOf opens an opt-out token; a token that does not open is ErrNotFound.
+func (s *Store) optOutOf(token string) (*optOut, error) {
+	sealed, err := base64.RawURLEncoding.DecodeString(token)
+	var o optOut
+	if err == nil {
+		var raw []byte
+		if raw, err = s.Cipher.Open(optOutPurpose, sealed); err == nil && len(raw) > 0 {
+			err = json.Unmarshal(raw, &o)
+		}
+	}
+	if err != nil || o.PanelID == 0 || o.Email == "" {
+		return nil, fmt.Errorf("models: opt-out link: %w", ErrNotFound)
+	}
+	return &o, nil
+}
+
+// OptOutByToken says what an opt-out link is about, for its page: the
+// panel and the address, while the address is among the panel's alert
+// recipients; else ErrNotFound.
+func (s *Store) OptOutByToken(ctx context.Context, token string) (*RecipientConsent, error) {
+	o, err := s.optOutOf(token)
+	if err != nil {
+		return nil, err
+	}
+	var c RecipientConsent
+	res := s.db.WithContext(ctx).Raw(`SELECT r.panel_id, p.name AS panel_name, r.email, r.confirmed_at IS NOT NULL AS confirmed
+		FROM alert_recipients r JOIN panels p ON p.id = r.panel_id WHERE r.panel_id = ? AND lower(r.email) = ?
+		ORDER BY r.confirmed_at IS NULL, r.id LIMIT 1`, o.PanelID, o.Email).Scan(&c)
+	if res.Error != nil {
+		return nil, fmt.Errorf("models: opt-out link: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("models: opt-out link: %w", ErrNotFound)
+	}
+	return &c, nil
+}
+
+// OptOut removes the address of an opt-out link from its panel's alert
+// recipients, for every webhook, agreed or not: it gets none of the
+// panel's alerts any more (the panel sees it gone, and may ask again
+// through a new link). ErrNotFound when there was nothing to remove.
+func (s *Store) OptOut(ctx context.Context, token string) (*RecipientConsent, error) {
+	c, err := s.OptOutByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?)`, c.PanelID, c.Email)
+	if res.Error != nil {
+		return nil, fmt.Errorf("models: opt out: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("models: opt out: %w", ErrNotFound)
+	}
+	return c, nil
 }

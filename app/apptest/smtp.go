@@ -35,6 +35,9 @@ type Mail struct {
 	Subject string
 	Text    string
 	HTML    string
+	// ListUnsubscribe and ListUnsubscribePost are the message's headers
+	// of those names (RFC 2369, RFC 8058).
+	ListUnsubscribe, ListUnsubscribePost string
 }
 
 // SMTP is a real SMTP server in the test process: STARTTLS with a
@@ -248,6 +251,7 @@ func parseMail(raw []byte) (Mail, error) {
 	}
 	var m Mail
 	m.Subject, _ = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	m.ListUnsubscribe, m.ListUnsubscribePost = msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Unsubscribe-Post")
 	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
 	if err != nil || !strings.HasPrefix(mediaType, "multipart/") {
 		return m, fmt.Errorf("want a multipart message, got %q", msg.Header.Get("Content-Type"))

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
+	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -26,6 +27,8 @@ type consentView struct {
 	Expired bool
 	// Answered: the page after an answer, which the flash words.
 	Answered bool
+	// Stop: the page of the link in an alert e-mail that stops them.
+	Stop bool
 }
 
 // consentOf loads what the link is about; it answers the request itself
@@ -108,4 +111,39 @@ func (s *Handlers) ConsentAnswer(c *gin.Context) {
 func (s *Handlers) ConsentAnswered(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	s.render(c, http.StatusOK, "consent", "Alert e-mail", "", consentView{Answered: true})
+}
+
+// OptOutPath is the route of the link in each alert e-mail that stops the
+// panel's alerts to that address (health.OptOutPathPrefix).
+const OptOutPath = health.OptOutPathPrefix + ":token"
+
+// optOutGone answers an opt-out link that does not work.
+var optOutGone = httpx.NotFound("This link does not work: the address gets no alert e-mail from this panel any more, " +
+	"or the link was never made.")
+
+// OptOutPage shows the link in an alert e-mail: the panel, the address,
+// and a button that stops the alerts. Opening it changes nothing.
+func (s *Handlers) OptOutPage(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	rc, err := s.store.OptOutByToken(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		s.FailPage(c, httpx.NotFoundAs(err, optOutGone.Error()))
+		return
+	}
+	s.render(c, http.StatusOK, "consent", "Stop alert e-mail for panel "+rc.PanelName, "",
+		consentView{Consent: rc, Action: c.Request.URL.Path, Stop: true})
+}
+
+// OptOut stops the panel's alerts to the address of the link and lands on
+// ConsentAnsweredPath.
+func (s *Handlers) OptOut(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	rc, err := s.store.OptOut(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		s.FailPage(c, httpx.NotFoundAs(err, optOutGone.Error()))
+		return
+	}
+	s.log.InfoContext(c.Request.Context(), "alert recipient opted out", "request_id", c.GetString(httpx.CtxRequestID), "panel_id", rc.PanelID)
+	s.setFlash(c, "ok", rc.Email+" gets no more alert e-mail from panel "+rc.PanelName+": it is no longer among the panel's alert recipients.")
+	c.Redirect(http.StatusSeeOther, ConsentAnsweredPath)
 }

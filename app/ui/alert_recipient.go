@@ -220,7 +220,13 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 		"You get alerts when one of its webhooks fails often, is disabled, or recovers.\n"
 	// Each recipient gets a copy, as alerts do: the answer names the
 	// addresses the mail server refused, which alerts would miss too.
-	sent, missed, err := s.mailer.SendEach(ctx, to, "[Herald] Test alert for panel "+panel.Name, text, "<p>"+html.EscapeString(text)+"</p>")
+	base := s.publicURL(c)
+	sent, missed, err := s.mailer.SendEachWith(ctx, to, "[Herald] Test alert for panel "+panel.Name, func(to string) mail.Copy {
+		stop := base + health.OptOutPathPrefix + s.store.OptOutToken(panel.ID, to)
+		return mail.Copy{Text: text + "\nTo get no more of this panel's alerts: " + stop + "\n",
+			HTML:        "<p>" + html.EscapeString(text) + "</p><p>To get no more of this panel's alerts: <a href=\"" + html.EscapeString(stop) + "\">stop them</a>.</p>",
+			Unsubscribe: stop}
+	})
 	var refused, failed, late []string
 	for _, m := range missed {
 		switch {

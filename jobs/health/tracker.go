@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	texttemplate "text/template"
 	"time"
@@ -266,9 +267,11 @@ type Alerter struct {
 // alertView is what the templates show.
 type alertView struct {
 	State, Label, Panel, Endpoint, Link, Window, Rate, Since string
-	Held                                                     int64
-	Attempts, Failures                                       int
-	Recent                                                   []struct{ At, What string }
+	// Stop is the link that stops the panel's alerts to the recipient.
+	Stop               string
+	Held               int64
+	Attempts, Failures int
+	Recent             []struct{ At, What string }
 }
 
 // HandleAlert sends one alert to the panel's and the webhook's recipients.
@@ -338,13 +341,14 @@ func (a *Alerter) HandleAlert(ctx context.Context, t *asynq.Task) error {
 		a.Log.WarnContext(ctx, "alert not sent: HERALD_SMTP_URL is not set", "alert_id", id)
 		return nil
 	}
-	subject, text, html, err := a.render(ctx, alert)
+	subject, copyFor, err := a.render(ctx, alert)
 	if err != nil {
 		return a.failed(ctx, alert, fmt.Errorf("the e-mail cannot be written: %w", err), false)
 	}
 	// Each recipient gets a copy of their own: an address the mail server
-	// refuses keeps the alert from nobody else.
-	sent, missed, sendErr := a.Mailer.SendEach(ctx, to, subject, text, html)
+	// refuses keeps the alert from nobody else, and each copy's link stops
+	// the alerts to that address only.
+	sent, missed, sendErr := a.Mailer.SendEachWith(ctx, to, subject, copyFor)
 	// What went out is recorded even if the task's time ran out meanwhile:
 	// unrecorded, its retry would send every copy again.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -441,19 +445,19 @@ func (a *Alerter) HandleAlertsDue(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject, text, html string, err error) {
+func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject string, copyFor func(to string) mail.Copy, err error) {
 	if a.html == nil {
 		if a.html, a.text, err = templates.Mail(); err != nil {
-			return "", "", "", err
+			return "", nil, err
 		}
 	}
 	var d alertDetails
 	if err := json.Unmarshal(alert.Details, &d); err != nil {
-		return "", "", "", err
+		return "", nil, err
 	}
 	panel, err := a.Store.PanelByID(ctx, alert.PanelID)
 	if err != nil {
-		return "", "", "", err
+		return "", nil, err
 	}
 	v := alertView{State: alert.State, Label: d.Label, Panel: panel.Name, Endpoint: d.Endpoint, Window: d.Window,
 		Held: d.Held, Attempts: d.Attempts, Failures: d.Failures,
@@ -473,12 +477,25 @@ func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject, tex
 		"recovered": "[Herald] Webhook %q has recovered",
 	}[alert.State]
 	subject = fmt.Sprintf(subject, d.Label)
+	// Rendered once here, so a template error fails the alert rather than
+	// a copy; each recipient's copy is then the same but for its link.
+	const stopMark = "herald-stop-link-placeholder" // unchanged by html/template, even in an href
+	v.Stop = stopMark
 	var tb, hb bytes.Buffer
 	if err := a.text.Execute(&tb, v); err != nil {
-		return "", "", "", err
+		return "", nil, err
 	}
 	if err := a.html.Execute(&hb, v); err != nil {
-		return "", "", "", err
+		return "", nil, err
 	}
-	return subject, tb.String(), hb.String(), nil
+	text, html := tb.String(), hb.String()
+	return subject, func(to string) mail.Copy {
+		link := a.PublicURL + OptOutPathPrefix + a.Store.OptOutToken(alert.PanelID, to)
+		return mail.Copy{Text: strings.ReplaceAll(text, stopMark, link), HTML: strings.ReplaceAll(html, stopMark, link), Unsubscribe: link}
+	}, nil
 }
+
+// OptOutPathPrefix starts the link in each alert e-mail that stops the
+// panel's alerts to that address (the UI serves it; the token is
+// models.Store.OptOutToken's).
+const OptOutPathPrefix = "/alert-recipients/stop/"

@@ -127,7 +127,7 @@ func Refused(err error) bool {
 
 // Send sends one message with a plain-text body and an HTML alternative.
 func (m *Mailer) Send(ctx context.Context, to []string, subject, text, html string) error {
-	msg, err := m.message(to, subject, text, html)
+	msg, err := m.message(to, subject, Copy{Text: text, HTML: html})
 	if err != nil {
 		return err
 	}
@@ -160,9 +160,25 @@ type Missed struct {
 // session outliving its task, whose retry sent every copy again, or
 // holding a worker slot for minutes.
 func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html string) (sent []string, missed []Missed, err error) {
+	return m.SendEachWith(ctx, to, subject, func(string) Copy { return Copy{Text: text, HTML: html} })
+}
+
+// Copy is one recipient's message.
+type Copy struct {
+	Text, HTML string
+	// Unsubscribe, when set, is the link that stops these messages to the
+	// recipient: sent as List-Unsubscribe (RFC 2369) so mail programs offer
+	// it, and, when it is https, as one-click (RFC 8058: the mail provider
+	// POSTs to it), which large mailbox providers ask of senders.
+	Unsubscribe string
+}
+
+// SendEachWith is SendEach with a copy of each recipient's own: alerts
+// carry a link that stops them for that address alone.
+func (m *Mailer) SendEachWith(ctx context.Context, to []string, subject string, copyFor func(to string) Copy) (sent []string, missed []Missed, err error) {
 	msgs := make([]*gomail.Msg, len(to))
 	for i, rcpt := range to {
-		if msgs[i], err = m.message([]string{rcpt}, subject, text, html); err != nil {
+		if msgs[i], err = m.message([]string{rcpt}, subject, copyFor(rcpt)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -229,7 +245,7 @@ func AllRefused(missed []Missed) bool {
 	return len(missed) > 0
 }
 
-func (m *Mailer) message(to []string, subject, text, html string) (*gomail.Msg, error) {
+func (m *Mailer) message(to []string, subject string, c Copy) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
 	if err := msg.From(m.cfg.From); err != nil {
 		return nil, fmt.Errorf("mail: from %q: %w", m.cfg.From, err)
@@ -238,8 +254,11 @@ func (m *Mailer) message(to []string, subject, text, html string) (*gomail.Msg, 
 		return nil, fmt.Errorf("mail: to: %w", err)
 	}
 	msg.Subject(subject)
-	msg.SetBodyString(gomail.TypeTextPlain, text)
-	msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	msg.SetBodyString(gomail.TypeTextPlain, c.Text)
+	msg.AddAlternativeString(gomail.TypeTextHTML, c.HTML)
+	if c.Unsubscribe != "" && msg.SetListUnsubscribeOneClick(c.Unsubscribe) != nil {
+		msg.SetListUnsubscribe(c.Unsubscribe) // not https: one-click needs it
+	}
 	return msg, nil
 }
 

@@ -2,8 +2,10 @@ package mail
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"net"
+	netmail "net/mail"
 	"strings"
 	"testing"
 )
@@ -69,5 +71,40 @@ func TestACopyTheServerTookCountsAsSent(t *testing.T) {
 	}
 	if len(missed) != 1 || missed[0].To != "b@example.com" || Refused(missed[0].Err) {
 		t.Fatalf("b@example.com, never tried on the dropped session, is missed for a later try: %v", missed)
+	}
+}
+
+// A copy with an unsubscribe link carries it as List-Unsubscribe, and as
+// one-click (List-Unsubscribe-Post, RFC 8058) only when it is https, as
+// one-click requires; a copy without one has neither header.
+func TestACopyCarriesItsUnsubscribeLink(t *testing.T) {
+	t.Parallel()
+	m, err := New(Config{URL: "smtp://127.0.0.1:25", From: "herald@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ link, header, post string }{
+		{"https://herald.example/alert-recipients/stop/abc", "<https://herald.example/alert-recipients/stop/abc>", "List-Unsubscribe=One-Click"},
+		{"http://127.0.0.1:8080/alert-recipients/stop/abc", "<http://127.0.0.1:8080/alert-recipients/stop/abc>", ""},
+		{"", "", ""},
+	} {
+		msg, err := m.message([]string{"ops@example.com"}, "s", Copy{Text: "t", HTML: "<p>t</p>", Unsubscribe: tc.link})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raw bytes.Buffer
+		if _, err := msg.WriteTo(&raw); err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := netmail.ReadMessage(&raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := parsed.Header.Get("List-Unsubscribe"); got != tc.header {
+			t.Errorf("%q: List-Unsubscribe %q, want %q", tc.link, got, tc.header)
+		}
+		if got := parsed.Header.Get("List-Unsubscribe-Post"); got != tc.post {
+			t.Errorf("%q: List-Unsubscribe-Post %q, want %q", tc.link, got, tc.post)
+		}
 	}
 }

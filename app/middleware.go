@@ -32,11 +32,7 @@ func (s *Server) requestLog(c *gin.Context) {
 	c.Set(httpx.CtxRequestID, id)
 	c.Header("X-Request-Id", id)
 	c.Next()
-	path := c.Request.URL.Path
-	if full := c.FullPath(); full == ui.InvitationPath || full == httpx.ConsentPath || full == ui.OptOutPath {
-		path = full // the path carries a link's token
-	}
-	attrs := []any{"request_id", id, "method", c.Request.Method, "path", path,
+	attrs := []any{"request_id", id, "method", c.Request.Method, "path", ui.LoggedPath(c.Request.URL.Path),
 		"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds()}
 	if p, ok := c.Get(httpx.CtxPanel); ok {
 		attrs = append(attrs, "panel", p.(*models.Panel).Name)

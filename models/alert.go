@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -335,8 +336,17 @@ func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]
 // net/mail, which the mailer's library parses recipients with, reads it
 // as a bare address and unchanged. LooksLikeEmail lets through addresses
 // it refuses (ops@example.com. with its final dot, a..b@example.com),
-// and one such recipient failed every alert of its panel for good.
+// and one such recipient failed every alert of its panel for good. It
+// must be ASCII, too: addresses are matched case-blind (lower), and
+// outside ASCII that folds distinct addresses into one (victim@İbm.com
+// into victim@ibm.com), so that a link mailed to one would confirm the
+// other; an internationalised domain is written in its xn-- form.
 func Mailable(address string) bool {
+	for i := 0; i < len(address); i++ {
+		if address[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
 	a, err := mail.ParseAddress(address)
 	return err == nil && a.Name == "" && a.Address == address
 }
@@ -370,7 +380,8 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 		return nil, invalid("email", "is not an e-mail address")
 	}
 	if !Mailable(email) {
-		return nil, invalid("email", "is not an address mail can be sent to (a bare address, as ops@example.com)")
+		return nil, invalid("email", "is not an address mail can be sent to (a bare address, in ASCII, as ops@example.com; "+
+			"an internationalised domain in its xn-- form)")
 	}
 	if webhookID != nil {
 		// Only the panel's own webhook: another panel's is "not found".

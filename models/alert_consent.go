@@ -24,6 +24,9 @@ const (
 	// RecipientConfirmEvery is the shortest time between two links
 	// mailed to one address of a panel.
 	RecipientConfirmEvery = 10 * time.Minute
+	// RecipientDeclinedFor is how long a panel may not ask an address
+	// whose owner said no (or stopped its alerts) again.
+	RecipientDeclinedFor = 30 * 24 * time.Hour
 	// recipientTokenPrefix tells a leaked confirmation link's token apart
 	// from other tokens.
 	recipientTokenPrefix = "hrcp_"
@@ -37,6 +40,11 @@ type TooSoonError struct {
 }
 
 func (e *TooSoonError) Error() string { return e.Message }
+
+// ErrDeclined is why a panel may not ask an address: its owner said no
+// (or stopped the panel's alerts) less than RecipientDeclinedFor ago. It
+// comes with a ConflictError that says so.
+var ErrDeclined = errors.New("the address's owner declined")
 
 // ErrLinkExpired is a confirmation link used after RecipientConfirmTTL.
 var ErrLinkExpired = errors.New("this link has expired")
@@ -52,19 +60,31 @@ type RecipientConsent struct {
 	ExpiresAt time.Time
 }
 
+// RecipientLink is a confirmation link NewRecipientConfirmation made,
+// to be mailed and then reported (RecipientLinkSent, RecipientLinkNotSent).
+type RecipientLink struct {
+	// Token is the link's token: the only time it exists in clear.
+	Token     string
+	Recipient *AlertRecipient
+	at        time.Time
+	before    sql.NullTime // the panel's previous link to the address
+}
+
 // NewRecipientConfirmation makes the link that asks the owner of an
-// unconfirmed recipient's address to confirm, and returns its token: the
-// only time it exists in clear. Refused, with nothing changed: a
-// recipient not found in the panel (ErrNotFound), one confirmed already
-// (ConflictError), and one of an address mailed a link less than
-// RecipientConfirmEvery ago (TooSoonError). Earlier links stay good until
-// they expire.
-func (s *Store) NewRecipientConfirmation(ctx context.Context, panelID, recipientID int64) (string, *AlertRecipient, error) {
-	token := newTokenValue(recipientTokenPrefix)
-	now := s.Now()
-	var r AlertRecipient
+// unconfirmed recipient's address to confirm; it replaces the recipient's
+// earlier link. Refused, with nothing changed: a recipient not found in
+// the panel (ErrNotFound), one confirmed already, and one whose owner said
+// no to the panel (or stopped its alerts) less than RecipientDeclinedFor
+// ago (ConflictError); an address the panel had a link mailed to less than
+// RecipientConfirmEvery ago, or being mailed one now (TooSoonError); and
+// whatever allow, which takes from other limits once these passed,
+// returns. The panel's link to the address counts from now, so that a
+// concurrent request is too soon, until RecipientLinkNotSent gives it back.
+func (s *Store) NewRecipientConfirmation(ctx context.Context, panelID, recipientID int64, allow func(*AlertRecipient) error) (*RecipientLink, error) {
+	l := RecipientLink{Token: newTokenValue(recipientTokenPrefix), Recipient: &AlertRecipient{}, at: s.Now()}
+	r := l.Recipient
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Raw(`SELECT * FROM alert_recipients WHERE id = ? AND panel_id = ? FOR UPDATE`, recipientID, panelID).Scan(&r)
+		res := tx.Raw(`SELECT * FROM alert_recipients WHERE id = ? AND panel_id = ? FOR UPDATE`, recipientID, panelID).Scan(r)
 		switch {
 		case res.Error != nil:
 			return res.Error
@@ -73,19 +93,37 @@ func (s *Store) NewRecipientConfirmation(ctx context.Context, panelID, recipient
 		case r.ConfirmedAt != nil:
 			return &ConflictError{Message: r.Email + " has confirmed already: it gets the panel's alerts"}
 		}
-		var last sql.NullTime
-		if err := tx.Raw(`SELECT max(confirm_sent_at) FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?)`,
-			panelID, r.Email).Row().Scan(&last); err != nil {
+		// The panel's asks of the address, one row locked, so concurrent
+		// requests take their turn here.
+		if err := tx.Exec(`INSERT INTO alert_consent_asks (panel_id, email) VALUES (?, lower(?)) ON CONFLICT DO NOTHING`,
+			panelID, r.Email).Error; err != nil {
 			return err
 		}
-		if last.Valid && now.Sub(last.Time) < RecipientConfirmEvery {
-			wait := RecipientConfirmEvery - now.Sub(last.Time)
+		var declined sql.NullTime
+		if err := tx.Raw(`SELECT last_sent_at, declined_at FROM alert_consent_asks WHERE panel_id = ? AND email = lower(?) FOR UPDATE`,
+			panelID, r.Email).Row().Scan(&l.before, &declined); err != nil {
+			return err
+		}
+		if declined.Valid && l.at.Sub(declined.Time) < RecipientDeclinedFor {
+			return fmt.Errorf("%w: %w", ErrDeclined, &ConflictError{Message: fmt.Sprintf("the owner of %s said no to this panel's alert e-mail on %s: "+
+				"Herald does not ask them again before %s", r.Email, declined.Time.UTC().Format("2 Jan 2006"),
+				declined.Time.Add(RecipientDeclinedFor).UTC().Format("2 Jan 2006"))})
+		}
+		if l.before.Valid && l.at.Sub(l.before.Time) < RecipientConfirmEvery {
+			wait := RecipientConfirmEvery - l.at.Sub(l.before.Time)
 			return &TooSoonError{Retry: wait, Message: fmt.Sprintf(
 				"a confirmation link went to %s less than %d minutes ago: try again in %d minutes",
 				r.Email, int(RecipientConfirmEvery.Minutes()), int(wait.Minutes())+1)}
 		}
-		expires := now.Add(RecipientConfirmTTL)
-		r.ConfirmTokenHash, r.ConfirmExpiresAt = HashToken(token), &expires
+		if err := allow(r); err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE alert_consent_asks SET last_sent_at = ? WHERE panel_id = ? AND email = lower(?)`,
+			l.at, panelID, r.Email).Error; err != nil {
+			return err
+		}
+		expires := l.at.Add(RecipientConfirmTTL)
+		r.ConfirmTokenHash, r.ConfirmExpiresAt = HashToken(l.Token), &expires
 		return tx.Exec(`UPDATE alert_recipients SET confirm_token_hash = ?, confirm_expires_at = ? WHERE id = ?`,
 			r.ConfirmTokenHash, expires, r.ID).Error
 	})
@@ -93,25 +131,45 @@ func (s *Store) NewRecipientConfirmation(ctx context.Context, panelID, recipient
 	var soon *TooSoonError
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return "", nil, fmt.Errorf("models: recipient %d: %w", recipientID, ErrNotFound)
+		return nil, fmt.Errorf("models: recipient %d: %w", recipientID, ErrNotFound)
+	case errors.Is(err, ErrDeclined):
+		return nil, err
 	case errors.As(err, &conflict):
-		return "", nil, conflict
+		return nil, conflict
 	case errors.As(err, &soon):
-		return "", nil, soon
+		return nil, soon
 	case err != nil:
-		return "", nil, fmt.Errorf("models: recipient confirmation: %w", err)
+		return nil, fmt.Errorf("models: recipient confirmation: %w", err)
 	}
-	return token, &r, nil
+	return &l, nil
 }
 
-// MarkRecipientConfirmationSent records that a recipient's confirmation
-// link was mailed now: the next may go RecipientConfirmEvery later.
-func (s *Store) MarkRecipientConfirmationSent(ctx context.Context, recipientID int64) error {
+// RecipientLinkSent records that the link was mailed, for the recipient's
+// "link sent at".
+func (s *Store) RecipientLinkSent(ctx context.Context, l *RecipientLink) error {
 	if err := s.db.WithContext(ctx).Exec(`UPDATE alert_recipients SET confirm_sent_at = ? WHERE id = ?`,
-		s.Now(), recipientID).Error; err != nil {
+		l.at, l.Recipient.ID).Error; err != nil {
 		return fmt.Errorf("models: recipient confirmation sent: %w", err)
 	}
 	return nil
+}
+
+// RecipientLinkNotSent gives back the panel's turn to mail the address a
+// link, which the link took but did not use: the mail server did not
+// take it, so it may be sent again at once.
+func (s *Store) RecipientLinkNotSent(ctx context.Context, l *RecipientLink) error {
+	if err := s.db.WithContext(ctx).Exec(`UPDATE alert_consent_asks SET last_sent_at = ? WHERE panel_id = ? AND email = lower(?)
+		AND last_sent_at = ?`, l.before, l.Recipient.PanelID, l.Recipient.Email, l.at).Error; err != nil {
+		return fmt.Errorf("models: recipient confirmation not sent: %w", err)
+	}
+	return nil
+}
+
+// declined records the owner's no (or stop) to a panel's alert e-mail:
+// the panel may not ask the address again for RecipientDeclinedFor.
+func (s *Store) declined(tx *gorm.DB, panelID int64, email string) error {
+	return tx.Exec(`INSERT INTO alert_consent_asks (panel_id, email, declined_at) VALUES (?, lower(?), ?)
+		ON CONFLICT (panel_id, email) DO UPDATE SET declined_at = excluded.declined_at`, panelID, email, s.Now()).Error
 }
 
 // consentByToken reads what a link is about; lock takes the recipient's
@@ -175,7 +233,8 @@ func (s *Store) ConfirmRecipient(ctx context.Context, token string) (*RecipientC
 
 // DeclineRecipient records the owner's no, given through a link: the
 // panel's unconfirmed recipients of the address are removed (the panel
-// sees them gone). A link works for this even once expired; an unknown
+// sees them gone), and the panel may not ask it again for
+// RecipientDeclinedFor. A link works for this even once expired; an unknown
 // or used token is ErrNotFound.
 func (s *Store) DeclineRecipient(ctx context.Context, token string) (*RecipientConsent, error) {
 	var c *RecipientConsent
@@ -186,6 +245,9 @@ func (s *Store) DeclineRecipient(ctx context.Context, token string) (*RecipientC
 		}
 		if c.Confirmed {
 			return ErrNotFound // used: the link confirmed already
+		}
+		if err := s.declined(tx, c.PanelID, c.Email); err != nil {
+			return err
 		}
 		return tx.Exec(`DELETE FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?) AND confirmed_at IS NULL`,
 			c.PanelID, c.Email).Error
@@ -266,19 +328,25 @@ func (s *Store) OptOutByToken(ctx context.Context, token string) (*RecipientCons
 
 // OptOut removes the address of an opt-out link from its panel's alert
 // recipients, for every webhook, agreed or not: it gets none of the
-// panel's alerts any more (the panel sees it gone, and may ask again
-// through a new link). ErrNotFound when there was nothing to remove.
+// panel's alerts any more (the panel sees it gone, and may not ask again
+// for RecipientDeclinedFor). ErrNotFound when there was nothing to remove.
 func (s *Store) OptOut(ctx context.Context, token string) (*RecipientConsent, error) {
 	c, err := s.OptOutByToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	res := s.db.WithContext(ctx).Exec(`DELETE FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?)`, c.PanelID, c.Email)
-	if res.Error != nil {
-		return nil, fmt.Errorf("models: opt out: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, fmt.Errorf("models: opt out: %w", ErrNotFound)
+	err = s.Tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`DELETE FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?)`, c.PanelID, c.Email)
+		switch {
+		case res.Error != nil:
+			return res.Error
+		case res.RowsAffected == 0:
+			return ErrNotFound
+		}
+		return s.declined(tx, c.PanelID, c.Email)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("models: opt out: %w", err)
 	}
 	return c, nil
 }

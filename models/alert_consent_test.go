@@ -43,16 +43,17 @@ func TestRecipientConsent(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, to(panel.ID), "no alert before the owner agrees")
 
-	token, r, err := store.NewRecipientConfirmation(ctx, panel.ID, wide.ID)
+	l, err := store.NewRecipientConfirmation(ctx, panel.ID, wide.ID, allowAll)
 	require.NoError(t, err)
-	require.Equal(t, wide.ID, r.ID)
-	_, _, err = store.NewRecipientConfirmation(ctx, other.ID, wide.ID)
+	token := l.Token
+	require.Equal(t, wide.ID, l.Recipient.ID)
+	_, err = store.NewRecipientConfirmation(ctx, other.ID, wide.ID, allowAll)
 	require.ErrorIs(t, err, models.ErrNotFound, "another panel's recipient")
-	require.NoError(t, store.MarkRecipientConfirmationSent(ctx, wide.ID))
-	_, _, err = store.NewRecipientConfirmation(ctx, panel.ID, own.ID)
+	_, err = store.NewRecipientConfirmation(ctx, panel.ID, own.ID, allowAll)
 	var soon *models.TooSoonError
-	require.ErrorAs(t, err, &soon, "the same address of the panel, asked a moment ago")
+	require.ErrorAs(t, err, &soon, "the same address of the panel, being asked: concurrent asks take turns")
 	require.Positive(t, soon.Retry)
+	require.NoError(t, store.RecipientLinkSent(ctx, l))
 
 	rc, err := store.RecipientConsentByToken(ctx, token)
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func TestRecipientConsent(t *testing.T) {
 	require.Empty(t, to(other.ID), "another panel's row of the same address waits for its own yes")
 	_, err = store.ConfirmRecipient(ctx, token)
 	require.ErrorIs(t, err, models.ErrNotFound, "a link works once")
-	_, _, err = store.NewRecipientConfirmation(ctx, panel.ID, own.ID)
+	_, err = store.NewRecipientConfirmation(ctx, panel.ID, own.ID, allowAll)
 	var conflict *models.ConflictError
 	require.ErrorAs(t, err, &conflict, "confirmed already")
 
@@ -81,8 +82,9 @@ func TestRecipientConsent(t *testing.T) {
 
 	// The other panel's link expires: yes is refused, no still works and
 	// removes only the unconfirmed rows of that panel.
-	token2, _, err := store.NewRecipientConfirmation(ctx, other.ID, theirs.ID)
+	l2, err := store.NewRecipientConfirmation(ctx, other.ID, theirs.ID, allowAll)
 	require.NoError(t, err)
+	token2 := l2.Token
 	store.Clock.Advance(models.RecipientConfirmTTL + time.Second)
 	_, err = store.RecipientConsentByToken(ctx, token2)
 	require.ErrorIs(t, err, models.ErrLinkExpired)
@@ -98,4 +100,75 @@ func TestRecipientConsent(t *testing.T) {
 	require.NoError(t, err, "the first panel's rows stay")
 	_, err = store.DeclineRecipient(ctx, token2)
 	require.ErrorIs(t, err, models.ErrNotFound, "used")
+
+	// The owner's no holds though the rows are gone: added again, the
+	// address is not asked for RecipientDeclinedFor.
+	again, err := store.AddRecipient(ctx, other.ID, nil, "Ops@example.com")
+	require.NoError(t, err)
+	_, err = store.NewRecipientConfirmation(ctx, other.ID, again.ID, allowAll)
+	require.ErrorIs(t, err, models.ErrDeclined)
+	require.ErrorAs(t, err, &conflict, "said no")
+	require.Contains(t, conflict.Message, "said no")
+	store.Clock.Advance(models.RecipientDeclinedFor)
+	_, err = store.NewRecipientConfirmation(ctx, other.ID, again.ID, allowAll)
+	require.NoError(t, err, "asked again a month on")
+}
+
+func allowAll(*models.AlertRecipient) error { return nil }
+
+// A panel's turn to mail an address a link outlives the recipient's row:
+// removing and adding the address again does not make it sooner. A link
+// refused by a further limit leaves the earlier link working and the
+// turn untaken; a link the mail server did not take gives it back.
+func TestRecipientLinkTurns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	store.Clock = &models.Clock{}
+	panel, err := store.EnsurePanel(ctx, "consent_turns")
+	require.NoError(t, err)
+	r, err := store.AddRecipient(ctx, panel.ID, nil, "turns@example.com")
+	require.NoError(t, err)
+	first, err := store.NewRecipientConfirmation(ctx, panel.ID, r.ID, allowAll)
+	require.NoError(t, err)
+	require.NoError(t, store.RecipientLinkSent(ctx, first))
+
+	require.NoError(t, store.RemoveRecipient(ctx, panel.ID, r.ID))
+	r, err = store.AddRecipient(ctx, panel.ID, nil, "TURNS@example.com")
+	require.NoError(t, err)
+	_, err = store.NewRecipientConfirmation(ctx, panel.ID, r.ID, allowAll)
+	var soon *models.TooSoonError
+	require.ErrorAs(t, err, &soon, "removed and added again: still its turn")
+
+	store.Clock.Advance(models.RecipientConfirmEvery)
+	kept, err := store.NewRecipientConfirmation(ctx, panel.ID, r.ID, allowAll)
+	require.NoError(t, err)
+	limit := &models.TooSoonError{Message: "limit"}
+	_, err = store.NewRecipientConfirmation(ctx, panel.ID, r.ID, func(*models.AlertRecipient) error { return limit })
+	require.ErrorAs(t, err, &soon)
+	require.NoError(t, store.RecipientLinkNotSent(ctx, kept))
+	_, err = store.NewRecipientConfirmation(ctx, panel.ID, r.ID, func(*models.AlertRecipient) error { return limit })
+	require.ErrorIs(t, err, limit, "a link not sent gives the turn back; the further limit refuses")
+	_, err = store.RecipientConsentByToken(ctx, kept.Token)
+	require.NoError(t, err, "the refused link did not replace the one before")
+}
+
+func TestMailable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		address string
+		want    bool
+	}{
+		{"ops@example.com", true},
+		{"Ops.Team+alerts@sub.example.com", true},
+		{"ops@xn--bcher-kva.example", true},
+		{"ops@example.com.", false},
+		{"a..b@example.com", false},
+		{"Ops <ops@example.com>", false},
+		{"victim@İbm.com", false}, // lower() folds it into victim@ibm.com
+		{"ops@bücher.example", false},
+		{"", false},
+	} {
+		require.Equal(t, tc.want, models.Mailable(tc.address), tc.address)
+	}
 }

@@ -99,9 +99,12 @@ func (s *Handlers) AlertRecipientConfirmation(c *gin.Context) {
 func (s *Handlers) ask(c *gin.Context, panel *models.Panel, out *recipientJSON) {
 	outcome, err := s.consent.Ask(c.Request.Context(), panel, out.ID, s.link(c))
 	var soon *models.TooSoonError
+	var declined *models.ConflictError
 	switch {
 	case errors.As(err, &soon):
 		out.Confirmation, out.Message = "not_sent", soon.Message
+	case errors.Is(err, models.ErrDeclined) && errors.As(err, &declined):
+		out.Confirmation, out.Message = "not_sent", declined.Message
 	case err != nil:
 		s.log.ErrorContext(c.Request.Context(), "confirmation link not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
 		out.Confirmation, out.Message = "failed", "the link could not be sent: send it again"

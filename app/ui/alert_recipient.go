@@ -103,6 +103,8 @@ func (s *Handlers) askConsent(c *gin.Context, panel *models.Panel, id int64, ema
 	switch {
 	case errors.As(err, &soon):
 		return "error", "It gets no alert e-mail until its owner agrees, and " + soon.Message + "."
+	case errors.Is(err, models.ErrDeclined) && errors.As(err, &conflict):
+		return "error", "It gets no alert e-mail: " + conflict.Message + "."
 	case errors.As(err, &conflict):
 		return "ok", conflict.Message + "."
 	case err != nil:

@@ -25,6 +25,22 @@ const (
 	flashCookie   = "herald_flash"
 )
 
+// linkRoutes are the routes whose path carries a link's token.
+var linkRoutes = []string{InvitationPath, httpx.ConsentPath, OptOutPath}
+
+// LoggedPath is a request's path as logs may write it: a link's path is
+// written as its route, without the token, whatever the method (a HEAD
+// a mail scanner sends matches no route), as whoever reads logs could
+// otherwise use the link.
+func LoggedPath(path string) string {
+	for _, route := range linkRoutes {
+		if prefix := strings.TrimSuffix(route, ":token"); strings.HasPrefix(path, prefix) {
+			return route
+		}
+	}
+	return path
+}
+
 // CrossOrigin refuses state-changing requests a browser sent from another
 // origin (CSRF), with Go's http.CrossOriginProtection: every UI form posts
 // to its own origin, so no token needs to be threaded through the forms.
@@ -32,7 +48,7 @@ const (
 func (s *Handlers) CrossOrigin(c *gin.Context) {
 	if err := s.csrf.Check(c.Request); err != nil {
 		s.log.WarnContext(c.Request.Context(), "cross-origin request refused", "request_id", c.GetString(httpx.CtxRequestID),
-			"path", c.Request.URL.Path, "origin", c.GetHeader("Origin"), "sec_fetch_site", c.GetHeader("Sec-Fetch-Site"))
+			"path", LoggedPath(c.Request.URL.Path), "origin", c.GetHeader("Origin"), "sec_fetch_site", c.GetHeader("Sec-Fetch-Site"))
 		s.render(c, http.StatusForbidden, "error", "Request refused", "", httpx.ErrorBody{
 			Error: "This form was sent from another site, so Herald refused it. If you meant to do this, open Herald and do it there."})
 		c.Abort()

@@ -70,31 +70,34 @@ const askTimeout = 20 * time.Second
 
 // Ask mails the owner of the panel's unconfirmed recipient the link to
 // agree (or say no), built by link from the token. It refuses, as the
-// store does, a recipient not the panel's, one confirmed already, and an
-// address asked within models.RecipientConfirmEvery; and, with a
+// store does (models.NewRecipientConfirmation), a recipient not the
+// panel's, one confirmed already, an address whose owner said no, and one
+// asked within models.RecipientConfirmEvery; and, with a
 // models.TooSoonError, past the hourly limits of the panel and of the
-// address.
+// address. A refused ask leaves the link already mailed working.
 func (c *Consent) Ask(ctx context.Context, panel *models.Panel, recipientID int64, link func(token string) string) (AskOutcome, error) {
 	if c.Mailer == nil {
 		return AskNoMailer, nil
 	}
-	token, r, err := c.Store.NewRecipientConfirmation(ctx, panel.ID, recipientID)
+	l, err := c.Store.NewRecipientConfirmation(ctx, panel.ID, recipientID, func(r *models.AlertRecipient) error {
+		if err := c.allow(ctx, "consent:panel:"+strconv.FormatInt(panel.ID, 10), consentPerPanel,
+			"this panel asked many addresses in the last hour"); err != nil {
+			return err
+		}
+		return c.allow(ctx, "consent:to:"+strings.ToLower(r.Email), consentPerAddress,
+			r.Email+" was asked many times in the last hour")
+	})
 	if err != nil {
 		return "", err
 	}
-	if err := c.allow(ctx, "consent:panel:"+strconv.FormatInt(panel.ID, 10), consentPerPanel,
-		"this panel asked many addresses in the last hour"); err != nil {
-		return "", err
-	}
-	if err := c.allow(ctx, "consent:to:"+strings.ToLower(r.Email), consentPerAddress,
-		r.Email+" was asked many times in the last hour"); err != nil {
-		return "", err
-	}
-	if err := c.mail(ctx, panel, r, link(token)); err != nil {
-		c.Log.WarnContext(ctx, "alert recipient's confirmation link not sent", "panel_id", panel.ID, "recipient_id", r.ID, "error", err)
+	if err := c.mail(ctx, panel, l.Recipient, link(l.Token)); err != nil {
+		c.Log.WarnContext(ctx, "alert recipient's confirmation link not sent", "panel_id", panel.ID, "recipient_id", recipientID, "error", err)
+		if err := c.Store.RecipientLinkNotSent(context.WithoutCancel(ctx), l); err != nil {
+			return "", err
+		}
 		return AskFailed, nil
 	}
-	if err := c.Store.MarkRecipientConfirmationSent(ctx, r.ID); err != nil {
+	if err := c.Store.RecipientLinkSent(context.WithoutCancel(ctx), l); err != nil {
 		return "", err
 	}
 	return AskSent, nil

@@ -158,6 +158,21 @@ func TestSayingNoRemovesTheRecipient(t *testing.T) {
 	code, raw = env.Call("POST", fmt.Sprintf("/api/v1/alert-recipients/%d/confirmation", r.ID), nil, nil)
 	require.Equal(t, http.StatusConflict, code, raw)
 	require.Len(t, smtp.Mails(), mailed)
+	var listed struct {
+		AlertRecipients []struct {
+			DeclinedAt *time.Time `json:"declined_at"`
+		} `json:"alert_recipients"`
+	}
+	env.Call("GET", "/api/v1/alert-recipients", nil, &listed)
+	require.Len(t, listed.AlertRecipients, 1)
+	require.NotNil(t, listed.AlertRecipients[0].DeclinedAt, "the list says the owner said no")
+
+	// The settings page shows it as said no, with no link to send again.
+	env.User(uiEmail, uiPassword)
+	page := env.SignIn(uiEmail, uiPassword).Get("/settings").Body
+	require.Contains(t, page, "data-declined")
+	require.NotContains(t, page, "data-unconfirmed")
+	require.NotContains(t, page, fmt.Sprintf("/settings/alert-recipients/%d/confirmation", r.ID))
 }
 
 // Panels cannot take turns mailing one address: after a few links within

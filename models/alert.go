@@ -54,6 +54,10 @@ type AlertRecipient struct {
 	ConfirmSentAt    *time.Time
 	ConfirmExpiresAt *time.Time
 	ConfirmTokenHash []byte
+	// DeclinedAt, read by ListRecipients, is when the owner of the address
+	// last said no to the panel's alerts (or stopped them), if the panel
+	// may not ask it again yet (RecipientDeclinedFor).
+	DeclinedAt *time.Time `gorm:"->"`
 }
 
 // QueueAlert writes an alert unless one of the same state for the same
@@ -436,7 +440,9 @@ const MaxAlertRecipients = 50
 // ListRecipients lists a panel's alert recipients.
 func (s *Store) ListRecipients(ctx context.Context, panelID int64) ([]AlertRecipient, error) {
 	var out []AlertRecipient
-	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(email), id").Find(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT r.*, CASE WHEN a.declined_at > ? THEN a.declined_at END AS declined_at
+		FROM alert_recipients r LEFT JOIN alert_consent_asks a ON a.panel_id = r.panel_id AND a.email = lower(r.email)
+		WHERE r.panel_id = ? ORDER BY lower(r.email), r.id`, s.Now().Add(-RecipientDeclinedFor), panelID).Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list recipients: %w", err)
 	}
 	return out, nil

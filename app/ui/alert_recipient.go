@@ -31,6 +31,9 @@ type recipientRow struct {
 	// gets none. AskedAt is when the last link went, nil if none did.
 	Confirmed bool
 	AskedAt   *time.Time
+	// DeclinedAt: its owner said no to the panel's alerts then; AskFrom
+	// is when the panel may ask again.
+	DeclinedAt, AskFrom *time.Time
 }
 
 // AlertRecipientNew adds an address that hears when a webhook of the panel
@@ -151,7 +154,11 @@ func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow,
 	rows := make([]recipientRow, len(rs))
 	for i, r := range rs {
 		rows[i] = recipientRow{ID: r.ID, Email: r.Email, Unmailable: !models.Mailable(r.Email),
-			Confirmed: r.ConfirmedAt != nil, AskedAt: r.ConfirmSentAt}
+			Confirmed: r.ConfirmedAt != nil, AskedAt: r.ConfirmSentAt, DeclinedAt: r.DeclinedAt}
+		if d := r.DeclinedAt; d != nil {
+			from := d.Add(models.RecipientDeclinedFor)
+			rows[i].AskFrom = &from
+		}
 		if r.WebhookID != nil {
 			rows[i].Scope = cmp.Or(labels[*r.WebhookID], "webhook "+strconv.FormatInt(*r.WebhookID, 10))
 		}

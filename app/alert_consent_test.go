@@ -314,3 +314,22 @@ func TestLinkTokensStayOutOfTheLog(t *testing.T) {
 	require.NotContains(t, logged.String(), secret)
 	require.Contains(t, logged.String(), "path=/alert-recipients/stop/:token")
 }
+
+// A link the mail server did not take costs nothing: not the panel's
+// turn at the address, nor the hourly budgets, so the panel may send it
+// again at once, more often than the budgets would allow links that went.
+func TestALinkTheMailServerRefusedCanBeSentAgain(t *testing.T) {
+	t.Parallel()
+	smtp := apptest.StartSMTP(t)
+	env := apptest.Start(t, apptest.Options{NoWorker: true, Mail: &smtp.Config})
+	const to = "refused@consent.example"
+	smtp.Refuse(to)
+	var r recipientAnswer
+	code, raw := env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": to}, &r)
+	require.Equal(t, http.StatusCreated, code, raw)
+	require.Equal(t, "failed", r.Confirmation, raw)
+	for range 6 { // past the 5 an address an hour
+		code, raw = env.Call("POST", fmt.Sprintf("/api/v1/alert-recipients/%d/confirmation", r.ID), nil, nil)
+		require.Equal(t, http.StatusBadGateway, code, raw)
+	}
+}

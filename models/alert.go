@@ -9,7 +9,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -327,7 +326,11 @@ func (s *Store) loadRecipients(ctx context.Context, alerts []*Alert) error {
 // to (AlertRecipient.ConfirmedAt).
 func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]string, error) {
 	var out []string
-	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT lower(email) FROM alert_recipients
+	// An address outside ASCII (stored before Mailable refused it) comes
+	// as it is, not lowered, which could fold it into another address
+	// (victim@İbm.com into victim@ibm.com): SplitMailable leaves it out.
+	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT CASE WHEN octet_length(email) = char_length(email) THEN lower(email) ELSE email END
+		FROM alert_recipients
 		WHERE panel_id = $1 AND (webhook_id IS NULL OR webhook_id = $2) AND confirmed_at IS NOT NULL ORDER BY 1`,
 		panelID, webhookID).Scan(&out).Error
 	if err != nil {
@@ -346,13 +349,21 @@ func (s *Store) RecipientsFor(ctx context.Context, panelID, webhookID int64) ([]
 // into victim@ibm.com), so that a link mailed to one would confirm the
 // other; an internationalised domain is written in its xn-- form.
 func Mailable(address string) bool {
-	for i := 0; i < len(address); i++ {
-		if address[i] >= utf8.RuneSelf {
-			return false
-		}
+	if !isASCII(address) {
+		return false
 	}
 	a, err := mail.ParseAddress(address)
 	return err == nil && a.Name == "" && a.Address == address
+}
+
+// EmailKey is how alert recipients' addresses are matched: case-blind
+// within ASCII; an address outside it (stored before Mailable refused it)
+// is kept as it is, so that it never folds into another.
+func EmailKey(address string) string {
+	if !isASCII(address) {
+		return address
+	}
+	return strings.ToLower(address)
 }
 
 // SplitMailable splits addresses into those the mailer can send to and

@@ -68,6 +68,10 @@ type RecipientLink struct {
 	Recipient *AlertRecipient
 	at        time.Time
 	before    sql.NullTime // the panel's previous link to the address
+	// The recipient's link before this one, back in place if this one
+	// is not sent.
+	beforeHash    []byte
+	beforeExpires *time.Time
 }
 
 // NewRecipientConfirmation makes the link that asks the owner of an
@@ -92,7 +96,12 @@ func (s *Store) NewRecipientConfirmation(ctx context.Context, panelID, recipient
 			return ErrNotFound
 		case r.ConfirmedAt != nil:
 			return &ConflictError{Message: r.Email + " has confirmed already: it gets the panel's alerts"}
+		case !Mailable(r.Email):
+			// Stored before Mailable refused it: its owner cannot be asked
+			// (and outside ASCII its yes would fold into another address).
+			return &ConflictError{Message: r.Email + " is not an address mail can be sent to: remove it and add it again correctly"}
 		}
+		l.beforeHash, l.beforeExpires = r.ConfirmTokenHash, r.ConfirmExpiresAt
 		// The panel's asks of the address, one row locked, so concurrent
 		// requests take their turn here.
 		if err := tx.Exec(`INSERT INTO alert_consent_asks (panel_id, email) VALUES (?, lower(?)) ON CONFLICT DO NOTHING`,
@@ -154,12 +163,20 @@ func (s *Store) RecipientLinkSent(ctx context.Context, l *RecipientLink) error {
 	return nil
 }
 
-// RecipientLinkNotSent gives back the panel's turn to mail the address a
-// link, which the link took but did not use: the mail server did not
-// take it, so it may be sent again at once.
+// RecipientLinkNotSent undoes a link the mail server did not take: the
+// recipient's link mailed before works again, and the panel gets back its
+// turn to mail the address, so it may be sent again at once. Each is put
+// back only if nothing came after.
 func (s *Store) RecipientLinkNotSent(ctx context.Context, l *RecipientLink) error {
-	if err := s.db.WithContext(ctx).Exec(`UPDATE alert_consent_asks SET last_sent_at = ? WHERE panel_id = ? AND email = lower(?)
-		AND last_sent_at = ?`, l.before, l.Recipient.PanelID, l.Recipient.Email, l.at).Error; err != nil {
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`UPDATE alert_recipients SET confirm_token_hash = ?, confirm_expires_at = ? WHERE id = ? AND confirm_token_hash = ?`,
+			l.beforeHash, l.beforeExpires, l.Recipient.ID, l.Recipient.ConfirmTokenHash).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE alert_consent_asks SET last_sent_at = ? WHERE panel_id = ? AND email = lower(?) AND last_sent_at = ?`,
+			l.before, l.Recipient.PanelID, l.Recipient.Email, l.at).Error
+	})
+	if err != nil {
 		return fmt.Errorf("models: recipient confirmation not sent: %w", err)
 	}
 	return nil
@@ -217,6 +234,11 @@ func (s *Store) ConfirmRecipient(ctx context.Context, token string) (*RecipientC
 		if c, err = consentByToken(tx, token, true); err != nil {
 			return err
 		}
+		if !Mailable(c.Email) {
+			// A link mailed before Mailable refused the address: outside
+			// ASCII, lower() would fold its yes into another address.
+			return ErrNotFound
+		}
 		now := s.Now()
 		if !c.Confirmed && !now.Before(c.ExpiresAt) {
 			return ErrLinkExpired
@@ -246,11 +268,13 @@ func (s *Store) DeclineRecipient(ctx context.Context, token string) (*RecipientC
 		if c.Confirmed {
 			return ErrNotFound // used: the link confirmed already
 		}
-		if err := s.declined(tx, c.PanelID, c.Email); err != nil {
+		// The recipient rows first, then the asks row, as every other
+		// writer takes them: the other order deadlocks with a resend.
+		if err := tx.Exec(`DELETE FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?) AND confirmed_at IS NULL`,
+			c.PanelID, c.Email).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`DELETE FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?) AND confirmed_at IS NULL`,
-			c.PanelID, c.Email).Error
+		return s.declined(tx, c.PanelID, c.Email)
 	})
 	if err != nil {
 		return nil, err

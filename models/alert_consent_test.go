@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,7 +120,7 @@ func allowAll(*models.AlertRecipient) error { return nil }
 // A panel's turn to mail an address a link outlives the recipient's row:
 // removing and adding the address again does not make it sooner. A link
 // refused by a further limit leaves the earlier link working and the
-// turn untaken; a link the mail server did not take gives it back.
+// turn untaken.
 func TestRecipientLinkTurns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -143,12 +144,13 @@ func TestRecipientLinkTurns(t *testing.T) {
 	store.Clock.Advance(models.RecipientConfirmEvery)
 	kept, err := store.NewRecipientConfirmation(ctx, panel.ID, r.ID, allowAll)
 	require.NoError(t, err)
+	require.NoError(t, store.RecipientLinkSent(ctx, kept))
+	store.Clock.Advance(models.RecipientConfirmEvery)
 	limit := &models.TooSoonError{Message: "limit"}
 	_, err = store.NewRecipientConfirmation(ctx, panel.ID, r.ID, func(*models.AlertRecipient) error { return limit })
-	require.ErrorAs(t, err, &soon)
-	require.NoError(t, store.RecipientLinkNotSent(ctx, kept))
+	require.ErrorIs(t, err, limit, "the further limit refuses")
 	_, err = store.NewRecipientConfirmation(ctx, panel.ID, r.ID, func(*models.AlertRecipient) error { return limit })
-	require.ErrorIs(t, err, limit, "a link not sent gives the turn back; the further limit refuses")
+	require.ErrorIs(t, err, limit, "a refused link took no turn")
 	_, err = store.RecipientConsentByToken(ctx, kept.Token)
 	require.NoError(t, err, "the refused link did not replace the one before")
 }
@@ -171,4 +173,113 @@ func TestMailable(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, models.Mailable(tc.address), tc.address)
 	}
+}
+
+// Saying no through one row's link while the panel resends the link of
+// another row of the same address: both take the recipient rows before
+// the asks row, so neither waits on the other in a cycle (a deadlock,
+// which PostgreSQL breaks after a second by failing one of them).
+func TestDecliningWhileTheLinkIsResentDoesNotDeadlock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	store.Clock = &models.Clock{}
+	db := store.DBForTest()
+	panel, err := store.EnsurePanel(ctx, "consent_deadlock")
+	require.NoError(t, err)
+	hook, err := store.CreateWebhook(ctx, panel.ID, newSpec("Deadlock hook"))
+	require.NoError(t, err)
+	wide, err := store.AddRecipient(ctx, panel.ID, nil, "dl@example.com")
+	require.NoError(t, err)
+	own, err := store.AddRecipient(ctx, panel.ID, &hook.ID, "DL@example.com")
+	require.NoError(t, err)
+	first, err := store.NewRecipientConfirmation(ctx, panel.ID, wide.ID, allowAll)
+	require.NoError(t, err)
+	require.NoError(t, store.RecipientLinkSent(ctx, first))
+	store.Clock.Advance(models.RecipientConfirmEvery)
+	var deadlocksBefore int64
+	require.NoError(t, db.Raw(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`).Row().Scan(&deadlocksBefore))
+
+	// Hold the webhook row of the address, so both wait on it in turn.
+	holder := db.Begin()
+	require.NoError(t, holder.Exec(`SELECT FROM alert_recipients WHERE id = ? FOR UPDATE`, own.ID).Error)
+	waiting := func(n int) func() bool {
+		return func() bool {
+			var got int
+			return db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).
+				Row().Scan(&got) == nil && got >= n
+		}
+	}
+	var allowed atomic.Int32
+	resent, declined := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := store.NewRecipientConfirmation(ctx, panel.ID, own.ID, func(*models.AlertRecipient) error { allowed.Add(1); return nil })
+		resent <- err
+	}()
+	require.Eventually(t, waiting(1), 10*time.Second, 5*time.Millisecond, "the resend waits for the row")
+	go func() { _, err := store.DeclineRecipient(ctx, first.Token); declined <- err }()
+	require.Eventually(t, waiting(2), 10*time.Second, 5*time.Millisecond, "the no waits too")
+	require.NoError(t, holder.Commit().Error)
+	require.NoError(t, <-resent)
+	require.NoError(t, <-declined)
+	require.EqualValues(t, 1, allowed.Load(), "the resend ran once: not failed and tried again")
+	var deadlocks int64
+	require.NoError(t, db.Raw(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`).Row().Scan(&deadlocks))
+	require.Equal(t, deadlocksBefore, deadlocks)
+}
+
+// A link the mail server did not take is undone: the link mailed before
+// works again, and the panel may send one again at once. A stored
+// address outside ASCII (before Mailable refused it) is not asked, its
+// old link does not confirm, and alerts leave it out rather than fold it
+// into the ASCII address it lowers to.
+func TestRecipientLinkUndoAndOldAddresses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := modeltest.Store(t)
+	store.Clock = &models.Clock{}
+	db := store.DBForTest()
+	panel, err := store.EnsurePanel(ctx, "consent_undo")
+	require.NoError(t, err)
+	hook, err := store.CreateWebhook(ctx, panel.ID, newSpec("Undo hook"))
+	require.NoError(t, err)
+	r, err := store.AddRecipient(ctx, panel.ID, nil, "undo@example.com")
+	require.NoError(t, err)
+	first, err := store.NewRecipientConfirmation(ctx, panel.ID, r.ID, allowAll)
+	require.NoError(t, err)
+	require.NoError(t, store.RecipientLinkSent(ctx, first))
+	store.Clock.Advance(models.RecipientConfirmEvery)
+	failed, err := store.NewRecipientConfirmation(ctx, panel.ID, r.ID, allowAll)
+	require.NoError(t, err)
+	require.NoError(t, store.RecipientLinkNotSent(ctx, failed))
+	_, err = store.RecipientConsentByToken(ctx, first.Token)
+	require.NoError(t, err, "the link mailed before works again")
+	_, err = store.RecipientConsentByToken(ctx, failed.Token)
+	require.ErrorIs(t, err, models.ErrNotFound, "the link never mailed does not")
+	_, err = store.NewRecipientConfirmation(ctx, panel.ID, r.ID, allowAll)
+	require.NoError(t, err, "the turn is back")
+
+	// Stored before the ASCII rule: confirmed İbm.com, and an unconfirmed one
+	// with a live link, beside an ASCII address it lowers to.
+	require.NoError(t, db.Exec(`INSERT INTO alert_recipients (panel_id, email, created_at, confirmed_at) VALUES (?, 'boss@İbm.com', now(), now())`,
+		panel.ID).Error)
+	var old int64
+	require.NoError(t, db.Raw(`INSERT INTO alert_recipients (panel_id, webhook_id, email, created_at, confirm_token_hash, confirm_expires_at)
+		VALUES (?, ?, 'victim@İbm.com', now(), ?, now() + interval '1 day') RETURNING id`,
+		panel.ID, hook.ID, models.HashToken("hrcp_oldlink")).Row().Scan(&old))
+	victim, err := store.AddRecipient(ctx, panel.ID, nil, "victim@ibm.com")
+	require.NoError(t, err)
+	_, err = store.NewRecipientConfirmation(ctx, panel.ID, old, allowAll)
+	var conflict *models.ConflictError
+	require.ErrorAs(t, err, &conflict, "not asked")
+	_, err = store.ConfirmRecipient(ctx, "hrcp_oldlink")
+	require.ErrorIs(t, err, models.ErrNotFound)
+	got, err := store.Recipient(ctx, panel.ID, victim.ID)
+	require.NoError(t, err)
+	require.Nil(t, got.ConfirmedAt, "the old link did not confirm victim@ibm.com")
+	to, err := store.RecipientsFor(ctx, panel.ID, hook.ID)
+	require.NoError(t, err)
+	mailable, unmailable := models.SplitMailable(to)
+	require.NotContains(t, mailable, "boss@ibm.com")
+	require.Contains(t, unmailable, "boss@İbm.com")
 }

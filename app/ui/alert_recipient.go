@@ -194,7 +194,7 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	}
 	var all, waiting []string
 	for _, r := range rs {
-		e := strings.ToLower(r.Email)
+		e := models.EmailKey(r.Email)
 		if r.ConfirmedAt == nil {
 			if !slices.Contains(waiting, e) {
 				waiting = append(waiting, e)

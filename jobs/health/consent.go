@@ -79,19 +79,29 @@ func (c *Consent) Ask(ctx context.Context, panel *models.Panel, recipientID int6
 	if c.Mailer == nil {
 		return AskNoMailer, nil
 	}
+	// The hourly limits are taken inside the store's transaction, once
+	// its own checks passed; whatever then keeps the link from going
+	// gives them back.
+	var taken []consentLimit
 	l, err := c.Store.NewRecipientConfirmation(ctx, panel.ID, recipientID, func(r *models.AlertRecipient) error {
-		if err := c.allow(ctx, "consent:panel:"+strconv.FormatInt(panel.ID, 10), consentPerPanel,
-			"this panel asked many addresses in the last hour"); err != nil {
-			return err
+		for _, lim := range consentLimits(panel, r) {
+			took, err := c.take(ctx, lim)
+			if err != nil {
+				return err
+			}
+			if took {
+				taken = append(taken, lim)
+			}
 		}
-		return c.allow(ctx, "consent:to:"+strings.ToLower(r.Email), consentPerAddress,
-			r.Email+" was asked many times in the last hour")
+		return nil
 	})
 	if err != nil {
+		c.giveBack(ctx, taken)
 		return "", err
 	}
 	if err := c.mail(ctx, panel, l.Recipient, link(l.Token)); err != nil {
 		c.Log.WarnContext(ctx, "alert recipient's confirmation link not sent", "panel_id", panel.ID, "recipient_id", recipientID, "error", err)
+		c.giveBack(ctx, taken)
 		if err := c.Store.RecipientLinkNotSent(context.WithoutCancel(ctx), l); err != nil {
 			return "", err
 		}
@@ -103,22 +113,54 @@ func (c *Consent) Ask(ctx context.Context, panel *models.Panel, recipientID int6
 	return AskSent, nil
 }
 
-// allow takes one from a limit shared by every replica; with the limiter
-// out of reach it lets the link go (and logs it), as other limits do.
-func (c *Consent) allow(ctx context.Context, key string, limit int, why string) error {
-	if c.Limiter == nil {
-		return nil
+// consentLimit is one of the hourly limits on links.
+type consentLimit struct {
+	key   string
+	limit int
+	why   string
+}
+
+func consentLimits(panel *models.Panel, r *models.AlertRecipient) []consentLimit {
+	return []consentLimit{
+		{"consent:panel:" + strconv.FormatInt(panel.ID, 10), consentPerPanel, "this panel asked many addresses in the last hour"},
+		{"consent:to:" + strings.ToLower(r.Email), consentPerAddress, r.Email + " was asked many times in the last hour"},
 	}
-	ok, wait, err := c.Limiter.Allow(ctx, key, limit, consentPeriod)
+}
+
+// limiterTimeout bounds a call to the limiter: it runs while the store
+// holds the recipient's rows and a connection.
+const limiterTimeout = 2 * time.Second
+
+// take takes one from a limit shared by every replica (took); with the
+// limiter out of reach it lets the link go (and logs it), as other limits
+// do; past the limit it is a models.TooSoonError.
+func (c *Consent) take(ctx context.Context, lim consentLimit) (took bool, err error) {
+	if c.Limiter == nil {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
+	defer cancel()
+	ok, wait, err := c.Limiter.Allow(ctx, lim.key, lim.limit, consentPeriod)
 	if err != nil {
-		c.Log.WarnContext(ctx, "rate limiter unavailable; confirmation link allowed", "key", key, "error", err)
-		return nil
+		c.Log.WarnContext(ctx, "rate limiter unavailable; confirmation link allowed", "key", lim.key, "error", err)
+		return false, nil
 	}
 	if ok {
-		return nil
+		return true, nil
 	}
-	return &models.TooSoonError{Retry: wait, Message: fmt.Sprintf("no confirmation link sent: %s; try again in %d minutes",
-		why, int(wait.Minutes())+1)}
+	return false, &models.TooSoonError{Retry: wait, Message: fmt.Sprintf("no confirmation link sent: %s; try again in %d minutes",
+		lim.why, int(wait.Minutes())+1)}
+}
+
+// giveBack returns what take took for a link that did not go.
+func (c *Consent) giveBack(ctx context.Context, taken []consentLimit) {
+	for _, lim := range taken {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limiterTimeout)
+		if err := c.Limiter.Refund(rctx, lim.key, lim.limit, consentPeriod); err != nil {
+			c.Log.WarnContext(ctx, "confirmation link's limit not given back", "key", lim.key, "error", err)
+		}
+		cancel()
+	}
 }
 
 func (c *Consent) mail(ctx context.Context, panel *models.Panel, r *models.AlertRecipient, link string) error {

@@ -149,30 +149,20 @@ func TestSayingNoRemovesTheRecipient(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, visitor.Get(link).Status)
 	require.Equal(t, http.StatusNotFound, visitor.Get("/alert-recipients/confirm/hrcp_unknown").Status)
 
-	// The no holds: the panel adding the address again mails it nothing.
+	// The no holds: the panel cannot add the address again for a while,
+	// through the API or the settings page, and nothing is mailed.
 	mailed := len(smtp.Mails())
-	code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "NO@consent.example"}, &r)
-	require.Equal(t, http.StatusCreated, code, raw)
-	require.Equal(t, "not_sent", r.Confirmation, raw)
-	require.Contains(t, r.Message, "said no")
-	code, raw = env.Call("POST", fmt.Sprintf("/api/v1/alert-recipients/%d/confirmation", r.ID), nil, nil)
+	code, raw = env.Call("POST", "/api/v1/alert-recipients", map[string]any{"email": "NO@consent.example"}, nil)
 	require.Equal(t, http.StatusConflict, code, raw)
-	require.Len(t, smtp.Mails(), mailed)
-	var listed struct {
-		AlertRecipients []struct {
-			DeclinedAt *time.Time `json:"declined_at"`
-		} `json:"alert_recipients"`
-	}
-	env.Call("GET", "/api/v1/alert-recipients", nil, &listed)
-	require.Len(t, listed.AlertRecipients, 1)
-	require.NotNil(t, listed.AlertRecipients[0].DeclinedAt, "the list says the owner said no")
-
-	// The settings page shows it as said no, with no link to send again.
+	require.Contains(t, raw, "said no to this panel's alert e-mail")
 	env.User(uiEmail, uiPassword)
-	page := env.SignIn(uiEmail, uiPassword).Get("/settings").Body
-	require.Contains(t, page, "data-declined")
-	require.NotContains(t, page, "data-unconfirmed")
-	require.NotContains(t, page, fmt.Sprintf("/settings/alert-recipients/%d/confirmation", r.ID))
+	ui := env.SignIn(uiEmail, uiPassword)
+	page := ui.Post("/settings/alert-recipients", url.Values{"email": {"no@consent.example"}}, nil)
+	require.Equal(t, http.StatusSeeOther, page.Status)
+	require.Contains(t, ui.Follow(page).Body, "said no to this panel")
+	env.Call("GET", "/api/v1/alert-recipients", nil, &list)
+	require.Empty(t, list.AlertRecipients)
+	require.Len(t, smtp.Mails(), mailed)
 }
 
 // Panels cannot take turns mailing one address: after a few links within
@@ -220,9 +210,25 @@ func TestUIShowsRecipientsWaitingForConsent(t *testing.T) {
 	require.Contains(t, ui.Follow(res).Body, "less than 10 minutes ago")
 	require.Equal(t, 1, mailsTo(smtp, "wait@consent.example"))
 
+	// A link that ran out unanswered looks so.
+	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE alert_recipients SET confirm_expires_at = now() - interval '1 second' WHERE id = ?`,
+		rs[0].ID).Error)
+	require.Contains(t, ui.Get("/settings").Body, "data-expired")
+	require.NoError(t, env.Store.DBForTest().Exec(`UPDATE alert_recipients SET confirm_expires_at = now() + interval '1 day' WHERE id = ?`,
+		rs[0].ID).Error)
+
 	link := consentLink(t, smtp, "wait@consent.example")
-	require.Equal(t, http.StatusSeeOther, env.NewUI().Post(link, url.Values{"answer": {"yes"}}, nil).Status)
-	require.NotContains(t, ui.Get("/settings").Body, "not agreed yet")
+	owner := env.NewUI()
+	res = owner.Post(link, url.Values{"answer": {"yes"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status)
+	require.Contains(t, owner.Follow(res).Body, "use the link at the foot of any alert e-mail")
+	require.NotContains(t, ui.Get("/settings").Body, "data-unconfirmed")
+	// Opened again, the link says it does not work, on a page for the
+	// recipient, not the app's error page with its menus.
+	used := owner.Get(link)
+	require.Equal(t, http.StatusNotFound, used.Status)
+	require.Contains(t, used.Body, "This link does not work")
+	require.NotContains(t, used.Body, `href="/webhooks"`)
 }
 
 var optOutLinkPattern = regexp.MustCompile(`http://[^\s/]+(/alert-recipients/stop/[A-Za-z0-9_-]+)`)

@@ -360,8 +360,8 @@ func TestUIAlertRecipients(t *testing.T) {
 	require.NotContains(t, page, "Rival hook")
 	// No alert until each owner agrees; with no mail server, no link
 	// could go, and the page says so.
-	require.Contains(t, page, "not agreed yet")
-	require.Contains(t, page, "no link sent yet")
+	require.Contains(t, page, "data-no-link")
+	require.Contains(t, page, "no link to agree has gone to it")
 	got, err := env.Store.RecipientsFor(context.Background(), env.Panel.ID, hook)
 	require.NoError(t, err)
 	require.Empty(t, got)
@@ -369,7 +369,7 @@ func TestUIAlertRecipients(t *testing.T) {
 	got, err = env.Store.RecipientsFor(context.Background(), env.Panel.ID, hook)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"ops@example.com", "orders@example.com"}, got)
-	require.NotContains(t, ui.Get("/settings").Body, "not agreed yet")
+	require.NotContains(t, ui.Get("/settings").Body, "data-unconfirmed")
 
 	// Another panel's recipient is not this panel's to remove.
 	require.Equal(t, http.StatusNotFound, ui.Post("/settings/alert-recipients/"+itoa(theirs.ID)+"/remove", url.Values{}, nil).Status)

@@ -53,10 +53,6 @@ type AlertRecipient struct {
 	ConfirmSentAt    *time.Time
 	ConfirmExpiresAt *time.Time
 	ConfirmTokenHash []byte
-	// DeclinedAt, read by ListRecipients, is when the owner of the address
-	// last said no to the panel's alerts (or stopped them), if the panel
-	// may not ask it again yet (RecipientDeclinedFor).
-	DeclinedAt *time.Time `gorm:"->"`
 }
 
 // QueueAlert writes an alert unless one of the same state for the same
@@ -388,7 +384,10 @@ const maxEmailBytes = 320
 // ValidationError on email; the webhook must be the panel's, else
 // ErrNotFound. It gets no alert until its owner confirms
 // (NewRecipientConfirmation), unless the address confirmed the panel's
-// alerts already, for the panel or another of its webhooks.
+// alerts already, for the panel or another of its webhooks. An address
+// whose owner said no to the panel's alerts (or stopped them) less than
+// RecipientDeclinedFor ago is not added (ErrDeclined, with a
+// ConflictError on email).
 func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int64, email string) (*AlertRecipient, error) {
 	email = strings.TrimSpace(email)
 	if !LooksLikeEmail(email) || len(email) > maxEmailBytes {
@@ -419,6 +418,14 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 			return &ConflictError{Field: "email", Message: fmt.Sprintf(
 				"a panel has at most %d alert recipients: remove one first", MaxAlertRecipients)}
 		}
+		var declined sql.NullTime
+		if err := tx.Raw(`SELECT declined_at FROM alert_consent_asks WHERE panel_id = ? AND email = lower(?)`,
+			panelID, email).Row().Scan(&declined); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := declinedError(email, declined, r.CreatedAt); err != nil {
+			return err
+		}
 		var agreed bool
 		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM alert_recipients WHERE panel_id = ? AND lower(email) = lower(?)
 			AND confirmed_at IS NOT NULL)`, panelID, email).Scan(&agreed).Error; err != nil {
@@ -431,6 +438,8 @@ func (s *Store) AddRecipient(ctx context.Context, panelID int64, webhookID *int6
 	})
 	var conflict *ConflictError
 	switch {
+	case errors.Is(err, ErrDeclined):
+		return nil, err
 	case errors.As(err, &conflict):
 		return nil, conflict
 	case uniqueViolation(err, "alert_recipients_unique"):
@@ -451,9 +460,7 @@ const MaxAlertRecipients = 50
 // ListRecipients lists a panel's alert recipients.
 func (s *Store) ListRecipients(ctx context.Context, panelID int64) ([]AlertRecipient, error) {
 	var out []AlertRecipient
-	if err := s.db.WithContext(ctx).Raw(`SELECT r.*, CASE WHEN a.declined_at > ? THEN a.declined_at END AS declined_at
-		FROM alert_recipients r LEFT JOIN alert_consent_asks a ON a.panel_id = r.panel_id AND a.email = lower(r.email)
-		WHERE r.panel_id = ? ORDER BY lower(r.email), r.id`, s.Now().Add(-RecipientDeclinedFor), panelID).Scan(&out).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("panel_id = ?", panelID).Order("lower(email), id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("models: list recipients: %w", err)
 	}
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,16 @@ type TooSoonError struct {
 }
 
 func (e *TooSoonError) Error() string { return e.Message }
+
+// Minutes says how many minutes (rounded up) d is, for a person: "1
+// minute", "7 minutes".
+func Minutes(d time.Duration) string {
+	n := int((d + time.Minute - 1) / time.Minute)
+	if n == 1 {
+		return "1 minute"
+	}
+	return strconv.Itoa(n) + " minutes"
+}
 
 // ErrDeclined is why a panel may not ask an address: its owner said no
 // (or stopped the panel's alerts) less than RecipientDeclinedFor ago. It
@@ -113,16 +124,13 @@ func (s *Store) NewRecipientConfirmation(ctx context.Context, panelID, recipient
 			panelID, r.Email).Row().Scan(&l.before, &declined); err != nil {
 			return err
 		}
-		if declined.Valid && l.at.Sub(declined.Time) < RecipientDeclinedFor {
-			return fmt.Errorf("%w: %w", ErrDeclined, &ConflictError{Message: fmt.Sprintf("the owner of %s said no to this panel's alert e-mail on %s: "+
-				"Herald does not ask them again before %s", r.Email, declined.Time.UTC().Format("2 Jan 2006"),
-				declined.Time.Add(RecipientDeclinedFor).UTC().Format("2 Jan 2006"))})
+		if err := declinedError(r.Email, declined, l.at); err != nil {
+			return err
 		}
 		if l.before.Valid && l.at.Sub(l.before.Time) < RecipientConfirmEvery {
 			wait := RecipientConfirmEvery - l.at.Sub(l.before.Time)
-			return &TooSoonError{Retry: wait, Message: fmt.Sprintf(
-				"a confirmation link went to %s less than %d minutes ago: try again in %d minutes",
-				r.Email, int(RecipientConfirmEvery.Minutes()), int(wait.Minutes())+1)}
+			return &TooSoonError{Retry: wait, Message: fmt.Sprintf("no link sent: one went to %s less than %d minutes ago; try again in %s",
+				r.Email, int(RecipientConfirmEvery.Minutes()), Minutes(wait))}
 		}
 		if err := allow(r); err != nil {
 			return err
@@ -180,6 +188,17 @@ func (s *Store) RecipientLinkNotSent(ctx context.Context, l *RecipientLink) erro
 		return fmt.Errorf("models: recipient confirmation not sent: %w", err)
 	}
 	return nil
+}
+
+// declinedError is ErrDeclined, with a ConflictError that says when,
+// while a no given at declined still holds at now; else nil.
+func declinedError(email string, declined sql.NullTime, now time.Time) error {
+	if !declined.Valid || now.Sub(declined.Time) >= RecipientDeclinedFor {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrDeclined, &ConflictError{Field: "email", Message: fmt.Sprintf(
+		"the owner of %s said no to this panel's alert e-mail on %s, so Herald may not ask them again before %s",
+		email, declined.Time.UTC().Format("2 Jan 2006 15:04 UTC"), declined.Time.Add(RecipientDeclinedFor).UTC().Format("2 Jan 2006 15:04 UTC"))})
 }
 
 // declined records the owner's no (or stop) to a panel's alert e-mail:

@@ -102,17 +102,25 @@ func TestRecipientConsent(t *testing.T) {
 	_, err = store.DeclineRecipient(ctx, token2)
 	require.ErrorIs(t, err, models.ErrNotFound, "used")
 
-	// The owner's no holds though the rows are gone: added again, the
-	// address is not asked for RecipientDeclinedFor.
-	again, err := store.AddRecipient(ctx, other.ID, nil, "Ops@example.com")
-	require.NoError(t, err)
-	_, err = store.NewRecipientConfirmation(ctx, other.ID, again.ID, allowAll)
+	// The owner's no holds though the rows are gone: the panel may not add
+	// the address again for RecipientDeclinedFor, nor ask through a row
+	// added before the no.
+	_, err = store.AddRecipient(ctx, other.ID, nil, "Ops@example.com")
 	require.ErrorIs(t, err, models.ErrDeclined)
-	require.ErrorAs(t, err, &conflict, "said no")
+	require.ErrorAs(t, err, &conflict)
+	require.Equal(t, "email", conflict.Field)
 	require.Contains(t, conflict.Message, "said no")
+	hook3, err := store.CreateWebhook(ctx, other.ID, newSpec("Consent hook 3"))
+	require.NoError(t, err)
 	store.Clock.Advance(models.RecipientDeclinedFor)
+	again, err := store.AddRecipient(ctx, other.ID, nil, "Ops@example.com")
+	require.NoError(t, err, "added again a month on")
+	require.NoError(t, store.DBForTest().Exec(`UPDATE alert_consent_asks SET declined_at = ? WHERE panel_id = ?`,
+		store.Now(), other.ID).Error) // the owner says no again (through another row's link)
 	_, err = store.NewRecipientConfirmation(ctx, other.ID, again.ID, allowAll)
-	require.NoError(t, err, "asked again a month on")
+	require.ErrorIs(t, err, models.ErrDeclined, "a row added before the no is not asked")
+	_, err = store.AddRecipient(ctx, other.ID, &hook3.ID, "ops@example.com")
+	require.ErrorIs(t, err, models.ErrDeclined)
 }
 
 func allowAll(*models.AlertRecipient) error { return nil }

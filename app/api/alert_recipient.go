@@ -26,9 +26,6 @@ type recipientJSON struct {
 	CreatedAt          time.Time  `json:"created_at"`
 	Confirmed          bool       `json:"confirmed"`
 	ConfirmationSentAt *time.Time `json:"confirmation_sent_at"`
-	// DeclinedAt: its owner said no to the panel's alerts then, so it
-	// is not asked again for 30 days (models.RecipientDeclinedFor).
-	DeclinedAt *time.Time `json:"declined_at,omitempty"`
 	// Confirmation says, in the answer to an add or a resend, what
 	// became of the link (consentAnswer); Message why none went.
 	Confirmation string `json:"confirmation,omitempty"`
@@ -37,7 +34,7 @@ type recipientJSON struct {
 
 func recipientOf(r *models.AlertRecipient) recipientJSON {
 	return recipientJSON{ID: r.ID, Email: r.Email, WebhookID: r.WebhookID, CreatedAt: r.CreatedAt,
-		Confirmed: r.ConfirmedAt != nil, ConfirmationSentAt: r.ConfirmSentAt, DeclinedAt: r.DeclinedAt}
+		Confirmed: r.ConfirmedAt != nil, ConfirmationSentAt: r.ConfirmSentAt}
 }
 
 // AlertRecipientAdd adds an address that hears about the panel's webhooks,

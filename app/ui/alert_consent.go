@@ -16,8 +16,8 @@ import (
 const ConsentAnsweredPath = "/alert-recipients/answered"
 
 // consentGone is the one answer to a consent link that does not work.
-var consentGone = httpx.NotFound("This link does not work: it was used already, the address was removed from the panel's " +
-	"alert recipients, or the link was never made. Nothing is sent to you unless you agree through a working link.")
+const consentGone = "It was used already, the address was removed from the panel's alert recipients, " +
+	"or the link was never made."
 
 // consentView is the page of a consent link.
 type consentView struct {
@@ -29,6 +29,20 @@ type consentView struct {
 	Answered bool
 	// Stop: the page of the link in an alert e-mail that stops them.
 	Stop bool
+	// Gone: why the link does not work.
+	Gone string
+}
+
+// linkGone answers a consent or stop link that does not work: on a page
+// of its own, for a recipient who may have no account here, rather than
+// the app's error page; err when it is not the link's fault.
+func (s *Handlers) linkGone(c *gin.Context, err error, why string) {
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		s.FailPage(c, err)
+		return
+	}
+	s.render(c, http.StatusNotFound, "consent", "This link does not work", "", consentView{Gone: why})
+	c.Abort()
 }
 
 // consentOf loads what the link is about; it answers the request itself
@@ -37,13 +51,13 @@ func (s *Handlers) consentOf(c *gin.Context) (*models.RecipientConsent, bool, bo
 	c.Header("Cache-Control", "no-store")
 	token := c.Param("token")
 	if len(token) > 100 {
-		s.FailPage(c, consentGone)
+		s.linkGone(c, nil, consentGone)
 		return nil, false, false
 	}
 	rc, err := s.store.RecipientConsentByToken(c.Request.Context(), token)
 	expired := errors.Is(err, models.ErrLinkExpired)
 	if err != nil && !expired {
-		s.FailPage(c, httpx.NotFoundAs(err, consentGone.Error()))
+		s.linkGone(c, err, consentGone)
 		return nil, false, false
 	}
 	return rc, expired, true
@@ -80,7 +94,7 @@ func (s *Handlers) ConsentAnswer(c *gin.Context) {
 	case "yes":
 		rc, err = s.store.ConfirmRecipient(ctx, token)
 		if err == nil {
-			said = rc.Email + " now gets alert e-mail for panel " + rc.PanelName + ". To stop it, ask the panel's people to remove the address."
+			said = rc.Email + " now gets alert e-mail for panel " + rc.PanelName + ". To stop it, use the link at the foot of any alert e-mail."
 		}
 	case "no":
 		rc, err = s.store.DeclineRecipient(ctx, token)
@@ -97,7 +111,7 @@ func (s *Handlers) ConsentAnswer(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, c.Request.URL.Path)
 		return
 	case err != nil:
-		s.FailPage(c, httpx.NotFoundAs(err, consentGone.Error()))
+		s.linkGone(c, err, consentGone)
 		return
 	}
 	s.log.InfoContext(ctx, "alert recipient answered", "request_id", c.GetString(httpx.CtxRequestID), "panel_id", rc.PanelID,
@@ -118,8 +132,7 @@ func (s *Handlers) ConsentAnswered(c *gin.Context) {
 const OptOutPath = health.OptOutPathPrefix + ":token"
 
 // optOutGone answers an opt-out link that does not work.
-var optOutGone = httpx.NotFound("This link does not work: the address gets no alert e-mail from this panel any more, " +
-	"or the link was never made.")
+const optOutGone = "The address gets no alert e-mail from this panel any more, or the link was never made."
 
 // OptOutPage shows the link in an alert e-mail: the panel, the address,
 // and a button that stops the alerts. Opening it changes nothing.
@@ -127,7 +140,7 @@ func (s *Handlers) OptOutPage(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	rc, err := s.store.OptOutByToken(c.Request.Context(), c.Param("token"))
 	if err != nil {
-		s.FailPage(c, httpx.NotFoundAs(err, optOutGone.Error()))
+		s.linkGone(c, err, optOutGone)
 		return
 	}
 	s.render(c, http.StatusOK, "consent", "Stop alert e-mail for panel "+rc.PanelName, "",
@@ -140,7 +153,7 @@ func (s *Handlers) OptOut(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	rc, err := s.store.OptOut(c.Request.Context(), c.Param("token"))
 	if err != nil {
-		s.FailPage(c, httpx.NotFoundAs(err, optOutGone.Error()))
+		s.linkGone(c, err, optOutGone)
 		return
 	}
 	s.log.InfoContext(c.Request.Context(), "alert recipient opted out", "request_id", c.GetString(httpx.CtxRequestID), "panel_id", rc.PanelID)

@@ -31,9 +31,8 @@ type recipientRow struct {
 	// gets none. AskedAt is when the last link went, nil if none did.
 	Confirmed bool
 	AskedAt   *time.Time
-	// DeclinedAt: its owner said no to the panel's alerts then; AskFrom
-	// is when the panel may ask again.
-	DeclinedAt, AskFrom *time.Time
+	// Expired: the last link stopped working before its owner answered.
+	Expired bool
 }
 
 // AlertRecipientNew adds an address that hears when a webhook of the panel
@@ -103,20 +102,19 @@ func (s *Handlers) askConsent(c *gin.Context, panel *models.Panel, id int64, ema
 	outcome, err := s.consent.Ask(c.Request.Context(), panel, id, func(token string) string { return httpx.ConsentLink(base, token) })
 	var soon *models.TooSoonError
 	var conflict *models.ConflictError
+	waits := " " + email + " gets no alert e-mail until its owner agrees."
 	switch {
 	case errors.As(err, &soon):
-		return "error", "It gets no alert e-mail until its owner agrees, and " + soon.Message + "."
-	case errors.Is(err, models.ErrDeclined) && errors.As(err, &conflict):
-		return "error", "It gets no alert e-mail: " + conflict.Message + "."
+		return "error", sentence(soon.Message) + "." + waits
 	case errors.As(err, &conflict):
-		return "ok", conflict.Message + "."
+		return "ok", sentence(conflict.Message) + "."
 	case err != nil:
 		s.log.ErrorContext(c.Request.Context(), "confirmation link not sent", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
-		return "error", "It gets no alert e-mail until its owner agrees, and the link to agree could not be sent: send it again."
+		return "error", "No link sent: something went wrong on our side (it is logged); send the link again in a moment." + waits
 	case outcome == health.AskNoMailer:
-		return "error", "It gets no alert e-mail until its owner agrees, and no link to agree can be sent: e-mail is not configured (HERALD_SMTP_URL)."
+		return "error", "No link sent: e-mail is not configured (HERALD_SMTP_URL)." + waits
 	case outcome == health.AskFailed:
-		return "error", "It gets no alert e-mail until its owner agrees, and the mail server did not take the link to agree (the error is logged): send it again."
+		return "error", "No link sent: the mail server did not take it (the error is logged). Check the address, then send the link again." + waits
 	}
 	return "ok", "A link to agree went to " + email + ": it gets alert e-mail once its owner agrees."
 }
@@ -154,11 +152,8 @@ func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow,
 	rows := make([]recipientRow, len(rs))
 	for i, r := range rs {
 		rows[i] = recipientRow{ID: r.ID, Email: r.Email, Unmailable: !models.Mailable(r.Email),
-			Confirmed: r.ConfirmedAt != nil, AskedAt: r.ConfirmSentAt, DeclinedAt: r.DeclinedAt}
-		if d := r.DeclinedAt; d != nil {
-			from := d.Add(models.RecipientDeclinedFor)
-			rows[i].AskFrom = &from
-		}
+			Confirmed: r.ConfirmedAt != nil, AskedAt: r.ConfirmSentAt,
+			Expired: r.ConfirmedAt == nil && r.ConfirmExpiresAt != nil && !s.store.Now().Before(*r.ConfirmExpiresAt)}
 		if r.WebhookID != nil {
 			rows[i].Scope = cmp.Or(labels[*r.WebhookID], "webhook "+strconv.FormatInt(*r.WebhookID, 10))
 		}

@@ -148,8 +148,7 @@ func (c *Consent) take(ctx context.Context, lim consentLimit) (took bool, err er
 	if ok {
 		return true, nil
 	}
-	return false, &models.TooSoonError{Retry: wait, Message: fmt.Sprintf("no confirmation link sent: %s; try again in %d minutes",
-		lim.why, int(wait.Minutes())+1)}
+	return false, &models.TooSoonError{Retry: wait, Message: fmt.Sprintf("no link sent: %s; try again in %s", lim.why, models.Minutes(wait))}
 }
 
 // giveBack returns what take took for a link that did not go.

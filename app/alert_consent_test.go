@@ -140,7 +140,7 @@ func TestSayingNoRemovesTheRecipient(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, visitor.Post(link, url.Values{"answer": {"maybe"}}, nil).Status)
 	res := visitor.Post(link, url.Values{"answer": {"no"}}, nil)
 	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
-	require.Contains(t, visitor.Follow(res).Body, "gets no alert e-mail from panel")
+	require.Contains(t, visitor.Follow(res).Body, "the panel cannot ask it again for 30 days")
 	var list struct {
 		AlertRecipients []recipientAnswer `json:"alert_recipients"`
 	}
@@ -219,6 +219,8 @@ func TestUIShowsRecipientsWaitingForConsent(t *testing.T) {
 
 	link := consentLink(t, smtp, "wait@consent.example")
 	owner := env.NewUI()
+	require.Regexp(t, `The link works until \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC\.`, owner.Get(link).Body,
+		"as the e-mail writes it")
 	res = owner.Post(link, url.Values{"answer": {"yes"}}, nil)
 	require.Equal(t, http.StatusSeeOther, res.Status)
 	require.Contains(t, owner.Follow(res).Body, "use the link at the foot of any alert e-mail")

@@ -65,7 +65,9 @@ var ErrLinkExpired = errors.New("this link has expired")
 type RecipientConsent struct {
 	PanelID   int64
 	PanelName string
-	Email     string
+	// PanelTimeZone is the zone the panel's pages and e-mails show times in.
+	PanelTimeZone string
+	Email         string
 	// Confirmed: the address already gets the panel's alerts.
 	Confirmed bool
 	ExpiresAt time.Time
@@ -212,7 +214,7 @@ func (s *Store) declined(tx *gorm.DB, panelID int64, email string) error {
 // row FOR UPDATE. An unknown token (or one of a recipient removed) is
 // ErrNotFound.
 func consentByToken(tx *gorm.DB, token string, lock bool) (*RecipientConsent, error) {
-	q := `SELECT r.panel_id, p.name AS panel_name, r.email, r.confirmed_at IS NOT NULL AS confirmed, r.confirm_expires_at AS expires_at
+	q := `SELECT r.panel_id, p.name AS panel_name, p.time_zone AS panel_time_zone, r.email, r.confirmed_at IS NOT NULL AS confirmed, r.confirm_expires_at AS expires_at
 		FROM alert_recipients r JOIN panels p ON p.id = r.panel_id WHERE r.confirm_token_hash = ?`
 	if lock {
 		q += ` FOR UPDATE OF r`
@@ -226,6 +228,13 @@ func consentByToken(tx *gorm.DB, token string, lock bool) (*RecipientConsent, er
 		return nil, fmt.Errorf("models: recipient link: %w", ErrNotFound)
 	}
 	return &c, nil
+}
+
+// Expires says when the link stops working, as its e-mail says it: in
+// the panel's time zone, named.
+func (c *RecipientConsent) Expires() string {
+	p := Panel{TimeZone: c.PanelTimeZone}
+	return ZonedTime(c.ExpiresAt, p.Location())
 }
 
 // RecipientConsentByToken says what a confirmation link is about, for its

@@ -32,6 +32,19 @@ func (p *Panel) Location() *time.Location {
 	return time.UTC
 }
 
+// ZonedTime writes t for a person away from Herald's pages (e-mails,
+// and the pages their links open): the date in words and the time in loc
+// with the zone's abbreviation, and its name where that is not UTC
+// ("6 Dec 2026 14:00 CET (Europe/Berlin)"), as an abbreviation alone can
+// be ambiguous or a bare offset.
+func ZonedTime(t time.Time, loc *time.Location) string {
+	s := t.In(loc).Format("2 Jan 2006 15:04 MST")
+	if name := loc.String(); name != "UTC" {
+		s += " (" + name + ")"
+	}
+	return s
+}
+
 // CheckTimeZone accepts an IANA time zone name (Europe/Paris, UTC); anything
 // else is a ValidationError on time_zone.
 func CheckTimeZone(zone string) error {

@@ -99,7 +99,8 @@ func (s *Handlers) ConsentAnswer(c *gin.Context) {
 	case "no":
 		rc, err = s.store.DeclineRecipient(ctx, token)
 		if err == nil {
-			said = rc.Email + " gets no alert e-mail from panel " + rc.PanelName + ": it is no longer among the panel's alert recipients."
+			said = rc.Email + " gets no alert e-mail from panel " + rc.PanelName + ": it is no longer among the panel's alert recipients, " +
+				"and the panel cannot ask it again for 30 days."
 		}
 	default:
 		s.FailPage(c, httpx.BadRequest("answer", "Choose one of the two buttons."))

@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldhq/herald/app/httpx"
-	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/templates"
 )
@@ -108,7 +107,7 @@ func parseInviteMail() inviteMail {
 // zone, as its pages show times.
 func (s *Handlers) mailInvitation(ctx context.Context, inviter string, panel *models.Panel, inv *models.Invitation, link string) error {
 	v := map[string]string{"Inviter": inviter, "Panel": panel.Name, "Email": inv.Email, "Link": link,
-		"Expires": mail.Time(inv.ExpiresAt, panel.Location())}
+		"Expires": models.ZonedTime(inv.ExpiresAt, panel.Location())}
 	var text, html bytes.Buffer
 	if err := s.invite.text.Execute(&text, v); err != nil {
 		return err

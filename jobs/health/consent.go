@@ -168,7 +168,7 @@ func (c *Consent) mail(ctx context.Context, panel *models.Panel, r *models.Alert
 		return err
 	}
 	v := map[string]string{"Panel": panel.Name, "Email": r.Email, "Link": link,
-		"Expires": mail.Time(*r.ConfirmExpiresAt, panel.Location())}
+		"Expires": models.ZonedTime(*r.ConfirmExpiresAt, panel.Location())}
 	var text, html bytes.Buffer
 	if err := t.text.Execute(&text, v); err != nil {
 		return err

@@ -286,15 +286,3 @@ func (m *Mailer) client() (*gomail.Client, error) {
 func (m *Mailer) sendError(err error) error {
 	return fmt.Errorf("mail: send to %s:%d: %w", m.smtp.host, m.smtp.port, err)
 }
-
-// Time writes t for an e-mail, read away from Herald's pages: the
-// date in words and the time in loc with the zone's abbreviation, and
-// its name where that is not UTC ("6 Dec 2026 14:00 CET (Europe/Berlin)"),
-// as an abbreviation alone can be ambiguous or a bare offset.
-func Time(t time.Time, loc *time.Location) string {
-	s := t.In(loc).Format("2 Jan 2006 15:04 MST")
-	if name := loc.String(); name != "UTC" {
-		s += " (" + name + ")"
-	}
-	return s
-}

@@ -201,6 +201,9 @@ func TestUIShowsRecipientsWaitingForConsent(t *testing.T) {
 	page := ui.Follow(res).Body
 	require.Contains(t, page, "A link to agree went to wait@consent.example")
 	require.Contains(t, page, "not agreed yet")
+	// Each row's buttons name their address to screen readers.
+	require.Contains(t, page, `aria-label="Remove wait@consent.example"`)
+	require.Contains(t, page, `aria-label="Send the link to agree to wait@consent.example again"`)
 	require.Equal(t, 1, mailsTo(smtp, "wait@consent.example"))
 	rs, err := env.Store.ListRecipients(context.Background(), env.Panel.ID)
 	require.NoError(t, err)

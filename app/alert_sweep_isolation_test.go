@@ -343,6 +343,13 @@ func TestARefusedRecipientKeepsTheAlertFromNobodyElse(t *testing.T) {
 	flash := ui.Get("/settings").Body
 	require.Contains(t, flash, "Test alert sent to ops@fine.example. The mail server refused gone@refused.example: replace these addresses.")
 	require.Len(t, smtp.Mails(), 2, "the test alert reached the other recipient")
+	test := smtp.Mails()[1]
+	require.Equal(t, "[Herald] Test alert for panel "+env.Panel.Name, test.Subject)
+	require.Contains(t, test.HTML, "<h2>Test alert for panel "+env.Panel.Name+"</h2>", "written as alerts are")
+	stop := optOutLinkPattern.FindString(test.Text)
+	require.NotEmpty(t, stop, test.Text)
+	require.Contains(t, test.HTML, `href="`+stop+`"`)
+	require.Equal(t, "<"+stop+">", test.ListUnsubscribe)
 }
 
 // A recipient a mail server puts off (451: greylisting) while the others

@@ -9,15 +9,7 @@ import (
 // invitation.html.tmpl (HTML, escaped) and invitation.txt.tmpl (plain
 // text). Both get Inviter, Panel, Email, Link and Expires.
 func InvitationMail() (*htmltemplate.Template, *texttemplate.Template, error) {
-	html, err := htmltemplate.ParseFS(mailFiles, "mail/invitation.html.tmpl")
-	if err != nil {
-		return nil, nil, err
-	}
-	text, err := texttemplate.ParseFS(mailFiles, "mail/invitation.txt.tmpl")
-	if err != nil {
-		return nil, nil, err
-	}
-	return html, text, nil
+	return mailPair("invitation")
 }
 
 // RecipientConfirmMail returns the e-mail that asks an alert recipient's
@@ -25,13 +17,5 @@ func InvitationMail() (*htmltemplate.Template, *texttemplate.Template, error) {
 // recipient_confirm.txt.tmpl (plain text). Both get Panel, Email, Link and
 // Expires.
 func RecipientConfirmMail() (*htmltemplate.Template, *texttemplate.Template, error) {
-	html, err := htmltemplate.ParseFS(mailFiles, "mail/recipient_confirm.html.tmpl")
-	if err != nil {
-		return nil, nil, err
-	}
-	text, err := texttemplate.ParseFS(mailFiles, "mail/recipient_confirm.txt.tmpl")
-	if err != nil {
-		return nil, nil, err
-	}
-	return html, text, nil
+	return mailPair("recipient_confirm")
 }

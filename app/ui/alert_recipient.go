@@ -1,13 +1,16 @@
 package ui
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
-	"html"
+	htmltemplate "html/template"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/jobs/health"
 	"github.com/heraldhq/herald/jobs/mail"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/templates"
 )
 
 // recipientRow is an alert recipient as the settings page lists it.
@@ -161,6 +165,35 @@ func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow,
 	return rows, ws, nil
 }
 
+// testAlertMail is the test alert's templates, parsed once.
+var testAlertMail = sync.OnceValues(func() (testAlertTemplates, error) {
+	html, text, err := templates.TestAlertMail()
+	return testAlertTemplates{html: html, text: text}, err
+})
+
+type testAlertTemplates struct {
+	html *htmltemplate.Template
+	text *texttemplate.Template
+}
+
+// renderTestAlert writes the test alert of a panel, with mail.StopMark
+// for each recipient's stop link.
+func renderTestAlert(panel string) (text, html string, err error) {
+	t, err := testAlertMail()
+	if err != nil {
+		return "", "", err
+	}
+	v := map[string]string{"Panel": panel, "Stop": mail.StopMark}
+	var tb, hb bytes.Buffer
+	if err := t.text.Execute(&tb, v); err != nil {
+		return "", "", err
+	}
+	if err := t.html.Execute(&hb, v); err != nil {
+		return "", "", err
+	}
+	return tb.String(), hb.String(), nil
+}
+
 // Test alerts a panel may send in an hour: enough to check a mail setup,
 // too few to spam the recipients.
 const testAlertRateLimit = 10
@@ -220,17 +253,18 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	case !s.allow(c, "test-alert:"+strconv.FormatInt(panel.ID, 10), testAlertRateLimit, time.Hour):
 		return "error", "No test alert sent: this panel sent many in the last hour. Wait a while and try again."
 	}
-	text := "This is a test alert from Herald for the panel " + panel.Name + ".\n\n" +
-		"You get alerts when one of its webhooks fails often, is disabled, or recovers.\n"
+	text, body, err := renderTestAlert(panel.Name)
+	if err != nil {
+		s.log.ErrorContext(ctx, "test alert not written", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
+		return "error", "No test alert sent: something went wrong on our side (it is logged)."
+	}
 	// Each recipient gets a copy, as alerts do: the answer names the
 	// addresses the mail server refused, which alerts would miss too.
 	base := s.publicURL(c)
-	sent, missed, err := s.mailer.SendEachWith(ctx, to, "[Herald] Test alert for panel "+panel.Name, func(to string) mail.Copy {
-		stop := base + health.OptOutPathPrefix + s.store.OptOutToken(panel.ID, to)
-		return mail.Copy{Text: text + "\nTo get no more of this panel's alerts: " + stop + "\n",
-			HTML:        "<p>" + html.EscapeString(text) + "</p><p>To get no more of this panel's alerts: <a href=\"" + html.EscapeString(stop) + "\">stop them</a>.</p>",
-			Unsubscribe: stop}
-	})
+	sent, missed, err := s.mailer.SendEachWith(ctx, to, "[Herald] Test alert for panel "+panel.Name,
+		mail.WithStopLink(text, body, func(to string) string {
+			return base + health.OptOutPathPrefix + s.store.OptOutToken(panel.ID, to)
+		}))
 	var refused, failed, late []string
 	for _, m := range missed {
 		switch {

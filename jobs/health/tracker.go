@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	texttemplate "text/template"
 	"time"
@@ -479,8 +478,7 @@ func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject stri
 	subject = fmt.Sprintf(subject, d.Label)
 	// Rendered once here, so a template error fails the alert rather than
 	// a copy; each recipient's copy is then the same but for its link.
-	const stopMark = "herald-stop-link-placeholder" // unchanged by html/template, even in an href
-	v.Stop = stopMark
+	v.Stop = mail.StopMark
 	var tb, hb bytes.Buffer
 	if err := a.text.Execute(&tb, v); err != nil {
 		return "", nil, err
@@ -488,11 +486,9 @@ func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject stri
 	if err := a.html.Execute(&hb, v); err != nil {
 		return "", nil, err
 	}
-	text, html := tb.String(), hb.String()
-	return subject, func(to string) mail.Copy {
-		link := a.PublicURL + OptOutPathPrefix + a.Store.OptOutToken(alert.PanelID, to)
-		return mail.Copy{Text: strings.ReplaceAll(text, stopMark, link), HTML: strings.ReplaceAll(html, stopMark, link), Unsubscribe: link}
-	}, nil
+	return subject, mail.WithStopLink(tb.String(), hb.String(), func(to string) string {
+		return a.PublicURL + OptOutPathPrefix + a.Store.OptOutToken(alert.PanelID, to)
+	}), nil
 }
 
 // OptOutPathPrefix starts the link in each alert e-mail that stops the

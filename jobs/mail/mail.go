@@ -173,6 +173,21 @@ type Copy struct {
 	Unsubscribe string
 }
 
+// StopMark stands for each recipient's own stop link in a message
+// rendered once for all its recipients (WithStopLink puts the link in):
+// html/template leaves it unchanged, even in an href.
+const StopMark = "herald-stop-link-placeholder"
+
+// WithStopLink makes each recipient's copy of a message rendered once,
+// with StopMark where the link goes: stop gives the recipient's link,
+// which is also its List-Unsubscribe.
+func WithStopLink(text, html string, stop func(to string) string) func(to string) Copy {
+	return func(to string) Copy {
+		link := stop(to)
+		return Copy{Text: strings.ReplaceAll(text, StopMark, link), HTML: strings.ReplaceAll(html, StopMark, link), Unsubscribe: link}
+	}
+}
+
 // SendEachWith is SendEach with a copy of each recipient's own: alerts
 // carry a link that stops them for that address alone.
 func (m *Mailer) SendEachWith(ctx context.Context, to []string, subject string, copyFor func(to string) Copy) (sent []string, missed []Missed, err error) {

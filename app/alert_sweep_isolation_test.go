@@ -447,7 +447,7 @@ func TestAPolicyRefusalGivesNoAlertUp(t *testing.T) {
 	require.NotContains(t, page, "replace these addresses")
 }
 
-// SendEach starts no copy it may not finish before its context's deadline
+// SendEachWith starts no copy it may not finish before its context's deadline
 // (an alert task's minute): past it, the task would be retried while the
 // session still sent, and every copy went out again. Nor after its session
 // budget. Those left are missed with ErrOutOfTime, for a later try. (Found
@@ -461,7 +461,8 @@ func TestSendEachStopsBeforeItsDeadline(t *testing.T) {
 
 	short, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sent, missed, err := mailer.SendEach(short, to, "s", "t", "<p>h</p>")
+	same := func(string) mail.Copy { return mail.Copy{Text: "t", HTML: "<p>h</p>"} }
+	sent, missed, err := mailer.SendEachWith(short, to, "s", same)
 	require.ErrorIs(t, err, mail.ErrOutOfTime)
 	require.Empty(t, sent)
 	require.Len(t, missed, 2)
@@ -470,7 +471,7 @@ func TestSendEachStopsBeforeItsDeadline(t *testing.T) {
 
 	long, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sent, missed, err = mailer.SendEach(long, to, "s", "t", "<p>h</p>")
+	sent, missed, err = mailer.SendEachWith(long, to, "s", same)
 	require.NoError(t, err)
 	require.Equal(t, to, sent)
 	require.Empty(t, missed)
@@ -482,7 +483,7 @@ func TestSendEachStopsBeforeItsDeadline(t *testing.T) {
 	cfg.SessionBudget = time.Nanosecond
 	hurried, err := mail.New(cfg)
 	require.NoError(t, err)
-	sent, missed, err = hurried.SendEach(long, to, "s", "t", "<p>h</p>")
+	sent, missed, err = hurried.SendEachWith(long, to, "s", same)
 	require.NoError(t, err)
 	require.Equal(t, to[:1], sent)
 	require.Len(t, missed, 1)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -200,7 +199,7 @@ func declinedError(email string, declined sql.NullTime, now time.Time) error {
 	}
 	return fmt.Errorf("%w: %w", ErrDeclined, &ConflictError{Field: "email", Message: fmt.Sprintf(
 		"the owner of %s said no to this panel's alert e-mail on %s, so Herald may not ask them again before %s",
-		email, declined.Time.UTC().Format("2 Jan 2006 15:04 UTC"), declined.Time.Add(RecipientDeclinedFor).UTC().Format("2 Jan 2006 15:04 UTC"))})
+		email, ZonedTime(declined.Time, time.UTC), ZonedTime(declined.Time.Add(RecipientDeclinedFor), time.UTC))})
 }
 
 // declined records the owner's no (or stop) to a panel's alert e-mail:
@@ -337,7 +336,7 @@ type optOut struct {
 // that it needs no row of its own, names the address to nobody who reads
 // the link, and cannot be made for another panel or address.
 func (s *Store) OptOutToken(panelID int64, email string) string {
-	raw, _ := json.Marshal(optOut{PanelID: panelID, Email: strings.ToLower(email)})
+	raw, _ := json.Marshal(optOut{PanelID: panelID, Email: EmailKey(email)})
 	return base64.RawURLEncoding.EncodeToString(s.Cipher.Seal(optOutPurpose, raw))
 }
 

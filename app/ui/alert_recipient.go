@@ -1,16 +1,12 @@
 package ui
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
-	htmltemplate "html/template"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -165,35 +161,6 @@ func (s *Handlers) recipientRows(c *gin.Context, panelID int64) ([]recipientRow,
 	return rows, ws, nil
 }
 
-// testAlertMail is the test alert's templates, parsed once.
-var testAlertMail = sync.OnceValues(func() (testAlertTemplates, error) {
-	html, text, err := templates.TestAlertMail()
-	return testAlertTemplates{html: html, text: text}, err
-})
-
-type testAlertTemplates struct {
-	html *htmltemplate.Template
-	text *texttemplate.Template
-}
-
-// renderTestAlert writes the test alert of a panel, with mail.StopMark
-// for each recipient's stop link.
-func renderTestAlert(panel string) (text, html string, err error) {
-	t, err := testAlertMail()
-	if err != nil {
-		return "", "", err
-	}
-	v := map[string]string{"Panel": panel, "Stop": mail.StopMark}
-	var tb, hb bytes.Buffer
-	if err := t.text.Execute(&tb, v); err != nil {
-		return "", "", err
-	}
-	if err := t.html.Execute(&hb, v); err != nil {
-		return "", "", err
-	}
-	return tb.String(), hb.String(), nil
-}
-
 // Test alerts a panel may send in an hour: enough to check a mail setup,
 // too few to spam the recipients.
 const testAlertRateLimit = 10
@@ -253,7 +220,11 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	case !s.allow(c, "test-alert:"+strconv.FormatInt(panel.ID, 10), testAlertRateLimit, time.Hour):
 		return "error", "No test alert sent: this panel sent many in the last hour. Wait a while and try again."
 	}
-	text, body, err := renderTestAlert(panel.Name)
+	t, err := templates.TestAlertMail()
+	var text, body string
+	if err == nil {
+		text, body, err = t.Render(map[string]string{"Panel": panel.Name, "Stop": mail.StopMark})
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "test alert not written", "request_id", c.GetString(httpx.CtxRequestID), "error", err)
 		return "error", "No test alert sent: something went wrong on our side (it is logged)."
@@ -262,9 +233,7 @@ func (s *Handlers) sendTestAlert(c *gin.Context) (kind, msg string) {
 	// addresses the mail server refused, which alerts would miss too.
 	base := s.publicURL(c)
 	sent, missed, err := s.mailer.SendEachWith(ctx, to, "[Herald] Test alert for panel "+panel.Name,
-		mail.WithStopLink(text, body, func(to string) string {
-			return base + health.OptOutPathPrefix + s.store.OptOutToken(panel.ID, to)
-		}))
+		mail.WithStopLink(text, body, health.OptOutLinks(s.store, base, panel.ID)))
 	var refused, failed, late []string
 	for _, m := range missed {
 		switch {

@@ -78,7 +78,6 @@ type Handlers struct {
 	// time functions of a panel's zone (html/template clones only those).
 	zonedPages map[string]*template.Template
 	csrf       *http.CrossOriginProtection
-	invite     inviteMail
 }
 
 // New builds the UI's handlers and parses its pages.
@@ -96,7 +95,6 @@ func New(p Params) *Handlers {
 		csrf:    http.NewCrossOriginProtection(),
 	}
 	s.pages, s.zonedPages = s.parsePages(), s.parsePages()
-	s.invite = parseInviteMail()
 	return s
 }
 

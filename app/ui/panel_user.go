@@ -1,14 +1,11 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	htmltemplate "html/template"
 	"net/http"
 	"strconv"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -88,36 +85,22 @@ func (s *Handlers) publicURL(c *gin.Context) string {
 	return httpx.PublicURL(c, s.cfg.PublicURL, s.cfg.SecureCookies)
 }
 
-// inviteMail is the invitation e-mail's templates.
-type inviteMail struct {
-	html *htmltemplate.Template
-	text *texttemplate.Template
-}
-
-func parseInviteMail() inviteMail {
-	html, text, err := templates.InvitationMail()
-	if err != nil {
-		panic(err) // embedded: broken only in development
-	}
-	return inviteMail{html: html, text: text}
-}
-
 // mailInvitation e-mails the link to the invited address, waiting for the
 // mail server at most 20 s. The expiry is in the inviting panel's time
 // zone, as its pages show times.
 func (s *Handlers) mailInvitation(ctx context.Context, inviter string, panel *models.Panel, inv *models.Invitation, link string) error {
-	v := map[string]string{"Inviter": inviter, "Panel": panel.Name, "Email": inv.Email, "Link": link,
-		"Expires": models.ZonedTime(inv.ExpiresAt, panel.Location())}
-	var text, html bytes.Buffer
-	if err := s.invite.text.Execute(&text, v); err != nil {
+	t, err := templates.InvitationMail()
+	if err != nil {
 		return err
 	}
-	if err := s.invite.html.Execute(&html, v); err != nil {
+	text, html, err := t.Render(map[string]string{"Inviter": inviter, "Panel": panel.Name, "Email": inv.Email, "Link": link,
+		"Expires": models.ZonedTime(inv.ExpiresAt, panel.Location())})
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
-	return s.mailer.Send(ctx, []string{inv.Email}, "[Herald] "+inviter+" invited you to panel "+panel.Name, text.String(), html.String())
+	return s.mailer.Send(ctx, []string{inv.Email}, "[Herald] "+inviter+" invited you to panel "+panel.Name, text, html)
 }
 
 // InvitationRevokeForm revokes a pending invitation of this panel: its

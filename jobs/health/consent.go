@@ -1,15 +1,10 @@
 package health
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	htmltemplate "html/template"
 	"log/slog"
 	"strconv"
-	"strings"
-	"sync"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/heraldhq/herald/jobs/mail"
@@ -27,17 +22,6 @@ type Consent struct {
 	Mailer  *mail.Mailer // nil: SMTP is not configured, so no link can go
 	Limiter *ratelimit.Limiter
 	Log     *slog.Logger
-}
-
-// consentMail is the e-mail's templates, parsed once.
-var consentMail = sync.OnceValues(func() (consentTemplates, error) {
-	html, text, err := templates.RecipientConfirmMail()
-	return consentTemplates{html: html, text: text}, err
-})
-
-type consentTemplates struct {
-	html *htmltemplate.Template
-	text *texttemplate.Template
 }
 
 // Links a panel may have mailed in an hour, and an address may be mailed
@@ -123,7 +107,7 @@ type consentLimit struct {
 func consentLimits(panel *models.Panel, r *models.AlertRecipient) []consentLimit {
 	return []consentLimit{
 		{"consent:panel:" + strconv.FormatInt(panel.ID, 10), consentPerPanel, "this panel asked many addresses in the last hour"},
-		{"consent:to:" + strings.ToLower(r.Email), consentPerAddress, r.Email + " was asked many times in the last hour"},
+		{"consent:to:" + models.EmailKey(r.Email), consentPerAddress, r.Email + " was asked many times in the last hour"},
 	}
 }
 
@@ -163,20 +147,16 @@ func (c *Consent) giveBack(ctx context.Context, taken []consentLimit) {
 }
 
 func (c *Consent) mail(ctx context.Context, panel *models.Panel, r *models.AlertRecipient, link string) error {
-	t, err := consentMail()
+	t, err := templates.RecipientConfirmMail()
 	if err != nil {
 		return err
 	}
-	v := map[string]string{"Panel": panel.Name, "Email": r.Email, "Link": link,
-		"Expires": models.ZonedTime(*r.ConfirmExpiresAt, panel.Location())}
-	var text, html bytes.Buffer
-	if err := t.text.Execute(&text, v); err != nil {
-		return err
-	}
-	if err := t.html.Execute(&html, v); err != nil {
+	text, html, err := t.Render(map[string]string{"Panel": panel.Name, "Email": r.Email, "Link": link,
+		"Expires": models.ZonedTime(*r.ConfirmExpiresAt, panel.Location())})
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), askTimeout)
 	defer cancel()
-	return c.Mailer.Send(ctx, []string{r.Email}, "[Herald] Alert e-mail for panel "+panel.Name+"?", text.String(), html.String())
+	return c.Mailer.Send(ctx, []string{r.Email}, "[Herald] Alert e-mail for panel "+panel.Name+"?", text, html)
 }

@@ -1,18 +1,15 @@
 package health
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
 	"sync/atomic"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -258,9 +255,6 @@ type Alerter struct {
 	// PublicURL is where people reach Herald, for the link in the e-mail.
 	PublicURL string
 	Log       *slog.Logger
-
-	html *htmltemplate.Template
-	text *texttemplate.Template
 }
 
 // alertView is what the templates show.
@@ -445,10 +439,9 @@ func (a *Alerter) HandleAlertsDue(ctx context.Context, t *asynq.Task) error {
 }
 
 func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject string, copyFor func(to string) mail.Copy, err error) {
-	if a.html == nil {
-		if a.html, a.text, err = templates.Mail(); err != nil {
-			return "", nil, err
-		}
+	t, err := templates.Mail()
+	if err != nil {
+		return "", nil, err
 	}
 	var d alertDetails
 	if err := json.Unmarshal(alert.Details, &d); err != nil {
@@ -479,19 +472,20 @@ func (a *Alerter) render(ctx context.Context, alert *models.Alert) (subject stri
 	// Rendered once here, so a template error fails the alert rather than
 	// a copy; each recipient's copy is then the same but for its link.
 	v.Stop = mail.StopMark
-	var tb, hb bytes.Buffer
-	if err := a.text.Execute(&tb, v); err != nil {
+	text, html, err := t.Render(v)
+	if err != nil {
 		return "", nil, err
 	}
-	if err := a.html.Execute(&hb, v); err != nil {
-		return "", nil, err
-	}
-	return subject, mail.WithStopLink(tb.String(), hb.String(), func(to string) string {
-		return a.PublicURL + OptOutPathPrefix + a.Store.OptOutToken(alert.PanelID, to)
-	}), nil
+	return subject, mail.WithStopLink(text, html, OptOutLinks(a.Store, a.PublicURL, alert.PanelID)), nil
 }
 
 // OptOutPathPrefix starts the link in each alert e-mail that stops the
 // panel's alerts to that address (the UI serves it; the token is
 // models.Store.OptOutToken's).
 const OptOutPathPrefix = "/alert-recipients/stop/"
+
+// OptOutLinks gives each recipient of a panel's alerts its own link that
+// stops them, on the Herald at base.
+func OptOutLinks(store *models.Store, base string, panelID int64) func(to string) string {
+	return func(to string) string { return base + OptOutPathPrefix + store.OptOutToken(panelID, to) }
+}

@@ -29,12 +29,12 @@ type Config struct {
 	// TLSConfig overrides the TLS settings (tests trust a local server's
 	// certificate with it).
 	TLSConfig *tls.Config
-	// SessionBudget is how long SendEach goes on starting copies in one
+	// SessionBudget is how long SendEachWith goes on starting copies in one
 	// session; 0 means DefaultSessionBudget.
 	SessionBudget time.Duration
 }
 
-// DefaultSessionBudget bounds how long one SendEach starts copies: an
+// DefaultSessionBudget bounds how long one SendEachWith starts copies: an
 // alert task holds a worker slot, which deliveries share, while it sends,
 // and a slow mail server with 50 recipients would hold it for minutes.
 // The recipients left are tried again in a later task.
@@ -147,22 +147,6 @@ type Missed struct {
 	Err error
 }
 
-// SendEach sends the message to each recipient in a copy of their own,
-// in one session. A mail server that refuses one recipient of a message
-// refuses the whole message, so one unknown address would keep it from
-// everyone; apart, it keeps it from nobody else (and no recipient sees
-// the others' addresses). sent are those it reached and missed the
-// others; err, when it reached none, says why (the first recipient's
-// error, or the session's). A copy can take the whole send timeout, and
-// the session has no bound of its own, so it sends no copy less than
-// copyTime before ctx's deadline, nor after its session budget (Config):
-// those left are missed (ErrOutOfTime), for a later try, rather than the
-// session outliving its task, whose retry sent every copy again, or
-// holding a worker slot for minutes.
-func (m *Mailer) SendEach(ctx context.Context, to []string, subject, text, html string) (sent []string, missed []Missed, err error) {
-	return m.SendEachWith(ctx, to, subject, func(string) Copy { return Copy{Text: text, HTML: html} })
-}
-
 // Copy is one recipient's message.
 type Copy struct {
 	Text, HTML string
@@ -188,8 +172,19 @@ func WithStopLink(text, html string, stop func(to string) string) func(to string
 	}
 }
 
-// SendEachWith is SendEach with a copy of each recipient's own: alerts
-// carry a link that stops them for that address alone.
+// SendEachWith sends a message to each recipient in a copy of their own
+// (copyFor gives it: alerts carry a link that stops them for that address
+// alone), in one session. A mail server that refuses one recipient of a message
+// refuses the whole message, so one unknown address would keep it from
+// everyone; apart, it keeps it from nobody else (and no recipient sees
+// the others' addresses). sent are those it reached and missed the
+// others; err, when it reached none, says why (the first recipient's
+// error, or the session's). A copy can take the whole send timeout, and
+// the session has no bound of its own, so it sends no copy less than
+// copyTime before ctx's deadline, nor after its session budget (Config):
+// those left are missed (ErrOutOfTime), for a later try, rather than the
+// session outliving its task, whose retry sent every copy again, or
+// holding a worker slot for minutes.
 func (m *Mailer) SendEachWith(ctx context.Context, to []string, subject string, copyFor func(to string) Copy) (sent []string, missed []Missed, err error) {
 	msgs := make([]*gomail.Msg, len(to))
 	for i, rcpt := range to {
@@ -237,7 +232,7 @@ func (m *Mailer) SendEachWith(ctx context.Context, to []string, subject string, 
 // off: WithoutNoop); and a margin.
 const copyTime = 35 * time.Second
 
-// ErrOutOfTime is why a recipient SendEach had no time left for missed
+// ErrOutOfTime is why a recipient SendEachWith had no time left for missed
 // the message: a later try may reach them.
 var ErrOutOfTime = errors.New("mail: not sent: no time left in this attempt for more copies")
 

@@ -61,13 +61,14 @@ func TestACopyTheServerTookCountsAsSent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent, missed, err := m.SendEach(context.Background(), []string{"a@example.com", "b@example.com"}, "s", "t", "<p>t</p>")
+	sent, missed, err := m.SendEachWith(context.Background(), []string{"a@example.com", "b@example.com"}, "s",
+		func(string) Copy { return Copy{Text: "t", HTML: "<p>t</p>"} })
 	t.Logf("server took: %v", <-delivered)
 	for _, x := range missed {
 		t.Logf("missed %s: %v (refused for good: %v)", x.To, x.Err, Refused(x.Err))
 	}
 	if len(sent) != 1 || sent[0] != "a@example.com" {
-		t.Fatalf("a@example.com got the copy, yet SendEach says sent=%v err=%v: the alert sends it again", sent, err)
+		t.Fatalf("a@example.com got the copy, yet SendEachWith says sent=%v err=%v: the alert sends it again", sent, err)
 	}
 	if len(missed) != 1 || missed[0].To != "b@example.com" || Refused(missed[0].Err) {
 		t.Fatalf("b@example.com, never tried on the dropped session, is missed for a later try: %v", missed)
